@@ -1,0 +1,66 @@
+//! Writing the artifact: an ELF object whose sections the runtime finds by
+//! name (see `cmc_runtime::abi::artifact`).
+
+use super::isa::isa_features;
+use crate::error::{CompileError, Result};
+use cmc_runtime::abi::{self, ArtifactHeader, ArtifactKind, CompileSettings, ModuleMeta};
+use cranelift_codegen::isa::TargetIsa;
+use object::write::Object;
+use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+
+/// The alignment of the text section in the file: the largest page size the
+/// target may run with, so it can be mapped executable in place.
+fn page_align(isa: &dyn TargetIsa) -> u64 {
+    match isa.triple().architecture {
+        target_lexicon::Architecture::Aarch64(_) => 0x10000,
+        _ => 0x1000,
+    }
+}
+
+/// Serializes everything into artifact bytes.
+pub fn write_artifact(
+    isa: &dyn TargetIsa,
+    settings: &CompileSettings,
+    kind: ArtifactKind,
+    text: &[u8],
+    meta: &ModuleMeta,
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    let arch = match isa.triple().architecture {
+        target_lexicon::Architecture::X86_64 => Architecture::X86_64,
+        target_lexicon::Architecture::Aarch64(_) => Architecture::Aarch64,
+        target_lexicon::Architecture::Riscv64(_) => Architecture::Riscv64,
+        other => {
+            return Err(CompileError::Target(format!(
+                "no artifact format for architecture {other}"
+            )));
+        }
+    };
+    let header = ArtifactHeader {
+        magic: abi::ARTIFACT_MAGIC,
+        format_version: abi::ARTIFACT_FORMAT_VERSION,
+        cmc_version: abi::CMC_VERSION.to_owned(),
+        target: isa.triple().to_string(),
+        isa_features: isa_features(isa),
+        cranelift_flags: isa.flags().to_string(),
+        settings: settings.clone(),
+        kind,
+    };
+    let encode = |what: &str, r: postcard::Result<Vec<u8>>| {
+        r.map_err(|e| CompileError::Codegen(format!("cannot encode {what}: {e}")))
+    };
+    let header = encode("header", postcard::to_allocvec(&header))?;
+    let meta = encode("metadata", postcard::to_allocvec(meta))?;
+
+    let mut obj = Object::new(BinaryFormat::Elf, arch, Endianness::Little);
+    let mut section = |name: &str, kind: SectionKind, bytes: &[u8], align: u64| {
+        let id = obj.add_section(Vec::new(), name.as_bytes().to_vec(), kind);
+        obj.set_section_data(id, bytes.to_vec(), align);
+    };
+    section(abi::HEADER_SECTION, SectionKind::ReadOnlyData, &header, 8);
+    section(abi::META_SECTION, SectionKind::ReadOnlyData, &meta, 8);
+    section(abi::DATA_SECTION, SectionKind::ReadOnlyData, data, 8);
+    section(abi::TEXT_SECTION, SectionKind::Text, text, page_align(isa));
+    obj.write()
+        .map_err(|e| CompileError::Codegen(format!("cannot write the artifact: {e}")))
+}

@@ -1,0 +1,11 @@
+//! Code generation: compile every function (in parallel), link them into one
+//! text section, and write the artifact.
+
+mod artifact;
+mod compile;
+mod isa;
+mod link;
+
+pub use artifact::write_artifact;
+pub use compile::compile_module;
+pub use isa::{build_isa, isa_features};

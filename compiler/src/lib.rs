@@ -1,0 +1,51 @@
+//! cmc-compiler: compiles WebAssembly to native code with Cranelift and
+//! writes it as a cmc artifact that `cmc-runtime` loads.
+//!
+//! Most users want [`engine`], which gives a runtime [`Engine`] able to
+//! compile `.wasm`/`.wat` in memory, or [`compile`], which returns artifact
+//! bytes for `cmc build`.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod codegen;
+mod error;
+pub mod module;
+mod trampoline;
+pub mod translate;
+
+pub use error::CompileError;
+
+use cmc_runtime::abi::CompileSettings;
+use cmc_runtime::{Config, Engine};
+
+/// Compiles wasm (binary or text) for `target` (the host when `None`) into
+/// artifact bytes.
+pub fn compile(
+    wasm: &[u8],
+    settings: &CompileSettings,
+    target: Option<&str>,
+) -> Result<Vec<u8>, CompileError> {
+    let wasm = wat::parse_bytes(wasm).map_err(|e| CompileError::Wat(e.to_string()))?;
+    let isa = codegen::build_isa(target, settings)?;
+    codegen::compile_module(&wasm, &*isa, settings)
+}
+
+/// The host compiler, as the runtime's [`cmc_runtime::Compiler`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostCompiler;
+
+impl cmc_runtime::Compiler for HostCompiler {
+    fn compile_module(
+        &self,
+        wasm: &[u8],
+        settings: &CompileSettings,
+    ) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(compile(wasm, settings, None)?)
+    }
+}
+
+/// An engine that compiles for the host.
+pub fn engine(config: Config) -> Engine {
+    Engine::with_compiler(config, Box::new(HostCompiler))
+}

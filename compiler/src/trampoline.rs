@@ -1,0 +1,139 @@
+//! Trampolines between the host's array-call convention and compiled wasm.
+//!
+//! * An **entry** trampoline (one per escaping defined function) has the
+//!   array-call signature: it loads the parameters from the value array,
+//!   calls the function directly and stores the results back.
+//! * An **exit** trampoline (one per imported function) has the wasm
+//!   signature of the import: when the import is a host function, compiled
+//!   code calls it through this trampoline, which spills the arguments to a
+//!   stack array and calls the host's array-call entry. A `false` return
+//!   (the host function failed) becomes a `HostError` trap, so that every
+//!   unwind starts in compiled code.
+
+use crate::translate::{
+    ModuleEnv, NS_WASM_FUNC, array_call_signature, clif_type, trap_code, wasm_signature,
+};
+use cmc_runtime::abi::{HOST_CTX_ARRAY_CALL, TrapKind, VAL_RAW_SIZE};
+use cranelift_codegen::ir::{
+    self, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
+    UserExternalName, UserFuncName, types,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+/// Namespace of trampoline function names.
+pub const NS_TRAMPOLINE: u32 = 1;
+
+/// The entry trampoline of defined function `func_index`.
+pub fn entry_trampoline(
+    env: &ModuleEnv<'_>,
+    func_index: u32,
+    ctx: &mut FunctionBuilderContext,
+) -> ir::Function {
+    let ty = env.meta.func_type(func_index);
+    let mut func = ir::Function::with_name_signature(
+        UserFuncName::User(UserExternalName::new(NS_TRAMPOLINE, func_index)),
+        array_call_signature(env.isa),
+    );
+    let mut b = FunctionBuilder::new(&mut func, ctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let p = b.block_params(block).to_vec();
+    let (vmctx, caller, values) = (p[0], p[1], p[2]);
+    let flags = MemFlagsData::trusted();
+    let mut args = vec![vmctx, caller];
+    for (i, &t) in ty.params.iter().enumerate() {
+        args.push(b.ins().load(
+            clif_type(t),
+            flags,
+            values,
+            (i as u32 * VAL_RAW_SIZE) as i32,
+        ));
+    }
+    let sig = b.import_signature(wasm_signature(ty));
+    let name = b.func.declare_imported_user_function(UserExternalName::new(
+        NS_WASM_FUNC,
+        func_index - env.meta.num_imported_funcs,
+    ));
+    let callee = b.import_function(ExtFuncData {
+        name: ExternalName::User(name),
+        signature: sig,
+        colocated: true,
+        patchable: false,
+    });
+    let call = b.ins().call(callee, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        b.ins()
+            .store(flags, r, values, (i as u32 * VAL_RAW_SIZE) as i32);
+    }
+    let ok = b.ins().iconst(types::I8, 1);
+    b.ins().return_(&[ok]);
+    b.finalize(env.isa.frontend_config());
+    func
+}
+
+/// The exit trampoline of imported function `import_index`.
+pub fn exit_trampoline(
+    env: &ModuleEnv<'_>,
+    import_index: u32,
+    ctx: &mut FunctionBuilderContext,
+) -> ir::Function {
+    let ty = env.meta.func_type(import_index);
+    let mut func = ir::Function::with_name_signature(
+        UserFuncName::User(UserExternalName::new(
+            NS_TRAMPOLINE,
+            0x8000_0000 | import_index,
+        )),
+        wasm_signature(ty),
+    );
+    let mut b = FunctionBuilder::new(&mut func, ctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let p = b.block_params(block).to_vec();
+    let (callee, caller) = (p[0], p[1]);
+    let len = ty.params.len().max(ty.results.len()).max(1) as u32;
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        len * VAL_RAW_SIZE,
+        4,
+    ));
+    let values = b.ins().stack_addr(types::I64, slot, 0);
+    let flags = MemFlagsData::trusted();
+    for (i, &arg) in p[2..].iter().enumerate() {
+        b.ins()
+            .store(flags, arg, values, (i as u32 * VAL_RAW_SIZE) as i32);
+    }
+    let host = b.ins().load(
+        types::I64,
+        flags.with_readonly(),
+        callee,
+        HOST_CTX_ARRAY_CALL as i32,
+    );
+    let sig = b.import_signature(array_call_signature(env.isa));
+    let len = b.ins().iconst(types::I64, i64::from(len));
+    let call = b
+        .ins()
+        .call_indirect(sig, host, &[callee, caller, values, len]);
+    let ok = b.inst_results(call)[0];
+    b.ins().trapz(ok, trap_code(TrapKind::HostError));
+    let results: Vec<_> = ty
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            b.ins().load(
+                clif_type(t),
+                flags,
+                values,
+                (i as u32 * VAL_RAW_SIZE) as i32,
+            )
+        })
+        .collect();
+    b.ins().return_(&results);
+    b.finalize(env.isa.frontend_config());
+    func
+}

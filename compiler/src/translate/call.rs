@@ -1,0 +1,172 @@
+//! Calls: direct, through imports, through tables, and to runtime builtins.
+
+use super::func::{FuncTranslator, readonly};
+use super::{NS_WASM_FUNC, wasm_signature};
+use cmc_runtime::abi::{BUILTIN_NAMES, PTR_SIZE, TrapKind, VMOffsets, func_import, func_ref};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    self, AbiParam, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
+    UserExternalName, Value, types,
+};
+
+macro_rules! builtin_signatures {
+    ($( $(#[$attr:meta])* $name:ident($($pname:ident: $pty:ident),*) -> $rty:ident;)*) => {
+        /// Parameter and result types of each builtin, in table order.
+        const BUILTIN_SIGNATURES: &[(&[ir::Type], ir::Type)] =
+            &[$((&[$(builtin_signatures!(@ty $pty)),*], builtin_signatures!(@ty $rty))),*];
+    };
+    (@ty vmctx) => { types::I64 };
+    (@ty i32) => { types::I32 };
+    (@ty i64) => { types::I64 };
+    (@ty ptr) => { types::I64 };
+}
+cmc_runtime::foreach_builtin!(builtin_signatures);
+
+impl FuncTranslator<'_, '_> {
+    fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
+        if let Some(&s) = self.sig_refs.get(&type_index) {
+            return s;
+        }
+        let sig = wasm_signature(&self.env.meta.types[type_index as usize]);
+        let s = self.b.import_signature(sig);
+        self.sig_refs.insert(type_index, s);
+        s
+    }
+
+    /// Pushes the results of a call instruction.
+    fn push_results(&mut self, call: ir::Inst) {
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    pub(super) fn translate_call(&mut self, index: u32) {
+        let type_index = self.env.meta.functions[index as usize];
+        let nparams = self.env.meta.types[type_index as usize].params.len();
+        let wasm_args = self.popn(nparams);
+        let call = if self.env.is_imported_func(index) {
+            let base = self.env.offsets.func_import(index);
+            let code = self.b.ins().load(
+                types::I64,
+                readonly(),
+                self.vmctx,
+                (base + func_import::WASM_CALL) as i32,
+            );
+            let callee_vmctx = self.b.ins().load(
+                types::I64,
+                readonly(),
+                self.vmctx,
+                (base + func_import::VMCTX) as i32,
+            );
+            let mut args = vec![callee_vmctx, self.vmctx];
+            args.extend(wasm_args);
+            let sig = self.sig_ref(type_index);
+            self.b.ins().call_indirect(sig, code, &args)
+        } else {
+            let callee = self.direct_func_ref(index, type_index);
+            let mut args = vec![self.vmctx, self.vmctx];
+            args.extend(wasm_args);
+            self.b.ins().call(callee, &args)
+        };
+        self.push_results(call);
+    }
+
+    fn direct_func_ref(&mut self, index: u32, type_index: u32) -> ir::FuncRef {
+        if let Some(&f) = self.func_refs.get(&index) {
+            return f;
+        }
+        let signature = self.sig_ref(type_index);
+        let defined = index - self.env.meta.num_imported_funcs;
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(UserExternalName::new(NS_WASM_FUNC, defined));
+        let f = self.b.import_function(ExtFuncData {
+            name: ExternalName::User(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.func_refs.insert(index, f);
+        f
+    }
+
+    pub(super) fn translate_call_indirect(&mut self, type_index: u32, table: u32) {
+        let index = self.pop();
+        let nparams = self.env.meta.types[type_index as usize].params.len();
+        let wasm_args = self.popn(nparams);
+        let addr = self.table_elem_addr(table, index, TrapKind::UndefinedElement);
+        let func = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), addr, 0);
+        self.trapz(func, TrapKind::UninitializedElement);
+        let type_ids = self.vmctx_load(VMOffsets::TYPE_IDS);
+        let expected = self
+            .b
+            .ins()
+            .load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
+        let actual = self.b.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            func,
+            func_ref::TYPE_ID as i32,
+        );
+        let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
+        self.trapnz(mismatch, TrapKind::IndirectCallTypeMismatch);
+        let code = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            func,
+            func_ref::WASM_CALL as i32,
+        );
+        let callee_vmctx = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            func,
+            func_ref::VMCTX as i32,
+        );
+        let mut args = vec![callee_vmctx, self.vmctx];
+        args.extend(wasm_args);
+        let sig = self.sig_ref(type_index);
+        let call = self.b.ins().call_indirect(sig, code, &args);
+        self.push_results(call);
+    }
+
+    /// Calls the runtime builtin `name` with the VM context and `args`.
+    pub(super) fn call_builtin(&mut self, name: &str, args: &[Value]) -> Value {
+        let index = BUILTIN_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or_else(|| panic!("unknown builtin `{name}`"));
+        let sig = match self.builtin_sigs.get(&index) {
+            Some(&s) => s,
+            None => {
+                let (params, ret) = BUILTIN_SIGNATURES[index];
+                let mut sig = Signature::new(self.env.isa.default_call_conv());
+                sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+                sig.returns.push(AbiParam::new(ret));
+                let s = self.b.import_signature(sig);
+                self.builtin_sigs.insert(index, s);
+                s
+            }
+        };
+        let table = self.vmctx_load(VMOffsets::BUILTINS);
+        let code = self.b.ins().load(
+            types::I64,
+            readonly(),
+            table,
+            (index as u32 * PTR_SIZE) as i32,
+        );
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, code, &all);
+        self.b.inst_results(call)[0]
+    }
+
+    /// Calls a builtin that returns a status and raises `kind` when it is
+    /// non-zero.
+    pub(super) fn checked_builtin(&mut self, name: &str, args: &[Value], kind: TrapKind) {
+        let status = self.call_builtin(name, args);
+        self.trapnz(status, kind);
+    }
+}

@@ -1,0 +1,125 @@
+//! Linear memory access.
+//!
+//! ****************************************************************
+//! Bounds checks are the safety of the sandbox: review with care.
+//! ****************************************************************
+//!
+//! Every 32-bit memory reserves 8 GiB of address space plus a guard page
+//! (see the runtime's `vm/memory.rs`), and only its current length is
+//! accessible. An effective address is `base + zext(index) + offset` with
+//! index and offset both below 2^32, so it always falls inside the
+//! reservation: an out-of-bounds access faults on an inaccessible page and
+//! the load or store's trap-table entry turns the fault into "out of bounds
+//! memory access". No explicit check is emitted. The base never moves, so its
+//! load is marked read-only and movable, letting Cranelift hoist it.
+
+use super::func::FuncTranslator;
+use cmc_runtime::abi::{TrapKind, memory_def};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use cranelift_frontend::FunctionBuilder;
+use wasmparser::{MemArg, MemArgTarget};
+
+/// Flags of a wasm heap access: may trap (as out of bounds), may be
+/// unaligned.
+fn heap_flags() -> MemFlagsData {
+    MemFlagsData::new()
+}
+
+impl FuncTranslator<'_, '_> {
+    fn memory_index(memarg: &MemArg) -> u32 {
+        match memarg.target {
+            MemArgTarget::Memory(m) => m,
+            MemArgTarget::Array(_) => unreachable!("validated: GC is not enabled"),
+        }
+    }
+
+    /// The native address of a wasm access and the immediate offset to use.
+    fn heap_addr(&mut self, memarg: &MemArg, index: Value) -> (Value, i32) {
+        let mem = Self::memory_index(memarg);
+        let base = self.vmctx_load(self.env.offsets.memory_base(mem));
+        let index = self.b.ins().uextend(types::I64, index);
+        let addr = self.b.ins().iadd(base, index);
+        match i32::try_from(memarg.offset) {
+            Ok(offset) => (addr, offset),
+            Err(_) => (self.b.ins().iadd_imm_u(addr, memarg.offset as i64), 0),
+        }
+    }
+
+    pub(super) fn load(
+        &mut self,
+        memarg: &MemArg,
+        emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlagsData, Value, i32) -> Value,
+    ) {
+        let index = self.pop();
+        let (addr, offset) = self.heap_addr(memarg, index);
+        let v = emit(&mut self.b, heap_flags(), addr, offset);
+        self.push(v);
+    }
+
+    pub(super) fn store(
+        &mut self,
+        memarg: &MemArg,
+        emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlagsData, Value, Value, i32),
+    ) {
+        let (index, value) = self.pop2();
+        let (addr, offset) = self.heap_addr(memarg, index);
+        emit(&mut self.b, heap_flags(), value, addr, offset);
+    }
+
+    pub(super) fn translate_memory_size(&mut self, mem: u32) {
+        let def = self.vmctx_load(self.env.offsets.memory(mem));
+        let len = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            def,
+            memory_def::LENGTH as i32,
+        );
+        let pages = self.b.ins().ushr_imm_u(len, 16);
+        let pages = self.b.ins().ireduce(types::I32, pages);
+        self.push(pages);
+    }
+
+    pub(super) fn translate_memory_grow(&mut self, mem: u32) {
+        let delta = self.pop();
+        let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+        let old = self.call_builtin("memory_grow", &[mem, delta]);
+        self.push(old);
+    }
+
+    pub(super) fn translate_memory_fill(&mut self, mem: u32) {
+        let (dst, val, len) = self.pop3();
+        let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+        self.checked_builtin(
+            "memory_fill",
+            &[mem, dst, val, len],
+            TrapKind::MemoryOutOfBounds,
+        );
+    }
+
+    pub(super) fn translate_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
+        let (dst, src, len) = self.pop3();
+        let dst_mem = self.b.ins().iconst(types::I32, i64::from(dst_mem));
+        let src_mem = self.b.ins().iconst(types::I32, i64::from(src_mem));
+        self.checked_builtin(
+            "memory_copy",
+            &[dst_mem, src_mem, dst, src, len],
+            TrapKind::MemoryOutOfBounds,
+        );
+    }
+
+    pub(super) fn translate_memory_init(&mut self, data: u32, mem: u32) {
+        let (dst, src, len) = self.pop3();
+        let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+        let data = self.b.ins().iconst(types::I32, i64::from(data));
+        self.checked_builtin(
+            "memory_init",
+            &[mem, data, dst, src, len],
+            TrapKind::MemoryOutOfBounds,
+        );
+    }
+
+    pub(super) fn translate_data_drop(&mut self, data: u32) {
+        let data = self.b.ins().iconst(types::I32, i64::from(data));
+        self.call_builtin("data_drop", &[data]);
+    }
+}

@@ -1,0 +1,110 @@
+//! Wasm → Cranelift IR.
+//!
+//! One [`FuncTranslator`](func::FuncTranslator) pass per function: wasm
+//! locals become Cranelift variables, the operand stack is a `Vec<Value>`,
+//! and an explicit control stack maps wasm blocks to Cranelift blocks. Each
+//! operator is validated (by wasmparser) right before it is translated, so
+//! errors keep their byte offsets.
+//!
+//! Compiled functions use the `tail` calling convention with two leading
+//! pointer parameters, the callee's and the caller's VM context; everything
+//! they touch is reached through the callee's context using the layout in
+//! [`cmc_runtime::abi::VMOffsets`].
+
+mod call;
+mod control;
+mod func;
+mod memory;
+mod table;
+
+pub use func::translate_function;
+
+use cmc_runtime::abi::{FuncType, ModuleMeta, TrapKind, VMOffsets, ValType};
+use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+
+/// Namespace of user function names for wasm functions (index = defined
+/// function index).
+pub const NS_WASM_FUNC: u32 = 0;
+
+/// Module-wide facts the function translator needs.
+pub struct ModuleEnv<'a> {
+    /// The module's metadata.
+    pub meta: &'a ModuleMeta,
+    /// Its VM context layout.
+    pub offsets: VMOffsets,
+    /// Target description.
+    pub isa: &'a dyn TargetIsa,
+}
+
+impl<'a> ModuleEnv<'a> {
+    /// Sets up the environment for `meta`.
+    pub fn new(meta: &'a ModuleMeta, isa: &'a dyn TargetIsa) -> ModuleEnv<'a> {
+        ModuleEnv {
+            meta,
+            offsets: meta.offsets(),
+            isa,
+        }
+    }
+
+    /// Whether function `index` is imported.
+    pub fn is_imported_func(&self, index: u32) -> bool {
+        index < self.meta.num_imported_funcs
+    }
+
+    /// Whether global `index` is imported.
+    pub fn is_imported_global(&self, index: u32) -> bool {
+        index < self.meta.num_imported_globals
+    }
+}
+
+/// The Cranelift type of a wasm value type. References are pointers.
+pub fn clif_type(ty: ValType) -> ir::Type {
+    match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
+        ValType::FuncRef | ValType::ExternRef => types::I64,
+    }
+}
+
+/// The native signature of a wasm function: callee vmctx, caller vmctx,
+/// then the wasm parameters; the wasm results.
+pub fn wasm_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params
+        .extend(ty.params.iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig.returns
+        .extend(ty.results.iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig
+}
+
+/// The array-call signature: (callee vmctx, caller vmctx, values, len) → ok.
+pub fn array_call_signature(isa: &dyn TargetIsa) -> Signature {
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.extend([AbiParam::new(types::I64); 4]);
+    sig.returns.push(AbiParam::new(types::I8));
+    sig
+}
+
+/// The Cranelift trap code that stands for `kind`.
+pub fn trap_code(kind: TrapKind) -> TrapCode {
+    match kind {
+        TrapKind::StackOverflow => TrapCode::STACK_OVERFLOW,
+        TrapKind::MemoryOutOfBounds => TrapCode::HEAP_OUT_OF_BOUNDS,
+        TrapKind::IntegerOverflow => TrapCode::INTEGER_OVERFLOW,
+        TrapKind::IntegerDivisionByZero => TrapCode::INTEGER_DIVISION_BY_ZERO,
+        TrapKind::BadConversionToInteger => TrapCode::BAD_CONVERSION_TO_INTEGER,
+        other => TrapCode::unwrap_user(other.to_u8()),
+    }
+}
+
+/// The trap kind a Cranelift trap code stands for.
+pub fn trap_kind(code: TrapCode) -> Option<TrapKind> {
+    TrapKind::ALL.into_iter().find(|&k| trap_code(k) == code)
+}

@@ -1,0 +1,130 @@
+//! Tables and reference values.
+//!
+//! Table elements are pointer-sized: `*const VMFuncRef` for funcref tables
+//! and externref tokens for externref tables, 0 being null. `table.get`,
+//! `table.set` and `call_indirect` check bounds inline against the current
+//! length; the bulk operations go through runtime builtins.
+
+use super::func::{FuncTranslator, readonly};
+use cmc_runtime::abi::{TrapKind, func_import, table_def};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+
+impl FuncTranslator<'_, '_> {
+    /// The address of element `index` of `table`, trapping with `oob` when
+    /// the index is out of bounds.
+    pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, oob: TrapKind) -> Value {
+        let def = self.vmctx_load(self.env.offsets.table(table));
+        let len = self.b.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            def,
+            table_def::LENGTH as i32,
+        );
+        let out = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.trapnz(out, oob);
+        let base = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            def,
+            table_def::BASE as i32,
+        );
+        let index = self.b.ins().uextend(types::I64, index);
+        let offset = self.b.ins().ishl_imm_u(index, 3);
+        self.b.ins().iadd(base, offset)
+    }
+
+    pub(super) fn translate_table_get(&mut self, table: u32) {
+        let index = self.pop();
+        let addr = self.table_elem_addr(table, index, TrapKind::TableOutOfBounds);
+        let v = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), addr, 0);
+        self.push(v);
+    }
+
+    pub(super) fn translate_table_set(&mut self, table: u32) {
+        let (index, value) = self.pop2();
+        let addr = self.table_elem_addr(table, index, TrapKind::TableOutOfBounds);
+        self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+    }
+
+    pub(super) fn translate_table_size(&mut self, table: u32) {
+        let def = self.vmctx_load(self.env.offsets.table(table));
+        let len = self.b.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            def,
+            table_def::LENGTH as i32,
+        );
+        self.push(len);
+    }
+
+    pub(super) fn translate_table_grow(&mut self, table: u32) {
+        let (init, delta) = self.pop2();
+        let table = self.b.ins().iconst(types::I32, i64::from(table));
+        let old = self.call_builtin("table_grow", &[table, delta, init]);
+        self.push(old);
+    }
+
+    pub(super) fn translate_table_fill(&mut self, table: u32) {
+        let (dst, val, len) = self.pop3();
+        let table = self.b.ins().iconst(types::I32, i64::from(table));
+        self.checked_builtin(
+            "table_fill",
+            &[table, dst, val, len],
+            TrapKind::TableOutOfBounds,
+        );
+    }
+
+    pub(super) fn translate_table_copy(&mut self, dst_table: u32, src_table: u32) {
+        let (dst, src, len) = self.pop3();
+        let dst_table = self.b.ins().iconst(types::I32, i64::from(dst_table));
+        let src_table = self.b.ins().iconst(types::I32, i64::from(src_table));
+        self.checked_builtin(
+            "table_copy",
+            &[dst_table, src_table, dst, src, len],
+            TrapKind::TableOutOfBounds,
+        );
+    }
+
+    pub(super) fn translate_table_init(&mut self, elem: u32, table: u32) {
+        let (dst, src, len) = self.pop3();
+        let table = self.b.ins().iconst(types::I32, i64::from(table));
+        let elem = self.b.ins().iconst(types::I32, i64::from(elem));
+        self.checked_builtin(
+            "table_init",
+            &[table, elem, dst, src, len],
+            TrapKind::TableOutOfBounds,
+        );
+    }
+
+    pub(super) fn translate_elem_drop(&mut self, elem: u32) {
+        let elem = self.b.ins().iconst(types::I32, i64::from(elem));
+        self.call_builtin("elem_drop", &[elem]);
+    }
+
+    /// The `VMFuncRef` pointer of function `index` (for `ref.func`).
+    pub(super) fn func_ref_address(&mut self, index: u32) -> Value {
+        if self.env.is_imported_func(index) {
+            let offset = self.env.offsets.func_import(index) + func_import::FUNC_REF;
+            self.b
+                .ins()
+                .load(types::I64, readonly(), self.vmctx, offset as i32)
+        } else {
+            let slot = self.env.meta.func_ref_slots[index as usize];
+            debug_assert_ne!(
+                slot,
+                cmc_runtime::abi::NO_FUNC_REF,
+                "validated: ref.func target is declared"
+            );
+            self.b
+                .ins()
+                .iadd_imm_u(self.vmctx, i64::from(self.env.offsets.func_ref(slot)))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The artifact file format.
+//!
+//! An artifact is an ELF object. The loader finds its sections by name:
+//!
+//! | section | contents |
+//! | --- | --- |
+//! | [`HEADER_SECTION`] | [`ArtifactHeader`], checked before anything else |
+//! | `.text` | all compiled code, page-aligned, already linked |
+//! | [`META_SECTION`] | [`ModuleMeta`](super::ModuleMeta), postcard-encoded |
+//! | [`DATA_SECTION`] | the bytes of every data segment |
+//!
+//! Code is position independent and fully linked when written, so loading is
+//! a header check, a map of the file and one `mprotect` of the text.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Name of the header section.
+pub const HEADER_SECTION: &str = ".cmc.header";
+/// Name of the metadata section.
+pub const META_SECTION: &str = ".cmc.meta";
+/// Name of the data-segment section.
+pub const DATA_SECTION: &str = ".cmc.data";
+/// Name of the code section.
+pub const TEXT_SECTION: &str = ".text";
+
+/// First bytes of the header section.
+pub const ARTIFACT_MAGIC: [u8; 8] = *b"\0cmc-art";
+
+/// Version of the artifact layout; bump on any change to the format, to the
+/// VM layout or to the builtins list.
+pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
+
+/// The cmc version that writes and expects artifacts.
+pub const CMC_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What an artifact holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArtifactKind {
+    /// A core wasm module.
+    Module,
+    /// A component.
+    Component,
+}
+
+impl fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArtifactKind::Module => "core module",
+            ArtifactKind::Component => "component",
+        })
+    }
+}
+
+/// Cranelift optimization level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OptLevel {
+    /// No optimizations.
+    None,
+    /// Optimize for speed.
+    #[default]
+    Speed,
+    /// Optimize for speed and size.
+    SpeedAndSize,
+}
+
+impl OptLevel {
+    /// The Cranelift setting value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        }
+    }
+}
+
+impl fmt::Display for OptLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OptLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" | "0" => Ok(OptLevel::None),
+            "speed" | "2" => Ok(OptLevel::Speed),
+            "speed_and_size" | "s" => Ok(OptLevel::SpeedAndSize),
+            _ => Err(format!(
+                "unknown optimization level `{s}` (expected none, speed or speed_and_size)"
+            )),
+        }
+    }
+}
+
+/// Every setting that changes the code the compiler generates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CompileSettings {
+    /// Cranelift optimization level.
+    pub opt_level: OptLevel,
+}
+
+/// The header every artifact starts its metadata with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactHeader {
+    /// [`ARTIFACT_MAGIC`].
+    pub magic: [u8; 8],
+    /// [`ARTIFACT_FORMAT_VERSION`] of the writer.
+    pub format_version: u32,
+    /// [`CMC_VERSION`] of the writer.
+    pub cmc_version: String,
+    /// Target triple the code is for.
+    pub target: String,
+    /// CPU features the code was compiled to use (Cranelift ISA flags that
+    /// are enabled, by name, e.g. `has_sse41`).
+    pub isa_features: Vec<String>,
+    /// Every Cranelift setting, as `name=value`, for `cmc inspect`.
+    pub cranelift_flags: String,
+    /// Settings that change generated code.
+    pub settings: CompileSettings,
+    /// Module or component.
+    pub kind: ArtifactKind,
+}

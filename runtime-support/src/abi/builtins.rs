@@ -1,0 +1,48 @@
+//! The runtime helpers compiled code calls through the VM context.
+//!
+//! One list, expanded by both sides: the compiler builds call signatures from
+//! it and the runtime builds its table of function pointers from it, in the
+//! same order. Every helper that can fail returns an `i32` status: zero for
+//! success, otherwise compiled code raises the one trap that helper stands for
+//! (so traps always start in compiled code, where the signal handler can
+//! unwind them).
+
+/// Calls `$mac!` with the list of builtins.
+///
+/// Each entry is `name(param: type, …) -> type;` where the types are
+/// `vmctx` (the caller's VM context), `i32`, `i64` and `ptr`.
+#[macro_export]
+macro_rules! foreach_builtin {
+    ($mac:ident) => {
+        $mac! {
+            /// `memory.grow`: old size in pages, or -1.
+            memory_grow(vmctx: vmctx, memory: i32, delta: i32) -> i32;
+            /// `memory.fill`: non-zero when out of bounds.
+            memory_fill(vmctx: vmctx, memory: i32, dst: i32, val: i32, len: i32) -> i32;
+            /// `memory.copy`: non-zero when out of bounds.
+            memory_copy(vmctx: vmctx, dst_mem: i32, src_mem: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// `memory.init`: non-zero when out of bounds.
+            memory_init(vmctx: vmctx, memory: i32, data: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// `data.drop`.
+            data_drop(vmctx: vmctx, data: i32) -> i32;
+            /// `table.grow`: old size, or -1.
+            table_grow(vmctx: vmctx, table: i32, delta: i32, init: ptr) -> i32;
+            /// `table.fill`: non-zero when out of bounds.
+            table_fill(vmctx: vmctx, table: i32, dst: i32, val: ptr, len: i32) -> i32;
+            /// `table.copy`: non-zero when out of bounds.
+            table_copy(vmctx: vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// `table.init`: non-zero when out of bounds.
+            table_init(vmctx: vmctx, table: i32, elem: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// `elem.drop`.
+            elem_drop(vmctx: vmctx, elem: i32) -> i32;
+        }
+    };
+}
+
+macro_rules! builtin_names {
+    ($( $(#[$attr:meta])* $name:ident($($pname:ident: $pty:ident),*) -> $rty:ident;)*) => {
+        /// Builtin names in table order; the index of a name is its slot.
+        pub const BUILTIN_NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+foreach_builtin!(builtin_names);

@@ -1,0 +1,391 @@
+//! What the runtime needs to know about a compiled module.
+//!
+//! The compiler fills a [`ModuleMeta`] while translating; the artifact writer
+//! serializes it and the loader reads it back. Index spaces follow the wasm
+//! spec: imports come first in each of the function, table, memory and global
+//! spaces.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A wasm value type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ValType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+    /// 128-bit vector.
+    V128,
+    /// Nullable function reference.
+    FuncRef,
+    /// Nullable external reference.
+    ExternRef,
+}
+
+impl ValType {
+    /// Whether this is a reference type.
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::FuncRef | ValType::ExternRef)
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::V128 => "v128",
+            ValType::FuncRef => "funcref",
+            ValType::ExternRef => "externref",
+        })
+    }
+}
+
+/// A function signature.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FuncType {
+    /// Parameter types.
+    pub params: Box<[ValType]>,
+    /// Result types.
+    pub results: Box<[ValType]>,
+}
+
+impl FuncType {
+    /// Builds a signature.
+    pub fn new(
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> FuncType {
+        FuncType {
+            params: params.into_iter().collect(),
+            results: results.into_iter().collect(),
+        }
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[ValType]| {
+            v.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        write!(
+            f,
+            "(func (param {}) (result {}))",
+            list(&self.params),
+            list(&self.results)
+        )
+    }
+}
+
+/// Size limits of a memory (in 64 KiB pages) or table (in elements).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Limits {
+    /// Initial size.
+    pub min: u64,
+    /// Maximum size, if declared.
+    pub max: Option<u64>,
+}
+
+impl Limits {
+    /// Import matching: `self` (what is provided) fits `required`.
+    pub fn matches(&self, required: &Limits) -> bool {
+        self.min >= required.min
+            && match (self.max, required.max) {
+                (_, None) => true,
+                (Some(have), Some(want)) => have <= want,
+                (None, Some(_)) => false,
+            }
+    }
+}
+
+/// A linear memory's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MemoryType {
+    /// Size limits in pages.
+    pub limits: Limits,
+    /// Whether the memory is shared between threads.
+    pub shared: bool,
+}
+
+/// A table's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TableType {
+    /// Element type: `FuncRef` or `ExternRef`.
+    pub element: ValType,
+    /// Size limits in elements.
+    pub limits: Limits,
+}
+
+/// A global's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GlobalType {
+    /// Value type.
+    pub content: ValType,
+    /// Whether `global.set` is allowed.
+    pub mutable: bool,
+}
+
+/// The type of an imported or exported item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntityType {
+    /// A function with the signature at this type index.
+    Func(u32),
+    /// A table.
+    Table(TableType),
+    /// A memory.
+    Memory(MemoryType),
+    /// A global.
+    Global(GlobalType),
+}
+
+/// An import of the module.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Import {
+    /// Module name.
+    pub module: String,
+    /// Field name.
+    pub name: String,
+    /// What is imported.
+    pub ty: EntityType,
+}
+
+/// The kind of an exported item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportKind {
+    /// A function index.
+    Func,
+    /// A table index.
+    Table,
+    /// A memory index.
+    Memory,
+    /// A global index.
+    Global,
+}
+
+/// An export of the module.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Export {
+    /// Export name.
+    pub name: String,
+    /// What kind of item.
+    pub kind: ExportKind,
+    /// Index in the item's index space.
+    pub index: u32,
+}
+
+/// One instruction of a constant expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConstOp {
+    /// `i32.const`.
+    I32Const(i32),
+    /// `i64.const`.
+    I64Const(i64),
+    /// `f32.const`, as bits.
+    F32Const(u32),
+    /// `f64.const`, as bits.
+    F64Const(u64),
+    /// `ref.null`.
+    RefNull,
+    /// `ref.func`.
+    RefFunc(u32),
+    /// `global.get`.
+    GlobalGet(u32),
+    /// `i32.add` (extended constant expressions).
+    I32Add,
+    /// `i32.sub`.
+    I32Sub,
+    /// `i32.mul`.
+    I32Mul,
+    /// `i64.add`.
+    I64Add,
+    /// `i64.sub`.
+    I64Sub,
+    /// `i64.mul`.
+    I64Mul,
+}
+
+/// A constant expression, evaluated by the runtime at instantiation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConstExpr(pub Vec<ConstOp>);
+
+/// Where a data or element segment goes at instantiation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SegmentMode {
+    /// Copied into memory or table `index` at `offset` during instantiation.
+    Active {
+        /// Memory or table index.
+        index: u32,
+        /// Offset expression.
+        offset: ConstExpr,
+    },
+    /// Available to `memory.init` / `table.init`.
+    Passive,
+    /// Only declares functions as referenceable (element segments).
+    Declared,
+}
+
+/// A data segment; its bytes are a range of the artifact's data section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataSegment {
+    /// Active or passive.
+    pub mode: SegmentMode,
+    /// Byte offset in the data section.
+    pub start: u32,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+/// The items of an element segment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElemItems {
+    /// Function indices.
+    Funcs(Vec<u32>),
+    /// Constant expressions.
+    Exprs(Vec<ConstExpr>),
+}
+
+impl ElemItems {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            ElemItems::Funcs(f) => f.len(),
+            ElemItems::Exprs(e) => e.len(),
+        }
+    }
+
+    /// Whether there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An element segment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElemSegment {
+    /// Active, passive or declared.
+    pub mode: SegmentMode,
+    /// Element type.
+    pub element: ValType,
+    /// The items.
+    pub items: ElemItems,
+}
+
+/// A range of the artifact's text section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRange {
+    /// Offset from the start of the text section.
+    pub start: u32,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+/// A trap site: code offset (from the start of text) and trap code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrapSite {
+    /// Offset of the trapping instruction in the text section.
+    pub offset: u32,
+    /// [`TrapKind`](super::TrapKind) code.
+    pub code: u8,
+}
+
+/// Marker for "this function has no `VMFuncRef` slot".
+pub const NO_FUNC_REF: u32 = u32::MAX;
+
+/// Everything the runtime knows about a compiled core module.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleMeta {
+    /// Signatures by type index.
+    pub types: Vec<FuncType>,
+    /// Type index of every function, imported first.
+    pub functions: Vec<u32>,
+    /// Every table, imported first.
+    pub tables: Vec<TableType>,
+    /// Every memory, imported first.
+    pub memories: Vec<MemoryType>,
+    /// Every global, imported first.
+    pub globals: Vec<GlobalType>,
+    /// Initializers of the defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    /// Imports in declaration order.
+    pub imports: Vec<Import>,
+    /// Imported function count.
+    pub num_imported_funcs: u32,
+    /// Imported table count.
+    pub num_imported_tables: u32,
+    /// Imported memory count.
+    pub num_imported_memories: u32,
+    /// Imported global count.
+    pub num_imported_globals: u32,
+    /// Exports in declaration order.
+    pub exports: Vec<Export>,
+    /// The start function.
+    pub start: Option<u32>,
+    /// Data segments.
+    pub data: Vec<DataSegment>,
+    /// Element segments.
+    pub elems: Vec<ElemSegment>,
+    /// `VMFuncRef` slot of each function, or [`NO_FUNC_REF`].
+    pub func_ref_slots: Vec<u32>,
+    /// Number of `VMFuncRef` slots.
+    pub num_func_refs: u32,
+    /// Function names from the name section (index, name), sorted by index.
+    pub func_names: Vec<(u32, String)>,
+    /// Code of each defined function.
+    pub code: Vec<CodeRange>,
+    /// Array-call trampoline of each defined function that has a func ref
+    /// slot, keyed by function index, sorted.
+    pub array_trampolines: Vec<(u32, CodeRange)>,
+    /// Exit trampoline (wasm convention → host array call) per imported
+    /// function.
+    pub import_trampolines: Vec<CodeRange>,
+    /// Trap sites sorted by offset.
+    pub traps: Vec<TrapSite>,
+}
+
+impl ModuleMeta {
+    /// The VM context layout of this module.
+    pub fn offsets(&self) -> super::VMOffsets {
+        super::VMOffsets::new(
+            self.num_imported_funcs,
+            self.tables.len() as u32,
+            self.memories.len() as u32,
+            self.num_imported_globals,
+            (self.globals.len() as u32) - self.num_imported_globals,
+            self.num_func_refs,
+        )
+    }
+
+    /// The signature of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// The name of function `index`, if the name section gave one.
+    pub fn func_name(&self, index: u32) -> Option<&str> {
+        self.func_names
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()
+            .map(|i| self.func_names[i].1.as_str())
+    }
+
+    /// The type of an exported item.
+    pub fn export_type(&self, export: &Export) -> EntityType {
+        let i = export.index as usize;
+        match export.kind {
+            ExportKind::Func => EntityType::Func(self.functions[i]),
+            ExportKind::Table => EntityType::Table(self.tables[i]),
+            ExportKind::Memory => EntityType::Memory(self.memories[i]),
+            ExportKind::Global => EntityType::Global(self.globals[i]),
+        }
+    }
+}

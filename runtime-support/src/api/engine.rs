@@ -1,0 +1,126 @@
+//! Engines: configuration, the optional compiler, and the signature registry
+//! shared by every module loaded into them.
+
+use crate::abi::{CompileSettings, FuncType, OptLevel};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// Turns wasm (binary or text) into artifact bytes. Implemented by
+/// `cmc-compiler`; an engine without one loads artifacts only.
+pub trait Compiler: Send + Sync {
+    /// Compiles a core module.
+    fn compile_module(
+        &self,
+        wasm: &[u8],
+        settings: &CompileSettings,
+    ) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+/// Engine configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Settings that change generated code; artifacts must match them.
+    pub settings: CompileSettings,
+    /// Bytes of native stack wasm may use below the host's entry call.
+    pub max_wasm_stack: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            settings: CompileSettings::default(),
+            max_wasm_stack: 512 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Sets the optimization level.
+    pub fn opt_level(&mut self, level: OptLevel) -> &mut Config {
+        self.settings.opt_level = level;
+        self
+    }
+
+    /// Sets the wasm stack budget in bytes.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
+}
+
+/// Interns signatures so that equal signatures share one id engine-wide;
+/// `call_indirect` compares these ids.
+#[derive(Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<Arc<FuncType>>,
+}
+
+struct EngineInner {
+    config: Config,
+    compiler: Option<Box<dyn Compiler>>,
+    types: RwLock<TypeRegistry>,
+}
+
+/// Shared, cheaply cloned state for loading and running modules.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl Engine {
+    /// An engine that can only load precompiled artifacts.
+    pub fn new(config: Config) -> Engine {
+        Engine::build(config, None)
+    }
+
+    /// An engine that also compiles wasm, through `compiler`.
+    pub fn with_compiler(config: Config, compiler: Box<dyn Compiler>) -> Engine {
+        Engine::build(config, Some(compiler))
+    }
+
+    fn build(config: Config, compiler: Option<Box<dyn Compiler>>) -> Engine {
+        Engine {
+            inner: Arc::new(EngineInner {
+                config,
+                compiler,
+                types: RwLock::new(TypeRegistry::default()),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The compiler, if any.
+    pub(crate) fn compiler(&self) -> Option<&dyn Compiler> {
+        self.inner.compiler.as_deref()
+    }
+
+    /// The engine-wide id of `ty`.
+    pub(crate) fn register_type(&self, ty: &FuncType) -> u32 {
+        if let Some(&id) = self.inner.types.read().unwrap().ids.get(ty) {
+            return id;
+        }
+        let mut reg = self.inner.types.write().unwrap();
+        if let Some(&id) = reg.ids.get(ty) {
+            return id;
+        }
+        let id = reg.types.len() as u32;
+        reg.types.push(Arc::new(ty.clone()));
+        reg.ids.insert(ty.clone(), id);
+        id
+    }
+
+    /// The signature with id `id`.
+    pub(crate) fn func_type(&self, id: u32) -> Arc<FuncType> {
+        self.inner.types.read().unwrap().types[id as usize].clone()
+    }
+
+    /// Whether two engines are the same one.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+}

@@ -1,0 +1,131 @@
+//! Errors of the runtime API.
+
+use crate::abi::TrapKind;
+use std::fmt;
+
+/// Anything that can go wrong loading, linking, instantiating or calling.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The compiler rejected the input (invalid wasm, unsupported feature).
+    #[error("{0}")]
+    Compile(Box<dyn std::error::Error + Send + Sync>),
+    /// The engine has no compiler, so it can only load artifacts.
+    #[error("this engine has no compiler: it can only load precompiled artifacts")]
+    NoCompiler,
+    /// The artifact is unreadable or was written for something else.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    /// An import could not be satisfied.
+    #[error("{0}")]
+    Link(String),
+    /// Wasm execution trapped.
+    #[error(transparent)]
+    Trap(#[from] Trap),
+    /// A host function failed; its error, unchanged.
+    #[error("{0}")]
+    Host(Box<dyn std::error::Error + Send + Sync>),
+    /// The API was used wrongly (wrong argument count or type, a handle
+    /// from another store, a missing export).
+    #[error("{0}")]
+    Usage(String),
+    /// The operating system refused a resource (address space, memory).
+    #[error("{0}")]
+    Resource(String),
+}
+
+impl Error {
+    /// A host error from a message.
+    pub fn host(message: impl Into<String>) -> Error {
+        Error::Host(message.into().into())
+    }
+
+    /// The trap, if this error is one.
+    pub fn as_trap(&self) -> Option<&Trap> {
+        match self {
+            Error::Trap(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Why an artifact was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// Reading the file failed.
+    #[error("cannot read artifact `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a cmc artifact at all.
+    #[error("not a cmc artifact: {0}")]
+    NotAnArtifact(String),
+    /// A header field does not match this runtime.
+    #[error("artifact was built for {field} `{found}`, but this runtime expects `{expected}`")]
+    Mismatch {
+        /// The field.
+        field: &'static str,
+        /// The artifact's value.
+        found: String,
+        /// What the runtime expects.
+        expected: String,
+    },
+    /// The artifact is damaged (truncated or tampered with).
+    #[error("corrupt artifact: {0}")]
+    Corrupt(String),
+}
+
+/// A wasm frame of a trap backtrace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Function index in its module.
+    pub func_index: u32,
+    /// Function name from the name section, if any.
+    pub func_name: Option<String>,
+}
+
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.func_name {
+            Some(name) => write!(f, "{name} (func {})", self.func_index),
+            None => write!(f, "func {}", self.func_index),
+        }
+    }
+}
+
+/// A wasm trap: its kind and the wasm frames it unwound, innermost first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trap {
+    /// What happened.
+    pub kind: TrapKind,
+    /// The wasm call stack at the trap, innermost first.
+    pub backtrace: Vec<FrameInfo>,
+}
+
+impl Trap {
+    /// A trap with no backtrace (raised outside compiled code, e.g. during
+    /// instantiation).
+    pub fn new(kind: TrapKind) -> Trap {
+        Trap {
+            kind,
+            backtrace: Vec::new(),
+        }
+    }
+}
+
+impl std::error::Error for Trap {}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "wasm trap: {}", self.kind)?;
+        if !self.backtrace.is_empty() {
+            write!(f, "\nwasm backtrace:")?;
+            for (i, frame) in self.backtrace.iter().enumerate() {
+                write!(f, "\n  {i:>2}: {frame}")?;
+            }
+        }
+        Ok(())
+    }
+}

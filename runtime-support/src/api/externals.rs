@@ -1,0 +1,313 @@
+//! Memories, tables and globals as host handles, and [`Extern`].
+
+use super::store::StoreOpaque;
+use super::{AsStore, AsStoreMut, Error, Func, Val};
+use crate::abi::{EntityType, GlobalType, MemoryType, TableType, ValType};
+use crate::vm::memory::Memory as VmMemory;
+use crate::vm::table::Table as VmTable;
+use crate::vm::{VMGlobalDefinition, ValRaw};
+use std::ptr::NonNull;
+
+/// Anything an instance can import or export.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A table.
+    Table(Table),
+    /// A memory.
+    Memory(Memory),
+    /// A global.
+    Global(Global),
+}
+
+impl Extern {
+    /// The function, if this is one.
+    pub fn into_func(self) -> Option<Func> {
+        if let Extern::Func(f) = self {
+            Some(f)
+        } else {
+            None
+        }
+    }
+    /// The table, if this is one.
+    pub fn into_table(self) -> Option<Table> {
+        if let Extern::Table(t) = self {
+            Some(t)
+        } else {
+            None
+        }
+    }
+    /// The memory, if this is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        if let Extern::Memory(m) = self {
+            Some(m)
+        } else {
+            None
+        }
+    }
+    /// The global, if this is one.
+    pub fn into_global(self) -> Option<Global> {
+        if let Extern::Global(g) = self {
+            Some(g)
+        } else {
+            None
+        }
+    }
+
+    /// Its type, with current sizes as minimums (what import matching uses).
+    pub fn ty(&self, store: &impl AsStore) -> EntityType {
+        let s = store.as_store();
+        match self {
+            Extern::Func(f) => EntityType::Func(f.type_id()),
+            Extern::Table(t) => EntityType::Table(t.ty(s)),
+            Extern::Memory(m) => EntityType::Memory(m.ty(s)),
+            Extern::Global(g) => EntityType::Global(g.ty),
+        }
+    }
+
+    /// A short name of the kind, for errors.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Extern::Func(_) => "function",
+            Extern::Table(_) => "table",
+            Extern::Memory(_) => "memory",
+            Extern::Global(_) => "global",
+        }
+    }
+}
+
+/// A linear memory in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+impl Memory {
+    /// A new memory of type `ty`.
+    pub fn new(mut store: impl AsStoreMut, ty: MemoryType) -> Result<Memory, Error> {
+        let store = store.as_store_mut();
+        let memory = VmMemory::new(ty).map_err(Error::Resource)?;
+        Ok(store.push_memory(Box::new(memory)))
+    }
+
+    fn get<'a>(&self, store: &'a StoreOpaque) -> &'a VmMemory {
+        store
+            .check(self.store_id)
+            .expect("memory used with another store");
+        &store.memories[self.index]
+    }
+
+    /// The type, with the current size as minimum.
+    pub fn ty(&self, store: &impl AsStore) -> MemoryType {
+        let m = self.get(store.as_store());
+        let mut ty = m.ty;
+        ty.limits.min = m.pages();
+        ty
+    }
+
+    /// Current size in pages.
+    pub fn size(&self, store: &impl AsStore) -> u64 {
+        self.get(store.as_store()).pages()
+    }
+
+    /// The memory's bytes.
+    pub fn data<'a>(&self, store: &'a impl AsStore) -> &'a [u8] {
+        self.get(store.as_store()).data()
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'a>(&self, store: &'a mut impl AsStoreMut) -> &'a mut [u8] {
+        let store = store.as_store_mut();
+        store
+            .check(self.store_id)
+            .expect("memory used with another store");
+        store.memories[self.index].data_mut()
+    }
+
+    /// Grows by `delta` pages; returns the old size.
+    pub fn grow(&self, mut store: impl AsStoreMut, delta: u64) -> Result<u64, Error> {
+        let store = store.as_store_mut();
+        store.check(self.store_id)?;
+        store.memories[self.index]
+            .grow(delta)
+            .ok_or_else(|| Error::Usage(format!("cannot grow memory by {delta} pages")))
+    }
+}
+
+/// A table in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+/// Fails when `val` is a host function compiled code cannot call yet.
+fn check_callable(store: &StoreOpaque, val: &Val) -> Result<(), Error> {
+    if let Val::FuncRef(Some(f)) = val
+        && !f.has_wasm_call()
+        && f.is_host(store)
+    {
+        return Err(Error::Usage(
+            "a host function can be stored in a table or global only after a module importing it was instantiated".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_type(val: &Val, want: ValType) -> Result<(), Error> {
+    if val.ty() == want {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "value of type {} where {want} was expected",
+            val.ty()
+        )))
+    }
+}
+
+impl Table {
+    /// A new table of type `ty`, every element `init`.
+    pub fn new(mut store: impl AsStoreMut, ty: TableType, init: Val) -> Result<Table, Error> {
+        let store = store.as_store_mut();
+        check_type(&init, ty.element)?;
+        check_callable(store, &init)?;
+        let bits = init.to_ref_bits(store)?;
+        let table = VmTable::new(ty, bits).map_err(Error::Resource)?;
+        Ok(store.push_table(Box::new(table)))
+    }
+
+    fn get_vm<'a>(&self, store: &'a StoreOpaque) -> &'a VmTable {
+        store
+            .check(self.store_id)
+            .expect("table used with another store");
+        &store.tables[self.index]
+    }
+
+    /// The type, with the current size as minimum.
+    pub fn ty(&self, store: &impl AsStore) -> TableType {
+        let t = self.get_vm(store.as_store());
+        let mut ty = t.ty;
+        ty.limits.min = u64::from(t.len());
+        ty
+    }
+
+    /// Current size in elements.
+    pub fn size(&self, store: &impl AsStore) -> u32 {
+        self.get_vm(store.as_store()).len()
+    }
+
+    /// Element `index`, or `None` when out of bounds.
+    pub fn get(&self, store: &impl AsStore, index: u32) -> Option<Val> {
+        let s = store.as_store();
+        let t = self.get_vm(s);
+        t.get(index)
+            .map(|bits| Val::from_ref_bits(s, bits, t.ty.element))
+    }
+
+    /// Sets element `index`.
+    pub fn set(&self, mut store: impl AsStoreMut, index: u32, val: Val) -> Result<(), Error> {
+        let store = store.as_store_mut();
+        store.check(self.store_id)?;
+        check_type(&val, store.tables[self.index].ty.element)?;
+        check_callable(store, &val)?;
+        let bits = val.to_ref_bits(store)?;
+        if store.tables[self.index].set(index, bits) {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!("table index {index} out of bounds")))
+        }
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the old size.
+    pub fn grow(&self, mut store: impl AsStoreMut, delta: u32, init: Val) -> Result<u32, Error> {
+        let store = store.as_store_mut();
+        store.check(self.store_id)?;
+        check_type(&init, store.tables[self.index].ty.element)?;
+        check_callable(store, &init)?;
+        let bits = init.to_ref_bits(store)?;
+        store.tables[self.index]
+            .grow(delta, bits)
+            .ok_or_else(|| Error::Usage(format!("cannot grow table by {delta} elements")))
+    }
+}
+
+/// A global in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Global {
+    pub(crate) store_id: u64,
+    pub(crate) def: NonNull<VMGlobalDefinition>,
+    pub(crate) ty: GlobalType,
+}
+
+// SAFETY: a handle; only dereferenced through its store (checked by id).
+unsafe impl Send for Global {}
+// SAFETY: as above.
+unsafe impl Sync for Global {}
+
+impl Global {
+    /// A new global of type `ty` holding `val`.
+    pub fn new(mut store: impl AsStoreMut, ty: GlobalType, val: Val) -> Result<Global, Error> {
+        let store = store.as_store_mut();
+        check_type(&val, ty.content)?;
+        check_callable(store, &val)?;
+        let mut def = Box::new(VMGlobalDefinition(val.to_raw(store)?));
+        let ptr = NonNull::from(&mut *def);
+        store.globals.push(def);
+        Ok(Global {
+            store_id: store.id,
+            def: ptr,
+            ty,
+        })
+    }
+
+    /// The type.
+    pub fn ty(&self) -> GlobalType {
+        self.ty
+    }
+
+    /// The current value.
+    pub fn get(&self, store: &impl AsStore) -> Val {
+        let store = store.as_store();
+        store
+            .check(self.store_id)
+            .expect("global used with another store");
+        // SAFETY: the definition is owned by this store (checked).
+        let raw: ValRaw = unsafe { self.def.as_ref().0 };
+        Val::from_raw(store, raw, self.ty.content)
+    }
+
+    /// Sets the value of a mutable global.
+    pub fn set(&self, mut store: impl AsStoreMut, val: Val) -> Result<(), Error> {
+        let store = store.as_store_mut();
+        store.check(self.store_id)?;
+        if !self.ty.mutable {
+            return Err(Error::Usage("cannot set an immutable global".into()));
+        }
+        check_type(&val, self.ty.content)?;
+        check_callable(store, &val)?;
+        let raw = val.to_raw(store)?;
+        // SAFETY: the definition is owned by this store (checked).
+        unsafe { (*self.def.as_ptr()).0 = raw };
+        Ok(())
+    }
+}
+
+impl StoreOpaque {
+    pub(crate) fn push_memory(&mut self, memory: Box<VmMemory>) -> Memory {
+        self.memories.push(memory);
+        Memory {
+            store_id: self.id,
+            index: self.memories.len() - 1,
+        }
+    }
+
+    pub(crate) fn push_table(&mut self, table: Box<VmTable>) -> Table {
+        self.tables.push(table);
+        Table {
+            store_id: self.id,
+            index: self.tables.len() - 1,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Functions: calling wasm from the host, and host functions wasm can call.
+
+use super::store::StoreOpaque;
+use super::{AsStore, AsStoreMut, Error, Extern, Instance, Store, Val};
+use crate::abi::{FuncType, HOST_CTX_ARRAY_CALL};
+use crate::trap;
+use crate::vm::instance::InstanceData;
+use crate::vm::{VMArrayCallFn, VMFuncRef, VMStoreContext, ValRaw};
+use std::any::Any;
+use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// A function in a store: defined by wasm or by the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func {
+    pub(crate) store_id: u64,
+    pub(crate) func_ref: NonNull<VMFuncRef>,
+}
+
+// SAFETY: a `Func` is a handle; it is only dereferenced through its store,
+// which checks `store_id`.
+unsafe impl Send for Func {}
+// SAFETY: as above.
+unsafe impl Sync for Func {}
+
+/// The closure behind a host function.
+pub(crate) type HostFn<T> =
+    dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
+
+/// How a host function failed.
+pub(crate) enum HostFailure {
+    /// It returned an error.
+    Error(Error),
+    /// It panicked; the panic resumes in the host→wasm caller.
+    Panic(Box<dyn Any + Send>),
+}
+
+/// A host function's context; plays the role of the callee vmctx when
+/// compiled code calls it.
+#[repr(C)]
+pub(crate) struct VMHostFuncContext {
+    /// Must be at offset `HOST_CTX_ARRAY_CALL`: exit trampolines load it.
+    array_call: VMArrayCallFn,
+    pub(crate) func_ref: VMFuncRef,
+    store_ctx: *mut VMStoreContext,
+    ty: Arc<FuncType>,
+    func: Box<dyn Any + Send + Sync>,
+}
+
+const _: () =
+    assert!(std::mem::offset_of!(VMHostFuncContext, array_call) == HOST_CTX_ARRAY_CALL as usize);
+
+/// What a host function sees of its caller: the store's data and the calling
+/// instance's exports.
+pub struct Caller<'a, T> {
+    store: &'a mut Store<T>,
+    instance: Option<Instance>,
+}
+
+impl<T> Caller<'_, T> {
+    /// The embedder data.
+    pub fn data(&self) -> &T {
+        self.store.data()
+    }
+
+    /// The embedder data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.store.data_mut()
+    }
+
+    /// An export of the calling instance (e.g. its `memory`).
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let instance = self.instance?;
+        instance.get_export(&mut *self.store, name)
+    }
+}
+
+impl<T> AsStore for Caller<'_, T> {
+    fn as_store(&self) -> &StoreOpaque {
+        &self.store.inner
+    }
+}
+
+impl<T> AsStoreMut for Caller<'_, T> {
+    fn as_store_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.store.inner
+    }
+}
+
+impl Func {
+    /// A host function of type `ty`.
+    pub fn new<T: 'static>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Func {
+        Func::from_host_fn(store, ty, Arc::new(func))
+    }
+
+    pub(crate) fn from_host_fn<T: 'static>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        func: Arc<HostFn<T>>,
+    ) -> Func {
+        let inner = &mut store.inner;
+        let type_id = inner.engine.register_type(&ty);
+        let ty = inner.engine.func_type(type_id);
+        let mut ctx = Box::new(VMHostFuncContext {
+            array_call: host_shim::<T>,
+            func_ref: VMFuncRef {
+                array_call: Some(host_shim::<T>),
+                wasm_call: std::ptr::null(),
+                vmctx: std::ptr::null_mut(),
+                type_id,
+            },
+            store_ctx: &mut *inner.ctx,
+            ty,
+            func: Box::new(func),
+        });
+        ctx.func_ref.vmctx = (&mut *ctx as *mut VMHostFuncContext).cast();
+        let func_ref = NonNull::from(&ctx.func_ref);
+        inner.host_funcs.push(ctx);
+        Func {
+            store_id: inner.id,
+            func_ref,
+        }
+    }
+
+    /// The engine-wide signature id.
+    pub(crate) fn type_id(&self) -> u32 {
+        // SAFETY: handles are only created for live func refs of a store, and
+        // callers checked the store.
+        unsafe { self.func_ref.as_ref().type_id }
+    }
+
+    /// The function's signature.
+    pub fn ty(&self, store: &impl AsStore) -> Arc<FuncType> {
+        store.as_store().engine.func_type(self.type_id())
+    }
+
+    /// Calls the function with `params`, writing `results`.
+    pub fn call(
+        &self,
+        mut store: impl AsStoreMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
+        let store = store.as_store_mut();
+        store.check(self.store_id)?;
+        let ty = self.ty(&*store);
+        if params.len() != ty.params.len() {
+            return Err(Error::Usage(format!(
+                "expected {} argument(s), got {}",
+                ty.params.len(),
+                params.len()
+            )));
+        }
+        if results.len() != ty.results.len() {
+            return Err(Error::Usage(format!(
+                "expected room for {} result(s), got {}",
+                ty.results.len(),
+                results.len()
+            )));
+        }
+        let mut values = vec![ValRaw::default(); params.len().max(results.len())];
+        for (i, (param, &want)) in params.iter().zip(ty.params.iter()).enumerate() {
+            if param.ty() != want {
+                return Err(Error::Usage(format!(
+                    "argument {i} has type {}, expected {want}",
+                    param.ty()
+                )));
+            }
+            values[i] = param.to_raw(store)?;
+        }
+        // SAFETY: the func ref belongs to this store (checked), and `values`
+        // holds correctly typed parameters with room for the results.
+        unsafe { store.call_raw(self.func_ref.as_ptr(), &mut values)? };
+        for (i, (result, &ty)) in results.iter_mut().zip(ty.results.iter()).enumerate() {
+            *result = Val::from_raw(store, values[i], ty);
+        }
+        Ok(())
+    }
+
+    /// Records that compiled code may call this host function through
+    /// `trampoline` (an exit trampoline of a module that imports it), so the
+    /// function can also be called through tables.
+    ///
+    /// # Safety
+    ///
+    /// `trampoline` must be an exit trampoline for this function's signature
+    /// in code that lives as long as the store.
+    pub(crate) unsafe fn provide_wasm_call(&self, trampoline: *const u8) {
+        // SAFETY: the func ref is alive (store-owned).
+        let r = unsafe { &mut *self.func_ref.as_ptr() };
+        if r.wasm_call.is_null() {
+            r.wasm_call = trampoline;
+        }
+    }
+
+    /// Whether compiled code can call this function directly.
+    pub(crate) fn has_wasm_call(&self) -> bool {
+        // SAFETY: the func ref is alive (store-owned).
+        unsafe { !self.func_ref.as_ref().wasm_call.is_null() }
+    }
+
+    /// Whether this is a host function (its context is a host context).
+    pub(crate) fn is_host(&self, store: &StoreOpaque) -> bool {
+        store
+            .host_funcs
+            .iter()
+            .any(|h| std::ptr::eq(&h.func_ref, self.func_ref.as_ptr()))
+    }
+}
+
+/// The array-call entry of every host function of a `Store<T>`.
+unsafe extern "C" fn host_shim<T: 'static>(
+    callee: *mut c_void,
+    caller: *mut c_void,
+    values: *mut ValRaw,
+    len: usize,
+) -> bool {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `callee` is the context this shim was installed with; its
+        // store context points at the `Store<T>` that is running wasm (set by
+        // `call_raw`), and `values` has `len` slots.
+        unsafe {
+            let ctx = &*(callee as *const VMHostFuncContext);
+            let store = &mut *((*ctx.store_ctx).store as *mut Store<T>);
+            let func = ctx
+                .func
+                .downcast_ref::<Arc<HostFn<T>>>()
+                .expect("host function of another store type")
+                .clone();
+            let ty = ctx.ty.clone();
+            let instance = (!caller.is_null())
+                .then(|| InstanceData::from_vmctx(caller).handle(store.inner.id));
+            call_host(
+                store,
+                instance,
+                &*func,
+                &ty,
+                std::slice::from_raw_parts_mut(values, len),
+            )
+        }
+    }));
+    match outcome {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            trap::set_pending_error(HostFailure::Error(e));
+            false
+        }
+        Err(panic) => {
+            trap::set_pending_error(HostFailure::Panic(panic));
+            false
+        }
+    }
+}
+
+fn call_host<T>(
+    store: &mut Store<T>,
+    instance: Option<Instance>,
+    func: &HostFn<T>,
+    ty: &FuncType,
+    values: &mut [ValRaw],
+) -> Result<(), Error> {
+    let params: Vec<Val> = ty
+        .params
+        .iter()
+        .zip(values.iter())
+        .map(|(&t, &raw)| Val::from_raw(&store.inner, raw, t))
+        .collect();
+    let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
+    func(
+        Caller {
+            store: &mut *store,
+            instance,
+        },
+        &params,
+        &mut results,
+    )?;
+    for (i, (result, &want)) in results.iter().zip(ty.results.iter()).enumerate() {
+        if result.ty() != want {
+            return Err(Error::Usage(format!(
+                "host function returned a {} as result {i}, expected {want}",
+                result.ty()
+            )));
+        }
+        values[i] = result.to_raw(&store.inner)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Instantiation: linking imports, creating memories, tables and globals,
+//! applying segments and running the start function.
+
+use super::store::StoreOpaque;
+use super::{
+    AsStore, AsStoreMut, Engine, Error, Extern, Func, Global, Memory, Module, Table, Trap,
+};
+use crate::abi::{ConstExpr, ConstOp, EntityType, ExportKind, SegmentMode, TrapKind, func_ref};
+use crate::vm::instance::InstanceData;
+use crate::vm::memory::Memory as VmMemory;
+use crate::vm::table::Table as VmTable;
+use crate::vm::{VMFuncImport, VMFuncRef, VMGlobalDefinition, ValRaw};
+use std::ptr::NonNull;
+
+/// An instance of a module in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import
+    /// order.
+    ///
+    /// If a segment traps or the start function fails, the error is returned,
+    /// but what the instance already wrote to imported tables and memories
+    /// stays (as the spec requires).
+    pub fn new(
+        mut store: impl AsStoreMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance, Error> {
+        let store = store.as_store_mut();
+        if !Engine::same(module.engine(), &store.engine) {
+            return Err(Error::Usage(
+                "the module belongs to another engine than the store".into(),
+            ));
+        }
+        let meta = module.meta();
+        if imports.len() != meta.imports.len() {
+            return Err(Error::Link(format!(
+                "module expects {} import(s), {} given",
+                meta.imports.len(),
+                imports.len()
+            )));
+        }
+        let mut data = InstanceData::new(module.clone(), &mut *store.ctx);
+        link_imports(store, &mut data, imports)?;
+        create_definitions(store, &mut data)?;
+
+        data.index = store.instances.len();
+        let vmctx_data: *mut InstanceData = &mut *data;
+        store.instances.push(data);
+        let instance = Instance {
+            store_id: store.id,
+            index: store.instances.len() - 1,
+        };
+        // SAFETY: the box was just pushed and is not moved by later pushes.
+        let data = unsafe { &mut *vmctx_data };
+        initialize_segments(data)?;
+        if let Some(start) = meta.start {
+            let func = Func {
+                store_id: store.id,
+                func_ref: NonNull::new(data.func_ref(start).cast_mut())
+                    .expect("start function ref"),
+            };
+            func.call(&mut *store, &[], &mut [])?;
+        }
+        Ok(instance)
+    }
+
+    fn data<'a>(&self, store: &'a StoreOpaque) -> &'a InstanceData {
+        store
+            .check(self.store_id)
+            .expect("instance used with another store");
+        &store.instances[self.index]
+    }
+
+    /// The export called `name`.
+    pub fn get_export(&self, store: impl AsStore, name: &str) -> Option<Extern> {
+        let s = store.as_store();
+        let data = self.data(s);
+        let export = data.module.meta().exports.iter().find(|e| e.name == name)?;
+        Some(export_extern(s, data, export.kind, export.index))
+    }
+
+    /// The exported function called `name`.
+    pub fn get_func(&self, store: impl AsStore, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// Every export with its name, in declaration order.
+    pub fn exports(&self, store: impl AsStore) -> Vec<(String, Extern)> {
+        let s = store.as_store();
+        let data = self.data(s);
+        data.module
+            .meta()
+            .exports
+            .iter()
+            .map(|e| (e.name.clone(), export_extern(s, data, e.kind, e.index)))
+            .collect()
+    }
+
+    /// The module this is an instance of.
+    pub fn module<'a>(&self, store: &'a impl AsStore) -> &'a Module {
+        &self.data(store.as_store()).module
+    }
+}
+
+fn export_extern(store: &StoreOpaque, data: &InstanceData, kind: ExportKind, index: u32) -> Extern {
+    match kind {
+        ExportKind::Func => Extern::Func(Func {
+            store_id: store.id,
+            func_ref: NonNull::new(data.func_ref(index).cast_mut())
+                .expect("exported function has a func ref"),
+        }),
+        ExportKind::Table => Extern::Table(Table {
+            store_id: store.id,
+            index: data.table_ids[index as usize],
+        }),
+        ExportKind::Memory => Extern::Memory(Memory {
+            store_id: store.id,
+            index: data.memory_ids[index as usize],
+        }),
+        ExportKind::Global => Extern::Global(Global {
+            store_id: store.id,
+            def: NonNull::new(data.global(index)).expect("global storage"),
+            ty: data.module.meta().globals[index as usize],
+        }),
+    }
+}
+
+fn link_imports(
+    store: &mut StoreOpaque,
+    data: &mut InstanceData,
+    imports: &[Extern],
+) -> Result<(), Error> {
+    let module = data.module.clone();
+    let meta = module.meta();
+    let text = module.artifact().text_base();
+    let (mut funcs, mut globals) = (0u32, 0u32);
+    for (import, ext) in meta.imports.iter().zip(imports) {
+        let mismatch = |found: String| {
+            Error::Link(format!(
+                "incompatible import type for `{}::{}`: expected {}, found {found}",
+                import.module,
+                import.name,
+                describe(&import.ty, module.meta())
+            ))
+        };
+        match (&import.ty, ext) {
+            (EntityType::Func(ty), Extern::Func(f)) => {
+                store.check(f.store_id)?;
+                if f.type_id() != module.type_ids()[*ty as usize] {
+                    return Err(mismatch(format!("a function of type {}", f.ty(&*store))));
+                }
+                let trampoline = meta.import_trampolines[funcs as usize];
+                // SAFETY: the trampoline is this module's exit trampoline for
+                // this import's signature; the module outlives the store's use.
+                unsafe { f.provide_wasm_call((text + trampoline.start as usize) as *const u8) };
+                let r: &VMFuncRef = unsafe { f.func_ref.as_ref() };
+                // SAFETY: the slot belongs to this module's layout.
+                unsafe {
+                    data.func_import(funcs).write(VMFuncImport {
+                        wasm_call: r.wasm_call,
+                        vmctx: r.vmctx,
+                        func_ref: r,
+                    })
+                };
+                funcs += 1;
+            }
+            (EntityType::Table(want), Extern::Table(t)) => {
+                store.check(t.store_id)?;
+                let have = t.ty(&*store);
+                if have.element != want.element || !have.limits.matches(&want.limits) {
+                    return Err(mismatch(format!(
+                        "a table of {} with limits {:?}",
+                        have.element, have.limits
+                    )));
+                }
+                data.tables.push(&mut *store.tables[t.index]);
+                data.table_ids.push(t.index);
+            }
+            (EntityType::Memory(want), Extern::Memory(m)) => {
+                store.check(m.store_id)?;
+                let have = m.ty(&*store);
+                if have.shared != want.shared || !have.limits.matches(&want.limits) {
+                    return Err(mismatch(format!("a memory with limits {:?}", have.limits)));
+                }
+                data.memories.push(&mut *store.memories[m.index]);
+                data.memory_ids.push(m.index);
+            }
+            (EntityType::Global(want), Extern::Global(g)) => {
+                store.check(g.store_id)?;
+                if g.ty != *want {
+                    return Err(mismatch(format!("a global of type {:?}", g.ty)));
+                }
+                // SAFETY: the slot belongs to this module's layout.
+                unsafe { data.write(data.offsets.imported_global(globals), g.def.as_ptr()) };
+                globals += 1;
+            }
+            (_, other) => return Err(mismatch(format!("a {}", other.kind_name()))),
+        }
+    }
+    Ok(())
+}
+
+fn describe(ty: &EntityType, meta: &crate::abi::ModuleMeta) -> String {
+    match ty {
+        EntityType::Func(t) => format!("a function of type {}", meta.types[*t as usize]),
+        EntityType::Table(t) => format!("a table of {} with limits {:?}", t.element, t.limits),
+        EntityType::Memory(m) => format!("a memory with limits {:?}", m.limits),
+        EntityType::Global(g) => format!("a global of type {g:?}"),
+    }
+}
+
+/// Creates the module's own memories, tables, function references and
+/// globals, and points the VM context at everything.
+fn create_definitions(store: &mut StoreOpaque, data: &mut InstanceData) -> Result<(), Error> {
+    let module = data.module.clone();
+    let meta = module.meta();
+    for ty in &meta.memories[meta.num_imported_memories as usize..] {
+        let handle = store.push_memory(Box::new(VmMemory::new(*ty).map_err(Error::Resource)?));
+        data.memories.push(&mut *store.memories[handle.index]);
+        data.memory_ids.push(handle.index);
+    }
+    for ty in &meta.tables[meta.num_imported_tables as usize..] {
+        let handle = store.push_table(Box::new(VmTable::new(*ty, 0).map_err(Error::Resource)?));
+        data.tables.push(&mut *store.tables[handle.index]);
+        data.table_ids.push(handle.index);
+    }
+    // SAFETY (all writes below): every offset comes from this module's
+    // layout, and the pointers stored refer to store-owned objects.
+    for (i, &table) in data.tables.iter().enumerate() {
+        unsafe { data.write(data.offsets.table(i as u32), &mut (*table).def as *mut _) };
+    }
+    for (i, &memory) in data.memories.iter().enumerate() {
+        unsafe {
+            data.write(data.offsets.memory(i as u32), &mut (*memory).def as *mut _);
+            data.write(data.offsets.memory_base(i as u32), (*memory).def.base);
+        }
+    }
+    let text = module.artifact().text_base();
+    let vmctx = data.vmctx();
+    for &(func, trampoline) in &meta.array_trampolines {
+        let slot = meta.func_ref_slots[func as usize];
+        let code = meta.code[(func - meta.num_imported_funcs) as usize];
+        let record = VMFuncRef {
+            // SAFETY: the trampoline is array-call code of this artifact.
+            array_call: Some(unsafe {
+                std::mem::transmute::<usize, crate::vm::VMArrayCallFn>(
+                    text + trampoline.start as usize,
+                )
+            }),
+            wasm_call: (text + code.start as usize) as *const u8,
+            vmctx,
+            type_id: module.type_ids()[meta.functions[func as usize] as usize],
+        };
+        const _: () = assert!(func_ref::SIZE as usize == std::mem::size_of::<VMFuncRef>());
+        unsafe { data.write(data.offsets.func_ref(slot), record) };
+    }
+    for (i, init) in meta.global_inits.iter().enumerate() {
+        let value = eval_const(data, init);
+        let index = meta.num_imported_globals + i as u32;
+        unsafe { data.global(index).write(VMGlobalDefinition(value)) };
+    }
+    Ok(())
+}
+
+/// Evaluates a constant expression (validated by the compiler).
+fn eval_const(data: &InstanceData, expr: &ConstExpr) -> ValRaw {
+    let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
+    for op in &expr.0 {
+        let v = match *op {
+            ConstOp::I32Const(v) => ValRaw::from_u32(v as u32),
+            ConstOp::I64Const(v) => ValRaw::from_u64(v as u64),
+            ConstOp::F32Const(v) => ValRaw::from_u32(v),
+            ConstOp::F64Const(v) => ValRaw::from_u64(v),
+            ConstOp::RefNull => ValRaw::from_u64(0),
+            ConstOp::RefFunc(f) => ValRaw::from_u64(data.func_ref(f) as u64),
+            // SAFETY: validated global indices; storage is initialised.
+            ConstOp::GlobalGet(g) => unsafe { (*data.global(g)).0 },
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let (b, a) = (
+                    stack.pop().unwrap().get_u32(),
+                    stack.pop().unwrap().get_u32(),
+                );
+                ValRaw::from_u32(match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let (b, a) = (
+                    stack.pop().unwrap().get_u64(),
+                    stack.pop().unwrap().get_u64(),
+                );
+                ValRaw::from_u64(match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+        };
+        stack.push(v);
+    }
+    stack.pop().expect("constant expression yields a value")
+}
+
+/// Evaluates element segments, then applies active element and data
+/// segments in order; the first out-of-bounds segment traps.
+fn initialize_segments(data: &mut InstanceData) -> Result<(), Error> {
+    let module = data.module.clone();
+    let meta = module.meta();
+    data.elements = meta
+        .elems
+        .iter()
+        .map(|seg| match &seg.items {
+            crate::abi::ElemItems::Funcs(funcs) => {
+                funcs.iter().map(|&f| data.func_ref(f) as usize).collect()
+            }
+            crate::abi::ElemItems::Exprs(exprs) => exprs
+                .iter()
+                .map(|e| eval_const(data, e).get_u64() as usize)
+                .collect(),
+        })
+        .collect();
+    data.dropped_data = vec![false; meta.data.len()];
+    for (i, seg) in meta.elems.iter().enumerate() {
+        match &seg.mode {
+            SegmentMode::Active { index, offset } => {
+                let offset = eval_const(data, offset).get_u32();
+                // SAFETY: table pointers refer to store-owned tables.
+                let table = unsafe { &mut *data.tables[*index as usize] };
+                let items = std::mem::take(&mut data.elements[i]);
+                let end = u64::from(offset) + items.len() as u64;
+                if end > u64::from(table.len()) {
+                    return Err(Trap::new(TrapKind::TableOutOfBounds).into());
+                }
+                table.elements[offset as usize..end as usize].copy_from_slice(&items);
+            }
+            SegmentMode::Declared => data.elements[i] = Vec::new(),
+            SegmentMode::Passive => {}
+        }
+    }
+    for (i, seg) in meta.data.iter().enumerate() {
+        if let SegmentMode::Active { index, offset } = &seg.mode {
+            let offset = eval_const(data, offset).get_u32();
+            // SAFETY: memory pointers refer to store-owned memories.
+            let memory = unsafe { &mut *data.memories[*index as usize] };
+            let bytes = module.artifact().data_segment(i);
+            let end = u64::from(offset) + bytes.len() as u64;
+            if end > memory.def.length as u64 {
+                return Err(Trap::new(TrapKind::MemoryOutOfBounds).into());
+            }
+            memory.data_mut()[offset as usize..end as usize].copy_from_slice(bytes);
+            data.dropped_data[i] = true;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! The embedding API: engines, modules, stores, linkers, instances, calls.
+
+mod engine;
+mod error;
+mod externals;
+mod func;
+mod instance;
+mod linker;
+mod module;
+mod store;
+mod values;
+
+pub use engine::{Compiler, Config, Engine};
+pub use error::{ArtifactError, Error, FrameInfo, Trap};
+pub use externals::{Extern, Global, Memory, Table};
+pub(crate) use func::HostFailure;
+pub use func::{Caller, Func};
+pub use instance::Instance;
+pub use linker::Linker;
+pub use module::{ExportType, ImportType, Module};
+pub use store::{AsStore, AsStoreMut, Store};
+pub use values::{ExternRef, Val};

@@ -1,0 +1,167 @@
+//! Modules: compiled code plus metadata, shared by all their instances.
+
+use super::{ArtifactError, Engine, Error};
+use crate::abi::{ArtifactKind, EntityType, ModuleMeta};
+use crate::artifact::{LoadedArtifact, check_header};
+use memmap2::{MmapMut, MmapOptions};
+use std::path::Path;
+use std::sync::Arc;
+
+struct ModuleInner {
+    engine: Engine,
+    artifact: Box<LoadedArtifact>,
+    /// Engine-wide signature id per type index (read by compiled code).
+    type_ids: Box<[u32]>,
+}
+
+/// A compiled core module, ready to instantiate. Cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    inner: Arc<ModuleInner>,
+}
+
+/// An import of a module, as reported by [`Module::imports`].
+#[derive(Clone, Debug)]
+pub struct ImportType<'a> {
+    /// Module name.
+    pub module: &'a str,
+    /// Field name.
+    pub name: &'a str,
+    /// What is expected.
+    pub ty: EntityType,
+}
+
+/// An export of a module, as reported by [`Module::exports`].
+#[derive(Clone, Debug)]
+pub struct ExportType<'a> {
+    /// Export name.
+    pub name: &'a str,
+    /// What is exported.
+    pub ty: EntityType,
+}
+
+impl Module {
+    /// Compiles wasm (binary or text) with the engine's compiler.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
+        let bytes = bytes.as_ref();
+        if bytes.starts_with(b"\x7fELF") {
+            return Err(Error::Usage(
+                "this looks like a precompiled artifact: load it with Module::from_artifact or Module::load_file".into(),
+            ));
+        }
+        let compiler = engine.compiler().ok_or(Error::NoCompiler)?;
+        let artifact = compiler
+            .compile_module(bytes, &engine.config().settings)
+            .map_err(Error::Compile)?;
+        // SAFETY: the bytes were just produced by the engine's own compiler.
+        unsafe { Module::from_artifact(engine, &artifact) }
+    }
+
+    /// Loads an artifact from bytes (copied into fresh executable memory).
+    ///
+    /// # Safety
+    ///
+    /// An artifact is native code: the bytes must come from `cmc build` (or
+    /// [`Compiler::compile_module`](super::Compiler)) of a trusted source.
+    /// The header is checked, but code cannot be verified.
+    pub unsafe fn from_artifact(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        let mut map =
+            MmapMut::map_anon(bytes.len().max(1)).map_err(|e| Error::Resource(e.to_string()))?;
+        map[..bytes.len()].copy_from_slice(bytes);
+        Module::from_map(engine, map)
+    }
+
+    /// Maps an artifact file and makes its code executable in place.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::from_artifact`]; in addition the file must not be
+    /// modified while mapped.
+    pub unsafe fn load_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let io = |source| ArtifactError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len == 0 {
+            return Err(
+                ArtifactError::NotAnArtifact(format!("`{}` is empty", path.display())).into(),
+            );
+        }
+        // SAFETY: a private copy-on-write mapping; the caller promises the
+        // file is not modified meanwhile.
+        let map = unsafe { MmapOptions::new().map_copy(&file) }.map_err(io)?;
+        Module::from_map(engine, map)
+    }
+
+    fn from_map(engine: &Engine, map: MmapMut) -> Result<Module, Error> {
+        let settings = &engine.config().settings;
+        let artifact =
+            LoadedArtifact::new(map, |h| check_header(h, settings, ArtifactKind::Module))?;
+        let type_ids = artifact
+            .meta
+            .types
+            .iter()
+            .map(|t| engine.register_type(t))
+            .collect();
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                artifact,
+                type_ids,
+            }),
+        })
+    }
+
+    /// The engine this module belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub(crate) fn artifact(&self) -> &LoadedArtifact {
+        &self.inner.artifact
+    }
+
+    pub(crate) fn meta(&self) -> &ModuleMeta {
+        &self.inner.artifact.meta
+    }
+
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.inner.type_ids
+    }
+
+    /// The imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> {
+        self.meta().imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: i.ty.clone(),
+        })
+    }
+
+    /// The exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> {
+        let meta = self.meta();
+        meta.exports.iter().map(move |e| ExportType {
+            name: &e.name,
+            ty: meta.export_type(e),
+        })
+    }
+
+    /// The signature of a type index.
+    pub fn func_type(&self, type_index: u32) -> &crate::abi::FuncType {
+        &self.meta().types[type_index as usize]
+    }
+
+    /// Size of the compiled code in bytes.
+    pub fn code_size(&self) -> usize {
+        self.inner.artifact.text_len()
+    }
+
+    /// Size of the artifact in bytes.
+    pub fn artifact_size(&self) -> usize {
+        self.inner.artifact.file_len()
+    }
+}

@@ -1,0 +1,208 @@
+//! Stores: the owner of every instance, memory, table, global and host
+//! function created while running, plus the embedder's data `T`.
+
+use super::func::VMHostFuncContext;
+use super::{Engine, Error, Trap};
+use crate::abi::TrapKind;
+use crate::trap;
+use crate::vm::instance::InstanceData;
+use crate::vm::memory::Memory as VmMemory;
+use crate::vm::table::Table as VmTable;
+use crate::vm::{VMFuncRef, VMGlobalDefinition, VMStoreContext, ValRaw};
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The part of a store that does not depend on `T`.
+pub struct StoreOpaque {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) ctx: Box<VMStoreContext>,
+    pub(crate) instances: Vec<Box<InstanceData>>,
+    pub(crate) memories: Vec<Box<VmMemory>>,
+    pub(crate) tables: Vec<Box<VmTable>>,
+    pub(crate) globals: Vec<Box<VMGlobalDefinition>>,
+    pub(crate) host_funcs: Vec<Box<VMHostFuncContext>>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+}
+
+// SAFETY: every raw pointer in the store points into allocations the store
+// owns; a store is used by one thread at a time (`&mut` for every call).
+unsafe impl Send for StoreOpaque {}
+
+/// A store with embedder data `T`. Everything created in it lives until it
+/// is dropped.
+#[repr(C)]
+pub struct Store<T> {
+    // Must stay the first field: host functions recover `&mut Store<T>` from
+    // the `*mut StoreOpaque` published in the store context.
+    pub(crate) inner: StoreOpaque,
+    data: T,
+}
+
+impl<T> Store<T> {
+    /// A new, empty store.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: StoreOpaque {
+                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                engine: engine.clone(),
+                ctx: Box::new(VMStoreContext {
+                    stack_limit: 0,
+                    store: std::ptr::null_mut(),
+                }),
+                instances: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                host_funcs: Vec::new(),
+                externrefs: Vec::new(),
+            },
+            data,
+        }
+    }
+
+    /// The embedder data.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The embedder data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    /// Consumes the store, returning the embedder data.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+/// Read access to a store (a [`Store`] or a host function's
+/// [`Caller`](super::Caller)).
+pub trait AsStore {
+    /// The store.
+    fn as_store(&self) -> &StoreOpaque;
+}
+
+/// Write access to a store.
+pub trait AsStoreMut: AsStore {
+    /// The store, mutably.
+    fn as_store_mut(&mut self) -> &mut StoreOpaque;
+}
+
+impl<T> AsStore for Store<T> {
+    fn as_store(&self) -> &StoreOpaque {
+        &self.inner
+    }
+}
+
+impl<T> AsStoreMut for Store<T> {
+    fn as_store_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.inner
+    }
+}
+
+impl AsStore for StoreOpaque {
+    fn as_store(&self) -> &StoreOpaque {
+        self
+    }
+}
+
+impl AsStoreMut for StoreOpaque {
+    fn as_store_mut(&mut self) -> &mut StoreOpaque {
+        self
+    }
+}
+
+impl<S: AsStore + ?Sized> AsStore for &S {
+    fn as_store(&self) -> &StoreOpaque {
+        (**self).as_store()
+    }
+}
+
+impl<S: AsStore + ?Sized> AsStore for &mut S {
+    fn as_store(&self) -> &StoreOpaque {
+        (**self).as_store()
+    }
+}
+
+impl<S: AsStoreMut + ?Sized> AsStoreMut for &mut S {
+    fn as_store_mut(&mut self) -> &mut StoreOpaque {
+        (**self).as_store_mut()
+    }
+}
+
+impl StoreOpaque {
+    /// Fails unless a handle created in store `id` is used with this store.
+    pub(crate) fn check(&self, id: u64) -> Result<(), Error> {
+        if id == self.id {
+            Ok(())
+        } else {
+            Err(Error::Usage(
+                "a handle from another store was used with this store".into(),
+            ))
+        }
+    }
+
+    /// Calls `func_ref` through its array-call entry with `values` holding
+    /// the parameters; on success `values` holds the results.
+    ///
+    /// # Safety
+    ///
+    /// `func_ref` must belong to this store and `values` must have room for
+    /// its parameters and results, with parameters of the right types.
+    pub(crate) unsafe fn call_raw(
+        &mut self,
+        func_ref: *const VMFuncRef,
+        values: &mut [ValRaw],
+    ) -> Result<(), Error> {
+        // SAFETY: per the contract, `func_ref` is alive in this store.
+        let (array_call, callee) = unsafe { ((*func_ref).array_call, (*func_ref).vmctx) };
+        let array_call = array_call.expect("every function has an array-call entry");
+        self.ctx.store = (self as *mut StoreOpaque).cast();
+        let prev_limit = self.ctx.stack_limit;
+        if prev_limit == 0 {
+            let here = &prev_limit as *const usize as usize;
+            self.ctx.stack_limit = here.saturating_sub(self.engine.config().max_wasm_stack);
+        }
+        let mut ok = true;
+        let (ptr, len) = (values.as_mut_ptr(), values.len());
+        let caught = trap::catch_traps(&mut || {
+            // SAFETY: the entry point, its context and the value buffer are
+            // valid per this function's contract.
+            ok = unsafe { array_call(callee, std::ptr::null_mut(), ptr, len) };
+        });
+        self.ctx.stack_limit = prev_limit;
+        match caught {
+            Err(record) if trap::kind(&record) == TrapKind::HostError => Err(take_host_failure()),
+            Err(record) => Err(Error::Trap(Trap {
+                kind: trap::kind(&record),
+                backtrace: trap::symbolize(&record),
+            })),
+            Ok(()) if !ok => Err(take_host_failure()),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Stores an externref payload and returns its token (index + 1).
+    pub(crate) fn new_externref(&mut self, payload: Box<dyn Any + Send + Sync>) -> u32 {
+        self.externrefs.push(payload);
+        self.externrefs.len() as u32
+    }
+}
+
+/// The error a failed host function left, re-raising a host panic.
+fn take_host_failure() -> Error {
+    match trap::take_pending_error() {
+        Some(super::HostFailure::Error(e)) => e,
+        Some(super::HostFailure::Panic(p)) => std::panic::resume_unwind(p),
+        None => Error::Trap(Trap::new(TrapKind::HostError)),
+    }
+}

@@ -1,0 +1,186 @@
+//! Values that cross between the host and wasm.
+
+use super::store::StoreOpaque;
+use super::{AsStore, AsStoreMut, Error, Func};
+use crate::abi::ValType;
+use crate::vm::{VMFuncRef, ValRaw};
+use std::any::Any;
+use std::ptr::NonNull;
+
+/// A wasm value. Floats are kept as bits so NaN payloads survive.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Val {
+    /// `i32`.
+    I32(i32),
+    /// `i64`.
+    I64(i64),
+    /// `f32`, as bits.
+    F32(u32),
+    /// `f64`, as bits.
+    F64(u64),
+    /// `v128`.
+    V128(u128),
+    /// `funcref`.
+    FuncRef(Option<Func>),
+    /// `externref`.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    /// The value's type.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    /// The zero value (or null reference) of `ty`.
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
+            ValType::FuncRef => Val::FuncRef(None),
+            ValType::ExternRef => Val::ExternRef(None),
+        }
+    }
+
+    /// The `i32`, if this is one.
+    pub fn i32(&self) -> Option<i32> {
+        if let Val::I32(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+
+    /// The `i64`, if this is one.
+    pub fn i64(&self) -> Option<i64> {
+        if let Val::I64(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+
+    /// The `f32`, if this is one.
+    pub fn f32(&self) -> Option<f32> {
+        if let Val::F32(v) = self {
+            Some(f32::from_bits(*v))
+        } else {
+            None
+        }
+    }
+
+    /// The `f64`, if this is one.
+    pub fn f64(&self) -> Option<f64> {
+        if let Val::F64(v) = self {
+            Some(f64::from_bits(*v))
+        } else {
+            None
+        }
+    }
+
+    /// Encodes the value for compiled code.
+    pub(crate) fn to_raw(&self, store: &StoreOpaque) -> Result<ValRaw, Error> {
+        Ok(match *self {
+            Val::I32(v) => ValRaw::from_u32(v as u32),
+            Val::I64(v) => ValRaw::from_u64(v as u64),
+            Val::F32(v) => ValRaw::from_u32(v),
+            Val::F64(v) => ValRaw::from_u64(v),
+            Val::V128(v) => ValRaw::from_u128(v),
+            Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::from_u64(0),
+            Val::FuncRef(Some(f)) => {
+                store.check(f.store_id)?;
+                ValRaw::from_u64(f.func_ref.as_ptr() as u64)
+            }
+            Val::ExternRef(Some(r)) => {
+                store.check(r.store_id)?;
+                ValRaw::from_u64(u64::from(r.token))
+            }
+        })
+    }
+
+    /// Decodes a value of type `ty` written by compiled code.
+    pub(crate) fn from_raw(store: &StoreOpaque, raw: ValRaw, ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw.get_u32() as i32),
+            ValType::I64 => Val::I64(raw.get_u64() as i64),
+            ValType::F32 => Val::F32(raw.get_u32()),
+            ValType::F64 => Val::F64(raw.get_u64()),
+            ValType::V128 => Val::V128(raw.get_u128()),
+            ValType::FuncRef => Val::FuncRef(Func::from_ref_bits(store, raw.get_u64() as usize)),
+            ValType::ExternRef => {
+                Val::ExternRef(ExternRef::from_token(store, raw.get_u64() as usize))
+            }
+        }
+    }
+
+    /// The table-element encoding of a reference value.
+    pub(crate) fn to_ref_bits(&self, store: &StoreOpaque) -> Result<usize, Error> {
+        if !self.ty().is_ref() {
+            return Err(Error::Usage(format!(
+                "expected a reference, got a value of type {}",
+                self.ty()
+            )));
+        }
+        Ok(self.to_raw(store)?.get_u64() as usize)
+    }
+
+    /// A reference value from its table-element encoding.
+    pub(crate) fn from_ref_bits(store: &StoreOpaque, bits: usize, ty: ValType) -> Val {
+        Val::from_raw(store, ValRaw::from_u64(bits as u64), ty)
+    }
+}
+
+/// A reference to a host value, passed through wasm as `externref`.
+///
+/// The payload lives as long as the store (there is no collector).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternRef {
+    store_id: u64,
+    token: u32,
+}
+
+impl ExternRef {
+    /// Wraps `payload` for passing to wasm.
+    pub fn new(mut store: impl AsStoreMut, payload: impl Any + Send + Sync) -> ExternRef {
+        let store = store.as_store_mut();
+        let token = store.new_externref(Box::new(payload));
+        ExternRef {
+            store_id: store.id,
+            token,
+        }
+    }
+
+    /// The payload.
+    pub fn data<'a>(&self, store: &'a impl AsStore) -> Result<&'a (dyn Any + Send + Sync), Error> {
+        let store = store.as_store();
+        store.check(self.store_id)?;
+        Ok(&*store.externrefs[self.token as usize - 1])
+    }
+
+    fn from_token(store: &StoreOpaque, token: usize) -> Option<ExternRef> {
+        (token != 0).then(|| ExternRef {
+            store_id: store.id,
+            token: token as u32,
+        })
+    }
+}
+
+impl Func {
+    pub(crate) fn from_ref_bits(store: &StoreOpaque, bits: usize) -> Option<Func> {
+        NonNull::new(bits as *mut VMFuncRef).map(|func_ref| Func {
+            store_id: store.id,
+            func_ref,
+        })
+    }
+}

@@ -1,0 +1,189 @@
+//! Loading artifacts: map the file, check the header, make the code
+//! executable in place.
+//!
+//! Nothing is relocated and nothing is copied when loading from a file: the
+//! text section was page-aligned and fully linked by the writer, so a private
+//! mapping of the file plus one `mprotect` is all it takes.
+
+mod header;
+mod registry;
+
+pub(crate) use header::check_header;
+pub(crate) use registry::lookup_pc;
+
+use crate::abi::{self, ArtifactHeader, ModuleMeta, TrapKind};
+use crate::api::ArtifactError;
+use memmap2::MmapMut;
+use object::{Object, ObjectSection};
+use std::ops::Range;
+
+/// A loaded artifact: its mapping, header, metadata and code location.
+pub(crate) struct LoadedArtifact {
+    map: MmapMut,
+    pub header: ArtifactHeader,
+    pub meta: ModuleMeta,
+    text: Range<usize>,
+    data: Range<usize>,
+}
+
+// SAFETY: after loading, the mapping is only read (the text is executable and
+// never written), so sharing it between threads is sound.
+unsafe impl Send for LoadedArtifact {}
+// SAFETY: as above.
+unsafe impl Sync for LoadedArtifact {}
+
+impl LoadedArtifact {
+    /// Parses `map` (a private, writable mapping of an artifact), checks its
+    /// header with `check`, and makes its text executable.
+    pub(crate) fn new(
+        map: MmapMut,
+        check: impl FnOnce(&ArtifactHeader) -> Result<(), ArtifactError>,
+    ) -> Result<Box<LoadedArtifact>, ArtifactError> {
+        let file = object::read::elf::ElfFile64::<object::Endianness>::parse(&map[..])
+            .map_err(|e| ArtifactError::NotAnArtifact(format!("not an ELF object ({e})")))?;
+        let section = |name: &str| -> Result<Range<usize>, ArtifactError> {
+            let s = file
+                .section_by_name(name)
+                .ok_or_else(|| ArtifactError::NotAnArtifact(format!("no `{name}` section")))?;
+            let (off, len) = s
+                .file_range()
+                .ok_or_else(|| ArtifactError::Corrupt(format!("section `{name}` has no data")))?;
+            let (off, len) = (off as usize, len as usize);
+            if off.checked_add(len).is_none_or(|end| end > map.len()) {
+                return Err(ArtifactError::Corrupt(format!(
+                    "section `{name}` extends past the end of the file (truncated?)"
+                )));
+            }
+            Ok(off..off + len)
+        };
+        let header_range = section(abi::HEADER_SECTION)?;
+        let header: ArtifactHeader = postcard::from_bytes(&map[header_range])
+            .map_err(|e| ArtifactError::NotAnArtifact(format!("unreadable header ({e})")))?;
+        check(&header)?;
+        let meta_range = section(abi::META_SECTION)?;
+        let meta: ModuleMeta = postcard::from_bytes(&map[meta_range])
+            .map_err(|e| ArtifactError::Corrupt(format!("unreadable metadata ({e})")))?;
+        let text = section(abi::TEXT_SECTION)?;
+        let data = section(abi::DATA_SECTION)?;
+        validate_meta(&meta, text.len(), data.len())?;
+
+        let mut artifact = Box::new(LoadedArtifact {
+            map,
+            header,
+            meta,
+            text,
+            data,
+        });
+        artifact.make_text_executable()?;
+        registry::register(&artifact);
+        Ok(artifact)
+    }
+
+    fn make_text_executable(&mut self) -> Result<(), ArtifactError> {
+        if self.text.is_empty() {
+            return Ok(());
+        }
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let start = self.map.as_ptr() as usize + self.text.start;
+        if start % page != 0 {
+            return Err(ArtifactError::Corrupt(format!(
+                "text section at file offset {:#x} is not aligned to the page size {page:#x}",
+                self.text.start
+            )));
+        }
+        // SAFETY: the range is inside our private mapping and page-aligned;
+        // nothing in the runtime writes to the text after this point.
+        let rc = unsafe {
+            libc::mprotect(
+                start as *mut libc::c_void,
+                self.text.len(),
+                libc::PROT_READ | libc::PROT_EXEC,
+            )
+        };
+        if rc != 0 {
+            return Err(ArtifactError::Corrupt(format!(
+                "cannot make code executable: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Address of the first byte of code.
+    pub(crate) fn text_base(&self) -> usize {
+        self.map.as_ptr() as usize + self.text.start
+    }
+
+    /// Address range of the code.
+    pub(crate) fn text_range(&self) -> Range<usize> {
+        let base = self.text_base();
+        base..base + self.text.len()
+    }
+
+    /// Size of the code in bytes.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The bytes of data segment `index` as written in the artifact.
+    pub(crate) fn data_segment(&self, index: usize) -> &[u8] {
+        let seg = &self.meta.data[index];
+        let start = self.data.start + seg.start as usize;
+        &self.map[start..start + seg.len as usize]
+    }
+
+    /// The trap kind recorded for the instruction at text offset `offset`.
+    pub(crate) fn trap_at(&self, offset: u32) -> Option<TrapKind> {
+        let traps = &self.meta.traps;
+        let i = traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
+        TrapKind::from_u8(traps[i].code)
+    }
+
+    /// The defined function whose code contains text offset `offset`, as a
+    /// function index.
+    pub(crate) fn func_at(&self, offset: u32) -> Option<u32> {
+        let code = &self.meta.code;
+        let i = code.partition_point(|r| r.start <= offset).checked_sub(1)?;
+        let r = code[i];
+        (offset < r.start + r.len).then_some(i as u32 + self.meta.num_imported_funcs)
+    }
+
+    /// Size of the artifact in bytes.
+    pub(crate) fn file_len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+impl Drop for LoadedArtifact {
+    fn drop(&mut self) {
+        registry::unregister(self);
+    }
+}
+
+/// Checks that every code range and data range the metadata names lies in
+/// its section, so a tampered artifact is refused instead of jumping wild.
+fn validate_meta(meta: &ModuleMeta, text_len: usize, data_len: usize) -> Result<(), ArtifactError> {
+    let in_text = |r: &abi::CodeRange| (r.start as usize + r.len as usize) <= text_len;
+    let ok = meta.code.iter().all(in_text)
+        && meta.array_trampolines.iter().all(|(_, r)| in_text(r))
+        && meta.import_trampolines.iter().all(in_text)
+        && meta.code.len() + meta.num_imported_funcs as usize == meta.functions.len()
+        && meta.import_trampolines.len() == meta.num_imported_funcs as usize
+        && meta
+            .data
+            .iter()
+            .all(|d| d.start as usize + d.len as usize <= data_len)
+        && meta
+            .functions
+            .iter()
+            .all(|&t| (t as usize) < meta.types.len())
+        && meta.func_ref_slots.len() == meta.functions.len();
+    if ok {
+        Ok(())
+    } else {
+        Err(ArtifactError::Corrupt(
+            "metadata does not match the code and data sections".into(),
+        ))
+    }
+}

@@ -1,0 +1,202 @@
+//! The runtime helpers listed in [`foreach_builtin!`](crate::foreach_builtin).
+//!
+//! Each returns a status instead of unwinding, so that the trap is raised by
+//! compiled code (see `abi/builtins.rs`).
+
+use super::instance::InstanceData;
+use std::ffi::c_void;
+
+type VmCtx = *mut c_void;
+
+/// Bounds check for `start..start+len` within `size`.
+fn in_bounds(start: u32, len: u32, size: usize) -> bool {
+    u64::from(start) + u64::from(len) <= size as u64
+}
+
+const OK: u32 = 0;
+const TRAP: u32 = 1;
+
+macro_rules! builtin_table {
+    ($( $(#[$attr:meta])* $name:ident($($pname:ident: $pty:ident),*) -> $rty:ident;)*) => {
+        static TABLE: BuiltinTable = BuiltinTable([$({
+            let f: unsafe extern "C" fn($(builtin_table!(@ty $pty)),*) -> builtin_table!(@ty $rty) = $name;
+            f as *const ()
+        }),*]);
+    };
+    (@ty vmctx) => { VmCtx };
+    (@ty i32) => { u32 };
+    (@ty i64) => { u64 };
+    (@ty ptr) => { usize };
+}
+crate::foreach_builtin!(builtin_table);
+
+/// Function pointers in `foreach_builtin!` order.
+struct BuiltinTable([*const (); crate::abi::BUILTIN_NAMES.len()]);
+
+// SAFETY: immutable code addresses.
+unsafe impl Sync for BuiltinTable {}
+
+/// The table whose address every VM context holds.
+pub(crate) fn table() -> *const *const () {
+    TABLE.0.as_ptr()
+}
+
+/// # Safety
+/// `vmctx` must be the context of a live instance (true for every call from
+/// compiled code).
+unsafe fn instance<'a>(vmctx: VmCtx) -> &'a mut InstanceData {
+    // SAFETY: see above.
+    unsafe { InstanceData::from_vmctx(vmctx) }
+}
+
+unsafe extern "C" fn memory_grow(vmctx: VmCtx, memory: u32, delta: u32) -> u32 {
+    // SAFETY: called from compiled code with its own vmctx; memory pointers
+    // refer to store-owned memories.
+    let mem = unsafe { &mut *instance(vmctx).memories[memory as usize] };
+    mem.grow(u64::from(delta))
+        .map_or(u32::MAX, |old| old as u32)
+}
+
+unsafe extern "C" fn memory_fill(vmctx: VmCtx, memory: u32, dst: u32, val: u32, len: u32) -> u32 {
+    // SAFETY: as in `memory_grow`.
+    let mem = unsafe { &mut *instance(vmctx).memories[memory as usize] };
+    let data = mem.data_mut();
+    if !in_bounds(dst, len, data.len()) {
+        return TRAP;
+    }
+    data[dst as usize..][..len as usize].fill(val as u8);
+    OK
+}
+
+unsafe extern "C" fn memory_copy(
+    vmctx: VmCtx,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: as in `memory_grow`; the two memories may be the same, so
+    // only raw pointers are used for the copy.
+    let inst = unsafe { instance(vmctx) };
+    let (d, s) = unsafe {
+        (
+            &*inst.memories[dst_mem as usize],
+            &*inst.memories[src_mem as usize],
+        )
+    };
+    if !in_bounds(dst, len, d.def.length) || !in_bounds(src, len, s.def.length) {
+        return TRAP;
+    }
+    // SAFETY: both ranges were checked against their memories; `copy`
+    // allows overlap.
+    unsafe {
+        std::ptr::copy(
+            s.def.base.add(src as usize),
+            d.def.base.add(dst as usize),
+            len as usize,
+        )
+    };
+    OK
+}
+
+unsafe extern "C" fn memory_init(
+    vmctx: VmCtx,
+    memory: u32,
+    data: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: as in `memory_grow`.
+    let inst = unsafe { instance(vmctx) };
+    let bytes: &[u8] = if inst.dropped_data[data as usize] {
+        &[]
+    } else {
+        inst.module.artifact().data_segment(data as usize)
+    };
+    let mem = unsafe { &mut *inst.memories[memory as usize] };
+    let target = mem.data_mut();
+    if !in_bounds(src, len, bytes.len()) || !in_bounds(dst, len, target.len()) {
+        return TRAP;
+    }
+    target[dst as usize..][..len as usize].copy_from_slice(&bytes[src as usize..][..len as usize]);
+    OK
+}
+
+unsafe extern "C" fn data_drop(vmctx: VmCtx, data: u32) -> u32 {
+    // SAFETY: as in `memory_grow`.
+    unsafe { instance(vmctx) }.dropped_data[data as usize] = true;
+    OK
+}
+
+unsafe extern "C" fn table_grow(vmctx: VmCtx, table: u32, delta: u32, init: usize) -> u32 {
+    // SAFETY: table pointers refer to store-owned tables.
+    let t = unsafe { &mut *instance(vmctx).tables[table as usize] };
+    t.grow(delta, init).unwrap_or(u32::MAX)
+}
+
+unsafe extern "C" fn table_fill(vmctx: VmCtx, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+    // SAFETY: as in `table_grow`.
+    let t = unsafe { &mut *instance(vmctx).tables[table as usize] };
+    if !in_bounds(dst, len, t.elements.len()) {
+        return TRAP;
+    }
+    t.elements[dst as usize..][..len as usize].fill(val);
+    OK
+}
+
+unsafe extern "C" fn table_copy(
+    vmctx: VmCtx,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: as in `table_grow`; the tables may be the same one.
+    let inst = unsafe { instance(vmctx) };
+    let (d, s) = (
+        inst.tables[dst_table as usize],
+        inst.tables[src_table as usize],
+    );
+    let (dlen, slen) = unsafe { ((*d).elements.len(), (*s).elements.len()) };
+    if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
+        return TRAP;
+    }
+    // SAFETY: ranges checked; `copy` allows overlap within one table.
+    unsafe {
+        std::ptr::copy(
+            (*s).elements.as_ptr().add(src as usize),
+            (*d).elements.as_mut_ptr().add(dst as usize),
+            len as usize,
+        )
+    };
+    OK
+}
+
+unsafe extern "C" fn table_init(
+    vmctx: VmCtx,
+    table: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: as in `table_grow`.
+    let inst = unsafe { instance(vmctx) };
+    let items = &inst.elements[elem as usize];
+    let t = unsafe { &mut *inst.tables[table as usize] };
+    if !in_bounds(src, len, items.len()) || !in_bounds(dst, len, t.elements.len()) {
+        return TRAP;
+    }
+    t.elements[dst as usize..][..len as usize]
+        .copy_from_slice(&items[src as usize..][..len as usize]);
+    OK
+}
+
+unsafe extern "C" fn elem_drop(vmctx: VmCtx, elem: u32) -> u32 {
+    // SAFETY: as in `memory_grow`.
+    unsafe { instance(vmctx) }.elements[elem as usize] = Vec::new();
+    OK
+}
