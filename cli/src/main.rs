@@ -1,1 +1,50 @@
-fn main() {}
+//! The `cmc` command: build, run, wast, inspect.
+
+mod build;
+mod inspect;
+mod run;
+mod values;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// cmc: an ahead-of-time WebAssembly compiler and runtime.
+#[derive(Parser)]
+#[command(name = "cmc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a .wasm or .wat file into a native artifact.
+    Build(build::BuildArgs),
+    /// Run a module (.wasm, .wat or a .cmc artifact).
+    Run(run::RunArgs),
+    /// Run WebAssembly spec scripts (.wast).
+    Wast {
+        /// Scripts to run.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Show what a .wasm, .wat or .cmc file contains.
+    Inspect(inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => build::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Wast { files } => Err(anyhow::anyhow!("WAST_PENDING {}", files.len())),
+        Command::Inspect(args) => inspect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

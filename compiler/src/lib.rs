@@ -26,9 +26,21 @@ pub fn compile(
     settings: &CompileSettings,
     target: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
-    let wasm = wat::parse_bytes(wasm).map_err(|e| CompileError::Wat(e.to_string()))?;
+    let wasm = parse_input(wasm)?;
     let isa = codegen::build_isa(target, settings)?;
     codegen::compile_module(&wasm, &*isa, settings)
+}
+
+/// Accepts a binary module as is and converts the text format to binary.
+fn parse_input(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, CompileError> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.into());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        CompileError::Wat("the input is neither a WebAssembly binary (no `\\0asm` magic) nor UTF-8 text".into())
+    })?;
+    let binary = wat::parse_str(text).map_err(|e| CompileError::Wat(format!("invalid WebAssembly text: {e}")))?;
+    Ok(binary.into())
 }
 
 /// The host compiler, as the runtime's [`cmc_runtime::Compiler`].

@@ -120,11 +120,20 @@ impl std::error::Error for Trap {}
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "wasm trap: {}", self.kind)?;
-        if !self.backtrace.is_empty() {
-            write!(f, "\nwasm backtrace:")?;
-            for (i, frame) in self.backtrace.iter().enumerate() {
-                write!(f, "\n  {i:>2}: {frame}")?;
+        if self.backtrace.is_empty() {
+            return Ok(());
+        }
+        write!(f, "\nwasm backtrace:")?;
+        // Deep recursion repeats one frame many times: print each run once.
+        let mut i = 0;
+        while i < self.backtrace.len() {
+            let frame = &self.backtrace[i];
+            let run = self.backtrace[i..].iter().take_while(|f| *f == frame).count();
+            write!(f, "\n  {i:>2}: {frame}")?;
+            if run > 1 {
+                write!(f, " (repeated {run} times)")?;
             }
+            i += run;
         }
         Ok(())
     }

@@ -17,6 +17,6 @@ pub(crate) use func::HostFailure;
 pub use func::{Caller, Func};
 pub use instance::Instance;
 pub use linker::Linker;
-pub use module::{ExportType, ImportType, Module};
+pub use module::{ArtifactInfo, ExportType, ImportType, Module};
 pub use store::{AsStore, AsStoreMut, Store};
 pub use values::{ExternRef, Val};

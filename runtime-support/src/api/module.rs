@@ -165,3 +165,31 @@ impl Module {
         self.inner.artifact.file_len()
     }
 }
+
+/// An artifact's header, metadata and sections, read without loading or
+/// checking it against this host (for `cmc inspect`, including artifacts for
+/// other targets).
+#[derive(Clone, Debug)]
+pub struct ArtifactInfo {
+    /// The header.
+    pub header: crate::abi::ArtifactHeader,
+    /// The module metadata.
+    pub meta: ModuleMeta,
+    /// Every section's name and size in bytes.
+    pub sections: Vec<(String, u64)>,
+    /// Size of the whole artifact in bytes.
+    pub size: usize,
+}
+
+impl ArtifactInfo {
+    /// Reads `bytes` as an artifact.
+    pub fn read(bytes: &[u8]) -> Result<ArtifactInfo, ArtifactError> {
+        let parsed = crate::artifact::ParsedArtifact::parse(bytes)?;
+        Ok(ArtifactInfo {
+            meta: parsed.meta()?,
+            header: parsed.header.clone(),
+            sections: parsed.sections.clone(),
+            size: bytes.len(),
+        })
+    }
+}

@@ -17,10 +17,9 @@ use memmap2::MmapMut;
 use object::{Object, ObjectSection};
 use std::ops::Range;
 
-/// A loaded artifact: its mapping, header, metadata and code location.
+/// A loaded artifact: its mapping, metadata and code location.
 pub(crate) struct LoadedArtifact {
     map: MmapMut,
-    pub header: ArtifactHeader,
     pub meta: ModuleMeta,
     text: Range<usize>,
     data: Range<usize>,
@@ -39,37 +38,12 @@ impl LoadedArtifact {
         map: MmapMut,
         check: impl FnOnce(&ArtifactHeader) -> Result<(), ArtifactError>,
     ) -> Result<Box<LoadedArtifact>, ArtifactError> {
-        let file = object::read::elf::ElfFile64::<object::Endianness>::parse(&map[..])
-            .map_err(|e| ArtifactError::NotAnArtifact(format!("not an ELF object ({e})")))?;
-        let section = |name: &str| -> Result<Range<usize>, ArtifactError> {
-            let s = file
-                .section_by_name(name)
-                .ok_or_else(|| ArtifactError::NotAnArtifact(format!("no `{name}` section")))?;
-            let (off, len) = s
-                .file_range()
-                .ok_or_else(|| ArtifactError::Corrupt(format!("section `{name}` has no data")))?;
-            let (off, len) = (off as usize, len as usize);
-            if off.checked_add(len).is_none_or(|end| end > map.len()) {
-                return Err(ArtifactError::Corrupt(format!(
-                    "section `{name}` extends past the end of the file (truncated?)"
-                )));
-            }
-            Ok(off..off + len)
-        };
-        let header_range = section(abi::HEADER_SECTION)?;
-        let header: ArtifactHeader = postcard::from_bytes(&map[header_range])
-            .map_err(|e| ArtifactError::NotAnArtifact(format!("unreadable header ({e})")))?;
-        check(&header)?;
-        let meta_range = section(abi::META_SECTION)?;
-        let meta: ModuleMeta = postcard::from_bytes(&map[meta_range])
-            .map_err(|e| ArtifactError::Corrupt(format!("unreadable metadata ({e})")))?;
-        let text = section(abi::TEXT_SECTION)?;
-        let data = section(abi::DATA_SECTION)?;
-        validate_meta(&meta, text.len(), data.len())?;
-
+        let parsed = ParsedArtifact::parse(&map)?;
+        check(&parsed.header)?;
+        let meta = parsed.meta()?;
+        let (text, data) = (parsed.text, parsed.data);
         let mut artifact = Box::new(LoadedArtifact {
             map,
-            header,
             meta,
             text,
             data,
@@ -158,6 +132,67 @@ impl LoadedArtifact {
 impl Drop for LoadedArtifact {
     fn drop(&mut self) {
         registry::unregister(self);
+    }
+}
+
+/// The sections of an artifact, located but not yet trusted.
+pub(crate) struct ParsedArtifact<'a> {
+    bytes: &'a [u8],
+    pub header: ArtifactHeader,
+    meta: Range<usize>,
+    text: Range<usize>,
+    data: Range<usize>,
+    /// Every section's name and size, for `cmc inspect`.
+    pub sections: Vec<(String, u64)>,
+}
+
+impl<'a> ParsedArtifact<'a> {
+    /// Finds the sections and decodes the header.
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<ParsedArtifact<'a>, ArtifactError> {
+        let file = object::read::elf::ElfFile64::<object::Endianness>::parse(bytes).map_err(|e| {
+            if bytes.starts_with(b"\x7fELF") {
+                ArtifactError::Corrupt(format!("unreadable ELF structure; is the file truncated? ({e})"))
+            } else {
+                ArtifactError::NotAnArtifact(format!("not an ELF object ({e})"))
+            }
+        })?;
+        let section = |name: &str| -> Result<Range<usize>, ArtifactError> {
+            let s = file
+                .section_by_name(name)
+                .ok_or_else(|| ArtifactError::NotAnArtifact(format!("no `{name}` section")))?;
+            let (off, len) = s.file_range().unwrap_or((0, 0));
+            let (off, len) = (off as usize, len as usize);
+            if off.checked_add(len).is_none_or(|end| end > bytes.len()) {
+                return Err(ArtifactError::Corrupt(format!(
+                    "section `{name}` extends past the end of the file (truncated?)"
+                )));
+            }
+            Ok(off..off + len)
+        };
+        let header_range = section(abi::HEADER_SECTION)?;
+        let header: ArtifactHeader = postcard::from_bytes(&bytes[header_range])
+            .map_err(|e| ArtifactError::NotAnArtifact(format!("unreadable header ({e})")))?;
+        let sections = file
+            .sections()
+            .filter_map(|s| Some((s.name().ok()?.to_owned(), s.size())))
+            .filter(|(name, _)| !name.is_empty())
+            .collect();
+        Ok(ParsedArtifact {
+            bytes,
+            header,
+            meta: section(abi::META_SECTION)?,
+            text: section(abi::TEXT_SECTION)?,
+            data: section(abi::DATA_SECTION)?,
+            sections,
+        })
+    }
+
+    /// Decodes and checks the metadata against the sections.
+    pub(crate) fn meta(&self) -> Result<ModuleMeta, ArtifactError> {
+        let meta: ModuleMeta = postcard::from_bytes(&self.bytes[self.meta.clone()])
+            .map_err(|e| ArtifactError::Corrupt(format!("unreadable metadata ({e})")))?;
+        validate_meta(&meta, self.text.len(), self.data.len())?;
+        Ok(meta)
     }
 }
 

@@ -1,0 +1,55 @@
+//! `cmc build`: compile to an artifact file, atomically.
+
+use anyhow::{Context, Result};
+use cmc_runtime::{CompileSettings, OptLevel};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `cmc build`.
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// Input module (.wasm or .wat).
+    input: PathBuf,
+    /// Output artifact.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Target triple to compile for (default: this host), e.g.
+    /// x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu,
+    /// riscv64gc-unknown-linux-gnu.
+    #[arg(long)]
+    target: Option<String>,
+    /// Cranelift optimization level: none, speed or speed_and_size.
+    #[arg(long, default_value = "speed")]
+    opt_level: OptLevel,
+}
+
+pub fn run(args: BuildArgs) -> Result<ExitCode> {
+    let wasm = std::fs::read(&args.input).with_context(|| format!("cannot read `{}`", args.input.display()))?;
+    let settings = CompileSettings {
+        opt_level: args.opt_level,
+    };
+    let artifact = cmc_compiler::compile(&wasm, &settings, args.target.as_deref())
+        .with_context(|| format!("cannot compile `{}`", args.input.display()))?;
+    write_atomically(&args.output, &artifact)
+        .with_context(|| format!("cannot write `{}`", args.output.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into
+/// place, so a failed build never leaves a partial output.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().context("the output path names no file")?;
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(result?)
+}
