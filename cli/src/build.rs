@@ -25,7 +25,8 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
-    let wasm = std::fs::read(&args.input).with_context(|| format!("cannot read `{}`", args.input.display()))?;
+    let wasm = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read `{}`", args.input.display()))?;
     let settings = CompileSettings {
         opt_level: args.opt_level,
     };
@@ -39,9 +40,16 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
 /// Writes `bytes` to a temporary file beside `path` and renames it into
 /// place, so a failed build never leaves a partial output.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().context("the output path names no file")?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;

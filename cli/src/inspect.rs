@@ -1,8 +1,8 @@
 //! `cmc inspect`: what a binary is and what it contains.
 
 use anyhow::{Context, Result};
-use cmc_runtime::abi::{EntityType, ModuleMeta};
 use cmc_runtime::ArtifactInfo;
+use cmc_runtime::abi::{EntityType, ModuleMeta};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,12 +14,15 @@ pub struct InspectArgs {
 }
 
 pub fn run(args: InspectArgs) -> Result<ExitCode> {
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read `{}`", args.file.display()))?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read `{}`", args.file.display()))?;
     if bytes.starts_with(b"\x7fELF") {
-        let info = ArtifactInfo::read(&bytes).with_context(|| format!("cannot inspect `{}`", args.file.display()))?;
+        let info = ArtifactInfo::read(&bytes)
+            .with_context(|| format!("cannot inspect `{}`", args.file.display()))?;
         print_artifact(&info);
     } else {
-        let wasm = wat::parse_bytes(&bytes).with_context(|| format!("cannot parse `{}`", args.file.display()))?;
+        let wasm = wat::parse_bytes(&bytes)
+            .with_context(|| format!("cannot parse `{}`", args.file.display()))?;
         let translation = cmc_compiler::module::translate_module(&wasm)
             .with_context(|| format!("cannot inspect `{}`", args.file.display()))?;
         println!("core module ({} bytes)", wasm.len());
@@ -36,7 +39,14 @@ fn print_artifact(info: &ArtifactInfo) {
     println!("  cmc version:     {}", h.cmc_version);
     println!("  target:          {}", h.target);
     println!("  opt level:       {}", h.settings.opt_level);
-    println!("  cpu features:    {}", if h.isa_features.is_empty() { "-".into() } else { h.isa_features.join(", ") });
+    println!(
+        "  cpu features:    {}",
+        if h.isa_features.is_empty() {
+            "-".into()
+        } else {
+            h.isa_features.join(", ")
+        }
+    );
     println!("sections:");
     for (name, size) in &info.sections {
         println!("  {name:<16} {size:>10} bytes");
@@ -70,9 +80,18 @@ fn print_items(meta: &ModuleMeta, compiled: Option<&ModuleMeta>) {
 fn describe(ty: &EntityType, meta: &ModuleMeta) -> String {
     match ty {
         EntityType::Func(t) => format!("func {}", meta.types[*t as usize]),
-        EntityType::Table(t) => format!("table {} {}..{}", t.element, t.limits.min, max(t.limits.max)),
+        EntityType::Table(t) => format!(
+            "table {} {}..{}",
+            t.element,
+            t.limits.min,
+            max(t.limits.max)
+        ),
         EntityType::Memory(m) => format!("memory {}..{} pages", m.limits.min, max(m.limits.max)),
-        EntityType::Global(g) => format!("global {}{}", if g.mutable { "mut " } else { "" }, g.content),
+        EntityType::Global(g) => format!(
+            "global {}{}",
+            if g.mutable { "mut " } else { "" },
+            g.content
+        ),
     }
 }
 

@@ -37,7 +37,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Run(args) => run::run(args),
-        Command::Wast { files } => Err(anyhow::anyhow!("WAST_PENDING {}", files.len())),
+        Command::Wast { files } => Ok(if cmc_spec::wast_command(&files) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
         Command::Inspect(args) => inspect::run(args),
     };
     match result {

@@ -22,7 +22,11 @@ pub struct RunArgs {
     /// The module: .wasm, .wat, or a .cmc artifact from `cmc build`.
     file: PathBuf,
     /// Arguments of the invoked function, parsed by its parameter types.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     args: Vec<String>,
 }
 
@@ -49,14 +53,21 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 exports.join(", ")
             );
         }
-        bail!("no exported function `{name}` (exported functions: {})", exports.join(", "));
+        bail!(
+            "no exported function `{name}` (exported functions: {})",
+            exports.join(", ")
+        );
     };
     let ty = func.ty(&store);
     if args.args.len() != ty.params.len() {
         bail!(
             "`{name}` takes {} argument(s) ({}), {} given",
             ty.params.len(),
-            ty.params.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+            ty.params
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             args.args.len()
         );
     }
@@ -65,7 +76,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .iter()
         .zip(ty.params.iter())
         .enumerate()
-        .map(|(i, (text, &t))| parse_val(text, t).with_context(|| format!("argument {} of `{name}`", i + 1)))
+        .map(|(i, (text, &t))| {
+            parse_val(text, t).with_context(|| format!("argument {} of `{name}`", i + 1))
+        })
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
     if let Err(e) = func.call(&mut store, &params, &mut results) {

@@ -11,19 +11,30 @@ pub fn parse_val(text: &str, ty: ValType) -> Result<Val> {
             Some(rest) => (true, rest),
             None => (false, text.strip_prefix('+').unwrap_or(text)),
         };
-        let magnitude = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        let magnitude = match digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
             Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
             None => digits.replace('_', "").parse::<u64>(),
         };
         let Ok(magnitude) = magnitude else {
             bail!("`{text}` is not an integer");
         };
-        let max = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let max = if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
         let min_neg = 1u64 << (bits - 1);
         if (neg && magnitude > min_neg) || (!neg && magnitude > max) {
             bail!("`{text}` does not fit in i{bits}");
         }
-        Ok(if neg { magnitude.wrapping_neg() } else { magnitude })
+        Ok(if neg {
+            magnitude.wrapping_neg()
+        } else {
+            magnitude
+        })
     };
     let float = || -> Result<f64> {
         match text.parse::<f64>() {
@@ -64,7 +75,10 @@ mod tests {
         assert_eq!(parse_val("-1", ValType::I32).unwrap(), Val::I32(-1));
         assert_eq!(parse_val("4294967295", ValType::I32).unwrap(), Val::I32(-1));
         assert_eq!(parse_val("0x10", ValType::I64).unwrap(), Val::I64(16));
-        assert_eq!(parse_val("-9223372036854775808", ValType::I64).unwrap(), Val::I64(i64::MIN));
+        assert_eq!(
+            parse_val("-9223372036854775808", ValType::I64).unwrap(),
+            Val::I64(i64::MIN)
+        );
         assert!(parse_val("4294967296", ValType::I32).is_err());
         assert!(parse_val("-2147483649", ValType::I32).is_err());
         assert!(parse_val("x", ValType::I32).is_err());
@@ -72,7 +86,10 @@ mod tests {
 
     #[test]
     fn floats() {
-        assert_eq!(parse_val("1.5", ValType::F64).unwrap(), Val::F64(1.5f64.to_bits()));
+        assert_eq!(
+            parse_val("1.5", ValType::F64).unwrap(),
+            Val::F64(1.5f64.to_bits())
+        );
         assert_eq!(format_val(&Val::F32(0.1f32.to_bits())), "0.1");
         assert_eq!(format_val(&Val::F64((-0.0f64).to_bits())), "-0");
         assert!(parse_val("one", ValType::F32).is_err());

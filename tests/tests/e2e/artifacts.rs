@@ -1,0 +1,173 @@
+//! Artifacts: written by the compiler, loaded by an engine without one, and
+//! refused with a clear error when stale, foreign, truncated or tampered.
+
+use cmc_runtime::abi::ARTIFACT_MAGIC;
+use cmc_runtime::{
+    ArtifactError, CompileSettings, Config, Engine, Error, Linker, Module, OptLevel, Store, Val,
+};
+use object::{Object, ObjectSection};
+
+const WAT: &str = r#"(module (memory 1) (data (i32.const 16) "\05")
+    (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.load8_u (i32.const 16)))))"#;
+
+fn artifact(settings: &CompileSettings, target: Option<&str>) -> Vec<u8> {
+    cmc_compiler::compile(WAT.as_bytes(), settings, target).expect("compiles")
+}
+
+/// Loads `bytes` into an engine that has no compiler.
+fn load(bytes: &[u8]) -> Result<Module, Error> {
+    let engine = Engine::new(Config::default());
+    // SAFETY: the bytes come from cmc's compiler (possibly damaged on
+    // purpose, which the loader must refuse before running anything).
+    unsafe { Module::from_artifact(&engine, bytes) }
+}
+
+fn refused(bytes: &[u8]) -> ArtifactError {
+    match load(bytes) {
+        Err(Error::Artifact(e)) => e,
+        Err(other) => panic!("expected an artifact error, got {other}"),
+        Ok(_) => panic!("expected the artifact to be refused"),
+    }
+}
+
+/// The file range of the header section.
+fn header_range(bytes: &[u8]) -> std::ops::Range<usize> {
+    let file = object::File::parse(bytes).unwrap();
+    let (off, len) = file
+        .section_by_name(".cmc.header")
+        .unwrap()
+        .file_range()
+        .unwrap();
+    off as usize..(off + len) as usize
+}
+
+#[test]
+fn loads_and_runs_without_a_compiler() {
+    let module = load(&artifact(&CompileSettings::default(), None)).unwrap();
+    let mut store = Store::new(module.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let mut out = [Val::I32(0)];
+    instance
+        .get_func(&store, "f")
+        .unwrap()
+        .call(&mut store, &[Val::I32(1)], &mut out)
+        .unwrap();
+    assert_eq!(out, [Val::I32(6)]);
+}
+
+#[test]
+fn truncated_files_are_refused() {
+    let bytes = artifact(&CompileSettings::default(), None);
+    for len in [0, 3, 64, 200, bytes.len() / 2, bytes.len() - 1] {
+        let e = refused(&bytes[..len]);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("not a cmc artifact") || msg.contains("corrupt"),
+            "{len}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn wrong_magic() {
+    let mut bytes = artifact(&CompileSettings::default(), None);
+    let h = header_range(&bytes);
+    assert_eq!(bytes[h.start..h.start + 8], ARTIFACT_MAGIC);
+    bytes[h.start + 1] ^= 0xff;
+    assert!(refused(&bytes).to_string().contains("bad magic"));
+}
+
+#[test]
+fn other_format_version() {
+    let mut bytes = artifact(&CompileSettings::default(), None);
+    let h = header_range(&bytes);
+    // The varint after the magic is the format version.
+    bytes[h.start + 8] += 1;
+    let msg = refused(&bytes).to_string();
+    assert!(msg.contains("artifact format version"), "{msg}");
+}
+
+#[test]
+fn other_cmc_version() {
+    let mut bytes = artifact(&CompileSettings::default(), None);
+    let h = header_range(&bytes);
+    let version = cmc_runtime::abi::CMC_VERSION.as_bytes();
+    let at = h.start + 10;
+    assert_eq!(&bytes[at..at + version.len()], version);
+    bytes[at] = b'9';
+    let msg = refused(&bytes).to_string();
+    assert!(msg.contains("cmc version `9"), "{msg}");
+}
+
+#[test]
+fn other_target() {
+    let other = if cfg!(target_arch = "x86_64") {
+        "aarch64-unknown-linux-gnu"
+    } else {
+        "x86_64-unknown-linux-gnu"
+    };
+    let msg = refused(&artifact(&CompileSettings::default(), Some(other))).to_string();
+    assert!(msg.contains(&format!("target `{other}`")), "{msg}");
+}
+
+#[test]
+fn other_compile_settings() {
+    let settings = CompileSettings {
+        opt_level: OptLevel::None,
+    };
+    let msg = refused(&artifact(&settings, None)).to_string();
+    assert!(
+        msg.contains("optimization level `none`") && msg.contains("expects `speed`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_component_artifact_is_not_a_module() {
+    let mut bytes = artifact(&CompileSettings::default(), None);
+    let h = header_range(&bytes);
+    // The kind is the header's last field: variant 0 (module) → 1 (component).
+    assert_eq!(bytes[h.end - 1], 0);
+    bytes[h.end - 1] = 1;
+    let msg = refused(&bytes).to_string();
+    assert!(
+        msg.contains("kind `component`") && msg.contains("core module"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn tampered_metadata_is_refused() {
+    let bytes = artifact(&CompileSettings::default(), None);
+    let file = object::File::parse(&*bytes).unwrap();
+    let (off, len) = file
+        .section_by_name(".cmc.meta")
+        .unwrap()
+        .file_range()
+        .unwrap();
+    for i in off..off + len {
+        let mut tampered = bytes.clone();
+        tampered[i as usize] = 0xff;
+        // Either refused, or still a consistent module; never a crash.
+        if let Err(e) = load(&tampered) {
+            assert!(matches!(e, Error::Artifact(_)), "{e}");
+        }
+    }
+}
+
+#[test]
+fn files_load_by_mapping() {
+    let dir = std::env::temp_dir().join(format!("cmc-artifacts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.cmc");
+    std::fs::write(&path, artifact(&CompileSettings::default(), None)).unwrap();
+    let engine = Engine::new(Config::default());
+    // SAFETY: written just above by cmc's compiler.
+    let module = unsafe { Module::load_file(&engine, &path) }.unwrap();
+    assert_eq!(module.exports().count(), 1);
+    // SAFETY: as above; the file does not exist, which must be an error.
+    let err = unsafe { Module::load_file(&engine, dir.join("missing.cmc")) }
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("cannot read artifact"), "{err}");
+}

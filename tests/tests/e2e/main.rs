@@ -1,0 +1,141 @@
+//! End-to-end tests of the compiler and runtime through the embedding API.
+
+mod artifacts;
+mod bad_input;
+mod linking;
+mod traps;
+
+use cmc_runtime::{Config, Engine, Instance, Linker, Module, Store, Val};
+
+/// An engine that compiles for the host.
+pub fn engine() -> Engine {
+    cmc_compiler::engine(Config::default())
+}
+
+/// Compiles and instantiates `wat` with no imports.
+pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
+    let engine = engine();
+    let module = Module::new(&engine, wat).expect("module compiles");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new()
+        .instantiate(&mut store, &module)
+        .expect("module instantiates");
+    (store, instance)
+}
+
+/// Calls export `name` and returns its results.
+pub fn call(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Vec<Val>, cmc_runtime::Error> {
+    let func = instance.get_func(&*store, name).expect("export exists");
+    let ty = func.ty(&*store);
+    let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
+    func.call(&mut *store, args, &mut results)?;
+    Ok(results)
+}
+
+#[test]
+fn fib_example_runs() {
+    let (mut store, instance) = instantiate(include_str!("../../../examples/fib.wat"));
+    assert_eq!(
+        call(&mut store, &instance, "fib", &[Val::I32(20)]).unwrap(),
+        [Val::I32(6765)]
+    );
+}
+
+#[test]
+fn multi_value_and_every_scalar_type_round_trip() {
+    let (mut store, instance) = instantiate(
+        r#"(module (func (export "swap") (param i32 i64 f32 f64) (result f64 f32 i64 i32)
+             local.get 3 local.get 2 local.get 1 local.get 0))"#,
+    );
+    let out = call(
+        &mut store,
+        &instance,
+        "swap",
+        &[
+            Val::I32(-7),
+            Val::I64(1 << 40),
+            Val::F32(1.5f32.to_bits()),
+            Val::F64((-2.25f64).to_bits()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        [
+            Val::F64((-2.25f64).to_bits()),
+            Val::F32(1.5f32.to_bits()),
+            Val::I64(1 << 40),
+            Val::I32(-7)
+        ]
+    );
+}
+
+#[test]
+fn memory_grows_to_its_maximum_and_not_past_it() {
+    let (mut store, instance) = instantiate(
+        r#"(module (memory (export "mem") 1 3)
+             (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+             (func (export "size") (result i32) (memory.size))
+             (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+             (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))"#,
+    );
+    assert_eq!(
+        call(&mut store, &instance, "grow", &[Val::I32(2)]).unwrap(),
+        [Val::I32(1)]
+    );
+    assert_eq!(
+        call(&mut store, &instance, "size", &[]).unwrap(),
+        [Val::I32(3)]
+    );
+    assert_eq!(
+        call(&mut store, &instance, "grow", &[Val::I32(1)]).unwrap(),
+        [Val::I32(-1)]
+    );
+    let last = 3 * 65536 - 4;
+    call(
+        &mut store,
+        &instance,
+        "store",
+        &[Val::I32(last), Val::I32(42)],
+    )
+    .unwrap();
+    assert_eq!(
+        call(&mut store, &instance, "load", &[Val::I32(last)]).unwrap(),
+        [Val::I32(42)]
+    );
+    let memory = instance
+        .get_export(&store, "mem")
+        .unwrap()
+        .into_memory()
+        .unwrap();
+    assert_eq!(memory.size(&store), 3);
+    assert_eq!(
+        &memory.data(&store)[last as usize..][..4],
+        &42u32.to_le_bytes()
+    );
+    let err = call(&mut store, &instance, "load", &[Val::I32(3 * 65536)]).unwrap_err();
+    assert_eq!(
+        err.as_trap().unwrap().kind,
+        cmc_runtime::TrapKind::MemoryOutOfBounds
+    );
+}
+
+#[test]
+fn memory_without_maximum_grows_to_the_32_bit_limit() {
+    let (mut store, instance) = instantiate(
+        r#"(module (memory 0) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+    );
+    assert_eq!(
+        call(&mut store, &instance, "grow", &[Val::I32(65537)]).unwrap(),
+        [Val::I32(-1)]
+    );
+    assert_eq!(
+        call(&mut store, &instance, "grow", &[Val::I32(16)]).unwrap(),
+        [Val::I32(0)]
+    );
+}
