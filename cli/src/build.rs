@@ -22,6 +22,19 @@ pub struct BuildArgs {
     /// Cranelift optimization level: none, speed or speed_and_size.
     #[arg(long, default_value = "speed")]
     opt_level: OptLevel,
+    /// What to write: a cmc artifact, or the same relocatable object with a
+    /// global symbol per function, for a system linker.
+    #[arg(long, value_enum, default_value = "artifact")]
+    emit: Emit,
+}
+
+/// Output kinds of `cmc build`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Emit {
+    /// A cmc artifact, for `cmc run` and `cmc-runtime`.
+    Artifact,
+    /// A relocatable object whose function symbols are global.
+    Obj,
 }
 
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
@@ -30,7 +43,11 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let settings = CompileSettings {
         opt_level: args.opt_level,
     };
-    let artifact = cmc_compiler::compile(&wasm, &settings, args.target.as_deref())
+    let compile = match args.emit {
+        Emit::Artifact => cmc_compiler::compile,
+        Emit::Obj => cmc_compiler::compile_object,
+    };
+    let artifact = compile(&wasm, &settings, args.target.as_deref())
         .with_context(|| format!("cannot compile `{}`", args.input.display()))?;
     write_atomically(&args.output, &artifact)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;

@@ -165,3 +165,71 @@ fn a_failed_build_leaves_no_output() {
         "no temporary file is left behind"
     );
 }
+
+#[test]
+fn emit_obj_is_accepted_by_the_system_linker() {
+    let dir = scratch("obj");
+    let obj = dir.join("fib.o");
+    let o = cmc(&[
+        "build",
+        "--emit",
+        "obj",
+        &example("fib.wat"),
+        "-o",
+        obj.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let linked = dir.join("linked.o");
+    // binutils come with the C toolchain that builds cmc-runtime's helper.
+    let ld = Command::new("ld")
+        .args(["-r", obj.to_str().unwrap(), "-o", linked.to_str().unwrap()])
+        .output()
+        .expect("the system linker `ld` runs");
+    assert!(
+        ld.status.success(),
+        "ld: {}",
+        String::from_utf8_lossy(&ld.stderr)
+    );
+    let nm = Command::new("nm")
+        .arg(linked.to_str().unwrap())
+        .output()
+        .expect("nm comes with ld");
+    let symbols = String::from_utf8_lossy(&nm.stdout);
+    assert!(symbols.contains(" T wasm[0]::fib"), "{symbols}");
+}
+
+#[test]
+fn cross_compiled_artifacts_are_inspectable_but_not_runnable_here() {
+    let dir = scratch("cross");
+    for target in [
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "riscv64gc-unknown-linux-gnu",
+    ] {
+        let out = dir.join(format!("{target}.cmc"));
+        let o = cmc(&[
+            "build",
+            "--target",
+            target,
+            &example("fib.wat"),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{target}: {}", stderr(&o));
+        let o = cmc(&["inspect", out.to_str().unwrap()]);
+        assert!(
+            stdout(&o).contains(&format!("target:          {target}")),
+            "{}",
+            stdout(&o)
+        );
+    }
+    let host = if cfg!(target_arch = "x86_64") {
+        "aarch64"
+    } else {
+        "x86_64"
+    };
+    let foreign = dir.join(format!("{host}-unknown-linux-gnu.cmc"));
+    let o = cmc(&["run", "--invoke", "fib", foreign.to_str().unwrap(), "3"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("built for target"), "{}", stderr(&o));
+}

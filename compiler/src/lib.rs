@@ -26,9 +26,28 @@ pub fn compile(
     settings: &CompileSettings,
     target: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
+    compile_as(wasm, settings, target, codegen::Symbols::Local)
+}
+
+/// Like [`compile`], but with a global symbol for every function, so that
+/// the file is a relocatable object a system linker accepts as it is.
+pub fn compile_object(
+    wasm: &[u8],
+    settings: &CompileSettings,
+    target: Option<&str>,
+) -> Result<Vec<u8>, CompileError> {
+    compile_as(wasm, settings, target, codegen::Symbols::Global)
+}
+
+fn compile_as(
+    wasm: &[u8],
+    settings: &CompileSettings,
+    target: Option<&str>,
+    symbols: codegen::Symbols,
+) -> Result<Vec<u8>, CompileError> {
     let wasm = parse_input(wasm)?;
     let isa = codegen::build_isa(target, settings)?;
-    codegen::compile_module(&wasm, &*isa, settings)
+    codegen::compile_module(&wasm, &*isa, settings, symbols)
 }
 
 /// Accepts a binary module as is and converts the text format to binary.
@@ -37,9 +56,12 @@ fn parse_input(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, CompileError>
         return Ok(bytes.into());
     }
     let text = std::str::from_utf8(bytes).map_err(|_| {
-        CompileError::Wat("the input is neither a WebAssembly binary (no `\\0asm` magic) nor UTF-8 text".into())
+        CompileError::Wat(
+            "the input is neither a WebAssembly binary (no `\\0asm` magic) nor UTF-8 text".into(),
+        )
     })?;
-    let binary = wat::parse_str(text).map_err(|e| CompileError::Wat(format!("invalid WebAssembly text: {e}")))?;
+    let binary = wat::parse_str(text)
+        .map_err(|e| CompileError::Wat(format!("invalid WebAssembly text: {e}")))?;
     Ok(binary.into())
 }
 

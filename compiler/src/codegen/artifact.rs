@@ -3,10 +3,14 @@
 
 use super::isa::isa_features;
 use crate::error::{CompileError, Result};
-use cmc_runtime::abi::{self, ArtifactHeader, ArtifactKind, CompileSettings, ModuleMeta};
+use cmc_runtime::abi::{
+    self, ArtifactHeader, ArtifactKind, CodeRange, CompileSettings, ModuleMeta,
+};
 use cranelift_codegen::isa::TargetIsa;
-use object::write::Object;
-use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+use object::write::{Object, Symbol, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 
 /// The alignment of the text section in the file: the largest page size the
 /// target may run with, so it can be mapped executable in place.
@@ -17,7 +21,17 @@ fn page_align(isa: &dyn TargetIsa) -> u64 {
     }
 }
 
+/// How function symbols are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symbols {
+    /// Local: for profilers and debuggers only.
+    Local,
+    /// Global: the object can be linked with a system linker.
+    Global,
+}
+
 /// Serializes everything into artifact bytes.
+#[allow(clippy::too_many_arguments)]
 pub fn write_artifact(
     isa: &dyn TargetIsa,
     settings: &CompileSettings,
@@ -25,6 +39,8 @@ pub fn write_artifact(
     text: &[u8],
     meta: &ModuleMeta,
     data: &[u8],
+    functions: &[(String, CodeRange)],
+    symbols: Symbols,
 ) -> Result<Vec<u8>> {
     let arch = match isa.triple().architecture {
         target_lexicon::Architecture::X86_64 => Architecture::X86_64,
@@ -56,11 +72,27 @@ pub fn write_artifact(
     let mut section = |name: &str, kind: SectionKind, bytes: &[u8], align: u64| {
         let id = obj.add_section(Vec::new(), name.as_bytes().to_vec(), kind);
         obj.set_section_data(id, bytes.to_vec(), align);
+        id
     };
     section(abi::HEADER_SECTION, SectionKind::ReadOnlyData, &header, 8);
     section(abi::META_SECTION, SectionKind::ReadOnlyData, &meta, 8);
     section(abi::DATA_SECTION, SectionKind::ReadOnlyData, data, 8);
-    section(abi::TEXT_SECTION, SectionKind::Text, text, page_align(isa));
+    let text_id = section(abi::TEXT_SECTION, SectionKind::Text, text, page_align(isa));
+    for (name, range) in functions {
+        obj.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value: u64::from(range.start),
+            size: u64::from(range.len),
+            kind: SymbolKind::Text,
+            scope: match symbols {
+                Symbols::Local => SymbolScope::Compilation,
+                Symbols::Global => SymbolScope::Linkage,
+            },
+            weak: false,
+            section: SymbolSection::Section(text_id),
+            flags: SymbolFlags::None,
+        });
+    }
     obj.write()
         .map_err(|e| CompileError::Codegen(format!("cannot write the artifact: {e}")))
 }

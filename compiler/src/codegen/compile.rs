@@ -1,6 +1,6 @@
 //! Compiling a translated module's functions and trampolines.
 
-use super::artifact::write_artifact;
+use super::artifact::{Symbols, write_artifact};
 use super::link::{CompiledFunction, link};
 use crate::error::{CompileError, Result};
 use crate::module::ModuleTranslation;
@@ -18,6 +18,7 @@ pub fn compile_module(
     wasm: &[u8],
     isa: &dyn TargetIsa,
     settings: &CompileSettings,
+    symbols: Symbols,
 ) -> Result<Vec<u8>> {
     let ModuleTranslation {
         mut meta,
@@ -67,6 +68,7 @@ pub fn compile_module(
         .collect::<Result<_>>()?;
 
     let linked = link(isa, &functions, &entries, &exits)?;
+    let names = symbol_names(&meta, &escaping, &linked);
     meta.code = linked.functions;
     meta.array_trampolines = escaping.into_iter().zip(linked.entries).collect();
     meta.import_trampolines = linked.exits;
@@ -78,7 +80,38 @@ pub fn compile_module(
         &linked.text,
         &meta,
         &data,
+        &names,
+        symbols,
     )
+}
+
+/// A symbol for every function and trampoline: the name-section name where
+/// there is one, so that profilers and debuggers can name code.
+fn symbol_names(
+    meta: &cmc_runtime::abi::ModuleMeta,
+    escaping: &[u32],
+    linked: &super::link::Linked,
+) -> Vec<(String, cmc_runtime::abi::CodeRange)> {
+    let func_name = |i: u32| match meta.func_name(i) {
+        Some(name) => format!("wasm[{i}]::{name}"),
+        None => format!("wasm[{i}]"),
+    };
+    let imported = meta.num_imported_funcs;
+    let functions = linked
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| (func_name(imported + i as u32), r));
+    let entries = escaping
+        .iter()
+        .zip(&linked.entries)
+        .map(|(&f, &r)| (format!("array_call[{f}]"), r));
+    let exits = linked
+        .exits
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| (format!("host_call[{i}]"), r));
+    functions.chain(entries).chain(exits).collect()
 }
 
 /// Compiles one Cranelift function.

@@ -6,6 +6,6 @@ mod compile;
 mod isa;
 mod link;
 
-pub use artifact::write_artifact;
+pub use artifact::{Symbols, write_artifact};
 pub use compile::compile_module;
 pub use isa::{build_isa, isa_features};
