@@ -8,6 +8,7 @@ mod instance;
 mod linker;
 mod module;
 mod store;
+mod typed;
 mod values;
 
 pub use engine::{Compiler, Config, Engine};
@@ -19,4 +20,5 @@ pub use instance::Instance;
 pub use linker::Linker;
 pub use module::{ArtifactInfo, ExportType, ImportType, Module};
 pub use store::{AsStore, AsStoreMut, Store};
+pub use typed::{TypedFunc, WasmTuple, WasmTy};
 pub use values::{ExternRef, Val};

@@ -139,3 +139,26 @@ fn memory_without_maximum_grows_to_the_32_bit_limit() {
         [Val::I32(0)]
     );
 }
+
+#[test]
+fn typed_calls_check_the_signature_once() {
+    let (mut store, instance) = instantiate(
+        r#"(module (func (export "mix") (param i32 i64 f64) (result f64 i32)
+             (f64.add (local.get 2) (f64.convert_i64_s (local.get 1))) (local.get 0)))"#,
+    );
+    let func = instance.get_func(&store, "mix").unwrap();
+    let mix = func.typed::<(i32, i64, f64), (f64, i32)>(&store).unwrap();
+    assert_eq!(mix.call(&mut store, (-3, 40, 0.5)).unwrap(), (40.5, -3));
+    let err = func.typed::<(i32,), (i32,)>(&store).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("not (func (param i32) (result i32))"),
+        "{err}"
+    );
+    let (_, fib) = instantiate(include_str!("../../../examples/fib.wat"));
+    let fib = fib.get_func(&store, "fib");
+    assert!(
+        fib.is_none() || fib.unwrap().typed::<(i32,), (i32,)>(&store).is_err(),
+        "handles of another store are refused"
+    );
+}

@@ -1,0 +1,151 @@
+//! Statically typed calls into wasm: no per-call type checks or allocation.
+
+use super::{AsStoreMut, Error, Func};
+use crate::abi::ValType;
+use crate::vm::ValRaw;
+use std::marker::PhantomData;
+
+/// A Rust type that is a wasm value type.
+pub trait WasmTy: Copy + sealed::RawValue {
+    /// The wasm type.
+    const TY: ValType;
+}
+
+/// The conversions behind the public traits, hidden from other crates.
+mod sealed {
+    /// A value's bits in the low bytes of a 16-byte slot.
+    pub trait RawValue {
+        fn to_bits(self) -> u128;
+        fn from_bits(bits: u128) -> Self;
+    }
+
+    pub trait RawTuple {
+        fn store(self, slots: &mut [u128]);
+        fn load(slots: &[u128]) -> Self;
+    }
+}
+use sealed::{RawTuple, RawValue};
+
+macro_rules! wasm_ty {
+    ($($t:ty => $ty:ident, $to:expr, $from:expr;)*) => {$(
+        impl WasmTy for $t {
+            const TY: ValType = ValType::$ty;
+        }
+        impl RawValue for $t {
+            fn to_bits(self) -> u128 {
+                ($to)(self)
+            }
+            fn from_bits(bits: u128) -> Self {
+                ($from)(bits)
+            }
+        }
+    )*};
+}
+
+wasm_ty! {
+    i32 => I32, |v: i32| u128::from(v as u32), |b: u128| b as u32 as i32;
+    u32 => I32, u128::from, |b: u128| b as u32;
+    i64 => I64, |v: i64| u128::from(v as u64), |b: u128| b as u64 as i64;
+    u64 => I64, u128::from, |b: u128| b as u64;
+    f32 => F32, |v: f32| u128::from(v.to_bits()), |b: u128| f32::from_bits(b as u32);
+    f64 => F64, |v: f64| u128::from(v.to_bits()), |b: u128| f64::from_bits(b as u64);
+}
+
+/// A tuple of wasm values: parameters or results of a [`TypedFunc`].
+pub trait WasmTuple: Sized + sealed::RawTuple {
+    /// The wasm types, in order.
+    const TYPES: &'static [ValType];
+}
+
+macro_rules! wasm_tuple {
+    ($($n:tt $t:ident),*) => {
+        impl<$($t: WasmTy),*> WasmTuple for ($($t,)*) {
+            const TYPES: &'static [ValType] = &[$($t::TY),*];
+        }
+        impl<$($t: WasmTy),*> RawTuple for ($($t,)*) {
+            #[allow(unused_variables)]
+            fn store(self, slots: &mut [u128]) {
+                $(slots[$n] = self.$n.to_bits();)*
+            }
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn load(slots: &[u128]) -> Self {
+                ($($t::from_bits(slots[$n]),)*)
+            }
+        }
+    };
+}
+
+wasm_tuple!();
+wasm_tuple!(0 A);
+wasm_tuple!(0 A, 1 B);
+wasm_tuple!(0 A, 1 B, 2 C);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
+
+/// A function whose signature was checked once, when it was made typed.
+pub struct TypedFunc<P, R> {
+    func: Func,
+    _marker: PhantomData<fn(P) -> R>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl Func {
+    /// Checks that this function has signature `P -> R` and returns a handle
+    /// that calls it without further checks.
+    pub fn typed<P: WasmTuple, R: WasmTuple>(
+        &self,
+        store: &impl super::AsStore,
+    ) -> Result<TypedFunc<P, R>, Error> {
+        store.as_store().check(self.store_id)?;
+        let ty = self.ty(store);
+        if &*ty.params != P::TYPES || &*ty.results != R::TYPES {
+            return Err(Error::Usage(format!(
+                "function has type {ty}, not {}",
+                crate::abi::FuncType::new(P::TYPES.iter().copied(), R::TYPES.iter().copied())
+            )));
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<P: WasmTuple, R: WasmTuple> TypedFunc<P, R> {
+    /// Calls the function.
+    pub fn call(&self, mut store: impl AsStoreMut, params: P) -> Result<R, Error> {
+        let store = store.as_store_mut();
+        store.check(self.func.store_id)?;
+        // At most 8 parameters and results (the tuple impls stop there).
+        let len = P::TYPES.len().max(R::TYPES.len());
+        let mut slots = [0u128; 8];
+        params.store(&mut slots);
+        let mut values = [ValRaw::default(); 8];
+        for (value, &bits) in values.iter_mut().zip(&slots[..len]) {
+            *value = ValRaw::from_u128(bits);
+        }
+        // SAFETY: the signature was checked when this handle was made, the
+        // store matches, and `values` holds the parameters with room for the
+        // results.
+        unsafe { store.call_raw(self.func.func_ref.as_ptr(), &mut values[..len])? };
+        for (bits, value) in slots.iter_mut().zip(&values[..len]) {
+            *bits = value.get_u128();
+        }
+        Ok(R::load(&slots))
+    }
+
+    /// The untyped function.
+    pub fn func(&self) -> Func {
+        self.func
+    }
+}
