@@ -78,6 +78,11 @@ impl Instance {
     }
 
     /// The export called `name`.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the store this instance lives in (as every handle
+    /// method does: using a handle with another store is a programming error).
     pub fn get_export(&self, store: impl AsStore, name: &str) -> Option<Extern> {
         let s = store.as_store();
         let data = self.data(s);
