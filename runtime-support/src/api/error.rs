@@ -128,7 +128,10 @@ impl fmt::Display for Trap {
         let mut i = 0;
         while i < self.backtrace.len() {
             let frame = &self.backtrace[i];
-            let run = self.backtrace[i..].iter().take_while(|f| *f == frame).count();
+            let run = self.backtrace[i..]
+                .iter()
+                .take_while(|f| *f == frame)
+                .count();
             write!(f, "\n  {i:>2}: {frame}")?;
             if run > 1 {
                 write!(f, " (repeated {run} times)")?;

@@ -149,13 +149,16 @@ pub(crate) struct ParsedArtifact<'a> {
 impl<'a> ParsedArtifact<'a> {
     /// Finds the sections and decodes the header.
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<ParsedArtifact<'a>, ArtifactError> {
-        let file = object::read::elf::ElfFile64::<object::Endianness>::parse(bytes).map_err(|e| {
-            if bytes.starts_with(b"\x7fELF") {
-                ArtifactError::Corrupt(format!("unreadable ELF structure; is the file truncated? ({e})"))
-            } else {
-                ArtifactError::NotAnArtifact(format!("not an ELF object ({e})"))
-            }
-        })?;
+        let file =
+            object::read::elf::ElfFile64::<object::Endianness>::parse(bytes).map_err(|e| {
+                if bytes.starts_with(b"\x7fELF") {
+                    ArtifactError::Corrupt(format!(
+                        "unreadable ELF structure; is the file truncated? ({e})"
+                    ))
+                } else {
+                    ArtifactError::NotAnArtifact(format!("not an ELF object ({e})"))
+                }
+            })?;
         let section = |name: &str| -> Result<Range<usize>, ArtifactError> {
             let s = file
                 .section_by_name(name)
