@@ -3,9 +3,7 @@
 
 use super::isa::isa_features;
 use crate::error::{CompileError, Result};
-use cmc_runtime::abi::{
-    self, ArtifactHeader, ArtifactKind, CodeRange, CompileSettings, ModuleMeta,
-};
+use cmc_runtime::abi::{self, ArtifactHeader, ArtifactKind, CodeRange, CompileSettings};
 use cranelift_codegen::isa::TargetIsa;
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -37,7 +35,7 @@ pub fn write_artifact(
     settings: &CompileSettings,
     kind: ArtifactKind,
     text: &[u8],
-    meta: &ModuleMeta,
+    meta: &impl serde::Serialize,
     data: &[u8],
     functions: &[(String, CodeRange)],
     symbols: Symbols,

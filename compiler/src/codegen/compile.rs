@@ -6,12 +6,24 @@ use crate::error::{CompileError, Result};
 use crate::module::ModuleTranslation;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
 use crate::translate::{ModuleEnv, translate_function};
-use cmc_runtime::abi::{ArtifactKind, CompileSettings};
+use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleMeta};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, ir};
 use cranelift_frontend::FunctionBuilderContext;
 use rayon::prelude::*;
 use wasmparser::FuncValidatorAllocations;
+
+/// A core module compiled to linked machine code.
+pub struct CompiledModule {
+    /// Its metadata, with code locations filled in.
+    pub meta: ModuleMeta,
+    /// Its linked code.
+    pub text: Vec<u8>,
+    /// The bytes of its data segments.
+    pub data: Vec<u8>,
+    /// A name for every function and trampoline.
+    pub symbols: Vec<(String, CodeRange)>,
+}
 
 /// Compiles `wasm` (a core module, binary) into artifact bytes.
 pub fn compile_module(
@@ -20,6 +32,22 @@ pub fn compile_module(
     settings: &CompileSettings,
     symbols: Symbols,
 ) -> Result<Vec<u8>> {
+    let module = compile_core(wasm, isa)?;
+    write_artifact(
+        isa,
+        settings,
+        ArtifactKind::Module,
+        &module.text,
+        &module.meta,
+        &module.data,
+        &module.symbols,
+        symbols,
+    )
+}
+
+/// Validates and compiles a core module: every function in parallel, then
+/// the trampolines, linked into one text.
+pub fn compile_core(wasm: &[u8], isa: &dyn TargetIsa) -> Result<CompiledModule> {
     let ModuleTranslation {
         mut meta,
         data,
@@ -73,25 +101,21 @@ pub fn compile_module(
     meta.array_trampolines = escaping.into_iter().zip(linked.entries).collect();
     meta.import_trampolines = linked.exits;
     meta.traps = linked.traps;
-    write_artifact(
-        isa,
-        settings,
-        ArtifactKind::Module,
-        &linked.text,
-        &meta,
-        &data,
-        &names,
-        symbols,
-    )
+    Ok(CompiledModule {
+        meta,
+        text: linked.text,
+        data,
+        symbols: names,
+    })
 }
 
 /// A symbol for every function and trampoline: the name-section name where
 /// there is one, so that profilers and debuggers can name code.
 fn symbol_names(
-    meta: &cmc_runtime::abi::ModuleMeta,
+    meta: &ModuleMeta,
     escaping: &[u32],
     linked: &super::link::Linked,
-) -> Vec<(String, cmc_runtime::abi::CodeRange)> {
+) -> Vec<(String, CodeRange)> {
     let func_name = |i: u32| match meta.func_name(i) {
         Some(name) => format!("wasm[{i}]::{name}"),
         None => format!("wasm[{i}]"),

@@ -7,5 +7,5 @@ mod isa;
 mod link;
 
 pub use artifact::{Symbols, write_artifact};
-pub use compile::compile_module;
+pub use compile::{CompiledModule, compile_core, compile_module};
 pub use isa::{build_isa, isa_features};
