@@ -11,49 +11,55 @@ mod registry;
 pub(crate) use header::check_header;
 pub(crate) use registry::lookup_pc;
 
-use crate::abi::{self, ArtifactHeader, ModuleMeta, TrapKind};
+use crate::abi::{self, ArtifactHeader, CodeRange, ModuleMeta, TrapKind};
 use crate::api::ArtifactError;
 use memmap2::MmapMut;
 use object::{Object, ObjectSection};
 use std::ops::Range;
+use std::sync::Arc;
 
-/// A loaded artifact: its mapping, metadata and code location.
-pub(crate) struct LoadedArtifact {
+/// A mapped artifact whose text section is executable. Shared by the core
+/// modules it contains.
+pub(crate) struct CodeMap {
     map: MmapMut,
-    pub meta: ModuleMeta,
     text: Range<usize>,
     data: Range<usize>,
+    meta: Range<usize>,
 }
 
 // SAFETY: after loading, the mapping is only read (the text is executable and
 // never written), so sharing it between threads is sound.
-unsafe impl Send for LoadedArtifact {}
+unsafe impl Send for CodeMap {}
 // SAFETY: as above.
-unsafe impl Sync for LoadedArtifact {}
+unsafe impl Sync for CodeMap {}
 
-impl LoadedArtifact {
+impl CodeMap {
     /// Parses `map` (a private, writable mapping of an artifact), checks its
     /// header with `check`, and makes its text executable.
     pub(crate) fn new(
         map: MmapMut,
         check: impl FnOnce(&ArtifactHeader) -> Result<(), ArtifactError>,
-    ) -> Result<Box<LoadedArtifact>, ArtifactError> {
+    ) -> Result<Arc<CodeMap>, ArtifactError> {
         let parsed = ParsedArtifact::parse(&map)?;
         check(&parsed.header)?;
-        let meta = parsed.meta()?;
-        let (text, data) = (parsed.text, parsed.data);
-        let mut artifact = Box::new(LoadedArtifact {
+        let (text, data, meta) = (parsed.text, parsed.data, parsed.meta);
+        let code = CodeMap {
             map,
-            meta,
             text,
             data,
-        });
-        artifact.make_text_executable()?;
-        registry::register(&artifact);
-        Ok(artifact)
+            meta,
+        };
+        code.make_text_executable()?;
+        Ok(Arc::new(code))
     }
 
-    fn make_text_executable(&mut self) -> Result<(), ArtifactError> {
+    /// Decodes the metadata section.
+    pub(crate) fn decode_meta<T: serde::de::DeserializeOwned>(&self) -> Result<T, ArtifactError> {
+        postcard::from_bytes(&self.map[self.meta.clone()])
+            .map_err(|e| ArtifactError::Corrupt(format!("unreadable metadata ({e})")))
+    }
+
+    fn make_text_executable(&self) -> Result<(), ArtifactError> {
         if self.text.is_empty() {
             return Ok(());
         }
@@ -84,9 +90,72 @@ impl LoadedArtifact {
         Ok(())
     }
 
+    /// Size of the artifact in bytes.
+    pub(crate) fn file_len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// One core module loaded from an artifact: its metadata and where its code
+/// and data segments are in the (shared) mapping.
+pub(crate) struct LoadedArtifact {
+    code: Arc<CodeMap>,
+    pub meta: ModuleMeta,
+    text: Range<usize>,
+    data: Range<usize>,
+}
+
+impl LoadedArtifact {
+    /// Loads a core-module artifact.
+    pub(crate) fn new(
+        map: MmapMut,
+        check: impl FnOnce(&ArtifactHeader) -> Result<(), ArtifactError>,
+    ) -> Result<Box<LoadedArtifact>, ArtifactError> {
+        let code = CodeMap::new(map, check)?;
+        let meta = code.decode_meta()?;
+        let text = CodeRange {
+            start: 0,
+            len: code.text.len() as u32,
+        };
+        let data = CodeRange {
+            start: 0,
+            len: code.data.len() as u32,
+        };
+        LoadedArtifact::new_in(code, meta, text, data)
+    }
+
+    /// The module whose code is `text` and data is `data` (relative to the
+    /// text and data sections) in `code`.
+    pub(crate) fn new_in(
+        code: Arc<CodeMap>,
+        meta: ModuleMeta,
+        text: CodeRange,
+        data: CodeRange,
+    ) -> Result<Box<LoadedArtifact>, ArtifactError> {
+        let within = |r: CodeRange, section: &Range<usize>| {
+            let start = section.start + r.start as usize;
+            let end = start + r.len as usize;
+            (end <= section.end).then_some(start..end)
+        };
+        let (Some(text), Some(data)) = (within(text, &code.text), within(data, &code.data)) else {
+            return Err(ArtifactError::Corrupt(
+                "a module's code or data lies outside its section".into(),
+            ));
+        };
+        validate_meta(&meta, text.len(), data.len())?;
+        let artifact = Box::new(LoadedArtifact {
+            code,
+            meta,
+            text,
+            data,
+        });
+        registry::register(&artifact);
+        Ok(artifact)
+    }
+
     /// Address of the first byte of code.
     pub(crate) fn text_base(&self) -> usize {
-        self.map.as_ptr() as usize + self.text.start
+        self.code.map.as_ptr() as usize + self.text.start
     }
 
     /// Address range of the code.
@@ -104,7 +173,7 @@ impl LoadedArtifact {
     pub(crate) fn data_segment(&self, index: usize) -> &[u8] {
         let seg = &self.meta.data[index];
         let start = self.data.start + seg.start as usize;
-        &self.map[start..start + seg.len as usize]
+        &self.code.map[start..start + seg.len as usize]
     }
 
     /// The trap kind recorded for the instruction at text offset `offset`.
@@ -125,7 +194,7 @@ impl LoadedArtifact {
 
     /// Size of the artifact in bytes.
     pub(crate) fn file_len(&self) -> usize {
-        self.map.len()
+        self.code.file_len()
     }
 }
 
