@@ -1,6 +1,7 @@
 //! Compiling a translated module's functions and trampolines.
 
 use super::artifact::{Symbols, write_artifact};
+use super::inline::Inliner;
 use super::link::{CompiledFunction, link};
 use crate::error::{CompileError, Result};
 use crate::module::ModuleTranslation;
@@ -56,25 +57,36 @@ pub fn compile_core(wasm: &[u8], isa: &dyn TargetIsa) -> Result<CompiledModule> 
     let env = ModuleEnv::new(&meta, isa);
     let imported = meta.num_imported_funcs;
 
-    let functions: Vec<CompiledFunction> = bodies
+    // Translate (and validate) every function first, so that calls can be
+    // inlined from any callee while compiling.
+    let clif: Vec<ir::Function> = bodies
         .into_par_iter()
         .enumerate()
         .map_init(
             || {
                 (
                     FunctionBuilderContext::new(),
-                    Context::new(),
                     FuncValidatorAllocations::default(),
                 )
             },
-            |(builder, ctx, allocs), (i, (validate, body))| {
+            |(builder, allocs), (i, (validate, body))| {
                 let mut validator = validate.into_validator(std::mem::take(allocs));
                 let func =
                     translate_function(&env, imported + i as u32, &body, &mut validator, builder)?;
                 *allocs = validator.into_allocations();
-                compile(isa, ctx, func)
+                Ok(func)
             },
         )
+        .collect::<Result<_>>()?;
+    let inliner = Inliner::new(&clif);
+    let functions: Vec<CompiledFunction> = clif
+        .par_iter()
+        .map_init(Context::new, |ctx, func| {
+            ctx.clear();
+            ctx.func = func.clone();
+            inliner.inline_into(ctx)?;
+            compile_prepared(isa, ctx)
+        })
         .collect::<Result<_>>()?;
 
     let escaping: Vec<u32> = (imported..meta.functions.len() as u32)
@@ -142,6 +154,11 @@ fn symbol_names(
 fn compile(isa: &dyn TargetIsa, ctx: &mut Context, func: ir::Function) -> Result<CompiledFunction> {
     ctx.clear();
     ctx.func = func;
+    compile_prepared(isa, ctx)
+}
+
+/// Compiles the function already in `ctx`.
+fn compile_prepared(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<CompiledFunction> {
     let mut plane = cranelift_codegen::control::ControlPlane::default();
     ctx.compile(isa, &mut plane)
         .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;

@@ -3,6 +3,7 @@
 
 mod artifact;
 mod compile;
+mod inline;
 mod isa;
 mod link;
 
