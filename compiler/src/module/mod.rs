@@ -37,7 +37,13 @@ pub fn translate_module(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
         bodies: Vec::new(),
     };
     let mut escaping: Vec<u32> = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
+    // The parser must decode with the same features the validator checks:
+    // a parser left at its default (every feature) accepts encodings that
+    // WebAssembly 2.0 calls malformed, such as a LEB128 memory index after
+    // `memory.grow` or 64-bit memory limits.
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    for payload in parser.parse_all(wasm) {
         let payload = payload?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
             t.bodies.push((func, body));

@@ -164,6 +164,8 @@ fn link_imports(
                 // SAFETY: the trampoline is this module's exit trampoline for
                 // this import's signature; the module outlives the store's use.
                 unsafe { f.provide_wasm_call((text + trampoline.start as usize) as *const u8) };
+                // SAFETY: `f` belongs to this store (checked above), which
+                // keeps its func ref alive.
                 let r: &VMFuncRef = unsafe { f.func_ref.as_ref() };
                 // SAFETY: the slot belongs to this module's layout.
                 unsafe {
@@ -235,12 +237,14 @@ fn create_definitions(store: &mut StoreOpaque, data: &mut InstanceData) -> Resul
         data.tables.push(&mut *store.tables[handle.index]);
         data.table_ids.push(handle.index);
     }
-    // SAFETY (all writes below): every offset comes from this module's
-    // layout, and the pointers stored refer to store-owned objects.
     for (i, &table) in data.tables.iter().enumerate() {
+        // SAFETY: the offset comes from this module's layout, and `table`
+        // points at a store-owned table.
         unsafe { data.write(data.offsets.table(i as u32), &mut (*table).def as *mut _) };
     }
     for (i, &memory) in data.memories.iter().enumerate() {
+        // SAFETY: the offsets come from this module's layout, and `memory`
+        // points at a store-owned memory.
         unsafe {
             data.write(data.offsets.memory(i as u32), &mut (*memory).def as *mut _);
             data.write(data.offsets.memory_base(i as u32), (*memory).def.base);
@@ -263,11 +267,14 @@ fn create_definitions(store: &mut StoreOpaque, data: &mut InstanceData) -> Resul
             type_id: module.type_ids()[meta.functions[func as usize] as usize],
         };
         const _: () = assert!(func_ref::SIZE as usize == std::mem::size_of::<VMFuncRef>());
+        // SAFETY: `slot` is a func-ref slot of this module's layout.
         unsafe { data.write(data.offsets.func_ref(slot), record) };
     }
     for (i, init) in meta.global_inits.iter().enumerate() {
         let value = eval_const(data, init);
         let index = meta.num_imported_globals + i as u32;
+        // SAFETY: `index` is a defined global, whose storage is a slot of
+        // this instance's VM context.
         unsafe { data.global(index).write(VMGlobalDefinition(value)) };
     }
     Ok(())

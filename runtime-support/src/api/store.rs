@@ -15,6 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The part of a store that does not depend on `T`.
+///
+/// Everything compiled code or another object points at is boxed, so that
+/// its address stays fixed while the vectors grow.
+#[allow(clippy::vec_box)]
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,

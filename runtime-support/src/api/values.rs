@@ -90,8 +90,8 @@ impl Val {
     }
 
     /// Encodes the value for compiled code.
-    pub(crate) fn to_raw(&self, store: &StoreOpaque) -> Result<ValRaw, Error> {
-        Ok(match *self {
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw, Error> {
+        Ok(match self {
             Val::I32(v) => ValRaw::from_u32(v as u32),
             Val::I64(v) => ValRaw::from_u64(v as u64),
             Val::F32(v) => ValRaw::from_u32(v),
@@ -125,7 +125,7 @@ impl Val {
     }
 
     /// The table-element encoding of a reference value.
-    pub(crate) fn to_ref_bits(&self, store: &StoreOpaque) -> Result<usize, Error> {
+    pub(crate) fn to_ref_bits(self, store: &StoreOpaque) -> Result<usize, Error> {
         if !self.ty().is_ref() {
             return Err(Error::Usage(format!(
                 "expected a reference, got a value of type {}",
@@ -169,7 +169,7 @@ impl ExternRef {
     }
 
     fn from_token(store: &StoreOpaque, token: usize) -> Option<ExternRef> {
-        (token != 0).then(|| ExternRef {
+        (token != 0).then_some(ExternRef {
             store_id: store.id,
             token: token as u32,
         })

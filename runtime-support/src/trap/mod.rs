@@ -49,7 +49,7 @@ pub(crate) fn init() {
 /// `f` must only call into compiled code (directly or through trampolines);
 /// it must not own values with destructors across that call, because a trap
 /// skips its frame.
-pub(crate) fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
+pub(crate) fn catch_traps(f: &mut dyn FnMut()) -> Result<(), Box<TrapRecord>> {
     init();
     unsafe extern "C" fn body(payload: *mut c_void) {
         // SAFETY: `payload` is the `&mut &mut dyn FnMut()` passed below.
@@ -71,9 +71,11 @@ pub(crate) fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
     if ok != 0 {
         Ok(())
     } else {
-        Err(LAST_TRAP
-            .with(|t| t.take())
-            .expect("a trap unwound without recording itself"))
+        Err(Box::new(
+            LAST_TRAP
+                .with(|t| t.take())
+                .expect("a trap unwound without recording itself"),
+        ))
     }
 }
 
@@ -122,7 +124,7 @@ pub(crate) unsafe fn handle_fault(pc: usize, fp: usize) {
 /// Follows the frame-pointer chain from `fp` while return addresses lie in
 /// wasm code.
 unsafe fn walk_frames(mut fp: usize, record: &mut TrapRecord) {
-    while fp != 0 && fp % 8 == 0 && record.num_pcs < MAX_TRAP_FRAMES {
+    while fp != 0 && fp.is_multiple_of(8) && record.num_pcs < MAX_TRAP_FRAMES {
         // SAFETY: `fp` points at a frame record of compiled code: the saved
         // caller fp, then the return address.
         let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };

@@ -40,8 +40,8 @@ unsafe extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: 
     let i = SIGNALS.iter().position(|&s| s == sig).unwrap_or(0);
     // SAFETY: PREVIOUS was filled by `install` before this handler existed.
     unsafe {
-        let prev = &*(&raw const PREVIOUS);
-        let prev = prev[i].assume_init_ref();
+        let prev = &raw const PREVIOUS;
+        let prev = (*prev)[i].assume_init_ref();
         if prev.sa_flags & libc::SA_SIGINFO != 0 {
             let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
                 std::mem::transmute(prev.sa_sigaction);

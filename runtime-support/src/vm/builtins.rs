@@ -79,6 +79,8 @@ unsafe extern "C" fn memory_copy(
     // SAFETY: as in `memory_grow`; the two memories may be the same, so
     // only raw pointers are used for the copy.
     let inst = unsafe { instance(vmctx) };
+    // SAFETY: memory pointers refer to store-owned memories; both are only
+    // read here.
     let (d, s) = unsafe {
         (
             &*inst.memories[dst_mem as usize],
@@ -115,6 +117,7 @@ unsafe extern "C" fn memory_init(
     } else {
         inst.module.artifact().data_segment(data as usize)
     };
+    // SAFETY: memory pointers refer to store-owned memories.
     let mem = unsafe { &mut *inst.memories[memory as usize] };
     let target = mem.data_mut();
     if !in_bounds(src, len, bytes.len()) || !in_bounds(dst, len, target.len()) {
@@ -160,6 +163,7 @@ unsafe extern "C" fn table_copy(
         inst.tables[dst_table as usize],
         inst.tables[src_table as usize],
     );
+    // SAFETY: table pointers refer to store-owned tables.
     let (dlen, slen) = unsafe { ((*d).elements.len(), (*s).elements.len()) };
     if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
         return TRAP;
@@ -186,6 +190,7 @@ unsafe extern "C" fn table_init(
     // SAFETY: as in `table_grow`.
     let inst = unsafe { instance(vmctx) };
     let items = &inst.elements[elem as usize];
+    // SAFETY: table pointers refer to store-owned tables.
     let t = unsafe { &mut *inst.tables[table as usize] };
     if !in_bounds(src, len, items.len()) || !in_bounds(dst, len, t.elements.len()) {
         return TRAP;
