@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codegen;
+pub mod component;
 mod error;
 pub mod module;
 mod trampoline;
@@ -47,7 +48,11 @@ fn compile_as(
 ) -> Result<Vec<u8>, CompileError> {
     let wasm = parse_input(wasm)?;
     let isa = codegen::build_isa(target, settings)?;
-    codegen::compile_module(&wasm, &*isa, settings, symbols)
+    if wasmparser::Parser::is_component(&wasm) {
+        component::compile_component(&wasm, &*isa, settings, symbols)
+    } else {
+        codegen::compile_module(&wasm, &*isa, settings, symbols)
+    }
 }
 
 /// Accepts a binary module as is and converts the text format to binary.

@@ -23,6 +23,7 @@
 pub mod abi;
 mod api;
 mod artifact;
+pub mod component;
 mod trap;
 mod vm;
 

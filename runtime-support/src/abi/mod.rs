@@ -8,12 +8,14 @@
 
 mod artifact;
 mod builtins;
+mod component;
 mod meta;
 mod offsets;
 mod trap;
 
 pub use artifact::*;
 pub use builtins::BUILTIN_NAMES;
+pub use component::*;
 pub use meta::*;
 pub use offsets::*;
 pub use trap::TrapKind;

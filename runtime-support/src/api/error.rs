@@ -28,6 +28,10 @@ pub enum Error {
     /// from another store, a missing export).
     #[error("{0}")]
     Usage(String),
+    /// A value broke the canonical ABI's rules while crossing a component
+    /// boundary (a trap of the component model).
+    #[error(transparent)]
+    Canon(#[from] crate::component::CanonError),
     /// The operating system refused a resource (address space, memory).
     #[error("{0}")]
     Resource(String),

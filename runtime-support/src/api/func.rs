@@ -70,6 +70,15 @@ impl<T> Caller<'_, T> {
         self.store.data_mut()
     }
 
+    /// A shorter-lived handle to the same caller, so it can be passed on and
+    /// used again afterwards.
+    pub fn reborrow(&mut self) -> Caller<'_, T> {
+        Caller {
+            store: &mut *self.store,
+            instance: self.instance,
+        }
+    }
+
     /// An export of the calling instance (e.g. its `memory`).
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let instance = self.instance?;

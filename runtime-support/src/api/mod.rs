@@ -1,5 +1,6 @@
 //! The embedding API: engines, modules, stores, linkers, instances, calls.
 
+pub mod component;
 mod engine;
 mod error;
 mod externals;

@@ -100,19 +100,24 @@ impl Module {
         let settings = &engine.config().settings;
         let artifact =
             LoadedArtifact::new(map, |h| check_header(h, settings, ArtifactKind::Module))?;
+        Ok(Module::from_loaded(engine, artifact))
+    }
+
+    /// A module over loaded code; registers its signatures with `engine`.
+    pub(crate) fn from_loaded(engine: &Engine, artifact: Box<LoadedArtifact>) -> Module {
         let type_ids = artifact
             .meta
             .types
             .iter()
             .map(|t| engine.register_type(t))
             .collect();
-        Ok(Module {
+        Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 artifact,
                 type_ids,
             }),
-        })
+        }
     }
 
     /// The engine this module belongs to.

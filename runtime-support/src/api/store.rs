@@ -29,6 +29,7 @@ pub struct StoreOpaque {
     pub(crate) globals: Vec<Box<VMGlobalDefinition>>,
     pub(crate) host_funcs: Vec<Box<VMHostFuncContext>>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    pub(crate) component_instances: Vec<super::component::ComponentInstanceData>,
 }
 
 // SAFETY: every raw pointer in the store points into allocations the store
@@ -62,6 +63,7 @@ impl<T> Store<T> {
                 globals: Vec::new(),
                 host_funcs: Vec::new(),
                 externrefs: Vec::new(),
+                component_instances: Vec::new(),
             },
             data,
         }

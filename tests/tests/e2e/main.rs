@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod bad_input;
+mod components;
 mod linking;
 mod traps;
 

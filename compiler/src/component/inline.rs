@@ -1,0 +1,410 @@
+//! Flattening a component's instance graph at compile time.
+//!
+//! A component's structure is static except for its root imports, so the
+//! compiler can "run" the component definitions symbolically: core modules
+//! become static indices, core instantiations become [`Initializer`]s in
+//! the order they happen, core items become [`CoreDef`]s (an export of an
+//! earlier runtime instance, or a lowered host import), component functions
+//! are either lifted core functions or paths into the root imports, and a
+//! nested component's instantiation is the same walk over its definitions
+//! with its imports bound to the arguments. What remains is a flat list of
+//! core instantiations plus the lifted and lowered functions that connect
+//! them to the host.
+
+use super::parse::{ComponentBody, Def, Parsed};
+use super::types::TypeConverter;
+use crate::error::{CompileError, Result};
+use cmc_runtime::abi::{
+    CanonOptions, ComponentMeta, CoreDef, ExportItem, ImportPath, Initializer, LiftedFunc,
+    LoweredFunc, ModuleMeta,
+};
+use cmc_runtime::component::types::StringEncoding;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasmparser::{CanonicalFunction, CanonicalOption, ComponentExternalKind, ExternalKind};
+
+/// A core instance: created at run time, or a bag of existing items.
+#[derive(Clone)]
+enum CoreInstance {
+    Runtime(u32),
+    Bag(Rc<HashMap<String, CoreDef>>),
+}
+
+/// A component function.
+#[derive(Clone)]
+enum Func {
+    /// Index into `ComponentMeta::lifted`.
+    Lifted(u32),
+    /// A function of the host.
+    Import(ImportPath),
+}
+
+/// A component instance.
+#[derive(Clone)]
+enum Instance {
+    Import(ImportPath),
+    Exports(Rc<Vec<(String, Item)>>),
+}
+
+/// Anything a component index space holds.
+#[derive(Clone)]
+enum Item {
+    Func(Func),
+    Instance(Instance),
+    Module(u32),
+    Component(u32),
+    Type,
+}
+
+/// Index spaces of one component instantiation.
+#[derive(Default)]
+struct Scope {
+    core_modules: Vec<u32>,
+    core_instances: Vec<CoreInstance>,
+    core_funcs: Vec<CoreDef>,
+    core_memories: Vec<CoreDef>,
+    core_tables: Vec<CoreDef>,
+    core_globals: Vec<CoreDef>,
+    components: Vec<u32>,
+    instances: Vec<Instance>,
+    funcs: Vec<Func>,
+    exports: Vec<(String, Item)>,
+}
+
+impl Scope {
+    fn push(&mut self, item: Item) {
+        match item {
+            Item::Func(f) => self.funcs.push(f),
+            Item::Instance(i) => self.instances.push(i),
+            Item::Module(m) => self.core_modules.push(m),
+            Item::Component(c) => self.components.push(c),
+            Item::Type => {}
+        }
+    }
+
+    fn item(&self, kind: ComponentExternalKind, index: u32) -> Result<Item> {
+        let i = index as usize;
+        Ok(match kind {
+            ComponentExternalKind::Func => Item::Func(self.funcs[i].clone()),
+            ComponentExternalKind::Instance => Item::Instance(self.instances[i].clone()),
+            ComponentExternalKind::Module => Item::Module(self.core_modules[i]),
+            ComponentExternalKind::Component => Item::Component(self.components[i]),
+            ComponentExternalKind::Type => Item::Type,
+            ComponentExternalKind::Value => return Err(unsupported("component values")),
+        })
+    }
+
+    fn core_space(&mut self, kind: ExternalKind) -> Result<&mut Vec<CoreDef>> {
+        Ok(match kind {
+            ExternalKind::Func | ExternalKind::FuncExact => &mut self.core_funcs,
+            ExternalKind::Memory => &mut self.core_memories,
+            ExternalKind::Table => &mut self.core_tables,
+            ExternalKind::Global => &mut self.core_globals,
+            ExternalKind::Tag => return Err(unsupported("exception tags in components")),
+        })
+    }
+}
+
+fn unsupported(what: &str) -> CompileError {
+    CompileError::Unsupported(what.to_owned())
+}
+
+/// Builds the flat plan of the root component of `parsed`; `modules` gives
+/// the metadata of every core module (for their import lists).
+pub fn flatten(parsed: &Parsed<'_>, modules: &[ModuleMeta]) -> Result<ComponentMeta> {
+    let root = parsed.components.len() as u32 - 1;
+    let mut inliner = Inliner {
+        parsed,
+        modules,
+        meta: ComponentMeta::default(),
+    };
+    let exports = inliner.instantiate(root, None)?;
+    inliner.meta.exports = exports
+        .iter()
+        .filter_map(|(name, item)| {
+            inliner
+                .export_item(item)
+                .transpose()
+                .map(|e| e.map(|e| (name.clone(), e)))
+        })
+        .collect::<Result<_>>()?;
+    Ok(inliner.meta)
+}
+
+struct Inliner<'p, 'a> {
+    parsed: &'p Parsed<'a>,
+    modules: &'p [ModuleMeta],
+    meta: ComponentMeta,
+}
+
+impl Inliner<'_, '_> {
+    /// Walks component `index`'s definitions. `args` binds a nested
+    /// component's imports; `None` means the root, whose imports come from
+    /// the host.
+    fn instantiate(
+        &mut self,
+        index: u32,
+        args: Option<&HashMap<String, Item>>,
+    ) -> Result<Vec<(String, Item)>> {
+        let body: &ComponentBody<'_> = &self.parsed.components[index as usize];
+        let types = TypeConverter::new(&body.types);
+        let mut s = Scope::default();
+        for def in &body.defs {
+            match def {
+                Def::CoreModule(m) => s.core_modules.push(*m),
+                Def::CoreInstantiate { module, args } => {
+                    let module = s.core_modules[*module as usize];
+                    let meta = &self.modules[module as usize];
+                    let imports = meta
+                        .imports
+                        .iter()
+                        .map(|import| {
+                            let (_, instance) = args
+                                .iter()
+                                .find(|(name, _)| *name == import.module)
+                                .expect("validated: every import module is an argument");
+                            core_export(&s.core_instances[*instance as usize], &import.name)
+                        })
+                        .collect();
+                    self.meta
+                        .initializers
+                        .push(Initializer::Instantiate { module, imports });
+                    let runtime = self.meta.initializers.len() as u32 - 1;
+                    s.core_instances.push(CoreInstance::Runtime(runtime));
+                }
+                Def::CoreInstanceFromExports(items) => {
+                    let mut bag = HashMap::new();
+                    for (name, kind, index) in items {
+                        let def = s.core_space(*kind)?[*index as usize].clone();
+                        bag.insert((*name).to_owned(), def);
+                    }
+                    s.core_instances.push(CoreInstance::Bag(Rc::new(bag)));
+                }
+                Def::CoreAlias {
+                    kind,
+                    instance,
+                    name,
+                } => {
+                    let def = core_export(&s.core_instances[*instance as usize], name);
+                    s.core_space(*kind)?.push(def);
+                }
+                Def::Canon(canon) => self.canon(&mut s, &types, canon)?,
+                Def::Component(c) => s.components.push(*c),
+                Def::Instantiate { component, args } => {
+                    let mut bound = HashMap::new();
+                    for (name, kind, index) in args {
+                        bound.insert((*name).to_owned(), s.item(*kind, *index)?);
+                    }
+                    let exports =
+                        self.instantiate(s.components[*component as usize], Some(&bound))?;
+                    s.instances.push(Instance::Exports(Rc::new(exports)));
+                }
+                Def::InstanceFromExports(items) => {
+                    let exports = items
+                        .iter()
+                        .map(|(name, kind, index)| Ok(((*name).to_owned(), s.item(*kind, *index)?)))
+                        .collect::<Result<Vec<_>>>()?;
+                    s.instances.push(Instance::Exports(Rc::new(exports)));
+                }
+                Def::Alias {
+                    kind,
+                    instance,
+                    name,
+                } => {
+                    let item = instance_export(&s.instances[*instance as usize], name, *kind)?;
+                    s.push(item);
+                }
+                Def::Import { name, ty } => {
+                    let item = match args {
+                        Some(args) => args
+                            .get(*name)
+                            .cloned()
+                            .expect("validated: every import is an argument"),
+                        None => {
+                            let import = self.meta.imports.len() as u32;
+                            self.meta
+                                .imports
+                                .push(((*name).to_owned(), types.import_type(name)?));
+                            let path = ImportPath {
+                                import,
+                                names: Vec::new(),
+                            };
+                            match ty.kind() {
+                                ComponentExternalKind::Func => Item::Func(Func::Import(path)),
+                                ComponentExternalKind::Instance => {
+                                    Item::Instance(Instance::Import(path))
+                                }
+                                ComponentExternalKind::Type => Item::Type,
+                                other => {
+                                    return Err(unsupported(&format!(
+                                        "importing a {}",
+                                        other.desc()
+                                    )));
+                                }
+                            }
+                        }
+                    };
+                    s.push(item);
+                }
+                Def::Export { name, kind, index } => {
+                    let item = s.item(*kind, *index)?;
+                    s.exports.push(((*name).to_owned(), item.clone()));
+                    s.push(item);
+                }
+                Def::Type => {}
+            }
+        }
+        Ok(s.exports)
+    }
+
+    fn canon(
+        &mut self,
+        s: &mut Scope,
+        types: &TypeConverter<'_>,
+        canon: &CanonicalFunction,
+    ) -> Result<()> {
+        match canon {
+            CanonicalFunction::Lift {
+                core_func_index,
+                options,
+                ..
+            } => {
+                let ty = types.func_type_at(s.funcs.len() as u32)?;
+                let lifted = LiftedFunc {
+                    core: s.core_funcs[*core_func_index as usize].clone(),
+                    options: canon_options(s, options)?,
+                    ty,
+                };
+                self.meta.lifted.push(lifted);
+                s.funcs
+                    .push(Func::Lifted(self.meta.lifted.len() as u32 - 1));
+            }
+            CanonicalFunction::Lower {
+                func_index,
+                options,
+            } => match &s.funcs[*func_index as usize] {
+                Func::Import(path) => {
+                    let lowered = LoweredFunc {
+                        import: path.clone(),
+                        options: canon_options(s, options)?,
+                        ty: types.func_type_at(*func_index)?,
+                    };
+                    self.meta.lowered.push(lowered);
+                    s.core_funcs
+                        .push(CoreDef::Lowered(self.meta.lowered.len() as u32 - 1));
+                }
+                Func::Lifted(_) => {
+                    return Err(unsupported(
+                        "calls from one component into another (fused adapters between a `canon lower` and a `canon lift`)",
+                    ));
+                }
+            },
+            CanonicalFunction::ResourceNew { .. }
+            | CanonicalFunction::ResourceDrop { .. }
+            | CanonicalFunction::ResourceRep { .. } => {
+                return Err(unsupported("resources (`canon resource.new/drop/rep`)"));
+            }
+            other => {
+                let name = format!("{other:?}");
+                let name = name.split([' ', '{', '(']).next().unwrap_or("?");
+                return Err(unsupported(&format!(
+                    "the canonical built-in `{name}` (async and threads)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The export-tree entry of `item`; `None` for items that are not
+    /// exported to the host (types).
+    fn export_item(&self, item: &Item) -> Result<Option<ExportItem>> {
+        Ok(match item {
+            Item::Func(Func::Lifted(i)) => Some(ExportItem::Func(*i)),
+            Item::Func(Func::Import(_)) => {
+                return Err(unsupported("re-exporting an imported function"));
+            }
+            Item::Instance(Instance::Exports(exports)) => Some(ExportItem::Instance(
+                exports
+                    .iter()
+                    .filter_map(|(name, item)| {
+                        self.export_item(item)
+                            .transpose()
+                            .map(|e| e.map(|e| (name.clone(), e)))
+                    })
+                    .collect::<Result<_>>()?,
+            )),
+            Item::Instance(Instance::Import(_)) => {
+                return Err(unsupported("re-exporting an imported instance"));
+            }
+            Item::Module(_) => return Err(unsupported("exporting a core module")),
+            Item::Component(_) => return Err(unsupported("exporting a component")),
+            Item::Type => None,
+        })
+    }
+}
+
+fn core_export(instance: &CoreInstance, name: &str) -> CoreDef {
+    match instance {
+        CoreInstance::Runtime(i) => CoreDef::Export {
+            instance: *i,
+            name: name.to_owned(),
+        },
+        CoreInstance::Bag(bag) => bag
+            .get(name)
+            .cloned()
+            .expect("validated: the export exists"),
+    }
+}
+
+fn instance_export(instance: &Instance, name: &str, kind: ComponentExternalKind) -> Result<Item> {
+    Ok(match instance {
+        Instance::Exports(exports) => exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, item)| item.clone())
+            .expect("validated: the export exists"),
+        Instance::Import(path) => {
+            let mut path = path.clone();
+            path.names.push(name.to_owned());
+            match kind {
+                ComponentExternalKind::Func => Item::Func(Func::Import(path)),
+                ComponentExternalKind::Instance => Item::Instance(Instance::Import(path)),
+                ComponentExternalKind::Type => Item::Type,
+                other => {
+                    return Err(unsupported(&format!(
+                        "a {} exported by an imported instance",
+                        other.desc()
+                    )));
+                }
+            }
+        }
+    })
+}
+
+fn canon_options(s: &Scope, options: &[CanonicalOption]) -> Result<CanonOptions> {
+    let mut out = CanonOptions {
+        memory: None,
+        realloc: None,
+        post_return: None,
+        encoding: StringEncoding::Utf8,
+    };
+    for option in options {
+        match *option {
+            CanonicalOption::UTF8 => out.encoding = StringEncoding::Utf8,
+            CanonicalOption::UTF16 => out.encoding = StringEncoding::Utf16,
+            CanonicalOption::CompactUTF16 => out.encoding = StringEncoding::Latin1Utf16,
+            CanonicalOption::Memory(m) => out.memory = Some(s.core_memories[m as usize].clone()),
+            CanonicalOption::Realloc(f) => out.realloc = Some(s.core_funcs[f as usize].clone()),
+            CanonicalOption::PostReturn(f) => {
+                out.post_return = Some(s.core_funcs[f as usize].clone())
+            }
+            CanonicalOption::Async | CanonicalOption::Callback(_) => {
+                return Err(unsupported("async lifting and lowering"));
+            }
+            CanonicalOption::CoreType(_) | CanonicalOption::Gc => {
+                return Err(unsupported("GC-based canonical options"));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,70 @@
+//! Components: validation, compile-time flattening of the instance graph,
+//! and compilation of every core module they contain into one artifact.
+
+mod inline;
+mod parse;
+mod types;
+
+pub use parse::component_features;
+
+use crate::codegen::{Symbols, compile_core, write_artifact};
+use crate::error::Result;
+use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleImage};
+use cranelift_codegen::isa::TargetIsa;
+
+/// Alignment of each module's code within the artifact's text.
+const MODULE_TEXT_ALIGN: usize = 64;
+
+/// Compiles a component binary into artifact bytes.
+pub fn compile_component(
+    wasm: &[u8],
+    isa: &dyn TargetIsa,
+    settings: &CompileSettings,
+    symbols: Symbols,
+) -> Result<Vec<u8>> {
+    let parsed = parse::parse(wasm)?;
+    let modules = parsed
+        .modules
+        .iter()
+        .map(|range| compile_core(&wasm[range.clone()], isa))
+        .collect::<Result<Vec<_>>>()?;
+    let metas: Vec<_> = modules.iter().map(|m| m.meta.clone()).collect();
+    let mut meta = inline::flatten(&parsed, &metas)?;
+
+    let (mut text, mut data, mut names) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, module) in modules.into_iter().enumerate() {
+        text.resize(text.len().next_multiple_of(MODULE_TEXT_ALIGN), 0);
+        let text_range = CodeRange {
+            start: text.len() as u32,
+            len: module.text.len() as u32,
+        };
+        let data_range = CodeRange {
+            start: data.len() as u32,
+            len: module.data.len() as u32,
+        };
+        names.extend(module.symbols.into_iter().map(|(name, r)| {
+            let r = CodeRange {
+                start: r.start + text_range.start,
+                len: r.len,
+            };
+            (format!("module[{i}]::{name}"), r)
+        }));
+        text.extend_from_slice(&module.text);
+        data.extend_from_slice(&module.data);
+        meta.modules.push(ModuleImage {
+            meta: module.meta,
+            text: text_range,
+            data: data_range,
+        });
+    }
+    write_artifact(
+        isa,
+        settings,
+        ArtifactKind::Component,
+        &text,
+        &meta,
+        &data,
+        &names,
+        symbols,
+    )
+}

@@ -1,0 +1,295 @@
+//! First pass over a component binary: validate it and record, for every
+//! component (root and nested), its definitions in binary order.
+//!
+//! Every definition that adds an entry to an index space becomes one
+//! [`Def`]; the inliner later replays them in order. Core modules and nested
+//! components are numbered statically (in the order their sections appear),
+//! and outer aliases to modules and components are resolved here, since
+//! only those two sorts are needed beyond what the validator's types give.
+
+use crate::error::{CompileError, Result};
+use std::ops::Range;
+use wasmparser::types::Types;
+use wasmparser::{
+    CanonicalFunction, ComponentAlias, ComponentExternalKind, ComponentOuterAliasKind,
+    ComponentTypeRef, ExternalKind, Parser, Payload, ValidPayload, Validator, WasmFeatures,
+};
+
+/// The features components are validated with.
+pub fn component_features() -> WasmFeatures {
+    WasmFeatures::WASM2 | WasmFeatures::COMPONENT_MODEL
+}
+
+/// One definition of a component, in binary order.
+#[derive(Debug, Clone)]
+pub enum Def<'a> {
+    /// A core module (static index).
+    CoreModule(u32),
+    /// `core instance (instantiate $m (with "name" (instance $i))*)`.
+    CoreInstantiate {
+        module: u32,
+        args: Vec<(&'a str, u32)>,
+    },
+    /// `core instance (export "name" (func $f))*`.
+    CoreInstanceFromExports(Vec<(&'a str, ExternalKind, u32)>),
+    /// `alias core export $i "name" (sort)`.
+    CoreAlias {
+        kind: ExternalKind,
+        instance: u32,
+        name: &'a str,
+    },
+    /// A `canon` definition.
+    Canon(CanonicalFunction),
+    /// A nested component (static index).
+    Component(u32),
+    /// `instance (instantiate $c (with "name" (sort $i))*)`.
+    Instantiate {
+        component: u32,
+        args: Vec<(&'a str, ComponentExternalKind, u32)>,
+    },
+    /// `instance (export "name" (sort $i))*`.
+    InstanceFromExports(Vec<(&'a str, ComponentExternalKind, u32)>),
+    /// `alias export $i "name" (sort)`.
+    Alias {
+        kind: ComponentExternalKind,
+        instance: u32,
+        name: &'a str,
+    },
+    /// An import.
+    Import { name: &'a str, ty: ComponentTypeRef },
+    /// An export, which also adds to its sort's index space.
+    Export {
+        name: &'a str,
+        kind: ComponentExternalKind,
+        index: u32,
+    },
+    /// A type definition (types are resolved through the validator).
+    Type,
+}
+
+/// A parsed component.
+pub struct ComponentBody<'a> {
+    /// Definitions in binary order.
+    pub defs: Vec<Def<'a>>,
+    /// The validator's types for this component's index spaces.
+    pub types: Types,
+}
+
+/// A parsed component binary.
+pub struct Parsed<'a> {
+    /// Byte ranges of the core modules, by static index.
+    pub modules: Vec<Range<usize>>,
+    /// Components by static index; the root comes last.
+    pub components: Vec<ComponentBody<'a>>,
+}
+
+/// A component being parsed, with the static indices of its module and
+/// component index spaces (for outer aliases).
+struct Frame<'a> {
+    defs: Vec<Def<'a>>,
+    module_space: Vec<u32>,
+    component_space: Vec<u32>,
+}
+
+impl<'a> Frame<'a> {
+    fn new() -> Frame<'a> {
+        Frame {
+            defs: Vec::new(),
+            module_space: Vec::new(),
+            component_space: Vec::new(),
+        }
+    }
+}
+
+enum Nested {
+    Module,
+    Component,
+}
+
+/// Validates `wasm` as a component and records its definitions.
+pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
+    let mut validator = Validator::new_with_features(component_features());
+    let mut parser = Parser::new(0);
+    parser.set_features(component_features());
+    let mut parsed = Parsed {
+        modules: Vec::new(),
+        components: Vec::new(),
+    };
+    let mut frames: Vec<Frame<'_>> = Vec::new();
+    // What each nesting level is, innermost last.
+    let mut nesting: Vec<Nested> = Vec::new();
+    for payload in parser.parse_all(wasm) {
+        let payload = payload?;
+        let valid = validator.payload(&payload)?;
+        let in_module = matches!(nesting.last(), Some(Nested::Module));
+        match payload {
+            Payload::Version { encoding, .. } => match encoding {
+                wasmparser::Encoding::Component => {
+                    nesting.push(Nested::Component);
+                    frames.push(Frame::new());
+                }
+                wasmparser::Encoding::Module => {
+                    if nesting.is_empty() {
+                        return Err(CompileError::Unsupported(
+                            "a core module where a component was expected".into(),
+                        ));
+                    }
+                    nesting.push(Nested::Module);
+                }
+            },
+            Payload::End(_) => match nesting.pop() {
+                Some(Nested::Component) => {
+                    let ValidPayload::End(types) = valid else {
+                        unreachable!("the validator ends every component");
+                    };
+                    let frame = frames.pop().expect("a frame per component");
+                    parsed.components.push(ComponentBody {
+                        defs: frame.defs,
+                        types,
+                    });
+                    if let Some(parent) = frames.last_mut() {
+                        let index = parsed.components.len() as u32 - 1;
+                        parent.component_space.push(index);
+                        parent.defs.push(Def::Component(index));
+                    }
+                }
+                Some(Nested::Module) | None => {}
+            },
+            _ if in_module => {}
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                parsed
+                    .modules
+                    .push(unchecked_range.start as usize..unchecked_range.end as usize);
+                let frame = frames.last_mut().expect("inside a component");
+                let index = parsed.modules.len() as u32 - 1;
+                frame.module_space.push(index);
+                frame.defs.push(Def::CoreModule(index));
+            }
+            Payload::ComponentSection { .. } => {}
+            Payload::InstanceSection(reader) => {
+                let frame = frames.last_mut().expect("inside a component");
+                for instance in reader {
+                    frame.defs.push(match instance? {
+                        wasmparser::Instance::Instantiate { module_index, args } => {
+                            Def::CoreInstantiate {
+                                module: module_index,
+                                args: args.iter().map(|a| (a.name, a.index)).collect(),
+                            }
+                        }
+                        wasmparser::Instance::FromExports(exports) => Def::CoreInstanceFromExports(
+                            exports.iter().map(|e| (e.name, e.kind, e.index)).collect(),
+                        ),
+                    });
+                }
+            }
+            Payload::ComponentInstanceSection(reader) => {
+                let frame = frames.last_mut().expect("inside a component");
+                for instance in reader {
+                    frame.defs.push(match instance? {
+                        wasmparser::ComponentInstance::Instantiate {
+                            component_index,
+                            args,
+                        } => Def::Instantiate {
+                            component: component_index,
+                            args: args.iter().map(|a| (a.name, a.kind, a.index)).collect(),
+                        },
+                        wasmparser::ComponentInstance::FromExports(exports) => {
+                            Def::InstanceFromExports(
+                                exports
+                                    .iter()
+                                    .map(|e| (e.name.name, e.kind, e.index))
+                                    .collect(),
+                            )
+                        }
+                    });
+                }
+            }
+            Payload::ComponentAliasSection(reader) => {
+                let depth = frames.len();
+                for alias in reader {
+                    let def = match alias? {
+                        ComponentAlias::InstanceExport {
+                            kind,
+                            instance_index,
+                            name,
+                        } => Def::Alias {
+                            kind,
+                            instance: instance_index,
+                            name,
+                        },
+                        ComponentAlias::CoreInstanceExport {
+                            kind,
+                            instance_index,
+                            name,
+                        } => Def::CoreAlias {
+                            kind,
+                            instance: instance_index,
+                            name,
+                        },
+                        ComponentAlias::Outer { kind, count, index } => {
+                            let outer = &frames[depth - 1 - count as usize];
+                            match kind {
+                                ComponentOuterAliasKind::CoreModule => {
+                                    let module = outer.module_space[index as usize];
+                                    frames[depth - 1].module_space.push(module);
+                                    Def::CoreModule(module)
+                                }
+                                ComponentOuterAliasKind::Component => {
+                                    let component = outer.component_space[index as usize];
+                                    frames[depth - 1].component_space.push(component);
+                                    Def::Component(component)
+                                }
+                                ComponentOuterAliasKind::CoreType
+                                | ComponentOuterAliasKind::Type => Def::Type,
+                            }
+                        }
+                    };
+                    frames[depth - 1].defs.push(def);
+                }
+            }
+            Payload::ComponentCanonicalSection(reader) => {
+                let frame = frames.last_mut().expect("inside a component");
+                for canon in reader {
+                    frame.defs.push(Def::Canon(canon?));
+                }
+            }
+            Payload::ComponentImportSection(reader) => {
+                let frame = frames.last_mut().expect("inside a component");
+                for import in reader {
+                    let import = import?;
+                    frame.defs.push(Def::Import {
+                        name: import.name.name,
+                        ty: import.ty,
+                    });
+                }
+            }
+            Payload::ComponentExportSection(reader) => {
+                let frame = frames.last_mut().expect("inside a component");
+                for export in reader {
+                    let export = export?;
+                    frame.defs.push(Def::Export {
+                        name: export.name.name,
+                        kind: export.kind,
+                        index: export.index,
+                    });
+                }
+            }
+            Payload::ComponentTypeSection(reader) => {
+                let frame = frames.last_mut().expect("inside a component");
+                for ty in reader {
+                    ty?;
+                    frame.defs.push(Def::Type);
+                }
+            }
+            Payload::ComponentStartSection { .. } => {
+                return Err(CompileError::Unsupported(
+                    "component start functions (value imports)".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(parsed)
+}

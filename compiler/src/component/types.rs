@@ -1,0 +1,155 @@
+//! Converting the validator's component types into cmc's interface types.
+
+use crate::error::{CompileError, Result};
+use cmc_runtime::abi::ImportType;
+use cmc_runtime::component::types::{FuncType, InterfaceType};
+use wasmparser::PrimitiveValType;
+use wasmparser::component_types::{
+    ComponentDefinedType, ComponentDefinedTypeId, ComponentEntityType, ComponentFuncTypeId,
+    ComponentValType,
+};
+use wasmparser::types::Types;
+
+/// Looks types up in one component's index spaces.
+pub struct TypeConverter<'t> {
+    types: &'t Types,
+}
+
+fn unsupported(what: String) -> CompileError {
+    CompileError::Unsupported(what)
+}
+
+impl<'t> TypeConverter<'t> {
+    /// A converter for the component whose validator produced `types`.
+    pub fn new(types: &'t Types) -> TypeConverter<'t> {
+        TypeConverter { types }
+    }
+
+    /// The type of component function `index`.
+    pub fn func_type_at(&self, index: u32) -> Result<FuncType> {
+        self.func_type(self.types.as_ref().component_function_at(index))
+    }
+
+    fn func_type(&self, id: ComponentFuncTypeId) -> Result<FuncType> {
+        let f = &self.types[id];
+        if f.async_ {
+            return Err(unsupported("async functions".into()));
+        }
+        Ok(FuncType {
+            params: f
+                .params
+                .iter()
+                .map(|(name, ty)| Ok((name.to_string(), self.val_type(ty)?)))
+                .collect::<Result<_>>()?,
+            result: f.result.as_ref().map(|t| self.val_type(t)).transpose()?,
+        })
+    }
+
+    fn val_type(&self, ty: &ComponentValType) -> Result<InterfaceType> {
+        match ty {
+            ComponentValType::Primitive(p) => primitive(*p),
+            ComponentValType::Type(id) => self.defined(*id),
+        }
+    }
+
+    fn boxed(&self, ty: &ComponentValType) -> Result<Box<InterfaceType>> {
+        Ok(Box::new(self.val_type(ty)?))
+    }
+
+    fn defined(&self, id: ComponentDefinedTypeId) -> Result<InterfaceType> {
+        Ok(match &self.types[id] {
+            ComponentDefinedType::Primitive(p) => primitive(*p)?,
+            ComponentDefinedType::Record(r) => InterfaceType::Record(
+                r.fields
+                    .iter()
+                    .map(|(name, ty)| Ok((name.to_string(), self.val_type(ty)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            ComponentDefinedType::Variant(v) => InterfaceType::Variant(
+                v.cases
+                    .iter()
+                    .map(|(name, case)| {
+                        Ok((
+                            name.to_string(),
+                            case.ty.as_ref().map(|t| self.val_type(t)).transpose()?,
+                        ))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            ComponentDefinedType::List { element, .. } => InterfaceType::List(self.boxed(element)?),
+            ComponentDefinedType::Tuple(t) => InterfaceType::Tuple(
+                t.types
+                    .iter()
+                    .map(|t| self.val_type(t))
+                    .collect::<Result<_>>()?,
+            ),
+            ComponentDefinedType::Flags(names) => {
+                InterfaceType::Flags(names.iter().map(|n| n.to_string()).collect())
+            }
+            ComponentDefinedType::Enum(names) => {
+                InterfaceType::Enum(names.iter().map(|n| n.to_string()).collect())
+            }
+            ComponentDefinedType::Option { ty, .. } => InterfaceType::Option(self.boxed(ty)?),
+            ComponentDefinedType::Result { ok, err, .. } => InterfaceType::Result {
+                ok: ok.as_ref().map(|t| self.boxed(t)).transpose()?,
+                err: err.as_ref().map(|t| self.boxed(t)).transpose()?,
+            },
+            ComponentDefinedType::Own(_) | ComponentDefinedType::Borrow(_) => {
+                return Err(unsupported("resource handles (`own`/`borrow`)".into()));
+            }
+            ComponentDefinedType::Map { .. } => return Err(unsupported("map types".into())),
+            ComponentDefinedType::FixedLengthList { .. } => {
+                return Err(unsupported("fixed-length lists".into()));
+            }
+            _ => return Err(unsupported("futures and streams (async)".into())),
+        })
+    }
+
+    /// The type of the root import `name`.
+    pub fn import_type(&self, name: &str) -> Result<ImportType> {
+        let item = self
+            .types
+            .as_ref()
+            .component_item_for_import(name)
+            .expect("validated: the import exists");
+        self.entity(&item.ty)
+    }
+
+    fn entity(&self, ty: &ComponentEntityType) -> Result<ImportType> {
+        Ok(match ty {
+            ComponentEntityType::Func(id) => ImportType::Func(self.func_type(*id)?),
+            ComponentEntityType::Instance(id) => ImportType::Instance(
+                self.types[*id]
+                    .exports
+                    .iter()
+                    .map(|(name, item)| Ok((name.clone(), self.entity(&item.ty)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            ComponentEntityType::Type { .. } => ImportType::Other("a type".into()),
+            ComponentEntityType::Module(_) => ImportType::Other("a core module".into()),
+            ComponentEntityType::Component(_) => ImportType::Other("a component".into()),
+            ComponentEntityType::Value(_) => ImportType::Other("a value".into()),
+        })
+    }
+}
+
+fn primitive(p: PrimitiveValType) -> Result<InterfaceType> {
+    Ok(match p {
+        PrimitiveValType::Bool => InterfaceType::Bool,
+        PrimitiveValType::S8 => InterfaceType::S8,
+        PrimitiveValType::U8 => InterfaceType::U8,
+        PrimitiveValType::S16 => InterfaceType::S16,
+        PrimitiveValType::U16 => InterfaceType::U16,
+        PrimitiveValType::S32 => InterfaceType::S32,
+        PrimitiveValType::U32 => InterfaceType::U32,
+        PrimitiveValType::S64 => InterfaceType::S64,
+        PrimitiveValType::U64 => InterfaceType::U64,
+        PrimitiveValType::F32 => InterfaceType::F32,
+        PrimitiveValType::F64 => InterfaceType::F64,
+        PrimitiveValType::Char => InterfaceType::Char,
+        PrimitiveValType::String => InterfaceType::String,
+        PrimitiveValType::ErrorContext => {
+            return Err(unsupported("error-context values (async)".into()));
+        }
+    })
+}

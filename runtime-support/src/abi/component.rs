@@ -1,0 +1,133 @@
+//! What the runtime needs to instantiate a compiled component.
+//!
+//! The compiler flattens a component's instance graph into a
+//! [`ComponentMeta`]: the core modules it contains (compiled, each with its
+//! own [`ModuleMeta`](super::ModuleMeta)), the core instantiations in the
+//! order they must happen with where each core import comes from, the
+//! functions lowered from host imports, the functions lifted for export,
+//! and the export tree. Nothing about the graph is decided at run time
+//! except the root imports, which the host supplies.
+
+use super::{CodeRange, ModuleMeta};
+use crate::component::types::{FuncType, StringEncoding};
+use serde::{Deserialize, Serialize};
+
+/// A core module inside a component artifact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModuleImage {
+    /// Its metadata; code offsets are relative to `text.start`.
+    pub meta: ModuleMeta,
+    /// Its code within the artifact's text section.
+    pub text: CodeRange,
+    /// Its data segments within the artifact's data section.
+    pub data: CodeRange,
+}
+
+/// A core item, as a core import or canonical option refers to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CoreDef {
+    /// Export `name` of the runtime core instance `instance`.
+    Export {
+        /// Index into the instances created by [`Initializer`]s.
+        instance: u32,
+        /// Export name.
+        name: String,
+    },
+    /// The core function lowered from host import [`ComponentMeta::lowered`]`[i]`.
+    Lowered(u32),
+}
+
+/// One step of instantiating a component.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Initializer {
+    /// Instantiate core module `module` with one definition per import, in
+    /// the module's import order.
+    Instantiate {
+        /// Index into [`ComponentMeta::modules`].
+        module: u32,
+        /// What each import is bound to.
+        imports: Vec<CoreDef>,
+    },
+}
+
+/// The canonical options of a `canon lift` or `canon lower`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonOptions {
+    /// The memory strings and lists live in.
+    pub memory: Option<CoreDef>,
+    /// The allocation function.
+    pub realloc: Option<CoreDef>,
+    /// Called after a lifted export's results were read.
+    pub post_return: Option<CoreDef>,
+    /// String encoding of the core side.
+    pub encoding: StringEncoding,
+}
+
+/// A core function lifted to a component function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiftedFunc {
+    /// The core function.
+    pub core: CoreDef,
+    /// Its options.
+    pub options: CanonOptions,
+    /// Its component type.
+    pub ty: FuncType,
+}
+
+/// A root import path: the import, then export names into nested instances.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ImportPath {
+    /// Index into [`ComponentMeta::imports`].
+    pub import: u32,
+    /// Export names, outermost first.
+    pub names: Vec<String>,
+}
+
+/// A host import function lowered to a core function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoweredFunc {
+    /// Which import.
+    pub import: ImportPath,
+    /// The options of the lowering.
+    pub options: CanonOptions,
+    /// The import's component type.
+    pub ty: FuncType,
+}
+
+/// The type of a root import.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ImportType {
+    /// A function.
+    Func(FuncType),
+    /// An instance with these exports.
+    Instance(Vec<(String, ImportType)>),
+    /// Something cmc does not link yet (types, modules, components, values);
+    /// a description for errors.
+    Other(String),
+}
+
+/// An exported item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportItem {
+    /// A lifted function: index into [`ComponentMeta::lifted`].
+    Func(u32),
+    /// An instance of named exports.
+    Instance(Vec<(String, ExportItem)>),
+}
+
+/// A flattened component.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComponentMeta {
+    /// The core modules.
+    pub modules: Vec<ModuleImage>,
+    /// Root imports by name.
+    pub imports: Vec<(String, ImportType)>,
+    /// Core instantiations in order.
+    pub initializers: Vec<Initializer>,
+    /// Host imports lowered to core functions.
+    pub lowered: Vec<LoweredFunc>,
+    /// Core functions lifted to component functions.
+    pub lifted: Vec<LiftedFunc>,
+    /// Root exports.
+    pub exports: Vec<(String, ExportItem)>,
+}

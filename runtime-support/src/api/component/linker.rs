@@ -1,0 +1,115 @@
+//! Host definitions for component imports, grouped by interface name.
+
+use super::{Component, Instance};
+use crate::api::{Caller, Error, Store};
+use crate::component::Val;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A host function of a component import: component values in, results out.
+pub(crate) type HostFunc<T> =
+    Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync>;
+
+/// A definition: a function or an instance of named definitions.
+pub(crate) enum Definition<T> {
+    Func(HostFunc<T>),
+    Instance(HashMap<String, Definition<T>>),
+}
+
+/// Host functions for component imports, by name. Interfaces are
+/// instances: `linker.instance("wasi:cli/stdout@0.2.6").func_new("get-stdout", …)`.
+pub struct Linker<T> {
+    root: HashMap<String, Definition<T>>,
+}
+
+impl<T> Default for Linker<T> {
+    fn default() -> Self {
+        Linker {
+            root: HashMap::new(),
+        }
+    }
+}
+
+/// The definitions of one instance (or of the root) in a [`Linker`].
+pub struct LinkerInstance<'a, T> {
+    defs: &'a mut HashMap<String, Definition<T>>,
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker.
+    pub fn new() -> Linker<T> {
+        Linker::default()
+    }
+
+    /// Definitions at the root of the import namespace.
+    pub fn root(&mut self) -> LinkerInstance<'_, T> {
+        LinkerInstance {
+            defs: &mut self.root,
+        }
+    }
+
+    /// The instance `name` at the root (an interface such as
+    /// `wasi:cli/stdout@0.2.6`), created on first use.
+    pub fn instance(&mut self, name: &str) -> LinkerInstance<'_, T> {
+        instance_in(&mut self.root, name)
+    }
+
+    /// Instantiates `component` with these definitions.
+    pub fn instantiate(
+        &self,
+        store: &mut Store<T>,
+        component: &Component,
+    ) -> Result<Instance, Error> {
+        Instance::new(store, component, self)
+    }
+
+    /// The definition at `path` (import name, then export names).
+    pub(crate) fn get(&self, path: &[&str]) -> Option<&Definition<T>> {
+        let (first, rest) = path.split_first()?;
+        let mut def = self.root.get(*first)?;
+        for name in rest {
+            match def {
+                Definition::Instance(map) => def = map.get(*name)?,
+                Definition::Func(_) => return None,
+            }
+        }
+        Some(def)
+    }
+}
+
+impl<'a, T: 'static> LinkerInstance<'a, T> {
+    /// Defines host function `name`. It receives the arguments as component
+    /// values and writes its result (if the function has one) to the
+    /// one-element results slice.
+    pub fn func_new(
+        &mut self,
+        name: &str,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.defs
+            .insert(name.to_owned(), Definition::Func(Arc::new(func)));
+        self
+    }
+
+    /// The nested instance `name`, created on first use.
+    pub fn instance(&mut self, name: &str) -> LinkerInstance<'_, T> {
+        instance_in(self.defs, name)
+    }
+}
+
+/// The instance `name` in `defs`, replacing a function of that name.
+fn instance_in<'m, T>(
+    defs: &'m mut HashMap<String, Definition<T>>,
+    name: &str,
+) -> LinkerInstance<'m, T> {
+    let entry = defs
+        .entry(name.to_owned())
+        .or_insert_with(|| Definition::Instance(HashMap::new()));
+    if let Definition::Func(_) = entry {
+        *entry = Definition::Instance(HashMap::new());
+    }
+    let Definition::Instance(defs) = entry else {
+        unreachable!("just made an instance")
+    };
+    LinkerInstance { defs }
+}

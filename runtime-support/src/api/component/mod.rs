@@ -1,0 +1,20 @@
+//! The component embedding API: load components, link host functions by
+//! interface name, instantiate, and call exports with component values.
+//!
+//! A compiled component is a list of core modules plus a flat plan (see
+//! [`ComponentMeta`](crate::abi::ComponentMeta)); instantiating it runs the
+//! plan's core instantiations in order, binding lowered host imports to core
+//! host functions that lift their arguments and lower their results through
+//! the canonical ABI (`crate::component`).
+
+mod context;
+mod func;
+mod instance;
+mod linker;
+mod loaded;
+
+pub use func::Func;
+pub(crate) use instance::ComponentInstanceData;
+pub use instance::Instance;
+pub use linker::{Linker, LinkerInstance};
+pub use loaded::Component;

@@ -1,0 +1,150 @@
+//! The four whole-call conversions a host call needs, built on
+//! `lift_flat_values` and `lower_flat_values` of `CanonicalABI.md` as
+//! `canon_lift` and `canon_lower` use them for synchronous functions:
+//!
+//! - the host calls a lifted export: [`lower_params`] into the callee, run
+//!   the core function, then [`lift_results`] out of it (then post-return);
+//! - wasm calls a host import through `canon lower`: [`lift_params`] out of
+//!   the caller, run the host function, then [`lower_results`] into the
+//!   caller (through [`return_pointer`] when results spill).
+//!
+//! Parameters beyond [`MAX_FLAT_PARAMS`] core values travel in memory: the
+//! host allocates them with `realloc` in the first case and reads them
+//! through the pointer wasm passes in the second. Results beyond
+//! [`MAX_FLAT_RESULTS`] are returned as a pointer by a lifted export, and
+//! written through a caller-supplied pointer for a lowered import.
+
+use super::context::{LiftContext, LowerContext};
+use super::error::CanonError;
+use super::flatten::{
+    FlatContext, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count_all, flatten_functype,
+};
+use super::lift::lift_flat_values;
+use super::lower::{SpillTo, lower_flat_values};
+use super::memory::{FlatReader, core_type_name};
+use super::types::{FlatType, FuncType, InterfaceType};
+use super::values::Val;
+use crate::Val as CoreVal;
+
+fn arity(what: &'static str, expected: usize, found: usize) -> Result<(), CanonError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(CanonError::ArityMismatch {
+            what,
+            expected,
+            found,
+        })
+    }
+}
+
+/// Lowers the host's arguments for a call of a lifted export: checks them
+/// against the parameter types, then flattens them, or stores them in memory
+/// allocated with the callee's `realloc` and returns that pointer when they
+/// exceed [`MAX_FLAT_PARAMS`] core values.
+///
+/// The result is the core function's argument list.
+pub fn lower_params<C: LowerContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    args: &[Val],
+) -> Result<Vec<CoreVal>, C::Error> {
+    arity("arguments", ft.params.len(), args.len())?;
+    for ((name, ty), arg) in ft.params.iter().zip(args) {
+        arg.matches_at(ty, name)?;
+    }
+    let vals: Vec<&Val> = args.iter().collect();
+    let types: Vec<&InterfaceType> = ft.param_types().collect();
+    lower_flat_values(cx, MAX_FLAT_PARAMS, &vals, &types, SpillTo::Allocate)
+}
+
+/// Lifts the result of a lifted export from the core function's results:
+/// flat, or read through the returned pointer (checked for alignment and
+/// bounds) when it exceeds [`MAX_FLAT_RESULTS`] core values.
+pub fn lift_results<C: LiftContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    flat: &[CoreVal],
+) -> Result<Option<Val>, C::Error> {
+    let sig = flatten_functype(ft, FlatContext::Lift);
+    arity("core results", sig.results.len(), flat.len())?;
+    let types: Vec<&InterfaceType> = ft.result_types().iter().collect();
+    let mut vals = lift_flat_values(
+        cx,
+        MAX_FLAT_RESULTS,
+        &mut FlatReader::new(flat),
+        &types,
+        "results",
+    )?;
+    Ok(vals.pop())
+}
+
+/// Lifts the arguments of a call from wasm to a host import: flat, or read
+/// through the argument pointer (checked for alignment and bounds) when they
+/// exceed [`MAX_FLAT_PARAMS`] core values.
+///
+/// `flat` is the lowered import's whole core argument list, including the
+/// trailing return pointer when results spill; get that one with
+/// [`return_pointer`].
+pub fn lift_params<C: LiftContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    flat: &[CoreVal],
+) -> Result<Vec<Val>, C::Error> {
+    let sig = flatten_functype(ft, FlatContext::Lower);
+    arity("core arguments", sig.params.len(), flat.len())?;
+    let types: Vec<&InterfaceType> = ft.param_types().collect();
+    lift_flat_values(
+        cx,
+        MAX_FLAT_PARAMS,
+        &mut FlatReader::new(flat),
+        &types,
+        "parameters",
+    )
+}
+
+/// The return pointer among a lowered import's core arguments: the last one
+/// when the results exceed [`MAX_FLAT_RESULTS`] core values, else `None`.
+pub fn return_pointer(ft: &FuncType, flat_args: &[CoreVal]) -> Result<Option<u32>, CanonError> {
+    if flat_count_all(ft.result_types()) <= MAX_FLAT_RESULTS {
+        return Ok(None);
+    }
+    match flat_args.last() {
+        Some(CoreVal::I32(ptr)) => Ok(Some(*ptr as u32)),
+        Some(other) => Err(CanonError::FlatTypeMismatch {
+            index: flat_args.len() - 1,
+            expected: FlatType::I32,
+            found: core_type_name(other),
+        }),
+        None => Err(CanonError::MissingReturnPointer),
+    }
+}
+
+/// Lowers a host import's result into the calling instance: checks it
+/// against the result type, then returns it flat, or, when it exceeds
+/// [`MAX_FLAT_RESULTS`] core values, stores it through `retptr` (which must
+/// be aligned and in bounds) and returns no core values.
+pub fn lower_results<C: LowerContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    result: Option<&Val>,
+    retptr: Option<u32>,
+) -> Result<Vec<CoreVal>, C::Error> {
+    match (&ft.result, result) {
+        (Some(ty), Some(v)) => v.matches_at(ty, "result")?,
+        (None, None) => {}
+        (expected, found) => arity(
+            "results",
+            usize::from(expected.is_some()),
+            usize::from(found.is_some()),
+        )?,
+    }
+    let vals: Vec<&Val> = result.into_iter().collect();
+    let types: Vec<&InterfaceType> = ft.result_types().iter().collect();
+    let spill = if flat_count_all(types.iter().copied()) > MAX_FLAT_RESULTS {
+        SpillTo::Pointer(retptr.ok_or(CanonError::MissingReturnPointer)?)
+    } else {
+        SpillTo::Allocate
+    };
+    lower_flat_values(cx, MAX_FLAT_RESULTS, &vals, &types, spill)
+}

@@ -1,0 +1,76 @@
+//! What lifting and lowering need from the outside world: the `LiftLowerContext`
+//! of `CanonicalABI.md` ("Lifting and Lowering Context"), split in the part
+//! that reads (lifting) and the part that writes and allocates (lowering).
+//!
+//! The runtime implements these over an instance's linear memory, its
+//! `realloc` export and its handle table; tests implement them over a byte
+//! vector with a bump allocator. Keeping them as traits leaves this code free
+//! of raw pointers and of any knowledge of stores or calls.
+
+use super::error::CanonError;
+use super::types::{ResourceTypeId, StringEncoding};
+use super::values::ResourceVal;
+
+/// Read access for lifting values out of a component instance.
+pub trait LiftContext {
+    /// Errors of the context's own operations (a trap in wasm, a host
+    /// failure); canonical-ABI traps convert into it.
+    type Error: From<CanonError>;
+
+    /// The linear memory of the `memory` canonical option; empty if there is
+    /// none (then any pointer traps as out of bounds).
+    fn memory(&self) -> &[u8];
+
+    /// The `string-encoding` canonical option.
+    fn string_encoding(&self) -> StringEncoding;
+
+    /// Lifts an `own<ty>` from handle `index` (spec `lift_own`): removes the
+    /// handle from the instance's table, checking its type, that it is owned
+    /// and not lent (see [`HandleTable::take_own`](super::HandleTable::take_own)),
+    /// and gives the host a value for the resource.
+    fn lift_own(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, Self::Error>;
+
+    /// Lifts a `borrow<ty>` from handle `index` (spec `lift_borrow`): checks
+    /// the handle and lends it for the duration of the call (see
+    /// [`HandleTable::lend`](super::HandleTable::lend)).
+    fn lift_borrow(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, Self::Error>;
+}
+
+/// Write access and allocation for lowering values into a component instance.
+pub trait LowerContext {
+    /// Errors of the context's own operations (a trap in `realloc`, a host
+    /// failure); canonical-ABI traps convert into it.
+    type Error: From<CanonError>;
+
+    /// The linear memory of the `memory` canonical option; empty if there is
+    /// none. Fetched again after every `realloc`, which may grow it.
+    fn memory(&mut self) -> &mut [u8];
+
+    /// The `string-encoding` canonical option.
+    fn string_encoding(&self) -> StringEncoding;
+
+    /// Calls the instance's `realloc(old_ptr, old_size, align, new_size)`
+    /// and returns its result unchecked; the caller checks alignment and
+    /// bounds as the spec requires. `realloc(0, 0, align, size)` allocates.
+    /// A context without a `realloc` option returns an error naming it.
+    fn realloc(
+        &mut self,
+        old_ptr: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32, Self::Error>;
+
+    /// Lowers an owning handle (spec `lower_own`): adds an owned handle for
+    /// the resource to the instance's table and returns its index.
+    fn lower_own(&mut self, ty: ResourceTypeId, resource: ResourceVal) -> Result<u32, Self::Error>;
+
+    /// Lowers a borrow (spec `lower_borrow`): returns the representation if
+    /// the instance implements `ty`, else adds a borrow handle scoped to the
+    /// current call and returns its index.
+    fn lower_borrow(
+        &mut self,
+        ty: ResourceTypeId,
+        resource: ResourceVal,
+    ) -> Result<u32, Self::Error>;
+}

@@ -1,0 +1,240 @@
+//! Errors of the canonical ABI: the traps of `CanonicalABI.md` (every
+//! `trap_if` of `definitions.py` that the sync ABI can reach) and the misuse
+//! errors of the host-facing API.
+//!
+//! Display strings start with the wording that the component-model reference
+//! test scripts (`test/values/*.wast`, `test/resources/*.wast`) expect in their
+//! `assert_trap` directives for host-side lifting and lowering, so a script
+//! runner can match them by prefix; details follow after a colon.
+
+use super::layout::MAX_LIST_BYTE_LENGTH;
+use super::string::MAX_STRING_BYTE_LENGTH;
+use super::types::FlatType;
+use std::fmt;
+
+/// Who implements a resource type; named in wrong-type handle errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceDefiner {
+    /// A component defined the resource type (`(type (resource (rep i32)))`).
+    Guest,
+    /// The embedder defined it.
+    Host,
+}
+
+impl fmt::Display for ResourceDefiner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResourceDefiner::Guest => "guest-defined",
+            ResourceDefiner::Host => "host-defined",
+        })
+    }
+}
+
+/// A canonical-ABI trap or a misuse of this module's API.
+///
+/// Variants that correspond to a `trap_if` in `definitions.py` say so; the
+/// others report a caller error (wrong value for a type, wrong number of core
+/// values) that the spec rules out by construction.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CanonError {
+    /// A pointer read from memory or passed by wasm is not aligned for what it
+    /// points to (spec: `trap_if(ptr != align_to(ptr, alignment(...)))`).
+    #[error("unaligned pointer: {what} at {ptr:#x} is not {align}-byte aligned")]
+    UnalignedPointer {
+        /// What the pointer points to.
+        what: &'static str,
+        /// The pointer.
+        ptr: u32,
+        /// The required alignment.
+        align: u32,
+    },
+    /// A region that must lie in linear memory does not (spec:
+    /// `trap_if(ptr + elem_size(...) > len(cx.opts.memory))`).
+    #[error(
+        "out of bounds memory access: {what} at {ptr:#x} ({len} bytes) ends beyond the {memory_len}-byte memory"
+    )]
+    OutOfBounds {
+        /// What the region holds.
+        what: &'static str,
+        /// Start of the region.
+        ptr: u64,
+        /// Length of the region in bytes.
+        len: u64,
+        /// Size of the linear memory.
+        memory_len: usize,
+    },
+    /// A string's bytes are not all in memory (spec: `load_string_from_range`).
+    #[error(
+        "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x}, memory is {memory_len} bytes"
+    )]
+    StringOutOfBounds {
+        /// Start of the string.
+        ptr: u32,
+        /// Its length in bytes.
+        byte_len: u64,
+        /// Size of the linear memory.
+        memory_len: usize,
+    },
+    /// A string is longer than `MAX_STRING_BYTE_LENGTH` bytes.
+    #[error(
+        "string too long: {byte_len} bytes is more than the maximum of {MAX_STRING_BYTE_LENGTH}"
+    )]
+    StringTooLong {
+        /// Its length in bytes.
+        byte_len: u64,
+    },
+    /// A list's elements are not all in memory (spec: `load_list_from_range`).
+    #[error(
+        "list pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x}, memory is {memory_len} bytes"
+    )]
+    ListOutOfBounds {
+        /// Start of the list.
+        ptr: u32,
+        /// Its length in bytes.
+        byte_len: u64,
+        /// Size of the linear memory.
+        memory_len: usize,
+    },
+    /// `length * elem_size` exceeds `MAX_LIST_BYTE_LENGTH`.
+    #[error(
+        "list too long: {len} elements of {elem_size} bytes is more than the maximum of {MAX_LIST_BYTE_LENGTH} bytes"
+    )]
+    ListTooLong {
+        /// Number of elements.
+        len: u64,
+        /// Size of one element.
+        elem_size: u32,
+    },
+    /// `realloc` returned a pointer that is not aligned as requested.
+    #[error("realloc return: result not aligned: {ptr:#x} is not {align}-byte aligned")]
+    ReallocUnaligned {
+        /// The returned pointer.
+        ptr: u32,
+        /// The requested alignment.
+        align: u32,
+    },
+    /// `realloc` returned a region that does not fit in memory.
+    #[error(
+        "realloc return: beyond end of memory: {size} bytes at {ptr:#x}, memory is {memory_len} bytes"
+    )]
+    ReallocOutOfBounds {
+        /// The returned pointer.
+        ptr: u32,
+        /// The requested size.
+        size: u32,
+        /// Size of the linear memory.
+        memory_len: usize,
+    },
+    /// A utf8 string holds a byte sequence that is never valid.
+    #[error("invalid utf-8 sequence of {len} bytes from index {index}")]
+    InvalidUtf8 {
+        /// Byte offset of the sequence inside the string.
+        index: usize,
+        /// Length of the invalid sequence.
+        len: u8,
+    },
+    /// A utf8 string ends in the middle of a multi-byte sequence.
+    #[error("incomplete utf-8 byte sequence from index {index}")]
+    IncompleteUtf8 {
+        /// Byte offset of the truncated sequence inside the string.
+        index: usize,
+    },
+    /// A utf16 string holds an unpaired surrogate.
+    #[error("invalid utf-16: unpaired surrogate {unit:#06x} at code unit {index}")]
+    InvalidUtf16 {
+        /// The surrogate.
+        unit: u16,
+        /// Its code-unit offset inside the string.
+        index: usize,
+    },
+    /// A `char` that is a surrogate or beyond U+10FFFF (spec: `convert_i32_to_char`).
+    #[error("invalid `char` bit pattern: {0:#x}")]
+    InvalidChar(u32),
+    /// A variant, enum, option or result discriminant names no case.
+    #[error("invalid variant discriminant: {discriminant} (the type has {cases} cases)")]
+    InvalidDiscriminant {
+        /// The discriminant read.
+        discriminant: u32,
+        /// Number of cases of the type.
+        cases: usize,
+    },
+    /// A handle index names no live entry of the handle table (spec: `Table.get`).
+    #[error("unknown handle index {0}")]
+    UnknownHandle(u32),
+    /// A handle index names a handle of another resource type.
+    #[error(
+        "handle index {index} used with the wrong type, expected {expected} resource but found a different {found} resource"
+    )]
+    WrongHandleType {
+        /// The handle index.
+        index: u32,
+        /// Who defines the expected type.
+        expected: ResourceDefiner,
+        /// Who defines the type found.
+        found: ResourceDefiner,
+    },
+    /// A handle was dropped or moved out while lent to a call (spec:
+    /// `trap_if(h.num_lends != 0)`).
+    #[error(
+        "cannot remove owned resource while borrowed: handle index {index} has {lends} outstanding lends"
+    )]
+    ResourceLent {
+        /// The handle index.
+        index: u32,
+        /// Its lend count.
+        lends: u32,
+    },
+    /// An `own` was lifted from a borrow handle (spec: `trap_if(not h.own)`).
+    #[error("cannot lift own resource from a borrow: handle index {0} is a borrow")]
+    NotOwned(u32),
+    /// A call returned while borrow handles it received were not dropped
+    /// (spec: `trap_if(self.num_borrows > 0)` in `Task.return_`).
+    #[error("borrow handles still remain at the end of the call: {0} not dropped")]
+    BorrowsRemain(u32),
+    /// The handle table has `Table::MAX_LENGTH` entries already.
+    #[error("handle table full: no index left below {max}")]
+    TableFull {
+        /// The largest index.
+        max: u32,
+    },
+    /// A borrow scope id that names no active call.
+    #[error("unknown borrow scope {0}")]
+    UnknownScope(u32),
+    /// A value does not have the type it is lifted or lowered as.
+    #[error("type mismatch at `{path}`: expected {expected}, found {found}")]
+    TypeMismatch {
+        /// Where in the value: parameter name, then fields, cases and indices.
+        path: String,
+        /// The expected type.
+        expected: String,
+        /// What was found instead.
+        found: String,
+    },
+    /// A wrong number of values was passed.
+    #[error("wrong number of {what}: expected {expected}, found {found}")]
+    ArityMismatch {
+        /// What was counted.
+        what: &'static str,
+        /// The number the function type asks for.
+        expected: usize,
+        /// The number passed.
+        found: usize,
+    },
+    /// A core value of the wrong type was passed where a flat value was read.
+    #[error("core value {index} has type {found}, expected {expected}")]
+    FlatTypeMismatch {
+        /// Position among the core values.
+        index: usize,
+        /// The type the flattening asks for.
+        expected: FlatType,
+        /// The type passed.
+        found: &'static str,
+    },
+    /// Results spill to memory but the caller passed no return pointer.
+    #[error("missing return pointer: the results spill to memory but no return pointer was passed")]
+    MissingReturnPointer,
+    /// A flags type with more than 32 labels, which the spec no longer allows.
+    #[error("flags type with {0} labels: at most 32 are allowed")]
+    TooManyFlags(usize),
+}

@@ -1,0 +1,55 @@
+//! The component model's canonical ABI, as the runtime needs it for host calls.
+//!
+//! This folder implements the synchronous core of
+//! [`design/mvp/CanonicalABI.md`](https://github.com/WebAssembly/component-model/blob/main/design/mvp/CanonicalABI.md)
+//! and its executable reference `design/mvp/canonical-abi/definitions.py`:
+//! the component value types ([`types`]), their memory layout ([`layout`](mod@layout)) and
+//! flattening to core values ([`flatten`]), dynamic component values
+//! ([`values`]), lifting ([`lift`]) and lowering ([`lower`]) through linear
+//! memory and core values, strings in the three encodings ([`string`]), the
+//! four whole-call entry points a host call needs ([`call`]), and the
+//! per-instance resource handle tables ([`handles`]).
+//!
+//! Everything here works on 32-bit linear memories (the spec's `ptr_type` is
+//! always `i32`). Memory, `realloc` and the resource hooks are reached through
+//! the [`LiftContext`] and [`LowerContext`] traits ([`context`]), so this code
+//! never touches raw pointers and has no `unsafe`. Compiled fused adapters
+//! (component-to-component calls) implement the same rules in generated code;
+//! the layout and flattening functions here are the single source of truth
+//! both sides share.
+//!
+//! Not covered yet, because the value type model has no case for them: the
+//! async value types (`stream`, `future`, `error-context`), fixed-length lists
+//! (`list<T, N>`) and `map`; and 64-bit memories.
+
+pub mod call;
+pub mod context;
+pub mod error;
+pub mod flatten;
+pub mod handles;
+pub mod layout;
+pub mod lift;
+pub mod lower;
+mod memory;
+pub mod string;
+pub mod types;
+pub mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use call::{lift_params, lift_results, lower_params, lower_results, return_pointer};
+pub use context::{LiftContext, LowerContext};
+pub use error::{CanonError, ResourceDefiner};
+pub use flatten::{
+    CoreSignature, FlatContext, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count, flatten_functype,
+    flatten_type, flatten_types,
+};
+pub use handles::{Dropped, HandleTable, Lends, ResourceHandle, ScopeId, Table};
+pub use layout::{Layout, alignment, elem_size, layout};
+pub use string::{MAX_STRING_BYTE_LENGTH, UTF16_TAG};
+pub use types::{FlatType, FuncType, InterfaceType, ResourceTypeId, StringEncoding};
+pub use values::{ResourceVal, Val};
+
+// The embedding API for components lives with the rest of the API.
+pub use crate::api::component::{Component, Func, Instance, Linker, LinkerInstance};

@@ -1,0 +1,310 @@
+//! The component value type model: the `valtype`s of `CanonicalABI.md`
+//! ("Type definitions" and "Despecialization" of `definitions.py`) that the
+//! synchronous canonical ABI lifts and lowers, function types, string
+//! encodings, and the four core value types values flatten to.
+//!
+//! These types are stored in compiled artifacts (hence serde) and are already
+//! validated by `wasmparser` when the compiler writes them. Type names and
+//! resource types are resolved: `own`/`borrow` name a resource type by its
+//! index in the component's resource table ([`ResourceTypeId`]).
+
+use crate::abi::ValType;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A resource type, by index in the component's table of resource types.
+///
+/// Two handles have the same resource type exactly when their ids are equal;
+/// the compiler gives every resource type definition (and every host-defined
+/// resource the component imports) its own id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ResourceTypeId(pub u32);
+
+impl fmt::Display for ResourceTypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "resource {}", self.0)
+    }
+}
+
+/// A component value type (`valtype`), with type names resolved.
+///
+/// The specialized types (tuple, enum, option, result) are kept as such,
+/// because host values and error messages distinguish them; the layout and
+/// flattening code treats them exactly as their despecialized record or
+/// variant, as the spec does.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InterfaceType {
+    /// `bool`.
+    Bool,
+    /// `s8`.
+    S8,
+    /// `u8`.
+    U8,
+    /// `s16`.
+    S16,
+    /// `u16`.
+    U16,
+    /// `s32`.
+    S32,
+    /// `u32`.
+    U32,
+    /// `s64`.
+    S64,
+    /// `u64`.
+    U64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// `char`: a Unicode scalar value.
+    Char,
+    /// `string`.
+    String,
+    /// `list<T>`.
+    List(Box<InterfaceType>),
+    /// `record { label: T, … }`, fields in declaration order.
+    Record(Vec<(String, InterfaceType)>),
+    /// `tuple<T, …>`: a record with fields named `0`, `1`, ….
+    Tuple(Vec<InterfaceType>),
+    /// `variant { label(T), label, … }`, cases in declaration order.
+    Variant(Vec<(String, Option<InterfaceType>)>),
+    /// `enum { label, … }`: a variant without payloads.
+    Enum(Vec<String>),
+    /// `option<T>`: `variant { none, some(T) }`.
+    Option(Box<InterfaceType>),
+    /// `result<T, E>`: `variant { ok(T), error(E) }`, either payload optional.
+    Result {
+        /// The `ok` payload.
+        ok: Option<Box<InterfaceType>>,
+        /// The `error` payload.
+        err: Option<Box<InterfaceType>>,
+    },
+    /// `flags { label, … }`: at most 32 labels, bit `i` is label `i`.
+    Flags(Vec<String>),
+    /// `own<R>`: an owning handle.
+    Own(ResourceTypeId),
+    /// `borrow<R>`: a handle lent for the duration of a call.
+    Borrow(ResourceTypeId),
+}
+
+impl InterfaceType {
+    /// The payload types of the variant this type despecializes to, one per
+    /// case in case order, or `None` if it is not variant-like.
+    ///
+    /// Layout and flattening of enums, options and results are defined
+    /// through this view, exactly as `despecialize` does in the spec.
+    pub fn variant_cases(&self) -> Option<Vec<Option<&InterfaceType>>> {
+        Some(match self {
+            InterfaceType::Variant(cases) => cases.iter().map(|(_, t)| t.as_ref()).collect(),
+            InterfaceType::Enum(labels) => vec![None; labels.len()],
+            InterfaceType::Option(t) => vec![None, Some(&**t)],
+            InterfaceType::Result { ok, err } => vec![ok.as_deref(), err.as_deref()],
+            _ => return None,
+        })
+    }
+
+    /// The field types of the record this type despecializes to, in order,
+    /// or `None` if it is not record-like.
+    pub fn record_fields(&self) -> Option<Vec<&InterfaceType>> {
+        Some(match self {
+            InterfaceType::Record(fields) => fields.iter().map(|(_, t)| t).collect(),
+            InterfaceType::Tuple(types) => types.iter().collect(),
+            _ => return None,
+        })
+    }
+
+    /// Checks the constraints validation puts on a type: records, tuples,
+    /// variants and enums are not empty, and flags have 1 to 32 labels.
+    ///
+    /// Types in artifacts were validated by the compiler; this is for types
+    /// built by hand. The layout functions give an answer for every type, but
+    /// it is only meaningful for valid ones.
+    pub fn validate(&self) -> Result<(), String> {
+        let empty = |what: &str| Err(format!("{what} with no {}", self.part_name()));
+        match self {
+            InterfaceType::Record(fields) if fields.is_empty() => empty("record"),
+            InterfaceType::Tuple(types) if types.is_empty() => empty("tuple"),
+            InterfaceType::Variant(cases) if cases.is_empty() => empty("variant"),
+            InterfaceType::Enum(labels) if labels.is_empty() => empty("enum"),
+            InterfaceType::Flags(labels) if labels.is_empty() => empty("flags"),
+            InterfaceType::Flags(labels) if labels.len() > 32 => Err(format!(
+                "flags with {} labels: at most 32 are allowed",
+                labels.len()
+            )),
+            InterfaceType::List(t) | InterfaceType::Option(t) => t.validate(),
+            InterfaceType::Record(fields) => fields.iter().try_for_each(|(_, t)| t.validate()),
+            InterfaceType::Tuple(types) => types.iter().try_for_each(InterfaceType::validate),
+            InterfaceType::Variant(cases) => cases
+                .iter()
+                .filter_map(|(_, t)| t.as_ref())
+                .try_for_each(InterfaceType::validate),
+            InterfaceType::Result { ok, err } => {
+                ok.iter().chain(err.iter()).try_for_each(|t| t.validate())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn part_name(&self) -> &'static str {
+        match self {
+            InterfaceType::Record(_) => "fields",
+            InterfaceType::Tuple(_) => "types",
+            InterfaceType::Variant(_) => "cases",
+            _ => "labels",
+        }
+    }
+}
+
+/// Writes the type in WIT syntax, for error messages.
+impl fmt::Display for InterfaceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn list<T>(
+            f: &mut fmt::Formatter<'_>,
+            items: &[T],
+            each: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+        ) -> fmt::Result {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                each(f, item)?;
+            }
+            Ok(())
+        }
+        match self {
+            InterfaceType::Bool => f.write_str("bool"),
+            InterfaceType::S8 => f.write_str("s8"),
+            InterfaceType::U8 => f.write_str("u8"),
+            InterfaceType::S16 => f.write_str("s16"),
+            InterfaceType::U16 => f.write_str("u16"),
+            InterfaceType::S32 => f.write_str("s32"),
+            InterfaceType::U32 => f.write_str("u32"),
+            InterfaceType::S64 => f.write_str("s64"),
+            InterfaceType::U64 => f.write_str("u64"),
+            InterfaceType::F32 => f.write_str("f32"),
+            InterfaceType::F64 => f.write_str("f64"),
+            InterfaceType::Char => f.write_str("char"),
+            InterfaceType::String => f.write_str("string"),
+            InterfaceType::List(t) => write!(f, "list<{t}>"),
+            InterfaceType::Record(fields) => {
+                f.write_str("record { ")?;
+                list(f, fields, |f, (name, t)| write!(f, "{name}: {t}"))?;
+                f.write_str(" }")
+            }
+            InterfaceType::Tuple(types) => {
+                f.write_str("tuple<")?;
+                list(f, types, |f, t| write!(f, "{t}"))?;
+                f.write_str(">")
+            }
+            InterfaceType::Variant(cases) => {
+                f.write_str("variant { ")?;
+                list(f, cases, |f, (name, t)| match t {
+                    Some(t) => write!(f, "{name}({t})"),
+                    None => f.write_str(name),
+                })?;
+                f.write_str(" }")
+            }
+            InterfaceType::Enum(labels) => {
+                f.write_str("enum { ")?;
+                list(f, labels, |f, l| f.write_str(l))?;
+                f.write_str(" }")
+            }
+            InterfaceType::Option(t) => write!(f, "option<{t}>"),
+            InterfaceType::Result { ok, err } => match (ok, err) {
+                (None, None) => f.write_str("result"),
+                (Some(ok), None) => write!(f, "result<{ok}>"),
+                (None, Some(err)) => write!(f, "result<_, {err}>"),
+                (Some(ok), Some(err)) => write!(f, "result<{ok}, {err}>"),
+            },
+            InterfaceType::Flags(labels) => {
+                f.write_str("flags { ")?;
+                list(f, labels, |f, l| f.write_str(l))?;
+                f.write_str(" }")
+            }
+            InterfaceType::Own(r) => write!(f, "own<{r}>"),
+            InterfaceType::Borrow(r) => write!(f, "borrow<{r}>"),
+        }
+    }
+}
+
+/// A component function type: named parameters and at most one result.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FuncType {
+    /// Parameters in order, with their names.
+    pub params: Vec<(String, InterfaceType)>,
+    /// The result, if any.
+    pub result: Option<InterfaceType>,
+}
+
+impl FuncType {
+    /// The parameter types in order (`param_types()` of the spec).
+    pub fn param_types(&self) -> impl ExactSizeIterator<Item = &InterfaceType> + Clone {
+        self.params.iter().map(|(_, t)| t)
+    }
+
+    /// The result types: none or one (`result_type()` of the spec).
+    pub fn result_types(&self) -> &[InterfaceType] {
+        self.result.as_slice()
+    }
+}
+
+/// The `string-encoding` canonical option: how strings sit in linear memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StringEncoding {
+    /// UTF-8; the length counts bytes. The default.
+    #[default]
+    Utf8,
+    /// UTF-16 little-endian; the length counts 16-bit code units.
+    Utf16,
+    /// `latin1+utf16`: Latin-1 when every character fits in a byte, else
+    /// UTF-16 with [`UTF16_TAG`](super::string::UTF16_TAG) set in the length.
+    Latin1Utf16,
+}
+
+/// A core wasm value type that component values flatten to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FlatType {
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+}
+
+impl FlatType {
+    /// The smallest type both `self` and `other` fit in, for variant payloads
+    /// that share a flat slot (`join` of the spec): equal types stay, `i32`
+    /// and `f32` share an `i32`, everything else an `i64`.
+    pub fn join(self, other: FlatType) -> FlatType {
+        match (self, other) {
+            (a, b) if a == b => a,
+            (FlatType::I32, FlatType::F32) | (FlatType::F32, FlatType::I32) => FlatType::I32,
+            _ => FlatType::I64,
+        }
+    }
+}
+
+impl From<FlatType> for ValType {
+    fn from(t: FlatType) -> ValType {
+        match t {
+            FlatType::I32 => ValType::I32,
+            FlatType::I64 => ValType::I64,
+            FlatType::F32 => ValType::F32,
+            FlatType::F64 => ValType::F64,
+        }
+    }
+}
+
+impl fmt::Display for FlatType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FlatType::I32 => "i32",
+            FlatType::I64 => "i64",
+            FlatType::F32 => "f32",
+            FlatType::F64 => "f64",
+        })
+    }
+}
