@@ -29,7 +29,7 @@ impl From<wasmparser::BinaryReaderError> for CompileError {
     fn from(e: wasmparser::BinaryReaderError) -> CompileError {
         CompileError::InvalidWasm {
             message: e.message().to_string(),
-            offset: e.offset() as u64,
+            offset: e.offset(),
         }
     }
 }

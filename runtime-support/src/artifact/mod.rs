@@ -66,7 +66,7 @@ impl CodeMap {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         let start = self.map.as_ptr() as usize + self.text.start;
-        if start % page != 0 {
+        if !start.is_multiple_of(page) {
             return Err(ArtifactError::Corrupt(format!(
                 "text section at file offset {:#x} is not aligned to the page size {page:#x}",
                 self.text.start
