@@ -173,7 +173,16 @@ impl Func {
                 results.len()
             )));
         }
-        let mut values = vec![ValRaw::default(); params.len().max(results.len())];
+        // Most signatures fit on the stack: no allocation per call.
+        let len = params.len().max(results.len());
+        let mut inline = [ValRaw::default(); 16];
+        let mut heap = Vec::new();
+        let values: &mut [ValRaw] = if len <= inline.len() {
+            &mut inline[..len]
+        } else {
+            heap.resize(len, ValRaw::default());
+            &mut heap
+        };
         for (i, (param, &want)) in params.iter().zip(ty.params.iter()).enumerate() {
             if param.ty() != want {
                 return Err(Error::Usage(format!(
@@ -185,7 +194,7 @@ impl Func {
         }
         // SAFETY: the func ref belongs to this store (checked), and `values`
         // holds correctly typed parameters with room for the results.
-        unsafe { store.call_raw(self.func_ref.as_ptr(), &mut values)? };
+        unsafe { store.call_raw(self.func_ref.as_ptr(), values)? };
         for (i, (result, &ty)) in results.iter_mut().zip(ty.results.iter()).enumerate() {
             *result = Val::from_raw(store, values[i], ty);
         }
@@ -237,19 +246,19 @@ unsafe extern "C" fn host_shim<T: 'static>(
         unsafe {
             let ctx = &*(callee as *const VMHostFuncContext);
             let store = &mut *((*ctx.store_ctx).store as *mut Store<T>);
+            // The context outlives the call: the store owns it and never
+            // drops host functions while wasm runs.
             let func = ctx
                 .func
                 .downcast_ref::<Arc<HostFn<T>>>()
-                .expect("host function of another store type")
-                .clone();
-            let ty = ctx.ty.clone();
+                .expect("host function of another store type");
             let instance = (!caller.is_null())
                 .then(|| InstanceData::from_vmctx(caller).handle(store.inner.id));
             call_host(
                 store,
                 instance,
-                &*func,
-                &ty,
+                &**func,
+                &ctx.ty,
                 std::slice::from_raw_parts_mut(values, len),
             )
         }
@@ -274,20 +283,30 @@ fn call_host<T>(
     ty: &FuncType,
     values: &mut [ValRaw],
 ) -> Result<(), Error> {
-    let params: Vec<Val> = ty
-        .params
-        .iter()
-        .zip(values.iter())
-        .map(|(&t, &raw)| Val::from_raw(&store.inner, raw, t))
-        .collect();
-    let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
+    // Most signatures fit on the stack: no allocation per call.
+    let (np, nr) = (ty.params.len(), ty.results.len());
+    let mut inline = [Val::I32(0); 16];
+    let mut heap = Vec::new();
+    let buf: &mut [Val] = if np + nr <= inline.len() {
+        &mut inline[..np + nr]
+    } else {
+        heap.resize(np + nr, Val::I32(0));
+        &mut heap
+    };
+    let (params, results) = buf.split_at_mut(np);
+    for ((param, &t), &raw) in params.iter_mut().zip(ty.params.iter()).zip(values.iter()) {
+        *param = Val::from_raw(&store.inner, raw, t);
+    }
+    for (result, &t) in results.iter_mut().zip(ty.results.iter()) {
+        *result = Val::default_for(t);
+    }
     func(
         Caller {
             store: &mut *store,
             instance,
         },
-        &params,
-        &mut results,
+        params,
+        results,
     )?;
     for (i, (result, &want)) in results.iter().zip(ty.results.iter()).enumerate() {
         if result.ty() != want {
