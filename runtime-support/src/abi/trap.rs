@@ -31,13 +31,11 @@ pub enum TrapKind {
     Unreachable = 10,
     /// A host function returned an error; the error itself travels beside.
     HostError = 11,
-    /// A null reference was dereferenced.
-    NullReference = 12,
 }
 
 impl TrapKind {
     /// Every trap kind, for round-trip checks.
-    pub const ALL: [TrapKind; 12] = [
+    pub const ALL: [TrapKind; 11] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -49,7 +47,6 @@ impl TrapKind {
         TrapKind::BadConversionToInteger,
         TrapKind::Unreachable,
         TrapKind::HostError,
-        TrapKind::NullReference,
     ];
 
     /// The code stored in trap tables.
@@ -76,7 +73,6 @@ impl TrapKind {
             TrapKind::BadConversionToInteger => "invalid conversion to integer",
             TrapKind::Unreachable => "unreachable",
             TrapKind::HostError => "host function failed",
-            TrapKind::NullReference => "null reference",
         }
     }
 }
