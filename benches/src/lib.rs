@@ -1,1 +1,72 @@
-//! Placeholder
+//! Benchmarks of cmc against its peers, in one run: wasmtime on the same
+//! Cranelift, wasmtime's Pulley interpreter, and the wasmi interpreter.
+//!
+//! The benchmark binary (`benches/peers.rs`) drives criterion; this library
+//! holds what it and its tests share: the workloads ([`workloads`], WAT in
+//! `wat/`, plus the generated [`large`] module), the engines set up alike
+//! ([`engines`]), the agreement check every result must pass before it is
+//! timed ([`check`]), and the [`report`] table. See `README.md` for the
+//! command and the latest figures.
+
+pub mod engines;
+pub mod large;
+pub mod report;
+pub mod workloads;
+
+use anyhow::{Result, bail};
+use engines::{Api, Engines, Peer};
+use workloads::{COMPUTE, HOST, INSTANTIATE};
+
+/// Runs `run(arg)` of `wasm` once on a fresh instance of every engine (and
+/// through both APIs) and returns the common answer, or fails listing every
+/// engine's answer if they differ. A benchmark whose engines disagree
+/// measures nothing comparable, so the suite refuses to run then.
+pub fn check(engines: &Engines, name: &str, wasm: &[u8], arg: i32) -> Result<i64> {
+    let mut answers = Vec::new();
+    for peer in Peer::ALL {
+        let compiled = engines.compile(peer, wasm)?;
+        for api in Api::BOTH {
+            let answer = compiled.instantiate_run(api)?(arg)?;
+            answers.push((format!("{}/{}", peer.name(), api.name()), answer));
+        }
+    }
+    let first = answers[0].1;
+    if answers.iter().any(|&(_, a)| a != first) {
+        bail!("engines disagree on `{name}` run({arg}): {answers:?}");
+    }
+    Ok(first)
+}
+
+/// [`check`]s every WAT workload (compute kernels, the host-call module and
+/// the instantiation module), returning each answer.
+pub fn check_all(engines: &Engines) -> Result<Vec<(&'static str, i64)>> {
+    COMPUTE
+        .into_iter()
+        .chain([HOST, INSTANTIATE])
+        .map(|w| Ok((w.name, check(engines, w.name, &w.wasm()?, w.arg)?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every engine agrees on every workload, with answers known from
+    /// outside wasm where there is one.
+    #[test]
+    fn engines_agree() {
+        let engines = Engines::new().unwrap();
+        let answers: std::collections::HashMap<_, _> =
+            check_all(&engines).unwrap().into_iter().collect();
+        assert_eq!(answers["fib"], 75025);
+        assert_eq!(answers["sieve"], 78498);
+        assert_eq!(answers["host"], i64::from(HOST.arg));
+    }
+
+    #[test]
+    fn large_module_agrees() {
+        let engines = Engines::new().unwrap();
+        let wasm = large::module(workloads::LARGE_SEED, 300_000);
+        check(&engines, "large", &wasm, workloads::LARGE_ARG).unwrap();
+    }
+}

@@ -1,0 +1,311 @@
+//! cmc against wasmtime (same Cranelift), wasmtime's Pulley interpreter and
+//! wasmi, in one run: `cargo bench -p cmc-benches` measures everything with
+//! criterion, then prints the report table (also written to
+//! `<criterion dir>/cmc-report.md`).
+//!
+//! Before anything is timed, every workload runs once on every engine and
+//! the answers must agree; otherwise the run stops without a report.
+//! Measurement times are short (2 s per benchmark, 20 samples; the compile
+//! benchmark 10 samples of one compile each) so the whole suite takes about
+//! five minutes on two cores; pass criterion's own flags (e.g.
+//! `-- --measurement-time 5`) for tighter intervals.
+
+use anyhow::{Context, Result};
+use cmc_benches::engines::{self, Api, Engines, Peer};
+use cmc_benches::report::{self, Results, Sizes, call_id, group};
+use cmc_benches::workloads::{COMPUTE, HOST, INSTANTIATE, LARGE_ARG, LARGE_BYTES, LARGE_SEED};
+use cmc_benches::{check, check_all, large};
+use criterion::{Criterion, SamplingMode};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+fn main() -> Result<()> {
+    let started = SystemTime::now();
+    let engines = Engines::new()?;
+    for (name, answer) in check_all(&engines)? {
+        eprintln!("checked `{name}`: every engine answers {answer}");
+    }
+    let large = Large::prepare(&engines)?;
+
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
+        .nresamples(20_000)
+        .configure_from_args();
+    compute(&mut c, &engines)?;
+    host_to_wasm(&mut c, &engines)?;
+    wasm_to_host(&mut c, &engines)?;
+    instantiate(&mut c, &engines)?;
+    compile(&mut c, &engines, &large);
+    load(&mut c, &engines, &large);
+    c.final_summary();
+    std::fs::remove_dir_all(&large.dir).ok();
+
+    let dir = report::criterion_dir()?;
+    let results = Results::collect(&dir, started)?;
+    if results.is_empty() {
+        // `cargo test` runs each benchmark once without measuring.
+        eprintln!("no measurements in this run: no report");
+        return Ok(());
+    }
+    let text = format!(
+        "Machine: {}. Date: {}. Command: `cargo bench -p cmc-benches`.\n\n{}",
+        report::machine(),
+        report::today(),
+        report::render(&results, &large.sizes)
+    );
+    println!("\n{text}");
+    let path = dir.join("cmc-report.md");
+    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("report written to {}", path.display());
+    Ok(())
+}
+
+/// Compute kernels: one instance per engine, `run(arg)` timed.
+fn compute(c: &mut Criterion, engines: &Engines) -> Result<()> {
+    for w in COMPUTE {
+        let wasm = w.wasm()?;
+        let mut g = c.benchmark_group(w.name);
+        // Interpreters take tens of milliseconds per call: equal-sized
+        // samples keep their runs short.
+        g.sampling_mode(SamplingMode::Flat);
+        for peer in Peer::ALL {
+            let mut run = engines.compile(peer, &wasm)?.instantiate_run(Api::Typed)?;
+            g.bench_function(peer.name(), |b| b.iter(|| run(black_box(w.arg)).unwrap()));
+        }
+        g.finish();
+    }
+    Ok(())
+}
+
+/// The host calls the empty export `nop`: typed and untyped on the peers,
+/// cmc's dynamic `Func::call`.
+fn host_to_wasm(c: &mut Criterion, engines: &Engines) -> Result<()> {
+    let wasm = HOST.wasm()?;
+    let mut g = c.benchmark_group(group::HOST_TO_WASM);
+
+    let module = cmc_runtime::Module::new(&engines.cmc, &wasm)?;
+    let (mut store, instance) = engines::cmc_instance(&engines::cmc_linker(), &module)?;
+    let nop = instance.get_func(&store, "nop").context("no `nop`")?;
+    g.bench_function(call_id(Peer::Cmc, Api::Untyped), |b| {
+        b.iter(|| nop.call(&mut store, &[], &mut []).unwrap())
+    });
+
+    for peer in [Peer::Wasmtime, Peer::Pulley] {
+        let engine = engines.wasmtime_for(peer);
+        let module = wasmtime::Module::new(engine, &wasm)?;
+        let linker = engines::wasmtime_linker(engine, Api::Typed)?;
+        let mut store = wasmtime::Store::new(engine, ());
+        let instance = linker.instantiate(&mut store, &module)?;
+        let typed = instance.get_typed_func::<(), ()>(&mut store, "nop")?;
+        g.bench_function(call_id(peer, Api::Typed), |b| {
+            b.iter(|| typed.call(&mut store, ()).unwrap())
+        });
+        let untyped = instance.get_func(&mut store, "nop").context("no `nop`")?;
+        g.bench_function(call_id(peer, Api::Untyped), |b| {
+            b.iter(|| untyped.call(&mut store, &[], &mut []).unwrap())
+        });
+    }
+
+    let module = wasmi::Module::new(&engines.wasmi, &wasm)?;
+    let linker = engines::wasmi_linker(&engines.wasmi, Api::Typed)?;
+    let mut store = wasmi::Store::new(&engines.wasmi, ());
+    let instance = linker.instantiate_and_start(&mut store, &module)?;
+    let typed = instance.get_typed_func::<(), ()>(&store, "nop")?;
+    g.bench_function(call_id(Peer::Wasmi, Api::Typed), |b| {
+        b.iter(|| typed.call(&mut store, ()).unwrap())
+    });
+    let untyped = instance.get_func(&store, "nop").context("no `nop`")?;
+    g.bench_function(call_id(Peer::Wasmi, Api::Untyped), |b| {
+        b.iter(|| untyped.call(&mut store, &[], &mut []).unwrap())
+    });
+    g.finish();
+    Ok(())
+}
+
+/// wasm calls the empty host import `HOST.arg` times per iteration; the
+/// report divides by that.
+fn wasm_to_host(c: &mut Criterion, engines: &Engines) -> Result<()> {
+    let wasm = HOST.wasm()?;
+    let mut g = c.benchmark_group(group::WASM_TO_HOST);
+    for peer in Peer::ALL {
+        let compiled = engines.compile(peer, &wasm)?;
+        // cmc has one kind of host function; measure it once.
+        let apis: &[Api] = if peer == Peer::Cmc {
+            &[Api::Untyped]
+        } else {
+            &Api::BOTH
+        };
+        for &api in apis {
+            let mut run = compiled.instantiate_run(api)?;
+            g.bench_function(call_id(peer, api), |b| {
+                b.iter(|| run(black_box(HOST.arg)).unwrap())
+            });
+        }
+    }
+    g.finish();
+    Ok(())
+}
+
+/// A new store and an instance of a module with memory, table, globals and
+/// data, dropped again: the whole life of a short-lived instance.
+fn instantiate(c: &mut Criterion, engines: &Engines) -> Result<()> {
+    let wasm = INSTANTIATE.wasm()?;
+    let mut g = c.benchmark_group(group::INSTANTIATE);
+
+    let module = cmc_runtime::Module::new(&engines.cmc, &wasm)?;
+    let linker = engines::cmc_linker();
+    g.bench_function(Peer::Cmc.name(), |b| {
+        b.iter(|| engines::cmc_instance(&linker, &module).unwrap())
+    });
+
+    for peer in [Peer::Wasmtime, Peer::Pulley] {
+        let engine = engines.wasmtime_for(peer);
+        let module = wasmtime::Module::new(engine, &wasm)?;
+        let linker = engines::wasmtime_linker(engine, Api::Typed)?;
+        g.bench_function(peer.name(), |b| {
+            b.iter(|| {
+                let mut store = wasmtime::Store::new(engine, ());
+                let instance = linker.instantiate(&mut store, &module).unwrap();
+                (store, instance)
+            })
+        });
+    }
+
+    let module = wasmi::Module::new(&engines.wasmi, &wasm)?;
+    let linker = engines::wasmi_linker(&engines.wasmi, Api::Typed)?;
+    g.bench_function(Peer::Wasmi.name(), |b| {
+        b.iter(|| {
+            let mut store = wasmi::Store::new(&engines.wasmi, ());
+            let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
+            (store, instance)
+        })
+    });
+    g.finish();
+    Ok(())
+}
+
+/// The generated large module in every engine's precompiled form, written
+/// to files for the load benchmark.
+struct Large {
+    wasm: Vec<u8>,
+    dir: PathBuf,
+    cmc: PathBuf,
+    wasmtime: PathBuf,
+    pulley: PathBuf,
+    sizes: Sizes,
+}
+
+impl Large {
+    /// Generates and precompiles the module, and checks that every form of
+    /// it gives the same answer as every engine compiling from wasm.
+    fn prepare(engines: &Engines) -> Result<Large> {
+        let wasm = large::module(LARGE_SEED, LARGE_BYTES);
+        let expected = check(engines, "large", &wasm, LARGE_ARG)?;
+        let dir = report::criterion_dir()?.join("cmc-benches-files");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+            Ok(path)
+        };
+        let artifact = cmc_compiler::compile(&wasm, &engines.cmc.config().settings, None)?;
+        let cwasm = engines.wasmtime.precompile_module(&wasm)?;
+        let pulley_cwasm = engines.pulley.precompile_module(&wasm)?;
+        let large = Large {
+            sizes: Sizes {
+                wasm: wasm.len(),
+                cmc: artifact.len(),
+                wasmtime: cwasm.len(),
+                pulley: pulley_cwasm.len(),
+            },
+            cmc: write("large.cmc", &artifact)?,
+            wasmtime: write("large.cwasm", &cwasm)?,
+            pulley: write("large.pulley.cwasm", &pulley_cwasm)?,
+            wasm,
+            dir: dir.clone(),
+        };
+        for peer in [Peer::Cmc, Peer::Wasmtime, Peer::Pulley, Peer::Wasmi] {
+            let answer = large.load_and_run(engines, peer)?;
+            anyhow::ensure!(
+                answer == expected,
+                "{} from its precompiled file answers {answer}, from wasm {expected}",
+                peer.name()
+            );
+        }
+        eprintln!(
+            "checked `large` ({} bytes): every engine answers {expected}",
+            large.wasm.len()
+        );
+        Ok(large)
+    }
+
+    /// What the load benchmark times: the precompiled file (wasmi: the wasm,
+    /// translated lazily, its fastest start) to the first call's answer.
+    fn load_and_run(&self, engines: &Engines, peer: Peer) -> Result<i64> {
+        use cmc_benches::engines::Compiled;
+        let compiled = match peer {
+            // SAFETY: the artifact was written by this process's compiler
+            // just now and is not modified while mapped.
+            Peer::Cmc => Compiled::Cmc(unsafe {
+                cmc_runtime::Module::load_file(&engines.cmc_loader, &self.cmc)
+            }?),
+            // SAFETY: as above, written by `precompile_module` of this very
+            // engine configuration.
+            Peer::Wasmtime | Peer::Pulley => Compiled::Wasmtime(unsafe {
+                wasmtime::Module::deserialize_file(
+                    engines.wasmtime_for(peer),
+                    self.cwasm_path(peer),
+                )
+            }?),
+            Peer::Wasmi => Compiled::Wasmi(wasmi::Module::new(&engines.wasmi, &self.wasm)?),
+        };
+        compiled.instantiate_run(Api::Typed)?(LARGE_ARG)
+    }
+
+    fn cwasm_path(&self, peer: Peer) -> &Path {
+        if peer == Peer::Pulley {
+            &self.pulley
+        } else {
+            &self.wasmtime
+        }
+    }
+}
+
+/// `Module::new` from wasm bytes of the large module (wasmi translating
+/// eagerly, so it does the whole job too).
+fn compile(c: &mut Criterion, engines: &Engines, large: &Large) {
+    let mut g = c.benchmark_group(group::COMPILE);
+    // Seconds per iteration: the minimum of ten samples, one iteration each.
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    let wasm = &large.wasm;
+    g.bench_function(Peer::Cmc.name(), |b| {
+        b.iter(|| cmc_runtime::Module::new(&engines.cmc, wasm).unwrap())
+    });
+    for peer in [Peer::Wasmtime, Peer::Pulley] {
+        let engine = engines.wasmtime_for(peer);
+        g.bench_function(peer.name(), |b| {
+            b.iter(|| wasmtime::Module::new(engine, wasm).unwrap())
+        });
+    }
+    g.bench_function(Peer::Wasmi.name(), |b| {
+        b.iter(|| wasmi::Module::new(&engines.wasmi_eager, wasm).unwrap())
+    });
+    g.finish();
+}
+
+/// From a precompiled file to the answer of a first call.
+fn load(c: &mut Criterion, engines: &Engines, large: &Large) {
+    let mut g = c.benchmark_group(group::LOAD);
+    g.sampling_mode(SamplingMode::Flat);
+    for peer in Peer::ALL {
+        g.bench_function(peer.name(), |b| {
+            b.iter(|| large.load_and_run(engines, peer).unwrap())
+        });
+    }
+    g.finish();
+}
