@@ -80,15 +80,19 @@ fn compute(c: &mut Criterion, engines: &Engines) -> Result<()> {
     Ok(())
 }
 
-/// The host calls the empty export `nop`: typed and untyped on the peers,
-/// cmc's dynamic `Func::call`.
+/// The host calls the empty export `nop`, typed (`TypedFunc`) and untyped
+/// (`Func::call` with dynamic values) on every engine.
 fn host_to_wasm(c: &mut Criterion, engines: &Engines) -> Result<()> {
     let wasm = HOST.wasm()?;
     let mut g = c.benchmark_group(group::HOST_TO_WASM);
 
     let module = cmc_runtime::Module::new(&engines.cmc, &wasm)?;
-    let (mut store, instance) = engines::cmc_instance(&engines::cmc_linker(), &module)?;
+    let (mut store, instance) = engines::cmc_instance(&engines::cmc_linker(Api::Untyped), &module)?;
     let nop = instance.get_func(&store, "nop").context("no `nop`")?;
+    let typed = nop.typed::<(), ()>(&store)?;
+    g.bench_function(call_id(Peer::Cmc, Api::Typed), |b| {
+        b.iter(|| typed.call(&mut store, ()).unwrap())
+    });
     g.bench_function(call_id(Peer::Cmc, Api::Untyped), |b| {
         b.iter(|| nop.call(&mut store, &[], &mut []).unwrap())
     });
@@ -132,13 +136,7 @@ fn wasm_to_host(c: &mut Criterion, engines: &Engines) -> Result<()> {
     let mut g = c.benchmark_group(group::WASM_TO_HOST);
     for peer in Peer::ALL {
         let compiled = engines.compile(peer, &wasm)?;
-        // cmc has one kind of host function; measure it once.
-        let apis: &[Api] = if peer == Peer::Cmc {
-            &[Api::Untyped]
-        } else {
-            &Api::BOTH
-        };
-        for &api in apis {
+        for api in Api::BOTH {
             let mut run = compiled.instantiate_run(api)?;
             g.bench_function(call_id(peer, api), |b| {
                 b.iter(|| run(black_box(HOST.arg)).unwrap())
@@ -156,7 +154,7 @@ fn instantiate(c: &mut Criterion, engines: &Engines) -> Result<()> {
     let mut g = c.benchmark_group(group::INSTANTIATE);
 
     let module = cmc_runtime::Module::new(&engines.cmc, &wasm)?;
-    let linker = engines::cmc_linker();
+    let linker = engines::cmc_linker(Api::Untyped);
     g.bench_function(Peer::Cmc.name(), |b| {
         b.iter(|| engines::cmc_instance(&linker, &module).unwrap())
     });

@@ -136,15 +136,21 @@ impl Compiled {
     pub fn instantiate_run(&self, api: Api) -> Result<Run> {
         Ok(match self {
             Compiled::Cmc(module) => {
-                let (mut store, instance) = cmc_instance(&cmc_linker(), module)?;
+                let (mut store, instance) = cmc_instance(&cmc_linker(api), module)?;
                 let run = instance
                     .get_func(&store, "run")
                     .context("no export `run`")?;
-                Box::new(move |n| {
-                    let mut out = [cmc_runtime::Val::I64(0)];
-                    run.call(&mut store, &[cmc_runtime::Val::I32(n)], &mut out)?;
-                    out[0].i64().context("`run` returned no i64")
-                })
+                match api {
+                    Api::Typed => {
+                        let run = run.typed::<(i32,), (i64,)>(&store)?;
+                        Box::new(move |n| Ok(run.call(&mut store, (n,))?.0))
+                    }
+                    Api::Untyped => Box::new(move |n| {
+                        let mut out = [cmc_runtime::Val::I64(0)];
+                        run.call(&mut store, &[cmc_runtime::Val::I32(n)], &mut out)?;
+                        out[0].i64().context("`run` returned no i64")
+                    }),
+                }
             }
             Compiled::Wasmtime(module) => {
                 let linker = wasmtime_linker(module.engine(), api)?;
@@ -192,16 +198,19 @@ impl Compiled {
     }
 }
 
-/// A cmc linker defining `env.host` (cmc has only dynamic host functions).
-pub fn cmc_linker() -> cmc_runtime::Linker<()> {
+/// A cmc linker defining `env.host`, typed (`func_wrap`) or untyped.
+pub fn cmc_linker(api: Api) -> cmc_runtime::Linker<()> {
     use cmc_runtime::{FuncType, ValType};
     let mut linker = cmc_runtime::Linker::new();
-    linker.func_new(
-        "env",
-        "host",
-        FuncType::new([ValType::I32], []),
-        |_caller, _params, _results| Ok(()),
-    );
+    match api {
+        Api::Typed => linker.func_wrap("env", "host", |_caller, (_n,): (i32,)| Ok(())),
+        Api::Untyped => linker.func_new(
+            "env",
+            "host",
+            FuncType::new([ValType::I32], []),
+            |_caller, _params, _results| Ok(()),
+        ),
+    };
     linker
 }
 

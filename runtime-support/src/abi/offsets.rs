@@ -38,8 +38,8 @@ pub mod func_ref {
     pub const VMCTX: u32 = 16;
     /// Offset of the engine-wide signature id (`u32`).
     pub const TYPE_ID: u32 = 24;
-    /// Size of the struct.
-    pub const SIZE: u32 = 32;
+    /// Size of the struct (a runtime-only signature pointer follows the id).
+    pub const SIZE: u32 = 40;
 }
 
 /// `VMFuncImport`: an imported function as its importer calls it.

@@ -46,7 +46,8 @@ pub(crate) struct VMHostFuncContext {
     pub(crate) func_ref: VMFuncRef,
     store_ctx: *mut VMStoreContext,
     ty: Arc<FuncType>,
-    func: Box<dyn Any + Send + Sync>,
+    /// The closure; its type is known to the shim in `array_call`.
+    pub(crate) func: Box<dyn Any + Send + Sync>,
 }
 
 const _: () =
@@ -55,8 +56,8 @@ const _: () =
 /// What a host function sees of its caller: the store's data and the calling
 /// instance's exports.
 pub struct Caller<'a, T> {
-    store: &'a mut Store<T>,
-    instance: Option<Instance>,
+    pub(crate) store: &'a mut Store<T>,
+    pub(crate) instance: Option<Instance>,
 }
 
 impl<T> Caller<'_, T> {
@@ -113,20 +114,32 @@ impl Func {
         ty: FuncType,
         func: Arc<HostFn<T>>,
     ) -> Func {
+        Func::from_shim(store, ty, host_shim::<T>, Box::new(func))
+    }
+
+    /// A host function whose array-call entry is `shim`, which finds its
+    /// closure in `func`.
+    pub(crate) fn from_shim<T>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        shim: VMArrayCallFn,
+        func: Box<dyn Any + Send + Sync>,
+    ) -> Func {
         let inner = &mut store.inner;
         let type_id = inner.engine.register_type(&ty);
         let ty = inner.engine.func_type(type_id);
         let mut ctx = Box::new(VMHostFuncContext {
-            array_call: host_shim::<T>,
+            array_call: shim,
             func_ref: VMFuncRef {
-                array_call: Some(host_shim::<T>),
+                array_call: Some(shim),
                 wasm_call: std::ptr::null(),
                 vmctx: std::ptr::null_mut(),
                 type_id,
+                ty: Arc::as_ptr(&ty),
             },
             store_ctx: &mut *inner.ctx,
             ty,
-            func: Box::new(func),
+            func,
         });
         ctx.func_ref.vmctx = (&mut *ctx as *mut VMHostFuncContext).cast();
         let func_ref = NonNull::from(&ctx.func_ref);
@@ -158,7 +171,9 @@ impl Func {
     ) -> Result<(), Error> {
         let store = store.as_store_mut();
         store.check(self.store_id)?;
-        let ty = self.ty(&*store);
+        // SAFETY: the signature is owned by the engine's registry, which the
+        // store keeps alive and which never frees.
+        let ty: &FuncType = unsafe { &*self.func_ref.as_ref().ty };
         if params.len() != ty.params.len() {
             return Err(Error::Usage(format!(
                 "expected {} argument(s), got {}",
@@ -244,16 +259,14 @@ unsafe extern "C" fn host_shim<T: 'static>(
         // store context points at the `Store<T>` that is running wasm (set by
         // `call_raw`), and `values` has `len` slots.
         unsafe {
-            let ctx = &*(callee as *const VMHostFuncContext);
-            let store = &mut *((*ctx.store_ctx).store as *mut Store<T>);
+            let (ctx, store) = host_context::<T>(callee);
             // The context outlives the call: the store owns it and never
             // drops host functions while wasm runs.
             let func = ctx
                 .func
                 .downcast_ref::<Arc<HostFn<T>>>()
                 .expect("host function of another store type");
-            let instance = (!caller.is_null())
-                .then(|| InstanceData::from_vmctx(caller).handle(store.inner.id));
+            let instance = caller_instance(caller, store.inner.id);
             call_host(
                 store,
                 instance,
@@ -263,6 +276,12 @@ unsafe extern "C" fn host_shim<T: 'static>(
             )
         }
     }));
+    host_outcome(outcome)
+}
+
+/// Converts a host function's outcome to the array-call status, leaving an
+/// error or panic for the host→wasm call to report.
+pub(crate) fn host_outcome(outcome: std::thread::Result<Result<(), Error>>) -> bool {
     match outcome {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
@@ -273,6 +292,33 @@ unsafe extern "C" fn host_shim<T: 'static>(
             trap::set_pending_error(HostFailure::Panic(panic));
             false
         }
+    }
+}
+
+/// The calling instance of a host function, from its caller vmctx.
+///
+/// # Safety
+///
+/// `caller` must be null or the vmctx of a live instance of store `store_id`.
+pub(crate) unsafe fn caller_instance(caller: *mut c_void, store_id: u64) -> Option<Instance> {
+    // SAFETY: per the contract.
+    (!caller.is_null()).then(|| unsafe { InstanceData::from_vmctx(caller) }.handle(store_id))
+}
+
+/// The context and store a host function shim runs with.
+///
+/// # Safety
+///
+/// `callee` must be a `VMHostFuncContext` of a `Store<T>` that is running
+/// wasm (so its store pointer is set).
+pub(crate) unsafe fn host_context<'a, T>(
+    callee: *mut c_void,
+) -> (&'a VMHostFuncContext, &'a mut Store<T>) {
+    // SAFETY: per the contract.
+    unsafe {
+        let ctx = &*(callee as *const VMHostFuncContext);
+        let store = &mut *((*ctx.store_ctx).store as *mut Store<T>);
+        (ctx, store)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::vm::memory::Memory as VmMemory;
 use crate::vm::table::Table as VmTable;
 use crate::vm::{VMFuncImport, VMFuncRef, VMGlobalDefinition, ValRaw};
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 /// An instance of a module in a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,6 +266,7 @@ fn create_definitions(store: &mut StoreOpaque, data: &mut InstanceData) -> Resul
             wasm_call: (text + code.start as usize) as *const u8,
             vmctx,
             type_id: module.type_ids()[meta.functions[func as usize] as usize],
+            ty: Arc::as_ptr(&module.func_types()[meta.functions[func as usize] as usize]),
         };
         const _: () = assert!(func_ref::SIZE as usize == std::mem::size_of::<VMFuncRef>());
         // SAFETY: `slot` is a func-ref slot of this module's layout.

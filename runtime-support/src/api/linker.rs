@@ -9,6 +9,8 @@ use std::sync::Arc;
 enum Definition<T> {
     Extern(Extern),
     HostFunc(FuncType, Arc<HostFn<T>>),
+    /// A typed host function, created in each store by this closure.
+    Typed(Arc<dyn Fn(&mut Store<T>) -> Func + Send + Sync>),
 }
 
 /// Maps `(module, name)` pairs to definitions and instantiates modules
@@ -43,6 +45,28 @@ impl<T: 'static> Linker<T> {
         self.defs.insert(
             (module.into(), name.into()),
             Definition::HostFunc(ty, Arc::new(func)),
+        );
+        self
+    }
+
+    /// Defines a host function with a static signature (see
+    /// [`Func::wrap`]): the fastest way for wasm to call the host.
+    pub fn func_wrap<P: super::WasmTuple + 'static, R: super::WasmTuple + 'static>(
+        &mut self,
+        module: &str,
+        name: &str,
+        func: impl Fn(Caller<'_, T>, P) -> Result<R, Error> + Send + Sync + 'static,
+    ) -> &mut Self {
+        let func = Arc::new(func);
+        let make = move |store: &mut Store<T>| {
+            let func = func.clone();
+            Func::wrap(store, move |caller: Caller<'_, T>, params: P| {
+                func(caller, params)
+            })
+        };
+        self.defs.insert(
+            (module.into(), name.into()),
+            Definition::Typed(Arc::new(make)),
         );
         self
     }
@@ -84,6 +108,7 @@ impl<T: 'static> Linker<T> {
                         ty.clone(),
                         f.clone(),
                     ))),
+                    Some(Definition::Typed(make)) => Ok(Extern::Func(make(store))),
                     None => Err(Error::Link(format!(
                         "unknown import: `{}::{}` has not been defined",
                         import.module, import.name

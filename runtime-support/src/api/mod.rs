@@ -19,7 +19,7 @@ pub(crate) use func::HostFailure;
 pub use func::{Caller, Func};
 pub use instance::Instance;
 pub use linker::Linker;
-pub use module::{ArtifactInfo, ExportType, ImportType, Module};
+pub use module::{ArtifactInfo, ArtifactMeta, ExportType, ImportType, Module};
 pub use store::{AsStore, AsStoreMut, Store};
 pub use typed::{TypedFunc, WasmTuple, WasmTy};
 pub use values::{ExternRef, Val};

@@ -1,7 +1,7 @@
 //! Modules: compiled code plus metadata, shared by all their instances.
 
 use super::{ArtifactError, Engine, Error};
-use crate::abi::{ArtifactKind, EntityType, ModuleMeta};
+use crate::abi::{ArtifactKind, ComponentMeta, EntityType, ModuleMeta};
 use crate::artifact::{LoadedArtifact, check_header};
 use memmap2::{MmapMut, MmapOptions};
 use std::path::Path;
@@ -12,6 +12,8 @@ struct ModuleInner {
     artifact: Box<LoadedArtifact>,
     /// Engine-wide signature id per type index (read by compiled code).
     type_ids: Box<[u32]>,
+    /// The registered signatures, by type index.
+    func_types: Box<[Arc<crate::abi::FuncType>]>,
 }
 
 /// A compiled core module, ready to instantiate. Cheap to clone.
@@ -105,17 +107,19 @@ impl Module {
 
     /// A module over loaded code; registers its signatures with `engine`.
     pub(crate) fn from_loaded(engine: &Engine, artifact: Box<LoadedArtifact>) -> Module {
-        let type_ids = artifact
+        let type_ids: Box<[u32]> = artifact
             .meta
             .types
             .iter()
             .map(|t| engine.register_type(t))
             .collect();
+        let func_types = type_ids.iter().map(|&id| engine.func_type(id)).collect();
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 artifact,
                 type_ids,
+                func_types,
             }),
         }
     }
@@ -135,6 +139,11 @@ impl Module {
 
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.inner.type_ids
+    }
+
+    /// The engine's shared copies of the signatures, by type index.
+    pub(crate) fn func_types(&self) -> &[Arc<crate::abi::FuncType>] {
+        &self.inner.func_types
     }
 
     /// The imports, in order.
@@ -178,20 +187,37 @@ impl Module {
 pub struct ArtifactInfo {
     /// The header.
     pub header: crate::abi::ArtifactHeader,
-    /// The module metadata.
-    pub meta: ModuleMeta,
+    /// The metadata, of the kind the header names.
+    pub meta: ArtifactMeta,
     /// Every section's name and size in bytes.
     pub sections: Vec<(String, u64)>,
     /// Size of the whole artifact in bytes.
     pub size: usize,
 }
 
+/// What an artifact's metadata section holds, by [`ArtifactKind`].
+#[derive(Clone, Debug)]
+pub enum ArtifactMeta {
+    /// A core module's metadata (boxed: it is much larger than a
+    /// component's plan).
+    Module(Box<ModuleMeta>),
+    /// A component's plan, with the metadata of every core module in it.
+    Component(ComponentMeta),
+}
+
 impl ArtifactInfo {
-    /// Reads `bytes` as an artifact.
+    /// Reads `bytes` as an artifact of either kind. The metadata is checked
+    /// against the sections (so code ranges can be trusted), but a
+    /// component's plan is not: its indices may point nowhere in a tampered
+    /// file.
     pub fn read(bytes: &[u8]) -> Result<ArtifactInfo, ArtifactError> {
         let parsed = crate::artifact::ParsedArtifact::parse(bytes)?;
+        let meta = match parsed.header.kind {
+            ArtifactKind::Module => ArtifactMeta::Module(Box::new(parsed.meta()?)),
+            ArtifactKind::Component => ArtifactMeta::Component(parsed.component_meta()?),
+        };
         Ok(ArtifactInfo {
-            meta: parsed.meta()?,
+            meta,
             header: parsed.header.clone(),
             sections: parsed.sections.clone(),
             size: bytes.len(),

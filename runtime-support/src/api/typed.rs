@@ -1,6 +1,7 @@
 //! Statically typed calls into wasm: no per-call type checks or allocation.
 
-use super::{AsStoreMut, Error, Func};
+use super::func::{caller_instance, host_context, host_outcome};
+use super::{AsStoreMut, Caller, Error, Func, Store};
 use crate::abi::ValType;
 use crate::vm::ValRaw;
 use std::marker::PhantomData;
@@ -148,4 +149,59 @@ impl<P: WasmTuple, R: WasmTuple> TypedFunc<P, R> {
     pub fn func(&self) -> Func {
         self.func
     }
+}
+
+impl Func {
+    /// A host function with a static signature: `func` receives the
+    /// parameters as a tuple of Rust values and returns the results as one.
+    /// Calls from wasm convert nothing dynamically and allocate nothing.
+    pub fn wrap<T: 'static, P: WasmTuple + 'static, R: WasmTuple + 'static>(
+        store: &mut Store<T>,
+        func: impl Fn(Caller<'_, T>, P) -> Result<R, Error> + Send + Sync + 'static,
+    ) -> Func {
+        let ty = crate::abi::FuncType::new(P::TYPES.iter().copied(), R::TYPES.iter().copied());
+        Func::from_shim(store, ty, typed_shim_for(&func), Box::new(func))
+    }
+}
+
+/// The array-call entry for a typed host function of closure type `F`.
+fn typed_shim_for<T: 'static, P: WasmTuple, R: WasmTuple, F>(_: &F) -> crate::vm::VMArrayCallFn
+where
+    F: Fn(Caller<'_, T>, P) -> Result<R, Error> + Send + Sync + 'static,
+{
+    typed_shim::<T, P, R, F>
+}
+
+unsafe extern "C" fn typed_shim<T: 'static, P: WasmTuple, R: WasmTuple, F>(
+    callee: *mut std::ffi::c_void,
+    caller: *mut std::ffi::c_void,
+    values: *mut ValRaw,
+    len: usize,
+) -> bool
+where
+    F: Fn(Caller<'_, T>, P) -> Result<R, Error> + Send + Sync + 'static,
+{
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `callee` is the context this shim was installed with by
+        // `Func::wrap` for a `Store<T>` running wasm; `values` has `len`
+        // slots, enough for the parameters and the results.
+        let (ctx, store, values) = unsafe {
+            let (ctx, store) = host_context::<T>(callee);
+            (ctx, store, std::slice::from_raw_parts_mut(values, len))
+        };
+        let func = ctx.func.downcast_ref::<F>().expect("closure of this shim");
+        let mut slots = [0u128; 8];
+        for (slot, value) in slots.iter_mut().zip(&values[..P::TYPES.len()]) {
+            *slot = value.get_u128();
+        }
+        // SAFETY: the caller vmctx is null or an instance of this store.
+        let instance = unsafe { caller_instance(caller, store.inner.id) };
+        let results = func(Caller { store, instance }, P::load(&slots))?;
+        results.store(&mut slots);
+        for (value, &bits) in values.iter_mut().zip(&slots[..R::TYPES.len()]) {
+            *value = ValRaw::from_u128(bits);
+        }
+        Ok(())
+    }));
+    host_outcome(outcome)
 }

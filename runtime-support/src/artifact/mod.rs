@@ -11,7 +11,7 @@ mod registry;
 pub(crate) use header::check_header;
 pub(crate) use registry::lookup_pc;
 
-use crate::abi::{self, ArtifactHeader, CodeRange, ModuleMeta, TrapKind};
+use crate::abi::{self, ArtifactHeader, CodeRange, ComponentMeta, ModuleMeta, TrapKind};
 use crate::api::ArtifactError;
 use memmap2::MmapMut;
 use object::{Object, ObjectSection};
@@ -259,12 +259,36 @@ impl<'a> ParsedArtifact<'a> {
         })
     }
 
-    /// Decodes and checks the metadata against the sections.
+    /// Decodes a core module's metadata and checks it against the sections.
     pub(crate) fn meta(&self) -> Result<ModuleMeta, ArtifactError> {
-        let meta: ModuleMeta = postcard::from_bytes(&self.bytes[self.meta.clone()])
-            .map_err(|e| ArtifactError::Corrupt(format!("unreadable metadata ({e})")))?;
+        let meta: ModuleMeta = self.decode_meta()?;
         validate_meta(&meta, self.text.len(), self.data.len())?;
         Ok(meta)
+    }
+
+    /// Decodes a component's metadata and checks every core module in it
+    /// against the sections, as [`ParsedArtifact::meta`] does for a module.
+    pub(crate) fn component_meta(&self) -> Result<ComponentMeta, ArtifactError> {
+        let meta: ComponentMeta = self.decode_meta()?;
+        let fits = |r: CodeRange, section: usize| r.start as usize + r.len as usize <= section;
+        for image in &meta.modules {
+            if !fits(image.text, self.text.len()) || !fits(image.data, self.data.len()) {
+                return Err(ArtifactError::Corrupt(
+                    "a module's code or data lies outside its section".into(),
+                ));
+            }
+            validate_meta(
+                &image.meta,
+                image.text.len as usize,
+                image.data.len as usize,
+            )?;
+        }
+        Ok(meta)
+    }
+
+    fn decode_meta<T: serde::de::DeserializeOwned>(&self) -> Result<T, ArtifactError> {
+        postcard::from_bytes(&self.bytes[self.meta.clone()])
+            .map_err(|e| ArtifactError::Corrupt(format!("unreadable metadata ({e})")))
     }
 }
 

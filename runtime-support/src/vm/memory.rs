@@ -6,9 +6,14 @@
 //! lands on an inaccessible page and faults. The pages below the current
 //! length are read-write; `grow` makes more of them so. The base never moves,
 //! which lets compiled code keep it in a register.
+//!
+//! Reserving and releasing 8 GiB costs more than the pages a small instance
+//! touches, so released reservations are wiped (`MADV_DONTNEED` gives fresh
+//! zero pages) and kept in a small process-wide pool for the next memory.
 
 use super::VMMemoryDefinition;
 use crate::abi::MemoryType;
+use std::sync::Mutex;
 
 /// Bytes in a wasm page.
 pub(crate) const WASM_PAGE: usize = 65536;
@@ -16,6 +21,55 @@ pub(crate) const WASM_PAGE: usize = 65536;
 pub(crate) const MAX_PAGES: u64 = 65536;
 /// Virtual bytes reserved per memory: index + offset + access size.
 const RESERVATION: usize = (8 << 30) + WASM_PAGE;
+
+/// How many released reservations are kept for reuse.
+const POOL_CAPACITY: usize = 16;
+
+/// Released reservations: inaccessible and zeroed, ready for reuse.
+static POOL: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+/// A fresh or recycled reservation, all of it inaccessible.
+fn reserve() -> Option<*mut u8> {
+    if let Some(base) = POOL.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+        return Some(base as *mut u8);
+    }
+    // SAFETY: a fresh anonymous, inaccessible mapping; no existing memory is
+    // touched.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            RESERVATION,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    (base != libc::MAP_FAILED).then_some(base.cast())
+}
+
+/// Returns a reservation whose first `used` bytes were accessible: wipes and
+/// protects them and pools the reservation, or unmaps it.
+///
+/// # Safety
+///
+/// `base` must be a reservation from [`reserve`] that nothing uses anymore.
+unsafe fn release(base: *mut u8, used: usize) {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: the range belongs to this unused reservation. DONTNEED on a
+    // private anonymous mapping makes later reads see zero pages.
+    let wiped = used == 0
+        || unsafe {
+            libc::madvise(base.cast(), used, libc::MADV_DONTNEED) == 0
+                && libc::mprotect(base.cast(), used, libc::PROT_NONE) == 0
+        };
+    if wiped && pool.len() < POOL_CAPACITY {
+        pool.push(base as usize);
+    } else {
+        // SAFETY: unmaps exactly one whole reservation.
+        unsafe { libc::munmap(base.cast(), RESERVATION) };
+    }
+}
 
 /// One linear memory.
 pub(crate) struct Memory {
@@ -36,24 +90,12 @@ impl Memory {
                 ty.limits.min
             ));
         }
-        // SAFETY: a fresh anonymous, inaccessible mapping; no existing memory
-        // is touched.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                RESERVATION,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
+        let Some(base) = reserve() else {
             return Err(format!(
                 "cannot reserve {} GiB of address space for a linear memory",
                 RESERVATION >> 30
             ));
-        }
+        };
         let mut memory = Memory {
             def: VMMemoryDefinition {
                 base: base.cast(),
@@ -119,10 +161,8 @@ impl Memory {
 
 impl Drop for Memory {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the reservation made in `new`.
-        unsafe {
-            libc::munmap(self.def.base.cast(), RESERVATION);
-        }
+        // SAFETY: the reservation came from `reserve` and dies with `self`.
+        unsafe { release(self.def.base, self.def.length) };
     }
 }
 
@@ -147,5 +187,20 @@ mod tests {
         assert_eq!(m.pages(), 3);
         m.data_mut()[3 * WASM_PAGE - 1] = 7;
         assert_eq!(m.data()[3 * WASM_PAGE - 1], 7);
+    }
+
+    #[test]
+    fn recycled_reservations_start_zeroed() {
+        for _ in 0..2 * POOL_CAPACITY {
+            let mut m = Memory::new(ty(1, None)).unwrap();
+            assert!(
+                m.data().iter().all(|&b| b == 0),
+                "fresh memory reads as zero"
+            );
+            assert_eq!(m.pages(), 1);
+            m.data_mut().fill(0xAB);
+            assert_eq!(m.grow(1), Some(1));
+            m.data_mut().fill(0xCD);
+        }
     }
 }

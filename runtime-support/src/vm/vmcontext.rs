@@ -60,6 +60,9 @@ pub(crate) struct VMFuncRef {
     pub wasm_call: *const u8,
     pub vmctx: *mut c_void,
     pub type_id: u32,
+    /// The signature itself (runtime use only), owned by the engine's type
+    /// registry, which never frees: host calls read it without a lock.
+    pub ty: *const crate::abi::FuncType,
 }
 
 /// An imported function as the importer's code calls it.

@@ -228,3 +228,39 @@ fn import_type_mismatches_are_link_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn typed_host_functions() {
+    let engine = engine();
+    let mut store = Store::new(&engine, 0u32);
+    let mut linker: Linker<u32> = Linker::new();
+    linker.func_wrap("host", "mix", |mut caller, (a, b): (i32, i64)| {
+        *caller.data_mut() += 1;
+        Ok((i64::from(a) * b,))
+    });
+    linker.func_wrap("host", "fail", |_, (): ()| -> Result<(), Error> {
+        Err(Error::host("typed failure"))
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "mix" (func $mix (param i32 i64) (result i64)))
+             (import "host" "fail" (func $fail))
+             (func (export "go") (result i64) (call $mix (i32.const -3) (i64.const 5)))
+             (func (export "fail") (call $fail)))"#,
+    )
+    .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let go = instance
+        .get_func(&store, "go")
+        .unwrap()
+        .typed::<(), (i64,)>(&store)
+        .unwrap();
+    assert_eq!(go.call(&mut store, ()).unwrap(), (-15,));
+    assert_eq!(*store.data(), 1);
+    let err = instance
+        .get_func(&store, "fail")
+        .unwrap()
+        .call(&mut store, &[], &mut [])
+        .unwrap_err();
+    assert_eq!(err.to_string(), "typed failure");
+}
