@@ -28,15 +28,23 @@ pub enum Symbols {
     Global,
 }
 
+/// The contents of an artifact's raw sections.
+pub struct Sections<'a> {
+    /// Linked code.
+    pub text: &'a [u8],
+    /// Data segment bytes.
+    pub data: &'a [u8],
+    /// Encoded trap tables.
+    pub traps: &'a [u8],
+}
+
 /// Serializes everything into artifact bytes.
-#[allow(clippy::too_many_arguments)]
 pub fn write_artifact(
     isa: &dyn TargetIsa,
     settings: &CompileSettings,
     kind: ArtifactKind,
-    text: &[u8],
+    sections: &Sections<'_>,
     meta: &impl serde::Serialize,
-    data: &[u8],
     functions: &[(String, CodeRange)],
     symbols: Symbols,
 ) -> Result<Vec<u8>> {
@@ -74,8 +82,24 @@ pub fn write_artifact(
     };
     section(abi::HEADER_SECTION, SectionKind::ReadOnlyData, &header, 8);
     section(abi::META_SECTION, SectionKind::ReadOnlyData, &meta, 8);
-    section(abi::DATA_SECTION, SectionKind::ReadOnlyData, data, 8);
-    let text_id = section(abi::TEXT_SECTION, SectionKind::Text, text, page_align(isa));
+    section(
+        abi::DATA_SECTION,
+        SectionKind::ReadOnlyData,
+        sections.data,
+        8,
+    );
+    section(
+        abi::TRAPS_SECTION,
+        SectionKind::ReadOnlyData,
+        sections.traps,
+        4,
+    );
+    let text_id = section(
+        abi::TEXT_SECTION,
+        SectionKind::Text,
+        sections.text,
+        page_align(isa),
+    );
     for (name, range) in functions {
         obj.add_symbol(Symbol {
             name: name.as_bytes().to_vec(),

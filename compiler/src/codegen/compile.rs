@@ -1,13 +1,13 @@
 //! Compiling a translated module's functions and trampolines.
 
-use super::artifact::{Symbols, write_artifact};
+use super::artifact::{Sections, Symbols, write_artifact};
 use super::inline::Inliner;
 use super::link::{CompiledFunction, link};
 use crate::error::{CompileError, Result};
 use crate::module::ModuleTranslation;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
 use crate::translate::{ModuleEnv, translate_function};
-use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleMeta};
+use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleMeta, TrapSite, TrapTable};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, ir};
 use cranelift_frontend::FunctionBuilderContext;
@@ -22,6 +22,9 @@ pub struct CompiledModule {
     pub text: Vec<u8>,
     /// The bytes of its data segments.
     pub data: Vec<u8>,
+    /// Its trap sites, sorted by offset; the artifact writer encodes them
+    /// into the trap section and sets `meta.traps`.
+    pub traps: Vec<TrapSite>,
     /// A name for every function and trampoline.
     pub symbols: Vec<(String, CodeRange)>,
 }
@@ -33,14 +36,19 @@ pub fn compile_module(
     settings: &CompileSettings,
     symbols: Symbols,
 ) -> Result<Vec<u8>> {
-    let module = compile_core(wasm, isa)?;
+    let mut module = compile_core(wasm, isa)?;
+    let mut traps = Vec::new();
+    module.meta.traps = TrapTable::encode(&module.traps, &mut traps);
     write_artifact(
         isa,
         settings,
         ArtifactKind::Module,
-        &module.text,
+        &Sections {
+            text: &module.text,
+            data: &module.data,
+            traps: &traps,
+        },
         &module.meta,
-        &module.data,
         &module.symbols,
         symbols,
     )
@@ -112,11 +120,11 @@ pub fn compile_core(wasm: &[u8], isa: &dyn TargetIsa) -> Result<CompiledModule> 
     meta.code = linked.functions;
     meta.array_trampolines = escaping.into_iter().zip(linked.entries).collect();
     meta.import_trampolines = linked.exits;
-    meta.traps = linked.traps;
     Ok(CompiledModule {
         meta,
         text: linked.text,
         data,
+        traps: linked.traps,
         symbols: names,
     })
 }

@@ -7,6 +7,6 @@ mod inline;
 mod isa;
 mod link;
 
-pub use artifact::{Symbols, write_artifact};
+pub use artifact::{Sections, Symbols, write_artifact};
 pub use compile::{CompiledModule, compile_core, compile_module};
 pub use isa::{build_isa, isa_features};

@@ -7,9 +7,9 @@ mod types;
 
 pub use parse::component_features;
 
-use crate::codegen::{Symbols, compile_core, write_artifact};
+use crate::codegen::{Sections, Symbols, compile_core, write_artifact};
 use crate::error::Result;
-use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleImage};
+use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleImage, TrapTable};
 use cranelift_codegen::isa::TargetIsa;
 
 /// Alignment of each module's code within the artifact's text.
@@ -31,8 +31,10 @@ pub fn compile_component(
     let metas: Vec<_> = modules.iter().map(|m| m.meta.clone()).collect();
     let mut meta = inline::flatten(&parsed, &metas)?;
 
-    let (mut text, mut data, mut names) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, module) in modules.into_iter().enumerate() {
+    let (mut text, mut data, mut traps, mut names) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, mut module) in modules.into_iter().enumerate() {
+        module.meta.traps = TrapTable::encode(&module.traps, &mut traps);
         text.resize(text.len().next_multiple_of(MODULE_TEXT_ALIGN), 0);
         let text_range = CodeRange {
             start: text.len() as u32,
@@ -57,13 +59,17 @@ pub fn compile_component(
             data: data_range,
         });
     }
+    let sections = Sections {
+        text: &text,
+        data: &data,
+        traps: &traps,
+    };
     write_artifact(
         isa,
         settings,
         ArtifactKind::Component,
-        &text,
+        &sections,
         &meta,
-        &data,
         &names,
         symbols,
     )

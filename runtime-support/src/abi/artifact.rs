@@ -8,6 +8,7 @@
 //! | `.text` | all compiled code, page-aligned, already linked |
 //! | [`META_SECTION`] | [`ModuleMeta`](super::ModuleMeta), postcard-encoded |
 //! | [`DATA_SECTION`] | the bytes of every data segment |
+//! | [`TRAPS_SECTION`] | trap tables, searched in place (see [`TrapTable`](super::TrapTable)) |
 //!
 //! Code is position independent and fully linked when written, so loading is
 //! a header check, a map of the file and one `mprotect` of the text.
@@ -23,13 +24,15 @@ pub const META_SECTION: &str = ".cmc.meta";
 pub const DATA_SECTION: &str = ".cmc.data";
 /// Name of the code section.
 pub const TEXT_SECTION: &str = ".text";
+/// Name of the trap-table section.
+pub const TRAPS_SECTION: &str = ".cmc.traps";
 
 /// First bytes of the header section.
 pub const ARTIFACT_MAGIC: [u8; 8] = *b"\0cmc-art";
 
 /// Version of the artifact layout; bump on any change to the format, to the
 /// VM layout or to the builtins list.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
+pub const ARTIFACT_FORMAT_VERSION: u32 = 2;
 
 /// The cmc version that writes and expects artifacts.
 pub const CMC_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -289,6 +289,62 @@ pub struct CodeRange {
     pub len: u32,
 }
 
+/// Where a module's trap table lies in the artifact's trap section.
+///
+/// The table is `count` little-endian `u32` code offsets, sorted, followed by
+/// `count` one-byte [`TrapKind`](super::TrapKind) codes. It is binary-searched
+/// where it lies in the mapped file, so loading never decodes it: a large
+/// module has one entry per memory access.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrapTable {
+    /// Byte offset of the table in the trap section.
+    pub start: u32,
+    /// Number of entries.
+    pub count: u32,
+}
+
+impl TrapTable {
+    /// Bytes per entry.
+    pub const ENTRY_SIZE: usize = 5;
+
+    /// Appends the table of `sites` (sorted by offset) to `section`.
+    pub fn encode(sites: &[TrapSite], section: &mut Vec<u8>) -> TrapTable {
+        let table = TrapTable {
+            start: section.len() as u32,
+            count: sites.len() as u32,
+        };
+        section.extend(sites.iter().flat_map(|s| s.offset.to_le_bytes()));
+        section.extend(sites.iter().map(|s| s.code));
+        table
+    }
+
+    /// The byte length of the table.
+    pub fn len(&self) -> usize {
+        self.count as usize * Self::ENTRY_SIZE
+    }
+
+    /// Whether the table has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The code recorded for `offset` in `table`, the table's bytes.
+    pub fn lookup(table: &[u8], offset: u32) -> Option<u8> {
+        let count = table.len() / Self::ENTRY_SIZE;
+        let at = |i: usize| u32::from_le_bytes(table[4 * i..4 * i + 4].try_into().unwrap());
+        let (mut lo, mut hi) = (0, count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match at(mid).cmp(&offset) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(table[4 * count + mid]),
+            }
+        }
+        None
+    }
+}
+
 /// A trap site: code offset (from the start of text) and trap code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrapSite {
@@ -348,8 +404,8 @@ pub struct ModuleMeta {
     /// Exit trampoline (wasm convention → host array call) per imported
     /// function.
     pub import_trampolines: Vec<CodeRange>,
-    /// Trap sites sorted by offset.
-    pub traps: Vec<TrapSite>,
+    /// The trap table in the artifact's trap section.
+    pub traps: TrapTable,
 }
 
 impl ModuleMeta {
@@ -387,5 +443,26 @@ impl ModuleMeta {
             ExportKind::Memory => EntityType::Memory(self.memories[i]),
             ExportKind::Global => EntityType::Global(self.globals[i]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_tables_are_searched_in_place() {
+        let mut section = vec![0xee; 3];
+        let sites = [(4, 2), (9, 7), (100, 1)].map(|(offset, code)| TrapSite { offset, code });
+        let table = TrapTable::encode(&sites, &mut section);
+        assert_eq!((table.start, table.count, table.len()), (3, 3, 15));
+        let bytes = &section[table.start as usize..][..table.len()];
+        for site in sites {
+            assert_eq!(TrapTable::lookup(bytes, site.offset), Some(site.code));
+        }
+        for missing in [0, 5, 99, 101, u32::MAX] {
+            assert_eq!(TrapTable::lookup(bytes, missing), None);
+        }
+        assert_eq!(TrapTable::lookup(&[], 4), None);
     }
 }

@@ -25,6 +25,7 @@ pub(crate) struct CodeMap {
     text: Range<usize>,
     data: Range<usize>,
     meta: Range<usize>,
+    traps: Range<usize>,
 }
 
 // SAFETY: after loading, the mapping is only read (the text is executable and
@@ -42,12 +43,13 @@ impl CodeMap {
     ) -> Result<Arc<CodeMap>, ArtifactError> {
         let parsed = ParsedArtifact::parse(&map)?;
         check(&parsed.header)?;
-        let (text, data, meta) = (parsed.text, parsed.data, parsed.meta);
+        let (text, data, meta, traps) = (parsed.text, parsed.data, parsed.meta, parsed.traps);
         let code = CodeMap {
             map,
             text,
             data,
             meta,
+            traps,
         };
         code.make_text_executable()?;
         Ok(Arc::new(code))
@@ -103,6 +105,8 @@ pub(crate) struct LoadedArtifact {
     pub meta: ModuleMeta,
     text: Range<usize>,
     data: Range<usize>,
+    /// The module's trap table in the mapping.
+    traps: Range<usize>,
 }
 
 impl LoadedArtifact {
@@ -142,12 +146,15 @@ impl LoadedArtifact {
                 "a module's code or data lies outside its section".into(),
             ));
         };
-        validate_meta(&meta, text.len(), data.len())?;
+        validate_meta(&meta, text.len(), data.len(), code.traps.len())?;
+        let traps = code.traps.start + meta.traps.start as usize
+            ..code.traps.start + meta.traps.start as usize + meta.traps.len();
         let artifact = Box::new(LoadedArtifact {
             code,
             meta,
             text,
             data,
+            traps,
         });
         registry::register(&artifact);
         Ok(artifact)
@@ -178,9 +185,10 @@ impl LoadedArtifact {
 
     /// The trap kind recorded for the instruction at text offset `offset`.
     pub(crate) fn trap_at(&self, offset: u32) -> Option<TrapKind> {
-        let traps = &self.meta.traps;
-        let i = traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
-        TrapKind::from_u8(traps[i].code)
+        TrapKind::from_u8(abi::TrapTable::lookup(
+            &self.code.map[self.traps.clone()],
+            offset,
+        )?)
     }
 
     /// The defined function whose code contains text offset `offset`, as a
@@ -211,6 +219,7 @@ pub(crate) struct ParsedArtifact<'a> {
     meta: Range<usize>,
     text: Range<usize>,
     data: Range<usize>,
+    traps: Range<usize>,
     /// Every section's name and size, for `cmc inspect`.
     pub sections: Vec<(String, u64)>,
 }
@@ -255,6 +264,7 @@ impl<'a> ParsedArtifact<'a> {
             meta: section(abi::META_SECTION)?,
             text: section(abi::TEXT_SECTION)?,
             data: section(abi::DATA_SECTION)?,
+            traps: section(abi::TRAPS_SECTION)?,
             sections,
         })
     }
@@ -262,7 +272,7 @@ impl<'a> ParsedArtifact<'a> {
     /// Decodes a core module's metadata and checks it against the sections.
     pub(crate) fn meta(&self) -> Result<ModuleMeta, ArtifactError> {
         let meta: ModuleMeta = self.decode_meta()?;
-        validate_meta(&meta, self.text.len(), self.data.len())?;
+        validate_meta(&meta, self.text.len(), self.data.len(), self.traps.len())?;
         Ok(meta)
     }
 
@@ -281,6 +291,7 @@ impl<'a> ParsedArtifact<'a> {
                 &image.meta,
                 image.text.len as usize,
                 image.data.len as usize,
+                self.traps.len(),
             )?;
         }
         Ok(meta)
@@ -294,7 +305,12 @@ impl<'a> ParsedArtifact<'a> {
 
 /// Checks that every code range and data range the metadata names lies in
 /// its section, so a tampered artifact is refused instead of jumping wild.
-fn validate_meta(meta: &ModuleMeta, text_len: usize, data_len: usize) -> Result<(), ArtifactError> {
+fn validate_meta(
+    meta: &ModuleMeta,
+    text_len: usize,
+    data_len: usize,
+    traps_len: usize,
+) -> Result<(), ArtifactError> {
     let in_text = |r: &abi::CodeRange| (r.start as usize + r.len as usize) <= text_len;
     let ok = meta.code.iter().all(in_text)
         && meta.array_trampolines.iter().all(|(_, r)| in_text(r))
@@ -309,7 +325,8 @@ fn validate_meta(meta: &ModuleMeta, text_len: usize, data_len: usize) -> Result<
             .functions
             .iter()
             .all(|&t| (t as usize) < meta.types.len())
-        && meta.func_ref_slots.len() == meta.functions.len();
+        && meta.func_ref_slots.len() == meta.functions.len()
+        && meta.traps.start as usize + meta.traps.len() <= traps_len;
     if ok {
         Ok(())
     } else {
