@@ -13,7 +13,7 @@
 use crate::translate::{
     ModuleEnv, NS_WASM_FUNC, array_call_signature, clif_type, trap_code, wasm_signature,
 };
-use cmc_runtime::abi::{HOST_CTX_ARRAY_CALL, TrapKind, VAL_RAW_SIZE};
+use cmc_runtime::abi::{HOST_CTX_ARRAY_CALL, TrapKind, VAL_RAW_SIZE, ValType};
 use cranelift_codegen::ir::{
     self, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
     UserExternalName, UserFuncName, types,
@@ -35,22 +35,10 @@ pub fn entry_trampoline(
         array_call_signature(env.isa),
     );
     let mut b = FunctionBuilder::new(&mut func, ctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let p = b.block_params(block).to_vec();
+    let p = entry_params(&mut b);
     let (vmctx, caller, values) = (p[0], p[1], p[2]);
-    let flags = MemFlagsData::trusted();
     let mut args = vec![vmctx, caller];
-    for (i, &t) in ty.params.iter().enumerate() {
-        args.push(b.ins().load(
-            clif_type(t),
-            flags,
-            values,
-            (i as u32 * VAL_RAW_SIZE) as i32,
-        ));
-    }
+    args.extend(load_values(&mut b, &ty.params, values));
     let sig = b.import_signature(wasm_signature(ty));
     let name = b.func.declare_imported_user_function(UserExternalName::new(
         NS_WASM_FUNC,
@@ -64,10 +52,7 @@ pub fn entry_trampoline(
     });
     let call = b.ins().call(callee, &args);
     let results = b.inst_results(call).to_vec();
-    for (i, r) in results.into_iter().enumerate() {
-        b.ins()
-            .store(flags, r, values, (i as u32 * VAL_RAW_SIZE) as i32);
-    }
+    store_values(&mut b, &results, values);
     let ok = b.ins().iconst(types::I8, 1);
     b.ins().return_(&[ok]);
     b.finalize(env.isa.frontend_config());
@@ -89,11 +74,7 @@ pub fn exit_trampoline(
         wasm_signature(ty),
     );
     let mut b = FunctionBuilder::new(&mut func, ctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let p = b.block_params(block).to_vec();
+    let p = entry_params(&mut b);
     let (callee, caller) = (p[0], p[1]);
     let len = ty.params.len().max(ty.results.len()).max(1) as u32;
     let slot = b.create_sized_stack_slot(StackSlotData::new(
@@ -102,14 +83,10 @@ pub fn exit_trampoline(
         4,
     ));
     let values = b.ins().stack_addr(types::I64, slot, 0);
-    let flags = MemFlagsData::trusted();
-    for (i, &arg) in p[2..].iter().enumerate() {
-        b.ins()
-            .store(flags, arg, values, (i as u32 * VAL_RAW_SIZE) as i32);
-    }
+    store_values(&mut b, &p[2..], values);
     let host = b.ins().load(
         types::I64,
-        flags.with_readonly(),
+        MemFlagsData::trusted().with_readonly(),
         callee,
         HOST_CTX_ARRAY_CALL as i32,
     );
@@ -120,20 +97,44 @@ pub fn exit_trampoline(
         .call_indirect(sig, host, &[callee, caller, values, len]);
     let ok = b.inst_results(call)[0];
     b.ins().trapz(ok, trap_code(TrapKind::HostError));
-    let results: Vec<_> = ty
-        .results
-        .iter()
+    let results = load_values(&mut b, &ty.results, values);
+    b.ins().return_(&results);
+    b.finalize(env.isa.frontend_config());
+    func
+}
+
+/// Starts the entry block and returns the function's parameters.
+fn entry_params(b: &mut FunctionBuilder<'_>) -> Vec<ir::Value> {
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    b.block_params(block).to_vec()
+}
+
+/// Loads values of types `tys` from consecutive array-call slots.
+fn load_values(b: &mut FunctionBuilder<'_>, tys: &[ValType], values: ir::Value) -> Vec<ir::Value> {
+    tys.iter()
         .enumerate()
         .map(|(i, &t)| {
             b.ins().load(
                 clif_type(t),
-                flags,
+                MemFlagsData::trusted(),
                 values,
                 (i as u32 * VAL_RAW_SIZE) as i32,
             )
         })
-        .collect();
-    b.ins().return_(&results);
-    b.finalize(env.isa.frontend_config());
-    func
+        .collect()
+}
+
+/// Stores `vals` to consecutive array-call slots.
+fn store_values(b: &mut FunctionBuilder<'_>, vals: &[ir::Value], values: ir::Value) {
+    for (i, &v) in vals.iter().enumerate() {
+        b.ins().store(
+            MemFlagsData::trusted(),
+            v,
+            values,
+            (i as u32 * VAL_RAW_SIZE) as i32,
+        );
+    }
 }
