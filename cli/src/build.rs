@@ -9,7 +9,7 @@ use std::process::ExitCode;
 /// Arguments of `cmc build`.
 #[derive(clap::Args)]
 pub struct BuildArgs {
-    /// Input module (.wasm or .wat).
+    /// Input core module or component (.wasm or .wat).
     input: PathBuf,
     /// Output artifact.
     #[arg(short, long)]

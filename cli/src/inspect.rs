@@ -1,8 +1,10 @@
 //! `cmc inspect`: what a binary is and what it contains.
 
+use crate::component::signature;
+use crate::input::{self, Input};
 use anyhow::{Context, Result};
-use cmc_runtime::ArtifactInfo;
-use cmc_runtime::abi::{EntityType, ModuleMeta};
+use cmc_runtime::abi::{ComponentMeta, EntityType, ExportItem, ImportType, ModuleMeta};
+use cmc_runtime::{ArtifactInfo, ArtifactMeta};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,21 +16,44 @@ pub struct InspectArgs {
 }
 
 pub fn run(args: InspectArgs) -> Result<ExitCode> {
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read `{}`", args.file.display()))?;
-    if bytes.starts_with(b"\x7fELF") {
-        let info = ArtifactInfo::read(&bytes)
-            .with_context(|| format!("cannot inspect `{}`", args.file.display()))?;
-        print_artifact(&info);
-    } else {
-        let wasm = wat::parse_bytes(&bytes)
-            .with_context(|| format!("cannot parse `{}`", args.file.display()))?;
-        let translation = cmc_compiler::module::translate_module(&wasm)
-            .with_context(|| format!("cannot inspect `{}`", args.file.display()))?;
-        println!("core module ({} bytes)", wasm.len());
-        print_items(&translation.meta, None);
+    let path = &args.file;
+    let context = || format!("cannot inspect `{}`", path.display());
+    match input::read(path)? {
+        Input::Artifact(info) => print_artifact(&info),
+        Input::Component(wasm) => {
+            println!("component ({} bytes)", wasm.len());
+            print!("{}", wit_world(&wasm).with_context(context)?);
+        }
+        Input::Module(bytes) => {
+            let wasm = wat::parse_bytes(&bytes)
+                .with_context(|| format!("cannot parse `{}`", path.display()))?;
+            let translation =
+                cmc_compiler::module::translate_module(&wasm).with_context(context)?;
+            println!("core module ({} bytes)", wasm.len());
+            print_items(&translation.meta, None, "");
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The WIT world of a component binary, as `wit-component` decodes and
+/// prints it: a package `root:component` with a world `root` holding the
+/// component's imports and exports, followed by the packages of the
+/// interfaces it names (`package wasi:cli { … }`).
+fn wit_world(wasm: &[u8]) -> Result<String> {
+    let decoded = wit_component::decode(wasm).context("cannot decode the component's WIT")?;
+    let (resolve, main) = (decoded.resolve(), decoded.package());
+    let others: Vec<_> = resolve
+        .packages
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|&id| id != main)
+        .collect();
+    let mut printer = wit_component::WitPrinter::default();
+    printer
+        .print(resolve, main, &others)
+        .context("cannot print the component's WIT")?;
+    Ok(printer.output.to_string())
 }
 
 fn print_artifact(info: &ArtifactInfo) {
@@ -51,28 +76,95 @@ fn print_artifact(info: &ArtifactInfo) {
     for (name, size) in &info.sections {
         println!("  {name:<16} {size:>10} bytes");
     }
-    print_items(&info.meta, Some(&info.meta));
+    match &info.meta {
+        ArtifactMeta::Module(meta) => print_items(meta, Some(meta), ""),
+        ArtifactMeta::Component(meta) => print_component(meta),
+    }
 }
 
-/// Prints imports, exports and functions; with code sizes when compiled.
-fn print_items(meta: &ModuleMeta, compiled: Option<&ModuleMeta>) {
+/// Prints a compiled component's imports and exports with their types, and
+/// the core modules it contains.
+fn print_component(meta: &ComponentMeta) {
     println!("imports ({}):", meta.imports.len());
-    for i in &meta.imports {
-        println!("  {}::{}: {}", i.module, i.name, describe(&i.ty, meta));
+    for (name, ty) in &meta.imports {
+        print_import(name, ty, 1);
     }
     println!("exports ({}):", meta.exports.len());
+    print_exports(&meta.exports, meta, 1);
+    println!("core modules ({}):", meta.modules.len());
+    for (i, image) in meta.modules.iter().enumerate() {
+        println!(
+            "  module {i}: {} bytes of code, {} bytes of data",
+            image.text.len, image.data.len
+        );
+        print_items(&image.meta, Some(&image.meta), "    ");
+    }
+}
+
+fn print_import(name: &str, ty: &ImportType, depth: usize) {
+    let indent = "  ".repeat(depth);
+    match ty {
+        ImportType::Func(f) => println!("{indent}{name}: {}", signature(f)),
+        ImportType::Instance(items) => {
+            println!("{indent}{name}: instance {{");
+            for (name, ty) in items {
+                print_import(name, ty, depth + 1);
+            }
+            println!("{indent}}}");
+        }
+        ImportType::Type => println!("{indent}{name}: type"),
+        ImportType::Other(what) => println!("{indent}{name}: {what}"),
+    }
+}
+
+fn print_exports(items: &[(String, ExportItem)], meta: &ComponentMeta, depth: usize) {
+    let indent = "  ".repeat(depth);
+    for (name, item) in items {
+        match item {
+            // The plan of an artifact is not checked by `ArtifactInfo`, so
+            // an index may point nowhere in a damaged file.
+            ExportItem::Func(i) => match meta.lifted.get(*i as usize) {
+                Some(lifted) => println!("{indent}{name}: {}", signature(&lifted.ty)),
+                None => println!("{indent}{name}: func (invalid index {i})"),
+            },
+            ExportItem::Instance(inner) => {
+                println!("{indent}{name}: instance {{");
+                print_exports(inner, meta, depth + 1);
+                println!("{indent}}}");
+            }
+        }
+    }
+}
+
+/// Prints imports, exports and functions, each line after `indent`; with
+/// code sizes when compiled.
+fn print_items(meta: &ModuleMeta, compiled: Option<&ModuleMeta>, indent: &str) {
+    println!("{indent}imports ({}):", meta.imports.len());
+    for i in &meta.imports {
+        println!(
+            "{indent}  {}::{}: {}",
+            i.module,
+            i.name,
+            describe(&i.ty, meta)
+        );
+    }
+    println!("{indent}exports ({}):", meta.exports.len());
     for e in &meta.exports {
-        println!("  {}: {}", e.name, describe(&meta.export_type(e), meta));
+        println!(
+            "{indent}  {}: {}",
+            e.name,
+            describe(&meta.export_type(e), meta)
+        );
     }
     let defined = meta.functions.len() - meta.num_imported_funcs as usize;
-    println!("functions ({defined} defined):");
+    println!("{indent}functions ({defined} defined):");
     for i in 0..defined {
         let index = meta.num_imported_funcs + i as u32;
         let name = meta.func_name(index).unwrap_or("");
         let ty = meta.func_type(index);
         match compiled.and_then(|m| m.code.get(i)) {
-            Some(code) => println!("  {index:>5} {name:<24} {ty} {:>8} bytes", code.len),
-            None => println!("  {index:>5} {name:<24} {ty}"),
+            Some(code) => println!("{indent}  {index:>5} {name:<24} {ty} {:>8} bytes", code.len),
+            None => println!("{indent}  {index:>5} {name:<24} {ty}"),
         }
     }
 }

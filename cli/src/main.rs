@@ -1,6 +1,8 @@
 //! The `cmc` command: build, run, wast, inspect.
 
 mod build;
+mod component;
+mod input;
 mod inspect;
 mod run;
 mod values;
@@ -18,11 +20,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compile a .wasm or .wat file into a native artifact.
+    /// Compile a module or component (.wasm or .wat) into a native artifact.
     Build(build::BuildArgs),
-    /// Run a module (.wasm, .wat or a .cmc artifact).
+    /// Run a module or component (.wasm, .wat or a .cmc artifact).
     Run(run::RunArgs),
-    /// Run WebAssembly spec scripts (.wast).
+    /// Run WebAssembly spec scripts (.wast), core and component-model.
     Wast {
         /// Scripts to run.
         #[arg(required = true)]

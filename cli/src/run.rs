@@ -1,27 +1,37 @@
-//! `cmc run`: run a module as a command, or invoke one export.
+//! `cmc run`: run a module or component as a command, or invoke one export.
 
-use crate::values::{format_val, parse_val};
+use crate::component::{Call, export_names, format_val, signature};
+use crate::input::{self, Input};
+use crate::values::{format_val as format_core_val, parse_val};
 use anyhow::{Context, Result, bail};
-use cmc_runtime::{Config, Engine, Error, Linker, Module, OptLevel, Store, Val};
-use std::path::{Path, PathBuf};
+use cmc_runtime::abi::ArtifactKind;
+use cmc_runtime::component::{self, Component, Val as ComponentVal};
+use cmc_runtime::{Config, Error, Linker, Module, OptLevel, Store, Val};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit status of a run that trapped (as wasmtime does).
 const TRAP_EXIT: u8 = 134;
 
+/// The interface a component exports to be run as a command (any version).
+const RUN_INTERFACE: &str = "wasi:cli/run";
+
 /// Arguments of `cmc run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Call this export with ARGS instead of running the module's `_start`.
-    #[arg(long, value_name = "NAME")]
+    /// Call this export instead of running the program as a command. For a
+    /// core module, NAME with ARGS after FILE; for a component, a call in
+    /// WAVE syntax, e.g. 'greet("you")' or 'api#hello("cmc")'.
+    #[arg(long, value_name = "CALL")]
     invoke: Option<String>,
     /// Optimization level used when compiling a .wasm/.wat in memory (an
     /// artifact must have been built with the same level).
     #[arg(long, default_value = "speed")]
     opt_level: OptLevel,
-    /// The module: .wasm, .wat, or a .cmc artifact from `cmc build`.
+    /// The program: .wasm, .wat, or a .cmc artifact from `cmc build`.
     file: PathBuf,
-    /// Arguments of the invoked function, parsed by its parameter types.
+    /// Arguments of an invoked core-module function, parsed by its
+    /// parameter types.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
@@ -34,9 +44,35 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let mut config = Config::default();
     config.opt_level(args.opt_level);
     let engine = cmc_compiler::engine(config);
-    let module = load(&engine, &args.file)?;
-    let mut store = Store::new(&engine, ());
-    let instance = match Linker::new().instantiate(&mut store, &module) {
+    let path = &args.file;
+    let loaded =
+        |e: Error| anyhow::Error::new(e).context(format!("cannot load `{}`", path.display()));
+    match input::read(path)? {
+        Input::Artifact(info) => match info.header.kind {
+            ArtifactKind::Module => {
+                // SAFETY: running an artifact means running its native code;
+                // the user asked for exactly that. The header is checked on
+                // load.
+                let module = unsafe { Module::load_file(&engine, path) }.map_err(loaded)?;
+                run_module(&args, &module)
+            }
+            ArtifactKind::Component => {
+                // SAFETY: as for a module artifact.
+                let component = unsafe { Component::load_file(&engine, path) }.map_err(loaded)?;
+                run_component(&args, &component)
+            }
+        },
+        Input::Component(wasm) => {
+            run_component(&args, &Component::new(&engine, wasm).map_err(loaded)?)
+        }
+        Input::Module(bytes) => run_module(&args, &Module::new(&engine, bytes).map_err(loaded)?),
+    }
+}
+
+/// Runs a core module's `_start`, or calls export `--invoke NAME` with ARGS.
+fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
+    let mut store = Store::new(module.engine(), ());
+    let instance = match Linker::new().instantiate(&mut store, module) {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the module"),
     };
@@ -85,29 +121,102 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         return report(e, &format!("`{name}` failed"));
     }
     for r in &results {
-        println!("{}", format_val(r));
+        println!("{}", format_core_val(r));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads a module: artifacts are mapped, wasm and wat are compiled.
-fn load(engine: &Engine, path: &Path) -> Result<Module> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let module = if bytes.starts_with(b"\x7fELF") {
-        // SAFETY: running an artifact means running its native code; the
-        // user asked for exactly that. The header is checked on load.
-        unsafe { Module::load_file(engine, path) }
-    } else {
-        Module::new(engine, &bytes)
+/// Runs a component's `wasi:cli/run#run`, or calls the `--invoke` call with
+/// its WAVE arguments and prints the result in WAVE.
+fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
+    if !args.args.is_empty() {
+        bail!(
+            "a component's arguments go inside --invoke, in WAVE syntax, e.g. --invoke 'f(1, \"x\")'; unexpected: {}",
+            args.args.join(" ")
+        );
+    }
+    let mut store = Store::new(component.engine(), ());
+    let instance = match component::Linker::new().instantiate(&mut store, component) {
+        Ok(instance) => instance,
+        Err(e) => return report(e, "cannot instantiate the component"),
     };
-    module.with_context(|| format!("cannot load `{}`", path.display()))
+    let funcs: Vec<(String, component::Func)> = export_names(component.exports())
+        .into_iter()
+        .filter_map(|name| {
+            let func = instance.get_func(&store, &name.split('#').collect::<Vec<_>>())?;
+            Some((name, func))
+        })
+        .collect();
+    let listing = || {
+        let list: Vec<String> = funcs
+            .iter()
+            .map(|(name, f)| format!("{name}: {}", signature(&f.ty(&store))))
+            .collect();
+        if list.is_empty() {
+            "none".to_owned()
+        } else {
+            list.join(", ")
+        }
+    };
+    let (name, func, params) = match &args.invoke {
+        Some(text) => {
+            let call = Call::parse(text)?;
+            let Some(func) = instance.get_func(&store, &call.path()) else {
+                bail!(
+                    "no exported function `{}` (exported functions: {})",
+                    call.name,
+                    listing()
+                );
+            };
+            let params = call.args(&func.ty(&store))?;
+            (call.name.to_owned(), func, params)
+        }
+        None => {
+            let Some((name, func)) = funcs.iter().find(|(name, _)| is_command_run(name)) else {
+                bail!(
+                    "the component exports no `{RUN_INTERFACE}` interface to run; use --invoke 'NAME(ARGS…)' (exported functions: {})",
+                    listing()
+                );
+            };
+            (name.clone(), *func, Vec::new())
+        }
+    };
+    let mut results: Vec<ComponentVal> = func
+        .ty(&store)
+        .result
+        .iter()
+        .map(|_| ComponentVal::Bool(false))
+        .collect();
+    if let Err(e) = func.call(&mut store, &params, &mut results) {
+        return report(e, &format!("`{name}` failed"));
+    }
+    match results.pop() {
+        // A command reports failure with `err`, as `wasi:cli/run` defines.
+        Some(ComponentVal::Result(Err(_))) if args.invoke.is_none() => {
+            eprintln!("error: `{name}` returned an error");
+            Ok(ExitCode::FAILURE)
+        }
+        Some(result) if args.invoke.is_some() => {
+            println!("{}", format_val(result)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
-/// Prints a failure; traps exit with [`TRAP_EXIT`].
+/// Whether export path `name` is `run` in `wasi:cli/run` (of any version).
+fn is_command_run(name: &str) -> bool {
+    name.split_once('#').is_some_and(|(interface, func)| {
+        func == "run" && interface.split('@').next() == Some(RUN_INTERFACE)
+    })
+}
+
+/// Prints a failure; traps (of core wasm or of the canonical ABI) exit with
+/// [`TRAP_EXIT`].
 fn report(e: Error, context: &str) -> Result<ExitCode> {
     match e {
-        Error::Trap(trap) => {
-            eprintln!("error: {context}\n{trap}");
+        Error::Trap(_) | Error::Canon(_) => {
+            eprintln!("error: {context}\n{e}");
             Ok(ExitCode::from(TRAP_EXIT))
         }
         other => Err(anyhow::Error::new(other).context(context.to_owned())),

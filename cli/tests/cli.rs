@@ -233,3 +233,214 @@ fn cross_compiled_artifacts_are_inspectable_but_not_runnable_here() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("built for target"), "{}", stderr(&o));
 }
+
+/// Writes `text` to `name` in `dir` and returns its path as a string.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn component_exports_take_and_return_wave_values() {
+    let greet = example("greet.wat");
+    let cases = [
+        (r#"greet("cmc")"#, "\"Hello, cmc!\"\n"),
+        (
+            "cmc:example/text#summarize([3, 1, 4])",
+            "{count: 3, sum: 8, max: 4}\n",
+        ),
+        (r#"cmc:example/text#shout("wave ✓")"#, "\"WAVE ✓\"\n"),
+        (
+            "cmc:example/text#summarize([])",
+            "{count: 0, sum: 0, max: 0}\n",
+        ),
+    ];
+    for (call, expected) in cases {
+        let o = cmc(&["run", "--invoke", call, &greet]);
+        assert!(o.status.success(), "{call}: {}", stderr(&o));
+        assert_eq!(stdout(&o), expected, "{call}");
+    }
+}
+
+#[test]
+fn component_binaries_and_artifacts_build_run_and_inspect() {
+    let dir = scratch("component-artifact");
+    let binary = dir.join("greet.wasm");
+    std::fs::write(&binary, wat::parse_file(example("greet.wat")).unwrap()).unwrap();
+    let o = cmc(&[
+        "run",
+        "--invoke",
+        r#"greet("wasm")"#,
+        binary.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "\"Hello, wasm!\"\n");
+    let artifact = dir.join("greet.cmc");
+    let artifact = artifact.to_str().unwrap();
+    let o = cmc(&["build", &example("greet.wat"), "-o", artifact]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = cmc(&["run", "--invoke", r#"greet("artifact")"#, artifact]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "\"Hello, artifact!\"\n");
+    let o = cmc(&["inspect", artifact]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for expected in [
+        "kind:            component",
+        ".text",
+        "greet: func(name: string) -> string",
+        "cmc:example/text: instance {",
+        "summarize: func(values: list<u32>) -> record { count: u32, sum: u64, max: u32 }",
+        "core modules (1):",
+    ] {
+        assert!(out.contains(expected), "{expected}: {out}");
+    }
+}
+
+#[test]
+fn inspect_prints_a_components_wit_world() {
+    let o = cmc(&["inspect", &example("greet.wat")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for expected in [
+        "world root {",
+        "export cmc:example/text;",
+        "export greet: func(name: string) -> string;",
+        "interface text {",
+        "record stats {",
+        "summarize: func(values: list<u32>) -> stats;",
+    ] {
+        assert!(out.contains(expected), "{expected}: {out}");
+    }
+}
+
+#[test]
+fn components_run_wasi_cli_run_by_default() {
+    let dir = scratch("command");
+    let command = |code: i32| {
+        format!(
+            r#"(component
+                 (core module $m (func (export "run") (result i32) (i32.const {code})))
+                 (core instance $i (instantiate $m))
+                 (func $run (result (result)) (canon lift (core func $i "run")))
+                 (instance $r (export "run" (func $run)))
+                 (export "wasi:cli/run@0.2.6" (instance $r)))"#
+        )
+    };
+    let ok = write(&dir, "ok.wat", &command(0));
+    let o = cmc(&["run", &ok]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let o = cmc(&["run", "--invoke", "wasi:cli/run@0.2.6#run()", &ok]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "ok\n");
+    let failing = write(&dir, "err.wat", &command(1));
+    let o = cmc(&["run", &failing]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`wasi:cli/run@0.2.6#run` returned an error"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_component_trap_exits_134() {
+    let dir = scratch("component-trap");
+    let wat = write(
+        &dir,
+        "trap.wat",
+        r#"(component
+             (core module $m (func (export "boom") unreachable))
+             (core instance $i (instantiate $m))
+             (func (export "boom") (canon lift (core func $i "boom"))))"#,
+    );
+    let o = cmc(&["run", "--invoke", "boom()", &wat]);
+    assert_eq!(o.status.code(), Some(134));
+    assert!(stderr(&o).contains("`boom` failed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unreachable"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_component_invocations_get_clear_errors() {
+    let greet = example("greet.wat");
+    let strings = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/components/strings.wat")
+        .display()
+        .to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["run", &greet], "exports no `wasi:cli/run` interface"),
+        (vec!["run", &greet], "greet: func(name: string) -> string"),
+        (
+            vec!["run", "--invoke", r#"greet("cmc"#, &greet],
+            "the arguments are not valid WAVE",
+        ),
+        (
+            vec!["run", "--invoke", "greet(1)", &greet],
+            "argument `name` is not a string",
+        ),
+        (
+            vec!["run", "--invoke", r#"greet("a", "b")"#, &greet],
+            "`greet` takes 1 argument(s), 2 given: func(name: string) -> string",
+        ),
+        (
+            vec!["run", "--invoke", "greet()", &greet],
+            "`greet` takes 1 argument(s), 0 given",
+        ),
+        (
+            vec![
+                "run",
+                "--invoke",
+                "cmc:example/text#summarize([-1])",
+                &greet,
+            ],
+            "argument `values` is not a list<u32>",
+        ),
+        (
+            vec!["run", "--invoke", "nope()", &greet],
+            "no exported function `nope` (exported functions: ",
+        ),
+        (
+            vec!["run", "--invoke", "cmc:example/text#nope()", &greet],
+            "no exported function `cmc:example/text#nope`",
+        ),
+        (vec!["run", "--invoke", "(1)", &greet], "names no function"),
+        (
+            vec!["run", "--invoke", "greet", &greet, "extra"],
+            "a component's arguments go inside --invoke",
+        ),
+        (
+            vec!["run", "--invoke", r#"api#hello("x")"#, &strings],
+            "unknown import: `host` has not been defined",
+        ),
+    ];
+    for (args, expected) in cases {
+        let o = cmc(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn wast_runs_component_scripts() {
+    let dir = scratch("component-wast");
+    let script = write(
+        &dir,
+        "c.wast",
+        r#"(component
+             (core module $m (func (export "f") (param i32) (result i32) (local.get 0)))
+             (core instance $i (instantiate $m))
+             (func (export "id") (param "x" u8) (result u8) (canon lift (core func $i "f"))))
+           (assert_return (invoke "id" (u8.const 255)) (u8.const 255))
+           (assert_invalid (component (export "a" (func 0))) "function index out of bounds")"#,
+    );
+    let o = cmc(&["wast", &script]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("3 passed, 0 failed, 0 skipped\n"),
+        "{}",
+        stdout(&o)
+    );
+}

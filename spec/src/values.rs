@@ -62,6 +62,7 @@ fn matches_core(store: &Store<()>, want: &WastRetCore<'_>, actual: &Val) -> bool
 pub(crate) fn describe_rets(rets: &[WastRet<'_>]) -> String {
     list(rets.iter().map(|r| match r {
         WastRet::Core(core) => describe_core(core),
+        WastRet::Component(val) => crate::component::describe_expected(val),
         other => format!("{other:?}"),
     }))
 }
@@ -124,15 +125,15 @@ pub(crate) fn describe_vals(store: &Store<()>, vals: &[Val]) -> String {
 }
 
 /// A float's value and its bits, so that NaN payloads and signed zeros show.
-fn f32_text(bits: u32) -> String {
+pub(crate) fn f32_text(bits: u32) -> String {
     format!("{:?} (0x{bits:08x})", f32::from_bits(bits))
 }
 
-fn f64_text(bits: u64) -> String {
+pub(crate) fn f64_text(bits: u64) -> String {
     format!("{:?} (0x{bits:016x})", f64::from_bits(bits))
 }
 
-fn list(items: impl Iterator<Item = String>) -> String {
+pub(crate) fn list(items: impl Iterator<Item = String>) -> String {
     let items: Vec<String> = items.collect();
     if items.is_empty() {
         "no values".into()

@@ -101,6 +101,32 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// A module or component index-space entry with no static index (imported,
+/// or exported by an instance).
+const NOT_STATIC: u32 = u32::MAX;
+
+impl Frame<'_> {
+    /// Keeps the module and component spaces aligned with the validator's
+    /// when an import or alias adds an entry of unknown identity.
+    fn note_dynamic(&mut self, kind: ComponentExternalKind) {
+        match kind {
+            ComponentExternalKind::Module => self.module_space.push(NOT_STATIC),
+            ComponentExternalKind::Component => self.component_space.push(NOT_STATIC),
+            _ => {}
+        }
+    }
+}
+
+/// The static index at `index` of an outer module or component space.
+fn static_index(space: &[u32], index: u32, what: &str) -> Result<u32> {
+    match space[index as usize] {
+        NOT_STATIC => Err(CompileError::Unsupported(format!(
+            "an outer alias of an imported {what}"
+        ))),
+        i => Ok(i),
+    }
+}
+
 enum Nested {
     Module,
     Component,
@@ -214,11 +240,14 @@ pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
                             kind,
                             instance_index,
                             name,
-                        } => Def::Alias {
-                            kind,
-                            instance: instance_index,
-                            name,
-                        },
+                        } => {
+                            frames[depth - 1].note_dynamic(kind);
+                            Def::Alias {
+                                kind,
+                                instance: instance_index,
+                                name,
+                            }
+                        }
                         ComponentAlias::CoreInstanceExport {
                             kind,
                             instance_index,
@@ -232,12 +261,14 @@ pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
                             let outer = &frames[depth - 1 - count as usize];
                             match kind {
                                 ComponentOuterAliasKind::CoreModule => {
-                                    let module = outer.module_space[index as usize];
+                                    let module =
+                                        static_index(&outer.module_space, index, "core module")?;
                                     frames[depth - 1].module_space.push(module);
                                     Def::CoreModule(module)
                                 }
                                 ComponentOuterAliasKind::Component => {
-                                    let component = outer.component_space[index as usize];
+                                    let component =
+                                        static_index(&outer.component_space, index, "component")?;
                                     frames[depth - 1].component_space.push(component);
                                     Def::Component(component)
                                 }
@@ -259,6 +290,7 @@ pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
                 let frame = frames.last_mut().expect("inside a component");
                 for import in reader {
                     let import = import?;
+                    frame.note_dynamic(import.ty.kind());
                     frame.defs.push(Def::Import {
                         name: import.name.name,
                         ty: import.ty,
@@ -269,6 +301,17 @@ pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
                 let frame = frames.last_mut().expect("inside a component");
                 for export in reader {
                     let export = export?;
+                    match export.kind {
+                        ComponentExternalKind::Module => {
+                            let module = frame.module_space[export.index as usize];
+                            frame.module_space.push(module);
+                        }
+                        ComponentExternalKind::Component => {
+                            let component = frame.component_space[export.index as usize];
+                            frame.component_space.push(component);
+                        }
+                        _ => {}
+                    }
                     frame.defs.push(Def::Export {
                         name: export.name.name,
                         kind: export.kind,

@@ -125,7 +125,7 @@ impl<'t> TypeConverter<'t> {
                     .map(|(name, item)| Ok((name.clone(), self.entity(&item.ty)?)))
                     .collect::<Result<_>>()?,
             ),
-            ComponentEntityType::Type { .. } => ImportType::Other("a type".into()),
+            ComponentEntityType::Type { .. } => ImportType::Type,
             ComponentEntityType::Module(_) => ImportType::Other("a core module".into()),
             ComponentEntityType::Component(_) => ImportType::Other("a component".into()),
             ComponentEntityType::Value(_) => ImportType::Other("a value".into()),

@@ -101,6 +101,9 @@ pub enum ImportType {
     Func(FuncType),
     /// An instance with these exports.
     Instance(Vec<(String, ImportType)>),
+    /// A type, resolved when the component was compiled: the host defines
+    /// nothing for it.
+    Type,
     /// Something cmc does not link yet (types, modules, components, values);
     /// a description for errors.
     Other(String),

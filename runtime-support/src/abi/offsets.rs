@@ -217,6 +217,6 @@ mod tests {
         assert_eq!(o.defined_global(0) % 16, 0);
         assert!(o.defined_global(0) >= o.imported_global(0) + 8);
         assert_eq!(o.func_ref(0), o.defined_global(2) + 16);
-        assert_eq!(o.size(), o.func_ref(1) + 32);
+        assert_eq!(o.size(), o.func_ref(1) + func_ref::SIZE);
     }
 }

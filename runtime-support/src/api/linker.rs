@@ -6,11 +6,14 @@ use crate::abi::FuncType;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Creates a typed host function in a store.
+type MakeFunc<T> = dyn Fn(&mut Store<T>) -> Func + Send + Sync;
+
 enum Definition<T> {
     Extern(Extern),
     HostFunc(FuncType, Arc<HostFn<T>>),
     /// A typed host function, created in each store by this closure.
-    Typed(Arc<dyn Fn(&mut Store<T>) -> Func + Send + Sync>),
+    Typed(Arc<MakeFunc<T>>),
 }
 
 /// Maps `(module, name)` pairs to definitions and instantiates modules

@@ -171,3 +171,42 @@ fn files_load_by_mapping() {
         .unwrap();
     assert!(err.to_string().contains("cannot read artifact"), "{err}");
 }
+
+#[test]
+fn artifact_info_reads_both_kinds() {
+    use cmc_runtime::abi::{ArtifactKind, ExportItem};
+    use cmc_runtime::{ArtifactInfo, ArtifactMeta};
+    let module = ArtifactInfo::read(&artifact(&CompileSettings::default(), None)).unwrap();
+    assert_eq!(module.header.kind, ArtifactKind::Module);
+    let ArtifactMeta::Module(meta) = &module.meta else {
+        panic!("a module artifact has module metadata")
+    };
+    assert_eq!(meta.exports[0].name, "f");
+
+    let wat = include_str!("../../components/strings.wat");
+    let bytes = cmc_compiler::compile(wat.as_bytes(), &CompileSettings::default(), None).unwrap();
+    let component = ArtifactInfo::read(&bytes).unwrap();
+    assert_eq!(component.header.kind, ArtifactKind::Component);
+    assert!(component.sections.iter().any(|(name, _)| name == ".text"));
+    let ArtifactMeta::Component(meta) = &component.meta else {
+        panic!("a component artifact has component metadata")
+    };
+    assert_eq!(meta.modules.len(), 2);
+    assert_eq!(meta.imports[0].0, "host");
+    let names: Vec<&str> = meta.exports.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"add") && names.contains(&"api"),
+        "{names:?}"
+    );
+    let Some((_, ExportItem::Func(add))) = meta.exports.iter().find(|(n, _)| n == "add") else {
+        panic!("`add` is an exported function")
+    };
+    assert_eq!(meta.lifted[*add as usize].ty.params.len(), 2);
+
+    // A truncated component artifact is refused, not misread.
+    let e = ArtifactInfo::read(&bytes[..bytes.len() / 2]).unwrap_err();
+    assert!(
+        e.to_string().contains("corrupt") || e.to_string().contains("not a cmc artifact"),
+        "{e}"
+    );
+}

@@ -95,7 +95,8 @@ fn missing_imports_and_bad_arguments_are_errors() {
         .instantiate(&mut store, &component)
         .unwrap_err();
     assert!(
-        err.to_string().contains("unknown import: `host#greet`"),
+        err.to_string()
+            .contains("unknown import: `host` has not been defined"),
         "{err}"
     );
 

@@ -3,7 +3,7 @@
 use super::context::{Cx, Options};
 use super::linker::{Definition, HostFunc, Linker};
 use super::{Component, Func};
-use crate::abi::{CoreDef, ExportItem, Initializer, ValType};
+use crate::abi::{CoreDef, ExportItem, ImportType, Initializer, ValType};
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStore, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store,
@@ -41,6 +41,9 @@ impl Instance {
             ));
         }
         let meta = component.meta();
+        for (name, ty) in &meta.imports {
+            check_import(linker, &mut vec![name.as_str()], ty)?;
+        }
         let index = store.inner.component_instances.len();
         store.inner.component_instances.push(ComponentInstanceData {
             component: component.clone(),
@@ -90,6 +93,45 @@ impl Instance {
             }),
             _ => None,
         }
+    }
+}
+
+/// Fails unless `linker` defines the import at `path` with a matching kind.
+fn check_import<'a, T: 'static>(
+    linker: &Linker<T>,
+    path: &mut Vec<&'a str>,
+    ty: &'a ImportType,
+) -> Result<(), Error> {
+    let missing = |path: &[&str]| {
+        Error::Link(format!(
+            "unknown import: `{}` has not been defined",
+            path.join("#")
+        ))
+    };
+    match (ty, linker.get(path)) {
+        (ImportType::Func(_), Some(Definition::Func(_))) => Ok(()),
+        (ImportType::Instance(exports), Some(Definition::Instance(_))) => {
+            for (name, ty) in exports {
+                path.push(name);
+                check_import(linker, path, ty)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (ImportType::Type, _) => Ok(()),
+        (ImportType::Other(what), _) => Err(Error::Link(format!(
+            "import `{}` is {what}, which cmc cannot link yet",
+            path.join("#")
+        ))),
+        (_, None) => Err(missing(path)),
+        (ImportType::Func(_), Some(Definition::Instance(_))) => Err(Error::Link(format!(
+            "import `{}` is a function, but the linker defines an instance",
+            path.join("#")
+        ))),
+        (ImportType::Instance(_), Some(Definition::Func(_))) => Err(Error::Link(format!(
+            "import `{}` is an instance, but the linker defines a function",
+            path.join("#")
+        ))),
     }
 }
 
