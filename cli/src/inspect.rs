@@ -28,7 +28,8 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
             let wasm = wat::parse_bytes(&bytes)
                 .with_context(|| format!("cannot parse `{}`", path.display()))?;
             let translation =
-                cmc_compiler::module::translate_module(&wasm).with_context(context)?;
+                cmc_compiler::module::translate_module(&wasm, cmc_compiler::module::features())
+                    .with_context(context)?;
             println!("core module ({} bytes)", wasm.len());
             print_items(&translation.meta, None, "");
         }

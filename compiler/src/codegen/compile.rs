@@ -36,7 +36,7 @@ pub fn compile_module(
     settings: &CompileSettings,
     symbols: Symbols,
 ) -> Result<Vec<u8>> {
-    let mut module = compile_core(wasm, isa)?;
+    let mut module = compile_core(wasm, isa, crate::module::features())?;
     let mut traps = Vec::new();
     module.meta.traps = TrapTable::encode(&module.traps, &mut traps);
     write_artifact(
@@ -56,12 +56,16 @@ pub fn compile_module(
 
 /// Validates and compiles a core module: every function in parallel, then
 /// the trampolines, linked into one text.
-pub fn compile_core(wasm: &[u8], isa: &dyn TargetIsa) -> Result<CompiledModule> {
+pub fn compile_core(
+    wasm: &[u8],
+    isa: &dyn TargetIsa,
+    features: wasmparser::WasmFeatures,
+) -> Result<CompiledModule> {
     let ModuleTranslation {
         mut meta,
         data,
         bodies,
-    } = crate::module::translate_module(wasm)?;
+    } = crate::module::translate_module(wasm, features)?;
     let env = ModuleEnv::new(&meta, isa);
     let imported = meta.num_imported_funcs;
 

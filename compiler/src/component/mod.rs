@@ -26,7 +26,7 @@ pub fn compile_component(
     let modules = parsed
         .modules
         .iter()
-        .map(|range| compile_core(&wasm[range.clone()], isa))
+        .map(|range| compile_core(&wasm[range.clone()], isa, component_features()))
         .collect::<Result<Vec<_>>>()?;
     let metas: Vec<_> = modules.iter().map(|m| m.meta.clone()).collect();
     let mut meta = inline::flatten(&parsed, &metas)?;

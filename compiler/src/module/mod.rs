@@ -13,7 +13,8 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// The features cmc validates against: WebAssembly 2.0.
+/// The features a standalone core module is validated against:
+/// WebAssembly 2.0.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
 }
@@ -28,9 +29,9 @@ pub struct ModuleTranslation<'a> {
     pub bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>,
 }
 
-/// Validates `wasm` and translates its module-level parts.
-pub fn translate_module(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
-    let mut validator = Validator::new_with_features(features());
+/// Validates `wasm` with `features` and translates its module-level parts.
+pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_>> {
+    let mut validator = Validator::new_with_features(features);
     let mut t = ModuleTranslation {
         meta: ModuleMeta::default(),
         data: Vec::new(),
@@ -42,7 +43,7 @@ pub fn translate_module(wasm: &[u8]) -> Result<ModuleTranslation<'_>> {
     // WebAssembly 2.0 calls malformed, such as a LEB128 memory index after
     // `memory.grow` or 64-bit memory limits.
     let mut parser = Parser::new(0);
-    parser.set_features(features());
+    parser.set_features(features);
     for payload in parser.parse_all(wasm) {
         let payload = payload?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
