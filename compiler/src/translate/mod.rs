@@ -1,6 +1,6 @@
 //! Wasm → Cranelift IR.
 //!
-//! One [`FuncTranslator`](func::FuncTranslator) pass per function: wasm
+//! One `FuncTranslator` pass per function: wasm
 //! locals become Cranelift variables, the operand stack is a `Vec<Value>`,
 //! and an explicit control stack maps wasm blocks to Cranelift blocks. Each
 //! operator is validated (by wasmparser) right before it is translated, so

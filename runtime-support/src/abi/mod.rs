@@ -2,7 +2,7 @@
 //!
 //! Everything compiled code and the loader must agree on is defined here,
 //! once: the VM context layout ([`VMOffsets`]), the runtime helper calls
-//! ([`foreach_builtin!`]), trap codes ([`TrapKind`]), the metadata that
+//! ([`foreach_builtin!`](crate::foreach_builtin)), trap codes ([`TrapKind`]), the metadata that
 //! describes a compiled module ([`ModuleMeta`]) and the artifact header.
 //! The compiler imports these; it never hard-codes an offset of its own.
 
