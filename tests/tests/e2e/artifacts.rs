@@ -210,3 +210,26 @@ fn artifact_info_reads_both_kinds() {
         "{e}"
     );
 }
+
+#[test]
+fn modules_and_components_refuse_each_others_artifacts() {
+    let engine = Engine::new(Config::default());
+    let wat = include_str!("../../components/strings.wat");
+    let component =
+        cmc_compiler::compile(wat.as_bytes(), &CompileSettings::default(), None).unwrap();
+    let msg = refused(&component).to_string();
+    assert!(
+        msg.contains("kind `component`") && msg.contains("expects `core module`"),
+        "{msg}"
+    );
+
+    let module = artifact(&CompileSettings::default(), None);
+    // SAFETY: written by cmc's compiler; the loader must refuse its kind.
+    let err = unsafe { cmc_runtime::component::Component::from_artifact(&engine, &module) }
+        .err()
+        .expect("a core module is not a component");
+    assert!(err.to_string().contains("kind `core module`"), "{err}");
+    // SAFETY: as above, for the right kind.
+    let loaded = unsafe { cmc_runtime::component::Component::from_artifact(&engine, &component) };
+    assert!(loaded.is_ok());
+}
