@@ -37,6 +37,7 @@ fn main() -> Result<()> {
     compute(&mut c, &engines)?;
     host_to_wasm(&mut c, &engines)?;
     wasm_to_host(&mut c, &engines)?;
+    component_calls(&mut c, &engines)?;
     instantiate(&mut c, &engines)?;
     compile(&mut c, &engines, &large);
     load(&mut c, &engines, &large);
@@ -60,6 +61,112 @@ fn main() -> Result<()> {
     let path = dir.join("cmc-report.md");
     std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("report written to {}", path.display());
+    Ok(())
+}
+
+/// Host→component calls (`inc(u32) -> u32`, `len(string) -> u32` with a
+/// 1 KiB string) and the same `inc` as a plain core export. cmc's component
+/// API is dynamic only; wasmtime and Pulley are measured typed and untyped.
+/// wasmi has no components (its cells stay empty).
+fn component_calls(c: &mut Criterion, engines: &Engines) -> Result<()> {
+    use cmc_runtime::component::{Component, Linker, Val};
+    let component_wasm = wat::parse_str(include_str!("../wat/component.wat"))?;
+    let core_wasm = wat::parse_str(include_str!("../wat/inc.wat"))?;
+    let text = "x".repeat(1024);
+    let mut g = c.benchmark_group(group::COMPONENT);
+
+    let component = Component::new(&engines.cmc, &component_wasm)?;
+    let mut store = cmc_runtime::Store::new(&engines.cmc, ());
+    let instance = Linker::new().instantiate(&mut store, &component)?;
+    let inc = instance.get_func(&store, &["inc"]).context("no `inc`")?;
+    let len = instance.get_func(&store, &["len"]).context("no `len`")?;
+    let mut out = [Val::U32(0)];
+    inc.call(&mut store, &[Val::U32(41)], &mut out)?;
+    same("cmc component inc", &out[0], &Val::U32(42))?;
+    len.call(&mut store, &[Val::String(text.clone())], &mut out)?;
+    same("cmc component len", &out[0], &Val::U32(1024))?;
+    g.bench_function(format!("{}-u32", Peer::Cmc.name()), |b| {
+        b.iter(|| {
+            inc.call(&mut store, &[Val::U32(black_box(41))], &mut out)
+                .unwrap()
+        })
+    });
+    let arg = [Val::String(text.clone())];
+    g.bench_function(format!("{}-string", Peer::Cmc.name()), |b| {
+        b.iter(|| len.call(&mut store, black_box(&arg), &mut out).unwrap())
+    });
+    let module = cmc_runtime::Module::new(&engines.cmc, &core_wasm)?;
+    let (mut store, instance) = engines::cmc_instance(&engines::cmc_linker(Api::Typed), &module)?;
+    let core_inc = instance
+        .get_func(&store, "inc")
+        .context("no `inc`")?
+        .typed::<(i32,), (i32,)>(&store)?;
+    g.bench_function(format!("{}-core", Peer::Cmc.name()), |b| {
+        b.iter(|| core_inc.call(&mut store, (black_box(41),)).unwrap())
+    });
+
+    for peer in [Peer::Wasmtime, Peer::Pulley] {
+        use wasmtime::component::{Component, Linker, Val};
+        let engine = engines.wasmtime_for(peer);
+        let component = Component::new(engine, &component_wasm)?;
+        let mut store = wasmtime::Store::new(engine, ());
+        let instance = Linker::new(engine).instantiate(&mut store, &component)?;
+        let inc = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "inc")?;
+        let len = instance.get_typed_func::<(&str,), (u32,)>(&mut store, "len")?;
+        same(
+            "wasmtime component inc",
+            &inc.call(&mut store, (41,))?.0,
+            &42,
+        )?;
+        g.bench_function(format!("{}-u32-typed", peer.name()), |b| {
+            b.iter(|| {
+                let r = inc.call(&mut store, (black_box(41),)).unwrap();
+                r
+            })
+        });
+        g.bench_function(format!("{}-string-typed", peer.name()), |b| {
+            b.iter(|| {
+                let r = len.call(&mut store, (black_box(text.as_str()),)).unwrap();
+                r
+            })
+        });
+        let inc = instance.get_func(&mut store, "inc").context("no `inc`")?;
+        let len = instance.get_func(&mut store, "len").context("no `len`")?;
+        let mut out = [Val::U32(0)];
+        g.bench_function(format!("{}-u32-untyped", peer.name()), |b| {
+            b.iter(|| {
+                inc.call(&mut store, &[Val::U32(black_box(41))], &mut out)
+                    .unwrap();
+            })
+        });
+        let arg = [Val::String(text.clone())];
+        g.bench_function(format!("{}-string-untyped", peer.name()), |b| {
+            b.iter(|| {
+                len.call(&mut store, black_box(&arg), &mut out).unwrap();
+            })
+        });
+        let module = wasmtime::Module::new(engine, &core_wasm)?;
+        let mut store = wasmtime::Store::new(engine, ());
+        let instance = wasmtime::Instance::new(&mut store, &module, &[])?;
+        let core_inc = instance.get_typed_func::<i32, i32>(&mut store, "inc")?;
+        g.bench_function(format!("{}-core", peer.name()), |b| {
+            b.iter(|| core_inc.call(&mut store, black_box(41)).unwrap())
+        });
+    }
+    let module = wasmi::Module::new(&engines.wasmi, &core_wasm)?;
+    let mut store = wasmi::Store::new(&engines.wasmi, ());
+    let instance = wasmi::Linker::new(&engines.wasmi).instantiate_and_start(&mut store, &module)?;
+    let core_inc = instance.get_typed_func::<i32, i32>(&store, "inc")?;
+    g.bench_function(format!("{}-core", Peer::Wasmi.name()), |b| {
+        b.iter(|| core_inc.call(&mut store, black_box(41)).unwrap())
+    });
+    g.finish();
+    Ok(())
+}
+
+/// Fails unless an engine's answer is the expected one.
+fn same<T: PartialEq + std::fmt::Debug>(what: &str, got: &T, want: &T) -> Result<()> {
+    anyhow::ensure!(got == want, "{what}: got {got:?}, expected {want:?}");
     Ok(())
 }
 

@@ -28,6 +28,8 @@ pub mod group {
     pub const COMPILE: &str = "compile";
     /// Precompiled code from a file, instantiated and called once.
     pub const LOAD: &str = "load";
+    /// Host→component calls and the core-export baseline.
+    pub const COMPONENT: &str = "component";
 }
 
 /// The criterion benchmark id of a call-overhead variant.
@@ -210,6 +212,34 @@ fn rows(sizes: &Sizes) -> Vec<Row> {
             per: f64::from(HOST.arg),
         });
     }
+    // cmc's component API is dynamic: its one figure faces the peers' typed
+    // and untyped APIs; wasmi has no components.
+    for (what, label) in [
+        ("u32", "`inc(u32) -> u32`"),
+        ("string", "`len(string) -> u32`, 1 KiB string"),
+    ] {
+        for api in Api::BOTH {
+            rows.push(Row {
+                label: format!(
+                    "host→component call {label} (cmc dynamic, peers {})",
+                    api.name()
+                ),
+                group: group::COMPONENT.to_owned(),
+                ids: Peer::ALL.map(|p| match p {
+                    Peer::Cmc => format!("cmc-{what}"),
+                    Peer::Wasmi => "none".to_owned(),
+                    _ => format!("{}-{what}-{}", p.name(), api.name()),
+                }),
+                per: 1.0,
+            });
+        }
+    }
+    rows.push(Row {
+        label: "the same `inc` as a core export (typed)".into(),
+        group: group::COMPONENT.to_owned(),
+        ids: Peer::ALL.map(|p| format!("{}-core", p.name())),
+        per: 1.0,
+    });
     rows.push(plain(
         "instantiate: new store + memory, table, globals, data".into(),
         group::INSTANTIATE,

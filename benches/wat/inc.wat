@@ -1,0 +1,5 @@
+;; The core-export baseline of `component.wat`: the same `inc`, called as a
+;; plain core function.
+(module
+  (func (export "inc") (param i32) (result i32)
+    (i32.add (local.get 0) (i32.const 1))))
