@@ -176,7 +176,10 @@ impl StoreOpaque {
         let prev_limit = self.ctx.stack_limit;
         if prev_limit == 0 {
             let here = &prev_limit as *const usize as usize;
-            self.ctx.stack_limit = here.saturating_sub(self.engine.config().max_wasm_stack);
+            let budget = here.saturating_sub(self.engine.config().max_wasm_stack);
+            // Never let wasm run into the thread's guard page: keep room
+            // for the trap handler and host functions above the stack's end.
+            self.ctx.stack_limit = budget.max(trap::stack_floor());
         }
         let mut ok = true;
         let (ptr, len) = (values.as_mut_ptr(), values.len());

@@ -79,6 +79,23 @@ pub(crate) fn catch_traps(f: &mut dyn FnMut()) -> Result<(), Box<TrapRecord>> {
     }
 }
 
+/// Bytes kept free above the end of a thread's stack for host functions and
+/// the trap handler, whatever `max_wasm_stack` says.
+const STACK_RESERVE: usize = 128 * 1024;
+
+/// The lowest address wasm may use on this thread's stack, or 0 if the
+/// stack's bounds are unknown.
+pub(crate) fn stack_floor() -> usize {
+    thread_local! {
+        static FLOOR: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+    FLOOR.with(|floor| {
+        *floor
+            .get()
+            .get_or_insert_with(|| signals::stack_low().map_or(0, |low| low + STACK_RESERVE))
+    })
+}
+
 /// Leaves a host function's error for the host→wasm call to pick up.
 pub(crate) fn set_pending_error(err: crate::api::HostFailure) {
     PENDING_ERROR.with(|p| *p.borrow_mut() = Some(err));

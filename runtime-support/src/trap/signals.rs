@@ -84,3 +84,19 @@ unsafe fn pc_and_fp(ctx: *mut libc::c_void) -> (usize, usize) {
         uc.uc_mcontext.__gregs[8] as usize,
     )
 }
+
+/// The lowest address of the current thread's stack.
+pub(super) fn stack_low() -> Option<usize> {
+    // SAFETY: `attr` is initialised by pthread_getattr_np before it is read
+    // and destroyed once; the out-pointers are valid locals.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let (mut addr, mut size) = (std::ptr::null_mut(), 0usize);
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (rc == 0).then_some(addr as usize)
+    }
+}

@@ -149,3 +149,16 @@ fn a_trap_leaves_the_store_usable() {
         );
     }
 }
+
+#[test]
+fn stack_overflow_on_a_small_thread_stack_is_still_a_trap() {
+    // The default wasm stack budget (512 KiB) exceeds this thread's stack:
+    // the limit must follow the real stack, not run into its guard page.
+    let trap = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| trap_of(r#"(module (func $recurse (export "f") (call $recurse)))"#))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(trap.kind, TrapKind::StackOverflow);
+}
