@@ -114,6 +114,7 @@ fn print_import(name: &str, ty: &ImportType, depth: usize) {
             println!("{indent}}}");
         }
         ImportType::Type => println!("{indent}{name}: type"),
+        ImportType::Resource(_) => println!("{indent}{name}: resource"),
         ImportType::Other(what) => println!("{indent}{name}: {what}"),
     }
 }

@@ -9,18 +9,32 @@
 //! nested component's instantiation is the same walk over its definitions
 //! with its imports bound to the arguments. What remains is a flat list of
 //! core instantiations plus the lifted and lowered functions that connect
-//! them to the host.
+//! them to the host, and the adapters ([`AdapterFunc`]) where one component
+//! instance lowers a function another one lifted.
+//!
+//! Resource types are generative: every time the walk meets a resource type
+//! definition it adds a fresh [`ResourceDef`] to the plan, so two
+//! instantiations of one component define two distinct types. The
+//! validator names resource types by [`ResourceId`]s; each instantiation
+//! keeps a map from the ids it can see to the plan's [`ResourceTypeId`]s.
+//! A nested component's resource imports are bound to the argument's
+//! resource types (walking the import's type and the argument together),
+//! and a resource type reached through a root import is a host resource
+//! type, one per import path. Every instantiation is also numbered (its
+//! *component instance*), because each has its own handle table at run time.
 
 use super::parse::{ComponentBody, Def, Parsed};
-use super::types::TypeConverter;
+use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
-    CanonOptions, ComponentMeta, CoreDef, ExportItem, ImportPath, Initializer, LiftedFunc,
-    LoweredFunc, ModuleMeta,
+    AdapterFunc, CanonOptions, ComponentMeta, CoreDef, ExportItem, ImportPath, Initializer,
+    LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin, ResourceDef, ResourceOp,
 };
-use cmc_runtime::component::types::StringEncoding;
+use cmc_runtime::component::types::{ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
 use std::rc::Rc;
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, ResourceId};
+use wasmparser::types::Types;
 use wasmparser::{CanonicalFunction, CanonicalOption, ComponentExternalKind, ExternalKind};
 
 /// A core instance: created at run time, or a bag of existing items.
@@ -53,12 +67,29 @@ enum Item {
     Instance(Instance),
     Module(u32),
     Component(u32),
-    Type,
+    /// A type; for a resource type, the plan's id (`None` for other types
+    /// and for resource types reached through root imports, which the
+    /// scope's resource map already knows).
+    Type(Option<ResourceTypeId>),
+}
+
+/// What a component import is bound to, for finding its resource types.
+enum Source<'i> {
+    /// The host item at this path.
+    Host(ImportPath),
+    /// An argument of a nested instantiation.
+    Item(&'i Item),
 }
 
 /// Index spaces of one component instantiation.
 #[derive(Default)]
 struct Scope {
+    /// This instantiation's component instance number.
+    instance: u32,
+    /// Resource types the validator's ids stand for here.
+    resources: ResourceMap,
+    /// The type index space: the plan's id of each resource type.
+    types: Vec<Option<ResourceTypeId>>,
     core_modules: Vec<u32>,
     core_instances: Vec<CoreInstance>,
     core_funcs: Vec<CoreDef>,
@@ -72,14 +103,42 @@ struct Scope {
 }
 
 impl Scope {
-    fn push(&mut self, item: Item) {
+    /// Adds `item` to its index space; `types` are the validator's types of
+    /// this component, which say whether a new type index is a resource.
+    fn push(&mut self, item: Item, types: &Types) -> Result<()> {
         match item {
             Item::Func(f) => self.funcs.push(f),
             Item::Instance(i) => self.instances.push(i),
             Item::Module(m) => self.core_modules.push(m),
             Item::Component(c) => self.components.push(c),
-            Item::Type => {}
+            Item::Type(resource) => {
+                let index = self.types.len() as u32;
+                let resource = match types.as_ref().component_any_type_at(index) {
+                    ComponentAnyTypeId::Resource(r) => {
+                        let id = r.resource();
+                        match resource {
+                            Some(rt) => {
+                                self.resources.insert(id, rt);
+                                Some(rt)
+                            }
+                            None => {
+                                Some(self.resources.get(&id).copied().ok_or_else(|| {
+                                    unsupported("a resource type of unknown origin")
+                                })?)
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                self.types.push(resource);
+            }
         }
+        Ok(())
+    }
+
+    /// The plan's resource type at type index `index`.
+    fn resource_at(&self, index: u32) -> ResourceTypeId {
+        self.types[index as usize].expect("validated: the type is a resource")
     }
 
     fn item(&self, kind: ComponentExternalKind, index: u32) -> Result<Item> {
@@ -89,7 +148,7 @@ impl Scope {
             ComponentExternalKind::Instance => Item::Instance(self.instances[i].clone()),
             ComponentExternalKind::Module => Item::Module(self.core_modules[i]),
             ComponentExternalKind::Component => Item::Component(self.components[i]),
-            ComponentExternalKind::Type => Item::Type,
+            ComponentExternalKind::Type => Item::Type(self.types[i]),
             ComponentExternalKind::Value => return Err(unsupported("component values")),
         })
     }
@@ -117,8 +176,9 @@ pub fn flatten(parsed: &Parsed<'_>, modules: &[ModuleMeta]) -> Result<ComponentM
         parsed,
         modules,
         meta: ComponentMeta::default(),
+        host_resources: HashMap::new(),
     };
-    let exports = inliner.instantiate(root, None)?;
+    let exports = inliner.instantiate(root, None, &ResourceMap::new())?;
     inliner.meta.exports = exports
         .iter()
         .filter_map(|(name, item)| {
@@ -135,20 +195,29 @@ struct Inliner<'p, 'a> {
     parsed: &'p Parsed<'a>,
     modules: &'p [ModuleMeta],
     meta: ComponentMeta,
+    /// Host resource types by import path.
+    host_resources: HashMap<ImportPath, ResourceTypeId>,
 }
 
 impl Inliner<'_, '_> {
     /// Walks component `index`'s definitions. `args` binds a nested
     /// component's imports; `None` means the root, whose imports come from
-    /// the host.
+    /// the host. `outer` are the resource types of the instantiating
+    /// component, which outer type aliases can reach.
     fn instantiate(
         &mut self,
         index: u32,
         args: Option<&HashMap<String, Item>>,
+        outer: &ResourceMap,
     ) -> Result<Vec<(String, Item)>> {
         let body: &ComponentBody<'_> = &self.parsed.components[index as usize];
-        let types = TypeConverter::new(&body.types);
-        let mut s = Scope::default();
+        let types = &body.types;
+        let mut s = Scope {
+            instance: self.meta.instances,
+            resources: outer.clone(),
+            ..Scope::default()
+        };
+        self.meta.instances += 1;
         for def in &body.defs {
             match def {
                 Def::CoreModule(m) => s.core_modules.push(*m),
@@ -188,15 +257,18 @@ impl Inliner<'_, '_> {
                     let def = core_export(&s.core_instances[*instance as usize], name);
                     s.core_space(*kind)?.push(def);
                 }
-                Def::Canon(canon) => self.canon(&mut s, &types, canon)?,
+                Def::Canon(canon) => self.canon(&mut s, types, canon)?,
                 Def::Component(c) => s.components.push(*c),
                 Def::Instantiate { component, args } => {
                     let mut bound = HashMap::new();
                     for (name, kind, index) in args {
                         bound.insert((*name).to_owned(), s.item(*kind, *index)?);
                     }
-                    let exports =
-                        self.instantiate(s.components[*component as usize], Some(&bound))?;
+                    let exports = self.instantiate(
+                        s.components[*component as usize],
+                        Some(&bound),
+                        &s.resources,
+                    )?;
                     s.instances.push(Instance::Exports(Rc::new(exports)));
                 }
                 Def::InstanceFromExports(items) => {
@@ -212,29 +284,44 @@ impl Inliner<'_, '_> {
                     name,
                 } => {
                     let item = instance_export(&s.instances[*instance as usize], name, *kind)?;
-                    s.push(item);
+                    s.push(item, types)?;
                 }
                 Def::Import { name, ty } => {
+                    let entity = types
+                        .as_ref()
+                        .component_item_for_import(name)
+                        .expect("validated: the import exists")
+                        .ty;
                     let item = match args {
-                        Some(args) => args
-                            .get(*name)
-                            .cloned()
-                            .expect("validated: every import is an argument"),
+                        Some(args) => {
+                            let item = args
+                                .get(*name)
+                                .cloned()
+                                .expect("validated: every import is an argument");
+                            self.bind(&mut s.resources, types, &entity, Source::Item(&item))?;
+                            item
+                        }
                         None => {
                             let import = self.meta.imports.len() as u32;
-                            self.meta
-                                .imports
-                                .push(((*name).to_owned(), types.import_type(name)?));
                             let path = ImportPath {
                                 import,
                                 names: Vec::new(),
                             };
+                            self.bind(
+                                &mut s.resources,
+                                types,
+                                &entity,
+                                Source::Host(path.clone()),
+                            )?;
+                            let import_ty =
+                                TypeConverter::new(types, &s.resources).import_type(name)?;
+                            self.meta.imports.push(((*name).to_owned(), import_ty));
                             match ty.kind() {
                                 ComponentExternalKind::Func => Item::Func(Func::Import(path)),
                                 ComponentExternalKind::Instance => {
                                     Item::Instance(Instance::Import(path))
                                 }
-                                ComponentExternalKind::Type => Item::Type,
+                                ComponentExternalKind::Type => Item::Type(None),
                                 other => {
                                     return Err(unsupported(&format!(
                                         "importing a {}",
@@ -244,36 +331,128 @@ impl Inliner<'_, '_> {
                             }
                         }
                     };
-                    s.push(item);
+                    s.push(item, types)?;
                 }
                 Def::Export { name, kind, index } => {
                     let item = s.item(*kind, *index)?;
                     s.exports.push(((*name).to_owned(), item.clone()));
-                    s.push(item);
+                    s.push(item, types)?;
                 }
-                Def::Type => {}
+                Def::Type => s.push(Item::Type(None), types)?,
+                Def::Resource { dtor } => {
+                    let rt = ResourceTypeId(self.meta.resources.len() as u32);
+                    self.meta.resources.push(ResourceDef::Guest {
+                        dtor: dtor.map(|f| s.core_funcs[f as usize].clone()),
+                        instance: s.instance,
+                    });
+                    s.push(Item::Type(Some(rt)), types)?;
+                }
             }
         }
         Ok(s.exports)
     }
 
-    fn canon(
+    /// Maps the resource types in the type `ty` of an import to those of
+    /// what the import is bound to: the argument's, or host resource types.
+    fn bind(
         &mut self,
-        s: &mut Scope,
-        types: &TypeConverter<'_>,
-        canon: &CanonicalFunction,
+        resources: &mut ResourceMap,
+        types: &Types,
+        ty: &ComponentEntityType,
+        source: Source<'_>,
     ) -> Result<()> {
+        let source = match source {
+            Source::Item(Item::Instance(Instance::Import(path))) => Source::Host(path.clone()),
+            other => other,
+        };
+        match ty {
+            ComponentEntityType::Type {
+                referenced,
+                created,
+            } => {
+                let ids: Vec<ResourceId> = [referenced, created]
+                    .into_iter()
+                    .filter_map(|t| match t {
+                        ComponentAnyTypeId::Resource(r) => Some(r.resource()),
+                        _ => None,
+                    })
+                    .collect();
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let rt = match source {
+                    Source::Host(path) => self.host_resource(path),
+                    Source::Item(Item::Type(Some(rt))) => *rt,
+                    Source::Item(_) => {
+                        return Err(unsupported(
+                            "a resource import bound to something that is not a resource type",
+                        ));
+                    }
+                };
+                for id in ids {
+                    resources.insert(id, rt);
+                }
+            }
+            ComponentEntityType::Instance(id) => {
+                for (name, export) in &types[*id].exports {
+                    let source = match &source {
+                        Source::Host(path) => {
+                            let mut path = path.clone();
+                            path.names.push(name.clone());
+                            Source::Host(path)
+                        }
+                        Source::Item(Item::Instance(Instance::Exports(items))) => {
+                            match items.iter().find(|(n, _)| n == name) {
+                                Some((_, item)) => Source::Item(item),
+                                None => continue,
+                            }
+                        }
+                        Source::Item(_) => continue,
+                    };
+                    self.bind(resources, types, &export.ty, source)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The host resource type imported at `path`, created on first sight.
+    fn host_resource(&mut self, path: ImportPath) -> ResourceTypeId {
+        if let Some(rt) = self.host_resources.get(&path) {
+            return *rt;
+        }
+        let rt = ResourceTypeId(self.meta.resources.len() as u32);
+        self.meta.resources.push(ResourceDef::Host(path.clone()));
+        self.host_resources.insert(path, rt);
+        rt
+    }
+
+    /// Adds a resource built-in to the plan and its core function to `s`.
+    fn builtin(&mut self, s: &mut Scope, op: ResourceOp, resource: u32) {
+        self.meta.builtins.push(ResourceBuiltin {
+            op,
+            resource: s.resource_at(resource),
+            instance: s.instance,
+        });
+        s.core_funcs
+            .push(CoreDef::Builtin(self.meta.builtins.len() as u32 - 1));
+    }
+
+    fn canon(&mut self, s: &mut Scope, types: &Types, canon: &CanonicalFunction) -> Result<()> {
         match canon {
             CanonicalFunction::Lift {
                 core_func_index,
                 options,
                 ..
             } => {
-                let ty = types.func_type_at(s.funcs.len() as u32)?;
+                let ty =
+                    TypeConverter::new(types, &s.resources).func_type_at(s.funcs.len() as u32)?;
                 let lifted = LiftedFunc {
                     core: s.core_funcs[*core_func_index as usize].clone(),
                     options: canon_options(s, options)?,
                     ty,
+                    instance: s.instance,
                 };
                 self.meta.lifted.push(lifted);
                 s.funcs
@@ -287,22 +466,32 @@ impl Inliner<'_, '_> {
                     let lowered = LoweredFunc {
                         import: path.clone(),
                         options: canon_options(s, options)?,
-                        ty: types.func_type_at(*func_index)?,
+                        ty: TypeConverter::new(types, &s.resources).func_type_at(*func_index)?,
+                        instance: s.instance,
                     };
                     self.meta.lowered.push(lowered);
                     s.core_funcs
                         .push(CoreDef::Lowered(self.meta.lowered.len() as u32 - 1));
                 }
-                Func::Lifted(_) => {
-                    return Err(unsupported(
-                        "calls from one component into another (fused adapters between a `canon lower` and a `canon lift`)",
-                    ));
+                Func::Lifted(lifted) => {
+                    let adapter = AdapterFunc {
+                        lifted: *lifted,
+                        options: canon_options(s, options)?,
+                        instance: s.instance,
+                    };
+                    self.meta.adapters.push(adapter);
+                    s.core_funcs
+                        .push(CoreDef::Adapter(self.meta.adapters.len() as u32 - 1));
                 }
             },
-            CanonicalFunction::ResourceNew { .. }
-            | CanonicalFunction::ResourceDrop { .. }
-            | CanonicalFunction::ResourceRep { .. } => {
-                return Err(unsupported("resources (`canon resource.new/drop/rep`)"));
+            CanonicalFunction::ResourceNew { resource } => {
+                self.builtin(s, ResourceOp::New, *resource)
+            }
+            CanonicalFunction::ResourceRep { resource } => {
+                self.builtin(s, ResourceOp::Rep, *resource)
+            }
+            CanonicalFunction::ResourceDrop { resource } => {
+                self.builtin(s, ResourceOp::Drop, *resource)
             }
             other => {
                 let name = format!("{other:?}");
@@ -338,7 +527,7 @@ impl Inliner<'_, '_> {
             }
             Item::Module(_) => return Err(unsupported("exporting a core module")),
             Item::Component(_) => return Err(unsupported("exporting a component")),
-            Item::Type => None,
+            Item::Type(_) => None,
         })
     }
 }
@@ -369,7 +558,7 @@ fn instance_export(instance: &Instance, name: &str, kind: ComponentExternalKind)
             match kind {
                 ComponentExternalKind::Func => Item::Func(Func::Import(path)),
                 ComponentExternalKind::Instance => Item::Instance(Instance::Import(path)),
-                ComponentExternalKind::Type => Item::Type,
+                ComponentExternalKind::Type => Item::Type(None),
                 other => {
                     return Err(unsupported(&format!(
                         "a {} exported by an imported instance",

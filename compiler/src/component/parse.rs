@@ -12,7 +12,8 @@ use std::ops::Range;
 use wasmparser::types::Types;
 use wasmparser::{
     CanonicalFunction, ComponentAlias, ComponentExternalKind, ComponentOuterAliasKind,
-    ComponentTypeRef, ExternalKind, Parser, Payload, ValidPayload, Validator, WasmFeatures,
+    ComponentType, ComponentTypeRef, ExternalKind, Parser, Payload, ValidPayload, Validator,
+    WasmFeatures,
 };
 
 /// The features components are validated with.
@@ -68,8 +69,14 @@ pub enum Def<'a> {
         kind: ComponentExternalKind,
         index: u32,
     },
-    /// A type definition (types are resolved through the validator).
+    /// A type definition or outer type alias, other than a resource (types
+    /// are resolved through the validator).
     Type,
+    /// `type (resource (rep i32) (dtor $f)?)`: a new resource type.
+    Resource {
+        /// The destructor's core function index.
+        dtor: Option<u32>,
+    },
 }
 
 /// A parsed component.
@@ -241,6 +248,12 @@ pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
                 let depth = frames.len();
                 for alias in reader {
                     let def = match alias? {
+                        // Core types live in their own index space, which
+                        // the inliner does not track.
+                        ComponentAlias::Outer {
+                            kind: ComponentOuterAliasKind::CoreType,
+                            ..
+                        } => continue,
                         ComponentAlias::InstanceExport {
                             kind,
                             instance_index,
@@ -277,8 +290,10 @@ pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
                                     frames[depth - 1].component_space.push(component);
                                     Def::Component(component)
                                 }
-                                ComponentOuterAliasKind::CoreType
-                                | ComponentOuterAliasKind::Type => Def::Type,
+                                ComponentOuterAliasKind::Type => Def::Type,
+                                ComponentOuterAliasKind::CoreType => {
+                                    unreachable!("skipped above")
+                                }
                             }
                         }
                     };
@@ -327,8 +342,10 @@ pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
             Payload::ComponentTypeSection(reader) => {
                 let frame = frames.last_mut().expect("inside a component");
                 for ty in reader {
-                    ty?;
-                    frame.defs.push(Def::Type);
+                    frame.defs.push(match ty? {
+                        ComponentType::Resource { dtor, .. } => Def::Resource { dtor },
+                        _ => Def::Type,
+                    });
                 }
             }
             Payload::ComponentStartSection { .. } => {

@@ -1,18 +1,27 @@
 //! Converting the validator's component types into cmc's interface types.
+//!
+//! The validator names resource types by [`ResourceId`]; the inliner maps the
+//! ids it has seen in the current instantiation to the plan's
+//! [`ResourceTypeId`]s and hands that map to the converter.
 
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::ImportType;
-use cmc_runtime::component::types::{FuncType, InterfaceType};
+use cmc_runtime::component::types::{FuncType, InterfaceType, ResourceTypeId};
+use std::collections::HashMap;
 use wasmparser::PrimitiveValType;
 use wasmparser::component_types::{
-    ComponentDefinedType, ComponentDefinedTypeId, ComponentEntityType, ComponentFuncTypeId,
-    ComponentValType,
+    ComponentAnyTypeId, ComponentDefinedType, ComponentDefinedTypeId, ComponentEntityType,
+    ComponentFuncTypeId, ComponentValType, ResourceId,
 };
 use wasmparser::types::Types;
+
+/// The plan's resource type for each validator resource id in scope.
+pub type ResourceMap = HashMap<ResourceId, ResourceTypeId>;
 
 /// Looks types up in one component's index spaces.
 pub struct TypeConverter<'t> {
     types: &'t Types,
+    resources: &'t ResourceMap,
 }
 
 fn unsupported(what: String) -> CompileError {
@@ -20,9 +29,17 @@ fn unsupported(what: String) -> CompileError {
 }
 
 impl<'t> TypeConverter<'t> {
-    /// A converter for the component whose validator produced `types`.
-    pub fn new(types: &'t Types) -> TypeConverter<'t> {
-        TypeConverter { types }
+    /// A converter for the component whose validator produced `types`,
+    /// with the resource types of the current instantiation.
+    pub fn new(types: &'t Types, resources: &'t ResourceMap) -> TypeConverter<'t> {
+        TypeConverter { types, resources }
+    }
+
+    /// The plan's resource type for validator resource `id`.
+    fn resource(&self, id: ResourceId) -> Result<ResourceTypeId> {
+        self.resources.get(&id).copied().ok_or_else(|| {
+            unsupported("a resource type whose definition the inliner did not reach".into())
+        })
     }
 
     /// The type of component function `index`.
@@ -94,9 +111,8 @@ impl<'t> TypeConverter<'t> {
                 ok: ok.as_ref().map(|t| self.boxed(t)).transpose()?,
                 err: err.as_ref().map(|t| self.boxed(t)).transpose()?,
             },
-            ComponentDefinedType::Own(_) | ComponentDefinedType::Borrow(_) => {
-                return Err(unsupported("resource handles (`own`/`borrow`)".into()));
-            }
+            ComponentDefinedType::Own(r) => InterfaceType::Own(self.resource(r.resource())?),
+            ComponentDefinedType::Borrow(r) => InterfaceType::Borrow(self.resource(r.resource())?),
             ComponentDefinedType::Map { .. } => return Err(unsupported("map types".into())),
             ComponentDefinedType::FixedLengthList { .. } => {
                 return Err(unsupported("fixed-length lists".into()));
@@ -125,6 +141,10 @@ impl<'t> TypeConverter<'t> {
                     .map(|(name, item)| Ok((name.clone(), self.entity(&item.ty)?)))
                     .collect::<Result<_>>()?,
             ),
+            ComponentEntityType::Type {
+                created: ComponentAnyTypeId::Resource(r),
+                ..
+            } => ImportType::Resource(self.resource(r.resource())?),
             ComponentEntityType::Type { .. } => ImportType::Type,
             ComponentEntityType::Module(_) => ImportType::Other("a core module".into()),
             ComponentEntityType::Component(_) => ImportType::Other("a component".into()),

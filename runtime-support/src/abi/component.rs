@@ -5,11 +5,18 @@
 //! own [`ModuleMeta`](super::ModuleMeta)), the core instantiations in the
 //! order they must happen with where each core import comes from, the
 //! functions lowered from host imports, the functions lifted for export,
-//! and the export tree. Nothing about the graph is decided at run time
+//! the resource types with the `resource.new/rep/drop` built-ins that act on
+//! them, and the export tree. Nothing about the graph is decided at run time
 //! except the root imports, which the host supplies.
+//!
+//! Every symbolic instantiation of a component (the root and each nested
+//! one) is a *component instance* numbered from 0 in the order the
+//! instantiations happen; each has its own resource handle table at run
+//! time, as `CanonicalABI.md` requires, so lifted and lowered functions and
+//! resource built-ins record the component instance they belong to.
 
 use super::{CodeRange, ModuleMeta};
-use crate::component::types::{FuncType, StringEncoding};
+use crate::component::types::{FuncType, ResourceTypeId, StringEncoding};
 use serde::{Deserialize, Serialize};
 
 /// A core module inside a component artifact.
@@ -35,6 +42,49 @@ pub enum CoreDef {
     },
     /// The core function lowered from host import [`ComponentMeta::lowered`]`[i]`.
     Lowered(u32),
+    /// The resource built-in [`ComponentMeta::builtins`]`[i]`.
+    Builtin(u32),
+    /// The call into another component [`ComponentMeta::adapters`]`[i]`.
+    Adapter(u32),
+}
+
+/// Which `canon resource.*` built-in a [`ResourceBuiltin`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResourceOp {
+    /// `resource.new`: `(rep: i32) -> (handle: i32)`.
+    New,
+    /// `resource.rep`: `(handle: i32) -> (rep: i32)`.
+    Rep,
+    /// `resource.drop`: `(handle: i32) -> ()`, running the destructor of an
+    /// owned resource.
+    Drop,
+}
+
+/// A `canon resource.new/rep/drop` lowered to a core function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceBuiltin {
+    /// The operation.
+    pub op: ResourceOp,
+    /// The resource type it acts on.
+    pub resource: ResourceTypeId,
+    /// The component instance whose handle table it uses.
+    pub instance: u32,
+}
+
+/// A resource type: [`ComponentMeta::resources`]`[id]` for [`ResourceTypeId`] `id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResourceDef {
+    /// Defined by `(type (resource (rep i32) (dtor …)))`, once per
+    /// instantiation of the defining component (resource types are
+    /// generative).
+    Guest {
+        /// The destructor, a core function taking the representation.
+        dtor: Option<CoreDef>,
+        /// The component instance that defines (implements) it.
+        instance: u32,
+    },
+    /// Imported from the host at this path: the host defines it.
+    Host(ImportPath),
 }
 
 /// One step of instantiating a component.
@@ -72,6 +122,9 @@ pub struct LiftedFunc {
     pub options: CanonOptions,
     /// Its component type.
     pub ty: FuncType,
+    /// The component instance it belongs to (whose handle table its
+    /// handles are in).
+    pub instance: u32,
 }
 
 /// A root import path: the import, then export names into nested instances.
@@ -92,6 +145,25 @@ pub struct LoweredFunc {
     pub options: CanonOptions,
     /// The import's component type.
     pub ty: FuncType,
+    /// The component instance that lowers it (whose handle table its
+    /// handles are in).
+    pub instance: u32,
+}
+
+/// A `canon lower` of a function that another component instance of the
+/// plan lifted: a call from one component into another.
+///
+/// The runtime performs it through the canonical ABI helpers (lift from the
+/// caller, lower into the callee, and back), the same path host calls take;
+/// fused adapters compiled to native code are to replace it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdapterFunc {
+    /// The callee: index into [`ComponentMeta::lifted`].
+    pub lifted: u32,
+    /// The caller's options of the lowering.
+    pub options: CanonOptions,
+    /// The caller's component instance.
+    pub instance: u32,
 }
 
 /// The type of a root import.
@@ -104,6 +176,8 @@ pub enum ImportType {
     /// A type, resolved when the component was compiled: the host defines
     /// nothing for it.
     Type,
+    /// A resource type the host defines (through the linker's `resource`).
+    Resource(ResourceTypeId),
     /// Something cmc does not link yet (types, modules, components, values);
     /// a description for errors.
     Other(String),
@@ -131,6 +205,14 @@ pub struct ComponentMeta {
     pub lowered: Vec<LoweredFunc>,
     /// Core functions lifted to component functions.
     pub lifted: Vec<LiftedFunc>,
+    /// Resource types, by [`ResourceTypeId`].
+    pub resources: Vec<ResourceDef>,
+    /// Resource built-ins lowered to core functions.
+    pub builtins: Vec<ResourceBuiltin>,
+    /// Lifted functions lowered into other component instances.
+    pub adapters: Vec<AdapterFunc>,
+    /// Number of component instances (root and nested instantiations).
+    pub instances: u32,
     /// Root exports.
     pub exports: Vec<(String, ExportItem)>,
 }

@@ -198,11 +198,11 @@ pub struct ArtifactInfo {
 /// What an artifact's metadata section holds, by [`ArtifactKind`].
 #[derive(Clone, Debug)]
 pub enum ArtifactMeta {
-    /// A core module's metadata (boxed: it is much larger than a
-    /// component's plan).
+    /// A core module's metadata (boxed, as the plan is, to keep the enum
+    /// small).
     Module(Box<ModuleMeta>),
     /// A component's plan, with the metadata of every core module in it.
-    Component(ComponentMeta),
+    Component(Box<ComponentMeta>),
 }
 
 impl ArtifactInfo {
@@ -214,7 +214,7 @@ impl ArtifactInfo {
         let parsed = crate::artifact::ParsedArtifact::parse(bytes)?;
         let meta = match parsed.header.kind {
             ArtifactKind::Module => ArtifactMeta::Module(Box::new(parsed.meta()?)),
-            ArtifactKind::Component => ArtifactMeta::Component(parsed.component_meta()?),
+            ArtifactKind::Component => ArtifactMeta::Component(Box::new(parsed.component_meta()?)),
         };
         Ok(ArtifactInfo {
             meta,

@@ -10,9 +10,11 @@ use std::fmt::Write;
 /// A resource handle on the host side of a call.
 ///
 /// What `handle` identifies is up to the context that lifted it and will
-/// lower it again (see [`LiftContext`](super::LiftContext)): typically an
-/// index into the host's own handle table, or a representation for a
-/// host-defined resource.
+/// lower it again (see [`LiftContext`](super::LiftContext)). The embedding
+/// API's context uses the resource's representation: the host keeps no
+/// handle table of its own, so an owning handle lifted out of a component
+/// is the representation the host now owns, and a host makes a handle of a
+/// host-defined resource from the representation it chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceVal {
     /// The resource type.

@@ -4,6 +4,7 @@ mod artifacts;
 mod bad_input;
 mod components;
 mod linking;
+mod resources;
 mod traps;
 
 use cmc_runtime::{Config, Engine, Instance, Linker, Module, Store, Val};

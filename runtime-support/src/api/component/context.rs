@@ -1,11 +1,16 @@
 //! The canonical ABI's lifting and lowering context over a store: the
-//! `memory`, `realloc` and `string-encoding` options of one lift or lower.
+//! `memory`, `realloc` and `string-encoding` options of one lift or lower,
+//! and the handle table of the component instance it lifts from or lowers
+//! into.
 
 use super::instance::resolve_core;
-use crate::abi::CanonOptions;
+use crate::abi::{CanonOptions, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
-use crate::component::{LiftContext, LowerContext, ResourceTypeId, ResourceVal, StringEncoding};
+use crate::component::{
+    HandleTable, Lends, LiftContext, LowerContext, ResourceTypeId, ResourceVal, ScopeId,
+    StringEncoding,
+};
 
 /// Canonical options resolved to store items.
 #[derive(Clone, Copy)]
@@ -54,14 +59,57 @@ impl Options {
     }
 }
 
-/// A lift or lower in progress.
+/// A lift or lower in progress, for the component instance `table` of the
+/// store's component instance `instance`.
+///
+/// Handles cross to the host as [`ResourceVal`]s whose `handle` is the
+/// resource's representation: the host is trusted and keeps no handle table
+/// of its own, so an `own` lifted out of a guest's table is simply the
+/// representation it owned, and lowering it adds a new handle for it.
 pub(super) struct Cx<'s> {
     pub store: &'s mut StoreOpaque,
     pub options: Options,
+    /// Index of the component instance in the store.
+    pub instance: usize,
+    /// The plan's component instance whose handle table is used.
+    pub table: u32,
+    /// The borrow scope of the incoming call being lowered into, if any.
+    pub scope: Option<ScopeId>,
+    /// Handles lent to the outgoing call being lifted from.
+    pub lends: Lends,
 }
 
-fn no_resources() -> Error {
-    Error::Usage("resource handles are not supported yet".into())
+impl<'s> Cx<'s> {
+    /// A context without borrow scope or lends yet.
+    pub(super) fn new(
+        store: &'s mut StoreOpaque,
+        instance: usize,
+        table: u32,
+        options: Options,
+    ) -> Cx<'s> {
+        Cx {
+            store,
+            options,
+            instance,
+            table,
+            scope: None,
+            lends: Lends::new(),
+        }
+    }
+
+    fn handles(&mut self) -> &mut HandleTable {
+        handle_table(self.store, self.instance, self.table)
+    }
+}
+
+/// The handle table of plan component instance `table` in the store's
+/// component instance `instance`.
+pub(super) fn handle_table(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: u32,
+) -> &mut HandleTable {
+    &mut store.component_instances[instance].tables[table as usize]
 }
 
 impl LiftContext for Cx<'_> {
@@ -78,12 +126,24 @@ impl LiftContext for Cx<'_> {
         self.options.encoding
     }
 
-    fn lift_own(&mut self, _ty: ResourceTypeId, _index: u32) -> Result<ResourceVal, Error> {
-        Err(no_resources())
+    fn lift_own(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, Error> {
+        let rep = self.handles().take_own(index, ty)?;
+        Ok(ResourceVal {
+            ty,
+            own: true,
+            handle: rep,
+        })
     }
 
-    fn lift_borrow(&mut self, _ty: ResourceTypeId, _index: u32) -> Result<ResourceVal, Error> {
-        Err(no_resources())
+    fn lift_borrow(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, Error> {
+        let mut lends = std::mem::take(&mut self.lends);
+        let rep = self.handles().lend(index, ty, &mut lends);
+        self.lends = lends;
+        Ok(ResourceVal {
+            ty,
+            own: false,
+            handle: rep?,
+        })
     }
 }
 
@@ -117,11 +177,25 @@ impl LowerContext for Cx<'_> {
         Ok(out[0].i32().unwrap_or_default() as u32)
     }
 
-    fn lower_own(&mut self, _ty: ResourceTypeId, _resource: ResourceVal) -> Result<u32, Error> {
-        Err(no_resources())
+    fn lower_own(&mut self, ty: ResourceTypeId, resource: ResourceVal) -> Result<u32, Error> {
+        Ok(self.handles().new_own(ty, resource.handle)?)
     }
 
-    fn lower_borrow(&mut self, _ty: ResourceTypeId, _resource: ResourceVal) -> Result<u32, Error> {
-        Err(no_resources())
+    /// `lower_borrow`: the instance that implements the resource gets the
+    /// representation itself; any other gets a borrow handle that its call
+    /// must drop before returning.
+    fn lower_borrow(&mut self, ty: ResourceTypeId, resource: ResourceVal) -> Result<u32, Error> {
+        let meta = self.store.component_instances[self.instance]
+            .component
+            .meta();
+        if let Some(ResourceDef::Guest { instance, .. }) = meta.resources.get(ty.0 as usize)
+            && *instance == self.table
+        {
+            return Ok(resource.handle);
+        }
+        let scope = self.scope.ok_or_else(|| {
+            Error::Usage("a borrow handle can only be passed as a parameter".into())
+        })?;
+        Ok(self.handles().new_borrow(ty, resource.handle, scope)?)
     }
 }

@@ -1,7 +1,8 @@
 //! Calling a component's exported functions with component values.
 
-use super::context::{Cx, Options};
+use super::context::{Cx, Options, handle_table};
 use super::instance::resolve_core;
+use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Val as CoreVal};
 use crate::component::{FuncType, Val, lift_results, lower_params};
 
@@ -53,41 +54,54 @@ impl Func {
                 results.len()
             )));
         }
-        let Extern::Func(core) = resolve_core(store, self.instance, &lifted.core)? else {
-            return Err(Error::Link(
-                "a lifted function is not a core function".into(),
-            ));
-        };
-        let options = Options::resolve(store, self.instance, &lifted.options)?;
-        let flat = lower_params(
-            &mut Cx {
-                store: &mut *store,
-                options,
-            },
-            ty,
-            params,
-        )?;
-        let core_ty = core.ty(&*store);
-        let mut core_results: Vec<CoreVal> = core_ty
-            .results
-            .iter()
-            .map(|&t| CoreVal::default_for(t))
-            .collect();
-        core.call(&mut *store, &flat, &mut core_results)?;
-        let result = lift_results(
-            &mut Cx {
-                store: &mut *store,
-                options,
-            },
-            ty,
-            &core_results,
-        )?;
+        let result = call_lifted(store, self.instance, self.lifted, params)?;
         if let (Some(slot), Some(result)) = (results.first_mut(), result) {
             *slot = result;
         }
-        if let Some(post_return) = options.post_return {
-            post_return.call(&mut *store, &core_results, &mut [])?;
-        }
         Ok(())
     }
+}
+
+/// Calls lifted function `lifted` of the store's component instance
+/// `instance` with `params` (already checked against its type): lowers them
+/// into the callee inside a borrow scope, runs it, lifts the result, closes
+/// the scope and runs `post-return`.
+pub(super) fn call_lifted(
+    store: &mut StoreOpaque,
+    instance: usize,
+    lifted: u32,
+    params: &[Val],
+) -> Result<Option<Val>, Error> {
+    let component = store.component_instances[instance].component.clone();
+    let lifted = &component.meta().lifted[lifted as usize];
+    let ty = &lifted.ty;
+    let Extern::Func(core) = resolve_core(store, instance, &lifted.core)? else {
+        return Err(Error::Link(
+            "a lifted function is not a core function".into(),
+        ));
+    };
+    let options = Options::resolve(store, instance, &lifted.options)?;
+    // The call's borrow scope: borrows lowered into it must be dropped
+    // before it returns.
+    let scope = handle_table(store, instance, lifted.instance).enter_call()?;
+    let mut cx = Cx::new(&mut *store, instance, lifted.instance, options);
+    cx.scope = Some(scope);
+    let flat = lower_params(&mut cx, ty, params)?;
+    let core_ty = core.ty(&*store);
+    let mut core_results: Vec<CoreVal> = core_ty
+        .results
+        .iter()
+        .map(|&t| CoreVal::default_for(t))
+        .collect();
+    core.call(&mut *store, &flat, &mut core_results)?;
+    let result = lift_results(
+        &mut Cx::new(&mut *store, instance, lifted.instance, options),
+        ty,
+        &core_results,
+    )?;
+    handle_table(store, instance, lifted.instance).exit_call(scope)?;
+    if let Some(post_return) = options.post_return {
+        post_return.call(&mut *store, &core_results, &mut [])?;
+    }
+    Ok(result)
 }

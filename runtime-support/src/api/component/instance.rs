@@ -1,16 +1,20 @@
 //! Instantiating a component: running its plan against a linker.
 
-use super::context::{Cx, Options};
-use super::linker::{Definition, HostFunc, Linker};
+use super::context::{Cx, Options, handle_table};
+use super::func::call_lifted;
+use super::linker::{Definition, HostDtor, HostFunc, Linker};
 use super::{Component, Func};
-use crate::abi::{CoreDef, ExportItem, ImportType, Initializer, ValType};
+use crate::abi::{
+    CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef, ResourceOp, ValType,
+};
 use crate::api::store::StoreOpaque;
 use crate::api::{
-    AsStore, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store,
+    AsStore, AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store,
     Val as CoreVal,
 };
 use crate::component::{
-    FlatContext, FlatType, Val, flatten_functype, lift_params, lower_results, return_pointer,
+    Dropped, FlatContext, FlatType, HandleTable, ResourceTypeId, ResourceVal, Val,
+    flatten_functype, lift_params, lower_results, return_pointer,
 };
 
 /// A component instance's state in its store.
@@ -20,6 +24,12 @@ pub(crate) struct ComponentInstanceData {
     pub core: Vec<CoreInstance>,
     /// Core functions made for lowered host imports.
     pub lowered: Vec<Option<CoreFunc>>,
+    /// Core functions made for resource built-ins.
+    pub builtins: Vec<Option<CoreFunc>>,
+    /// Core functions made for calls into other component instances.
+    pub adapters: Vec<Option<CoreFunc>>,
+    /// The handle table of each of the plan's component instances.
+    pub tables: Vec<HandleTable>,
 }
 
 /// An instance of a component in a store.
@@ -45,10 +55,19 @@ impl Instance {
             check_import(linker, &mut vec![name.as_str()], ty)?;
         }
         let index = store.inner.component_instances.len();
+        let mut table = HandleTable::new();
+        for (i, def) in meta.resources.iter().enumerate() {
+            if let ResourceDef::Host(_) = def {
+                table.set_host_defined(ResourceTypeId(i as u32));
+            }
+        }
         store.inner.component_instances.push(ComponentInstanceData {
             component: component.clone(),
             core: Vec::new(),
             lowered: vec![None; meta.lowered.len()],
+            builtins: vec![None; meta.builtins.len()],
+            adapters: vec![None; meta.adapters.len()],
+            tables: vec![table; meta.instances as usize],
         });
         for init in &meta.initializers {
             let Initializer::Instantiate { module, imports } = init;
@@ -57,6 +76,12 @@ impl Instance {
                 .map(|def| match def {
                     CoreDef::Lowered(i) => {
                         lowered_func(store, linker, index, *i as usize).map(Extern::Func)
+                    }
+                    CoreDef::Builtin(i) => {
+                        builtin_func(store, linker, index, *i as usize).map(Extern::Func)
+                    }
+                    CoreDef::Adapter(i) => {
+                        Ok(Extern::Func(adapter_func(store, index, *i as usize)))
                     }
                     other => resolve_core(&store.inner, index, other),
                 })
@@ -69,6 +94,35 @@ impl Instance {
             store_id: store.inner.id,
             index,
         })
+    }
+
+    /// Drops an owning handle the host holds (one an export returned or a
+    /// host function received): runs the destructor of a guest-defined
+    /// resource. A host-defined resource's representation is the host's
+    /// own, so for those there is nothing to do here.
+    pub fn resource_drop(
+        &self,
+        mut store: impl AsStoreMut,
+        resource: ResourceVal,
+    ) -> Result<(), Error> {
+        let store = store.as_store_mut();
+        store.check(self.store_id)?;
+        if !resource.own {
+            return Err(Error::Usage(
+                "only an owning handle can be dropped; a borrow ends with its call".into(),
+            ));
+        }
+        let component = store.component_instances[self.index].component.clone();
+        match component.meta().resources.get(resource.ty.0 as usize) {
+            Some(ResourceDef::Guest { dtor, .. }) => {
+                run_dtor(store, self.index, dtor.as_ref(), resource.handle)
+            }
+            Some(ResourceDef::Host(_)) => Ok(()),
+            None => Err(Error::Usage(format!(
+                "the component has no {}",
+                resource.ty
+            ))),
+        }
     }
 
     /// The exported function at `path`: a root export name, then names
@@ -118,21 +172,173 @@ fn check_import<'a, T: 'static>(
             }
             Ok(())
         }
-        (ImportType::Type, _) => Ok(()),
+        (ImportType::Resource(_), Some(Definition::Resource(_))) | (ImportType::Type, _) => Ok(()),
         (ImportType::Other(what), _) => Err(Error::Link(format!(
             "import `{}` is {what}, which cmc cannot link yet",
             path.join("#")
         ))),
         (_, None) => Err(missing(path)),
-        (ImportType::Func(_), Some(Definition::Instance(_))) => Err(Error::Link(format!(
-            "import `{}` is a function, but the linker defines an instance",
-            path.join("#")
-        ))),
-        (ImportType::Instance(_), Some(Definition::Func(_))) => Err(Error::Link(format!(
-            "import `{}` is an instance, but the linker defines a function",
-            path.join("#")
+        (ty, Some(def)) => Err(Error::Link(format!(
+            "import `{}` is {}, but the linker defines {}",
+            path.join("#"),
+            match ty {
+                ImportType::Func(_) => "a function",
+                ImportType::Instance(_) => "an instance",
+                _ => "a resource type",
+            },
+            def.kind()
         ))),
     }
+}
+
+/// Runs destructor `dtor` (a core function of store component instance
+/// `instance`), if any, on `rep`.
+fn run_dtor(
+    store: &mut StoreOpaque,
+    instance: usize,
+    dtor: Option<&CoreDef>,
+    rep: u32,
+) -> Result<(), Error> {
+    let Some(dtor) = dtor else { return Ok(()) };
+    let Extern::Func(f) = resolve_core(store, instance, dtor)? else {
+        return Err(Error::Link(
+            "a resource destructor is not a function".into(),
+        ));
+    };
+    f.call(store, &[CoreVal::I32(rep as i32)], &mut [])
+}
+
+/// The import path of host resource `path` as linker names.
+fn import_names<'m>(component: &'m Component, path: &'m ImportPath) -> Vec<&'m str> {
+    let (name, _) = &component.meta().imports[path.import as usize];
+    let mut names = vec![name.as_str()];
+    names.extend(path.names.iter().map(String::as_str));
+    names
+}
+
+/// The core function for adapter `i`, created on first use: lifts the
+/// arguments out of the calling component instance, calls the lifted
+/// callee with them, and lowers its result back into the caller. Handles
+/// travel as representations, as in the spec's `lift_own`/`lower_own`;
+/// the caller's borrows stay lent until the callee returns.
+fn adapter_func<T: 'static>(store: &mut Store<T>, instance: usize, i: usize) -> CoreFunc {
+    if let Some(f) = store.inner.component_instances[instance].adapters[i] {
+        return f;
+    }
+    let component = store.inner.component_instances[instance].component.clone();
+    let adapter = component.meta().adapters[i].clone();
+    let func_ty = component.meta().lifted[adapter.lifted as usize].ty.clone();
+    let table = adapter.instance;
+    let func = CoreFunc::new(
+        store,
+        lowered_core_type(&func_ty),
+        move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
+            let store = caller.as_store_mut();
+            let options = Options::resolve(store, instance, &adapter.options)?;
+            let mut cx = Cx::new(store, instance, table, options);
+            let args = lift_params(&mut cx, &func_ty, params)?;
+            let lends = std::mem::take(&mut cx.lends);
+            let result = call_lifted(store, instance, adapter.lifted, &args)?;
+            handle_table(store, instance, table).end_lends(lends);
+            let retptr = return_pointer(&func_ty, params)?;
+            let flat = lower_results(
+                &mut Cx::new(store, instance, table, options),
+                &func_ty,
+                result.as_ref(),
+                retptr,
+            )?;
+            results.copy_from_slice(&flat);
+            Ok(())
+        },
+    );
+    store.inner.component_instances[instance].adapters[i] = Some(func);
+    func
+}
+
+/// The core type of a `canon lower` of `ty`.
+fn lowered_core_type(ty: &crate::component::FuncType) -> crate::abi::FuncType {
+    let sig = flatten_functype(ty, FlatContext::Lower);
+    crate::abi::FuncType::new(
+        sig.params.iter().map(|t| core_type(*t)),
+        sig.results.iter().map(|t| core_type(*t)),
+    )
+}
+
+/// What `resource.drop` runs for an owned resource.
+enum Destructor<T> {
+    /// The linker's destructor of a host resource type.
+    Host(HostDtor<T>),
+    /// A guest-defined type's destructor function, if it has one.
+    Guest(Option<CoreDef>),
+}
+
+/// The core function for resource built-in `i`, created on first use.
+fn builtin_func<T: 'static>(
+    store: &mut Store<T>,
+    linker: &Linker<T>,
+    instance: usize,
+    i: usize,
+) -> Result<CoreFunc, Error> {
+    if let Some(f) = store.inner.component_instances[instance].builtins[i] {
+        return Ok(f);
+    }
+    let component = store.inner.component_instances[instance].component.clone();
+    let builtin = component.meta().builtins[i];
+    let (ty, table) = (builtin.resource, builtin.instance);
+    let i32_ty = || crate::abi::FuncType::new([ValType::I32], [ValType::I32]);
+    let func = match builtin.op {
+        ResourceOp::New => CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
+            let store = caller.as_store_mut();
+            let handle = handle_table(store, instance, table).new_own(ty, arg(params))?;
+            results[0] = CoreVal::I32(handle as i32);
+            Ok(())
+        }),
+        ResourceOp::Rep => CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
+            let store = caller.as_store_mut();
+            let rep = handle_table(store, instance, table).rep(arg(params), ty)?;
+            results[0] = CoreVal::I32(rep as i32);
+            Ok(())
+        }),
+        ResourceOp::Drop => {
+            let dtor = match &component.meta().resources[ty.0 as usize] {
+                ResourceDef::Host(path) => match linker.get(&import_names(&component, path)) {
+                    Some(Definition::Resource(dtor)) => Destructor::Host(dtor.clone()),
+                    _ => {
+                        return Err(Error::Link(format!(
+                            "unknown import: resource `{}` has not been defined",
+                            import_names(&component, path).join("#")
+                        )));
+                    }
+                },
+                ResourceDef::Guest { dtor, .. } => Destructor::Guest(dtor.clone()),
+            };
+            let drop_ty = crate::abi::FuncType::new([ValType::I32], []);
+            CoreFunc::new(
+                store,
+                drop_ty,
+                move |mut caller: Caller<'_, T>, params, _| {
+                    let store = caller.as_store_mut();
+                    let Dropped::Own { rep } =
+                        handle_table(store, instance, table).drop(arg(params), ty)?
+                    else {
+                        return Ok(());
+                    };
+                    match &dtor {
+                        Destructor::Host(dtor) => dtor(caller.reborrow(), rep),
+                        Destructor::Guest(dtor) => run_dtor(store, instance, dtor.as_ref(), rep),
+                    }
+                },
+            )
+        }
+    };
+    store.inner.component_instances[instance].builtins[i] = Some(func);
+    Ok(func)
+}
+
+/// The first (only) `i32` argument of a built-in, as the handle or
+/// representation it is.
+fn arg(params: &[CoreVal]) -> u32 {
+    params[0].i32().unwrap_or_default() as u32
 }
 
 /// The core item `def` names in component instance `instance`.
@@ -152,6 +358,12 @@ pub(super) fn resolve_core(
         CoreDef::Lowered(i) => data.lowered[*i as usize]
             .map(Extern::Func)
             .ok_or_else(|| Error::Link(format!("lowered function {i} used before it was created"))),
+        CoreDef::Builtin(i) => data.builtins[*i as usize].map(Extern::Func).ok_or_else(|| {
+            Error::Link(format!("resource built-in {i} used before it was created"))
+        }),
+        CoreDef::Adapter(i) => data.adapters[*i as usize]
+            .map(Extern::Func)
+            .ok_or_else(|| Error::Link(format!("adapter {i} used before it was created"))),
     }
 }
 
@@ -172,10 +384,11 @@ fn lowered_func<T: 'static>(
     path.extend(lowered.import.names.iter().map(String::as_str));
     let host: HostFunc<T> = match linker.get(&path) {
         Some(Definition::Func(f)) => f.clone(),
-        Some(Definition::Instance(_)) => {
+        Some(other) => {
             return Err(Error::Link(format!(
-                "import `{}` is defined as an instance, not a function",
-                path.join("#")
+                "import `{}` is defined as {}, not a function",
+                path.join("#"),
+                other.kind()
             )));
         }
         None => {
@@ -188,30 +401,29 @@ fn lowered_func<T: 'static>(
     };
     let func_ty = lowered.ty.clone();
     let options = lowered.options.clone();
-    let core_sig = flatten_functype(&func_ty, FlatContext::Lower);
-    let core_ty = crate::abi::FuncType::new(
-        core_sig.params.iter().map(|t| core_type(*t)),
-        core_sig.results.iter().map(|t| core_type(*t)),
-    );
+    let table = lowered.instance;
+    let core_ty = lowered_core_type(&func_ty);
     let func = CoreFunc::new(
         store,
         core_ty,
         move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
-            let store = crate::api::AsStoreMut::as_store_mut(&mut caller);
+            let store = caller.as_store_mut();
             let options = Options::resolve(store, instance, &options)?;
-            let args = lift_params(
-                &mut Cx {
-                    store: &mut *store,
-                    options,
-                },
-                &func_ty,
-                params,
-            )?;
+            let mut cx = Cx::new(store, instance, table, options);
+            let args = lift_params(&mut cx, &func_ty, params)?;
+            // Borrows lifted for the call stay lent until the host returns.
+            let lends = std::mem::take(&mut cx.lends);
             let mut out: Vec<Val> = func_ty.result.iter().map(|_| Val::Bool(false)).collect();
             host(caller.reborrow(), &args, &mut out)?;
-            let store = crate::api::AsStoreMut::as_store_mut(&mut caller);
+            let store = caller.as_store_mut();
+            handle_table(store, instance, table).end_lends(lends);
             let retptr = return_pointer(&func_ty, params)?;
-            let flat = lower_results(&mut Cx { store, options }, &func_ty, out.first(), retptr)?;
+            let flat = lower_results(
+                &mut Cx::new(store, instance, table, options),
+                &func_ty,
+                out.first(),
+                retptr,
+            )?;
             results.copy_from_slice(&flat);
             Ok(())
         },

@@ -10,10 +10,27 @@ use std::sync::Arc;
 pub(crate) type HostFunc<T> =
     Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync>;
 
-/// A definition: a function or an instance of named definitions.
+/// The destructor of a host resource type: called with the representation
+/// when a component drops the last (owning) handle of such a resource.
+pub(crate) type HostDtor<T> = Arc<dyn Fn(Caller<'_, T>, u32) -> Result<(), Error> + Send + Sync>;
+
+/// A definition: a function, a resource type, or an instance of named
+/// definitions.
 pub(crate) enum Definition<T> {
     Func(HostFunc<T>),
+    Resource(HostDtor<T>),
     Instance(HashMap<String, Definition<T>>),
+}
+
+impl<T> Definition<T> {
+    /// What it is, for errors.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Definition::Func(_) => "a function",
+            Definition::Resource(_) => "a resource type",
+            Definition::Instance(_) => "an instance",
+        }
+    }
 }
 
 /// Host functions for component imports, by name. Interfaces are
@@ -70,7 +87,7 @@ impl<T: 'static> Linker<T> {
         for name in rest {
             match def {
                 Definition::Instance(map) => def = map.get(*name)?,
-                Definition::Func(_) => return None,
+                Definition::Func(_) | Definition::Resource(_) => return None,
             }
         }
         Some(def)
@@ -91,13 +108,31 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         self
     }
 
+    /// Defines the host resource type `name`. Components that import it
+    /// receive and pass handles whose representation the host chooses: a
+    /// host creates an owning handle as a
+    /// [`ResourceVal`](crate::component::ResourceVal) `{ ty, own: true,
+    /// handle: rep }`, with `ty` from
+    /// [`Component::resource_type`]. `dtor` runs with the representation
+    /// when a component drops an owning handle of the type.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        dtor: impl Fn(Caller<'_, T>, u32) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.defs
+            .insert(name.to_owned(), Definition::Resource(Arc::new(dtor)));
+        self
+    }
+
     /// The nested instance `name`, created on first use.
     pub fn instance(&mut self, name: &str) -> LinkerInstance<'_, T> {
         instance_in(self.defs, name)
     }
 }
 
-/// The instance `name` in `defs`, replacing a function of that name.
+/// The instance `name` in `defs`, replacing a function or resource of that
+/// name.
 fn instance_in<'m, T>(
     defs: &'m mut HashMap<String, Definition<T>>,
     name: &str,
@@ -105,7 +140,7 @@ fn instance_in<'m, T>(
     let entry = defs
         .entry(name.to_owned())
         .or_insert_with(|| Definition::Instance(HashMap::new()));
-    if let Definition::Func(_) = entry {
+    if !matches!(entry, Definition::Instance(_)) {
         *entry = Definition::Instance(HashMap::new());
     }
     let Definition::Instance(defs) = entry else {

@@ -1,8 +1,9 @@
 //! Loading compiled components.
 
-use crate::abi::{ArtifactKind, ComponentMeta, CoreDef, ExportItem, Initializer};
+use crate::abi::{ArtifactKind, ComponentMeta, CoreDef, ExportItem, Initializer, ResourceDef};
 use crate::api::{ArtifactError, Engine, Error, Module};
 use crate::artifact::{CodeMap, LoadedArtifact, check_header};
+use crate::component::{FuncType, InterfaceType, ResourceTypeId};
 use memmap2::{MmapMut, MmapOptions};
 use std::path::Path;
 use std::sync::Arc;
@@ -102,6 +103,21 @@ impl Component {
         &self.inner.meta.imports
     }
 
+    /// The resource type the host defines for the root import at `path`
+    /// (import name, then export names), for making handles of it.
+    pub fn resource_type(&self, path: &[&str]) -> Option<ResourceTypeId> {
+        let meta = &self.inner.meta;
+        let (first, rest) = path.split_first()?;
+        let import = meta.imports.iter().position(|(name, _)| name == first)?;
+        meta.resources
+            .iter()
+            .position(|r| {
+                matches!(r, ResourceDef::Host(p)
+                    if p.import as usize == import && p.names.iter().eq(rest.iter()))
+            })
+            .map(|i| ResourceTypeId(i as u32))
+    }
+
     /// The root exports.
     pub fn exports(&self) -> &[(String, ExportItem)] {
         &self.inner.meta.exports
@@ -114,7 +130,24 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     let def_ok = |d: &CoreDef, instances: u32| match d {
         CoreDef::Export { instance, .. } => *instance < instances,
         CoreDef::Lowered(i) => (*i as usize) < meta.lowered.len(),
+        CoreDef::Builtin(i) => (*i as usize) < meta.builtins.len(),
+        CoreDef::Adapter(i) => meta.adapters.get(*i as usize).is_some_and(|a| {
+            (a.lifted as usize) < meta.lifted.len() && a.instance < meta.instances
+        }),
     };
+    let resources_ok = meta.resources.iter().all(|r| match r {
+        ResourceDef::Guest { dtor, instance } => {
+            *instance < meta.instances && dtor.as_ref().is_none_or(|d| def_ok(d, u32::MAX))
+        }
+        ResourceDef::Host(path) => (path.import as usize) < meta.imports.len(),
+    });
+    let builtins_ok = meta
+        .builtins
+        .iter()
+        .all(|b| (b.resource.0 as usize) < meta.resources.len() && b.instance < meta.instances);
+    if !resources_ok || !builtins_ok {
+        return Err(corrupt());
+    }
     for init in &meta.initializers {
         let Initializer::Instantiate { module, imports } = init;
         let Some(image) = meta.modules.get(*module as usize) else {
@@ -127,30 +160,56 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
         }
         instances += 1;
     }
+    let types_ok = |f: &FuncType| {
+        f.params
+            .iter()
+            .map(|(_, t)| t)
+            .chain(&f.result)
+            .all(|t| resources_in_range(t, meta.resources.len()))
+    };
     let options_ok = |o: &crate::abi::CanonOptions| {
         [&o.memory, &o.realloc, &o.post_return]
             .into_iter()
             .flatten()
             .all(|d| def_ok(d, instances))
     };
-    let lowered_ok = meta
-        .lowered
-        .iter()
-        .all(|l| options_ok(&l.options) && (l.import.import as usize) < meta.imports.len());
-    let lifted_ok = meta
-        .lifted
-        .iter()
-        .all(|l| options_ok(&l.options) && def_ok(&l.core, instances));
+    let lowered_ok = meta.lowered.iter().all(|l| {
+        options_ok(&l.options)
+            && (l.import.import as usize) < meta.imports.len()
+            && l.instance < meta.instances
+            && types_ok(&l.ty)
+    });
+    let lifted_ok = meta.lifted.iter().all(|l| {
+        options_ok(&l.options)
+            && def_ok(&l.core, instances)
+            && l.instance < meta.instances
+            && types_ok(&l.ty)
+    });
     fn exports_ok(items: &[(String, ExportItem)], lifted: usize) -> bool {
         items.iter().all(|(_, item)| match item {
             ExportItem::Func(i) => (*i as usize) < lifted,
             ExportItem::Instance(items) => exports_ok(items, lifted),
         })
     }
-    if lowered_ok && lifted_ok && exports_ok(&meta.exports, meta.lifted.len()) {
+    let adapters_ok = meta.adapters.iter().all(|a| options_ok(&a.options));
+    if lowered_ok && lifted_ok && adapters_ok && exports_ok(&meta.exports, meta.lifted.len()) {
         Ok(())
     } else {
         Err(corrupt())
+    }
+}
+
+/// Whether every resource type `ty` names is below `count`.
+fn resources_in_range(ty: &InterfaceType, count: usize) -> bool {
+    let ok = |t: &InterfaceType| resources_in_range(t, count);
+    match ty {
+        InterfaceType::Own(r) | InterfaceType::Borrow(r) => (r.0 as usize) < count,
+        InterfaceType::List(t) | InterfaceType::Option(t) => ok(t),
+        InterfaceType::Record(fields) => fields.iter().all(|(_, t)| ok(t)),
+        InterfaceType::Tuple(types) => types.iter().all(ok),
+        InterfaceType::Variant(cases) => cases.iter().filter_map(|(_, t)| t.as_ref()).all(ok),
+        InterfaceType::Result { ok: o, err } => o.iter().chain(err).all(|t| ok(t)),
+        _ => true,
     }
 }
 

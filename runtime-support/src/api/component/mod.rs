@@ -6,6 +6,13 @@
 //! plan's core instantiations in order, binding lowered host imports to core
 //! host functions that lift their arguments and lower their results through
 //! the canonical ABI (`crate::component`).
+//!
+//! Resources: each component instance of the plan has a
+//! [`HandleTable`](crate::component::HandleTable) in the store; lifted
+//! exports open a borrow scope per call, lowered imports lend the borrows
+//! they lift until the host returns, and the `resource.new/rep/drop`
+//! built-ins are core functions over the right table. Host-defined resource
+//! types are defined with [`LinkerInstance::resource`].
 
 mod context;
 mod func;

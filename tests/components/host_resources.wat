@@ -1,0 +1,57 @@
+;; A component that uses a resource type the host defines: it receives
+;; borrows and owning handles of `host#file`, passes them back to host
+;; functions, and drops them.
+(component
+  (import "host" (instance $host
+    (export "file" (type $file (sub resource)))
+    (export "read" (func (param "f" (borrow $file)) (result u32)))
+    (export "both" (func (param "a" (borrow $file)) (param "b" (own $file))))
+    (export "open" (func (param "n" u32) (result (own $file))))))
+  (alias export $host "file" (type $file))
+  (core func $read (canon lower (func $host "read")))
+  (core func $both (canon lower (func $host "both")))
+  (core func $open (canon lower (func $host "open")))
+  (core func $drop (canon resource.drop $file))
+  (core module $main
+    (import "" "read" (func $read (param i32) (result i32)))
+    (import "" "both" (func $both (param i32 i32)))
+    (import "" "open" (func $open (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (global $kept (mut i32) (i32.const 0))
+    ;; Reads through the borrow, then ends it as the call must.
+    (func (export "process") (param i32) (result i32)
+      (local $r i32)
+      (local.set $r (call $read (local.get 0)))
+      (call $drop (local.get 0))
+      (local.get $r))
+    ;; Returns without dropping the borrow it received.
+    (func (export "forget") (param i32))
+    (func (export "keep") (param i32) (result i32)
+      (global.set $kept (local.get 0))
+      (local.get 0))
+    (func (export "read-kept") (result i32) (call $read (global.get $kept)))
+    (func (export "discard") (call $drop (global.get $kept)))
+    ;; Lends the kept handle and moves it out in the same call.
+    (func (export "move-while-lent")
+      (call $both (global.get $kept) (global.get $kept)))
+    (func (export "open-and-drop") (param i32) (result i32)
+      (local $h i32)
+      (local.set $h (call $open (local.get 0)))
+      (call $drop (local.get $h))
+      (local.get $h)))
+  (core instance $main (instantiate $main (with "" (instance
+    (export "read" (func $read))
+    (export "both" (func $both))
+    (export "open" (func $open))
+    (export "drop" (func $drop))))))
+  (func (export "process") (param "f" (borrow $file)) (result u32)
+    (canon lift (core func $main "process")))
+  (func (export "forget") (param "f" (borrow $file))
+    (canon lift (core func $main "forget")))
+  (func (export "keep") (param "f" (own $file)) (result u32)
+    (canon lift (core func $main "keep")))
+  (func (export "read-kept") (result u32) (canon lift (core func $main "read-kept")))
+  (func (export "discard") (canon lift (core func $main "discard")))
+  (func (export "move-while-lent") (canon lift (core func $main "move-while-lent")))
+  (func (export "open-and-drop") (param "n" u32) (result u32)
+    (canon lift (core func $main "open-and-drop"))))

@@ -1,0 +1,353 @@
+//! Resources through the embedding API: a guest-defined resource created,
+//! borrowed, passed back and dropped from the host (with its destructor);
+//! a host-defined resource passed into a guest as borrows and owning
+//! handles; generative resource types with one handle table per component
+//! instance; calls from one component into another; and the traps for
+//! misusing handles.
+
+use super::engine;
+use cmc_runtime::Store;
+use cmc_runtime::component::{Component, Instance, Linker, ResourceTypeId, ResourceVal, Val};
+use std::sync::{Arc, Mutex};
+
+fn compile(wat: &str) -> Component {
+    Component::new(&engine(), wat).expect("component compiles")
+}
+
+/// Calls root export `name`; the result, if the function has one.
+fn call(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Option<Val>, cmc_runtime::Error> {
+    call_at(store, instance, &[name], args)
+}
+
+/// Calls the export at `path`; the result, if the function has one.
+fn call_at(
+    store: &mut Store<()>,
+    instance: &Instance,
+    path: &[&str],
+    args: &[Val],
+) -> Result<Option<Val>, cmc_runtime::Error> {
+    let func = instance.get_func(&*store, path).expect("export exists");
+    let mut results = vec![Val::Bool(false); usize::from(func.ty(&*store).result.is_some())];
+    func.call(&mut *store, args, &mut results)?;
+    Ok(results.pop())
+}
+
+fn guest() -> (Store<()>, Instance) {
+    let component = compile(include_str!("../../components/guest_resources.wat"));
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    (store, instance)
+}
+
+fn resource(val: Option<Val>) -> ResourceVal {
+    match val {
+        Some(Val::Resource(r)) => r,
+        other => panic!("expected a resource, got {other:?}"),
+    }
+}
+
+#[test]
+fn guest_resource_lifecycle() {
+    let (mut store, instance) = guest();
+    let c = resource(call(&mut store, &instance, "make", &[Val::U32(10)]).unwrap());
+    assert!(c.own);
+    // The host holds the representation the guest chose.
+    assert_eq!(c.handle, 10);
+    let borrow = Val::Resource(ResourceVal { own: false, ..c });
+    assert_eq!(
+        call(&mut store, &instance, "get", &[borrow]).unwrap(),
+        Some(Val::U32(10))
+    );
+    assert_eq!(
+        call(&mut store, &instance, "drops", &[]).unwrap(),
+        Some(Val::U32(0))
+    );
+    // Passing the owning handle back moves it into the guest, which drops it.
+    assert_eq!(
+        call(&mut store, &instance, "consume", &[Val::Resource(c)]).unwrap(),
+        Some(Val::U32(10))
+    );
+    assert_eq!(
+        call(&mut store, &instance, "drops", &[]).unwrap(),
+        Some(Val::U32(1))
+    );
+    // The host drops one it holds: the guest's destructor runs.
+    let d = resource(call(&mut store, &instance, "make", &[Val::U32(20)]).unwrap());
+    instance.resource_drop(&mut store, d).unwrap();
+    assert_eq!(
+        call(&mut store, &instance, "drops", &[]).unwrap(),
+        Some(Val::U32(2))
+    );
+    assert_eq!(
+        call(&mut store, &instance, "last", &[]).unwrap(),
+        Some(Val::U32(20))
+    );
+    let e = instance
+        .resource_drop(&mut store, ResourceVal { own: false, ..d })
+        .unwrap_err();
+    assert!(e.to_string().contains("only an owning handle"), "{e}");
+}
+
+#[test]
+fn guest_handle_misuse_traps() {
+    let cases = [
+        ("drop-unknown", "unknown handle index 7"),
+        (
+            "wrong-type",
+            "handle index 1 used with the wrong type, expected guest-defined resource but found a different guest-defined resource",
+        ),
+        ("double-drop", "unknown handle index 1"),
+        ("return-bogus", "unknown handle index 99"),
+    ];
+    for (name, message) in cases {
+        let (mut store, instance) = guest();
+        let e = call(&mut store, &instance, name, &[]).unwrap_err();
+        assert!(e.to_string().contains(message), "{name}: {e}");
+    }
+}
+
+#[test]
+fn handles_of_another_type_are_refused_before_the_call() {
+    let (mut store, instance) = guest();
+    let wrong = Val::Resource(ResourceVal {
+        ty: ResourceTypeId(1),
+        own: true,
+        handle: 1,
+    });
+    let e = call(&mut store, &instance, "consume", &[wrong]).unwrap_err();
+    assert!(e.to_string().contains("type mismatch"), "{e}");
+}
+
+#[test]
+fn each_instantiation_defines_its_own_type_and_table() {
+    let component = compile(include_str!("../../components/nested_resources.wat"));
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    let mut call = |path: &[&str], args: &[Val]| call_at(&mut store, &instance, path, args);
+    let a1 = resource(call(&["a", "make"], &[Val::U32(1)]).unwrap());
+    let b1 = resource(call(&["b", "make"], &[Val::U32(2)]).unwrap());
+    assert_ne!(a1.ty, b1.ty, "resource types are generative");
+    // Separate tables: both instances hand out index 1 first.
+    assert_eq!(
+        call(&["a", "hold"], &[Val::Resource(a1)]).unwrap(),
+        Some(Val::U32(1))
+    );
+    assert_eq!(
+        call(&["b", "hold"], &[Val::Resource(b1)]).unwrap(),
+        Some(Val::U32(1))
+    );
+    let a2 = resource(call(&["a", "make"], &[Val::U32(3)]).unwrap());
+    assert_eq!(
+        call(&["a", "hold"], &[Val::Resource(a2)]).unwrap(),
+        Some(Val::U32(2))
+    );
+    let a3 = resource(call(&["a", "make"], &[Val::U32(4)]).unwrap());
+    let e = call(&["b", "hold"], &[Val::Resource(a3)]).unwrap_err();
+    assert!(e.to_string().contains("type mismatch"), "{e}");
+    // Dropping `a`'s resource runs `a`'s destructor only.
+    instance.resource_drop(&mut store, a3).unwrap();
+    let mut call = |path: &[&str], args: &[Val]| call_at(&mut store, &instance, path, args);
+    assert_eq!(call(&["a", "drops"], &[]).unwrap(), Some(Val::U32(1)));
+    assert_eq!(call(&["b", "drops"], &[]).unwrap(), Some(Val::U32(0)));
+    // `d` imports `a`'s type: its handle table is its own, and dropping the
+    // handle there runs `a`'s destructor.
+    let a4 = call(&["a", "make"], &[Val::U32(5)]).unwrap().unwrap();
+    assert_eq!(call(&["d", "take"], &[a4]).unwrap(), Some(Val::U32(1)));
+    assert_eq!(call(&["a", "drops"], &[]).unwrap(), Some(Val::U32(2)));
+    let b2 = call(&["b", "make"], &[Val::U32(6)]).unwrap().unwrap();
+    assert!(call(&["d", "take"], &[b2]).is_err(), "`d` takes `a#r` only");
+}
+
+/// The host side of `host_resources.wat`: `host#file` with a destructor that
+/// records what it freed.
+struct Host {
+    component: Component,
+    linker: Linker<()>,
+    file: ResourceTypeId,
+    freed: Arc<Mutex<Vec<u32>>>,
+}
+
+fn host() -> Host {
+    let component = compile(include_str!("../../components/host_resources.wat"));
+    let file = component
+        .resource_type(&["host", "file"])
+        .expect("the component imports host#file");
+    let freed = Arc::new(Mutex::new(Vec::new()));
+    let mut linker = Linker::new();
+    let log = freed.clone();
+    linker
+        .instance("host")
+        .resource("file", move |_, rep| {
+            log.lock().unwrap().push(rep);
+            Ok(())
+        })
+        .func_new("read", |_, params, results| {
+            let Val::Resource(f) = &params[0] else {
+                panic!("read takes a file")
+            };
+            assert!(!f.own);
+            results[0] = Val::U32(f.handle * 2);
+            Ok(())
+        })
+        .func_new("both", |_, _, _| Ok(()))
+        .func_new("open", move |_, params, results| {
+            let Val::U32(n) = params[0] else {
+                panic!("open takes a u32")
+            };
+            results[0] = Val::Resource(ResourceVal {
+                ty: file,
+                own: true,
+                handle: n * 100,
+            });
+            Ok(())
+        });
+    Host {
+        component,
+        linker,
+        file,
+        freed,
+    }
+}
+
+impl Host {
+    fn instantiate(&self) -> (Store<()>, Instance) {
+        let mut store = Store::new(self.component.engine(), ());
+        let instance = self
+            .linker
+            .instantiate(&mut store, &self.component)
+            .unwrap();
+        (store, instance)
+    }
+
+    fn file(&self, own: bool, rep: u32) -> Val {
+        Val::Resource(ResourceVal {
+            ty: self.file,
+            own,
+            handle: rep,
+        })
+    }
+}
+
+#[test]
+fn host_resource_in_a_guest() {
+    let host = host();
+    let (mut store, instance) = host.instantiate();
+    // A borrow becomes a handle in the guest's table, which the guest lends
+    // back to the host and then drops.
+    assert_eq!(
+        call(&mut store, &instance, "process", &[host.file(false, 21)]).unwrap(),
+        Some(Val::U32(42))
+    );
+    // An owning handle moves into the guest's table (index 1, the borrow's
+    // index having been freed).
+    assert_eq!(
+        call(&mut store, &instance, "keep", &[host.file(true, 7)]).unwrap(),
+        Some(Val::U32(1))
+    );
+    assert_eq!(
+        call(&mut store, &instance, "read-kept", &[]).unwrap(),
+        Some(Val::U32(14))
+    );
+    assert!(host.freed.lock().unwrap().is_empty());
+    // Dropping it in the guest runs the host's destructor.
+    call(&mut store, &instance, "discard", &[]).unwrap();
+    assert_eq!(*host.freed.lock().unwrap(), [7]);
+    // A host function returns an owning handle the guest then drops.
+    assert_eq!(
+        call(&mut store, &instance, "open-and-drop", &[Val::U32(3)]).unwrap(),
+        Some(Val::U32(1))
+    );
+    assert_eq!(*host.freed.lock().unwrap(), [7, 300]);
+}
+
+#[test]
+fn host_resource_misuse_traps() {
+    let host = host();
+    let (mut store, instance) = host.instantiate();
+    let e = call(&mut store, &instance, "forget", &[host.file(false, 5)]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("borrow handles still remain at the end of the call"),
+        "{e}"
+    );
+
+    let (mut store, instance) = host.instantiate();
+    call(&mut store, &instance, "keep", &[host.file(true, 8)]).unwrap();
+    let e = call(&mut store, &instance, "move-while-lent", &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cannot remove owned resource while borrowed"),
+        "{e}"
+    );
+    let e = call(&mut store, &instance, "read-kept", &[]).unwrap();
+    assert_eq!(e, Some(Val::U32(16)), "a failed move leaves the handle");
+    assert!(host.freed.lock().unwrap().is_empty());
+}
+
+#[test]
+fn host_resource_must_be_defined() {
+    let host = host();
+    let mut store = Store::new(host.component.engine(), ());
+    let mut linker = Linker::new();
+    linker.instance("host").func_new("file", |_, _, _| Ok(()));
+    let e = linker
+        .instantiate(&mut store, &host.component)
+        .expect_err("instantiation fails");
+    assert!(
+        e.to_string()
+            .contains("import `host#file` is a resource type, but the linker defines a function"),
+        "{e}"
+    );
+}
+
+#[test]
+fn host_resource_through_a_nested_component() {
+    let component = compile(
+        r#"(component
+          (import "host" (instance $host (export "file" (type (sub resource)))))
+          (alias export $host "file" (type $file))
+          (component $inner
+            (import "file" (type $f (sub resource)))
+            (core func $drop (canon resource.drop $f))
+            (core module $m
+              (import "" "drop" (func $drop (param i32)))
+              (func (export "close") (param i32) (call $drop (local.get 0))))
+            (core instance $m (instantiate $m (with "" (instance (export "drop" (func $drop))))))
+            (func (export "close") (param "f" (own $f)) (canon lift (core func $m "close"))))
+          (instance $i (instantiate $inner (with "file" (type $file))))
+          (export "close" (func $i "close")))"#,
+    );
+    let file = component.resource_type(&["host", "file"]).unwrap();
+    let freed = Arc::new(Mutex::new(Vec::new()));
+    let log = freed.clone();
+    let mut linker = Linker::new();
+    linker.instance("host").resource("file", move |_, rep| {
+        log.lock().unwrap().push(rep);
+        Ok(())
+    });
+    let mut store = Store::new(component.engine(), ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let own = Val::Resource(ResourceVal {
+        ty: file,
+        own: true,
+        handle: 9,
+    });
+    call(&mut store, &instance, "close", &[own]).unwrap();
+    assert_eq!(*freed.lock().unwrap(), [9]);
+}
+
+#[test]
+fn calls_between_components_move_handles_and_strings() {
+    let component = compile(include_str!("../../components/component_calls.wat"));
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    assert_eq!(
+        call(&mut store, &instance, "run", &[]).unwrap(),
+        Some(Val::U32(40 + 5 + u32::from(b'h') + 1))
+    );
+}
