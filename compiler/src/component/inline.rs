@@ -37,6 +37,10 @@ use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, Resou
 use wasmparser::types::Types;
 use wasmparser::{CanonicalFunction, CanonicalOption, ComponentExternalKind, ExternalKind};
 
+/// The static index standing for a core module or component imported from
+/// the host, which cmc cannot instantiate yet.
+const IMPORTED: u32 = u32::MAX;
+
 /// A core instance: created at run time, or a bag of existing items.
 #[derive(Clone)]
 enum CoreInstance {
@@ -223,6 +227,9 @@ impl Inliner<'_, '_> {
                 Def::CoreModule(m) => s.core_modules.push(*m),
                 Def::CoreInstantiate { module, args } => {
                     let module = s.core_modules[*module as usize];
+                    if module == IMPORTED {
+                        return Err(unsupported("instantiating an imported core module"));
+                    }
                     let meta = &self.modules[module as usize];
                     let imports = meta
                         .imports
@@ -264,11 +271,11 @@ impl Inliner<'_, '_> {
                     for (name, kind, index) in args {
                         bound.insert((*name).to_owned(), s.item(*kind, *index)?);
                     }
-                    let exports = self.instantiate(
-                        s.components[*component as usize],
-                        Some(&bound),
-                        &s.resources,
-                    )?;
+                    let component = s.components[*component as usize];
+                    if component == IMPORTED {
+                        return Err(unsupported("instantiating an imported component"));
+                    }
+                    let exports = self.instantiate(component, Some(&bound), &s.resources)?;
                     s.instances.push(Instance::Exports(Rc::new(exports)));
                 }
                 Def::InstanceFromExports(items) => {
@@ -322,11 +329,13 @@ impl Inliner<'_, '_> {
                                     Item::Instance(Instance::Import(path))
                                 }
                                 ComponentExternalKind::Type => Item::Type(None),
-                                other => {
-                                    return Err(unsupported(&format!(
-                                        "importing a {}",
-                                        other.desc()
-                                    )));
+                                // The host cannot supply these yet (the
+                                // linker refuses the import by name), but
+                                // the component still compiles.
+                                ComponentExternalKind::Module => Item::Module(IMPORTED),
+                                ComponentExternalKind::Component => Item::Component(IMPORTED),
+                                ComponentExternalKind::Value => {
+                                    return Err(unsupported("importing a value"));
                                 }
                             }
                         }
@@ -525,8 +534,9 @@ impl Inliner<'_, '_> {
             Item::Instance(Instance::Import(_)) => {
                 return Err(unsupported("re-exporting an imported instance"));
             }
-            Item::Module(_) => return Err(unsupported("exporting a core module")),
-            Item::Component(_) => return Err(unsupported("exporting a component")),
+            // The host API hands out functions and instances only; an
+            // exported module or component stays inside.
+            Item::Module(_) | Item::Component(_) => None,
             Item::Type(_) => None,
         })
     }
