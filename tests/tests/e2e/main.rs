@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod bad_input;
+mod component_values;
 mod components;
 mod linking;
 mod resources;
