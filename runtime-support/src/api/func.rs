@@ -150,6 +150,15 @@ impl Func {
         }
     }
 
+    /// The signature, without the registry lock [`Func::ty`] takes.
+    ///
+    /// The caller must have checked that this handle belongs to its store.
+    pub(crate) fn ty_ref(&self) -> &FuncType {
+        // SAFETY: the signature is owned by the engine's registry, which the
+        // store keeps alive and which never frees.
+        unsafe { &*self.func_ref.as_ref().ty }
+    }
+
     /// The engine-wide signature id.
     pub(crate) fn type_id(&self) -> u32 {
         // SAFETY: handles are only created for live func refs of a store, and
@@ -171,9 +180,7 @@ impl Func {
     ) -> Result<(), Error> {
         let store = store.as_store_mut();
         store.check(self.store_id)?;
-        // SAFETY: the signature is owned by the engine's registry, which the
-        // store keeps alive and which never frees.
-        let ty: &FuncType = unsafe { &*self.func_ref.as_ref().ty };
+        let ty = self.ty_ref();
         if params.len() != ty.params.len() {
             return Err(Error::Usage(format!(
                 "expected {} argument(s), got {}",

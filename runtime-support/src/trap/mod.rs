@@ -89,10 +89,15 @@ pub(crate) fn stack_floor() -> usize {
     thread_local! {
         static FLOOR: Cell<Option<usize>> = const { Cell::new(None) };
     }
-    FLOOR.with(|floor| {
-        *floor
-            .get()
-            .get_or_insert_with(|| signals::stack_low().map_or(0, |low| low + STACK_RESERVE))
+    FLOOR.with(|floor| match floor.get() {
+        Some(known) => known,
+        None => {
+            // Computed once per thread: on the main thread glibc reads
+            // /proc/self/maps to answer.
+            let value = signals::stack_low().map_or(0, |low| low + STACK_RESERVE);
+            floor.set(Some(value));
+            value
+        }
     })
 }
 

@@ -14,7 +14,7 @@ use crate::component::{
 
 /// Canonical options resolved to store items.
 #[derive(Clone, Copy)]
-pub(super) struct Options {
+pub(crate) struct Options {
     memory: Option<Memory>,
     realloc: Option<Func>,
     pub post_return: Option<Func>,

@@ -73,35 +73,43 @@ pub(super) fn call_lifted(
     params: &[Val],
 ) -> Result<Option<Val>, Error> {
     let component = store.component_instances[instance].component.clone();
-    let lifted = &component.meta().lifted[lifted as usize];
+    let index = lifted as usize;
+    let lifted = &component.meta().lifted[index];
     let ty = &lifted.ty;
-    let Extern::Func(core) = resolve_core(store, instance, &lifted.core)? else {
-        return Err(Error::Link(
-            "a lifted function is not a core function".into(),
-        ));
+    let (core, options) = match store.component_instances[instance].lifted[index] {
+        Some(resolved) => resolved,
+        None => {
+            let Extern::Func(core) = resolve_core(store, instance, &lifted.core)? else {
+                return Err(Error::Link(
+                    "a lifted function is not a core function".into(),
+                ));
+            };
+            let resolved = (core, Options::resolve(store, instance, &lifted.options)?);
+            store.component_instances[instance].lifted[index] = Some(resolved);
+            resolved
+        }
     };
-    let options = Options::resolve(store, instance, &lifted.options)?;
     // The call's borrow scope: borrows lowered into it must be dropped
     // before it returns.
     let scope = handle_table(store, instance, lifted.instance).enter_call()?;
     let mut cx = Cx::new(&mut *store, instance, lifted.instance, options);
     cx.scope = Some(scope);
     let flat = lower_params(&mut cx, ty, params)?;
-    let core_ty = core.ty(&*store);
-    let mut core_results: Vec<CoreVal> = core_ty
-        .results
-        .iter()
-        .map(|&t| CoreVal::default_for(t))
-        .collect();
-    core.call(&mut *store, &flat, &mut core_results)?;
+    // A lifted function has at most one core result (MAX_FLAT_RESULTS).
+    let mut results_buf = [CoreVal::I32(0)];
+    let core_results = &mut results_buf[..core.ty_ref().results.len().min(1)];
+    if let (Some(slot), Some(&t)) = (core_results.first_mut(), core.ty_ref().results.first()) {
+        *slot = CoreVal::default_for(t);
+    }
+    core.call(&mut *store, &flat, core_results)?;
     let result = lift_results(
         &mut Cx::new(&mut *store, instance, lifted.instance, options),
         ty,
-        &core_results,
+        core_results,
     )?;
     handle_table(store, instance, lifted.instance).exit_call(scope)?;
     if let Some(post_return) = options.post_return {
-        post_return.call(&mut *store, &core_results, &mut [])?;
+        post_return.call(&mut *store, core_results, &mut [])?;
     }
     Ok(result)
 }

@@ -30,6 +30,9 @@ pub(crate) struct ComponentInstanceData {
     pub adapters: Vec<Option<CoreFunc>>,
     /// The handle table of each of the plan's component instances.
     pub tables: Vec<HandleTable>,
+    /// Each lifted function's core callee and options, resolved on its
+    /// first call so later calls look nothing up by name.
+    pub lifted: Vec<Option<(CoreFunc, super::context::Options)>>,
 }
 
 /// An instance of a component in a store.
@@ -68,6 +71,7 @@ impl Instance {
             builtins: vec![None; meta.builtins.len()],
             adapters: vec![None; meta.adapters.len()],
             tables: vec![table; meta.instances as usize],
+            lifted: vec![None; meta.lifted.len()],
         });
         for init in &meta.initializers {
             let Initializer::Instantiate { module, imports } = init;
