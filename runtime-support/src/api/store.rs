@@ -190,9 +190,9 @@ impl StoreOpaque {
         });
         self.ctx.stack_limit = prev_limit;
         match caught {
-            Err(record) if trap::kind(&record) == TrapKind::HostError => Err(take_host_failure()),
+            Err(record) if record.kind == TrapKind::HostError => Err(take_host_failure()),
             Err(record) => Err(Error::Trap(Trap {
-                kind: trap::kind(&record),
+                kind: record.kind,
                 backtrace: trap::symbolize(&record),
             })),
             Ok(()) if !ok => Err(take_host_failure()),

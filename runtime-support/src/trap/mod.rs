@@ -9,7 +9,6 @@
 //! recent host→wasm call. A fault outside wasm code is passed on to whatever
 //! handler was installed before, so host crashes stay crashes.
 
-use crate::abi::TrapKind;
 use crate::artifact::lookup_pc;
 use crate::vm::{MAX_TRAP_FRAMES, TrapRecord};
 use std::cell::{Cell, RefCell};
@@ -175,9 +174,4 @@ pub(crate) fn symbolize(record: &TrapRecord) -> Vec<crate::api::FrameInfo> {
             })
         })
         .collect()
-}
-
-/// The trap kind of a record, for callers that only need that.
-pub(crate) fn kind(record: &TrapRecord) -> TrapKind {
-    record.kind
 }

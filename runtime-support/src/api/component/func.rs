@@ -37,20 +37,18 @@ impl Func {
     ) -> Result<(), Error> {
         let store = store.as_store_mut();
         store.check(self.store_id)?;
-        let component = store.component_instances[self.instance].component.clone();
-        let lifted = &component.meta().lifted[self.lifted as usize];
-        let ty = &lifted.ty;
-        if params.len() != ty.params.len() {
-            return Err(Error::Usage(format!(
-                "expected {} argument(s), got {}",
-                ty.params.len(),
-                params.len()
-            )));
-        }
-        if results.len() != usize::from(ty.result.is_some()) {
+        // Argument count and types are checked by `lower_params`.
+        let has_result = store.component_instances[self.instance]
+            .component
+            .meta()
+            .lifted[self.lifted as usize]
+            .ty
+            .result
+            .is_some();
+        if results.len() != usize::from(has_result) {
             return Err(Error::Usage(format!(
                 "expected room for {} result(s), got {}",
-                usize::from(ty.result.is_some()),
+                usize::from(has_result),
                 results.len()
             )));
         }
