@@ -45,7 +45,26 @@ const IMPORTED: u32 = u32::MAX;
 #[derive(Clone)]
 enum CoreInstance {
     Runtime(u32),
-    Bag(Rc<HashMap<String, CoreDef>>),
+    Bag(Rc<HashMap<String, Core>>),
+}
+
+/// A core item: a definition for the plan, or a canonical built-in cmc
+/// cannot compile yet. The latter is an error only once the plan needs it,
+/// so a component may define built-ins (async ones, say) it never uses.
+#[derive(Clone)]
+enum Core {
+    Def(CoreDef),
+    Unsupported(Rc<str>),
+}
+
+impl Core {
+    /// The plan's definition, or the error naming the missing feature.
+    fn def(&self) -> Result<CoreDef> {
+        match self {
+            Core::Def(def) => Ok(def.clone()),
+            Core::Unsupported(what) => Err(unsupported(what)),
+        }
+    }
 }
 
 /// A component function.
@@ -55,6 +74,18 @@ enum Func {
     Lifted(u32),
     /// A function of the host.
     Import(ImportPath),
+    /// A function cmc cannot compile yet; an error once the plan needs it.
+    Unsupported(Rc<str>),
+}
+
+/// Splits the "not supported yet" errors of `result` from the others, for
+/// definitions whose error is deferred until something uses them.
+fn deferred<T>(result: Result<T>) -> Result<Result<T, Rc<str>>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(CompileError::Unsupported(what)) => Ok(Err(what.into())),
+        Err(other) => Err(other),
+    }
 }
 
 /// A component instance.
@@ -96,10 +127,10 @@ struct Scope {
     types: Vec<Option<ResourceTypeId>>,
     core_modules: Vec<u32>,
     core_instances: Vec<CoreInstance>,
-    core_funcs: Vec<CoreDef>,
-    core_memories: Vec<CoreDef>,
-    core_tables: Vec<CoreDef>,
-    core_globals: Vec<CoreDef>,
+    core_funcs: Vec<Core>,
+    core_memories: Vec<Core>,
+    core_tables: Vec<Core>,
+    core_globals: Vec<Core>,
     components: Vec<u32>,
     instances: Vec<Instance>,
     funcs: Vec<Func>,
@@ -157,7 +188,7 @@ impl Scope {
         })
     }
 
-    fn core_space(&mut self, kind: ExternalKind) -> Result<&mut Vec<CoreDef>> {
+    fn core_space(&mut self, kind: ExternalKind) -> Result<&mut Vec<Core>> {
         Ok(match kind {
             ExternalKind::Func | ExternalKind::FuncExact => &mut self.core_funcs,
             ExternalKind::Memory => &mut self.core_memories,
@@ -239,9 +270,9 @@ impl Inliner<'_, '_> {
                                 .iter()
                                 .find(|(name, _)| *name == import.module)
                                 .expect("validated: every import module is an argument");
-                            core_export(&s.core_instances[*instance as usize], &import.name)
+                            core_export(&s.core_instances[*instance as usize], &import.name).def()
                         })
-                        .collect();
+                        .collect::<Result<_>>()?;
                     self.meta
                         .initializers
                         .push(Initializer::Instantiate { module, imports });
@@ -296,7 +327,7 @@ impl Inliner<'_, '_> {
                 Def::Import { name, ty } => {
                     let entity = types
                         .as_ref()
-                        .component_item_for_import(name)
+                        .component_item_for_import(self.parsed.renames.validator_spelling(name))
                         .expect("validated: the import exists")
                         .ty;
                     let item = match args {
@@ -321,7 +352,8 @@ impl Inliner<'_, '_> {
                                 Source::Host(path.clone()),
                             )?;
                             let import_ty =
-                                TypeConverter::new(types, &s.resources).import_type(name)?;
+                                TypeConverter::new(types, &s.resources, &self.parsed.renames)
+                                    .import_type(name)?;
                             self.meta.imports.push(((*name).to_owned(), import_ty));
                             match ty.kind() {
                                 ComponentExternalKind::Func => Item::Func(Func::Import(path)),
@@ -351,7 +383,7 @@ impl Inliner<'_, '_> {
                 Def::Resource { dtor } => {
                     let rt = ResourceTypeId(self.meta.resources.len() as u32);
                     self.meta.resources.push(ResourceDef::Guest {
-                        dtor: dtor.map(|f| s.core_funcs[f as usize].clone()),
+                        dtor: dtor.map(|f| s.core_funcs[f as usize].def()).transpose()?,
                         instance: s.instance,
                     });
                     s.push(Item::Type(Some(rt)), types)?;
@@ -404,10 +436,11 @@ impl Inliner<'_, '_> {
             }
             ComponentEntityType::Instance(id) => {
                 for (name, export) in &types[*id].exports {
+                    let name = self.parsed.renames.original(name);
                     let source = match &source {
                         Source::Host(path) => {
                             let mut path = path.clone();
-                            path.names.push(name.clone());
+                            path.names.push(name.to_owned());
                             Source::Host(path)
                         }
                         Source::Item(Item::Instance(Instance::Exports(items))) => {
@@ -444,55 +477,69 @@ impl Inliner<'_, '_> {
             resource: s.resource_at(resource),
             instance: s.instance,
         });
-        s.core_funcs
-            .push(CoreDef::Builtin(self.meta.builtins.len() as u32 - 1));
+        s.core_funcs.push(Core::Def(CoreDef::Builtin(
+            self.meta.builtins.len() as u32 - 1,
+        )));
     }
 
     fn canon(&mut self, s: &mut Scope, types: &Types, canon: &CanonicalFunction) -> Result<()> {
+        let renames = &self.parsed.renames;
         match canon {
             CanonicalFunction::Lift {
                 core_func_index,
                 options,
                 ..
             } => {
-                let ty =
-                    TypeConverter::new(types, &s.resources).func_type_at(s.funcs.len() as u32)?;
-                let lifted = LiftedFunc {
-                    core: s.core_funcs[*core_func_index as usize].clone(),
-                    options: canon_options(s, options)?,
-                    ty,
-                    instance: s.instance,
-                };
-                self.meta.lifted.push(lifted);
-                s.funcs
-                    .push(Func::Lifted(self.meta.lifted.len() as u32 - 1));
+                let lifted = deferred((|| {
+                    Ok(LiftedFunc {
+                        core: s.core_funcs[*core_func_index as usize].def()?,
+                        options: canon_options(s, options)?,
+                        ty: TypeConverter::new(types, &s.resources, renames)
+                            .func_type_at(s.funcs.len() as u32)?,
+                        instance: s.instance,
+                    })
+                })())?;
+                s.funcs.push(match lifted {
+                    Ok(lifted) => {
+                        self.meta.lifted.push(lifted);
+                        Func::Lifted(self.meta.lifted.len() as u32 - 1)
+                    }
+                    Err(what) => Func::Unsupported(what),
+                });
             }
             CanonicalFunction::Lower {
                 func_index,
                 options,
-            } => match &s.funcs[*func_index as usize] {
-                Func::Import(path) => {
-                    let lowered = LoweredFunc {
-                        import: path.clone(),
-                        options: canon_options(s, options)?,
-                        ty: TypeConverter::new(types, &s.resources).func_type_at(*func_index)?,
-                        instance: s.instance,
-                    };
-                    self.meta.lowered.push(lowered);
-                    s.core_funcs
-                        .push(CoreDef::Lowered(self.meta.lowered.len() as u32 - 1));
-                }
-                Func::Lifted(lifted) => {
-                    let adapter = AdapterFunc {
-                        lifted: *lifted,
-                        options: canon_options(s, options)?,
-                        instance: s.instance,
-                    };
-                    self.meta.adapters.push(adapter);
-                    s.core_funcs
-                        .push(CoreDef::Adapter(self.meta.adapters.len() as u32 - 1));
-                }
-            },
+            } => {
+                let core = match &s.funcs[*func_index as usize] {
+                    Func::Import(path) => deferred((|| {
+                        Ok(LoweredFunc {
+                            import: path.clone(),
+                            options: canon_options(s, options)?,
+                            ty: TypeConverter::new(types, &s.resources, renames)
+                                .func_type_at(*func_index)?,
+                            instance: s.instance,
+                        })
+                    })())?
+                    .map(|lowered| {
+                        self.meta.lowered.push(lowered);
+                        CoreDef::Lowered(self.meta.lowered.len() as u32 - 1)
+                    }),
+                    Func::Lifted(lifted) => deferred(canon_options(s, options))?.map(|options| {
+                        self.meta.adapters.push(AdapterFunc {
+                            lifted: *lifted,
+                            options,
+                            instance: s.instance,
+                        });
+                        CoreDef::Adapter(self.meta.adapters.len() as u32 - 1)
+                    }),
+                    Func::Unsupported(what) => Err(what.clone()),
+                };
+                s.core_funcs.push(match core {
+                    Ok(def) => Core::Def(def),
+                    Err(what) => Core::Unsupported(what),
+                });
+            }
             CanonicalFunction::ResourceNew { resource } => {
                 self.builtin(s, ResourceOp::New, *resource)
             }
@@ -502,12 +549,14 @@ impl Inliner<'_, '_> {
             CanonicalFunction::ResourceDrop { resource } => {
                 self.builtin(s, ResourceOp::Drop, *resource)
             }
+            // Every other built-in defines a core function of async or
+            // threads.
             other => {
                 let name = format!("{other:?}");
                 let name = name.split([' ', '{', '(']).next().unwrap_or("?");
-                return Err(unsupported(&format!(
-                    "the canonical built-in `{name}` (async and threads)"
-                )));
+                s.core_funcs.push(Core::Unsupported(
+                    format!("the canonical built-in `{name}` (async and threads)").into(),
+                ));
             }
         }
         Ok(())
@@ -521,6 +570,7 @@ impl Inliner<'_, '_> {
             Item::Func(Func::Import(_)) => {
                 return Err(unsupported("re-exporting an imported function"));
             }
+            Item::Func(Func::Unsupported(what)) => return Err(unsupported(what)),
             Item::Instance(Instance::Exports(exports)) => Some(ExportItem::Instance(
                 exports
                     .iter()
@@ -542,12 +592,12 @@ impl Inliner<'_, '_> {
     }
 }
 
-fn core_export(instance: &CoreInstance, name: &str) -> CoreDef {
+fn core_export(instance: &CoreInstance, name: &str) -> Core {
     match instance {
-        CoreInstance::Runtime(i) => CoreDef::Export {
+        CoreInstance::Runtime(i) => Core::Def(CoreDef::Export {
             instance: *i,
             name: name.to_owned(),
-        },
+        }),
         CoreInstance::Bag(bag) => bag
             .get(name)
             .cloned()
@@ -592,10 +642,10 @@ fn canon_options(s: &Scope, options: &[CanonicalOption]) -> Result<CanonOptions>
             CanonicalOption::UTF8 => out.encoding = StringEncoding::Utf8,
             CanonicalOption::UTF16 => out.encoding = StringEncoding::Utf16,
             CanonicalOption::CompactUTF16 => out.encoding = StringEncoding::Latin1Utf16,
-            CanonicalOption::Memory(m) => out.memory = Some(s.core_memories[m as usize].clone()),
-            CanonicalOption::Realloc(f) => out.realloc = Some(s.core_funcs[f as usize].clone()),
+            CanonicalOption::Memory(m) => out.memory = Some(s.core_memories[m as usize].def()?),
+            CanonicalOption::Realloc(f) => out.realloc = Some(s.core_funcs[f as usize].def()?),
             CanonicalOption::PostReturn(f) => {
-                out.post_return = Some(s.core_funcs[f as usize].clone())
+                out.post_return = Some(s.core_funcs[f as usize].def()?)
             }
             CanonicalOption::Async | CanonicalOption::Callback(_) => {
                 return Err(unsupported("async lifting and lowering"));

@@ -1,6 +1,7 @@
 //! Components: validation, compile-time flattening of the instance graph,
 //! and compilation of every core module they contain into one artifact.
 
+mod compat;
 mod inline;
 mod parse;
 mod types;
@@ -22,7 +23,8 @@ pub fn compile_component(
     settings: &CompileSettings,
     symbols: Symbols,
 ) -> Result<Vec<u8>> {
-    let parsed = parse::parse(wasm)?;
+    let wasm = compat::cancel::normalize(wasm);
+    let parsed = parse::parse(&wasm)?;
     let modules = parsed
         .modules
         .iter()

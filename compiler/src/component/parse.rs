@@ -7,6 +7,7 @@
 //! and outer aliases to modules and components are resolved here, since
 //! only those two sorts are needed beyond what the validator's types give.
 
+use super::compat::names::{Renames, rename_conflict};
 use crate::error::{CompileError, Result};
 use std::ops::Range;
 use wasmparser::types::Types;
@@ -93,6 +94,8 @@ pub struct Parsed<'a> {
     pub modules: Vec<Range<usize>>,
     /// Components by static index; the root comes last.
     pub components: Vec<ComponentBody<'a>>,
+    /// Extern names the validator's types spell differently.
+    pub renames: Renames,
 }
 
 /// A component being parsed, with the static indices of its module and
@@ -145,20 +148,69 @@ enum Nested {
 }
 
 /// Validates `wasm` as a component and records its definitions.
+///
+/// Where the validator's only objection is a name conflict the
+/// specification allows (see [`super::compat::names`]), validation is
+/// retried on a respelled copy; any other failure reports the first error.
 pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
-    let mut validator = Validator::new_with_features(component_features());
+    let mut renames = Renames::default();
+    let mut respelled: Option<Vec<u8>> = None;
+    let mut first_error = None;
+    loop {
+        let validated = respelled.as_deref().unwrap_or(wasm);
+        let error = match parse_validating(wasm, validated) {
+            Ok(mut parsed) => {
+                parsed.renames = renames;
+                return Ok(parsed);
+            }
+            Err(error) => error,
+        };
+        let copy = match &error {
+            CompileError::InvalidWasm { message, .. } => {
+                rename_conflict(validated, message, &mut renames)
+            }
+            _ => None,
+        };
+        match copy {
+            Some(copy) => {
+                respelled = Some(copy);
+                first_error.get_or_insert(error);
+            }
+            None => return Err(first_error.unwrap_or(error)),
+        }
+    }
+}
+
+fn parser() -> Parser {
     let mut parser = Parser::new(0);
     parser.set_features(component_features());
+    parser
+}
+
+/// Records the definitions of `wasm` while validating `validated`, which is
+/// `wasm` itself or a copy of the same layout with respelled names.
+fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> {
+    let mut validator = Validator::new_with_features(component_features());
+    let mut checked = (!std::ptr::eq(wasm, validated)).then(|| parser().parse_all(validated));
     let mut parsed = Parsed {
         modules: Vec::new(),
         components: Vec::new(),
+        renames: Renames::default(),
     };
     let mut frames: Vec<Frame<'_>> = Vec::new();
     // What each nesting level is, innermost last.
     let mut nesting: Vec<Nested> = Vec::new();
-    for payload in parser.parse_all(wasm) {
+    for payload in parser().parse_all(wasm) {
         let payload = payload?;
-        let valid = validator.payload(&payload)?;
+        let valid = match checked.as_mut() {
+            None => validator.payload(&payload)?,
+            Some(checked) => {
+                let twin = checked
+                    .next()
+                    .expect("a respelled copy has the same payloads")?;
+                validator.payload(&twin)?
+            }
+        };
         let in_module = matches!(nesting.last(), Some(Nested::Module));
         match payload {
             Payload::Version { encoding, .. } => match encoding {

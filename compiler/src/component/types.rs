@@ -4,6 +4,7 @@
 //! ids it has seen in the current instantiation to the plan's
 //! [`ResourceTypeId`]s and hands that map to the converter.
 
+use super::compat::names::Renames;
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::ImportType;
 use cmc_runtime::component::types::{FuncType, InterfaceType, ResourceTypeId};
@@ -22,6 +23,7 @@ pub type ResourceMap = HashMap<ResourceId, ResourceTypeId>;
 pub struct TypeConverter<'t> {
     types: &'t Types,
     resources: &'t ResourceMap,
+    renames: &'t Renames,
 }
 
 fn unsupported(what: String) -> CompileError {
@@ -30,9 +32,18 @@ fn unsupported(what: String) -> CompileError {
 
 impl<'t> TypeConverter<'t> {
     /// A converter for the component whose validator produced `types`,
-    /// with the resource types of the current instantiation.
-    pub fn new(types: &'t Types, resources: &'t ResourceMap) -> TypeConverter<'t> {
-        TypeConverter { types, resources }
+    /// with the resource types of the current instantiation and the names
+    /// the validator saw respelled.
+    pub fn new(
+        types: &'t Types,
+        resources: &'t ResourceMap,
+        renames: &'t Renames,
+    ) -> TypeConverter<'t> {
+        TypeConverter {
+            types,
+            resources,
+            renames,
+        }
     }
 
     /// The plan's resource type for validator resource `id`.
@@ -126,7 +137,7 @@ impl<'t> TypeConverter<'t> {
         let item = self
             .types
             .as_ref()
-            .component_item_for_import(name)
+            .component_item_for_import(self.renames.validator_spelling(name))
             .expect("validated: the import exists");
         self.entity(&item.ty)
     }
@@ -138,7 +149,10 @@ impl<'t> TypeConverter<'t> {
                 self.types[*id]
                     .exports
                     .iter()
-                    .map(|(name, item)| Ok((name.clone(), self.entity(&item.ty)?)))
+                    .map(|(name, item)| {
+                        let name = self.renames.original(name).to_owned();
+                        Ok((name, self.entity(&item.ty)?))
+                    })
                     .collect::<Result<_>>()?,
             ),
             ComponentEntityType::Type {

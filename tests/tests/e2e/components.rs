@@ -115,3 +115,66 @@ fn missing_imports_and_bad_arguments_are_errors() {
     assert!(err.to_string().contains("string"), "{err}");
     assert!(instance.get_func(&store, &["nope"]).is_none());
 }
+
+#[test]
+fn names_that_differ_only_by_hyphens_stay_distinct() {
+    let component = Component::new(&engine(), include_str!("../../components/hyphen_names.wat"))
+        .expect("component compiles");
+    let mut linker = Linker::new();
+    let constant = |n: u32| {
+        move |_: cmc_runtime::Caller<'_, ()>, _: &[Val], results: &mut [Val]| {
+            results[0] = Val::U32(n);
+            Ok(())
+        }
+    };
+    linker.root().func_new("x1", constant(1));
+    linker
+        .instance("x-1")
+        .func_new("v1", constant(7))
+        .func_new("v-1", constant(2));
+    let mut store = Store::new(component.engine(), ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    assert_eq!(call(&mut store, &instance, &["sum"], &[]), Val::U32(21));
+    assert_eq!(
+        call(&mut store, &instance, &["n", "g-1"], &[]),
+        Val::U32(21)
+    );
+    assert_eq!(call(&mut store, &instance, &["n", "g1"], &[]), Val::U32(21));
+}
+
+#[test]
+fn names_that_differ_only_by_case_conflict() {
+    let Err(err) = Component::new(
+        &engine(),
+        r#"(component (import "a-b" (func)) (import "A-B" (func)))"#,
+    ) else {
+        panic!("names that differ only by case must conflict")
+    };
+    assert!(
+        err.to_string()
+            .contains("import name `A-B` conflicts with previous name `a-b`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unused_async_built_ins_compile_and_used_ones_are_refused_by_name() {
+    let define = r#"(core func $cancel (canon task.cancel))"#;
+    let unused = format!("(component {define})");
+    Component::new(&engine(), &unused).expect("an unused built-in is no obstacle");
+
+    let used = format!(
+        r#"(component {define}
+             (core module $m (import "" "cancel" (func)))
+             (core instance (instantiate $m
+               (with "" (instance (export "cancel" (func $cancel)))))))"#
+    );
+    let Err(err) = Component::new(&engine(), &used) else {
+        panic!("task.cancel is not supported yet")
+    };
+    assert!(
+        err.to_string()
+            .contains("unsupported: the canonical built-in `TaskCancel` (async and threads)"),
+        "{err}"
+    );
+}
