@@ -124,7 +124,14 @@ impl<'t> TypeConverter<'t> {
             },
             ComponentDefinedType::Own(r) => InterfaceType::Own(self.resource(r.resource())?),
             ComponentDefinedType::Borrow(r) => InterfaceType::Borrow(self.resource(r.resource())?),
-            ComponentDefinedType::Map { .. } => return Err(unsupported("map types".into())),
+            // The canonical ABI despecializes `map<K, V>` to
+            // `list<tuple<K, V>>`, and so do cmc's values.
+            ComponentDefinedType::Map { key, value, .. } => {
+                InterfaceType::List(Box::new(InterfaceType::Tuple(vec![
+                    self.val_type(key)?,
+                    self.val_type(value)?,
+                ])))
+            }
             ComponentDefinedType::FixedLengthList { .. } => {
                 return Err(unsupported("fixed-length lists".into()));
             }

@@ -31,11 +31,18 @@ pub enum TrapKind {
     Unreachable = 10,
     /// A host function returned an error; the error itself travels beside.
     HostError = 11,
+    /// A call between components met a pointer not aligned for what it
+    /// points to (canonical ABI).
+    UnalignedPointer = 12,
+    /// A call between components met a string not all in linear memory.
+    StringOutOfBounds = 13,
+    /// A call between components met a list not all in linear memory.
+    ListOutOfBounds = 14,
 }
 
 impl TrapKind {
     /// Every trap kind, for round-trip checks.
-    pub const ALL: [TrapKind; 11] = [
+    pub const ALL: [TrapKind; 14] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -47,6 +54,9 @@ impl TrapKind {
         TrapKind::BadConversionToInteger,
         TrapKind::Unreachable,
         TrapKind::HostError,
+        TrapKind::UnalignedPointer,
+        TrapKind::StringOutOfBounds,
+        TrapKind::ListOutOfBounds,
     ];
 
     /// The code stored in trap tables.
@@ -73,6 +83,9 @@ impl TrapKind {
             TrapKind::BadConversionToInteger => "invalid conversion to integer",
             TrapKind::Unreachable => "unreachable",
             TrapKind::HostError => "host function failed",
+            TrapKind::UnalignedPointer => "unaligned pointer",
+            TrapKind::StringOutOfBounds => "string content out-of-bounds",
+            TrapKind::ListOutOfBounds => "list content out-of-bounds",
         }
     }
 }

@@ -10,6 +10,7 @@
 use super::layout::MAX_LIST_BYTE_LENGTH;
 use super::string::MAX_STRING_BYTE_LENGTH;
 use super::types::FlatType;
+use crate::abi::TrapKind;
 use std::fmt;
 
 /// Who implements a resource type; named in wrong-type handle errors.
@@ -116,9 +117,11 @@ pub enum CanonError {
     },
     /// `realloc` returned a region that does not fit in memory.
     #[error(
-        "realloc return: beyond end of memory: {size} bytes at {ptr:#x}, memory is {memory_len} bytes"
+        "realloc return: beyond end of memory: {size} bytes for the {what} at {ptr:#x}, memory is {memory_len} bytes"
     )]
     ReallocOutOfBounds {
+        /// What was allocated: "string", "list" or "arguments".
+        what: &'static str,
         /// The returned pointer.
         ptr: u32,
         /// The requested size.
@@ -237,4 +240,29 @@ pub enum CanonError {
     /// A flags type with more than 32 labels, which the spec no longer allows.
     #[error("flags type with {0} labels: at most 32 are allowed")]
     TooManyFlags(usize),
+}
+
+impl CanonError {
+    /// The trap this error is inside a call between components.
+    ///
+    /// There the canonical ABI runs as an adapter between two instances
+    /// (fused, in the spec's words), and a broken pointer or region is a
+    /// trap of that adapter with the spec's short wording, as a compiled
+    /// adapter would raise it; the longer messages of [`CanonError`] are
+    /// for the host boundary, where the embedder's values cross.
+    pub fn adapter_trap(&self) -> Option<TrapKind> {
+        Some(match self {
+            CanonError::UnalignedPointer { .. } | CanonError::ReallocUnaligned { .. } => {
+                TrapKind::UnalignedPointer
+            }
+            CanonError::StringOutOfBounds { .. }
+            | CanonError::ReallocOutOfBounds { what: "string", .. } => TrapKind::StringOutOfBounds,
+            CanonError::ListOutOfBounds { .. }
+            | CanonError::ReallocOutOfBounds { what: "list", .. } => TrapKind::ListOutOfBounds,
+            CanonError::OutOfBounds { .. } | CanonError::ReallocOutOfBounds { .. } => {
+                TrapKind::MemoryOutOfBounds
+            }
+            _ => return None,
+        })
+    }
 }

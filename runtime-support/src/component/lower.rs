@@ -167,7 +167,7 @@ pub fn store_list_into_range<C: LowerContext>(
         }
         .into());
     }
-    let ptr = realloc_checked(cx, 0, 0, l.align, byte_len as u32)?;
+    let ptr = realloc_checked(cx, "list", 0, 0, l.align, byte_len as u32)?;
     for (i, item) in items.iter().enumerate() {
         store_at(
             cx,
@@ -387,7 +387,7 @@ pub(crate) fn lower_flat_values<C: LowerContext>(
     let tuple = record_layout(types.iter().copied());
     let (ptr, out) = match spill {
         SpillTo::Allocate => {
-            let ptr = realloc_checked(cx, 0, 0, tuple.align, tuple.size)?;
+            let ptr = realloc_checked(cx, "arguments", 0, 0, tuple.align, tuple.size)?;
             (ptr, vec![CoreVal::I32(ptr as i32)])
         }
         SpillTo::Pointer(ptr) => {

@@ -76,10 +76,12 @@ pub(crate) fn check_block(
     Ok(())
 }
 
-/// Calls `realloc` and checks its result the way every caller in the spec
-/// does right after: aligned to `align`, and `new_size` bytes in bounds.
+/// Calls `realloc` for `what` (a string, a list, spilled arguments) and
+/// checks its result the way every caller in the spec does right after:
+/// aligned to `align`, and `new_size` bytes in bounds.
 pub(crate) fn realloc_checked<C: LowerContext>(
     cx: &mut C,
+    what: &'static str,
     old_ptr: u32,
     old_size: u32,
     align: u32,
@@ -92,6 +94,7 @@ pub(crate) fn realloc_checked<C: LowerContext>(
     let memory_len = cx.memory().len();
     if !in_bounds(memory_len, u64::from(ptr), u64::from(new_size)) {
         return Err(CanonError::ReallocOutOfBounds {
+            what,
             ptr,
             size: new_size,
             memory_len,

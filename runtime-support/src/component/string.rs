@@ -146,7 +146,7 @@ fn store_utf8_copy<C: LowerContext>(
     s: &str,
     src_code_units: u32,
 ) -> Result<(u32, u32), C::Error> {
-    let ptr = realloc_checked(cx, 0, 0, 1, src_code_units)?;
+    let ptr = realloc_checked(cx, "string", 0, 0, 1, src_code_units)?;
     write(cx.memory(), u64::from(ptr), s.as_bytes())?;
     Ok((ptr, src_code_units))
 }
@@ -159,12 +159,12 @@ fn store_utf8_to_utf16<C: LowerContext>(
     src_code_units: u32,
 ) -> Result<(u32, u32), C::Error> {
     let worst_case_size = 2 * src_code_units;
-    let mut ptr = realloc_checked(cx, 0, 0, 2, worst_case_size)?;
+    let mut ptr = realloc_checked(cx, "string", 0, 0, 2, worst_case_size)?;
     let dst = slice_mut(cx.memory(), u64::from(ptr), u64::from(worst_case_size))?;
     let code_units = encode_utf16_into(dst, s, 0);
     let byte_len = 2 * code_units;
     if byte_len < worst_case_size {
-        ptr = realloc_checked(cx, ptr, worst_case_size, 2, byte_len)?;
+        ptr = realloc_checked(cx, "string", ptr, worst_case_size, 2, byte_len)?;
     }
     Ok((ptr, code_units))
 }
@@ -178,7 +178,7 @@ fn store_string_to_latin1_or_utf16<C: LowerContext>(
     s: &str,
     src_code_units: u32,
 ) -> Result<(u32, u32), C::Error> {
-    let mut ptr = realloc_checked(cx, 0, 0, 2, src_code_units)?;
+    let mut ptr = realloc_checked(cx, "string", 0, 0, 2, src_code_units)?;
     let mut dst_byte_length: u32 = 0;
     for c in s.chars() {
         if let Ok(byte) = u8::try_from(c) {
@@ -191,7 +191,7 @@ fn store_string_to_latin1_or_utf16<C: LowerContext>(
             continue;
         }
         let worst_case_size = 2 * src_code_units;
-        ptr = realloc_checked(cx, ptr, src_code_units, 2, worst_case_size)?;
+        ptr = realloc_checked(cx, "string", ptr, src_code_units, 2, worst_case_size)?;
         let dst = slice_mut(cx.memory(), u64::from(ptr), u64::from(worst_case_size))?;
         // Inflate latin1 byte j to utf16 unit j, from the end so nothing is
         // overwritten before it is read; 2*j+1 < 2*dst_byte_length <= dst.len().
@@ -202,12 +202,12 @@ fn store_string_to_latin1_or_utf16<C: LowerContext>(
         let code_units = encode_utf16_into(dst, s, dst_byte_length as usize);
         let byte_len = 2 * code_units;
         if worst_case_size > byte_len {
-            ptr = realloc_checked(cx, ptr, worst_case_size, 2, byte_len)?;
+            ptr = realloc_checked(cx, "string", ptr, worst_case_size, 2, byte_len)?;
         }
         return Ok((ptr, code_units | UTF16_TAG));
     }
     if dst_byte_length < src_code_units {
-        ptr = realloc_checked(cx, ptr, src_code_units, 2, dst_byte_length)?;
+        ptr = realloc_checked(cx, "string", ptr, src_code_units, 2, dst_byte_length)?;
     }
     Ok((ptr, dst_byte_length))
 }

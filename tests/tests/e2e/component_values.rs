@@ -141,6 +141,16 @@ fn cases() -> Vec<Case> {
             T::List(Box::new(T::String)),
             Val::List(vec![s("a"), s(""), s("ccc")]),
         ),
+        // A map crosses as the list of its entries (the ABI's
+        // despecialization).
+        plain(
+            "(map string u32)",
+            T::List(Box::new(T::Tuple(vec![T::String, T::U32]))),
+            Val::List(vec![
+                Val::Tuple(vec![s("one"), Val::U32(1)]),
+                Val::Tuple(vec![s("two"), Val::U32(2)]),
+            ]),
+        ),
         plain(
             "(list (list u16))",
             T::List(Box::new(T::List(Box::new(T::U16)))),

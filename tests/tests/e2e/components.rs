@@ -3,6 +3,7 @@
 
 use super::engine;
 use cmc_runtime::Store;
+use cmc_runtime::abi::TrapKind;
 use cmc_runtime::component::{Component, Linker, Val};
 
 fn strings_component() -> Component {
@@ -177,4 +178,53 @@ fn unused_async_built_ins_compile_and_used_ones_are_refused_by_name() {
             .contains("unsupported: the canonical built-in `TaskCancel` (async and threads)"),
         "{err}"
     );
+}
+
+/// A call from component `$d` into `$c`, whose `realloc` returns `ptr` for
+/// the `(list u32)` argument.
+fn list_call_with_realloc_result(ptr: i32) -> String {
+    format!(
+        r#"(component
+  (component $c
+    (core module $m
+      (memory (export "mem") 1)
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const {ptr}))
+      (func (export "f") (param i32 i32)))
+    (core instance $m (instantiate $m))
+    (func (export "f") (param "a" (list u32))
+      (canon lift (core func $m "f") (memory (core memory $m "mem"))
+        (realloc (core func $m "realloc")))))
+  (component $d
+    (import "f" (func $f (param "a" (list u32))))
+    (core module $mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $mem))
+    (core func $f (canon lower (func $f) (memory (core memory $mem "mem"))))
+    (core module $main
+      (import "" "f" (func $f (param i32 i32)))
+      (func (export "run") (call $f (i32.const 8) (i32.const 2))))
+    (core instance $main (instantiate $main (with "" (instance (export "f" (func $f))))))
+    (func (export "run") (canon lift (core func $main "run"))))
+  (instance $c (instantiate $c))
+  (instance $d (instantiate $d (with "f" (func $c "f"))))
+  (export "run" (func $d "run")))"#
+    )
+}
+
+#[test]
+fn abi_violations_between_components_are_traps() {
+    for (ptr, kind) in [
+        (2, TrapKind::UnalignedPointer),
+        (65532, TrapKind::ListOutOfBounds),
+    ] {
+        let component = Component::new(&engine(), list_call_with_realloc_result(ptr)).unwrap();
+        let mut store = Store::new(component.engine(), ());
+        let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+        let run = instance.get_func(&store, &["run"]).unwrap();
+        let err = run.call(&mut store, &[], &mut []).unwrap_err();
+        assert_eq!(err.as_trap().map(|t| t.kind), Some(kind), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!("wasm trap: {kind}")),
+            "{err}"
+        );
+    }
 }

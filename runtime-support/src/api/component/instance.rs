@@ -5,15 +5,16 @@ use super::func::call_lifted;
 use super::linker::{Definition, HostDtor, HostFunc, Linker};
 use super::{Component, Func};
 use crate::abi::{
-    CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef, ResourceOp, ValType,
+    AdapterFunc, CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef, ResourceOp,
+    ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStore, AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store,
-    Val as CoreVal,
+    Trap, Val as CoreVal,
 };
 use crate::component::{
-    Dropped, FlatContext, FlatType, HandleTable, ResourceTypeId, ResourceVal, Val,
+    Dropped, FlatContext, FlatType, FuncType, HandleTable, ResourceTypeId, ResourceVal, Val,
     flatten_functype, lift_params, lower_results, return_pointer,
 };
 
@@ -232,31 +233,50 @@ fn adapter_func<T: 'static>(store: &mut Store<T>, instance: usize, i: usize) -> 
     let component = store.inner.component_instances[instance].component.clone();
     let adapter = component.meta().adapters[i].clone();
     let func_ty = component.meta().lifted[adapter.lifted as usize].ty.clone();
-    let table = adapter.instance;
     let func = CoreFunc::new(
         store,
         lowered_core_type(&func_ty),
         move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
             let store = caller.as_store_mut();
-            let options = Options::resolve(store, instance, &adapter.options)?;
-            let mut cx = Cx::new(store, instance, table, options);
-            let args = lift_params(&mut cx, &func_ty, params)?;
-            let lends = std::mem::take(&mut cx.lends);
-            let result = call_lifted(store, instance, adapter.lifted, &args)?;
-            handle_table(store, instance, table).end_lends(lends);
-            let retptr = return_pointer(&func_ty, params)?;
-            let flat = lower_results(
-                &mut Cx::new(store, instance, table, options),
-                &func_ty,
-                result.as_ref(),
-                retptr,
-            )?;
-            results.copy_from_slice(&flat);
-            Ok(())
+            adapt(store, instance, &adapter, &func_ty, params, results).map_err(|e| match e {
+                Error::Canon(canon) => match canon.adapter_trap() {
+                    Some(kind) => Error::Trap(Trap::new(kind)),
+                    None => Error::Canon(canon),
+                },
+                other => other,
+            })
         },
     );
     store.inner.component_instances[instance].adapters[i] = Some(func);
     func
+}
+
+/// One call through `adapter`: lifts `params` out of the calling instance,
+/// calls the lifted callee, and lowers its result into `results`.
+fn adapt(
+    store: &mut StoreOpaque,
+    instance: usize,
+    adapter: &AdapterFunc,
+    func_ty: &FuncType,
+    params: &[CoreVal],
+    results: &mut [CoreVal],
+) -> Result<(), Error> {
+    let table = adapter.instance;
+    let options = Options::resolve(store, instance, &adapter.options)?;
+    let mut cx = Cx::new(store, instance, table, options);
+    let args = lift_params(&mut cx, func_ty, params)?;
+    let lends = std::mem::take(&mut cx.lends);
+    let result = call_lifted(store, instance, adapter.lifted, &args)?;
+    handle_table(store, instance, table).end_lends(lends);
+    let retptr = return_pointer(func_ty, params)?;
+    let flat = lower_results(
+        &mut Cx::new(store, instance, table, options),
+        func_ty,
+        result.as_ref(),
+        retptr,
+    )?;
+    results.copy_from_slice(&flat);
+    Ok(())
 }
 
 /// The core type of a `canon lower` of `ty`.
