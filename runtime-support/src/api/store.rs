@@ -30,6 +30,9 @@ pub struct StoreOpaque {
     pub(crate) host_funcs: Vec<Box<VMHostFuncContext>>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     pub(crate) component_instances: Vec<super::component::ComponentInstanceData>,
+    /// Core values of the current component call, kept between calls so
+    /// that lowering allocates nothing (see [`StoreOpaque::take_flat_buf`]).
+    flat_buf: Vec<super::Val>,
 }
 
 // SAFETY: every raw pointer in the store points into allocations the store
@@ -64,6 +67,7 @@ impl<T> Store<T> {
                 host_funcs: Vec::new(),
                 externrefs: Vec::new(),
                 component_instances: Vec::new(),
+                flat_buf: Vec::new(),
             },
             data,
         }
@@ -146,6 +150,20 @@ impl<S: AsStoreMut + ?Sized> AsStoreMut for &mut S {
 }
 
 impl StoreOpaque {
+    /// An empty buffer for the core values of a component call; give it
+    /// back with [`StoreOpaque::put_flat_buf`]. A nested call (a host
+    /// function calling back in) finds it taken and starts a new one.
+    pub(crate) fn take_flat_buf(&mut self) -> Vec<super::Val> {
+        let mut buf = std::mem::take(&mut self.flat_buf);
+        buf.clear();
+        buf
+    }
+
+    /// Returns the buffer of [`StoreOpaque::take_flat_buf`] for reuse.
+    pub(crate) fn put_flat_buf(&mut self, buf: Vec<super::Val>) {
+        self.flat_buf = buf;
+    }
+
     /// Fails unless a handle created in store `id` is used with this store.
     pub(crate) fn check(&self, id: u64) -> Result<(), Error> {
         if id == self.id {

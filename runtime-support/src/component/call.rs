@@ -22,7 +22,7 @@ use super::flatten::{
 use super::lift::lift_flat_values;
 use super::lower::{SpillTo, lower_flat_values};
 use super::memory::{FlatReader, core_type_name};
-use super::types::{FlatType, FuncType, InterfaceType};
+use super::types::{FlatType, FuncType};
 use super::values::Val;
 use crate::Val as CoreVal;
 
@@ -40,22 +40,31 @@ fn arity(what: &'static str, expected: usize, found: usize) -> Result<(), CanonE
 
 /// Lowers the host's arguments for a call of a lifted export: checks them
 /// against the parameter types, then flattens them, or stores them in memory
-/// allocated with the callee's `realloc` and returns that pointer when they
+/// allocated with the callee's `realloc` and passes that pointer when they
 /// exceed [`MAX_FLAT_PARAMS`] core values.
 ///
-/// The result is the core function's argument list.
+/// The core function's arguments are appended to `out`, which callers on a
+/// hot path reuse from call to call.
 pub fn lower_params<C: LowerContext>(
     cx: &mut C,
     ft: &FuncType,
     args: &[Val],
-) -> Result<Vec<CoreVal>, C::Error> {
+    out: &mut Vec<CoreVal>,
+) -> Result<(), C::Error> {
     arity("arguments", ft.params.len(), args.len())?;
     for ((name, ty), arg) in ft.params.iter().zip(args) {
         arg.matches_at(ty, name)?;
     }
-    let vals: Vec<&Val> = args.iter().collect();
-    let types: Vec<&InterfaceType> = ft.param_types().collect();
-    lower_flat_values(cx, MAX_FLAT_PARAMS, &vals, &types, SpillTo::Allocate)
+    let values = args.iter().zip(ft.param_types());
+    lower_flat_values(cx, MAX_FLAT_PARAMS, values, SpillTo::Allocate, out)
+}
+
+/// The number of core results of a lifted export of type `ft`.
+fn lifted_result_count(ft: &FuncType) -> usize {
+    match flat_count_all(ft.result_types()) {
+        n if n > MAX_FLAT_RESULTS => 1,
+        n => n,
+    }
 }
 
 /// Lifts the result of a lifted export from the core function's results:
@@ -66,17 +75,17 @@ pub fn lift_results<C: LiftContext>(
     ft: &FuncType,
     flat: &[CoreVal],
 ) -> Result<Option<Val>, C::Error> {
-    let sig = flatten_functype(ft, FlatContext::Lift);
-    arity("core results", sig.results.len(), flat.len())?;
-    let types: Vec<&InterfaceType> = ft.result_types().iter().collect();
-    let mut vals = lift_flat_values(
+    arity("core results", lifted_result_count(ft), flat.len())?;
+    let mut result = None;
+    lift_flat_values(
         cx,
         MAX_FLAT_RESULTS,
         &mut FlatReader::new(flat),
-        &types,
+        ft.result_types().iter(),
         "results",
+        |v| result = Some(v),
     )?;
-    Ok(vals.pop())
+    Ok(result)
 }
 
 /// Lifts the arguments of a call from wasm to a host import: flat, or read
@@ -93,14 +102,16 @@ pub fn lift_params<C: LiftContext>(
 ) -> Result<Vec<Val>, C::Error> {
     let sig = flatten_functype(ft, FlatContext::Lower);
     arity("core arguments", sig.params.len(), flat.len())?;
-    let types: Vec<&InterfaceType> = ft.param_types().collect();
+    let mut args = Vec::with_capacity(ft.params.len());
     lift_flat_values(
         cx,
         MAX_FLAT_PARAMS,
         &mut FlatReader::new(flat),
-        &types,
+        ft.param_types(),
         "parameters",
-    )
+        |v| args.push(v),
+    )?;
+    Ok(args)
 }
 
 /// The return pointer among a lowered import's core arguments: the last one
@@ -121,15 +132,16 @@ pub fn return_pointer(ft: &FuncType, flat_args: &[CoreVal]) -> Result<Option<u32
 }
 
 /// Lowers a host import's result into the calling instance: checks it
-/// against the result type, then returns it flat, or, when it exceeds
-/// [`MAX_FLAT_RESULTS`] core values, stores it through `retptr` (which must
-/// be aligned and in bounds) and returns no core values.
+/// against the result type, then appends it flat to `out`, or, when it
+/// exceeds [`MAX_FLAT_RESULTS`] core values, stores it through `retptr`
+/// (which must be aligned and in bounds) and appends nothing.
 pub fn lower_results<C: LowerContext>(
     cx: &mut C,
     ft: &FuncType,
     result: Option<&Val>,
     retptr: Option<u32>,
-) -> Result<Vec<CoreVal>, C::Error> {
+    out: &mut Vec<CoreVal>,
+) -> Result<(), C::Error> {
     match (&ft.result, result) {
         (Some(ty), Some(v)) => v.matches_at(ty, "result")?,
         (None, None) => {}
@@ -139,12 +151,11 @@ pub fn lower_results<C: LowerContext>(
             usize::from(found.is_some()),
         )?,
     }
-    let vals: Vec<&Val> = result.into_iter().collect();
-    let types: Vec<&InterfaceType> = ft.result_types().iter().collect();
-    let spill = if flat_count_all(types.iter().copied()) > MAX_FLAT_RESULTS {
+    let spill = if flat_count_all(ft.result_types()) > MAX_FLAT_RESULTS {
         SpillTo::Pointer(retptr.ok_or(CanonError::MissingReturnPointer)?)
     } else {
         SpillTo::Allocate
     };
-    lower_flat_values(cx, MAX_FLAT_RESULTS, &vals, &types, spill)
+    let values = result.into_iter().zip(ft.result_types());
+    lower_flat_values(cx, MAX_FLAT_RESULTS, values, spill, out)
 }

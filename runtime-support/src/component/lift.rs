@@ -384,27 +384,26 @@ fn coerce_lift(v: CoreVal, have: FlatType, want: FlatType) -> CoreVal {
 /// `lift_flat_values`: values flat from `vi`, or, if they flatten to more
 /// than `max_flat` core values, loaded as a tuple through one pointer read
 /// from `vi`, which must be aligned and in bounds.
-pub(crate) fn lift_flat_values<C: LiftContext>(
+///
+/// Each value is handed to `sink` in order.
+pub(crate) fn lift_flat_values<'t, C: LiftContext>(
     cx: &mut C,
     max_flat: usize,
     vi: &mut FlatReader<'_>,
-    types: &[&InterfaceType],
+    types: impl Iterator<Item = &'t InterfaceType> + Clone,
     what: &'static str,
-) -> Result<Vec<Val>, C::Error> {
-    if flat_count_all(types.iter().copied()) <= max_flat {
-        return types.iter().map(|t| lift_flat_from(cx, vi, t)).collect();
+    mut sink: impl FnMut(Val),
+) -> Result<(), C::Error> {
+    if flat_count_all(types.clone()) <= max_flat {
+        for t in types {
+            sink(lift_flat_from(cx, vi, t)?);
+        }
+        return Ok(());
     }
     let ptr = vi.next_u32()?;
-    check_block(
-        cx.memory().len(),
-        ptr,
-        record_layout(types.iter().copied()),
-        what,
-    )?;
-    let offsets = field_offsets(types.iter().copied());
-    types
-        .iter()
-        .zip(offsets)
-        .map(|(t, off)| load_at(cx, u64::from(ptr) + u64::from(off), t))
-        .collect()
+    check_block(cx.memory().len(), ptr, record_layout(types.clone()), what)?;
+    for (t, off) in types.clone().zip(field_offsets(types)) {
+        sink(load_at(cx, u64::from(ptr) + u64::from(off), t)?);
+    }
+    Ok(())
 }

@@ -370,34 +370,36 @@ pub(crate) enum SpillTo {
 
 /// `lower_flat_values`: values flat, or, if they flatten to more than
 /// `max_flat` core values, stored as a tuple in memory.
-pub(crate) fn lower_flat_values<C: LowerContext>(
+///
+/// The core values are appended to `out`.
+pub(crate) fn lower_flat_values<'v, C: LowerContext>(
     cx: &mut C,
     max_flat: usize,
-    vals: &[&Val],
-    types: &[&InterfaceType],
+    values: impl Iterator<Item = (&'v Val, &'v InterfaceType)> + Clone,
     spill: SpillTo,
-) -> Result<Vec<CoreVal>, C::Error> {
-    if flat_count_all(types.iter().copied()) <= max_flat {
-        let mut out = Vec::new();
-        for (v, t) in vals.iter().zip(types) {
-            lower_flat_into(cx, v, t, &mut out)?;
+    out: &mut Vec<CoreVal>,
+) -> Result<(), C::Error> {
+    let types = values.clone().map(|(_, t)| t);
+    if flat_count_all(types.clone()) <= max_flat {
+        for (v, t) in values {
+            lower_flat_into(cx, v, t, out)?;
         }
-        return Ok(out);
+        return Ok(());
     }
-    let tuple = record_layout(types.iter().copied());
-    let (ptr, out) = match spill {
+    let tuple = record_layout(types.clone());
+    let ptr = match spill {
         SpillTo::Allocate => {
             let ptr = realloc_checked(cx, "arguments", 0, 0, tuple.align, tuple.size)?;
-            (ptr, vec![CoreVal::I32(ptr as i32)])
+            out.push(CoreVal::I32(ptr as i32));
+            ptr
         }
         SpillTo::Pointer(ptr) => {
             check_block(cx.memory().len(), ptr, tuple, "return pointer")?;
-            (ptr, Vec::new())
+            ptr
         }
     };
-    let offsets = field_offsets(types.iter().copied());
-    for ((v, t), off) in vals.iter().zip(types).zip(offsets) {
+    for ((v, t), off) in values.zip(field_offsets(types)) {
         store_at(cx, v, t, u64::from(ptr) + u64::from(off))?;
     }
-    Ok(out)
+    Ok(())
 }

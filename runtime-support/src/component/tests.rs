@@ -8,6 +8,29 @@ use crate::Val as CoreVal;
 use InterfaceType as T;
 use layout::align_to;
 
+/// [`lower_params`] into a fresh vector.
+fn lower_params_vec<C: LowerContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    args: &[Val],
+) -> Result<Vec<CoreVal>, C::Error> {
+    let mut out = Vec::new();
+    lower_params(cx, ft, args, &mut out)?;
+    Ok(out)
+}
+
+/// [`lower_results`] into a fresh vector.
+fn lower_results_vec<C: LowerContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    result: Option<&Val>,
+    retptr: Option<u32>,
+) -> Result<Vec<CoreVal>, C::Error> {
+    let mut out = Vec::new();
+    lower_results(cx, ft, result, retptr, &mut out)?;
+    Ok(out)
+}
+
 /// A component instance for tests: 64 KiB of memory, a bump allocator from
 /// 1024 on (which shrinks in place and copies when growing), a log of
 /// `realloc` calls, and a handle table with one open call.
@@ -624,7 +647,7 @@ fn flat_params_and_results() {
     let mut cx = Cx::utf8();
     let f = ft(vec![T::U8, T::String, T::F64], Some(T::S32));
     let args = [Val::U8(1), s("hé"), Val::F64(3.0)];
-    let flat = lower_params(&mut cx, &f, &args).unwrap();
+    let flat = lower_params_vec(&mut cx, &f, &args).unwrap();
     assert_eq!(
         flat,
         [
@@ -636,14 +659,14 @@ fn flat_params_and_results() {
     );
     assert_eq!(lift_params(&mut cx, &f, &flat).unwrap(), args);
     assert_eq!(return_pointer(&f, &flat), Ok(None));
-    let out = lower_results(&mut cx, &f, Some(&Val::S32(-9)), None).unwrap();
+    let out = lower_results_vec(&mut cx, &f, Some(&Val::S32(-9)), None).unwrap();
     assert_eq!(out, [CoreVal::I32(-9)]);
     assert_eq!(lift_results(&mut cx, &f, &out).unwrap(), Some(Val::S32(-9)));
     // No result.
     let g = ft(vec![], None);
-    assert_eq!(lower_results(&mut cx, &g, None, None).unwrap(), []);
+    assert_eq!(lower_results_vec(&mut cx, &g, None, None).unwrap(), []);
     assert_eq!(lift_results(&mut cx, &g, &[]).unwrap(), None);
-    assert_eq!(lower_params(&mut cx, &g, &[]).unwrap(), []);
+    assert_eq!(lower_params_vec(&mut cx, &g, &[]).unwrap(), []);
 }
 
 #[test]
@@ -652,14 +675,14 @@ fn params_spill_over_sixteen() {
     let mut cx = Cx::utf8();
     let f16 = ft(vec![T::U32; 16], None);
     let args16: Vec<Val> = (0..16).map(Val::U32).collect();
-    let flat = lower_params(&mut cx, &f16, &args16).unwrap();
+    let flat = lower_params_vec(&mut cx, &f16, &args16).unwrap();
     assert_eq!(flat.len(), 16);
     assert!(cx.reallocs.is_empty());
 
     // 17 spill: one allocation of the tuple (17 × 4 bytes, align 4).
     let f17 = ft(vec![T::U32; 17], None);
     let args17: Vec<Val> = (0..17).map(|i| Val::U32(i * 3)).collect();
-    let flat = lower_params(&mut cx, &f17, &args17).unwrap();
+    let flat = lower_params_vec(&mut cx, &f17, &args17).unwrap();
     assert_eq!(cx.reallocs, [(0, 0, 4, 68)]);
     assert_eq!(flat, [CoreVal::I32(1024)]);
     assert_eq!(cx.bytes(1024 + 8, 4), 6u32.to_le_bytes());
@@ -672,7 +695,7 @@ fn params_spill_over_sixteen() {
     let f = ft(types, None);
     let mut args = vec![Val::U8(7), Val::U64(u64::MAX - 1), s("ñ😀")];
     args.extend((0..14).map(|i| Val::F32(i as f32)));
-    let flat = lower_params(&mut cx, &f, &args).unwrap();
+    let flat = lower_params_vec(&mut cx, &f, &args).unwrap();
     // The tuple is allocated first (8-aligned, 24 + 14 × 4 = 80 bytes), then the string.
     assert_eq!(cx.reallocs[0], (0, 0, 8, 80));
     assert_eq!(cx.reallocs[1], (0, 0, 2, 12));
@@ -686,7 +709,7 @@ fn params_spill_over_sixteen() {
     let mut cx = Cx::utf8();
     let f9 = ft(vec![T::String; 9], Some(T::U8));
     let args9: Vec<Val> = (0..9).map(|i| s(&"x".repeat(i))).collect();
-    let flat = lower_params(&mut cx, &f9, &args9).unwrap();
+    let flat = lower_params_vec(&mut cx, &f9, &args9).unwrap();
     assert_eq!(flat.len(), 1);
     assert_eq!(lift_params(&mut cx, &f9, &flat).unwrap(), args9);
 }
@@ -701,7 +724,7 @@ fn results_spill_over_one() {
     assert_eq!(lift_params(&mut cx, &f, &args).unwrap(), [Val::U32(1)]);
     assert_eq!(return_pointer(&f, &args), Ok(Some(64)));
     assert_eq!(
-        lower_results(&mut cx, &f, Some(&result), Some(64)).unwrap(),
+        lower_results_vec(&mut cx, &f, Some(&result), Some(64)).unwrap(),
         []
     );
     assert_eq!(cx.bytes(64, 8), [5, 0, 0, 0, 6, 0, 0, 0]);
@@ -712,7 +735,7 @@ fn results_spill_over_one() {
     );
     // A string result spills; its bytes are allocated by realloc.
     let g = ft(vec![], Some(T::String));
-    lower_results(&mut cx, &g, Some(&s("ok")), Some(96)).unwrap();
+    lower_results_vec(&mut cx, &g, Some(&s("ok")), Some(96)).unwrap();
     assert_eq!(cx.reallocs, [(0, 0, 1, 2)]);
     assert_eq!(
         lift_results(&mut cx, &g, &[CoreVal::I32(96)]).unwrap(),
@@ -720,17 +743,17 @@ fn results_spill_over_one() {
     );
     // option<u8> is two flat values: spilled.
     let h = ft(vec![], Some(T::Option(b(T::U8))));
-    lower_results(&mut cx, &h, Some(&Val::Option(some(Val::U8(3)))), Some(200)).unwrap();
+    lower_results_vec(&mut cx, &h, Some(&Val::Option(some(Val::U8(3)))), Some(200)).unwrap();
     assert_eq!(cx.bytes(200, 2), [1, 3]);
     // A single f32 does not spill.
     let k = ft(vec![], Some(T::F32));
     assert_eq!(
-        lower_results(&mut cx, &k, Some(&Val::F32(1.0)), None).unwrap(),
+        lower_results_vec(&mut cx, &k, Some(&Val::F32(1.0)), None).unwrap(),
         [CoreVal::F32(1.0f32.to_bits())]
     );
     // Missing return pointer.
     assert_eq!(
-        lower_results(&mut cx, &g, Some(&s("x")), None),
+        lower_results_vec(&mut cx, &g, Some(&s("x")), None),
         Err(CanonError::MissingReturnPointer)
     );
     assert_eq!(
@@ -1008,7 +1031,7 @@ fn out_of_bounds_pointers_trap() {
         "{e}"
     );
     // The return pointer of a lowered import.
-    let e = lower_results(&mut cx, &f, Some(&s("x")), Some(65532)).unwrap_err();
+    let e = lower_results_vec(&mut cx, &f, Some(&s("x")), Some(65532)).unwrap_err();
     assert!(
         matches!(
             e,
@@ -1052,7 +1075,7 @@ fn misaligned_pointers_trap() {
     let e = lift_results(&mut cx, &f, &[CoreVal::I32(1)]).unwrap_err();
     assert!(e.to_string().starts_with("unaligned pointer"), "{e}");
     let v = Val::Tuple(vec![Val::U32(1), Val::U32(2)]);
-    let e = lower_results(&mut cx, &f, Some(&v), Some(1)).unwrap_err();
+    let e = lower_results_vec(&mut cx, &f, Some(&v), Some(1)).unwrap_err();
     assert!(e.to_string().starts_with("unaligned pointer"), "{e}");
     // Direct loads and stores.
     assert!(lift::load(&mut cx, 2, &T::U32).is_err());
@@ -1152,7 +1175,7 @@ fn bad_realloc_results_trap() {
     cx.forced = Some(2);
     let f = ft(vec![T::U32; 17], None);
     let args: Vec<Val> = (0..17).map(Val::U32).collect();
-    let e = lower_params(&mut cx, &f, &args).unwrap_err();
+    let e = lower_params_vec(&mut cx, &f, &args).unwrap_err();
     assert!(
         e.to_string()
             .starts_with("realloc return: result not aligned"),
@@ -1219,7 +1242,7 @@ fn host_value_errors() {
         ],
         result: Some(T::U32),
     };
-    let e = lower_params(&mut cx, &f, &[s("a")]).unwrap_err();
+    let e = lower_params_vec(&mut cx, &f, &[s("a")]).unwrap_err();
     assert_eq!(
         e.to_string(),
         "wrong number of arguments: expected 2, found 1"
@@ -1228,17 +1251,17 @@ fn host_value_errors() {
         "depth".into(),
         Val::List(vec![Val::U8(1), Val::U32(2)]),
     )]);
-    let e = lower_params(&mut cx, &f, &[s("a"), bad]).unwrap_err();
+    let e = lower_params_vec(&mut cx, &f, &[s("a"), bad]).unwrap_err();
     assert_eq!(
         e.to_string(),
         "type mismatch at `opts.depth[1]`: expected u8, found u32"
     );
-    let e = lower_results(&mut cx, &f, Some(&Val::S32(1)), None).unwrap_err();
+    let e = lower_results_vec(&mut cx, &f, Some(&Val::S32(1)), None).unwrap_err();
     assert_eq!(
         e.to_string(),
         "type mismatch at `result`: expected u32, found s32"
     );
-    assert!(lower_results(&mut cx, &f, None, None).is_err());
+    assert!(lower_results_vec(&mut cx, &f, None, None).is_err());
     // Nothing was allocated for the rejected calls.
     assert!(cx.reallocs.is_empty());
     // Core values of the wrong type or number.

@@ -5,7 +5,6 @@
 
 use super::error::CanonError;
 use super::types::{InterfaceType, ResourceTypeId};
-use std::fmt::Write;
 
 /// A resource handle on the host side of a call.
 ///
@@ -118,11 +117,10 @@ impl Val {
 
     /// [`Val::matches`] with the root of the path named `root`.
     pub fn matches_at(&self, ty: &InterfaceType, root: &str) -> Result<(), CanonError> {
-        let mut path = String::from(root);
-        self.check(ty, &mut path)
+        self.check(ty, &Path::Root(root))
     }
 
-    fn check(&self, ty: &InterfaceType, path: &mut String) -> Result<(), CanonError> {
+    fn check(&self, ty: &InterfaceType, path: &Path<'_>) -> Result<(), CanonError> {
         use InterfaceType as T;
         let ok = match (self, ty) {
             (Val::Bool(_), T::Bool)
@@ -140,7 +138,7 @@ impl Val {
             | (Val::String(_), T::String) => true,
             (Val::List(items), T::List(elem)) => {
                 for (i, item) in items.iter().enumerate() {
-                    nested(path, |p| write!(p, "[{i}]"), |p| item.check(elem, p))?;
+                    item.check(elem, &Path::Index(path, i))?;
                 }
                 true
             }
@@ -156,7 +154,7 @@ impl Val {
                     if name != want {
                         return Err(mismatch(path, ty, format!("record with field `{name}`")));
                     }
-                    nested(path, |p| write!(p, ".{name}"), |p| v.check(t, p))?;
+                    v.check(t, &Path::Field(path, name))?;
                 }
                 true
             }
@@ -165,7 +163,7 @@ impl Val {
                     return Err(mismatch(path, ty, format!("tuple of {}", items.len())));
                 }
                 for (i, (v, t)) in items.iter().zip(types).enumerate() {
-                    nested(path, |p| write!(p, ".{i}"), |p| v.check(t, p))?;
+                    v.check(t, &Path::Position(path, i))?;
                 }
                 true
             }
@@ -184,7 +182,7 @@ impl Val {
             }
             (Val::Option(v), T::Option(t)) => {
                 if let Some(v) = v {
-                    nested(path, |p| p.write_str(".some"), |p| v.check(t, p))?;
+                    v.check(t, &Path::Field(path, "some"))?;
                 }
                 true
             }
@@ -228,22 +226,32 @@ impl Val {
     }
 }
 
-/// Runs `f` with `seg` appended to the path, restoring it afterwards.
-fn nested(
-    path: &mut String,
-    seg: impl FnOnce(&mut String) -> std::fmt::Result,
-    f: impl FnOnce(&mut String) -> Result<(), CanonError>,
-) -> Result<(), CanonError> {
-    let len = path.len();
-    // Writing to a String cannot fail.
-    let _ = seg(path);
-    f(path)?;
-    path.truncate(len);
-    Ok(())
+/// Where a check is inside the value being checked: a chain of segments on
+/// the stack, spelled out (`value.field[3].some`) only for an error.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root(&'a str),
+    /// `[i]`: a list element.
+    Index(&'a Path<'a>, usize),
+    /// `.i`: a tuple element.
+    Position(&'a Path<'a>, usize),
+    /// `.name`: a record field, or a case's payload.
+    Field(&'a Path<'a>, &'a str),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(root) => f.write_str(root),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+            Path::Position(parent, i) => write!(f, "{parent}.{i}"),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+        }
+    }
 }
 
 fn check_payload(
-    path: &mut String,
+    path: &Path<'_>,
     ty: &InterfaceType,
     label: &str,
     payload: Option<&Val>,
@@ -251,7 +259,7 @@ fn check_payload(
 ) -> Result<(), CanonError> {
     match (payload, case_ty) {
         (None, None) => Ok(()),
-        (Some(v), Some(t)) => nested(path, |p| write!(p, ".{label}"), |p| v.check(t, p)),
+        (Some(v), Some(t)) => v.check(t, &Path::Field(path, label)),
         (Some(_), None) => Err(mismatch(path, ty, format!("case `{label}` with a payload"))),
         (None, Some(_)) => Err(mismatch(
             path,
@@ -261,7 +269,11 @@ fn check_payload(
     }
 }
 
-pub(crate) fn mismatch(path: &str, ty: &InterfaceType, found: String) -> CanonError {
+pub(crate) fn mismatch(
+    path: impl std::fmt::Display,
+    ty: &InterfaceType,
+    found: String,
+) -> CanonError {
     CanonError::TypeMismatch {
         path: path.to_string(),
         expected: ty.to_string(),

@@ -90,9 +90,10 @@ pub(super) fn call_lifted(
     // The call's borrow scope: borrows lowered into it must be dropped
     // before it returns.
     let scope = handle_table(store, instance, lifted.instance).enter_call()?;
+    let mut flat = store.take_flat_buf();
     let mut cx = Cx::new(&mut *store, instance, lifted.instance, options);
     cx.scope = Some(scope);
-    let flat = lower_params(&mut cx, ty, params)?;
+    lower_params(&mut cx, ty, params, &mut flat)?;
     // A lifted function has at most one core result (MAX_FLAT_RESULTS).
     let mut results_buf = [CoreVal::I32(0)];
     let core_results = &mut results_buf[..core.ty_ref().results.len().min(1)];
@@ -100,6 +101,7 @@ pub(super) fn call_lifted(
         *slot = CoreVal::default_for(t);
     }
     core.call(&mut *store, &flat, core_results)?;
+    store.put_flat_buf(flat);
     let result = lift_results(
         &mut Cx::new(&mut *store, instance, lifted.instance, options),
         ty,

@@ -269,13 +269,16 @@ fn adapt(
     let result = call_lifted(store, instance, adapter.lifted, &args)?;
     handle_table(store, instance, table).end_lends(lends);
     let retptr = return_pointer(func_ty, params)?;
-    let flat = lower_results(
+    let mut flat = store.take_flat_buf();
+    lower_results(
         &mut Cx::new(store, instance, table, options),
         func_ty,
         result.as_ref(),
         retptr,
+        &mut flat,
     )?;
     results.copy_from_slice(&flat);
+    store.put_flat_buf(flat);
     Ok(())
 }
 
@@ -442,13 +445,16 @@ fn lowered_func<T: 'static>(
             let store = caller.as_store_mut();
             handle_table(store, instance, table).end_lends(lends);
             let retptr = return_pointer(&func_ty, params)?;
-            let flat = lower_results(
+            let mut flat = store.take_flat_buf();
+            lower_results(
                 &mut Cx::new(store, instance, table, options),
                 &func_ty,
                 out.first(),
                 retptr,
+                &mut flat,
             )?;
             results.copy_from_slice(&flat);
+            store.put_flat_buf(flat);
             Ok(())
         },
     );
