@@ -35,7 +35,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, ResourceId};
 use wasmparser::types::Types;
-use wasmparser::{CanonicalFunction, CanonicalOption, ComponentExternalKind, ExternalKind};
+use wasmparser::{
+    CanonicalFunction, CanonicalOption, ComponentExternalKind, ComponentOuterAliasKind,
+    ExternalKind,
+};
 
 /// The static index standing for a core module or component imported from
 /// the host, which cmc cannot instantiate yet.
@@ -95,13 +98,33 @@ enum Instance {
     Exports(Rc<Vec<(String, Item)>>),
 }
 
+/// A component definition with what its outer aliases can reach: the
+/// index spaces of the components around it as they were where it was
+/// defined. A component is a closure over those, so a copy exported and
+/// instantiated elsewhere still sees the modules its parent was given.
+#[derive(Clone)]
+struct Closure {
+    /// Static index, or [`IMPORTED`].
+    index: u32,
+    outer: Option<Rc<Env>>,
+}
+
+/// A component's index spaces that nested components can alias, captured
+/// where a nested component is defined.
+struct Env {
+    core_modules: Vec<u32>,
+    components: Vec<Closure>,
+    resources: ResourceMap,
+    outer: Option<Rc<Env>>,
+}
+
 /// Anything a component index space holds.
 #[derive(Clone)]
 enum Item {
     Func(Func),
     Instance(Instance),
     Module(u32),
-    Component(u32),
+    Component(Closure),
     /// A type; for a resource type, the plan's id (`None` for other types
     /// and for resource types reached through root imports, which the
     /// scope's resource map already knows).
@@ -123,6 +146,8 @@ struct Scope {
     instance: u32,
     /// Resource types the validator's ids stand for here.
     resources: ResourceMap,
+    /// The index spaces of the enclosing components, for outer aliases.
+    outer: Option<Rc<Env>>,
     /// The type index space: the plan's id of each resource type.
     types: Vec<Option<ResourceTypeId>>,
     core_modules: Vec<u32>,
@@ -131,7 +156,7 @@ struct Scope {
     core_memories: Vec<Core>,
     core_tables: Vec<Core>,
     core_globals: Vec<Core>,
-    components: Vec<u32>,
+    components: Vec<Closure>,
     instances: Vec<Instance>,
     funcs: Vec<Func>,
     exports: Vec<(String, Item)>,
@@ -182,10 +207,46 @@ impl Scope {
             ComponentExternalKind::Func => Item::Func(self.funcs[i].clone()),
             ComponentExternalKind::Instance => Item::Instance(self.instances[i].clone()),
             ComponentExternalKind::Module => Item::Module(self.core_modules[i]),
-            ComponentExternalKind::Component => Item::Component(self.components[i]),
+            ComponentExternalKind::Component => Item::Component(self.components[i].clone()),
             ComponentExternalKind::Type => Item::Type(self.types[i]),
             ComponentExternalKind::Value => return Err(unsupported("component values")),
         })
+    }
+
+    /// What nested components defined from here on can alias.
+    fn capture(&self) -> Rc<Env> {
+        Rc::new(Env {
+            core_modules: self.core_modules.clone(),
+            components: self.components.clone(),
+            resources: self.resources.clone(),
+            outer: self.outer.clone(),
+        })
+    }
+
+    /// The item of `alias outer $count $index` (a core module or a
+    /// component).
+    fn outer_alias(&self, kind: ComponentOuterAliasKind, count: u32, index: u32) -> Item {
+        let i = index as usize;
+        if count == 0 {
+            return match kind {
+                ComponentOuterAliasKind::CoreModule => Item::Module(self.core_modules[i]),
+                _ => Item::Component(self.components[i].clone()),
+            };
+        }
+        let mut env = self
+            .outer
+            .as_ref()
+            .expect("validated: the outer component exists");
+        for _ in 1..count {
+            env = env
+                .outer
+                .as_ref()
+                .expect("validated: the outer component exists");
+        }
+        match kind {
+            ComponentOuterAliasKind::CoreModule => Item::Module(env.core_modules[i]),
+            _ => Item::Component(env.components[i].clone()),
+        }
     }
 
     fn core_space(&mut self, kind: ExternalKind) -> Result<&mut Vec<Core>> {
@@ -213,7 +274,11 @@ pub fn flatten(parsed: &Parsed<'_>, modules: &[ModuleMeta]) -> Result<ComponentM
         meta: ComponentMeta::default(),
         host_resources: HashMap::new(),
     };
-    let exports = inliner.instantiate(root, None, &ResourceMap::new())?;
+    let root = Closure {
+        index: root,
+        outer: None,
+    };
+    let exports = inliner.instantiate(&root, None)?;
     inliner.meta.exports = exports
         .iter()
         .filter_map(|(name, item)| {
@@ -235,21 +300,26 @@ struct Inliner<'p, 'a> {
 }
 
 impl Inliner<'_, '_> {
-    /// Walks component `index`'s definitions. `args` binds a nested
+    /// Walks the definitions of `component`. `args` binds a nested
     /// component's imports; `None` means the root, whose imports come from
-    /// the host. `outer` are the resource types of the instantiating
-    /// component, which outer type aliases can reach.
+    /// the host.
     fn instantiate(
         &mut self,
-        index: u32,
+        component: &Closure,
         args: Option<&HashMap<String, Item>>,
-        outer: &ResourceMap,
     ) -> Result<Vec<(String, Item)>> {
-        let body: &ComponentBody<'_> = &self.parsed.components[index as usize];
+        let body: &ComponentBody<'_> = &self.parsed.components[component.index as usize];
         let types = &body.types;
         let mut s = Scope {
             instance: self.meta.instances,
-            resources: outer.clone(),
+            // Outer type aliases reach the resource types of the enclosing
+            // component.
+            resources: component
+                .outer
+                .as_ref()
+                .map(|env| env.resources.clone())
+                .unwrap_or_default(),
+            outer: component.outer.clone(),
             ..Scope::default()
         };
         self.meta.instances += 1;
@@ -296,17 +366,27 @@ impl Inliner<'_, '_> {
                     s.core_space(*kind)?.push(def);
                 }
                 Def::Canon(canon) => self.canon(&mut s, types, canon)?,
-                Def::Component(c) => s.components.push(*c),
+                Def::Component(c) => {
+                    let closure = Closure {
+                        index: *c,
+                        outer: Some(s.capture()),
+                    };
+                    s.components.push(closure);
+                }
+                Def::OuterAlias { kind, count, index } => {
+                    let item = s.outer_alias(*kind, *count, *index);
+                    s.push(item, types)?;
+                }
                 Def::Instantiate { component, args } => {
                     let mut bound = HashMap::new();
                     for (name, kind, index) in args {
                         bound.insert((*name).to_owned(), s.item(*kind, *index)?);
                     }
-                    let component = s.components[*component as usize];
-                    if component == IMPORTED {
+                    let component = s.components[*component as usize].clone();
+                    if component.index == IMPORTED {
                         return Err(unsupported("instantiating an imported component"));
                     }
-                    let exports = self.instantiate(component, Some(&bound), &s.resources)?;
+                    let exports = self.instantiate(&component, Some(&bound))?;
                     s.instances.push(Instance::Exports(Rc::new(exports)));
                 }
                 Def::InstanceFromExports(items) => {
@@ -365,7 +445,10 @@ impl Inliner<'_, '_> {
                                 // linker refuses the import by name), but
                                 // the component still compiles.
                                 ComponentExternalKind::Module => Item::Module(IMPORTED),
-                                ComponentExternalKind::Component => Item::Component(IMPORTED),
+                                ComponentExternalKind::Component => Item::Component(Closure {
+                                    index: IMPORTED,
+                                    outer: None,
+                                }),
                                 ComponentExternalKind::Value => {
                                     return Err(unsupported("importing a value"));
                                 }

@@ -3,9 +3,7 @@
 //!
 //! Every definition that adds an entry to an index space becomes one
 //! [`Def`]; the inliner later replays them in order. Core modules and nested
-//! components are numbered statically (in the order their sections appear),
-//! and outer aliases to modules and components are resolved here, since
-//! only those two sorts are needed beyond what the validator's types give.
+//! components are numbered statically (in the order their sections appear).
 
 use super::compat::names::{Renames, rename_conflict};
 use crate::error::{CompileError, Result};
@@ -32,6 +30,14 @@ pub fn component_features() -> WasmFeatures {
 pub enum Def<'a> {
     /// A core module (static index).
     CoreModule(u32),
+    /// `alias outer $count $index` of a core module or component: the
+    /// entry of an enclosing component's index space, which depends on how
+    /// that component was instantiated.
+    OuterAlias {
+        kind: ComponentOuterAliasKind,
+        count: u32,
+        index: u32,
+    },
     /// `core instance (instantiate $m (with "name" (instance $i))*)`.
     CoreInstantiate {
         module: u32,
@@ -98,50 +104,6 @@ pub struct Parsed<'a> {
     pub renames: Renames,
 }
 
-/// A component being parsed, with the static indices of its module and
-/// component index spaces (for outer aliases).
-struct Frame<'a> {
-    defs: Vec<Def<'a>>,
-    module_space: Vec<u32>,
-    component_space: Vec<u32>,
-}
-
-impl<'a> Frame<'a> {
-    fn new() -> Frame<'a> {
-        Frame {
-            defs: Vec::new(),
-            module_space: Vec::new(),
-            component_space: Vec::new(),
-        }
-    }
-}
-
-/// A module or component index-space entry with no static index (imported,
-/// or exported by an instance).
-const NOT_STATIC: u32 = u32::MAX;
-
-impl Frame<'_> {
-    /// Keeps the module and component spaces aligned with the validator's
-    /// when an import or alias adds an entry of unknown identity.
-    fn note_dynamic(&mut self, kind: ComponentExternalKind) {
-        match kind {
-            ComponentExternalKind::Module => self.module_space.push(NOT_STATIC),
-            ComponentExternalKind::Component => self.component_space.push(NOT_STATIC),
-            _ => {}
-        }
-    }
-}
-
-/// The static index at `index` of an outer module or component space.
-fn static_index(space: &[u32], index: u32, what: &str) -> Result<u32> {
-    match space[index as usize] {
-        NOT_STATIC => Err(CompileError::Unsupported(format!(
-            "an outer alias of an imported {what}"
-        ))),
-        i => Ok(i),
-    }
-}
-
 enum Nested {
     Module,
     Component,
@@ -197,7 +159,8 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
         components: Vec::new(),
         renames: Renames::default(),
     };
-    let mut frames: Vec<Frame<'_>> = Vec::new();
+    // The definitions of each component being parsed, innermost last.
+    let mut frames: Vec<Vec<Def<'_>>> = Vec::new();
     // What each nesting level is, innermost last.
     let mut nesting: Vec<Nested> = Vec::new();
     for payload in parser().parse_all(wasm) {
@@ -216,7 +179,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
             Payload::Version { encoding, .. } => match encoding {
                 wasmparser::Encoding::Component => {
                     nesting.push(Nested::Component);
-                    frames.push(Frame::new());
+                    frames.push(Vec::new());
                 }
                 wasmparser::Encoding::Module => {
                     if nesting.is_empty() {
@@ -232,15 +195,10 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                     let ValidPayload::End(types) = valid else {
                         unreachable!("the validator ends every component");
                     };
-                    let frame = frames.pop().expect("a frame per component");
-                    parsed.components.push(ComponentBody {
-                        defs: frame.defs,
-                        types,
-                    });
+                    let defs = frames.pop().expect("a frame per component");
+                    parsed.components.push(ComponentBody { defs, types });
                     if let Some(parent) = frames.last_mut() {
-                        let index = parsed.components.len() as u32 - 1;
-                        parent.component_space.push(index);
-                        parent.defs.push(Def::Component(index));
+                        parent.push(Def::Component(parsed.components.len() as u32 - 1));
                     }
                 }
                 Some(Nested::Module) | None => {}
@@ -253,15 +211,13 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                     .modules
                     .push(unchecked_range.start as usize..unchecked_range.end as usize);
                 let frame = frames.last_mut().expect("inside a component");
-                let index = parsed.modules.len() as u32 - 1;
-                frame.module_space.push(index);
-                frame.defs.push(Def::CoreModule(index));
+                frame.push(Def::CoreModule(parsed.modules.len() as u32 - 1));
             }
             Payload::ComponentSection { .. } => {}
             Payload::InstanceSection(reader) => {
                 let frame = frames.last_mut().expect("inside a component");
                 for instance in reader {
-                    frame.defs.push(match instance? {
+                    frame.push(match instance? {
                         wasmparser::Instance::Instantiate { module_index, args } => {
                             Def::CoreInstantiate {
                                 module: module_index,
@@ -277,7 +233,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
             Payload::ComponentInstanceSection(reader) => {
                 let frame = frames.last_mut().expect("inside a component");
                 for instance in reader {
-                    frame.defs.push(match instance? {
+                    frame.push(match instance? {
                         wasmparser::ComponentInstance::Instantiate {
                             component_index,
                             args,
@@ -297,7 +253,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                 }
             }
             Payload::ComponentAliasSection(reader) => {
-                let depth = frames.len();
+                let frame = frames.last_mut().expect("inside a component");
                 for alias in reader {
                     let def = match alias? {
                         // Core types live in their own index space, which
@@ -310,14 +266,11 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                             kind,
                             instance_index,
                             name,
-                        } => {
-                            frames[depth - 1].note_dynamic(kind);
-                            Def::Alias {
-                                kind,
-                                instance: instance_index,
-                                name,
-                            }
-                        }
+                        } => Def::Alias {
+                            kind,
+                            instance: instance_index,
+                            name,
+                        },
                         ComponentAlias::CoreInstanceExport {
                             kind,
                             instance_index,
@@ -327,43 +280,28 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                             instance: instance_index,
                             name,
                         },
+                        ComponentAlias::Outer {
+                            kind: ComponentOuterAliasKind::Type,
+                            ..
+                        } => Def::Type,
                         ComponentAlias::Outer { kind, count, index } => {
-                            let outer = &frames[depth - 1 - count as usize];
-                            match kind {
-                                ComponentOuterAliasKind::CoreModule => {
-                                    let module =
-                                        static_index(&outer.module_space, index, "core module")?;
-                                    frames[depth - 1].module_space.push(module);
-                                    Def::CoreModule(module)
-                                }
-                                ComponentOuterAliasKind::Component => {
-                                    let component =
-                                        static_index(&outer.component_space, index, "component")?;
-                                    frames[depth - 1].component_space.push(component);
-                                    Def::Component(component)
-                                }
-                                ComponentOuterAliasKind::Type => Def::Type,
-                                ComponentOuterAliasKind::CoreType => {
-                                    unreachable!("skipped above")
-                                }
-                            }
+                            Def::OuterAlias { kind, count, index }
                         }
                     };
-                    frames[depth - 1].defs.push(def);
+                    frame.push(def);
                 }
             }
             Payload::ComponentCanonicalSection(reader) => {
                 let frame = frames.last_mut().expect("inside a component");
                 for canon in reader {
-                    frame.defs.push(Def::Canon(canon?));
+                    frame.push(Def::Canon(canon?));
                 }
             }
             Payload::ComponentImportSection(reader) => {
                 let frame = frames.last_mut().expect("inside a component");
                 for import in reader {
                     let import = import?;
-                    frame.note_dynamic(import.ty.kind());
-                    frame.defs.push(Def::Import {
+                    frame.push(Def::Import {
                         name: import.name.name,
                         ty: import.ty,
                     });
@@ -373,18 +311,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                 let frame = frames.last_mut().expect("inside a component");
                 for export in reader {
                     let export = export?;
-                    match export.kind {
-                        ComponentExternalKind::Module => {
-                            let module = frame.module_space[export.index as usize];
-                            frame.module_space.push(module);
-                        }
-                        ComponentExternalKind::Component => {
-                            let component = frame.component_space[export.index as usize];
-                            frame.component_space.push(component);
-                        }
-                        _ => {}
-                    }
-                    frame.defs.push(Def::Export {
+                    frame.push(Def::Export {
                         name: export.name.name,
                         kind: export.kind,
                         index: export.index,
@@ -394,7 +321,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
             Payload::ComponentTypeSection(reader) => {
                 let frame = frames.last_mut().expect("inside a component");
                 for ty in reader {
-                    frame.defs.push(match ty? {
+                    frame.push(match ty? {
                         ComponentType::Resource { dtor, .. } => Def::Resource { dtor },
                         _ => Def::Type,
                     });

@@ -228,3 +228,31 @@ fn abi_violations_between_components_are_traps() {
         );
     }
 }
+
+#[test]
+fn a_nested_component_keeps_the_module_its_parent_was_given() {
+    // `$inner` outer-aliases the module `$parent` imports; each exported copy
+    // of `$inner` must instantiate the module of its own `$parent`.
+    let wat = r#"(component
+      (component $parent
+        (import "m" (core module $m (export "get" (func (result i32)))))
+        (component $inner
+          (core instance $i (instantiate $m))
+          (func (export "get") (result u32) (canon lift (core func $i "get"))))
+        (export "inner" (component $inner)))
+      (core module $one (func (export "get") (result i32) (i32.const 1)))
+      (core module $two (func (export "get") (result i32) (i32.const 2)))
+      (instance $p1 (instantiate $parent (with "m" (core module $one))))
+      (instance $p2 (instantiate $parent (with "m" (core module $two))))
+      (alias export $p1 "inner" (component $inner1))
+      (alias export $p2 "inner" (component $inner2))
+      (instance $i1 (instantiate $inner1))
+      (instance $i2 (instantiate $inner2))
+      (export "get-1" (func $i1 "get"))
+      (export "get-2" (func $i2 "get")))"#;
+    let component = Component::new(&engine(), wat).unwrap();
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    assert_eq!(call(&mut store, &instance, &["get-1"], &[]), Val::U32(1));
+    assert_eq!(call(&mut store, &instance, &["get-2"], &[]), Val::U32(2));
+}
