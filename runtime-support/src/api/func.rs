@@ -268,11 +268,11 @@ unsafe extern "C" fn host_shim<T: 'static>(
         unsafe {
             let (ctx, store) = host_context::<T>(callee);
             // The context outlives the call: the store owns it and never
-            // drops host functions while wasm runs.
-            let func = ctx
-                .func
-                .downcast_ref::<Arc<HostFn<T>>>()
-                .expect("host function of another store type");
+            // drops host functions while wasm runs. `Func::new` installs this
+            // shim only beside an `Arc<HostFn<T>>`, so no checked downcast
+            // (a virtual call) is needed.
+            let func =
+                &*std::ptr::from_ref::<dyn Any + Send + Sync>(&*ctx.func).cast::<Arc<HostFn<T>>>();
             let instance = caller_instance(caller, store.inner.id);
             call_host(
                 store,
@@ -288,6 +288,7 @@ unsafe extern "C" fn host_shim<T: 'static>(
 
 /// Converts a host function's outcome to the array-call status, leaving an
 /// error or panic for the host→wasm call to report.
+#[inline]
 pub(crate) fn host_outcome(outcome: std::thread::Result<Result<(), Error>>) -> bool {
     match outcome {
         Ok(Ok(())) => true,

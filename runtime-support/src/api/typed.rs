@@ -4,6 +4,7 @@ use super::func::{caller_instance, host_context, host_outcome};
 use super::{AsStoreMut, Caller, Error, Func, Store};
 use crate::abi::ValType;
 use crate::vm::ValRaw;
+use std::any::Any;
 use std::marker::PhantomData;
 
 /// A Rust type that is a wasm value type.
@@ -189,7 +190,10 @@ where
             let (ctx, store) = host_context::<T>(callee);
             (ctx, store, std::slice::from_raw_parts_mut(values, len))
         };
-        let func = ctx.func.downcast_ref::<F>().expect("closure of this shim");
+        // SAFETY: `Func::wrap` installs this shim only beside a `Box<F>`,
+        // so the box's data is an `F` (a checked downcast would cost a
+        // virtual call on every call from wasm).
+        let func = unsafe { &*std::ptr::from_ref::<dyn Any + Send + Sync>(&*ctx.func).cast::<F>() };
         let mut slots = [0u128; 8];
         for (slot, value) in slots.iter_mut().zip(&values[..P::TYPES.len()]) {
             *slot = value.get_u128();

@@ -90,6 +90,7 @@ impl Val {
     }
 
     /// Encodes the value for compiled code.
+    #[inline]
     pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw, Error> {
         Ok(match self {
             Val::I32(v) => ValRaw::from_u32(v as u32),
@@ -110,6 +111,7 @@ impl Val {
     }
 
     /// Decodes a value of type `ty` written by compiled code.
+    #[inline]
     pub(crate) fn from_raw(store: &StoreOpaque, raw: ValRaw, ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(raw.get_u32() as i32),

@@ -9,24 +9,31 @@ use std::ffi::c_void;
 #[repr(C, align(16))]
 pub(crate) struct ValRaw(pub [u8; 16]);
 
+// The accessors are on every host call's path: always inline them.
 impl ValRaw {
+    #[inline]
     pub(crate) fn from_u32(v: u32) -> ValRaw {
         Self::from_u64(u64::from(v))
     }
+    #[inline]
     pub(crate) fn from_u64(v: u64) -> ValRaw {
         let mut raw = ValRaw::default();
         raw.0[..8].copy_from_slice(&v.to_le_bytes());
         raw
     }
+    #[inline]
     pub(crate) fn from_u128(v: u128) -> ValRaw {
         ValRaw(v.to_le_bytes())
     }
+    #[inline]
     pub(crate) fn get_u32(self) -> u32 {
         u32::from_le_bytes(self.0[..4].try_into().unwrap())
     }
+    #[inline]
     pub(crate) fn get_u64(self) -> u64 {
         u64::from_le_bytes(self.0[..8].try_into().unwrap())
     }
+    #[inline]
     pub(crate) fn get_u128(self) -> u128 {
         u128::from_le_bytes(self.0)
     }
