@@ -21,9 +21,11 @@ mod sealed {
         fn from_bits(bits: u128) -> Self;
     }
 
+    /// Element `i` of a tuple goes to, or comes from, slot `i`; the slot
+    /// accessors are closures so that nothing is staged in between.
     pub trait RawTuple {
-        fn store(self, slots: &mut [u128]);
-        fn load(slots: &[u128]) -> Self;
+        fn store(self, slot: impl FnMut(usize, u128));
+        fn load(slot: impl Fn(usize) -> u128) -> Self;
     }
 }
 use sealed::{RawTuple, RawValue};
@@ -34,9 +36,11 @@ macro_rules! wasm_ty {
             const TY: ValType = ValType::$ty;
         }
         impl RawValue for $t {
+            #[inline]
             fn to_bits(self) -> u128 {
                 ($to)(self)
             }
+            #[inline]
             fn from_bits(bits: u128) -> Self {
                 ($from)(bits)
             }
@@ -65,13 +69,15 @@ macro_rules! wasm_tuple {
             const TYPES: &'static [ValType] = &[$($t::TY),*];
         }
         impl<$($t: WasmTy),*> RawTuple for ($($t,)*) {
-            #[allow(unused_variables)]
-            fn store(self, slots: &mut [u128]) {
-                $(slots[$n] = self.$n.to_bits();)*
+            #[allow(unused_variables, unused_mut)]
+            #[inline]
+            fn store(self, mut slot: impl FnMut(usize, u128)) {
+                $(slot($n, self.$n.to_bits());)*
             }
             #[allow(unused_variables, clippy::unused_unit)]
-            fn load(slots: &[u128]) -> Self {
-                ($($t::from_bits(slots[$n]),)*)
+            #[inline]
+            fn load(slot: impl Fn(usize) -> u128) -> Self {
+                ($($t::from_bits(slot($n)),)*)
             }
         }
     };
@@ -130,20 +136,13 @@ impl<P: WasmTuple, R: WasmTuple> TypedFunc<P, R> {
         store.check(self.func.store_id)?;
         // At most 8 parameters and results (the tuple impls stop there).
         let len = P::TYPES.len().max(R::TYPES.len());
-        let mut slots = [0u128; 8];
-        params.store(&mut slots);
         let mut values = [ValRaw::default(); 8];
-        for (value, &bits) in values.iter_mut().zip(&slots[..len]) {
-            *value = ValRaw::from_u128(bits);
-        }
+        params.store(|i, bits| values[i] = ValRaw::from_u128(bits));
         // SAFETY: the signature was checked when this handle was made, the
         // store matches, and `values` holds the parameters with room for the
         // results.
         unsafe { store.call_raw(self.func.func_ref.as_ptr(), &mut values[..len])? };
-        for (bits, value) in slots.iter_mut().zip(&values[..len]) {
-            *bits = value.get_u128();
-        }
-        Ok(R::load(&slots))
+        Ok(R::load(|i| values[i].get_u128()))
     }
 
     /// The untyped function.
@@ -194,17 +193,11 @@ where
         // so the box's data is an `F` (a checked downcast would cost a
         // virtual call on every call from wasm).
         let func = unsafe { &*std::ptr::from_ref::<dyn Any + Send + Sync>(&*ctx.func).cast::<F>() };
-        let mut slots = [0u128; 8];
-        for (slot, value) in slots.iter_mut().zip(&values[..P::TYPES.len()]) {
-            *slot = value.get_u128();
-        }
         // SAFETY: the caller vmctx is null or an instance of this store.
         let instance = unsafe { caller_instance(caller, store.inner.id) };
-        let results = func(Caller { store, instance }, P::load(&slots))?;
-        results.store(&mut slots);
-        for (value, &bits) in values.iter_mut().zip(&slots[..R::TYPES.len()]) {
-            *value = ValRaw::from_u128(bits);
-        }
+        let params = P::load(|i| values[i].get_u128());
+        let results = func(Caller { store, instance }, params)?;
+        results.store(|i, bits| values[i] = ValRaw::from_u128(bits));
         Ok(())
     }));
     host_outcome(outcome)
