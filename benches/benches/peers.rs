@@ -13,7 +13,9 @@
 use anyhow::{Context, Result};
 use cmc_benches::engines::{self, Api, Engines, Peer};
 use cmc_benches::report::{self, Results, Sizes, call_id, group};
-use cmc_benches::workloads::{COMPUTE, HOST, INSTANTIATE, LARGE_ARG, LARGE_BYTES, LARGE_SEED};
+use cmc_benches::workloads::{
+    COMPOSE_CALLS, COMPUTE, HOST, INSTANTIATE, LARGE_ARG, LARGE_BYTES, LARGE_SEED,
+};
 use cmc_benches::{check, check_all, large};
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;
@@ -38,6 +40,7 @@ fn main() -> Result<()> {
     host_to_wasm(&mut c, &engines)?;
     wasm_to_host(&mut c, &engines)?;
     component_calls(&mut c, &engines)?;
+    compose(&mut c, &engines)?;
     instantiate(&mut c, &engines)?;
     compile(&mut c, &engines, &large);
     load(&mut c, &engines, &large);
@@ -160,6 +163,54 @@ fn component_calls(c: &mut Criterion, engines: &Engines) -> Result<()> {
     g.bench_function(format!("{}-core", Peer::Wasmi.name()), |b| {
         b.iter(|| core_inc.call(&mut store, black_box(41)).unwrap())
     });
+    g.finish();
+    Ok(())
+}
+
+/// Calls from one component into another (`wat/compose.wat`): the caller's
+/// loop makes [`COMPOSE_CALLS`] calls per iteration through each engine's
+/// component-to-component path. wasmi has no components.
+fn compose(c: &mut Criterion, engines: &Engines) -> Result<()> {
+    let wasm = wat::parse_str(include_str!("../wat/compose.wat"))?;
+    let n = COMPOSE_CALLS;
+    let expected = [("u32", "run-inc", n), ("string", "run-len", 64 * n)];
+    let mut g = c.benchmark_group(group::COMPOSE);
+    {
+        use cmc_runtime::component::{Component, Linker, Val};
+        let component = Component::new(&engines.cmc, &wasm)?;
+        let mut store = cmc_runtime::Store::new(&engines.cmc, ());
+        let instance = Linker::new().instantiate(&mut store, &component)?;
+        for (what, export, answer) in expected {
+            let run = instance.get_func(&store, &[export]).context(export)?;
+            let mut out = [Val::U32(0)];
+            run.call(&mut store, &[Val::U32(n)], &mut out)?;
+            same(&format!("cmc {export}"), &out[0], &Val::U32(answer))?;
+            g.bench_function(format!("{}-{what}", Peer::Cmc.name()), |b| {
+                b.iter(|| {
+                    run.call(&mut store, &[Val::U32(black_box(n))], &mut out)
+                        .unwrap()
+                })
+            });
+        }
+    }
+    for peer in [Peer::Wasmtime, Peer::Pulley] {
+        use wasmtime::component::{Component, Linker};
+        let engine = engines.wasmtime_for(peer);
+        let component = Component::new(engine, &wasm)?;
+        let mut store = wasmtime::Store::new(engine, ());
+        let instance = Linker::new(engine).instantiate(&mut store, &component)?;
+        for (what, export, answer) in expected {
+            let run = instance.get_typed_func::<(u32,), (u32,)>(&mut store, export)?;
+            same(
+                &format!("{} {export}", peer.name()),
+                &run.call(&mut store, (n,))?.0,
+                &answer,
+            )?;
+            g.bench_function(format!("{}-{what}", peer.name()), |b| {
+                b.iter(|| run.call(&mut store, (black_box(n),)).unwrap())
+            });
+        }
+    }
     g.finish();
     Ok(())
 }

@@ -8,7 +8,7 @@
 //! filtered run reports just what it measured.
 
 use crate::engines::{Api, Peer};
-use crate::workloads::{COMPUTE, HOST};
+use crate::workloads::{COMPOSE_CALLS, COMPUTE, HOST};
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -30,6 +30,8 @@ pub mod group {
     pub const LOAD: &str = "load";
     /// Host→component calls and the core-export baseline.
     pub const COMPONENT: &str = "component";
+    /// Calls from one component into another, in a loop in wasm.
+    pub const COMPOSE: &str = "compose";
 }
 
 /// The criterion benchmark id of a call-overhead variant.
@@ -240,6 +242,20 @@ fn rows(sizes: &Sizes) -> Vec<Row> {
         ids: Peer::ALL.map(|p| format!("{}-core", p.name())),
         per: 1.0,
     });
+    for (what, label) in [
+        ("u32", "`inc(u32) -> u32`"),
+        ("string", "`len(string) -> u32`, 64-byte string"),
+    ] {
+        rows.push(Row {
+            label: format!("component→component call {label}, per call"),
+            group: group::COMPOSE.to_owned(),
+            ids: Peer::ALL.map(|p| match p {
+                Peer::Wasmi => "none".to_owned(),
+                _ => format!("{}-{what}", p.name()),
+            }),
+            per: f64::from(COMPOSE_CALLS),
+        });
+    }
     rows.push(plain(
         "instantiate: new store + memory, table, globals, data".into(),
         group::INSTANTIATE,

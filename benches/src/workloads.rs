@@ -75,6 +75,10 @@ pub const HOST: Workload = Workload {
     arg: 10_000,
 };
 
+/// Calls one component makes into another in each `run-inc`/`run-len` of
+/// `wat/compose.wat`.
+pub const COMPOSE_CALLS: u32 = 1000;
+
 /// A module with a memory, a table, globals and data segments.
 pub const INSTANTIATE: Workload = Workload {
     name: "instantiate",

@@ -23,6 +23,7 @@
 //! type, one per import path. Every instantiation is also numbered (its
 //! *component instance*), because each has its own handle table at run time.
 
+use super::adapter;
 use super::parse::{ComponentBody, Def, Parsed};
 use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
@@ -265,14 +266,20 @@ fn unsupported(what: &str) -> CompileError {
 }
 
 /// Builds the flat plan of the root component of `parsed`; `modules` gives
-/// the metadata of every core module (for their import lists).
-pub fn flatten(parsed: &Parsed<'_>, modules: &[ModuleMeta]) -> Result<ComponentMeta> {
+/// the metadata of every core module (for their import lists). Also returns
+/// the fused adapter modules the plan instantiates, which are numbered after
+/// `modules` in the plan.
+pub fn flatten(
+    parsed: &Parsed<'_>,
+    modules: &[ModuleMeta],
+) -> Result<(ComponentMeta, Vec<Vec<u8>>)> {
     let root = parsed.components.len() as u32 - 1;
     let mut inliner = Inliner {
         parsed,
         modules,
         meta: ComponentMeta::default(),
         host_resources: HashMap::new(),
+        fused: Vec::new(),
     };
     let root = Closure {
         index: root,
@@ -288,7 +295,7 @@ pub fn flatten(parsed: &Parsed<'_>, modules: &[ModuleMeta]) -> Result<ComponentM
                 .map(|e| e.map(|e| (name.clone(), e)))
         })
         .collect::<Result<_>>()?;
-    Ok(inliner.meta)
+    Ok((inliner.meta, inliner.fused))
 }
 
 struct Inliner<'p, 'a> {
@@ -297,6 +304,8 @@ struct Inliner<'p, 'a> {
     meta: ComponentMeta,
     /// Host resource types by import path.
     host_resources: HashMap<ImportPath, ResourceTypeId>,
+    /// Fused adapter modules, in plan order after `modules`.
+    fused: Vec<Vec<u8>>,
 }
 
 impl Inliner<'_, '_> {
@@ -553,6 +562,33 @@ impl Inliner<'_, '_> {
         rt
     }
 
+    /// The core function through which component instance `instance`,
+    /// lowering with `options`, calls lifted function `lifted`: a fused
+    /// adapter compiled with the component where the signature allows, or
+    /// else the runtime's adapter.
+    fn adapter(&mut self, lifted: u32, options: CanonOptions, instance: u32) -> CoreDef {
+        let callee = &self.meta.lifted[lifted as usize];
+        let Some(wasm) = adapter::fuse(&callee.ty, &callee.options) else {
+            self.meta.adapters.push(AdapterFunc {
+                lifted,
+                options,
+                instance,
+            });
+            return CoreDef::Adapter(self.meta.adapters.len() as u32 - 1);
+        };
+        let mut imports = vec![callee.core.clone()];
+        imports.extend(callee.options.post_return.clone());
+        let module = (self.modules.len() + self.fused.len()) as u32;
+        self.fused.push(wasm);
+        self.meta
+            .initializers
+            .push(Initializer::Instantiate { module, imports });
+        CoreDef::Export {
+            instance: self.meta.initializers.len() as u32 - 1,
+            name: adapter::EXPORT.to_owned(),
+        }
+    }
+
     /// Adds a resource built-in to the plan and its core function to `s`.
     fn builtin(&mut self, s: &mut Scope, op: ResourceOp, resource: u32) {
         self.meta.builtins.push(ResourceBuiltin {
@@ -608,14 +644,8 @@ impl Inliner<'_, '_> {
                         self.meta.lowered.push(lowered);
                         CoreDef::Lowered(self.meta.lowered.len() as u32 - 1)
                     }),
-                    Func::Lifted(lifted) => deferred(canon_options(s, options))?.map(|options| {
-                        self.meta.adapters.push(AdapterFunc {
-                            lifted: *lifted,
-                            options,
-                            instance: s.instance,
-                        });
-                        CoreDef::Adapter(self.meta.adapters.len() as u32 - 1)
-                    }),
+                    Func::Lifted(lifted) => deferred(canon_options(s, options))?
+                        .map(|options| self.adapter(*lifted, options, s.instance)),
                     Func::Unsupported(what) => Err(what.clone()),
                 };
                 s.core_funcs.push(match core {

@@ -1,6 +1,7 @@
 //! Components: validation, compile-time flattening of the instance graph,
 //! and compilation of every core module they contain into one artifact.
 
+mod adapter;
 mod compat;
 mod inline;
 mod parse;
@@ -12,6 +13,7 @@ use crate::codegen::{Sections, Symbols, compile_core, write_artifact};
 use crate::error::Result;
 use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleImage, TrapTable};
 use cranelift_codegen::isa::TargetIsa;
+use wasmparser::WasmFeatures;
 
 /// Alignment of each module's code within the artifact's text.
 const MODULE_TEXT_ALIGN: usize = 64;
@@ -31,7 +33,11 @@ pub fn compile_component(
         .map(|range| compile_core(&wasm[range.clone()], isa, component_features()))
         .collect::<Result<Vec<_>>>()?;
     let metas: Vec<_> = modules.iter().map(|m| m.meta.clone()).collect();
-    let mut meta = inline::flatten(&parsed, &metas)?;
+    let (mut meta, fused) = inline::flatten(&parsed, &metas)?;
+    let mut modules = modules;
+    for wasm in &fused {
+        modules.push(compile_core(wasm, isa, WasmFeatures::default())?);
+    }
 
     let (mut text, mut data, mut traps, mut names) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -256,3 +256,43 @@ fn a_nested_component_keeps_the_module_its_parent_was_given() {
     assert_eq!(call(&mut store, &instance, &["get-1"], &[]), Val::U32(1));
     assert_eq!(call(&mut store, &instance, &["get-2"], &[]), Val::U32(2));
 }
+
+#[test]
+fn fused_adapters_convert_every_number_as_the_spec_lifts_and_lowers_it() {
+    let component = Component::new(&engine(), include_str!("../../components/fused.wat"))
+        .expect("component compiles");
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    let canonical_nan32 = 0x7fc0_0000;
+    for (name, expected) in [
+        ("u8", Val::U32(0xff)),
+        ("s8", Val::S32(-1)),
+        ("u16", Val::U32(0x2345)),
+        ("s16", Val::S32(-0x8000)),
+        ("bool", Val::U32(1)),
+        ("to-u8", Val::U32(0xff)),
+        ("u64", Val::U64(u64::MAX - 1)),
+        ("f32", Val::U32(canonical_nan32)),
+        ("f64", Val::U64(0x7ff8_0000_0000_0000)),
+        ("nan", Val::U32(canonical_nan32)),
+        // Two calls, each followed by the callee's post-return.
+        ("counted", Val::U32(2)),
+    ] {
+        assert_eq!(
+            call(&mut store, &instance, &["caller", name], &[]),
+            expected,
+            "{name}"
+        );
+    }
+
+    // A trap in the callee unwinds through the adapter's native frame.
+    let fail = instance.get_func(&store, &["caller", "fail"]).unwrap();
+    let err = fail.call(&mut store, &[], &mut []).unwrap_err();
+    let trap = err.as_trap().expect("a trap");
+    assert_eq!(trap.kind, TrapKind::Unreachable);
+    let frames: Vec<_> = trap.backtrace.iter().map(|f| f.to_string()).collect();
+    assert!(
+        frames.iter().any(|f| f.starts_with("fused-adapter")),
+        "{frames:?}"
+    );
+}

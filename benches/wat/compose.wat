@@ -1,0 +1,62 @@
+;; Component-to-component call overhead: `$callee` lifts `inc(x: u32) ->
+;; u32` and `len(s: string) -> u32`; `$caller` lowers both and calls them
+;; `n` times in a loop from its exported `run-inc(n)` / `run-len(n)` (the
+;; string is 64 bytes of the caller's memory, copied into the callee through
+;; its `realloc` on every call). Each engine compiles the cross-component
+;; calls its own way: one native fused adapter per lowering in wasmtime.
+(component
+  (component $callee
+    (core module $m
+      (memory (export "memory") 1)
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (i32.const 1024))
+      (func (export "inc") (param i32) (result i32)
+        (i32.add (local.get 0) (i32.const 1)))
+      (func (export "len") (param i32 i32) (result i32)
+        (local.get 1)))
+    (core instance $i (instantiate $m))
+    (func (export "inc") (param "x" u32) (result u32)
+      (canon lift (core func $i "inc")))
+    (func (export "len") (param "s" string) (result u32)
+      (canon lift (core func $i "len")
+        (memory (core memory $i "memory")) (realloc (core func $i "realloc")))))
+  (component $caller
+    (import "inc" (func $inc (param "x" u32) (result u32)))
+    (import "len" (func $len (param "s" string) (result u32)))
+    (core module $mem (memory (export "memory") 1))
+    (core instance $mem (instantiate $mem))
+    (core func $inc (canon lower (func $inc)))
+    (core func $len (canon lower (func $len) (memory (core memory $mem "memory"))))
+    (core module $main
+      (import "" "inc" (func $inc (param i32) (result i32)))
+      (import "" "len" (func $len (param i32 i32) (result i32)))
+      (func (export "run-inc") (param $n i32) (result i32)
+        (local $acc i32)
+        (block $done
+          (loop $l
+            (br_if $done (i32.eqz (local.get $n)))
+            (local.set $acc (call $inc (local.get $acc)))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br $l)))
+        (local.get $acc))
+      (func (export "run-len") (param $n i32) (result i32)
+        (local $acc i32)
+        (block $done
+          (loop $l
+            (br_if $done (i32.eqz (local.get $n)))
+            (local.set $acc
+              (i32.add (local.get $acc) (call $len (i32.const 0) (i32.const 64))))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br $l)))
+        (local.get $acc)))
+    (core instance $main (instantiate $main
+      (with "" (instance (export "inc" (func $inc)) (export "len" (func $len))))))
+    (func (export "run-inc") (param "n" u32) (result u32)
+      (canon lift (core func $main "run-inc")))
+    (func (export "run-len") (param "n" u32) (result u32)
+      (canon lift (core func $main "run-len"))))
+  (instance $callee (instantiate $callee))
+  (instance $caller (instantiate $caller
+    (with "inc" (func $callee "inc")) (with "len" (func $callee "len"))))
+  (export "run-inc" (func $caller "run-inc"))
+  (export "run-len" (func $caller "run-len")))
