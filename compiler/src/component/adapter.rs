@@ -4,20 +4,23 @@
 //! The spec runs such a call as `canon_lower` in the caller around
 //! `canon_lift` in the callee: lift the caller's flat arguments to
 //! component values, lower them into the callee, call, lift the callee's
-//! result, lower it back, then run the callee's `post-return`. For
-//! functions whose parameters and result are numbers and booleans, the
-//! values never touch memory and each lift-then-lower is a fixed core
-//! instruction sequence on one flat value (a mask, a sign extension, a
-//! NaN canonicalization). [`fuse`] writes that sequence as a small core
-//! module that imports the callee (and its `post-return`) and exports the
-//! adapter; it is compiled like every other module of the component, so
-//! the call costs two direct native calls.
+//! result, lower it back, then run the callee's `post-return`. [`fuse`]
+//! writes that as a small core module that imports the callee (and what
+//! else it needs) and exports the adapter; it is compiled like every other
+//! module of the component. For numbers and booleans each lift-then-lower
+//! is a fixed instruction sequence on one flat value (a mask, a sign
+//! extension, a NaN canonicalization). A utf8 string (on both sides) is
+//! checked where it lies ([`TransferOp::CheckUtf8`]), allocated with the
+//! callee's `realloc` and copied across ([`TransferOp::CopyUtf8`]): the two
+//! steps that need both memories at once are the runtime's, as
+//! [`CoreDef::Transfer`] imports.
 //!
-//! Other signatures (strings, lists, handles, variants, `char`) are still
-//! adapted by the runtime's canonical-ABI code (`AdapterFunc`).
+//! Other signatures (other encodings, lists, handles, variants, `char`,
+//! strings in results, spilled parameters) are still adapted by the
+//! runtime's canonical-ABI code (`AdapterFunc`).
 
-use cmc_runtime::abi::CanonOptions;
-use cmc_runtime::component::types::{FuncType, InterfaceType};
+use cmc_runtime::abi::{CanonOptions, CoreDef, LiftedFunc, TransferOp};
+use cmc_runtime::component::types::{InterfaceType, StringEncoding};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, Ieee32, Ieee64,
     ImportSection, Instruction, Module, NameMap, NameSection, TypeSection, ValType,
@@ -139,63 +142,187 @@ struct Scratch {
 const CANONICAL_NAN32: u32 = 0x7fc0_0000;
 const CANONICAL_NAN64: u64 = 0x7ff8_0000_0000_0000;
 
-/// The adapter module for a call of a function of type `ty` that the
-/// callee lifted with `callee`, or `None` when the signature needs the
-/// runtime's adapter. The caller's own options do not matter here: no
-/// value of such a signature goes through memory.
-///
-/// The module imports `("", "callee")` and, when the callee has one,
-/// `("", "post-return")`, in that order, and exports [`EXPORT`].
-pub fn fuse(ty: &FuncType, callee: &CanonOptions) -> Option<Vec<u8>> {
-    let params: Vec<Scalar> = ty.param_types().map(Scalar::of).collect::<Option<_>>()?;
+/// What a fused adapter module imports, in its import order.
+pub enum Import {
+    /// A core item of the plan: the callee, its `post-return`, its
+    /// `realloc`.
+    Def(CoreDef),
+    /// A host half, from the caller's memory to the callee's.
+    Transfer(TransferOp),
+}
+
+/// A fused adapter: its module and what to instantiate it with.
+pub struct Fused {
+    pub wasm: Vec<u8>,
+    pub imports: Vec<Import>,
+}
+
+/// One parameter as the adapter carries it.
+#[derive(Clone, Copy)]
+enum Param {
+    Scalar(Scalar),
+    /// `(ptr, len)` of utf8 bytes.
+    Utf8String,
+}
+
+/// The most core parameters a lowered or lifted function takes before they
+/// spill to memory (`MAX_FLAT_PARAMS`).
+const MAX_FLAT_PARAMS: usize = 16;
+
+/// The fused adapter for calls of `lifted` through a lowering with options
+/// `caller`, or `None` when the signature needs the runtime's adapter.
+pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
+    let (ty, callee) = (&lifted.ty, &lifted.options);
+    let utf8 = |o: &CanonOptions| o.encoding == StringEncoding::Utf8;
+    let params: Vec<Param> = ty
+        .param_types()
+        .map(|t| match t {
+            InterfaceType::String if utf8(caller) && utf8(callee) => Some(Param::Utf8String),
+            t => Scalar::of(t).map(Param::Scalar),
+        })
+        .collect::<Option<_>>()?;
     let result: Option<Scalar> = match &ty.result {
         Some(t) => Some(Scalar::of(t)?),
         None => None,
     };
-    let param_types: Vec<ValType> = params.iter().map(|s| s.core_type()).collect();
+    let param_types: Vec<ValType> = params
+        .iter()
+        .flat_map(|p| match p {
+            Param::Scalar(s) => vec![s.core_type()],
+            Param::Utf8String => vec![ValType::I32, ValType::I32],
+        })
+        .collect();
+    if param_types.len() > MAX_FLAT_PARAMS {
+        return None;
+    }
     let result_types: Vec<ValType> = result.iter().map(|s| s.core_type()).collect();
+    let strings = params
+        .iter()
+        .filter(|p| matches!(p, Param::Utf8String))
+        .count() as u32;
 
+    // Imports, with the function index and type each gets.
     let mut types = TypeSection::new();
     types
         .ty()
         .function(param_types.clone(), result_types.clone());
     types.ty().function(result_types.clone(), []);
-    let mut imports = ImportSection::new();
-    imports.import("", "callee", EntityType::Function(0));
-    let post_return = callee.post_return.is_some();
-    if post_return {
-        imports.import("", "post-return", EntityType::Function(1));
+    types.ty().function([ValType::I32; 4], [ValType::I32]);
+    types.ty().function([ValType::I32; 2], []);
+    types.ty().function([ValType::I32; 3], []);
+    let (sig, post_return_sig, realloc_sig, check_sig, copy_sig) = (0, 1, 2, 3, 4);
+    let mut imports = vec![Import::Def(lifted.core.clone())];
+    let mut import_types = vec![sig];
+    let post_return = callee.post_return.clone().map(|def| {
+        imports.push(Import::Def(def));
+        import_types.push(post_return_sig);
+        imports.len() as u32 - 1
+    });
+    let (mut realloc, mut check, mut copy) = (0, 0, 0);
+    if strings > 0 {
+        caller.memory.as_ref()?;
+        callee.memory.as_ref()?;
+        imports.push(Import::Def(callee.realloc.clone()?));
+        import_types.push(realloc_sig);
+        realloc = imports.len() as u32 - 1;
+        imports.push(Import::Transfer(TransferOp::CheckUtf8));
+        import_types.push(check_sig);
+        check = imports.len() as u32 - 1;
+        imports.push(Import::Transfer(TransferOp::CopyUtf8));
+        import_types.push(copy_sig);
+        copy = imports.len() as u32 - 1;
     }
-    let adapter = u32::from(post_return) + 1;
+    let mut import_section = ImportSection::new();
+    for (i, ty) in import_types.iter().enumerate() {
+        import_section.import("", &i.to_string(), EntityType::Function(*ty));
+    }
+    let adapter = imports.len() as u32;
     let mut funcs = FunctionSection::new();
-    funcs.function(0);
+    funcs.function(sig);
     let mut exports = ExportSection::new();
     exports.export(EXPORT, ExportKind::Func, adapter);
 
-    // Locals: the parameters, then the float scratch locals, then the
-    // callee's result as it returned it (for `post-return`).
-    let n = params.len() as u32;
+    // Locals: the parameters, the float scratch locals, the callee's result
+    // as it returned it (for `post-return`), then where each string went.
+    let n = param_types.len() as u32;
     let scratch = Scratch { f32: n, f64: n + 1 };
     let raw_result = n + 2;
-    let mut locals = vec![(1, ValType::F32), (1, ValType::F64)];
-    locals.extend(result_types.iter().map(|&t| (1, t)));
+    let first_dst = raw_result + 1;
+    let mut locals = vec![(1, ValType::F32), (1, ValType::F64), (1, ValType::I64)];
+    locals.push((strings, ValType::I32));
+    // The raw result's local has the result's type (an i64 is a
+    // placeholder when there is none).
+    if let Some(r) = result {
+        locals[2] = (1, r.core_type());
+    }
     let mut body = Function::new(locals);
-    for (i, p) in params.iter().enumerate() {
-        body.instruction(&Instruction::LocalGet(i as u32));
-        p.convert(&mut body, scratch);
+
+    // Where each parameter starts among the core parameters.
+    let mut at = 0;
+    let starts: Vec<u32> = params
+        .iter()
+        .map(|p| {
+            let start = at;
+            at += match p {
+                Param::Scalar(_) => 1,
+                Param::Utf8String => 2,
+            };
+            start
+        })
+        .collect();
+    let string_params = || {
+        params
+            .iter()
+            .zip(&starts)
+            .filter(|(p, _)| matches!(p, Param::Utf8String))
+            .map(|(_, &start)| start)
+            .enumerate()
+            .map(|(k, start)| (start, first_dst + k as u32))
+    };
+    // Lift every argument out of the caller before lowering any.
+    for (start, _) in string_params() {
+        body.instruction(&Instruction::LocalGet(start));
+        body.instruction(&Instruction::LocalGet(start + 1));
+        body.instruction(&Instruction::Call(check));
+    }
+    for (start, dst) in string_params() {
+        body.instruction(&Instruction::I32Const(0));
+        body.instruction(&Instruction::I32Const(0));
+        body.instruction(&Instruction::I32Const(1));
+        body.instruction(&Instruction::LocalGet(start + 1));
+        body.instruction(&Instruction::Call(realloc));
+        body.instruction(&Instruction::LocalSet(dst));
+        body.instruction(&Instruction::LocalGet(start));
+        body.instruction(&Instruction::LocalGet(start + 1));
+        body.instruction(&Instruction::LocalGet(dst));
+        body.instruction(&Instruction::Call(copy));
+    }
+    let mut dsts = string_params().map(|(_, dst)| dst);
+    for (p, &start) in params.iter().zip(&starts) {
+        match p {
+            Param::Scalar(s) => {
+                body.instruction(&Instruction::LocalGet(start));
+                s.convert(&mut body, scratch);
+            }
+            Param::Utf8String => {
+                let dst = dsts.next().expect("one destination per string");
+                body.instruction(&Instruction::LocalGet(dst));
+                body.instruction(&Instruction::LocalGet(start + 1));
+            }
+        }
     }
     body.instruction(&Instruction::Call(0));
     if let Some(r) = result {
         body.instruction(&Instruction::LocalTee(raw_result));
         r.convert(&mut body, scratch);
     }
-    if post_return {
+    if let Some(post_return) = post_return {
         // The result is lifted (above) before `post-return` runs, as in
         // `canon_lift`; the callee gets its own flat result back.
         if result.is_some() {
             body.instruction(&Instruction::LocalGet(raw_result));
         }
-        body.instruction(&Instruction::Call(1));
+        body.instruction(&Instruction::Call(post_return));
     }
     body.instruction(&Instruction::End);
     let mut code = CodeSection::new();
@@ -209,10 +336,13 @@ pub fn fuse(ty: &FuncType, callee: &CanonOptions) -> Option<Vec<u8>> {
     let mut module = Module::new();
     module
         .section(&types)
-        .section(&imports)
+        .section(&import_section)
         .section(&funcs)
         .section(&exports)
         .section(&code)
         .section(&names);
-    Some(module.finish())
+    Some(Fused {
+        wasm: module.finish(),
+        imports,
+    })
 }

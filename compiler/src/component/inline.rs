@@ -29,7 +29,7 @@ use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
     AdapterFunc, CanonOptions, ComponentMeta, CoreDef, ExportItem, ImportPath, Initializer,
-    LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin, ResourceDef, ResourceOp,
+    LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin, ResourceDef, ResourceOp, StringTransfer,
 };
 use cmc_runtime::component::types::{ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
@@ -567,8 +567,7 @@ impl Inliner<'_, '_> {
     /// adapter compiled with the component where the signature allows, or
     /// else the runtime's adapter.
     fn adapter(&mut self, lifted: u32, options: CanonOptions, instance: u32) -> CoreDef {
-        let callee = &self.meta.lifted[lifted as usize];
-        let Some(wasm) = adapter::fuse(&callee.ty, &callee.options) else {
+        let Some(fused) = adapter::fuse(&self.meta.lifted[lifted as usize], &options) else {
             self.meta.adapters.push(AdapterFunc {
                 lifted,
                 options,
@@ -576,10 +575,29 @@ impl Inliner<'_, '_> {
             });
             return CoreDef::Adapter(self.meta.adapters.len() as u32 - 1);
         };
-        let mut imports = vec![callee.core.clone()];
-        imports.extend(callee.options.post_return.clone());
+        let callee_memory = &self.meta.lifted[lifted as usize].options.memory;
+        let imports = fused
+            .imports
+            .into_iter()
+            .map(|import| match import {
+                adapter::Import::Def(def) => def,
+                adapter::Import::Transfer(op) => {
+                    self.meta.transfers.push(StringTransfer {
+                        op,
+                        from: options
+                            .memory
+                            .clone()
+                            .expect("fused: the caller has a memory"),
+                        to: callee_memory
+                            .clone()
+                            .expect("fused: the callee has a memory"),
+                    });
+                    CoreDef::Transfer(self.meta.transfers.len() as u32 - 1)
+                }
+            })
+            .collect();
         let module = (self.modules.len() + self.fused.len()) as u32;
-        self.fused.push(wasm);
+        self.fused.push(fused.wasm);
         self.meta
             .initializers
             .push(Initializer::Instantiate { module, imports });

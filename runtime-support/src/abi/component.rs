@@ -46,6 +46,34 @@ pub enum CoreDef {
     Builtin(u32),
     /// The call into another component [`ComponentMeta::adapters`]`[i]`.
     Adapter(u32),
+    /// The host half [`ComponentMeta::transfers`]`[i]` of a fused adapter.
+    Transfer(u32),
+}
+
+/// What the host half of a fused adapter does with a utf8 string of the
+/// calling instance's memory (`from`), given as `(ptr, len)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferOp {
+    /// `(ptr: i32, len: i32) -> ()`: the checks of lifting it (in bounds,
+    /// valid utf8) and of lowering it (not too long), before the callee's
+    /// `realloc` runs.
+    CheckUtf8,
+    /// `(ptr: i32, len: i32, dst: i32) -> ()`: copies it to `dst` in the
+    /// callee's memory (`to`), which must hold it.
+    CopyUtf8,
+}
+
+/// The host half of a fused adapter: string work that needs the two
+/// instances' memories side by side (the adapter's compiled code does the
+/// rest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StringTransfer {
+    /// What it does.
+    pub op: TransferOp,
+    /// The caller's memory.
+    pub from: CoreDef,
+    /// The callee's memory.
+    pub to: CoreDef,
 }
 
 /// Which `canon resource.*` built-in a [`ResourceBuiltin`] is.
@@ -209,8 +237,11 @@ pub struct ComponentMeta {
     pub resources: Vec<ResourceDef>,
     /// Resource built-ins lowered to core functions.
     pub builtins: Vec<ResourceBuiltin>,
-    /// Lifted functions lowered into other component instances.
+    /// Lifted functions lowered into other component instances, where the
+    /// runtime does the adapting.
     pub adapters: Vec<AdapterFunc>,
+    /// The host halves of fused adapters.
+    pub transfers: Vec<StringTransfer>,
     /// Number of component instances (root and nested instantiations).
     pub instances: u32,
     /// Root exports.

@@ -51,6 +51,23 @@ pub fn load_string_from_range(
         ),
         StringEncoding::Latin1Utf16 => (2, units, Simple::Latin1),
     };
+    let bytes = string_bytes(mem, ptr, byte_len, align)?;
+    match simple {
+        Simple::Utf8 => Ok(utf8(bytes)?.to_owned()),
+        Simple::Utf16 => decode_utf16(bytes),
+        Simple::Latin1 => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+/// A utf8 string's checks of `load_string_from_range` without building the
+/// string: what a fused adapter runs before it copies the bytes as they are.
+pub fn check_utf8(mem: &[u8], ptr: u32, len: u32) -> Result<(), CanonError> {
+    utf8(string_bytes(mem, ptr, u64::from(len), 1)?).map(drop)
+}
+
+/// The `byte_len` bytes of a string at `ptr`, after the length, alignment
+/// and bounds checks of lifting it.
+fn string_bytes(mem: &[u8], ptr: u32, byte_len: u64, align: u32) -> Result<&[u8], CanonError> {
     if byte_len > u64::from(MAX_STRING_BYTE_LENGTH) {
         return Err(CanonError::StringTooLong { byte_len });
     }
@@ -68,17 +85,12 @@ pub fn load_string_from_range(
             memory_len: mem.len(),
         });
     }
-    let bytes = slice(mem, u64::from(ptr), byte_len)?;
-    match simple {
-        Simple::Utf8 => decode_utf8(bytes),
-        Simple::Utf16 => decode_utf16(bytes),
-        Simple::Latin1 => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
-    }
+    slice(mem, u64::from(ptr), byte_len)
 }
 
-fn decode_utf8(bytes: &[u8]) -> Result<String, CanonError> {
+fn utf8(bytes: &[u8]) -> Result<&str, CanonError> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_owned()),
+        Ok(s) => Ok(s),
         Err(e) => Err(match e.error_len() {
             Some(len) => CanonError::InvalidUtf8 {
                 index: e.valid_up_to(),

@@ -296,3 +296,38 @@ fn fused_adapters_convert_every_number_as_the_spec_lifts_and_lowers_it() {
         "{frames:?}"
     );
 }
+
+#[test]
+fn fused_adapters_check_and_copy_utf8_strings() {
+    let component = Component::new(
+        &engine(),
+        include_str!("../../components/fused_strings.wat"),
+    )
+    .expect("component compiles");
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    let hello: u32 = "hello".bytes().map(u32::from).sum();
+    assert_eq!(
+        call(&mut store, &instance, &["caller", "hello"], &[]),
+        Val::U32(hello)
+    );
+    // "hello", then 0x107 as a u8, then "el".
+    let el: u32 = "el".bytes().map(u32::from).sum();
+    assert_eq!(
+        call(&mut store, &instance, &["caller", "mix"], &[]),
+        Val::U32(5 * 1000 + el * 10 + 7)
+    );
+
+    let mut fails = |name: &str| {
+        let f = instance.get_func(&store, &["caller", name]).unwrap();
+        f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err()
+    };
+    let err = fails("out-of-bounds");
+    assert_eq!(
+        err.as_trap().map(|t| t.kind),
+        Some(TrapKind::StringOutOfBounds),
+        "{err}"
+    );
+    let err = fails("invalid");
+    assert!(err.to_string().contains("invalid utf-8"), "{err}");
+}

@@ -6,16 +6,17 @@ use super::linker::{Definition, HostDtor, HostFunc, Linker};
 use super::{Component, Func};
 use crate::abi::{
     AdapterFunc, CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef, ResourceOp,
-    ValType,
+    TransferOp, ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
-    AsStore, AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store,
-    Trap, Val as CoreVal,
+    AsStore, AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Memory,
+    Store, Trap, Val as CoreVal,
 };
+use crate::component::string::check_utf8;
 use crate::component::{
-    Dropped, FlatContext, FlatType, FuncType, HandleTable, ResourceTypeId, ResourceVal, Val,
-    flatten_functype, lift_params, lower_results, return_pointer,
+    CanonError, Dropped, FlatContext, FlatType, FuncType, HandleTable, ResourceTypeId, ResourceVal,
+    Val, flatten_functype, lift_params, lower_results, return_pointer,
 };
 
 /// A component instance's state in its store.
@@ -87,6 +88,9 @@ impl Instance {
                     }
                     CoreDef::Adapter(i) => {
                         Ok(Extern::Func(adapter_func(store, index, *i as usize)))
+                    }
+                    CoreDef::Transfer(i) => {
+                        transfer_func(store, index, *i as usize).map(Extern::Func)
                     }
                     other => resolve_core(&store.inner, index, other),
                 })
@@ -239,16 +243,100 @@ fn adapter_func<T: 'static>(store: &mut Store<T>, instance: usize, i: usize) -> 
         move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
             let store = caller.as_store_mut();
             adapt(store, instance, &adapter, &func_ty, params, results).map_err(|e| match e {
-                Error::Canon(canon) => match canon.adapter_trap() {
-                    Some(kind) => Error::Trap(Trap::new(kind)),
-                    None => Error::Canon(canon),
-                },
+                Error::Canon(canon) => in_adapter(canon),
                 other => other,
             })
         },
     );
     store.inner.component_instances[instance].adapters[i] = Some(func);
     func
+}
+
+/// A canonical-ABI violation met inside a call between components: a trap
+/// where the spec's adapter traps (see [`CanonError::adapter_trap`]).
+fn in_adapter(e: CanonError) -> Error {
+    match e.adapter_trap() {
+        Some(kind) => Error::Trap(Trap::new(kind)),
+        None => Error::Canon(e),
+    }
+}
+
+/// The host half `i` of a fused adapter, for the adapter's instance (made
+/// once per instantiation, so it resolves its memories up front).
+fn transfer_func<T: 'static>(
+    store: &mut Store<T>,
+    instance: usize,
+    i: usize,
+) -> Result<CoreFunc, Error> {
+    let component = store.inner.component_instances[instance].component.clone();
+    let transfer = &component.meta().transfers[i];
+    let memory = |def| match resolve_core(&store.inner, instance, def)? {
+        Extern::Memory(m) => Ok(m),
+        _ => Err(Error::Link(
+            "a fused adapter's memory is not a memory".into(),
+        )),
+    };
+    let (from, to) = (memory(&transfer.from)?, memory(&transfer.to)?);
+    Ok(match transfer.op {
+        TransferOp::CheckUtf8 => CoreFunc::wrap(
+            store,
+            move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
+                check_utf8(from.data(&caller), ptr, len).map_err(in_adapter)
+            },
+        ),
+        TransferOp::CopyUtf8 => CoreFunc::wrap(
+            store,
+            move |mut caller: Caller<'_, T>, (ptr, len, dst): (u32, u32, u32)| {
+                copy_between(caller.as_store_mut(), from, to, ptr, len, dst).map_err(in_adapter)
+            },
+        ),
+    })
+}
+
+/// Copies the `len` bytes at `ptr` in memory `from` to `dst` in memory `to`,
+/// which is where the callee's `realloc` put room for them.
+fn copy_between(
+    store: &mut StoreOpaque,
+    from: Memory,
+    to: Memory,
+    ptr: u32,
+    len: u32,
+    dst: u32,
+) -> Result<(), CanonError> {
+    let end = |at: u32| u64::from(at) + u64::from(len);
+    let from_len = store.memories[from.index].data().len();
+    let to_len = store.memories[to.index].data().len();
+    if end(dst) > to_len as u64 {
+        return Err(CanonError::ReallocOutOfBounds {
+            what: "string",
+            ptr: dst,
+            size: len,
+            memory_len: to_len,
+        });
+    }
+    if end(ptr) > from_len as u64 {
+        return Err(CanonError::StringOutOfBounds {
+            ptr,
+            byte_len: len.into(),
+            memory_len: from_len,
+        });
+    }
+    let (src, dst, len) = (ptr as usize, dst as usize, len as usize);
+    if from.index == to.index {
+        store.memories[from.index]
+            .data_mut()
+            .copy_within(src..src + len, dst);
+        return Ok(());
+    }
+    // Two distinct memories of the store, borrowed side by side.
+    let (low, high) = store.memories.split_at_mut(from.index.max(to.index));
+    let (source, dest) = if from.index < to.index {
+        (&low[from.index], &mut high[0])
+    } else {
+        (&high[0], &mut low[to.index])
+    };
+    dest.data_mut()[dst..dst + len].copy_from_slice(&source.data()[src..src + len]);
+    Ok(())
 }
 
 /// One call through `adapter`: lifts `params` out of the calling instance,
@@ -391,6 +479,9 @@ pub(super) fn resolve_core(
         CoreDef::Adapter(i) => data.adapters[*i as usize]
             .map(Extern::Func)
             .ok_or_else(|| Error::Link(format!("adapter {i} used before it was created"))),
+        CoreDef::Transfer(i) => Err(Error::Link(format!(
+            "the host half {i} of a fused adapter is only ever an adapter's import"
+        ))),
     }
 }
 

@@ -134,6 +134,12 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
         CoreDef::Adapter(i) => meta.adapters.get(*i as usize).is_some_and(|a| {
             (a.lifted as usize) < meta.lifted.len() && a.instance < meta.instances
         }),
+        // Its memories are exports of earlier core instances.
+        CoreDef::Transfer(i) => meta.transfers.get(*i as usize).is_some_and(|t| {
+            [&t.from, &t.to]
+                .iter()
+                .all(|m| matches!(m, CoreDef::Export { instance, .. } if *instance < instances))
+        }),
     };
     let resources_ok = meta.resources.iter().all(|r| match r {
         ResourceDef::Guest { dtor, instance } => {

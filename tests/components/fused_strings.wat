@@ -1,0 +1,67 @@
+;; utf8 strings passed from `$caller` to `$callee`: cmc fuses these calls,
+;; checking each string in the caller's memory and copying it into memory
+;; the callee's `realloc` gives.
+(component
+  (component $callee
+    (core module $m
+      (memory (export "memory") 1)
+      (global $next (mut i32) (i32.const 1024))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (local $ptr i32)
+        (local.set $ptr (global.get $next))
+        (global.set $next (i32.add (local.get $ptr) (local.get 3)))
+        (local.get $ptr))
+      ;; The sum of the bytes at [ptr, ptr + len).
+      (func $sum (export "sum") (param $ptr i32) (param $len i32) (result i32)
+        (local $acc i32)
+        (block $done
+          (loop $l
+            (br_if $done (i32.eqz (local.get $len)))
+            (local.set $acc (i32.add (local.get $acc) (i32.load8_u (local.get $ptr))))
+            (local.set $ptr (i32.add (local.get $ptr) (i32.const 1)))
+            (local.set $len (i32.sub (local.get $len) (i32.const 1)))
+            (br $l)))
+        (local.get $acc))
+      ;; len(a) * 1000 + sum(b) * 10 + x
+      (func (export "mix") (param $a i32) (param $alen i32) (param $x i32)
+          (param $b i32) (param $blen i32) (result i32)
+        (i32.add
+          (i32.add
+            (i32.mul (local.get $alen) (i32.const 1000))
+            (i32.mul (call $sum (local.get $b) (local.get $blen)) (i32.const 10)))
+          (local.get $x))))
+    (core instance $i (instantiate $m))
+    (func (export "sum") (param "s" string) (result u32)
+      (canon lift (core func $i "sum")
+        (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+    (func (export "mix") (param "a" string) (param "x" u8) (param "b" string) (result u32)
+      (canon lift (core func $i "mix")
+        (memory (core memory $i "memory")) (realloc (core func $i "realloc")))))
+  (component $caller
+    (import "sum" (func $sum (param "s" string) (result u32)))
+    (import "mix" (func $mix (param "a" string) (param "x" u8) (param "b" string) (result u32)))
+    (core module $mem
+      (memory (export "memory") 1)
+      (data (i32.const 0) "hello")
+      (data (i32.const 16) "\ff"))
+    (core instance $mem (instantiate $mem))
+    (core func $sum (canon lower (func $sum) (memory (core memory $mem "memory"))))
+    (core func $mix (canon lower (func $mix) (memory (core memory $mem "memory"))))
+    (core module $main
+      (import "" "sum" (func $sum (param i32 i32) (result i32)))
+      (import "" "mix" (func $mix (param i32 i32 i32 i32 i32) (result i32)))
+      (func (export "hello") (result i32) (call $sum (i32.const 0) (i32.const 5)))
+      (func (export "mix") (result i32)
+        (call $mix (i32.const 0) (i32.const 5) (i32.const 0x107) (i32.const 1) (i32.const 2)))
+      (func (export "out-of-bounds") (result i32) (call $sum (i32.const 65535) (i32.const 2)))
+      (func (export "invalid") (result i32) (call $sum (i32.const 16) (i32.const 1))))
+    (core instance $main (instantiate $main
+      (with "" (instance (export "sum" (func $sum)) (export "mix" (func $mix))))))
+    (func (export "hello") (result u32) (canon lift (core func $main "hello")))
+    (func (export "mix") (result u32) (canon lift (core func $main "mix")))
+    (func (export "out-of-bounds") (result u32) (canon lift (core func $main "out-of-bounds")))
+    (func (export "invalid") (result u32) (canon lift (core func $main "invalid"))))
+  (instance $callee (instantiate $callee))
+  (instance $caller (instantiate $caller
+    (with "sum" (func $callee "sum")) (with "mix" (func $callee "mix"))))
+  (export "caller" (instance $caller)))
