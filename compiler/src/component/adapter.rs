@@ -9,17 +9,17 @@
 //! else it needs) and exports the adapter; it is compiled like every other
 //! module of the component. For numbers and booleans each lift-then-lower
 //! is a fixed instruction sequence on one flat value (a mask, a sign
-//! extension, a NaN canonicalization). A utf8 string (on both sides) is
-//! checked where it lies ([`TransferOp::CheckUtf8`]), allocated with the
-//! callee's `realloc` and copied across ([`TransferOp::CopyUtf8`]): the two
-//! steps that need both memories at once are the runtime's, as
-//! [`CoreDef::Transfer`] imports.
+//! extension, a NaN canonicalization). A utf8 string (on both sides) or a
+//! list of integers is checked where it lies ([`TransferOp::Check`]),
+//! allocated with the callee's `realloc` and copied across
+//! ([`TransferOp::Copy`]): the steps that need the memories are the
+//! runtime's, as [`CoreDef::Transfer`] imports.
 //!
-//! Other signatures (other encodings, lists, handles, variants, `char`,
-//! strings in results, spilled parameters) are still adapted by the
-//! runtime's canonical-ABI code (`AdapterFunc`).
+//! Other signatures (other encodings, other lists, handles, variants,
+//! `char`, strings and lists in results, spilled parameters) are still
+//! adapted by the runtime's canonical-ABI code (`AdapterFunc`).
 
-use cmc_runtime::abi::{CanonOptions, CoreDef, LiftedFunc, TransferOp};
+use cmc_runtime::abi::{CanonOptions, CoreDef, Elements, LiftedFunc, TransferOp};
 use cmc_runtime::component::types::{InterfaceType, StringEncoding};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, Ieee32, Ieee64,
@@ -161,8 +161,35 @@ pub struct Fused {
 #[derive(Clone, Copy)]
 enum Param {
     Scalar(Scalar),
-    /// `(ptr, len)` of utf8 bytes.
-    Utf8String,
+    /// `(ptr, len)` of elements copied as they are.
+    Memory(Elements),
+}
+
+impl Param {
+    fn of(ty: &InterfaceType, caller: &CanonOptions, callee: &CanonOptions) -> Option<Param> {
+        use InterfaceType as T;
+        let utf8 = |o: &CanonOptions| o.encoding == StringEncoding::Utf8;
+        let ints = |size| Param::Memory(Elements::Ints { size, align: size });
+        Some(match ty {
+            T::String if utf8(caller) && utf8(callee) => Param::Memory(Elements::Utf8),
+            T::List(elem) => match **elem {
+                T::U8 | T::S8 => ints(1),
+                T::U16 | T::S16 => ints(2),
+                T::U32 | T::S32 => ints(4),
+                T::U64 | T::S64 => ints(8),
+                _ => return None,
+            },
+            t => Param::Scalar(Scalar::of(t)?),
+        })
+    }
+
+    /// The number of core values it flattens to.
+    fn flat_count(self) -> u32 {
+        match self {
+            Param::Scalar(_) => 1,
+            Param::Memory(_) => 2,
+        }
+    }
 }
 
 /// The most core parameters a lowered or lifted function takes before they
@@ -173,13 +200,9 @@ const MAX_FLAT_PARAMS: usize = 16;
 /// `caller`, or `None` when the signature needs the runtime's adapter.
 pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
     let (ty, callee) = (&lifted.ty, &lifted.options);
-    let utf8 = |o: &CanonOptions| o.encoding == StringEncoding::Utf8;
     let params: Vec<Param> = ty
         .param_types()
-        .map(|t| match t {
-            InterfaceType::String if utf8(caller) && utf8(callee) => Some(Param::Utf8String),
-            t => Scalar::of(t).map(Param::Scalar),
-        })
+        .map(|t| Param::of(t, caller, callee))
         .collect::<Option<_>>()?;
     let result: Option<Scalar> = match &ty.result {
         Some(t) => Some(Scalar::of(t)?),
@@ -189,16 +212,16 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         .iter()
         .flat_map(|p| match p {
             Param::Scalar(s) => vec![s.core_type()],
-            Param::Utf8String => vec![ValType::I32, ValType::I32],
+            Param::Memory(_) => vec![ValType::I32, ValType::I32],
         })
         .collect();
     if param_types.len() > MAX_FLAT_PARAMS {
         return None;
     }
     let result_types: Vec<ValType> = result.iter().map(|s| s.core_type()).collect();
-    let strings = params
+    let in_memory = params
         .iter()
-        .filter(|p| matches!(p, Param::Utf8String))
+        .filter(|p| matches!(p, Param::Memory(_)))
         .count() as u32;
 
     // Imports, with the function index and type each gets.
@@ -218,20 +241,37 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         import_types.push(post_return_sig);
         imports.len() as u32 - 1
     });
-    let (mut realloc, mut check, mut copy) = (0, 0, 0);
-    if strings > 0 {
+    let mut realloc = 0;
+    // The check and copy functions of each kind of elements passed.
+    let mut transfers: Vec<(Elements, u32, u32)> = Vec::new();
+    if in_memory > 0 {
         caller.memory.as_ref()?;
         callee.memory.as_ref()?;
         imports.push(Import::Def(callee.realloc.clone()?));
         import_types.push(realloc_sig);
         realloc = imports.len() as u32 - 1;
-        imports.push(Import::Transfer(TransferOp::CheckUtf8));
-        import_types.push(check_sig);
-        check = imports.len() as u32 - 1;
-        imports.push(Import::Transfer(TransferOp::CopyUtf8));
-        import_types.push(copy_sig);
-        copy = imports.len() as u32 - 1;
     }
+    for p in &params {
+        let Param::Memory(elements) = *p else {
+            continue;
+        };
+        if transfers.iter().any(|(e, ..)| *e == elements) {
+            continue;
+        }
+        imports.push(Import::Transfer(TransferOp::Check(elements)));
+        import_types.push(check_sig);
+        imports.push(Import::Transfer(TransferOp::Copy(elements)));
+        import_types.push(copy_sig);
+        let copy = imports.len() as u32 - 1;
+        transfers.push((elements, copy - 1, copy));
+    }
+    let transfer = |elements: Elements| {
+        let (_, check, copy) = transfers
+            .iter()
+            .find(|(e, ..)| *e == elements)
+            .expect("an import pair per kind of elements");
+        (*check, *copy)
+    };
     let mut import_section = ImportSection::new();
     for (i, ty) in import_types.iter().enumerate() {
         import_section.import("", &i.to_string(), EntityType::Function(*ty));
@@ -243,13 +283,14 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
     exports.export(EXPORT, ExportKind::Func, adapter);
 
     // Locals: the parameters, the float scratch locals, the callee's result
-    // as it returned it (for `post-return`), then where each string went.
+    // as it returned it (for `post-return`), then where each string or list
+    // went.
     let n = param_types.len() as u32;
     let scratch = Scratch { f32: n, f64: n + 1 };
     let raw_result = n + 2;
     let first_dst = raw_result + 1;
     let mut locals = vec![(1, ValType::F32), (1, ValType::F64), (1, ValType::I64)];
-    locals.push((strings, ValType::I32));
+    locals.push((in_memory, ValType::I32));
     // The raw result's local has the result's type (an i64 is a
     // placeholder when there is none).
     if let Some(r) = result {
@@ -263,49 +304,57 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         .iter()
         .map(|p| {
             let start = at;
-            at += match p {
-                Param::Scalar(_) => 1,
-                Param::Utf8String => 2,
-            };
+            at += p.flat_count();
             start
         })
         .collect();
-    let string_params = || {
+    // Each string or list: its elements, its `(ptr, len)` among the core
+    // parameters, and the local that receives where it was copied.
+    let in_memory_params = || {
         params
             .iter()
             .zip(&starts)
-            .filter(|(p, _)| matches!(p, Param::Utf8String))
-            .map(|(_, &start)| start)
+            .filter_map(|(p, &start)| match p {
+                Param::Memory(elements) => Some((*elements, start)),
+                Param::Scalar(_) => None,
+            })
             .enumerate()
-            .map(|(k, start)| (start, first_dst + k as u32))
+            .map(|(k, (elements, start))| (elements, start, first_dst + k as u32))
     };
     // Lift every argument out of the caller before lowering any.
-    for (start, _) in string_params() {
+    for (elements, start, _) in in_memory_params() {
         body.instruction(&Instruction::LocalGet(start));
         body.instruction(&Instruction::LocalGet(start + 1));
-        body.instruction(&Instruction::Call(check));
+        body.instruction(&Instruction::Call(transfer(elements).0));
     }
-    for (start, dst) in string_params() {
+    for (elements, start, dst) in in_memory_params() {
+        let (size, align) = match elements {
+            Elements::Utf8 => (1, 1),
+            Elements::Ints { size, align } => (size, align),
+        };
+        // realloc(0, 0, align, len * size): the check bounded the product.
         body.instruction(&Instruction::I32Const(0));
         body.instruction(&Instruction::I32Const(0));
-        body.instruction(&Instruction::I32Const(1));
+        body.instruction(&Instruction::I32Const(align as i32));
         body.instruction(&Instruction::LocalGet(start + 1));
+        body.instruction(&Instruction::I32Const(size as i32));
+        body.instruction(&Instruction::I32Mul);
         body.instruction(&Instruction::Call(realloc));
         body.instruction(&Instruction::LocalSet(dst));
         body.instruction(&Instruction::LocalGet(start));
         body.instruction(&Instruction::LocalGet(start + 1));
         body.instruction(&Instruction::LocalGet(dst));
-        body.instruction(&Instruction::Call(copy));
+        body.instruction(&Instruction::Call(transfer(elements).1));
     }
-    let mut dsts = string_params().map(|(_, dst)| dst);
+    let mut dsts = in_memory_params().map(|(.., dst)| dst);
     for (p, &start) in params.iter().zip(&starts) {
         match p {
             Param::Scalar(s) => {
                 body.instruction(&Instruction::LocalGet(start));
                 s.convert(&mut body, scratch);
             }
-            Param::Utf8String => {
-                let dst = dsts.next().expect("one destination per string");
+            Param::Memory(_) => {
+                let dst = dsts.next().expect("one destination per string or list");
                 body.instruction(&Instruction::LocalGet(dst));
                 body.instruction(&Instruction::LocalGet(start + 1));
             }

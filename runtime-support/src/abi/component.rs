@@ -50,17 +50,31 @@ pub enum CoreDef {
     Transfer(u32),
 }
 
-/// What the host half of a fused adapter does with a utf8 string of the
+/// What a fused adapter passes through memory: bytes it copies as they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Elements {
+    /// A utf8 string.
+    Utf8,
+    /// A list of integers, whose bytes are their values.
+    Ints {
+        /// Bytes per element.
+        size: u32,
+        /// Alignment of the list.
+        align: u32,
+    },
+}
+
+/// What the host half of a fused adapter does with a string or list of the
 /// calling instance's memory (`from`), given as `(ptr, len)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransferOp {
-    /// `(ptr: i32, len: i32) -> ()`: the checks of lifting it (in bounds,
-    /// valid utf8) and of lowering it (not too long), before the callee's
-    /// `realloc` runs.
-    CheckUtf8,
+    /// `(ptr: i32, len: i32) -> ()`: the checks of lifting it (aligned, in
+    /// bounds, not too long, valid utf8), before the callee's `realloc`
+    /// runs.
+    Check(Elements),
     /// `(ptr: i32, len: i32, dst: i32) -> ()`: copies it to `dst` in the
-    /// callee's memory (`to`), which must hold it.
-    CopyUtf8,
+    /// callee's memory (`to`), which must be aligned for it and hold it.
+    Copy(Elements),
 }
 
 /// The host half of a fused adapter: string work that needs the two

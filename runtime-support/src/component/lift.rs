@@ -12,7 +12,7 @@ use super::context::LiftContext;
 use super::error::CanonError;
 use super::flatten::{flat_count_all, flatten_type, variant_payload_types};
 use super::layout::{
-    MAX_LIST_BYTE_LENGTH, field_offsets, flags_size, layout, record_layout, variant_layout,
+    Layout, MAX_LIST_BYTE_LENGTH, field_offsets, flags_size, layout, record_layout, variant_layout,
 };
 use super::memory::{FlatReader, check_block, in_bounds, read};
 use super::string::load_string_from_range;
@@ -184,6 +184,17 @@ pub fn load_list_from_range<C: LiftContext>(
     elem: &InterfaceType,
 ) -> Result<Vec<Val>, C::Error> {
     let l = layout(elem);
+    check_list(cx.memory().len(), ptr, len, l)?;
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..u64::from(len) {
+        out.push(load_at(cx, u64::from(ptr) + i * u64::from(l.size), elem)?);
+    }
+    Ok(out)
+}
+
+/// The checks of `load_list_from_range` for `len` elements of layout `l`
+/// at `ptr` in a memory of `memory_len` bytes.
+pub fn check_list(memory_len: usize, ptr: u32, len: u32, l: Layout) -> Result<(), CanonError> {
     let byte_len = u64::from(len) * u64::from(l.size);
     // A zero-sized element (only possible for invalid types) counts as one
     // byte here so that a huge length cannot make us loop for ever.
@@ -191,31 +202,23 @@ pub fn load_list_from_range<C: LiftContext>(
         return Err(CanonError::ListTooLong {
             len: u64::from(len),
             elem_size: l.size,
-        }
-        .into());
+        });
     }
     if !ptr.is_multiple_of(l.align) {
         return Err(CanonError::UnalignedPointer {
             what: "list",
             ptr,
             align: l.align,
-        }
-        .into());
+        });
     }
-    let memory_len = cx.memory().len();
     if !in_bounds(memory_len, u64::from(ptr), byte_len) {
         return Err(CanonError::ListOutOfBounds {
             ptr,
             byte_len,
             memory_len,
-        }
-        .into());
+        });
     }
-    let mut out = Vec::with_capacity(len as usize);
-    for i in 0..u64::from(len) {
-        out.push(load_at(cx, u64::from(ptr) + i * u64::from(l.size), elem)?);
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// The payload type of case `disc`, or a trap if there is no such case.

@@ -298,7 +298,7 @@ fn fused_adapters_convert_every_number_as_the_spec_lifts_and_lowers_it() {
 }
 
 #[test]
-fn fused_adapters_check_and_copy_utf8_strings() {
+fn fused_adapters_check_and_copy_strings_and_lists() {
     let component = Component::new(
         &engine(),
         include_str!("../../components/fused_strings.wat"),
@@ -330,4 +330,19 @@ fn fused_adapters_check_and_copy_utf8_strings() {
     );
     let err = fails("invalid");
     assert!(err.to_string().contains("invalid utf-8"), "{err}");
+
+    // [1, 2, 0x103], copied to 2-aligned memory of the callee.
+    assert_eq!(
+        call(&mut store, &instance, &["caller", "list"], &[]),
+        Val::U32(100_000 + 1 + 2 + 0x103)
+    );
+    let f = instance
+        .get_func(&store, &["caller", "unaligned-list"])
+        .unwrap();
+    let err = f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
+    assert_eq!(
+        err.as_trap().map(|t| t.kind),
+        Some(TrapKind::UnalignedPointer),
+        "{err}"
+    );
 }

@@ -5,18 +5,19 @@ use super::func::call_lifted;
 use super::linker::{Definition, HostDtor, HostFunc, Linker};
 use super::{Component, Func};
 use crate::abi::{
-    AdapterFunc, CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef, ResourceOp,
-    TransferOp, ValType,
+    AdapterFunc, CoreDef, Elements, ExportItem, ImportPath, ImportType, Initializer, ResourceDef,
+    ResourceOp, TransferOp, ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStore, AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Memory,
     Store, Trap, Val as CoreVal,
 };
+use crate::component::lift::check_list;
 use crate::component::string::check_utf8;
 use crate::component::{
-    CanonError, Dropped, FlatContext, FlatType, FuncType, HandleTable, ResourceTypeId, ResourceVal,
-    Val, flatten_functype, lift_params, lower_results, return_pointer,
+    CanonError, Dropped, FlatContext, FlatType, FuncType, HandleTable, Layout, ResourceTypeId,
+    ResourceVal, Val, flatten_functype, lift_params, lower_results, return_pointer,
 };
 
 /// A component instance's state in its store.
@@ -278,54 +279,75 @@ fn transfer_func<T: 'static>(
     };
     let (from, to) = (memory(&transfer.from)?, memory(&transfer.to)?);
     Ok(match transfer.op {
-        TransferOp::CheckUtf8 => CoreFunc::wrap(
+        TransferOp::Check(elements) => CoreFunc::wrap(
             store,
             move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
-                check_utf8(from.data(&caller), ptr, len).map_err(in_adapter)
+                let memory = from.data(&caller);
+                match elements {
+                    Elements::Utf8 => check_utf8(memory, ptr, len),
+                    Elements::Ints { size, align } => {
+                        check_list(memory.len(), ptr, len, Layout { size, align })
+                    }
+                }
+                .map_err(in_adapter)
             },
         ),
-        TransferOp::CopyUtf8 => CoreFunc::wrap(
+        TransferOp::Copy(elements) => CoreFunc::wrap(
             store,
             move |mut caller: Caller<'_, T>, (ptr, len, dst): (u32, u32, u32)| {
-                copy_between(caller.as_store_mut(), from, to, ptr, len, dst).map_err(in_adapter)
+                copy_between(caller.as_store_mut(), from, to, elements, ptr, len, dst)
+                    .map_err(in_adapter)
             },
         ),
     })
 }
 
-/// Copies the `len` bytes at `ptr` in memory `from` to `dst` in memory `to`,
-/// which is where the callee's `realloc` put room for them.
+/// Copies the `len` elements at `ptr` in memory `from` (checked by
+/// [`TransferOp::Check`]) to `dst` in memory `to`, which the callee's
+/// `realloc` returned for them: `realloc`'s result is checked as the spec
+/// checks it.
 fn copy_between(
     store: &mut StoreOpaque,
     from: Memory,
     to: Memory,
+    elements: Elements,
     ptr: u32,
     len: u32,
     dst: u32,
 ) -> Result<(), CanonError> {
-    let end = |at: u32| u64::from(at) + u64::from(len);
-    let from_len = store.memories[from.index].data().len();
+    let (what, size, align) = match elements {
+        Elements::Utf8 => ("string", 1, 1),
+        Elements::Ints { size, align } => ("list", size, align),
+    };
+    // `Check` bounded the byte length below 2^28; the adapter always runs it
+    // first, but the copy does not rely on that.
+    let bytes = u64::from(len) * u64::from(size);
+    if !dst.is_multiple_of(align) {
+        return Err(CanonError::ReallocUnaligned { ptr: dst, align });
+    }
     let to_len = store.memories[to.index].data().len();
-    if end(dst) > to_len as u64 {
+    if u64::from(dst) + bytes > to_len as u64 {
         return Err(CanonError::ReallocOutOfBounds {
-            what: "string",
+            what,
             ptr: dst,
-            size: len,
+            size: bytes as u32,
             memory_len: to_len,
         });
     }
-    if end(ptr) > from_len as u64 {
-        return Err(CanonError::StringOutOfBounds {
-            ptr,
-            byte_len: len.into(),
+    let from_len = store.memories[from.index].data().len();
+    if u64::from(ptr) + bytes > from_len as u64 {
+        return Err(CanonError::OutOfBounds {
+            what,
+            ptr: ptr.into(),
+            len: bytes,
             memory_len: from_len,
         });
     }
-    let (src, dst, len) = (ptr as usize, dst as usize, len as usize);
+    let (src, dst, bytes) = (ptr as usize, dst as usize, bytes as usize);
     if from.index == to.index {
         store.memories[from.index]
             .data_mut()
-            .copy_within(src..src + len, dst);
+            .copy_within(src..src + bytes, dst);
         return Ok(());
     }
     // Two distinct memories of the store, borrowed side by side.
@@ -335,7 +357,7 @@ fn copy_between(
     } else {
         (&high[0], &mut low[to.index])
     };
-    dest.data_mut()[dst..dst + len].copy_from_slice(&source.data()[src..src + len]);
+    dest.data_mut()[dst..dst + bytes].copy_from_slice(&source.data()[src..src + bytes]);
     Ok(())
 }
 
