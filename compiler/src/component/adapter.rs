@@ -153,7 +153,9 @@ pub enum Import {
 
 /// A fused adapter: its module and what to instantiate it with.
 pub struct Fused {
+    /// The core module.
     pub wasm: Vec<u8>,
+    /// What each of its imports is bound to.
     pub imports: Vec<Import>,
 }
 
@@ -183,11 +185,11 @@ impl Param {
         })
     }
 
-    /// The number of core values it flattens to.
-    fn flat_count(self) -> u32 {
+    /// Its core types.
+    fn core_types(self) -> Vec<ValType> {
         match self {
-            Param::Scalar(_) => 1,
-            Param::Memory(_) => 2,
+            Param::Scalar(s) => vec![s.core_type()],
+            Param::Memory(_) => vec![ValType::I32, ValType::I32],
         }
     }
 }
@@ -196,187 +198,140 @@ impl Param {
 /// spill to memory (`MAX_FLAT_PARAMS`).
 const MAX_FLAT_PARAMS: usize = 16;
 
-/// The fused adapter for calls of `lifted` through a lowering with options
-/// `caller`, or `None` when the signature needs the runtime's adapter.
-pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
-    let (ty, callee) = (&lifted.ty, &lifted.options);
-    let params: Vec<Param> = ty
-        .param_types()
-        .map(|t| Param::of(t, caller, callee))
-        .collect::<Option<_>>()?;
-    let result: Option<Scalar> = match &ty.result {
-        Some(t) => Some(Scalar::of(t)?),
-        None => None,
-    };
-    let param_types: Vec<ValType> = params
-        .iter()
-        .flat_map(|p| match p {
-            Param::Scalar(s) => vec![s.core_type()],
-            Param::Memory(_) => vec![ValType::I32, ValType::I32],
-        })
-        .collect();
-    if param_types.len() > MAX_FLAT_PARAMS {
-        return None;
-    }
-    let result_types: Vec<ValType> = result.iter().map(|s| s.core_type()).collect();
-    let in_memory = params
-        .iter()
-        .filter(|p| matches!(p, Param::Memory(_)))
-        .count() as u32;
+/// The signature of a call the adapter can carry.
+struct Signature {
+    /// Each parameter with the index of its first core parameter.
+    params: Vec<(Param, u32)>,
+    /// The core parameters (the same on both sides).
+    core_params: Vec<ValType>,
+    result: Option<Scalar>,
+}
 
-    // Imports, with the function index and type each gets.
-    let mut types = TypeSection::new();
-    types
-        .ty()
-        .function(param_types.clone(), result_types.clone());
-    types.ty().function(result_types.clone(), []);
-    types.ty().function([ValType::I32; 4], [ValType::I32]);
-    types.ty().function([ValType::I32; 2], []);
-    types.ty().function([ValType::I32; 3], []);
-    let (sig, post_return_sig, realloc_sig, check_sig, copy_sig) = (0, 1, 2, 3, 4);
-    let mut imports = vec![Import::Def(lifted.core.clone())];
-    let mut import_types = vec![sig];
-    let post_return = callee.post_return.clone().map(|def| {
-        imports.push(Import::Def(def));
-        import_types.push(post_return_sig);
-        imports.len() as u32 - 1
-    });
-    let mut realloc = 0;
-    // The check and copy functions of each kind of elements passed.
-    let mut transfers: Vec<(Elements, u32, u32)> = Vec::new();
-    if in_memory > 0 {
-        caller.memory.as_ref()?;
-        callee.memory.as_ref()?;
-        imports.push(Import::Def(callee.realloc.clone()?));
-        import_types.push(realloc_sig);
-        realloc = imports.len() as u32 - 1;
-    }
-    for p in &params {
-        let Param::Memory(elements) = *p else {
-            continue;
-        };
-        if transfers.iter().any(|(e, ..)| *e == elements) {
-            continue;
+impl Signature {
+    fn of(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Signature> {
+        let callee = &lifted.options;
+        let mut core_params = Vec::new();
+        let mut params = Vec::new();
+        for ty in lifted.ty.param_types() {
+            let param = Param::of(ty, caller, callee)?;
+            params.push((param, core_params.len() as u32));
+            core_params.extend(param.core_types());
         }
-        imports.push(Import::Transfer(TransferOp::Check(elements)));
-        import_types.push(check_sig);
-        imports.push(Import::Transfer(TransferOp::Copy(elements)));
-        import_types.push(copy_sig);
-        let copy = imports.len() as u32 - 1;
-        transfers.push((elements, copy - 1, copy));
+        if core_params.len() > MAX_FLAT_PARAMS {
+            return None;
+        }
+        let result = match &lifted.ty.result {
+            Some(t) => Some(Scalar::of(t)?),
+            None => None,
+        };
+        Some(Signature {
+            params,
+            core_params,
+            result,
+        })
     }
-    let transfer = |elements: Elements| {
-        let (_, check, copy) = transfers
+
+    fn core_results(&self) -> Vec<ValType> {
+        self.result.iter().map(|s| s.core_type()).collect()
+    }
+
+    /// The strings and lists: elements and first core parameter.
+    fn in_memory(&self) -> impl Iterator<Item = (Elements, u32)> + '_ {
+        self.params.iter().filter_map(|&(p, start)| match p {
+            Param::Memory(elements) => Some((elements, start)),
+            Param::Scalar(_) => None,
+        })
+    }
+}
+
+/// The adapter module's imported functions, with their types.
+struct Imports {
+    types: TypeSection,
+    imports: Vec<Import>,
+    section: ImportSection,
+}
+
+impl Imports {
+    /// Imports `import` with the given signature; returns its function index.
+    fn add(&mut self, import: Import, params: &[ValType], results: &[ValType]) -> u32 {
+        let index = self.imports.len() as u32;
+        self.types
+            .ty()
+            .function(params.iter().copied(), results.iter().copied());
+        self.section.import(
+            "",
+            &index.to_string(),
+            EntityType::Function(self.types.len() - 1),
+        );
+        self.imports.push(import);
+        index
+    }
+}
+
+/// The function indices the adapter's body calls.
+struct Callees {
+    callee: u32,
+    post_return: Option<u32>,
+    realloc: u32,
+    /// The check and copy functions of each kind of elements passed.
+    transfers: Vec<(Elements, u32, u32)>,
+}
+
+impl Callees {
+    fn transfer(&self, elements: Elements) -> (u32, u32) {
+        let &(_, check, copy) = self
+            .transfers
             .iter()
             .find(|(e, ..)| *e == elements)
             .expect("an import pair per kind of elements");
-        (*check, *copy)
-    };
-    let mut import_section = ImportSection::new();
-    for (i, ty) in import_types.iter().enumerate() {
-        import_section.import("", &i.to_string(), EntityType::Function(*ty));
+        (check, copy)
     }
-    let adapter = imports.len() as u32;
+}
+
+/// The fused adapter for calls of `lifted` through a lowering with options
+/// `caller`, or `None` when the signature needs the runtime's adapter.
+pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
+    let sig = Signature::of(lifted, caller)?;
+    let callee = &lifted.options;
+    let results = sig.core_results();
+    let i32s = |n| vec![ValType::I32; n];
+
+    let mut imports = Imports {
+        types: TypeSection::new(),
+        imports: Vec::new(),
+        section: ImportSection::new(),
+    };
+    let mut callees = Callees {
+        callee: imports.add(Import::Def(lifted.core.clone()), &sig.core_params, &results),
+        post_return: callee
+            .post_return
+            .clone()
+            .map(|def| imports.add(Import::Def(def), &results, &[])),
+        realloc: 0,
+        transfers: Vec::new(),
+    };
+    if sig.in_memory().next().is_some() {
+        caller.memory.as_ref()?;
+        callee.memory.as_ref()?;
+        callees.realloc = imports.add(Import::Def(callee.realloc.clone()?), &i32s(4), &i32s(1));
+    }
+    for (elements, _) in sig.in_memory() {
+        if callees.transfers.iter().all(|(e, ..)| *e != elements) {
+            let check = imports.add(Import::Transfer(TransferOp::Check(elements)), &i32s(2), &[]);
+            let copy = imports.add(Import::Transfer(TransferOp::Copy(elements)), &i32s(3), &[]);
+            callees.transfers.push((elements, check, copy));
+        }
+    }
+
+    let adapter = imports.imports.len() as u32;
+    let mut types = imports.types;
+    types.ty().function(sig.core_params.clone(), results);
     let mut funcs = FunctionSection::new();
-    funcs.function(sig);
+    funcs.function(types.len() - 1);
     let mut exports = ExportSection::new();
     exports.export(EXPORT, ExportKind::Func, adapter);
-
-    // Locals: the parameters, the float scratch locals, the callee's result
-    // as it returned it (for `post-return`), then where each string or list
-    // went.
-    let n = param_types.len() as u32;
-    let scratch = Scratch { f32: n, f64: n + 1 };
-    let raw_result = n + 2;
-    let first_dst = raw_result + 1;
-    let mut locals = vec![(1, ValType::F32), (1, ValType::F64), (1, ValType::I64)];
-    locals.push((in_memory, ValType::I32));
-    // The raw result's local has the result's type (an i64 is a
-    // placeholder when there is none).
-    if let Some(r) = result {
-        locals[2] = (1, r.core_type());
-    }
-    let mut body = Function::new(locals);
-
-    // Where each parameter starts among the core parameters.
-    let mut at = 0;
-    let starts: Vec<u32> = params
-        .iter()
-        .map(|p| {
-            let start = at;
-            at += p.flat_count();
-            start
-        })
-        .collect();
-    // Each string or list: its elements, its `(ptr, len)` among the core
-    // parameters, and the local that receives where it was copied.
-    let in_memory_params = || {
-        params
-            .iter()
-            .zip(&starts)
-            .filter_map(|(p, &start)| match p {
-                Param::Memory(elements) => Some((*elements, start)),
-                Param::Scalar(_) => None,
-            })
-            .enumerate()
-            .map(|(k, (elements, start))| (elements, start, first_dst + k as u32))
-    };
-    // Lift every argument out of the caller before lowering any.
-    for (elements, start, _) in in_memory_params() {
-        body.instruction(&Instruction::LocalGet(start));
-        body.instruction(&Instruction::LocalGet(start + 1));
-        body.instruction(&Instruction::Call(transfer(elements).0));
-    }
-    for (elements, start, dst) in in_memory_params() {
-        let (size, align) = match elements {
-            Elements::Utf8 => (1, 1),
-            Elements::Ints { size, align } => (size, align),
-        };
-        // realloc(0, 0, align, len * size): the check bounded the product.
-        body.instruction(&Instruction::I32Const(0));
-        body.instruction(&Instruction::I32Const(0));
-        body.instruction(&Instruction::I32Const(align as i32));
-        body.instruction(&Instruction::LocalGet(start + 1));
-        body.instruction(&Instruction::I32Const(size as i32));
-        body.instruction(&Instruction::I32Mul);
-        body.instruction(&Instruction::Call(realloc));
-        body.instruction(&Instruction::LocalSet(dst));
-        body.instruction(&Instruction::LocalGet(start));
-        body.instruction(&Instruction::LocalGet(start + 1));
-        body.instruction(&Instruction::LocalGet(dst));
-        body.instruction(&Instruction::Call(transfer(elements).1));
-    }
-    let mut dsts = in_memory_params().map(|(.., dst)| dst);
-    for (p, &start) in params.iter().zip(&starts) {
-        match p {
-            Param::Scalar(s) => {
-                body.instruction(&Instruction::LocalGet(start));
-                s.convert(&mut body, scratch);
-            }
-            Param::Memory(_) => {
-                let dst = dsts.next().expect("one destination per string or list");
-                body.instruction(&Instruction::LocalGet(dst));
-                body.instruction(&Instruction::LocalGet(start + 1));
-            }
-        }
-    }
-    body.instruction(&Instruction::Call(0));
-    if let Some(r) = result {
-        body.instruction(&Instruction::LocalTee(raw_result));
-        r.convert(&mut body, scratch);
-    }
-    if let Some(post_return) = post_return {
-        // The result is lifted (above) before `post-return` runs, as in
-        // `canon_lift`; the callee gets its own flat result back.
-        if result.is_some() {
-            body.instruction(&Instruction::LocalGet(raw_result));
-        }
-        body.instruction(&Instruction::Call(post_return));
-    }
-    body.instruction(&Instruction::End);
     let mut code = CodeSection::new();
-    code.function(&body);
-
+    code.function(&body(&sig, &callees));
     let mut names = NameSection::new();
     let mut func_names = NameMap::new();
     func_names.append(adapter, "fused-adapter");
@@ -385,13 +340,89 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
     let mut module = Module::new();
     module
         .section(&types)
-        .section(&import_section)
+        .section(&imports.section)
         .section(&funcs)
         .section(&exports)
         .section(&code)
         .section(&names);
     Some(Fused {
         wasm: module.finish(),
-        imports,
+        imports: imports.imports,
     })
+}
+
+/// The adapter's code: lift every argument out of the caller (the checks
+/// of strings and lists), lower them into the callee (allocate and copy),
+/// call, lift and lower the result, run `post-return`.
+fn body(sig: &Signature, callees: &Callees) -> Function {
+    // Locals after the parameters: the float scratch locals, the callee's
+    // result as it returned it (for `post-return`; an unused i64 when there
+    // is none), then where each string or list went.
+    let n = sig.core_params.len() as u32;
+    let scratch = Scratch { f32: n, f64: n + 1 };
+    let raw_result = n + 2;
+    let first_dst = n + 3;
+    let raw_type = sig.result.map_or(ValType::I64, |r| r.core_type());
+    let copies = sig.in_memory().count() as u32;
+    let mut f = Function::new([
+        (1, ValType::F32),
+        (1, ValType::F64),
+        (1, raw_type),
+        (copies, ValType::I32),
+    ]);
+    let dsts = || sig.in_memory().zip(first_dst..);
+
+    for ((elements, start), _) in dsts() {
+        f.instruction(&Instruction::LocalGet(start));
+        f.instruction(&Instruction::LocalGet(start + 1));
+        f.instruction(&Instruction::Call(callees.transfer(elements).0));
+    }
+    for ((elements, start), dst) in dsts() {
+        let (size, align) = match elements {
+            Elements::Utf8 => (1, 1),
+            Elements::Ints { size, align } => (size, align),
+        };
+        // realloc(0, 0, align, len * size): the check bounded the product.
+        f.instruction(&Instruction::I32Const(0));
+        f.instruction(&Instruction::I32Const(0));
+        f.instruction(&Instruction::I32Const(align as i32));
+        f.instruction(&Instruction::LocalGet(start + 1));
+        f.instruction(&Instruction::I32Const(size as i32));
+        f.instruction(&Instruction::I32Mul);
+        f.instruction(&Instruction::Call(callees.realloc));
+        f.instruction(&Instruction::LocalSet(dst));
+        f.instruction(&Instruction::LocalGet(start));
+        f.instruction(&Instruction::LocalGet(start + 1));
+        f.instruction(&Instruction::LocalGet(dst));
+        f.instruction(&Instruction::Call(callees.transfer(elements).1));
+    }
+    let mut dst = first_dst;
+    for &(param, start) in &sig.params {
+        match param {
+            Param::Scalar(s) => {
+                f.instruction(&Instruction::LocalGet(start));
+                s.convert(&mut f, scratch);
+            }
+            Param::Memory(_) => {
+                f.instruction(&Instruction::LocalGet(dst));
+                f.instruction(&Instruction::LocalGet(start + 1));
+                dst += 1;
+            }
+        }
+    }
+    f.instruction(&Instruction::Call(callees.callee));
+    if let Some(r) = sig.result {
+        f.instruction(&Instruction::LocalTee(raw_result));
+        r.convert(&mut f, scratch);
+    }
+    if let Some(post_return) = callees.post_return {
+        // The result is lifted (above) before `post-return` runs, as in
+        // `canon_lift`; the callee gets its own flat result back.
+        if sig.result.is_some() {
+            f.instruction(&Instruction::LocalGet(raw_result));
+        }
+        f.instruction(&Instruction::Call(post_return));
+    }
+    f.instruction(&Instruction::End);
+    f
 }
