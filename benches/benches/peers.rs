@@ -122,16 +122,10 @@ fn component_calls(c: &mut Criterion, engines: &Engines) -> Result<()> {
             &42,
         )?;
         g.bench_function(format!("{}-u32-typed", peer.name()), |b| {
-            b.iter(|| {
-                let r = inc.call(&mut store, (black_box(41),)).unwrap();
-                r
-            })
+            b.iter(|| inc.call(&mut store, (black_box(41),)).unwrap())
         });
         g.bench_function(format!("{}-string-typed", peer.name()), |b| {
-            b.iter(|| {
-                let r = len.call(&mut store, (black_box(text.as_str()),)).unwrap();
-                r
-            })
+            b.iter(|| len.call(&mut store, (black_box(text.as_str()),)).unwrap())
         });
         let inc = instance.get_func(&mut store, "inc").context("no `inc`")?;
         let len = instance.get_func(&mut store, "len").context("no `len`")?;
