@@ -19,7 +19,7 @@
 //! `char`, strings and lists in results, spilled parameters) are still
 //! adapted by the runtime's canonical-ABI code (`AdapterFunc`).
 
-use cmc_runtime::abi::{CanonOptions, CoreDef, Elements, LiftedFunc, TransferOp};
+use cmc_runtime::abi::{CanonOptions, CoreDef, Elements, LiftedFunc, MemoryTransfer, TransferOp};
 use cmc_runtime::component::types::{InterfaceType, StringEncoding};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, Ieee32, Ieee64,
@@ -148,7 +148,7 @@ pub enum Import {
     /// `realloc`.
     Def(CoreDef),
     /// A host half, from the caller's memory to the callee's.
-    Transfer(TransferOp),
+    Transfer(MemoryTransfer),
 }
 
 /// A fused adapter: its module and what to instantiate it with.
@@ -311,14 +311,19 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         transfers: Vec::new(),
     };
     if sig.in_memory().next().is_some() {
-        caller.memory.as_ref()?;
-        callee.memory.as_ref()?;
         callees.realloc = imports.add(Import::Def(callee.realloc.clone()?), &i32s(4), &i32s(1));
     }
     for (elements, _) in sig.in_memory() {
         if callees.transfers.iter().all(|(e, ..)| *e != elements) {
-            let check = imports.add(Import::Transfer(TransferOp::Check(elements)), &i32s(2), &[]);
-            let copy = imports.add(Import::Transfer(TransferOp::Copy(elements)), &i32s(3), &[]);
+            let transfer = |op| {
+                Some(Import::Transfer(MemoryTransfer {
+                    op,
+                    from: caller.memory.clone()?,
+                    to: callee.memory.clone()?,
+                }))
+            };
+            let check = imports.add(transfer(TransferOp::Check(elements))?, &i32s(2), &[]);
+            let copy = imports.add(transfer(TransferOp::Copy(elements))?, &i32s(3), &[]);
             callees.transfers.push((elements, check, copy));
         }
     }

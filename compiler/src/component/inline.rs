@@ -29,7 +29,7 @@ use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
     AdapterFunc, CanonOptions, ComponentMeta, CoreDef, ExportItem, ImportPath, Initializer,
-    LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin, ResourceDef, ResourceOp, StringTransfer,
+    LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin, ResourceDef, ResourceOp,
 };
 use cmc_runtime::component::types::{ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
@@ -227,26 +227,23 @@ impl Scope {
     /// The item of `alias outer $count $index` (a core module or a
     /// component).
     fn outer_alias(&self, kind: ComponentOuterAliasKind, count: u32, index: u32) -> Item {
+        let (modules, components) = if count == 0 {
+            (&self.core_modules, &self.components)
+        } else {
+            let mut env = self.outer.as_ref();
+            for _ in 1..count {
+                env = env.and_then(|e| e.outer.as_ref());
+            }
+            let env = env.expect("validated: the outer component exists");
+            (&env.core_modules, &env.components)
+        };
         let i = index as usize;
-        if count == 0 {
-            return match kind {
-                ComponentOuterAliasKind::CoreModule => Item::Module(self.core_modules[i]),
-                _ => Item::Component(self.components[i].clone()),
-            };
-        }
-        let mut env = self
-            .outer
-            .as_ref()
-            .expect("validated: the outer component exists");
-        for _ in 1..count {
-            env = env
-                .outer
-                .as_ref()
-                .expect("validated: the outer component exists");
-        }
         match kind {
-            ComponentOuterAliasKind::CoreModule => Item::Module(env.core_modules[i]),
-            _ => Item::Component(env.components[i].clone()),
+            ComponentOuterAliasKind::CoreModule => Item::Module(modules[i]),
+            ComponentOuterAliasKind::Component => Item::Component(components[i].clone()),
+            ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {
+                unreachable!("the parser keeps only module and component outer aliases")
+            }
         }
     }
 
@@ -575,23 +572,13 @@ impl Inliner<'_, '_> {
             });
             return CoreDef::Adapter(self.meta.adapters.len() as u32 - 1);
         };
-        let callee_memory = &self.meta.lifted[lifted as usize].options.memory;
         let imports = fused
             .imports
             .into_iter()
             .map(|import| match import {
                 adapter::Import::Def(def) => def,
-                adapter::Import::Transfer(op) => {
-                    self.meta.transfers.push(StringTransfer {
-                        op,
-                        from: options
-                            .memory
-                            .clone()
-                            .expect("fused: the caller has a memory"),
-                        to: callee_memory
-                            .clone()
-                            .expect("fused: the callee has a memory"),
-                    });
+                adapter::Import::Transfer(transfer) => {
+                    self.meta.transfers.push(transfer);
                     CoreDef::Transfer(self.meta.transfers.len() as u32 - 1)
                 }
             })

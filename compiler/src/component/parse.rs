@@ -113,32 +113,30 @@ enum Nested {
 ///
 /// Where the validator's only objection is a name conflict the
 /// specification allows (see [`super::compat::names`]), validation is
-/// retried on a respelled copy; any other failure reports the first error.
+/// retried on a respelled copy; a failure after that is reported with the
+/// names spelled as in `wasm`.
 pub fn parse(wasm: &[u8]) -> Result<Parsed<'_>> {
     let mut renames = Renames::default();
     let mut respelled: Option<Vec<u8>> = None;
-    let mut first_error = None;
     loop {
         let validated = respelled.as_deref().unwrap_or(wasm);
-        let error = match parse_validating(wasm, validated) {
+        match parse_validating(wasm, validated) {
             Ok(mut parsed) => {
                 parsed.renames = renames;
                 return Ok(parsed);
             }
-            Err(error) => error,
-        };
-        let copy = match &error {
-            CompileError::InvalidWasm { message, .. } => {
-                rename_conflict(validated, message, &mut renames)
+            Err(CompileError::InvalidWasm { message, offset }) => {
+                match rename_conflict(validated, &message, &mut renames) {
+                    Some(copy) => respelled = Some(copy),
+                    None => {
+                        return Err(CompileError::InvalidWasm {
+                            message: renames.restore(&message),
+                            offset,
+                        });
+                    }
+                }
             }
-            _ => None,
-        };
-        match copy {
-            Some(copy) => {
-                respelled = Some(copy);
-                first_error.get_or_insert(error);
-            }
-            None => return Err(first_error.unwrap_or(error)),
+            Err(other) => return Err(other),
         }
     }
 }

@@ -81,7 +81,7 @@ pub enum TransferOp {
 /// instances' memories side by side (the adapter's compiled code does the
 /// rest).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StringTransfer {
+pub struct MemoryTransfer {
     /// What it does.
     pub op: TransferOp,
     /// The caller's memory.
@@ -255,7 +255,7 @@ pub struct ComponentMeta {
     /// runtime does the adapting.
     pub adapters: Vec<AdapterFunc>,
     /// The host halves of fused adapters.
-    pub transfers: Vec<StringTransfer>,
+    pub transfers: Vec<MemoryTransfer>,
     /// Number of component instances (root and nested instantiations).
     pub instances: u32,
     /// Root exports.

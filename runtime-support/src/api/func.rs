@@ -114,12 +114,19 @@ impl Func {
         ty: FuncType,
         func: Arc<HostFn<T>>,
     ) -> Func {
-        Func::from_shim(store, ty, host_shim::<T>, Box::new(func))
+        // SAFETY: `host_shim::<T>` reads its closure as an `Arc<HostFn<T>>`,
+        // which is what is boxed.
+        unsafe { Func::from_shim(store, ty, host_shim::<T>, Box::new(func)) }
     }
 
     /// A host function whose array-call entry is `shim`, which finds its
     /// closure in `func`.
-    pub(crate) fn from_shim<T>(
+    ///
+    /// # Safety
+    ///
+    /// `shim` must treat the data of `func` as the very type boxed here (the
+    /// shims cast it without a check).
+    pub(crate) unsafe fn from_shim<T>(
         store: &mut Store<T>,
         ty: FuncType,
         shim: VMArrayCallFn,

@@ -160,7 +160,9 @@ impl Func {
         func: impl Fn(Caller<'_, T>, P) -> Result<R, Error> + Send + Sync + 'static,
     ) -> Func {
         let ty = crate::abi::FuncType::new(P::TYPES.iter().copied(), R::TYPES.iter().copied());
-        Func::from_shim(store, ty, typed_shim_for(&func), Box::new(func))
+        // SAFETY: `typed_shim_for(&func)` reads its closure as the type of
+        // `func`, which is what is boxed.
+        unsafe { Func::from_shim(store, ty, typed_shim_for(&func), Box::new(func)) }
     }
 }
 

@@ -335,6 +335,11 @@ fn copy_between(
         });
     }
     let from_len = store.memories[from.index].data().len();
+    if elements == Elements::Utf8 {
+        // Checked before `realloc` ran; the callee's `realloc` could have
+        // changed the caller's memory since (through an import).
+        check_utf8(store.memories[from.index].data(), ptr, len)?;
+    }
     if u64::from(ptr) + bytes > from_len as u64 {
         return Err(CanonError::OutOfBounds {
             what,
