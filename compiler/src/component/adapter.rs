@@ -15,9 +15,13 @@
 //! ([`TransferOp::Copy`]): the steps that need the memories are the
 //! runtime's, as [`CoreDef::Transfer`] imports.
 //!
-//! Other signatures (other encodings, other lists, handles, variants,
-//! `char`, strings and lists in results, spilled parameters) are still
-//! adapted by the runtime's canonical-ABI code (`AdapterFunc`).
+//! A string or list result comes back the same way, from the callee's
+//! memory into the caller's `realloc`ed bytes, its `(ptr, len)` stored at the
+//! return pointer the caller passed.
+//!
+//! Other signatures (other encodings, other lists, handles, records and
+//! variants, `char`, spilled parameters) are still adapted by the runtime's
+//! canonical-ABI code (`AdapterFunc`).
 
 use cmc_runtime::abi::{CanonOptions, CoreDef, Elements, LiftedFunc, MemoryTransfer, TransferOp};
 use cmc_runtime::component::types::{InterfaceType, StringEncoding};
@@ -202,9 +206,12 @@ const MAX_FLAT_PARAMS: usize = 16;
 struct Signature {
     /// Each parameter with the index of its first core parameter.
     params: Vec<(Param, u32)>,
-    /// The core parameters (the same on both sides).
+    /// The core parameters (the same on both sides, but for the caller's
+    /// return pointer when the result is in memory).
     core_params: Vec<ValType>,
-    result: Option<Scalar>,
+    /// The result: a string or list is returned through memory, as a
+    /// pointer by the callee and into a pointer the caller passes last.
+    result: Option<Param>,
 }
 
 impl Signature {
@@ -221,7 +228,7 @@ impl Signature {
             return None;
         }
         let result = match &lifted.ty.result {
-            Some(t) => Some(Scalar::of(t)?),
+            Some(t) => Some(Param::of(t, caller, callee)?),
             None => None,
         };
         Some(Signature {
@@ -231,8 +238,35 @@ impl Signature {
         })
     }
 
-    fn core_results(&self) -> Vec<ValType> {
-        self.result.iter().map(|s| s.core_type()).collect()
+    /// The callee's core results: a scalar, or the pointer to a string or
+    /// list.
+    fn callee_results(&self) -> Vec<ValType> {
+        match self.result {
+            Some(Param::Scalar(s)) => vec![s.core_type()],
+            Some(Param::Memory(_)) => vec![ValType::I32],
+            None => vec![],
+        }
+    }
+
+    /// The adapter's (the caller's) core signature.
+    fn adapter_type(&self) -> (Vec<ValType>, Vec<ValType>) {
+        let mut params = self.core_params.clone();
+        match self.result {
+            Some(Param::Scalar(s)) => (params, vec![s.core_type()]),
+            Some(Param::Memory(_)) => {
+                params.push(ValType::I32);
+                (params, vec![])
+            }
+            None => (params, vec![]),
+        }
+    }
+
+    /// The string or list result's elements.
+    fn result_in_memory(&self) -> Option<Elements> {
+        match self.result {
+            Some(Param::Memory(elements)) => Some(elements),
+            _ => None,
+        }
     }
 
     /// The strings and lists: elements and first core parameter.
@@ -275,6 +309,24 @@ struct Callees {
     realloc: u32,
     /// The check and copy functions of each kind of elements passed.
     transfers: Vec<(Elements, u32, u32)>,
+    /// Where a string or list result goes back to the caller.
+    result: Option<ResultCallees>,
+}
+
+/// The functions that bring a string or list result back to the caller.
+struct ResultCallees {
+    /// [`TransferOp::LoadResult`].
+    load: u32,
+    /// [`TransferOp::CheckRetptr`].
+    check_retptr: u32,
+    /// The caller's `realloc`.
+    realloc: u32,
+    /// [`TransferOp::Copy`], from the callee's memory to the caller's.
+    copy: u32,
+    /// [`TransferOp::StoreResult`].
+    store: u32,
+    size: u32,
+    align: u32,
 }
 
 impl Callees {
@@ -293,7 +345,7 @@ impl Callees {
 pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
     let sig = Signature::of(lifted, caller)?;
     let callee = &lifted.options;
-    let results = sig.core_results();
+    let results = sig.callee_results();
     let i32s = |n| vec![ValType::I32; n];
 
     let mut imports = Imports {
@@ -309,6 +361,7 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
             .map(|def| imports.add(Import::Def(def), &results, &[])),
         realloc: 0,
         transfers: Vec::new(),
+        result: None,
     };
     if sig.in_memory().next().is_some() {
         callees.realloc = imports.add(Import::Def(callee.realloc.clone()?), &i32s(4), &i32s(1));
@@ -328,9 +381,36 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         }
     }
 
+    if let Some(elements) = sig.result_in_memory() {
+        // The result travels the other way: from the callee's memory to
+        // the caller's.
+        let transfer = |op| {
+            Some(Import::Transfer(MemoryTransfer {
+                op,
+                from: callee.memory.clone()?,
+                to: caller.memory.clone()?,
+            }))
+        };
+        let (size, align) = elements.layout();
+        callees.result = Some(ResultCallees {
+            load: imports.add(
+                transfer(TransferOp::LoadResult(elements))?,
+                &i32s(1),
+                &i32s(2),
+            ),
+            check_retptr: imports.add(transfer(TransferOp::CheckRetptr)?, &i32s(1), &[]),
+            realloc: imports.add(Import::Def(caller.realloc.clone()?), &i32s(4), &i32s(1)),
+            copy: imports.add(transfer(TransferOp::Copy(elements))?, &i32s(3), &[]),
+            store: imports.add(transfer(TransferOp::StoreResult)?, &i32s(3), &[]),
+            size,
+            align,
+        });
+    }
+
     let adapter = imports.imports.len() as u32;
     let mut types = imports.types;
-    types.ty().function(sig.core_params.clone(), results);
+    let (adapter_params, adapter_results) = sig.adapter_type();
+    types.ty().function(adapter_params, adapter_results);
     let mut funcs = FunctionSection::new();
     funcs.function(types.len() - 1);
     let mut exports = ExportSection::new();
@@ -360,20 +440,28 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
 /// of strings and lists), lower them into the callee (allocate and copy),
 /// call, lift and lower the result, run `post-return`.
 fn body(sig: &Signature, callees: &Callees) -> Function {
-    // Locals after the parameters: the float scratch locals, the callee's
-    // result as it returned it (for `post-return`; an unused i64 when there
-    // is none), then where each string or list went.
-    let n = sig.core_params.len() as u32;
+    // Locals after the parameters (and the caller's return pointer, `n`,
+    // for a result in memory): the float scratch locals, the callee's result
+    // as it returned it (for `post-return`; an unused i64 when there is
+    // none), the pointer, length and new place of a result in memory, then
+    // where each string or list argument went.
+    let n = sig.adapter_type().0.len() as u32;
+    let retptr = sig.core_params.len() as u32;
     let scratch = Scratch { f32: n, f64: n + 1 };
     let raw_result = n + 2;
-    let first_dst = n + 3;
-    let raw_type = sig.result.map_or(ValType::I64, |r| r.core_type());
+    let (result_ptr, result_len, result_dst) = (n + 3, n + 4, n + 5);
+    let first_dst = n + 6;
+    let raw_type = sig
+        .callee_results()
+        .first()
+        .copied()
+        .unwrap_or(ValType::I64);
     let copies = sig.in_memory().count() as u32;
     let mut f = Function::new([
         (1, ValType::F32),
         (1, ValType::F64),
         (1, raw_type),
-        (copies, ValType::I32),
+        (3 + copies, ValType::I32),
     ]);
     let dsts = || sig.in_memory().zip(first_dst..);
 
@@ -383,10 +471,7 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         f.instruction(&Instruction::Call(callees.transfer(elements).0));
     }
     for ((elements, start), dst) in dsts() {
-        let (size, align) = match elements {
-            Elements::Utf8 => (1, 1),
-            Elements::Ints { size, align } => (size, align),
-        };
+        let (size, align) = elements.layout();
         // realloc(0, 0, align, len * size): the check bounded the product.
         f.instruction(&Instruction::I32Const(0));
         f.instruction(&Instruction::I32Const(0));
@@ -416,9 +501,40 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         }
     }
     f.instruction(&Instruction::Call(callees.callee));
-    if let Some(r) = sig.result {
-        f.instruction(&Instruction::LocalTee(raw_result));
-        r.convert(&mut f, scratch);
+    match (sig.result, &callees.result) {
+        (Some(Param::Scalar(s)), _) => {
+            f.instruction(&Instruction::LocalTee(raw_result));
+            s.convert(&mut f, scratch);
+        }
+        (Some(Param::Memory(_)), Some(r)) => {
+            // Lift it from the callee (checked where it lies), check the
+            // caller's return pointer, then allocate in the caller, copy,
+            // and store `(ptr, len)` at the return pointer.
+            f.instruction(&Instruction::LocalTee(raw_result));
+            f.instruction(&Instruction::Call(r.load));
+            f.instruction(&Instruction::LocalSet(result_len));
+            f.instruction(&Instruction::LocalSet(result_ptr));
+            f.instruction(&Instruction::LocalGet(retptr));
+            f.instruction(&Instruction::Call(r.check_retptr));
+            f.instruction(&Instruction::I32Const(0));
+            f.instruction(&Instruction::I32Const(0));
+            f.instruction(&Instruction::I32Const(r.align as i32));
+            f.instruction(&Instruction::LocalGet(result_len));
+            f.instruction(&Instruction::I32Const(r.size as i32));
+            f.instruction(&Instruction::I32Mul);
+            f.instruction(&Instruction::Call(r.realloc));
+            f.instruction(&Instruction::LocalSet(result_dst));
+            f.instruction(&Instruction::LocalGet(result_ptr));
+            f.instruction(&Instruction::LocalGet(result_len));
+            f.instruction(&Instruction::LocalGet(result_dst));
+            f.instruction(&Instruction::Call(r.copy));
+            f.instruction(&Instruction::LocalGet(retptr));
+            f.instruction(&Instruction::LocalGet(result_dst));
+            f.instruction(&Instruction::LocalGet(result_len));
+            f.instruction(&Instruction::Call(r.store));
+        }
+        (Some(Param::Memory(_)), None) => unreachable!("`fuse` imports the result's functions"),
+        (None, _) => {}
     }
     if let Some(post_return) = callees.post_return {
         // The result is lifted (above) before `post-return` runs, as in

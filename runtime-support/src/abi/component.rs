@@ -64,17 +64,38 @@ pub enum Elements {
     },
 }
 
-/// What the host half of a fused adapter does with a string or list of the
-/// calling instance's memory (`from`), given as `(ptr, len)`.
+impl Elements {
+    /// Size and alignment of one element.
+    pub fn layout(self) -> (u32, u32) {
+        match self {
+            Elements::Utf8 => (1, 1),
+            Elements::Ints { size, align } => (size, align),
+        }
+    }
+}
+
+/// What the host half of a fused adapter does with a string or list that
+/// moves from memory `from` to memory `to` (the caller's and the callee's
+/// for an argument, the other way round for a result).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransferOp {
-    /// `(ptr: i32, len: i32) -> ()`: the checks of lifting it (aligned, in
-    /// bounds, not too long, valid utf8), before the callee's `realloc`
-    /// runs.
+    /// `(ptr: i32, len: i32) -> ()`: the checks of lifting it from `from`
+    /// (aligned, in bounds, not too long, valid utf8), before `realloc`
+    /// runs in `to`.
     Check(Elements),
-    /// `(ptr: i32, len: i32, dst: i32) -> ()`: copies it to `dst` in the
-    /// callee's memory (`to`), which must be aligned for it and hold it.
+    /// `(ptr: i32, len: i32, dst: i32) -> ()`: copies it to `dst` in `to`,
+    /// which must be aligned for it and hold it.
     Copy(Elements),
+    /// `(retptr: i32) -> (ptr: i32, len: i32)`: reads a returned string or
+    /// list's `(ptr, len)` at `retptr` in `from` (aligned and in bounds),
+    /// then makes the checks of [`TransferOp::Check`].
+    LoadResult(Elements),
+    /// `(retptr: i32) -> ()`: checks that the caller's return pointer holds
+    /// a `(ptr, len)` pair in `to`, before `realloc` runs there.
+    CheckRetptr,
+    /// `(retptr: i32, ptr: i32, len: i32) -> ()`: stores the pair at
+    /// `retptr` in `to`.
+    StoreResult,
 }
 
 /// The host half of a fused adapter: string work that needs the two

@@ -30,7 +30,7 @@ pub mod handles;
 pub mod layout;
 pub mod lift;
 pub mod lower;
-mod memory;
+pub(crate) mod memory;
 pub mod string;
 pub mod types;
 pub mod values;

@@ -336,13 +336,18 @@ fn fused_adapters_check_and_copy_strings_and_lists() {
         call(&mut store, &instance, &["caller", "list"], &[]),
         Val::U32(100_000 + 1 + 2 + 0x103)
     );
-    let f = instance
-        .get_func(&store, &["caller", "unaligned-list"])
-        .unwrap();
-    let err = f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
+    // A string result comes back into the caller's allocation.
     assert_eq!(
-        err.as_trap().map(|t| t.kind),
-        Some(TrapKind::UnalignedPointer),
-        "{err}"
+        call(&mut store, &instance, &["caller", "echo"], &[]),
+        Val::U32(100_000 + 5 * 1000 + u32::from(b'h'))
     );
+    for name in ["unaligned-list", "bad-retptr", "bad-result"] {
+        let f = instance.get_func(&store, &["caller", name]).unwrap();
+        let err = f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
+        assert_eq!(
+            err.as_trap().map(|t| t.kind),
+            Some(TrapKind::UnalignedPointer),
+            "{name}: {err}"
+        );
+    }
 }

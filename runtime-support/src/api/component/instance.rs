@@ -14,6 +14,7 @@ use crate::api::{
     Store, Trap, Val as CoreVal,
 };
 use crate::component::lift::check_list;
+use crate::component::memory::check_block;
 use crate::component::string::check_utf8;
 use crate::component::{
     CanonError, Dropped, FlatContext, FlatType, FuncType, HandleTable, Layout, ResourceTypeId,
@@ -282,14 +283,7 @@ fn transfer_func<T: 'static>(
         TransferOp::Check(elements) => CoreFunc::wrap(
             store,
             move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
-                let memory = from.data(&caller);
-                match elements {
-                    Elements::Utf8 => check_utf8(memory, ptr, len),
-                    Elements::Ints { size, align } => {
-                        check_list(memory.len(), ptr, len, Layout { size, align })
-                    }
-                }
-                .map_err(in_adapter)
+                check_elements(from.data(&caller), elements, ptr, len).map_err(in_adapter)
             },
         ),
         TransferOp::Copy(elements) => CoreFunc::wrap(
@@ -299,7 +293,53 @@ fn transfer_func<T: 'static>(
                     .map_err(in_adapter)
             },
         ),
+        TransferOp::LoadResult(elements) => {
+            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
+                let memory = from.data(&caller);
+                let (ptr, len) = load_pair(memory, retptr).map_err(in_adapter)?;
+                check_elements(memory, elements, ptr, len).map_err(in_adapter)?;
+                Ok((ptr, len))
+            })
+        }
+        TransferOp::CheckRetptr => {
+            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
+                check_block(to.data(&caller).len(), retptr, PAIR, "return pointer")
+                    .map_err(in_adapter)
+            })
+        }
+        TransferOp::StoreResult => CoreFunc::wrap(
+            store,
+            move |mut caller: Caller<'_, T>, (retptr, ptr, len): (u32, u32, u32)| {
+                let memory = to.data_mut(&mut caller);
+                check_block(memory.len(), retptr, PAIR, "return pointer").map_err(in_adapter)?;
+                let at = retptr as usize;
+                memory[at..at + 4].copy_from_slice(&ptr.to_le_bytes());
+                memory[at + 4..at + 8].copy_from_slice(&len.to_le_bytes());
+                Ok(())
+            },
+        ),
     })
+}
+
+/// The layout of a string's or list's `(ptr, len)` pair in memory.
+const PAIR: Layout = Layout { size: 8, align: 4 };
+
+/// The checks of lifting `len` elements at `ptr` from `memory`.
+fn check_elements(memory: &[u8], elements: Elements, ptr: u32, len: u32) -> Result<(), CanonError> {
+    match elements {
+        Elements::Utf8 => check_utf8(memory, ptr, len),
+        Elements::Ints { size, align } => {
+            check_list(memory.len(), ptr, len, Layout { size, align })
+        }
+    }
+}
+
+/// The `(ptr, len)` pair at `at` in `memory`, checked as the spec checks a
+/// pointer to a returned tuple.
+fn load_pair(memory: &[u8], at: u32) -> Result<(u32, u32), CanonError> {
+    check_block(memory.len(), at, PAIR, "return pointer")?;
+    let word = |i: usize| u32::from_le_bytes(memory[i..i + 4].try_into().expect("4 bytes"));
+    Ok((word(at as usize), word(at as usize + 4)))
 }
 
 /// Copies the `len` elements at `ptr` in memory `from` (checked by
