@@ -38,11 +38,14 @@ pub enum TrapKind {
     StringOutOfBounds = 13,
     /// A call between components met a list not all in linear memory.
     ListOutOfBounds = 14,
+    /// The host called into a component instance that is running (from one
+    /// of its imports).
+    CannotEnterComponent = 15,
 }
 
 impl TrapKind {
     /// Every trap kind, for round-trip checks.
-    pub const ALL: [TrapKind; 14] = [
+    pub const ALL: [TrapKind; 15] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -57,6 +60,7 @@ impl TrapKind {
         TrapKind::UnalignedPointer,
         TrapKind::StringOutOfBounds,
         TrapKind::ListOutOfBounds,
+        TrapKind::CannotEnterComponent,
     ];
 
     /// The code stored in trap tables.
@@ -86,6 +90,7 @@ impl TrapKind {
             TrapKind::UnalignedPointer => "unaligned pointer",
             TrapKind::StringOutOfBounds => "string content out-of-bounds",
             TrapKind::ListOutOfBounds => "list content out-of-bounds",
+            TrapKind::CannotEnterComponent => "cannot enter component instance",
         }
     }
 }

@@ -351,3 +351,42 @@ fn fused_adapters_check_and_copy_strings_and_lists() {
         );
     }
 }
+
+#[test]
+fn the_host_cannot_reenter_a_running_component() {
+    let wat = r#"(component
+      (import "callback" (func $cb))
+      (core func $cb (canon lower (func $cb)))
+      (core module $m
+        (import "" "cb" (func $cb))
+        (func (export "run") (call $cb))
+        (func (export "inc") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))
+      (core instance $i (instantiate $m (with "" (instance (export "cb" (func $cb))))))
+      (func (export "run") (canon lift (core func $i "run")))
+      (func (export "inc") (param "x" u32) (result u32) (canon lift (core func $i "inc"))))"#;
+    let component = Component::new(&engine(), wat).unwrap();
+    // The store's data is the instance, for the callback to call back into.
+    let mut store = Store::new(component.engine(), None);
+    let mut linker = Linker::new();
+    linker.root().func_new(
+        "callback",
+        |mut caller: cmc_runtime::Caller<'_, Option<cmc_runtime::component::Instance>>, _, _| {
+            let instance = caller.data().expect("instantiated");
+            let inc = instance.get_func(&caller, &["inc"]).unwrap();
+            inc.call(&mut caller, &[Val::U32(1)], &mut [Val::U32(0)])
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    *store.data_mut() = Some(instance);
+    let run = instance.get_func(&store, &["run"]).unwrap();
+    let err = run.call(&mut store, &[], &mut []).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot enter component instance"),
+        "{err}"
+    );
+    // Once the call is over the instance can be entered again.
+    let inc = instance.get_func(&store, &["inc"]).unwrap();
+    let mut out = [Val::U32(0)];
+    inc.call(&mut store, &[Val::U32(41)], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(42));
+}

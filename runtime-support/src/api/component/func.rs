@@ -2,8 +2,9 @@
 
 use super::context::{Cx, Options, handle_table};
 use super::instance::resolve_core;
+use crate::abi::TrapKind;
 use crate::api::store::StoreOpaque;
-use crate::api::{AsStore, AsStoreMut, Error, Extern, Val as CoreVal};
+use crate::api::{AsStore, AsStoreMut, Error, Extern, Trap, Val as CoreVal};
 use crate::component::{FuncType, Val, lift_results, lower_params};
 
 /// An exported (lifted) function of a component instance.
@@ -52,8 +53,16 @@ impl Func {
                 results.len()
             )));
         }
-        let result = call_lifted(store, self.instance, self.lifted, params)?;
-        if let (Some(slot), Some(result)) = (results.first_mut(), result) {
+        // A host function called from inside this component instance may not
+        // call back into it (`trap_if(not inst.may_enter_from(caller))`).
+        let data = &mut store.component_instances[self.instance];
+        if data.entered {
+            return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
+        }
+        data.entered = true;
+        let result = call_lifted(store, self.instance, self.lifted, params);
+        store.component_instances[self.instance].entered = false;
+        if let (Some(slot), Some(result)) = (results.first_mut(), result?) {
             *slot = result;
         }
         Ok(())

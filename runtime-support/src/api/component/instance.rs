@@ -37,6 +37,11 @@ pub(crate) struct ComponentInstanceData {
     /// Each lifted function's core callee and options, resolved on its
     /// first call so later calls look nothing up by name.
     pub lifted: Vec<Option<(CoreFunc, super::context::Options)>>,
+    /// Whether a call from the host is inside this instance. The root
+    /// component instance is an ancestor of every component instance of
+    /// the plan, so the spec's `may_enter` for a call from the host is this
+    /// one flag.
+    pub entered: bool,
 }
 
 /// An instance of a component in a store.
@@ -76,6 +81,7 @@ impl Instance {
             adapters: vec![None; meta.adapters.len()],
             tables: vec![table; meta.instances as usize],
             lifted: vec![None; meta.lifted.len()],
+            entered: false,
         });
         for init in &meta.initializers {
             let Initializer::Instantiate { module, imports } = init;
