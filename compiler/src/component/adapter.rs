@@ -19,9 +19,10 @@
 //! memory into the caller's `realloc`ed bytes, its `(ptr, len)` stored at the
 //! return pointer the caller passed.
 //!
-//! Other signatures (other encodings, other lists, handles, records and
-//! variants, `char`, spilled parameters) are still adapted by the runtime's
-//! canonical-ABI code (`AdapterFunc`).
+//! Records and tuples of those are their fields, in order. Other
+//! signatures (other encodings, other lists, handles, variants, `char`,
+//! records as results, spilled parameters) are still adapted by the
+//! runtime's canonical-ABI code (`AdapterFunc`).
 
 use cmc_runtime::abi::{CanonOptions, CoreDef, Elements, LiftedFunc, MemoryTransfer, TransferOp};
 use cmc_runtime::component::types::{InterfaceType, StringEncoding};
@@ -189,6 +190,31 @@ impl Param {
         })
     }
 
+    /// Appends the parameters `ty` flattens to: itself, or the fields of a
+    /// record or tuple in order (lifting and lowering one is lifting and
+    /// lowering its fields, and its flat values are theirs).
+    fn leaves(
+        ty: &InterfaceType,
+        caller: &CanonOptions,
+        callee: &CanonOptions,
+        out: &mut Vec<Param>,
+    ) -> Option<()> {
+        match ty {
+            InterfaceType::Record(fields) => {
+                for (_, t) in fields {
+                    Param::leaves(t, caller, callee, out)?;
+                }
+            }
+            InterfaceType::Tuple(types) => {
+                for t in types {
+                    Param::leaves(t, caller, callee, out)?;
+                }
+            }
+            t => out.push(Param::of(t, caller, callee)?),
+        }
+        Some(())
+    }
+
     /// Its core types.
     fn core_types(self) -> Vec<ValType> {
         match self {
@@ -202,7 +228,8 @@ impl Param {
 /// spill to memory (`MAX_FLAT_PARAMS`).
 const MAX_FLAT_PARAMS: usize = 16;
 
-/// The signature of a call the adapter can carry.
+/// The signature of a call the adapter can carry: its parameters flattened
+/// to numbers, strings and lists.
 struct Signature {
     /// Each parameter with the index of its first core parameter.
     params: Vec<(Param, u32)>,
@@ -219,8 +246,11 @@ impl Signature {
         let callee = &lifted.options;
         let mut core_params = Vec::new();
         let mut params = Vec::new();
+        let mut leaves = Vec::new();
         for ty in lifted.ty.param_types() {
-            let param = Param::of(ty, caller, callee)?;
+            Param::leaves(ty, caller, callee, &mut leaves)?;
+        }
+        for param in leaves {
             params.push((param, core_params.len() as u32));
             core_params.extend(param.core_types());
         }
