@@ -41,11 +41,14 @@ pub enum TrapKind {
     /// The host called into a component instance that is running (from one
     /// of its imports).
     CannotEnterComponent = 15,
+    /// A component instance called out of itself (an import, a resource
+    /// built-in) while its `realloc` or `post-return` ran.
+    CannotLeaveComponent = 16,
 }
 
 impl TrapKind {
     /// Every trap kind, for round-trip checks.
-    pub const ALL: [TrapKind; 15] = [
+    pub const ALL: [TrapKind; 16] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -61,6 +64,7 @@ impl TrapKind {
         TrapKind::StringOutOfBounds,
         TrapKind::ListOutOfBounds,
         TrapKind::CannotEnterComponent,
+        TrapKind::CannotLeaveComponent,
     ];
 
     /// The code stored in trap tables.
@@ -91,6 +95,7 @@ impl TrapKind {
             TrapKind::StringOutOfBounds => "string content out-of-bounds",
             TrapKind::ListOutOfBounds => "list content out-of-bounds",
             TrapKind::CannotEnterComponent => "cannot enter component instance",
+            TrapKind::CannotLeaveComponent => "cannot leave component instance",
         }
     }
 }

@@ -390,3 +390,45 @@ fn the_host_cannot_reenter_a_running_component() {
     inc.call(&mut store, &[Val::U32(41)], &mut out).unwrap();
     assert_eq!(out[0], Val::U32(42));
 }
+
+#[test]
+fn realloc_and_post_return_cannot_call_out() {
+    let wat = r#"(component
+      (import "log" (func $log))
+      (core func $log (canon lower (func $log)))
+      (core module $m
+        (import "" "log" (func $log))
+        (memory (export "mem") 1)
+        (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+          (call $log) (i32.const 64))
+        (func (export "take") (param i32 i32))
+        (func (export "noisy") (call $log))
+        (func (export "quiet"))
+        (func (export "post-return") (call $log)))
+      (core instance $i (instantiate $m (with "" (instance (export "log" (func $log))))))
+      (func (export "take") (param "s" string)
+        (canon lift (core func $i "take") (memory (core memory $i "mem"))
+          (realloc (core func $i "realloc"))))
+      (func (export "noisy") (canon lift (core func $i "noisy")))
+      (func (export "quiet")
+        (canon lift (core func $i "quiet") (post-return (core func $i "post-return")))))"#;
+    let component = Component::new(&engine(), wat).unwrap();
+    let mut store = Store::new(component.engine(), ());
+    let mut linker = Linker::new();
+    linker.root().func_new("log", |_, _, _| Ok(()));
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let run = |store: &mut Store<()>, name: &str, args: &[Val]| {
+        let f = instance.get_func(&*store, &[name]).unwrap();
+        f.call(&mut *store, args, &mut [])
+    };
+    // Calling out from the function itself is fine.
+    run(&mut store, "noisy", &[]).unwrap();
+    for (name, args) in [("take", vec![Val::String("x".into())]), ("quiet", vec![])] {
+        let err = run(&mut store, name, &args).unwrap_err();
+        assert_eq!(
+            err.as_trap().map(|t| t.kind),
+            Some(TrapKind::CannotLeaveComponent),
+            "{name}: {err}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! and the handle table of the component instance it lifts from or lowers
 //! into.
 
-use super::instance::resolve_core;
+use super::instance::{resolve_core, without_leaving};
 use crate::abi::{CanonOptions, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
@@ -173,7 +173,9 @@ impl LowerContext for Cx<'_> {
         })?;
         let args = [old_ptr, old_size, align, new_size].map(|v| CoreVal::I32(v as i32));
         let mut out = [CoreVal::I32(0)];
-        realloc.call(&mut *self.store, &args, &mut out)?;
+        without_leaving(self.store, self.instance, self.table, |store| {
+            realloc.call(store, &args, &mut out)
+        })?;
         Ok(out[0].i32().unwrap_or_default() as u32)
     }
 

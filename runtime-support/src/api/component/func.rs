@@ -1,7 +1,7 @@
 //! Calling a component's exported functions with component values.
 
 use super::context::{Cx, Options, handle_table};
-use super::instance::resolve_core;
+use super::instance::{resolve_core, without_leaving};
 use crate::abi::TrapKind;
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Trap, Val as CoreVal};
@@ -118,7 +118,9 @@ pub(super) fn call_lifted(
     )?;
     handle_table(store, instance, lifted.instance).exit_call(scope)?;
     if let Some(post_return) = options.post_return {
-        post_return.call(&mut *store, core_results, &mut [])?;
+        without_leaving(store, instance, lifted.instance, |store| {
+            post_return.call(store, core_results, &mut [])
+        })?;
     }
     Ok(result)
 }

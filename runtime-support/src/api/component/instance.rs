@@ -6,7 +6,7 @@ use super::linker::{Definition, HostDtor, HostFunc, Linker};
 use super::{Component, Func};
 use crate::abi::{
     AdapterFunc, CoreDef, Elements, ExportItem, ImportPath, ImportType, Initializer, ResourceDef,
-    ResourceOp, TransferOp, ValType,
+    ResourceOp, TransferOp, TrapKind, ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
@@ -37,6 +37,10 @@ pub(crate) struct ComponentInstanceData {
     /// Each lifted function's core callee and options, resolved on its
     /// first call so later calls look nothing up by name.
     pub lifted: Vec<Option<(CoreFunc, super::context::Options)>>,
+    /// The spec's `may_leave` of each of the plan's component instances:
+    /// false while its `realloc` or `post-return` runs, which may not call
+    /// out of it.
+    pub may_leave: Vec<bool>,
     /// Whether a call from the host is inside this instance. The root
     /// component instance is an ancestor of every component instance of
     /// the plan, so the spec's `may_enter` for a call from the host is this
@@ -81,6 +85,7 @@ impl Instance {
             adapters: vec![None; meta.adapters.len()],
             tables: vec![table; meta.instances as usize],
             lifted: vec![None; meta.lifted.len()],
+            may_leave: vec![true; meta.instances as usize],
             entered: false,
         });
         for init in &meta.initializers {
@@ -250,6 +255,7 @@ fn adapter_func<T: 'static>(store: &mut Store<T>, instance: usize, i: usize) -> 
         lowered_core_type(&func_ty),
         move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
             let store = caller.as_store_mut();
+            check_may_leave(store, instance, adapter.instance)?;
             adapt(store, instance, &adapter, &func_ty, params, results).map_err(|e| match e {
                 Error::Canon(canon) => in_adapter(canon),
                 other => other,
@@ -258,6 +264,33 @@ fn adapter_func<T: 'static>(store: &mut Store<T>, instance: usize, i: usize) -> 
     );
     store.inner.component_instances[instance].adapters[i] = Some(func);
     func
+}
+
+/// Traps unless plan component instance `table` may call out of itself
+/// (`trap_if(not inst.may_leave)`).
+fn check_may_leave(store: &StoreOpaque, instance: usize, table: u32) -> Result<(), Error> {
+    if store.component_instances[instance].may_leave[table as usize] {
+        Ok(())
+    } else {
+        Err(Error::Trap(Trap::new(TrapKind::CannotLeaveComponent)))
+    }
+}
+
+/// Runs `f` with plan component instance `table`'s `may_leave` cleared, as
+/// the spec runs `realloc` and `post-return`.
+pub(super) fn without_leaving<R>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: u32,
+    f: impl FnOnce(&mut StoreOpaque) -> R,
+) -> R {
+    let flag = |store: &mut StoreOpaque, value| {
+        store.component_instances[instance].may_leave[table as usize] = value;
+    };
+    flag(store, false);
+    let result = f(store);
+    flag(store, true);
+    result
 }
 
 /// A canonical-ABI violation met inside a call between components: a trap
@@ -477,6 +510,7 @@ fn builtin_func<T: 'static>(
     let func = match builtin.op {
         ResourceOp::New => CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
             let store = caller.as_store_mut();
+            check_may_leave(store, instance, table)?;
             let handle = handle_table(store, instance, table).new_own(ty, arg(params))?;
             results[0] = CoreVal::I32(handle as i32);
             Ok(())
@@ -506,6 +540,7 @@ fn builtin_func<T: 'static>(
                 drop_ty,
                 move |mut caller: Caller<'_, T>, params, _| {
                     let store = caller.as_store_mut();
+                    check_may_leave(store, instance, table)?;
                     let Dropped::Own { rep } =
                         handle_table(store, instance, table).drop(arg(params), ty)?
                     else {
@@ -599,6 +634,7 @@ fn lowered_func<T: 'static>(
         core_ty,
         move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
             let store = caller.as_store_mut();
+            check_may_leave(store, instance, table)?;
             let options = Options::resolve(store, instance, &options)?;
             let mut cx = Cx::new(store, instance, table, options);
             let args = lift_params(&mut cx, &func_ty, params)?;
