@@ -25,6 +25,8 @@
 //! runtime's canonical-ABI code (`AdapterFunc`).
 
 use cmc_runtime::abi::{CanonOptions, CoreDef, Elements, LiftedFunc, MemoryTransfer, TransferOp};
+use cmc_runtime::component::flatten::MAX_FLAT_PARAMS;
+use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
 use cmc_runtime::component::types::{InterfaceType, StringEncoding};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, Ieee32, Ieee64,
@@ -40,16 +42,16 @@ pub const EXPORT: &str = "adapter";
 enum Scalar {
     /// `bool`: any non-zero `i32` is true, lowered as 1.
     Bool,
-    /// An integer type of `bits` bits in an `i32` (zero or sign extended).
-    Small {
-        bits: u32,
-        signed: bool,
-    },
+    /// `u8`, `u16`: the low bits of an `i32`, under this mask.
+    Mask(i32),
+    /// `s8`: the low 8 bits, sign-extended.
+    Extend8,
+    /// `s16`: the low 16 bits, sign-extended.
+    Extend16,
     /// `u32`, `s32`, `u64`, `s64`: passed as is.
     Int(ValType),
     /// `f32`, `f64`: NaNs are canonicalized.
-    F32,
-    F64,
+    Float(ValType),
 }
 
 impl Scalar {
@@ -57,36 +59,22 @@ impl Scalar {
         use InterfaceType as T;
         Some(match ty {
             T::Bool => Scalar::Bool,
-            T::U8 => Scalar::Small {
-                bits: 8,
-                signed: false,
-            },
-            T::S8 => Scalar::Small {
-                bits: 8,
-                signed: true,
-            },
-            T::U16 => Scalar::Small {
-                bits: 16,
-                signed: false,
-            },
-            T::S16 => Scalar::Small {
-                bits: 16,
-                signed: true,
-            },
+            T::U8 => Scalar::Mask(0xff),
+            T::U16 => Scalar::Mask(0xffff),
+            T::S8 => Scalar::Extend8,
+            T::S16 => Scalar::Extend16,
             T::U32 | T::S32 => Scalar::Int(ValType::I32),
             T::U64 | T::S64 => Scalar::Int(ValType::I64),
-            T::F32 => Scalar::F32,
-            T::F64 => Scalar::F64,
+            T::F32 => Scalar::Float(ValType::F32),
+            T::F64 => Scalar::Float(ValType::F64),
             _ => return None,
         })
     }
 
     fn core_type(self) -> ValType {
         match self {
-            Scalar::Bool | Scalar::Small { .. } => ValType::I32,
-            Scalar::Int(t) => t,
-            Scalar::F32 => ValType::F32,
-            Scalar::F64 => ValType::F64,
+            Scalar::Bool | Scalar::Mask(_) | Scalar::Extend8 | Scalar::Extend16 => ValType::I32,
+            Scalar::Int(t) | Scalar::Float(t) => t,
         }
     }
 
@@ -98,38 +86,31 @@ impl Scalar {
                 f.instruction(&Instruction::I32Const(0));
                 f.instruction(&Instruction::I32Ne);
             }
-            Scalar::Small {
-                bits: 8,
-                signed: true,
-            } => {
-                f.instruction(&Instruction::I32Extend8S);
-            }
-            Scalar::Small {
-                bits: 16,
-                signed: true,
-            } => {
-                f.instruction(&Instruction::I32Extend16S);
-            }
-            Scalar::Small { bits, .. } => {
-                f.instruction(&Instruction::I32Const(((1u64 << bits) - 1) as i32));
+            Scalar::Mask(mask) => {
+                f.instruction(&Instruction::I32Const(mask));
                 f.instruction(&Instruction::I32And);
             }
-            Scalar::Int(_) => {}
-            Scalar::F32 => {
-                // x == x ? x : canonical NaN
-                f.instruction(&Instruction::LocalTee(scratch.f32));
-                f.instruction(&Instruction::F32Const(Ieee32::new(CANONICAL_NAN32)));
-                f.instruction(&Instruction::LocalGet(scratch.f32));
-                f.instruction(&Instruction::LocalGet(scratch.f32));
-                f.instruction(&Instruction::F32Eq);
-                f.instruction(&Instruction::Select);
+            Scalar::Extend8 => {
+                f.instruction(&Instruction::I32Extend8S);
             }
-            Scalar::F64 => {
-                f.instruction(&Instruction::LocalTee(scratch.f64));
-                f.instruction(&Instruction::F64Const(Ieee64::new(CANONICAL_NAN64)));
-                f.instruction(&Instruction::LocalGet(scratch.f64));
-                f.instruction(&Instruction::LocalGet(scratch.f64));
-                f.instruction(&Instruction::F64Eq);
+            Scalar::Extend16 => {
+                f.instruction(&Instruction::I32Extend16S);
+            }
+            Scalar::Int(_) => {}
+            Scalar::Float(t) => {
+                // x == x ? x : the canonical NaN
+                let (local, nan, eq) = if t == ValType::F32 {
+                    let nan = Ieee32::new(CANONICAL_FLOAT32_NAN);
+                    (scratch.f32, Instruction::F32Const(nan), Instruction::F32Eq)
+                } else {
+                    let nan = Ieee64::new(CANONICAL_FLOAT64_NAN);
+                    (scratch.f64, Instruction::F64Const(nan), Instruction::F64Eq)
+                };
+                f.instruction(&Instruction::LocalTee(local));
+                f.instruction(&nan);
+                f.instruction(&Instruction::LocalGet(local));
+                f.instruction(&Instruction::LocalGet(local));
+                f.instruction(&eq);
                 f.instruction(&Instruction::Select);
             }
         }
@@ -142,10 +123,6 @@ struct Scratch {
     f32: u32,
     f64: u32,
 }
-
-/// `CANONICAL_FLOAT32_NAN` and `CANONICAL_FLOAT64_NAN` of the spec.
-const CANONICAL_NAN32: u32 = 0x7fc0_0000;
-const CANONICAL_NAN64: u64 = 0x7ff8_0000_0000_0000;
 
 /// What a fused adapter module imports, in its import order.
 pub enum Import {
@@ -223,10 +200,6 @@ impl Param {
         }
     }
 }
-
-/// The most core parameters a lowered or lifted function takes before they
-/// spill to memory (`MAX_FLAT_PARAMS`).
-const MAX_FLAT_PARAMS: usize = 16;
 
 /// The signature of a call the adapter can carry: its parameters flattened
 /// to numbers, strings and lists.

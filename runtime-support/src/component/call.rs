@@ -16,13 +16,11 @@
 
 use super::context::{LiftContext, LowerContext};
 use super::error::CanonError;
-use super::flatten::{
-    FlatContext, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count_all, flatten_functype,
-};
+use super::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count_all};
 use super::lift::lift_flat_values;
 use super::lower::{SpillTo, lower_flat_values};
 use super::memory::{FlatReader, core_type_name};
-use super::types::{FlatType, FuncType};
+use super::types::{FlatType, FuncType, InterfaceType};
 use super::values::Val;
 use crate::Val as CoreVal;
 
@@ -59,12 +57,25 @@ pub fn lower_params<C: LowerContext>(
     lower_flat_values(cx, MAX_FLAT_PARAMS, values, SpillTo::Allocate, out)
 }
 
-/// The number of core results of a lifted export of type `ft`.
-fn lifted_result_count(ft: &FuncType) -> usize {
-    match flat_count_all(ft.result_types()) {
-        n if n > MAX_FLAT_RESULTS => 1,
+/// The number of core values `types` pass as: flat, or one pointer beyond
+/// `max_flat` (what `flatten_functype` counts, without building the list).
+fn flat_or_pointer<'t>(types: impl Iterator<Item = &'t InterfaceType>, max_flat: usize) -> usize {
+    match flat_count_all(types) {
+        n if n > max_flat => 1,
         n => n,
     }
+}
+
+/// The number of core results of a lifted export of type `ft`.
+fn lifted_result_count(ft: &FuncType) -> usize {
+    flat_or_pointer(ft.result_types().iter(), MAX_FLAT_RESULTS)
+}
+
+/// The number of core parameters of a lowered import of type `ft`: its
+/// arguments, plus the return pointer when its result spills.
+fn lowered_param_count(ft: &FuncType) -> usize {
+    let retptr = flat_count_all(ft.result_types()) > MAX_FLAT_RESULTS;
+    flat_or_pointer(ft.param_types(), MAX_FLAT_PARAMS) + usize::from(retptr)
 }
 
 /// Lifts the result of a lifted export from the core function's results:
@@ -100,8 +111,7 @@ pub fn lift_params<C: LiftContext>(
     ft: &FuncType,
     flat: &[CoreVal],
 ) -> Result<Vec<Val>, C::Error> {
-    let sig = flatten_functype(ft, FlatContext::Lower);
-    arity("core arguments", sig.params.len(), flat.len())?;
+    arity("core arguments", lowered_param_count(ft), flat.len())?;
     let mut args = Vec::with_capacity(ft.params.len());
     lift_flat_values(
         cx,

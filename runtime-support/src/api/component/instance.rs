@@ -394,37 +394,25 @@ fn copy_between(
     len: u32,
     dst: u32,
 ) -> Result<(), CanonError> {
-    let (what, size, align) = match elements {
-        Elements::Utf8 => ("string", 1, 1),
-        Elements::Ints { size, align } => ("list", size, align),
-    };
-    // `Check` bounded the byte length below 2^28; the adapter always runs it
-    // first, but the copy does not rely on that.
-    let bytes = u64::from(len) * u64::from(size);
+    // The lift checks again: `realloc` ran since `Check`, and could have
+    // changed the source (through an import or a shared memory). They also
+    // bound the byte length below 2^28.
+    check_elements(store.memories[from.index].data(), elements, ptr, len)?;
+    let (size, align) = elements.layout();
+    let bytes = len * size;
     if !dst.is_multiple_of(align) {
         return Err(CanonError::ReallocUnaligned { ptr: dst, align });
     }
     let to_len = store.memories[to.index].data().len();
-    if u64::from(dst) + bytes > to_len as u64 {
+    if u64::from(dst) + u64::from(bytes) > to_len as u64 {
         return Err(CanonError::ReallocOutOfBounds {
-            what,
+            what: match elements {
+                Elements::Utf8 => "string",
+                Elements::Ints { .. } => "list",
+            },
             ptr: dst,
-            size: bytes as u32,
+            size: bytes,
             memory_len: to_len,
-        });
-    }
-    let from_len = store.memories[from.index].data().len();
-    if elements == Elements::Utf8 {
-        // Checked before `realloc` ran; the callee's `realloc` could have
-        // changed the caller's memory since (through an import).
-        check_utf8(store.memories[from.index].data(), ptr, len)?;
-    }
-    if u64::from(ptr) + bytes > from_len as u64 {
-        return Err(CanonError::OutOfBounds {
-            what,
-            ptr: ptr.into(),
-            len: bytes,
-            memory_len: from_len,
         });
     }
     let (src, dst, bytes) = (ptr as usize, dst as usize, bytes as usize);
