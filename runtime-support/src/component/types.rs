@@ -20,6 +20,15 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ResourceTypeId(pub u32);
 
+impl ResourceTypeId {
+    /// The type of a handle the host makes of a resource type it defines
+    /// itself ([`ResourceVal::host`](super::ResourceVal::host)). The host
+    /// does not know the ids a component gave the types it imports; when
+    /// such a handle is lowered, it takes the type its position in the
+    /// function's type requires, which must be a host-defined type.
+    pub const HOST: ResourceTypeId = ResourceTypeId(u32::MAX);
+}
+
 impl fmt::Display for ResourceTypeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "resource {}", self.0)

@@ -24,6 +24,20 @@ pub struct ResourceVal {
     pub handle: u32,
 }
 
+impl ResourceVal {
+    /// An owning handle of a host-defined resource with representation
+    /// `rep`, to return from a host function: its type is the one the
+    /// function's result type has in that place
+    /// ([`ResourceTypeId::HOST`]).
+    pub fn host(rep: u32) -> ResourceVal {
+        ResourceVal {
+            ty: ResourceTypeId::HOST,
+            own: true,
+            handle: rep,
+        }
+    }
+}
+
 /// A component value.
 ///
 /// Records and variants carry their labels so that values can be checked
@@ -207,8 +221,10 @@ impl Val {
                 }
                 true
             }
-            (Val::Resource(r), T::Own(want)) => r.own && r.ty == *want,
-            (Val::Resource(r), T::Borrow(want)) => r.ty == *want,
+            (Val::Resource(r), T::Own(want)) => {
+                r.own && (r.ty == *want || r.ty == ResourceTypeId::HOST)
+            }
+            (Val::Resource(r), T::Borrow(want)) => r.ty == *want || r.ty == ResourceTypeId::HOST,
             _ => false,
         };
         if ok {

@@ -8,8 +8,8 @@ use crate::abi::{CanonOptions, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
 use crate::component::{
-    HandleTable, Lends, LiftContext, LowerContext, ResourceTypeId, ResourceVal, ScopeId,
-    StringEncoding,
+    HandleTable, Lends, LiftContext, LowerContext, ResourceDefiner, ResourceTypeId, ResourceVal,
+    ScopeId, StringEncoding,
 };
 
 /// Canonical options resolved to store items.
@@ -100,6 +100,19 @@ impl<'s> Cx<'s> {
     fn handles(&mut self) -> &mut HandleTable {
         handle_table(self.store, self.instance, self.table)
     }
+
+    /// A handle the host made of its own resource type
+    /// ([`ResourceTypeId::HOST`]) may only stand for a host-defined type.
+    fn check_host_made(&mut self, ty: ResourceTypeId, resource: ResourceVal) -> Result<(), Error> {
+        if resource.ty == ResourceTypeId::HOST
+            && self.handles().definer(ty) != ResourceDefiner::Host
+        {
+            return Err(Error::Usage(format!(
+                "a host-made handle cannot stand for the guest-defined {ty}"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The handle table of plan component instance `table` in the store's
@@ -180,6 +193,7 @@ impl LowerContext for Cx<'_> {
     }
 
     fn lower_own(&mut self, ty: ResourceTypeId, resource: ResourceVal) -> Result<u32, Error> {
+        self.check_host_made(ty, resource)?;
         Ok(self.handles().new_own(ty, resource.handle)?)
     }
 
@@ -187,6 +201,7 @@ impl LowerContext for Cx<'_> {
     /// representation itself; any other gets a borrow handle that its call
     /// must drop before returning.
     fn lower_borrow(&mut self, ty: ResourceTypeId, resource: ResourceVal) -> Result<u32, Error> {
+        self.check_host_made(ty, resource)?;
         let meta = self.store.component_instances[self.instance]
             .component
             .meta();

@@ -147,6 +147,16 @@ impl Instance {
         }
     }
 
+    /// The names of the instance's root exports, in the component's order.
+    pub fn export_names(&self, store: impl AsStore) -> Vec<String> {
+        let store = store.as_store();
+        if store.check(self.store_id).is_err() {
+            return Vec::new();
+        }
+        let meta = store.component_instances[self.index].component.meta();
+        meta.exports.iter().map(|(name, _)| name.clone()).collect()
+    }
+
     /// The exported function at `path`: a root export name, then names
     /// inside exported instances (`["wasi:cli/run@0.2.6", "run"]`).
     pub fn get_func(&self, store: impl AsStore, path: &[&str]) -> Option<Func> {
@@ -179,10 +189,17 @@ fn check_import<'a, T: 'static>(
     ty: &'a ImportType,
 ) -> Result<(), Error> {
     let missing = |path: &[&str]| {
-        Error::Link(format!(
-            "unknown import: `{}` has not been defined",
-            path.join("#")
-        ))
+        let mut message = format!("unknown import: `{}` has not been defined", path.join("#"));
+        if let [name] = path {
+            let others = linker.other_versions(name);
+            if !others.is_empty() {
+                message += &format!(
+                    " (the host has `{}`, which is not semver-compatible)",
+                    others.join("`, `")
+                );
+            }
+        }
+        Error::Link(message)
     };
     match (ty, linker.get(path)) {
         (ImportType::Func(_), Some(Definition::Func(_))) => Ok(()),

@@ -81,9 +81,23 @@ impl<T: 'static> Linker<T> {
     }
 
     /// The definition at `path` (import name, then export names).
+    ///
+    /// A versioned root name (`wasi:io/poll@0.2.3`) that the linker does not
+    /// define exactly matches a definition of a semver-compatible version
+    /// (`wasi:io/poll@0.2.12`), the rule wasmtime uses: same major version
+    /// from 1.0 on, same minor version below it, and no pre-releases.
     pub(crate) fn get(&self, path: &[&str]) -> Option<&Definition<T>> {
         let (first, rest) = path.split_first()?;
-        let mut def = self.root.get(*first)?;
+        let mut def = match self.root.get(*first) {
+            Some(def) => def,
+            None => {
+                let key = compatibility_key(first)?;
+                self.root
+                    .iter()
+                    .find(|(name, _)| compatibility_key(name).as_ref() == Some(&key))?
+                    .1
+            }
+        };
         for name in rest {
             match def {
                 Definition::Instance(map) => def = map.get(*name)?,
@@ -131,6 +145,40 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     }
 }
 
+impl<T> Linker<T> {
+    /// The versions of `name`'s package and interface that the linker
+    /// defines at the root, for an error about an incompatible one.
+    pub(crate) fn other_versions(&self, name: &str) -> Vec<&str> {
+        let Some((base, _)) = name.rsplit_once('@') else {
+            return Vec::new();
+        };
+        let mut names: Vec<&str> = self
+            .root
+            .keys()
+            .filter(|n| n.rsplit_once('@').is_some_and(|(b, _)| b == base))
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+/// What semver-compatible versions of a name share: `(name, major)` from
+/// 1.0 on, `(name, 0, minor)` for 0.x, `(name, 0, 0, patch)` for 0.0.x;
+/// `None` for an unversioned name or a pre-release.
+fn compatibility_key(name: &str) -> Option<(&str, u64, u64, u64)> {
+    let (base, version) = name.rsplit_once('@')?;
+    let version = semver::Version::parse(version).ok()?;
+    if !version.pre.is_empty() {
+        return None;
+    }
+    Some(match (version.major, version.minor) {
+        (0, 0) => (base, 0, 0, version.patch),
+        (0, minor) => (base, 0, minor, u64::MAX),
+        (major, _) => (base, major, u64::MAX, u64::MAX),
+    })
+}
+
 /// The instance `name` in `defs`, replacing a function or resource of that
 /// name.
 fn instance_in<'m, T>(
@@ -147,4 +195,22 @@ fn instance_in<'m, T>(
         unreachable!("just made an instance")
     };
     LinkerInstance { defs }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compatibility_key;
+
+    #[test]
+    fn semver_compatible_names() {
+        let key = |n| compatibility_key(n);
+        assert_eq!(key("wasi:io/poll@0.2.0"), key("wasi:io/poll@0.2.12"));
+        assert_ne!(key("wasi:io/poll@0.2.0"), key("wasi:io/poll@0.3.0"));
+        assert_ne!(key("wasi:io/poll@0.2.0"), key("wasi:io/streams@0.2.0"));
+        assert_eq!(key("a:b/c@1.2.0"), key("a:b/c@1.0.1"));
+        assert_ne!(key("a:b/c@1.2.0"), key("a:b/c@2.0.0"));
+        assert_ne!(key("a:b/c@0.0.1"), key("a:b/c@0.0.2"));
+        assert_eq!(key("wasi:io/poll@0.3.0-rc-2025-09-16"), None);
+        assert_eq!(key("greet"), None);
+    }
 }

@@ -1,0 +1,56 @@
+//! `wasi:clocks`: the monotonic clock (with sleeps as pollables) and the
+//! wall clock.
+
+use crate::host::{WasiView, interface};
+use crate::io::poll::Pollable;
+use crate::val::{own, record};
+use cmc_runtime::component::{Linker, Val};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The resolution both clocks report: the host's clocks count nanoseconds.
+const RESOLUTION_NS: u32 = 1;
+
+fn datetime(d: Duration) -> Val {
+    record([
+        ("seconds", Val::U64(d.as_secs())),
+        ("nanoseconds", Val::U32(d.subsec_nanos())),
+    ])
+}
+
+/// A pollable ready at `at`, or (past the range of `Instant`) never.
+fn deadline(at: Option<Instant>) -> Pollable {
+    match at {
+        Some(at) => Pollable::Deadline(at),
+        None => Pollable::Deadline(Instant::now() + Duration::from_secs(u32::MAX.into())),
+    }
+}
+
+pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
+    interface(linker, "wasi:clocks/monotonic-clock")
+        .func("now", |ctx, _| {
+            let ns = ctx.monotonic_origin.elapsed().as_nanos();
+            Ok(Val::U64(ns.min(u128::from(u64::MAX)) as u64))
+        })
+        .func("resolution", |_, _| Ok(Val::U64(RESOLUTION_NS.into())))
+        .func("subscribe-instant", |ctx, mut a| {
+            let at = ctx
+                .monotonic_origin
+                .checked_add(Duration::from_nanos(a.u64()?));
+            Ok(own(ctx.table.push(deadline(at))?))
+        })
+        .func("subscribe-duration", |ctx, mut a| {
+            let at = Instant::now().checked_add(Duration::from_nanos(a.u64()?));
+            Ok(own(ctx.table.push(deadline(at))?))
+        });
+    interface(linker, "wasi:clocks/wall-clock")
+        .func("now", |_, _| {
+            // Before 1970 is reported as 1970 itself: `datetime` is unsigned.
+            let since = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default();
+            Ok(datetime(since))
+        })
+        .func("resolution", |_, _| {
+            Ok(datetime(Duration::from_nanos(RESOLUTION_NS.into())))
+        });
+}
