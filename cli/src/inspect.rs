@@ -21,8 +21,8 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
     match input::read(path)? {
         Input::Artifact(info) => print_artifact(&info),
         Input::Component(wasm) => {
-            println!("component ({} bytes)", wasm.len());
-            print!("{}", wit_world(&wasm).with_context(context)?);
+            outln!("component ({} bytes)", wasm.len());
+            out!("{}", wit_world(&wasm).with_context(context)?);
         }
         Input::Module(bytes) => {
             let wasm = wat::parse_bytes(&bytes)
@@ -30,7 +30,7 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
             let translation =
                 cmc_compiler::module::translate_module(&wasm, cmc_compiler::module::features())
                     .with_context(context)?;
-            println!("core module ({} bytes)", wasm.len());
+            outln!("core module ({} bytes)", wasm.len());
             print_items(&translation.meta, None, "");
         }
     }
@@ -59,13 +59,13 @@ fn wit_world(wasm: &[u8]) -> Result<String> {
 
 fn print_artifact(info: &ArtifactInfo) {
     let h = &info.header;
-    println!("cmc artifact ({} bytes)", info.size);
-    println!("  kind:            {}", h.kind);
-    println!("  format version:  {}", h.format_version);
-    println!("  cmc version:     {}", h.cmc_version);
-    println!("  target:          {}", h.target);
-    println!("  opt level:       {}", h.settings.opt_level);
-    println!(
+    outln!("cmc artifact ({} bytes)", info.size);
+    outln!("  kind:            {}", h.kind);
+    outln!("  format version:  {}", h.format_version);
+    outln!("  cmc version:     {}", h.cmc_version);
+    outln!("  target:          {}", h.target);
+    outln!("  opt level:       {}", h.settings.opt_level);
+    outln!(
         "  cpu features:    {}",
         if h.isa_features.is_empty() {
             "-".into()
@@ -73,9 +73,9 @@ fn print_artifact(info: &ArtifactInfo) {
             h.isa_features.join(", ")
         }
     );
-    println!("sections:");
+    outln!("sections:");
     for (name, size) in &info.sections {
-        println!("  {name:<16} {size:>10} bytes");
+        outln!("  {name:<16} {size:>10} bytes");
     }
     match &info.meta {
         ArtifactMeta::Module(meta) => print_items(meta, Some(meta), ""),
@@ -86,17 +86,18 @@ fn print_artifact(info: &ArtifactInfo) {
 /// Prints a compiled component's imports and exports with their types, and
 /// the core modules it contains.
 fn print_component(meta: &ComponentMeta) {
-    println!("imports ({}):", meta.imports.len());
+    outln!("imports ({}):", meta.imports.len());
     for (name, ty) in &meta.imports {
         print_import(name, ty, 1);
     }
-    println!("exports ({}):", meta.exports.len());
+    outln!("exports ({}):", meta.exports.len());
     print_exports(&meta.exports, meta, 1);
-    println!("core modules ({}):", meta.modules.len());
+    outln!("core modules ({}):", meta.modules.len());
     for (i, image) in meta.modules.iter().enumerate() {
-        println!(
+        outln!(
             "  module {i}: {} bytes of code, {} bytes of data",
-            image.text.len, image.data.len
+            image.text.len,
+            image.data.len
         );
         print_items(&image.meta, Some(&image.meta), "    ");
     }
@@ -105,17 +106,17 @@ fn print_component(meta: &ComponentMeta) {
 fn print_import(name: &str, ty: &ImportType, depth: usize) {
     let indent = "  ".repeat(depth);
     match ty {
-        ImportType::Func(f) => println!("{indent}{name}: {}", signature(f)),
+        ImportType::Func(f) => outln!("{indent}{name}: {}", signature(f)),
         ImportType::Instance(items) => {
-            println!("{indent}{name}: instance {{");
+            outln!("{indent}{name}: instance {{");
             for (name, ty) in items {
                 print_import(name, ty, depth + 1);
             }
-            println!("{indent}}}");
+            outln!("{indent}}}");
         }
-        ImportType::Type => println!("{indent}{name}: type"),
-        ImportType::Resource(_) => println!("{indent}{name}: resource"),
-        ImportType::Other(what) => println!("{indent}{name}: {what}"),
+        ImportType::Type => outln!("{indent}{name}: type"),
+        ImportType::Resource(_) => outln!("{indent}{name}: resource"),
+        ImportType::Other(what) => outln!("{indent}{name}: {what}"),
     }
 }
 
@@ -126,13 +127,13 @@ fn print_exports(items: &[(String, ExportItem)], meta: &ComponentMeta, depth: us
             // The plan of an artifact is not checked by `ArtifactInfo`, so
             // an index may point nowhere in a damaged file.
             ExportItem::Func(i) => match meta.lifted.get(*i as usize) {
-                Some(lifted) => println!("{indent}{name}: {}", signature(&lifted.ty)),
-                None => println!("{indent}{name}: func (invalid index {i})"),
+                Some(lifted) => outln!("{indent}{name}: {}", signature(&lifted.ty)),
+                None => outln!("{indent}{name}: func (invalid index {i})"),
             },
             ExportItem::Instance(inner) => {
-                println!("{indent}{name}: instance {{");
+                outln!("{indent}{name}: instance {{");
                 print_exports(inner, meta, depth + 1);
-                println!("{indent}}}");
+                outln!("{indent}}}");
             }
         }
     }
@@ -141,32 +142,32 @@ fn print_exports(items: &[(String, ExportItem)], meta: &ComponentMeta, depth: us
 /// Prints imports, exports and functions, each line after `indent`; with
 /// code sizes when compiled.
 fn print_items(meta: &ModuleMeta, compiled: Option<&ModuleMeta>, indent: &str) {
-    println!("{indent}imports ({}):", meta.imports.len());
+    outln!("{indent}imports ({}):", meta.imports.len());
     for i in &meta.imports {
-        println!(
+        outln!(
             "{indent}  {}::{}: {}",
             i.module,
             i.name,
             describe(&i.ty, meta)
         );
     }
-    println!("{indent}exports ({}):", meta.exports.len());
+    outln!("{indent}exports ({}):", meta.exports.len());
     for e in &meta.exports {
-        println!(
+        outln!(
             "{indent}  {}: {}",
             e.name,
             describe(&meta.export_type(e), meta)
         );
     }
     let defined = meta.functions.len() - meta.num_imported_funcs as usize;
-    println!("{indent}functions ({defined} defined):");
+    outln!("{indent}functions ({defined} defined):");
     for i in 0..defined {
         let index = meta.num_imported_funcs + i as u32;
         let name = meta.func_name(index).unwrap_or("");
         let ty = meta.func_type(index);
         match compiled.and_then(|m| m.code.get(i)) {
-            Some(code) => println!("{indent}  {index:>5} {name:<24} {ty} {:>8} bytes", code.len),
-            None => println!("{indent}  {index:>5} {name:<24} {ty}"),
+            Some(code) => outln!("{indent}  {index:>5} {name:<24} {ty} {:>8} bytes", code.len),
+            None => outln!("{indent}  {index:>5} {name:<24} {ty}"),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The `cmc` command: build, run, wast, inspect.
 
+#[macro_use]
+mod output;
 mod build;
 mod component;
 mod input;
 mod inspect;
 mod run;
 mod values;
+mod wasi;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -3,10 +3,12 @@
 use crate::component::{Call, export_names, format_val, signature};
 use crate::input::{self, Input};
 use crate::values::{format_val as format_core_val, parse_val};
+use crate::wasi::WasiArgs;
 use anyhow::{Context, Result, bail};
 use cmc_runtime::abi::ArtifactKind;
 use cmc_runtime::component::{self, Component, Val as ComponentVal};
 use cmc_runtime::{Config, Error, Linker, Module, OptLevel, Store, Val};
+use cmc_wasi::I32Exit;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,9 +30,16 @@ pub struct RunArgs {
     /// artifact must have been built with the same level).
     #[arg(long, default_value = "speed")]
     opt_level: OptLevel,
+    /// Wasm execution options, as wasmtime's: max-wasm-stack=BYTES
+    /// (several separated by commas).
+    #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
+    wasm: Vec<String>,
+    #[command(flatten)]
+    wasi: WasiArgs,
     /// The program: .wasm, .wat, or a .cmc artifact from `cmc build`.
     file: PathBuf,
-    /// Arguments of an invoked core-module function, parsed by its
+    /// Arguments: of the program (a WASI command gets them after its
+    /// name), or of an invoked core-module function, parsed by its
     /// parameter types.
     #[arg(
         trailing_var_arg = true,
@@ -43,6 +52,7 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     let mut config = Config::default();
     config.opt_level(args.opt_level);
+    wasm_options(&args.wasm, &mut config)?;
     let engine = cmc_compiler::engine(config);
     let path = &args.file;
     let loaded =
@@ -121,7 +131,7 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
         return report(e, &format!("`{name}` failed"));
     }
     for r in &results {
-        println!("{}", format_core_val(r));
+        outln!("{}", format_core_val(r));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -129,14 +139,18 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
 /// Runs a component's `wasi:cli/run#run`, or calls the `--invoke` call with
 /// its WAVE arguments and prints the result in WAVE.
 fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
-    if !args.args.is_empty() {
+    if args.invoke.is_some() && !args.args.is_empty() {
         bail!(
-            "a component's arguments go inside --invoke, in WAVE syntax, e.g. --invoke 'f(1, \"x\")'; unexpected: {}",
+            "an invoked function's arguments go inside --invoke, in WAVE syntax, e.g. --invoke 'f(1, \"x\")'; unexpected: {}",
             args.args.join(" ")
         );
     }
-    let mut store = Store::new(component.engine(), ());
-    let instance = match component::Linker::new().instantiate(&mut store, component) {
+    let switches = args.wasi.switches()?;
+    let ctx = args.wasi.ctx(&switches, &args.file, &args.args)?;
+    let mut linker = component::Linker::new();
+    cmc_wasi::add_to_linker(&mut linker);
+    let mut store = Store::new(component.engine(), ctx);
+    let instance = match linker.instantiate(&mut store, component) {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the component"),
     };
@@ -197,7 +211,7 @@ fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Some(result) if args.invoke.is_some() => {
-            println!("{}", format_val(result)?);
+            outln!("{}", format_val(result)?);
             Ok(ExitCode::SUCCESS)
         }
         _ => Ok(ExitCode::SUCCESS),
@@ -211,9 +225,29 @@ fn is_command_run(name: &str) -> bool {
     })
 }
 
+/// Applies the `-W` options to `config`.
+fn wasm_options(options: &[String], config: &mut Config) -> Result<()> {
+    for option in options.iter().flat_map(|o| o.split(',')) {
+        match option.split_once('=') {
+            Some(("max-wasm-stack", bytes)) => {
+                let bytes = bytes
+                    .parse()
+                    .with_context(|| format!("-W max-wasm-stack: `{bytes}` is not a byte count"))?;
+                config.max_wasm_stack(bytes);
+            }
+            _ => bail!("unknown -W option `{option}` (known: max-wasm-stack=BYTES)"),
+        }
+    }
+    Ok(())
+}
+
 /// Prints a failure; traps (of core wasm or of the canonical ABI) exit with
-/// [`TRAP_EXIT`].
+/// [`TRAP_EXIT`], and a guest's `wasi:cli/exit` with the status it gave.
 fn report(e: Error, context: &str) -> Result<ExitCode> {
+    if let Some(I32Exit(status)) = I32Exit::of(&e) {
+        // As a process exit status, only the low 8 bits count.
+        return Ok(ExitCode::from(status as u8));
+    }
     match e {
         Error::Trap(_) | Error::Canon(_) => {
             eprintln!("error: {context}\n{e}");

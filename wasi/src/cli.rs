@@ -64,7 +64,7 @@ fn terminal(ctx: &mut WasiCtx, inherited: bool, fd: impl std::os::fd::AsFd) -> R
     }
 }
 
-pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>, exit_with_code: bool) {
+pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
     interface(linker, "wasi:cli/environment")
         .func("get-environment", |ctx, _| {
             let pairs = ctx
@@ -79,18 +79,16 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>, exit_with_code:
             ))
         })
         .func("initial-cwd", |_, _| Ok(none()));
-    let mut exit_iface = interface(linker, "wasi:cli/exit");
-    exit_iface.proc("exit", |_, mut a| {
-        exit(match a.next()? {
-            Val::Result(Ok(_)) => 0,
-            _ => 1,
+    // `exit-with-code` is stable since WASI 0.2.12, and wasmtime 48 links
+    // it without asking.
+    interface(linker, "wasi:cli/exit")
+        .proc("exit", |_, mut a| {
+            exit(match a.next()? {
+                Val::Result(Ok(_)) => 0,
+                _ => 1,
+            })
         })
-    });
-    // Unstable in WASI 0.2; wasmtime links it only behind
-    // `-S cli-exit-with-code`, and so does cmc.
-    if exit_with_code {
-        exit_iface.proc("exit-with-code", |_, mut a| exit(i32::from(a.u8()?)));
-    }
+        .proc("exit-with-code", |_, mut a| exit(i32::from(a.u8()?)));
     interface(linker, "wasi:cli/stdin").func("get-stdin", |ctx, _| match ctx.stdin.clone() {
         StdinSource::Empty => push_input(ctx, MemoryInput::new(Arc::from([]))),
         StdinSource::Bytes(bytes) => push_input(ctx, MemoryInput::new(bytes)),

@@ -54,23 +54,10 @@ pub use table::{Rep, ResourceTable};
 
 use cmc_runtime::component::Linker;
 
-/// Which optional parts of WASI to link.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LinkOptions {
-    /// `wasi:cli/exit.exit-with-code`, unstable in 0.2 (wasmtime's
-    /// `-S cli-exit-with-code`).
-    pub cli_exit_with_code: bool,
-}
-
 /// Adds every interface of the `wasi:cli/command` world's imports to
 /// `linker`.
 pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
-    add_to_linker_with(linker, LinkOptions::default());
-}
-
-/// [`add_to_linker`], with optional parts chosen by `options`.
-pub fn add_to_linker_with<T: WasiView>(linker: &mut Linker<T>, options: LinkOptions) {
-    cli::add_to_linker(linker, options.cli_exit_with_code);
+    cli::add_to_linker(linker);
     io::add_to_linker(linker);
     clocks::add_to_linker(linker);
     random::add_to_linker(linker);

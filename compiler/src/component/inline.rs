@@ -511,7 +511,13 @@ impl Inliner<'_, '_> {
                     return Ok(());
                 }
                 let rt = match source {
-                    Source::Host(path) => self.host_resource(path),
+                    // An interface that re-exports a resource of an earlier
+                    // import (`wasi:io/streams` using `wasi:io/error`'s
+                    // `error`) names that same type.
+                    Source::Host(path) => match ids.iter().find_map(|id| resources.get(id)) {
+                        Some(rt) => *rt,
+                        None => self.host_resource(path),
+                    },
                     Source::Item(Item::Type(Some(rt))) => *rt,
                     Source::Item(_) => {
                         return Err(unsupported(

@@ -68,7 +68,7 @@ impl Instance {
         }
         let meta = component.meta();
         for (name, ty) in &meta.imports {
-            check_import(linker, &mut vec![name.as_str()], ty)?;
+            check_import(linker, component, &mut vec![name.as_str()], ty)?;
         }
         let index = store.inner.component_instances.len();
         let mut table = HandleTable::new();
@@ -183,11 +183,23 @@ impl Instance {
 }
 
 /// Fails unless `linker` defines the import at `path` with a matching kind.
+///
+/// A resource type is the host's to define only where the plan says it is
+/// defined: an interface that re-exports another's resource (`wasi:io/
+/// streams` exporting `wasi:io/error`'s `error`) names the same type, not a
+/// new one.
 fn check_import<'a, T: 'static>(
     linker: &Linker<T>,
+    component: &'a Component,
     path: &mut Vec<&'a str>,
     ty: &'a ImportType,
 ) -> Result<(), Error> {
+    if let ImportType::Resource(id) = ty
+        && let Some(ResourceDef::Host(defined_at)) = component.meta().resources.get(id.0 as usize)
+        && import_names(component, defined_at) != *path
+    {
+        return Ok(());
+    }
     let missing = |path: &[&str]| {
         let mut message = format!("unknown import: `{}` has not been defined", path.join("#"));
         if let [name] = path {
@@ -206,7 +218,7 @@ fn check_import<'a, T: 'static>(
         (ImportType::Instance(exports), Some(Definition::Instance(_))) => {
             for (name, ty) in exports {
                 path.push(name);
-                check_import(linker, path, ty)?;
+                check_import(linker, component, path, ty)?;
                 path.pop();
             }
             Ok(())

@@ -80,6 +80,12 @@ impl<T: 'static> Linker<T> {
         Instance::new(store, component, self)
     }
 
+    /// Whether the linker defines something at `path` (import name, then
+    /// export names), with the same version matching as instantiation.
+    pub fn contains(&self, path: &[&str]) -> bool {
+        self.get(path).is_some()
+    }
+
     /// The definition at `path` (import name, then export names).
     ///
     /// A versioned root name (`wasi:io/poll@0.2.3`) that the linker does not

@@ -1,0 +1,115 @@
+//! The WASI options of `cmc run`, spelled as `wasmtime run` spells them, so
+//! a user's command line works unchanged: `--dir`, `--env`, `--argv0` and
+//! the `-S` switches.
+
+use anyhow::{Context, Result, bail};
+use cmc_wasi::{DirPerms, FilePerms, NetworkPolicy, WasiCtx};
+use std::path::Path;
+
+/// WASI options of `cmc run`.
+#[derive(clap::Args)]
+pub struct WasiArgs {
+    /// Give the guest a host directory, as GUEST_DIR (default: the same
+    /// name); repeatable.
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
+    dirs: Vec<String>,
+    /// Set an environment variable for the guest (NAME=VAL), or pass on the
+    /// host's value (NAME); repeatable.
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    envs: Vec<String>,
+    /// The program name the guest sees as argv[0] (default: the file's
+    /// name without its directory).
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<String>,
+    /// WASI switches, as wasmtime's: inherit-env, inherit-network, tcp,
+    /// udp, allow-ip-name-lookup, cli-exit-with-code (each KEY or
+    /// KEY=y|n; several separated by commas).
+    #[arg(short = 'S', value_name = "KEY[=VAL[,..]]")]
+    switches: Vec<String>,
+}
+
+/// What the `-S` switches asked for.
+pub struct Switches {
+    pub inherit_env: bool,
+    pub network: NetworkPolicy,
+}
+
+/// `y`/`n` in wasmtime's spellings; a switch without a value is on.
+fn on_off(key: &str, value: Option<&str>) -> Result<bool> {
+    match value {
+        None | Some("y" | "yes" | "true") => Ok(true),
+        Some("n" | "no" | "false") => Ok(false),
+        Some(other) => bail!("-S {key}: expected y or n, got `{other}`"),
+    }
+}
+
+impl WasiArgs {
+    /// Parses the `-S` switches.
+    pub fn switches(&self) -> Result<Switches> {
+        let mut s = Switches {
+            inherit_env: false,
+            network: NetworkPolicy::default(),
+        };
+        for switch in self.switches.iter().flat_map(|s| s.split(',')) {
+            let (key, value) = match switch.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (switch, None),
+            };
+            let on = || on_off(key, value);
+            match key {
+                "inherit-env" => s.inherit_env = on()?,
+                "inherit-network" => s.network.allow_addresses = on()?,
+                "tcp" => s.network.tcp = on()?,
+                "udp" => s.network.udp = on()?,
+                "allow-ip-name-lookup" => s.network.ip_name_lookup = on()?,
+                // Always provided: `exit-with-code` is stable since WASI
+                // 0.2.12, and wasmtime 48 links it without asking.
+                "cli" | "preview2" | "cli-exit-with-code" if on()? => {}
+                "cli-exit-with-code" => bail!("-S cli-exit-with-code=n: cmc always provides it"),
+                "cli" | "preview2" => bail!("-S {key}=n: cmc always provides WASI 0.2"),
+                "http" | "nn" | "threads" | "config" | "keyvalue" | "tls" | "p3" => {
+                    bail!("-S {key}: cmc does not provide this WASI proposal")
+                }
+                _ => bail!(
+                    "unknown -S switch `{key}` (known: inherit-env, inherit-network, tcp, udp, allow-ip-name-lookup, cli-exit-with-code)"
+                ),
+            }
+        }
+        Ok(s)
+    }
+
+    /// The WASI context for running `program` with `args` (everything after
+    /// the file on the command line).
+    pub fn ctx(&self, switches: &Switches, program: &Path, args: &[String]) -> Result<WasiCtx> {
+        let mut b = WasiCtx::builder();
+        let argv0 = match &self.argv0 {
+            Some(name) => name.clone(),
+            None => program
+                .file_name()
+                .unwrap_or(program.as_os_str())
+                .to_string_lossy()
+                .into_owned(),
+        };
+        b.arg(argv0).args(args.iter().cloned()).inherit_stdio();
+        if switches.inherit_env {
+            b.inherit_env();
+        }
+        for env in &self.envs {
+            match env.split_once('=') {
+                Some((name, value)) => b.env(name, value),
+                None => match std::env::var(env) {
+                    Ok(value) => b.env(env.as_str(), value),
+                    // wasmtime passes on nothing for a variable the host lacks.
+                    Err(_) => &mut b,
+                },
+            };
+        }
+        for dir in &self.dirs {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            b.preopened_dir(host, guest, DirPerms::ALL, FilePerms::ALL)
+                .with_context(|| format!("--dir {dir}: cannot open host directory `{host}`"))?;
+        }
+        b.network(switches.network);
+        Ok(b.build())
+    }
+}
