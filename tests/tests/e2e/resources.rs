@@ -351,3 +351,84 @@ fn calls_between_components_move_handles_and_strings() {
         Some(Val::U32(40 + 5 + u32::from(b'h') + 1))
     );
 }
+
+/// A host resource made by the host (`ResourceVal::host`) in one interface
+/// and taken by a function of another interface that re-exports its type:
+/// the two imports name one type, and both link to the host's definitions
+/// of semver-compatible versions.
+#[test]
+fn host_resource_shared_by_two_interfaces_of_other_versions() {
+    let component = compile(
+        r#"(component
+            (import "a:b/types@1.0.0" (instance $types
+                (export "r" (type $r (sub resource)))
+                (export "make" (func (param "v" u32) (result (own $r))))))
+            (alias export $types "r" (type $r))
+            (type $user_t (instance
+                (alias outer 1 $r (type $outer_r))
+                (export "r" (type $ur (eq $outer_r)))
+                (export "take" (func (param "x" (own $ur)) (result u32)))))
+            (import "a:b/user@1.0.0" (instance $user (type $user_t)))
+            (core func $make (canon lower (func $types "make")))
+            (core func $take (canon lower (func $user "take")))
+            (core module $m
+                (import "h" "make" (func $make (param i32) (result i32)))
+                (import "h" "take" (func $take (param i32) (result i32)))
+                (func (export "run") (result i32) (call $take (call $make (i32.const 7)))))
+            (core instance $i (instantiate $m
+                (with "h" (instance (export "make" (func $make)) (export "take" (func $take))))))
+            (func (export "run") (result u32) (canon lift (core func $i "run"))))"#,
+    );
+    let mut linker = Linker::new();
+    linker
+        .instance("a:b/types@1.2.0")
+        .resource("r", |_, _| Ok(()))
+        .func_new("make", |_, params, results| {
+            let Val::U32(v) = params[0] else {
+                panic!("make takes a u32")
+            };
+            results[0] = Val::Resource(ResourceVal::host(v + 100));
+            Ok(())
+        });
+    linker
+        .instance("a:b/user@1.1.0")
+        .func_new("take", |_, params, results| {
+            let Val::Resource(r) = &params[0] else {
+                panic!("take takes a handle")
+            };
+            results[0] = Val::U32(r.handle);
+            Ok(())
+        });
+    let mut store = Store::new(component.engine(), ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    assert_eq!(
+        call(&mut store, &instance, "run", &[]).unwrap(),
+        Some(Val::U32(107))
+    );
+}
+
+/// An import of an incompatible version is an instantiation error that
+/// names it and the version the host has.
+#[test]
+fn incompatible_interface_versions_do_not_link() {
+    let component = compile(
+        r#"(component
+            (import "a:b/f@0.3.0" (instance $f (export "f" (func))))
+            (core func $f (canon lower (func $f "f")))
+            (core module $m (import "h" "f" (func)))
+            (core instance (instantiate $m (with "h" (instance (export "f" (func $f)))))))"#,
+    );
+    let mut linker = Linker::<()>::new();
+    linker
+        .instance("a:b/f@0.2.5")
+        .func_new("f", |_, _, _| Ok(()));
+    let mut store = Store::new(component.engine(), ());
+    let err = linker
+        .instantiate(&mut store, &component)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "unknown import: `a:b/f@0.3.0` has not been defined (the host has `a:b/f@0.2.5`, which is not semver-compatible)"
+    );
+}
