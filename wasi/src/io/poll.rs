@@ -30,6 +30,10 @@ pub enum Pollable {
     Readable(SharedFd),
     /// Ready when `fd` is writable.
     Writable(SharedFd),
+    /// Ready when `fd` is readable or writable: a TCP socket, whose
+    /// pending operation (connect: writable; accept: readable) depends on
+    /// its state when the pollable is waited on, not when it was made.
+    ReadableOrWritable(SharedFd),
 }
 
 impl Pollable {
@@ -38,6 +42,7 @@ impl Pollable {
         match self {
             Pollable::Readable(fd) => Some((fd, PollFlags::IN)),
             Pollable::Writable(fd) => Some((fd, PollFlags::OUT)),
+            Pollable::ReadableOrWritable(fd) => Some((fd, PollFlags::IN | PollFlags::OUT)),
             Pollable::Ready | Pollable::Deadline(_) => None,
         }
     }
@@ -69,7 +74,8 @@ pub fn wait(pollables: &[&Pollable], limit: Option<Duration>) -> Result<Vec<u32>
                 Pollable::Deadline(at) => {
                     next_deadline = Some(next_deadline.map_or(*at, |d| d.min(*at)));
                 }
-                Pollable::Readable(_) | Pollable::Writable(_) => {}
+                Pollable::Readable(_) | Pollable::Writable(_) | Pollable::ReadableOrWritable(_) => {
+                }
             }
         }
         let (indices, mut fds): (Vec<u32>, Vec<PollFd<'_>>) = pollables
