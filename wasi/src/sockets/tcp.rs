@@ -45,10 +45,12 @@ const DEFAULT_BACKLOG: u32 = 128;
 /// The largest backlog `listen` takes; systems clamp it further.
 const MAX_BACKLOG: u32 = i32::MAX as u32;
 
-/// Keep-alive times are whole seconds in the OS: a shorter one would round
-/// to 0, which means "the default", and Linux takes no more than
-/// `i16::MAX` seconds, the lowest ceiling among the systems.
+/// Keep-alive times are whole seconds in the OS, and 0 would mean "the
+/// default": a shorter time is raised to 1 s.
 const MIN_KEEPALIVE_TIME: Duration = Duration::from_secs(1);
+
+/// Linux takes no more than `i16::MAX` seconds, the lowest ceiling among
+/// the systems.
 const MAX_KEEPALIVE_TIME: Duration = Duration::from_secs(i16::MAX as u64);
 
 /// Linux's ceiling on `TCP_KEEPCNT`, the lowest among the systems.
