@@ -1,7 +1,7 @@
 //! Memories, tables and globals as host handles, and [`Extern`].
 
 use super::store::StoreOpaque;
-use super::{AsStore, AsStoreMut, Error, Func, Val};
+use super::{AsStore, AsStoreMut, Error, Func, Store, Val};
 use crate::abi::{EntityType, GlobalType, MemoryType, TableType, ValType};
 use crate::vm::memory::Memory as VmMemory;
 use crate::vm::table::Table as VmTable;
@@ -124,6 +124,16 @@ impl Memory {
             .check(self.store_id)
             .expect("memory used with another store");
         store.memories[self.index].data_mut()
+    }
+
+    /// The memory's bytes and the store's embedder data at once, for host
+    /// functions that read guest memory while updating their own state.
+    pub fn data_and_store_mut<'a, T>(&self, store: &'a mut Store<T>) -> (&'a mut [u8], &'a mut T) {
+        let (inner, data) = store.split_mut();
+        inner
+            .check(self.store_id)
+            .expect("memory used with another store");
+        (inner.memories[self.index].data_mut(), data)
     }
 
     /// Grows by `delta` pages; returns the old size.

@@ -80,6 +80,11 @@ impl<T> Caller<'_, T> {
         }
     }
 
+    /// The store the call runs in (to pass to [`Memory::data_and_store_mut`](super::Memory::data_and_store_mut)).
+    pub fn store_mut(&mut self) -> &mut Store<T> {
+        self.store
+    }
+
     /// An export of the calling instance (e.g. its `memory`).
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let instance = self.instance?;

@@ -83,6 +83,11 @@ impl<T> Store<T> {
         &mut self.data
     }
 
+    /// The store's own state and the embedder data, borrowed apart.
+    pub(crate) fn split_mut(&mut self) -> (&mut StoreOpaque, &mut T) {
+        (&mut self.inner, &mut self.data)
+    }
+
     /// Consumes the store, returning the embedder data.
     pub fn into_data(self) -> T {
         self.data
