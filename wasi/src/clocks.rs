@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// The resolution both clocks report: the host's clocks count nanoseconds.
 const RESOLUTION_NS: u32 = 1;
 
-fn datetime(d: Duration) -> Val {
+pub(crate) fn datetime(d: Duration) -> Val {
     record([
         ("seconds", Val::U64(d.as_secs())),
         ("nanoseconds", Val::U32(d.subsec_nanos())),
