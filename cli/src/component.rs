@@ -198,7 +198,7 @@ impl WasmValue for WaveVal {
             Val::F64(_) => WasmTypeKind::F64,
             Val::Char(_) => WasmTypeKind::Char,
             Val::String(_) => WasmTypeKind::String,
-            Val::List(_) => WasmTypeKind::List,
+            Val::List(_) | Val::Bytes(_) => WasmTypeKind::List,
             Val::Record(_) => WasmTypeKind::Record,
             Val::Tuple(_) => WasmTypeKind::Tuple,
             Val::Variant(..) => WasmTypeKind::Variant,
@@ -306,6 +306,7 @@ impl WasmValue for WaveVal {
     fn unwrap_list(&self) -> Box<dyn Iterator<Item = Cow<'_, Self>> + '_> {
         match &self.0 {
             Val::List(items) => elements(items),
+            Val::Bytes(bytes) => Box::new(bytes.iter().map(|&b| Cow::Owned(WaveVal(Val::U8(b))))),
             other => wrong_kind(other, "list"),
         }
     }

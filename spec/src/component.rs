@@ -155,6 +155,10 @@ fn describe(val: &Val) -> String {
         Val::Char(v) => format!("(char.const {:?})", v.to_string()),
         Val::String(v) => format!("(str.const {v:?})"),
         Val::List(vals) => format!("(list.const{})", all(vals)),
+        Val::Bytes(bytes) => {
+            let vals: Vec<Val> = bytes.iter().map(|&b| Val::U8(b)).collect();
+            format!("(list.const{})", all(&vals))
+        }
         Val::Tuple(vals) => format!("(tuple.const{})", all(vals)),
         Val::Record(fields) => format!(
             "(record.const{})",

@@ -43,7 +43,7 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
         .func("get-random-bytes", |_, mut a| {
             let mut buf = vec![0; len(a.u64()?)?];
             os_random(&mut buf)?;
-            Ok(bytes(&buf))
+            Ok(bytes(buf))
         })
         .func("get-random-u64", |_, _| {
             let mut buf = [0; 8];
@@ -58,7 +58,7 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
                 buf.extend_from_slice(&insecure_u64(ctx).to_le_bytes());
             }
             buf.truncate(n);
-            Ok(bytes(&buf))
+            Ok(bytes(buf))
         })
         .func("get-insecure-random-u64", |ctx, _| {
             Ok(Val::U64(insecure_u64(ctx)))

@@ -48,13 +48,6 @@ impl<'a> Args<'a> {
         }
     }
 
-    pub(crate) fn u16(&mut self) -> Result<u16, Error> {
-        match self.next()? {
-            Val::U16(n) => Ok(*n),
-            v => Err(shape("u16", v)),
-        }
-    }
-
     pub(crate) fn u32(&mut self) -> Result<u32, Error> {
         u32(self.next()?)
     }
@@ -67,15 +60,9 @@ impl<'a> Args<'a> {
         string(self.next()?)
     }
 
-    /// A `list<u8>`.
-    pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, Error> {
-        list(self.next()?)?
-            .iter()
-            .map(|v| match v {
-                Val::U8(b) => Ok(*b),
-                v => Err(shape("u8", v)),
-            })
-            .collect()
+    /// A `list<u8>` (lifted as [`Val::Bytes`]).
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], Error> {
+        byte_list(self.next()?)
     }
 
     pub(crate) fn list(&mut self) -> Result<&'a [Val], Error> {
@@ -122,6 +109,14 @@ pub(crate) fn string(v: &Val) -> Result<&str, Error> {
     match v {
         Val::String(s) => Ok(s),
         v => Err(shape("string", v)),
+    }
+}
+
+/// A `list<u8>` (lifted as [`Val::Bytes`]).
+pub(crate) fn byte_list(v: &Val) -> Result<&[u8], Error> {
+    match v {
+        Val::Bytes(bytes) => Ok(bytes),
+        v => Err(shape("a list<u8>", v)),
     }
 }
 
@@ -201,8 +196,8 @@ pub(crate) fn none() -> Val {
 }
 
 /// A `list<u8>`.
-pub(crate) fn bytes(data: &[u8]) -> Val {
-    Val::List(data.iter().map(|&b| Val::U8(b)).collect())
+pub(crate) fn bytes(data: Vec<u8>) -> Val {
+    Val::Bytes(data)
 }
 
 /// A `string`.

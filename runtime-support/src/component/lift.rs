@@ -122,7 +122,7 @@ pub(crate) fn load_at<C: LiftContext>(
         }
         T::List(elem) => {
             let (begin, len) = (u32_at(mem, ptr)?, u32_at(mem, ptr + 4)?);
-            Val::List(load_list_from_range(cx, begin, len, elem)?)
+            load_list_from_range(cx, begin, len, elem)?
         }
         T::Record(fields) => {
             let offsets = field_offsets(fields.iter().map(|(_, t)| t));
@@ -177,19 +177,27 @@ pub(crate) fn load_at<C: LiftContext>(
 /// Reads `len` elements of type `elem` at `ptr` (`load_list_from_range`):
 /// traps if the byte length exceeds [`MAX_LIST_BYTE_LENGTH`], if `ptr` is
 /// misaligned for the element, or if the range leaves memory.
+///
+/// A `list<u8>` comes out as [`Val::Bytes`], copied in one piece.
 pub fn load_list_from_range<C: LiftContext>(
     cx: &mut C,
     ptr: u32,
     len: u32,
     elem: &InterfaceType,
-) -> Result<Vec<Val>, C::Error> {
+) -> Result<Val, C::Error> {
     let l = layout(elem);
     check_list(cx.memory().len(), ptr, len, l)?;
+    if *elem == InterfaceType::U8 {
+        let start = ptr as usize;
+        return Ok(Val::Bytes(
+            cx.memory()[start..start + len as usize].to_vec(),
+        ));
+    }
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..u64::from(len) {
         out.push(load_at(cx, u64::from(ptr) + i * u64::from(l.size), elem)?);
     }
-    Ok(out)
+    Ok(Val::List(out))
 }
 
 /// The checks of `load_list_from_range` for `len` elements of layout `l`
@@ -297,7 +305,7 @@ pub(crate) fn lift_flat_from<C: LiftContext>(
         }
         T::List(elem) => {
             let (ptr, len) = (vi.next_u32()?, vi.next_u32()?);
-            Val::List(load_list_from_range(cx, ptr, len, elem)?)
+            load_list_from_range(cx, ptr, len, elem)?
         }
         T::Record(fields) => {
             let mut out = Vec::with_capacity(fields.len());

@@ -97,6 +97,10 @@ pub(crate) fn store_at<C: LowerContext>(
             let (begin, len) = store_list_into_range(cx, items, elem)?;
             store_pair(cx, ptr, begin, len)
         }
+        (T::List(elem), Val::Bytes(data)) if **elem == T::U8 => {
+            let (begin, len) = store_bytes_into_range(cx, data)?;
+            store_pair(cx, ptr, begin, len)
+        }
         (T::Record(fields), Val::Record(vals)) => {
             check_record(ty, fields, vals)?;
             let offsets = field_offsets(fields.iter().map(|(_, t)| t));
@@ -176,6 +180,21 @@ pub fn store_list_into_range<C: LowerContext>(
             u64::from(ptr) + i as u64 * u64::from(l.size),
         )?;
     }
+    Ok((ptr, len as u32))
+}
+
+/// `store_list_into_range` of a `list<u8>` given as bytes: one `realloc`
+/// and one copy.
+pub fn store_bytes_into_range<C: LowerContext>(
+    cx: &mut C,
+    data: &[u8],
+) -> Result<(u32, u32), C::Error> {
+    let len = data.len() as u64;
+    if len > u64::from(MAX_LIST_BYTE_LENGTH) {
+        return Err(CanonError::ListTooLong { len, elem_size: 1 }.into());
+    }
+    let ptr = realloc_checked(cx, "list", 0, 0, 1, len as u32)?;
+    write(cx.memory(), u64::from(ptr), data)?;
     Ok((ptr, len as u32))
 }
 
@@ -280,6 +299,11 @@ pub(crate) fn lower_flat_into<C: LowerContext>(
         }
         (T::List(elem), Val::List(items)) => {
             let (ptr, len) = store_list_into_range(cx, items, elem)?;
+            out.extend([CoreVal::I32(ptr as i32), CoreVal::I32(len as i32)]);
+            return Ok(());
+        }
+        (T::List(elem), Val::Bytes(data)) if **elem == T::U8 => {
+            let (ptr, len) = store_bytes_into_range(cx, data)?;
             out.extend([CoreVal::I32(ptr as i32), CoreVal::I32(len as i32)]);
             return Ok(());
         }

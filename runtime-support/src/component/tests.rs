@@ -404,6 +404,24 @@ fn aggregates_round_trip() {
 }
 
 #[test]
+fn byte_lists_lift_as_bytes_and_lower_from_either_form() {
+    let ty = T::List(b(T::U8));
+    let data: Vec<u8> = (0..=255).collect();
+    let as_vals = Val::List(data.iter().map(|&x| Val::U8(x)).collect());
+    let mut cx = Cx::new(StringEncoding::Utf8);
+    // Both forms lower to the same bytes and lift as `Bytes`, which equals
+    // the one-`Val`-per-byte form.
+    for v in [Val::Bytes(data.clone()), as_vals.clone()] {
+        let flat = lower::lower_flat(&mut cx, &v, &ty).unwrap();
+        let lifted = lift::lift_flat(&mut cx, &flat, &ty).unwrap();
+        assert!(matches!(&lifted, Val::Bytes(b) if *b == data));
+        assert_eq!(lifted, as_vals);
+    }
+    assert_ne!(Val::Bytes(vec![1]), Val::List(vec![Val::U8(2)]));
+    assert!(Val::Bytes(vec![]).matches(&T::List(b(T::U16))).is_err());
+}
+
+#[test]
 fn lists_round_trip() {
     roundtrip(T::List(b(T::U8)), Val::List(vec![]));
     roundtrip(

@@ -42,7 +42,12 @@ impl ResourceVal {
 ///
 /// Records and variants carry their labels so that values can be checked
 /// against their types and printed; lowering uses the type's order.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A `list<u8>` is lifted as [`Val::Bytes`], one byte per byte instead of
+/// one `Val` per byte (streams and files move such lists by the megabyte);
+/// a host may give either form where a `list<u8>` is expected, and the two
+/// forms of one list are equal.
+#[derive(Clone, Debug)]
 pub enum Val {
     /// `bool`.
     Bool(bool),
@@ -72,6 +77,8 @@ pub enum Val {
     String(String),
     /// `list<T>`.
     List(Vec<Val>),
+    /// `list<u8>`, as bytes.
+    Bytes(Vec<u8>),
     /// `record`: fields with their labels, in the type's order.
     Record(Vec<(String, Val)>),
     /// `tuple`.
@@ -88,6 +95,41 @@ pub enum Val {
     Flags(Vec<String>),
     /// `own` or `borrow`.
     Resource(ResourceVal),
+}
+
+impl PartialEq for Val {
+    fn eq(&self, other: &Val) -> bool {
+        use Val as V;
+        let bytes_eq = |bytes: &[u8], items: &[Val]| {
+            bytes.len() == items.len() && bytes.iter().zip(items).all(|(b, v)| *v == Val::U8(*b))
+        };
+        match (self, other) {
+            (V::Bool(a), V::Bool(b)) => a == b,
+            (V::S8(a), V::S8(b)) => a == b,
+            (V::U8(a), V::U8(b)) => a == b,
+            (V::S16(a), V::S16(b)) => a == b,
+            (V::U16(a), V::U16(b)) => a == b,
+            (V::S32(a), V::S32(b)) => a == b,
+            (V::U32(a), V::U32(b)) => a == b,
+            (V::S64(a), V::S64(b)) => a == b,
+            (V::U64(a), V::U64(b)) => a == b,
+            (V::F32(a), V::F32(b)) => a == b,
+            (V::F64(a), V::F64(b)) => a == b,
+            (V::Char(a), V::Char(b)) => a == b,
+            (V::String(a), V::String(b)) => a == b,
+            (V::List(a), V::List(b)) | (V::Tuple(a), V::Tuple(b)) => a == b,
+            (V::Bytes(a), V::Bytes(b)) => a == b,
+            (V::Bytes(a), V::List(b)) | (V::List(b), V::Bytes(a)) => bytes_eq(a, b),
+            (V::Record(a), V::Record(b)) => a == b,
+            (V::Variant(ca, a), V::Variant(cb, b)) => ca == cb && a == b,
+            (V::Enum(a), V::Enum(b)) => a == b,
+            (V::Option(a), V::Option(b)) => a == b,
+            (V::Result(a), V::Result(b)) => a == b,
+            (V::Flags(a), V::Flags(b)) => a == b,
+            (V::Resource(a), V::Resource(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Val {
@@ -107,7 +149,7 @@ impl Val {
             Val::F64(_) => "f64",
             Val::Char(_) => "char",
             Val::String(_) => "string",
-            Val::List(_) => "list",
+            Val::List(_) | Val::Bytes(_) => "list",
             Val::Record(_) => "record",
             Val::Tuple(_) => "tuple",
             Val::Variant(..) => "variant",
@@ -156,6 +198,7 @@ impl Val {
                 }
                 true
             }
+            (Val::Bytes(_), T::List(elem)) => **elem == T::U8,
             (Val::Record(fields), T::Record(types)) => {
                 if fields.len() != types.len() {
                     return Err(mismatch(

@@ -122,7 +122,7 @@ pub(super) fn read(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
     let mut buf = vec![0; len.min(MAX_READ as u64) as usize];
     let n = retry(|| file.read_at(&mut buf, offset))?;
     buf.truncate(n);
-    Ok(Val::Tuple(vec![bytes(&buf), Val::Bool(n == 0)]))
+    Ok(Val::Tuple(vec![bytes(buf), Val::Bool(n == 0)]))
 }
 
 /// `write`: writes the buffer at `offset` (extending the file with zeroes

@@ -151,7 +151,7 @@ fn read(ctx: &mut WasiCtx, mut a: Args<'_>, blocking: bool) -> Result<Val, Error
     } else {
         stream.read(len)
     };
-    outcome(ctx, r, |data| ok(bytes(&data)))
+    outcome(ctx, r, |data| ok(bytes(data)))
 }
 
 fn skip(ctx: &mut WasiCtx, mut a: Args<'_>, blocking: bool) -> Result<Val, Error> {

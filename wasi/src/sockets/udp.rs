@@ -258,7 +258,7 @@ pub(crate) fn subscribe(ctx: &mut WasiCtx, mut a: Args<'_>) -> Result<Val, Error
 /// An `incoming-datagram` value.
 fn incoming_datagram(data: &[u8], from: SocketAddr) -> Val {
     record([
-        ("data", bytes(data)),
+        ("data", bytes(data.to_vec())),
         ("remote-address", socket_addr_val(from)),
     ])
 }
@@ -325,7 +325,7 @@ fn send_one(
     policy: NetworkPolicy,
     datagram: &Val,
 ) -> SocketResult<()> {
-    let data = val::list(val::field(datagram, "data")?)?;
+    let data = val::byte_list(val::field(datagram, "data")?)?;
     if data.len() > MAX_DATAGRAM {
         return Err(ErrorCode::DatagramTooLarge.into());
     }
@@ -343,16 +343,6 @@ fn send_one(
         (None, None) => return Err(ErrorCode::InvalidArgument.into()),
     };
     check_address(policy)?;
-    let data = data
-        .iter()
-        .map(|v| match v {
-            Val::U8(b) => Ok(*b),
-            v => Err(Error::host(format!(
-                "WASI host: expected u8, got {}",
-                v.kind()
-            ))),
-        })
-        .collect::<Result<Vec<u8>, _>>()?;
     loop {
         let sent = if stream.remote == Some(to) {
             rustix::net::send(&*stream.fd, &data, SendFlags::empty())
