@@ -205,11 +205,9 @@ fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
         return report(e, &format!("`{name}` failed"));
     }
     match results.pop() {
-        // A command reports failure with `err`, as `wasi:cli/run` defines.
-        Some(ComponentVal::Result(Err(_))) if args.invoke.is_none() => {
-            eprintln!("error: `{name}` returned an error");
-            Ok(ExitCode::FAILURE)
-        }
+        // A command reports failure with `err`, as `wasi:cli/run` defines;
+        // like wasmtime, cmc then exits with status 1 and says nothing.
+        Some(ComponentVal::Result(Err(_))) if args.invoke.is_none() => Ok(ExitCode::FAILURE),
         Some(result) if args.invoke.is_some() => {
             outln!("{}", format_val(result)?);
             Ok(ExitCode::SUCCESS)

@@ -22,8 +22,8 @@ pub struct WasiArgs {
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
     /// WASI switches, as wasmtime's: inherit-env, inherit-network, tcp,
-    /// udp, allow-ip-name-lookup, cli-exit-with-code (each KEY or
-    /// KEY=y|n; several separated by commas).
+    /// udp, allow-ip-name-lookup (each KEY or KEY=y|n; several separated by
+    /// commas).
     #[arg(short = 'S', value_name = "KEY[=VAL[,..]]")]
     switches: Vec<String>,
 }
@@ -44,12 +44,11 @@ fn on_off(key: &str, value: Option<&str>) -> Result<bool> {
 }
 
 impl WasiArgs {
-    /// Parses the `-S` switches.
+    /// Parses the `-S` switches. As in wasmtime, `inherit-network` also
+    /// allows TCP and UDP unless `tcp`/`udp` say otherwise.
     pub fn switches(&self) -> Result<Switches> {
-        let mut s = Switches {
-            inherit_env: false,
-            network: NetworkPolicy::default(),
-        };
+        let mut inherit_env = false;
+        let (mut inherit_network, mut tcp, mut udp, mut lookup) = (false, None, None, false);
         for switch in self.switches.iter().flat_map(|s| s.split(',')) {
             let (key, value) = match switch.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
@@ -57,25 +56,35 @@ impl WasiArgs {
             };
             let on = || on_off(key, value);
             match key {
-                "inherit-env" => s.inherit_env = on()?,
-                "inherit-network" => s.network.allow_addresses = on()?,
-                "tcp" => s.network.tcp = on()?,
-                "udp" => s.network.udp = on()?,
-                "allow-ip-name-lookup" => s.network.ip_name_lookup = on()?,
+                "inherit-env" => inherit_env = on()?,
+                "inherit-network" => inherit_network = on()?,
+                "tcp" => tcp = Some(on()?),
+                "udp" => udp = Some(on()?),
+                "allow-ip-name-lookup" => lookup = on()?,
                 // Always provided: `exit-with-code` is stable since WASI
-                // 0.2.12, and wasmtime 48 links it without asking.
-                "cli" | "preview2" | "cli-exit-with-code" if on()? => {}
-                "cli-exit-with-code" => bail!("-S cli-exit-with-code=n: cmc always provides it"),
-                "cli" | "preview2" => bail!("-S {key}=n: cmc always provides WASI 0.2"),
+                // 0.2.12, and wasmtime 48 links it without asking; so is
+                // the unstable `network-error-code`.
+                "cli" | "preview2" | "cli-exit-with-code" | "network-error-code" if on()? => {}
+                "cli" | "preview2" | "cli-exit-with-code" | "network-error-code" => {
+                    bail!("-S {key}=n: cmc always provides it")
+                }
                 "http" | "nn" | "threads" | "config" | "keyvalue" | "tls" | "p3" => {
                     bail!("-S {key}: cmc does not provide this WASI proposal")
                 }
                 _ => bail!(
-                    "unknown -S switch `{key}` (known: inherit-env, inherit-network, tcp, udp, allow-ip-name-lookup, cli-exit-with-code)"
+                    "unknown -S switch `{key}` (known: inherit-env, inherit-network, tcp, udp, allow-ip-name-lookup)"
                 ),
             }
         }
-        Ok(s)
+        Ok(Switches {
+            inherit_env,
+            network: NetworkPolicy {
+                allow_addresses: inherit_network,
+                tcp: tcp.unwrap_or(inherit_network),
+                udp: udp.unwrap_or(inherit_network),
+                ip_name_lookup: lookup,
+            },
+        })
     }
 
     /// The WASI context for running `program` with `args` (everything after

@@ -69,23 +69,34 @@ pub struct NetworkPolicy {
     /// Any address may be bound and connected to (`-S inherit-network`);
     /// without it every address is refused with `access-denied`.
     pub allow_addresses: bool,
-    /// TCP sockets may be created (`-S tcp`, on by default).
+    /// TCP sockets may be created (`-S tcp`; on with `-S inherit-network`).
     pub tcp: bool,
-    /// UDP sockets may be created (`-S udp`, on by default).
+    /// UDP sockets may be created (`-S udp`; on with `-S inherit-network`).
     pub udp: bool,
     /// Names may be resolved (`-S allow-ip-name-lookup`, off by default).
     pub ip_name_lookup: bool,
 }
 
 impl Default for NetworkPolicy {
+    /// Nothing allowed, as in wasmtime.
     fn default() -> NetworkPolicy {
         NetworkPolicy {
             allow_addresses: false,
-            tcp: true,
-            udp: true,
+            tcp: false,
+            udp: false,
             ip_name_lookup: false,
         }
     }
+}
+
+impl NetworkPolicy {
+    /// Everything allowed: any address, TCP, UDP and name lookups.
+    pub const ALL: NetworkPolicy = NetworkPolicy {
+        allow_addresses: true,
+        tcp: true,
+        udp: true,
+        ip_name_lookup: true,
+    };
 }
 
 /// The WASI state of a store: put it (or a type implementing

@@ -154,6 +154,9 @@ impl OutputStream for FdOutput {
                 Err(rustix::io::Errno::AGAIN) => Pollable::Writable(self.fd.clone())
                     .block()
                     .map_err(StreamError::Trap)?,
+                // The reader went away: the stream is closed, as wasmtime
+                // reports it (the preview1 adapter then gives `EIO`).
+                Err(rustix::io::Errno::PIPE) => return Err(StreamError::Closed),
                 Err(e) => return Err(e.into()),
             }
         }

@@ -37,11 +37,7 @@ fn run(policy: NetworkPolicy, name: &str) -> u32 {
 }
 
 fn network() -> NetworkPolicy {
-    NetworkPolicy {
-        allow_addresses: true,
-        ip_name_lookup: true,
-        ..NetworkPolicy::default()
-    }
+    NetworkPolicy::ALL
 }
 
 #[test]
@@ -61,8 +57,15 @@ fn a_literal_resolves_to_itself() {
 
 #[test]
 fn without_the_network_the_guest_is_refused() {
-    // Step 2 (bind) fails with code 1, `access-denied`.
-    assert_eq!(run(NetworkPolicy::default(), "tcp"), 2 << 8 | 1);
+    // By default TCP is off: step 1 (create) fails with code 1,
+    // `access-denied`.
+    assert_eq!(run(NetworkPolicy::default(), "tcp"), 1 << 8 | 1);
+    // With TCP on but no address allowed, step 2 (bind) does.
+    let tcp_only = NetworkPolicy {
+        tcp: true,
+        ..NetworkPolicy::default()
+    };
+    assert_eq!(run(tcp_only, "tcp"), 2 << 8 | 1);
     // Step 1 (resolve) fails with code 20, `permanent-resolver-failure`.
     assert_eq!(run(NetworkPolicy::default(), "lookup"), 1 << 8 | 20);
 }

@@ -114,13 +114,13 @@ fn files_are_created_written_and_read_at_offsets() {
     let n = ok(
         &mut ctx,
         file::write,
-        &[h(f), val::bytes(b"hello"), Val::U64(3)],
+        &[h(f), val::bytes(b"hello".to_vec()), Val::U64(3)],
     );
     assert_eq!(n, Some(Val::U64(5)));
     let got = ok(&mut ctx, file::read, &[h(f), Val::U64(100), Val::U64(0)]).unwrap();
     assert_eq!(
         got,
-        Val::Tuple(vec![val::bytes(b"\0\0\0hello"), Val::Bool(false)])
+        Val::Tuple(vec![val::bytes(b"\0\0\0hello".to_vec()), Val::Bool(false)])
     );
     let end = ok(
         &mut ctx,
@@ -128,7 +128,10 @@ fn files_are_created_written_and_read_at_offsets() {
         &[h(f), Val::U64(u64::MAX), Val::U64(8)],
     )
     .unwrap();
-    assert_eq!(end, Val::Tuple(vec![val::bytes(b""), Val::Bool(true)]));
+    assert_eq!(
+        end,
+        Val::Tuple(vec![val::bytes(b"".to_vec()), Val::Bool(true)])
+    );
     let stat = ok(&mut ctx, stat::stat, &[h(f)]).unwrap();
     assert_eq!(field(&stat, "size"), &Val::U64(8));
     assert_eq!(field(&stat, "type"), &enum_val("regular-file"));
@@ -224,7 +227,7 @@ fn read_only_preopens_refuse_every_change() {
     }
     let f = open(&mut ctx, root, "f", &[], &["read"]);
     let read = ok(&mut ctx, file::read, &[h(f), Val::U64(4), Val::U64(0)]).unwrap();
-    assert_eq!(val::tuple(&read).unwrap()[0], val::bytes(b"data"));
+    assert_eq!(val::tuple(&read).unwrap()[0], val::bytes(b"data".to_vec()));
     assert_eq!(
         fails(&mut ctx, file::write_via_stream, &[h(f), Val::U64(0)]),
         "not-permitted"
@@ -612,7 +615,7 @@ fn identity_is_the_object_not_the_descriptor() {
     ok(
         &mut ctx,
         file::write,
-        &[h(f1), val::bytes(b"changed"), Val::U64(0)],
+        &[h(f1), val::bytes(b"changed".to_vec()), Val::U64(0)],
     );
     assert_eq!(ok(&mut ctx, stat::hash, &[h(f1)]), hash_f);
 }

@@ -20,11 +20,7 @@ fn ctx_with(policy: NetworkPolicy) -> WasiCtx {
 
 /// A context that may use any address and look names up.
 fn open_ctx() -> WasiCtx {
-    ctx_with(NetworkPolicy {
-        allow_addresses: true,
-        ip_name_lookup: true,
-        ..NetworkPolicy::default()
-    })
+    ctx_with(NetworkPolicy::ALL)
 }
 
 fn ok<T>(r: SocketResult<T>) -> T {
@@ -317,7 +313,11 @@ fn socket_options_are_checked_clamped_and_read_back() {
 
 #[test]
 fn without_the_network_addresses_are_refused() {
-    let mut ctx = ctx_with(NetworkPolicy::default());
+    let mut ctx = ctx_with(NetworkPolicy {
+        tcp: true,
+        udp: true,
+        ..NetworkPolicy::default()
+    });
     let net = net(&mut ctx);
     let s = tcp_socket(&mut ctx, "ipv4");
     assert_eq!(
@@ -647,7 +647,7 @@ fn udp_stream(ctx: &mut WasiCtx, sock: &Val, to: Option<SocketAddr>) -> SocketRe
 
 fn datagram(data: &[u8], to: Option<SocketAddr>) -> Val {
     val::record([
-        ("data", val::bytes(data)),
+        ("data", val::bytes(data.to_vec())),
         (
             "remote-address",
             Val::Option(to.map(|a| Box::new(socket_addr_val(a)))),
@@ -681,11 +681,9 @@ fn receive(ctx: &mut WasiCtx, incoming: &Val, n: usize) -> Vec<(Vec<u8>, SocketA
             args(&[incoming.clone(), Val::U64(u64::MAX)]),
         ));
         for d in val::list(&got).unwrap() {
-            let data = val::list(val::field(d, "data").unwrap()).unwrap();
-            let data = data
-                .iter()
-                .map(|b| if let Val::U8(b) = b { *b } else { 0 })
-                .collect();
+            let data = val::byte_list(val::field(d, "data").unwrap())
+                .unwrap()
+                .to_vec();
             let from = socket_addr(val::field(d, "remote-address").unwrap()).unwrap();
             all.push((data, from));
         }
