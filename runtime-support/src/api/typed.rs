@@ -92,6 +92,14 @@ wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E);
 wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
 wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G);
 wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K);
+wasm_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L);
+
+/// The most values a [`WasmTuple`] holds: the arity of the largest impl
+/// above (WASI preview1's `path_open` alone takes 9 parameters).
+const MAX_TUPLE: usize = 12;
 
 /// A function whose signature was checked once, when it was made typed.
 pub struct TypedFunc<P, R> {
@@ -134,9 +142,8 @@ impl<P: WasmTuple, R: WasmTuple> TypedFunc<P, R> {
     pub fn call(&self, mut store: impl AsStoreMut, params: P) -> Result<R, Error> {
         let store = store.as_store_mut();
         store.check(self.func.store_id)?;
-        // At most 8 parameters and results (the tuple impls stop there).
         let len = P::TYPES.len().max(R::TYPES.len());
-        let mut values = [ValRaw::default(); 8];
+        let mut values = [ValRaw::default(); MAX_TUPLE];
         params.store(|i, bits| values[i] = ValRaw::from_u128(bits));
         // SAFETY: the signature was checked when this handle was made, the
         // store matches, and `values` holds the parameters with room for the
