@@ -2,7 +2,7 @@
 
 use crate::ctx::WasiCtx;
 use crate::host::{WasiView, interface};
-use crate::io::streams::{push_input, push_output};
+use crate::io::streams::{DynInputStream, DynOutputStream};
 use crate::stdio::{FdInput, FdOutput, MemoryInput, NullOutput, OutputSink, StdinSource};
 use crate::val::{none, own, some, string_val};
 use cmc_runtime::Error;
@@ -35,29 +35,59 @@ fn exit(code: i32) -> Result<(), Error> {
     Err(Error::Host(Box::new(I32Exit(code))))
 }
 
-/// A new `output-stream` for `sink`, where `inherit` is the host's own
-/// descriptor.
-fn output(
-    ctx: &mut WasiCtx,
-    sink: OutputSink,
-    inherit: impl std::os::fd::AsFd + Send + Sync + 'static,
-) -> Result<Val, Error> {
-    match sink {
-        OutputSink::Null => push_output(ctx, NullOutput),
-        OutputSink::Inherit => push_output(
-            ctx,
-            FdOutput {
-                fd: Arc::new(inherit),
-            },
-        ),
-        OutputSink::Pipe(pipe) => push_output(ctx, pipe),
+/// The guest's stdin as a stream: what `get-stdin` and preview1's fd 0
+/// read.
+pub(crate) fn stdin_stream(ctx: &WasiCtx) -> DynInputStream {
+    match ctx.stdin.clone() {
+        StdinSource::Empty => Box::new(MemoryInput::new(Arc::from([]))),
+        StdinSource::Bytes(bytes) => Box::new(MemoryInput::new(bytes)),
+        StdinSource::Inherit => Box::new(FdInput {
+            fd: Arc::new(std::io::stdin()),
+        }),
     }
 }
 
-/// `get-terminal-*`: a terminal resource when the stream is the host's own
-/// descriptor and that is a terminal.
-fn terminal(ctx: &mut WasiCtx, inherited: bool, fd: impl std::os::fd::AsFd) -> Result<Val, Error> {
-    if inherited && rustix::termios::isatty(fd) {
+/// The stream of an output `sink`, where `inherit` is the host's own
+/// descriptor: what `get-stdout` and `get-stderr` return and preview1's
+/// fds 1 and 2 write.
+pub(crate) fn output_stream(
+    sink: &OutputSink,
+    inherit: impl std::os::fd::AsFd + Send + Sync + 'static,
+) -> DynOutputStream {
+    match sink {
+        OutputSink::Null => Box::new(NullOutput),
+        OutputSink::Inherit => Box::new(FdOutput {
+            fd: Arc::new(inherit),
+        }),
+        OutputSink::Pipe(pipe) => Box::new(pipe.clone()),
+    }
+}
+
+/// Which of the guest's standard streams are terminals: only the host's
+/// own descriptors can be, when they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Terminals {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Terminals {
+    pub(crate) fn of(ctx: &WasiCtx) -> Terminals {
+        Terminals {
+            stdin: matches!(ctx.stdin, StdinSource::Inherit)
+                && rustix::termios::isatty(std::io::stdin()),
+            stdout: matches!(ctx.stdout, OutputSink::Inherit)
+                && rustix::termios::isatty(std::io::stdout()),
+            stderr: matches!(ctx.stderr, OutputSink::Inherit)
+                && rustix::termios::isatty(std::io::stderr()),
+        }
+    }
+}
+
+/// `get-terminal-*`: a terminal resource when the stream is one.
+fn terminal(ctx: &mut WasiCtx, is_terminal: bool) -> Result<Val, Error> {
+    if is_terminal {
         Ok(some(own(ctx.table.push(Terminal)?)))
     } else {
         Ok(none())
@@ -89,34 +119,30 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
             })
         })
         .proc("exit-with-code", |_, mut a| exit(i32::from(a.u8()?)));
-    interface(linker, "wasi:cli/stdin").func("get-stdin", |ctx, _| match ctx.stdin.clone() {
-        StdinSource::Empty => push_input(ctx, MemoryInput::new(Arc::from([]))),
-        StdinSource::Bytes(bytes) => push_input(ctx, MemoryInput::new(bytes)),
-        StdinSource::Inherit => push_input(
-            ctx,
-            FdInput {
-                fd: Arc::new(std::io::stdin()),
-            },
-        ),
+    interface(linker, "wasi:cli/stdin").func("get-stdin", |ctx, _| {
+        let stream = stdin_stream(ctx);
+        Ok(own(ctx.table.push(stream)?))
     });
     interface(linker, "wasi:cli/stdout").func("get-stdout", |ctx, _| {
-        output(ctx, ctx.stdout.clone(), std::io::stdout())
+        let stream = output_stream(&ctx.stdout, std::io::stdout());
+        Ok(own(ctx.table.push(stream)?))
     });
     interface(linker, "wasi:cli/stderr").func("get-stderr", |ctx, _| {
-        output(ctx, ctx.stderr.clone(), std::io::stderr())
+        let stream = output_stream(&ctx.stderr, std::io::stderr());
+        Ok(own(ctx.table.push(stream)?))
     });
     interface(linker, "wasi:cli/terminal-input").resource::<Terminal>("terminal-input");
     interface(linker, "wasi:cli/terminal-output").resource::<Terminal>("terminal-output");
     interface(linker, "wasi:cli/terminal-stdin").func("get-terminal-stdin", |ctx, _| {
-        let inherited = matches!(ctx.stdin, StdinSource::Inherit);
-        terminal(ctx, inherited, std::io::stdin())
+        let is = Terminals::of(ctx).stdin;
+        terminal(ctx, is)
     });
     interface(linker, "wasi:cli/terminal-stdout").func("get-terminal-stdout", |ctx, _| {
-        let inherited = matches!(ctx.stdout, OutputSink::Inherit);
-        terminal(ctx, inherited, std::io::stdout())
+        let is = Terminals::of(ctx).stdout;
+        terminal(ctx, is)
     });
     interface(linker, "wasi:cli/terminal-stderr").func("get-terminal-stderr", |ctx, _| {
-        let inherited = matches!(ctx.stderr, OutputSink::Inherit);
-        terminal(ctx, inherited, std::io::stderr())
+        let is = Terminals::of(ctx).stderr;
+        terminal(ctx, is)
     });
 }

@@ -1,6 +1,7 @@
 //! `wasi:clocks`: the monotonic clock (with sleeps as pollables) and the
 //! wall clock.
 
+use crate::ctx::WasiCtx;
 use crate::host::{WasiView, interface};
 use crate::io::poll::Pollable;
 use crate::val::{own, record};
@@ -8,7 +9,7 @@ use cmc_runtime::component::{Linker, Val};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The resolution both clocks report: the host's clocks count nanoseconds.
-const RESOLUTION_NS: u32 = 1;
+pub(crate) const RESOLUTION_NS: u32 = 1;
 
 pub(crate) fn datetime(d: Duration) -> Val {
     record([
@@ -17,8 +18,22 @@ pub(crate) fn datetime(d: Duration) -> Val {
     ])
 }
 
+/// The monotonic clock: nanoseconds since the context was built.
+pub(crate) fn monotonic_now(ctx: &WasiCtx) -> u64 {
+    let ns = ctx.monotonic_origin.elapsed().as_nanos();
+    ns.min(u128::from(u64::MAX)) as u64
+}
+
+/// The wall clock: the time since 1970. Before 1970 is reported as 1970
+/// itself: a `datetime` is unsigned.
+pub(crate) fn wall_clock_now() -> Duration {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
 /// A pollable ready at `at`, or (past the range of `Instant`) never.
-fn deadline(at: Option<Instant>) -> Pollable {
+pub(crate) fn deadline(at: Option<Instant>) -> Pollable {
     match at {
         Some(at) => Pollable::Deadline(at),
         None => Pollable::Deadline(Instant::now() + Duration::from_secs(u32::MAX.into())),
@@ -27,10 +42,7 @@ fn deadline(at: Option<Instant>) -> Pollable {
 
 pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
     interface(linker, "wasi:clocks/monotonic-clock")
-        .func("now", |ctx, _| {
-            let ns = ctx.monotonic_origin.elapsed().as_nanos();
-            Ok(Val::U64(ns.min(u128::from(u64::MAX)) as u64))
-        })
+        .func("now", |ctx, _| Ok(Val::U64(monotonic_now(ctx))))
         .func("resolution", |_, _| Ok(Val::U64(RESOLUTION_NS.into())))
         .func("subscribe-instant", |ctx, mut a| {
             let at = ctx
@@ -43,13 +55,7 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) {
             Ok(own(ctx.table.push(deadline(at))?))
         });
     interface(linker, "wasi:clocks/wall-clock")
-        .func("now", |_, _| {
-            // Before 1970 is reported as 1970 itself: `datetime` is unsigned.
-            let since = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default();
-            Ok(datetime(since))
-        })
+        .func("now", |_, _| Ok(datetime(wall_clock_now())))
         .func("resolution", |_, _| {
             Ok(datetime(Duration::from_nanos(RESOLUTION_NS.into())))
         });

@@ -12,7 +12,8 @@ use cmc_runtime::component::{Linker, Val};
 /// of making the host allocate what it asked for.
 const MAX_BYTES: u64 = 64 << 20;
 
-fn len(n: u64) -> Result<usize, Error> {
+/// A request for `n` bytes as a host size, if within [`MAX_BYTES`].
+pub(crate) fn len(n: u64) -> Result<usize, Error> {
     if n > MAX_BYTES {
         return Err(Error::host(format!(
             "wasi:random: {n} bytes requested; the host gives at most {MAX_BYTES} per call"

@@ -12,7 +12,7 @@ use super::errors::{ErrorCode, FsResult};
 use super::flags::{self, DescriptorFlags, OpenFlags};
 use crate::ctx::WasiCtx;
 use crate::val::{Args, own, string_val};
-use cap_fs_ext::{DirExt, FollowSymlinks};
+use cap_fs_ext::{DirExt, FollowSymlinks, SystemTimeSpec};
 use cap_std::fs::Dir;
 use cmc_runtime::component::Val;
 use std::sync::Arc;
@@ -28,25 +28,89 @@ pub(super) fn open_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
     Ok(own(ctx.table.push(opened)?))
 }
 
-/// `create-directory-at`.
-pub(super) fn create_directory_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
-    let dir = borrowed(ctx, &mut a)?.dir_to_mutate()?;
-    dir.create_dir(a.string()?)?;
-    Ok(())
-}
-
-/// `set-times-at`.
-pub(super) fn set_times_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
-    let dir = borrowed(ctx, &mut a)?.dir_to_mutate()?;
-    let follow = flags::follow(a.flags()?)?;
-    let path = a.string()?;
-    let atime = flags::new_timestamp(a.next()?)?;
-    let mtime = flags::new_timestamp(a.next()?)?;
-    match follow {
-        FollowSymlinks::Yes => DirExt::set_times(&**dir, path, atime, mtime)?,
-        FollowSymlinks::No => dir.set_symlink_times(path, atime, mtime)?,
+impl Descriptor {
+    /// `create-directory-at`.
+    pub(crate) fn create_directory_at(&self, path: &str) -> FsResult<()> {
+        self.dir_to_mutate()?.create_dir(path)?;
+        Ok(())
     }
-    Ok(())
+
+    /// `set-times-at`.
+    pub(crate) fn set_times_at(
+        &self,
+        follow: FollowSymlinks,
+        path: &str,
+        atime: Option<SystemTimeSpec>,
+        mtime: Option<SystemTimeSpec>,
+    ) -> FsResult<()> {
+        let dir = self.dir_to_mutate()?;
+        match follow {
+            FollowSymlinks::Yes => DirExt::set_times(&**dir, path, atime, mtime)?,
+            FollowSymlinks::No => dir.set_symlink_times(path, atime, mtime)?,
+        }
+        Ok(())
+    }
+
+    /// `link-at`: a hard link never follows a symlink at the old path;
+    /// asking it to is `invalid`, as in wasmtime.
+    pub(crate) fn link_at(
+        &self,
+        follow: FollowSymlinks,
+        old_path: &str,
+        to: &Descriptor,
+        new_path: &str,
+    ) -> FsResult<()> {
+        let (from_dir, to_dir) = two_dirs(self, to)?;
+        if let FollowSymlinks::Yes = follow {
+            return Err(ErrorCode::Invalid.into());
+        }
+        same_perms(self, to)?;
+        from_dir.hard_link(old_path, to_dir, new_path)?;
+        Ok(())
+    }
+
+    /// `readlink-at`: a link to an absolute path is refused by cap-std
+    /// (`not-permitted`); one that is not UTF-8 is `illegal-byte-sequence`.
+    pub(crate) fn readlink_at(&self, path: &str) -> FsResult<String> {
+        let target = self.dir_to_read()?.read_link(path)?;
+        Ok(target
+            .into_os_string()
+            .into_string()
+            .map_err(|_| ErrorCode::IllegalByteSequence)?)
+    }
+
+    /// `remove-directory-at`.
+    pub(crate) fn remove_directory_at(&self, path: &str) -> FsResult<()> {
+        self.dir_to_mutate()?.remove_dir(path)?;
+        Ok(())
+    }
+
+    /// `rename-at`.
+    pub(crate) fn rename_at(
+        &self,
+        old_path: &str,
+        to: &Descriptor,
+        new_path: &str,
+    ) -> FsResult<()> {
+        let (from_dir, to_dir) = two_dirs(self, to)?;
+        same_perms(self, to)?;
+        from_dir.rename(old_path, to_dir, new_path)?;
+        Ok(())
+    }
+
+    /// `symlink-at`: cap-std refuses an absolute target (`not-permitted`),
+    /// so no link made by the guest can point outside even for other
+    /// programs.
+    pub(crate) fn symlink_at(&self, target: &str, link: &str) -> FsResult<()> {
+        DirExt::symlink(&**self.dir_to_mutate()?, target, link)?;
+        Ok(())
+    }
+
+    /// `unlink-file-at`: a directory is `is-directory` (from the OS).
+    pub(crate) fn unlink_file_at(&self, path: &str) -> FsResult<()> {
+        self.dir_to_mutate()?.remove_file_or_symlink(path)?;
+        Ok(())
+    }
 }
 
 /// The two directories of a link or rename, if both may be mutated and
@@ -70,40 +134,39 @@ fn same_perms(from: &Descriptor, to: &Descriptor) -> Result<(), ErrorCode> {
     }
 }
 
-/// `link-at`: a hard link never follows a symlink at the old path; asking
-/// it to is `invalid`, as in wasmtime.
+/// `create-directory-at`.
+pub(super) fn create_directory_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
+    borrowed(ctx, &mut a)?.create_directory_at(a.string()?)
+}
+
+/// `set-times-at`.
+pub(super) fn set_times_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
+    let d = borrowed(ctx, &mut a)?;
+    let follow = flags::follow(a.flags()?)?;
+    let path = a.string()?;
+    let atime = flags::new_timestamp(a.next()?)?;
+    let mtime = flags::new_timestamp(a.next()?)?;
+    d.set_times_at(follow, path, atime, mtime)
+}
+
+/// `link-at`.
 pub(super) fn link_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
     let from = borrowed(ctx, &mut a)?;
     let follow = flags::follow(a.flags()?)?;
     let old_path = a.string()?;
     let to = borrowed(ctx, &mut a)?;
-    let new_path = a.string()?;
-    let (from_dir, to_dir) = two_dirs(from, to)?;
-    if let FollowSymlinks::Yes = follow {
-        return Err(ErrorCode::Invalid.into());
-    }
-    same_perms(from, to)?;
-    from_dir.hard_link(old_path, to_dir, new_path)?;
-    Ok(())
+    from.link_at(follow, old_path, to, a.string()?)
 }
 
-/// `readlink-at`: a link to an absolute path is refused by cap-std
-/// (`not-permitted`); one that is not UTF-8 is `illegal-byte-sequence`.
+/// `readlink-at`.
 pub(super) fn readlink_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
-    let dir = borrowed(ctx, &mut a)?.dir_to_read()?;
-    let target = dir.read_link(a.string()?)?;
-    let target = target
-        .into_os_string()
-        .into_string()
-        .map_err(|_| ErrorCode::IllegalByteSequence)?;
-    Ok(string_val(target))
+    let d = borrowed(ctx, &mut a)?;
+    Ok(string_val(d.readlink_at(a.string()?)?))
 }
 
 /// `remove-directory-at`.
 pub(super) fn remove_directory_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
-    let dir = borrowed(ctx, &mut a)?.dir_to_mutate()?;
-    dir.remove_dir(a.string()?)?;
-    Ok(())
+    borrowed(ctx, &mut a)?.remove_directory_at(a.string()?)
 }
 
 /// `rename-at`.
@@ -111,25 +174,17 @@ pub(super) fn rename_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
     let from = borrowed(ctx, &mut a)?;
     let old_path = a.string()?;
     let to = borrowed(ctx, &mut a)?;
-    let new_path = a.string()?;
-    let (from_dir, to_dir) = two_dirs(from, to)?;
-    same_perms(from, to)?;
-    from_dir.rename(old_path, to_dir, new_path)?;
-    Ok(())
+    from.rename_at(old_path, to, a.string()?)
 }
 
-/// `symlink-at`: cap-std refuses an absolute target (`not-permitted`), so
-/// no link made by the guest can point outside even for other programs.
+/// `symlink-at`.
 pub(super) fn symlink_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
-    let dir = borrowed(ctx, &mut a)?.dir_to_mutate()?;
+    let d = borrowed(ctx, &mut a)?;
     let (target, link) = (a.string()?, a.string()?);
-    DirExt::symlink(&**dir, target, link)?;
-    Ok(())
+    d.symlink_at(target, link)
 }
 
-/// `unlink-file-at`: a directory is `is-directory` (from the OS).
+/// `unlink-file-at`.
 pub(super) fn unlink_file_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
-    let dir = borrowed(ctx, &mut a)?.dir_to_mutate()?;
-    dir.remove_file_or_symlink(a.string()?)?;
-    Ok(())
+    borrowed(ctx, &mut a)?.unlink_file_at(a.string()?)
 }

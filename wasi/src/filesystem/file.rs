@@ -2,7 +2,7 @@
 //! than on a path beneath it: reads and writes at offsets, streams, sizes,
 //! times, flags, syncing and advice.
 
-use super::descriptor::{Object, borrowed};
+use super::descriptor::{Descriptor, Object, borrowed};
 use super::errors::{ErrorCode, FsResult};
 use super::flags;
 use super::streams::{FileInput, FileOutput};
@@ -12,6 +12,7 @@ use crate::val::{Args, bytes};
 use cap_fs_ext::{DirExt, SystemTimeSpec};
 use cap_std::fs::FileExt;
 use cmc_runtime::component::Val;
+use rustix::fs::Advice;
 use std::io;
 use std::sync::Arc;
 
@@ -40,38 +41,76 @@ pub(super) fn append_via_stream(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<
     Ok(push_output(ctx, FileOutput::append(file))?)
 }
 
-/// `advise`: passed to `posix_fadvise` where the OS has it; elsewhere
-/// advice is dropped, which advice may be.
-pub(super) fn advise(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
-    let file = borrowed(ctx, &mut a)?.file()?;
-    let (offset, len) = (a.u64()?, a.u64()?);
-    let advice = flags::advice(a.enum_case()?)?;
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-    rustix::fs::fadvise(&**file, offset, std::num::NonZeroU64::new(len), advice)?;
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
-    let _ = (file, offset, len, advice);
-    Ok(())
+impl Descriptor {
+    /// `advise`: passed to `posix_fadvise` where the OS has it; elsewhere
+    /// advice is dropped, which advice may be.
+    pub(crate) fn advise(&self, offset: u64, len: u64, advice: Advice) -> FsResult<()> {
+        let file = self.file()?;
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+        rustix::fs::fadvise(&**file, offset, std::num::NonZeroU64::new(len), advice)?;
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+        let _ = (file, offset, len, advice);
+        Ok(())
+    }
+
+    /// `sync-data` (`all` false) or `sync`: `fdatasync` or `fsync` of the
+    /// file or directory. cap-std holds directories as `O_PATH` descriptors
+    /// on Linux, which cannot be synced, so a directory is synced through a
+    /// new descriptor of `.` opened for reading, as wasmtime does.
+    pub(crate) fn sync(&self, all: bool) -> FsResult<()> {
+        let reopened;
+        let file = match &self.object {
+            Object::File(f) => &**f,
+            Object::Dir(d) => {
+                reopened = d.open(".")?;
+                &reopened
+            }
+        };
+        if all {
+            file.sync_all()?;
+        } else {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// `set-size`: truncates or extends (with zeroes) the file.
+    pub(crate) fn set_size(&self, size: u64) -> FsResult<()> {
+        self.file_to_write()?.set_len(size)?;
+        Ok(())
+    }
+
+    /// `set-times`: a file's times need the preopen to allow writing files,
+    /// a directory's to allow mutating directories. A directory's are set
+    /// through its path `.`, since its `O_PATH` descriptor (see
+    /// [`sync`](Self::sync)) cannot take them itself.
+    pub(crate) fn set_times(
+        &self,
+        atime: Option<SystemTimeSpec>,
+        mtime: Option<SystemTimeSpec>,
+    ) -> FsResult<()> {
+        match &self.object {
+            Object::File(_) => fs_set_times::SetTimes::set_times(
+                &**self.file_to_write()?,
+                atime.map(to_fs_set_times),
+                mtime.map(to_fs_set_times),
+            )?,
+            Object::Dir(_) => DirExt::set_times(&**self.dir_to_mutate()?, ".", atime, mtime)?,
+        }
+        Ok(())
+    }
 }
 
-/// `sync-data` (`all` false) or `sync`: `fdatasync` or `fsync` of the
-/// file or directory. cap-std holds directories as `O_PATH` descriptors on
-/// Linux, which cannot be synced, so a directory is synced through a new
-/// descriptor of `.` opened for reading, as wasmtime does.
+/// `advise`.
+pub(super) fn advise(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
+    let d = borrowed(ctx, &mut a)?;
+    let (offset, len) = (a.u64()?, a.u64()?);
+    d.advise(offset, len, flags::advice(a.enum_case()?)?)
+}
+
+/// `sync-data` (`all` false) or `sync`.
 pub(super) fn sync(ctx: &mut WasiCtx, mut a: Args<'_>, all: bool) -> FsResult<()> {
-    let reopened;
-    let file = match &borrowed(ctx, &mut a)?.object {
-        Object::File(f) => &**f,
-        Object::Dir(d) => {
-            reopened = d.open(".")?;
-            &reopened
-        }
-    };
-    if all {
-        file.sync_all()?;
-    } else {
-        file.sync_data()?;
-    }
-    Ok(())
+    borrowed(ctx, &mut a)?.sync(all)
 }
 
 /// `get-flags`: what the descriptor was opened with.
@@ -79,30 +118,18 @@ pub(super) fn get_flags(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
     Ok(borrowed(ctx, &mut a)?.flags.to_val())
 }
 
-/// `set-size`: truncates or extends (with zeroes) the file.
+/// `set-size`.
 pub(super) fn set_size(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
-    let file = borrowed(ctx, &mut a)?.file_to_write()?;
-    file.set_len(a.u64()?)?;
-    Ok(())
+    let d = borrowed(ctx, &mut a)?;
+    d.set_size(a.u64()?)
 }
 
-/// `set-times`: a file's times need the preopen to allow writing files, a
-/// directory's to allow mutating directories. A directory's are set
-/// through its path `.`, since its `O_PATH` descriptor (see [`sync`])
-/// cannot take them itself.
+/// `set-times`.
 pub(super) fn set_times(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<()> {
     let d = borrowed(ctx, &mut a)?;
     let atime = flags::new_timestamp(a.next()?)?;
     let mtime = flags::new_timestamp(a.next()?)?;
-    match &d.object {
-        Object::File(_) => fs_set_times::SetTimes::set_times(
-            &**d.file_to_write()?,
-            atime.map(to_fs_set_times),
-            mtime.map(to_fs_set_times),
-        )?,
-        Object::Dir(_) => DirExt::set_times(&**d.dir_to_mutate()?, ".", atime, mtime)?,
-    }
-    Ok(())
+    d.set_times(atime, mtime)
 }
 
 /// The same time as fs-set-times spells it.
@@ -130,12 +157,12 @@ pub(super) fn read(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
 pub(super) fn write(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
     let file = borrowed(ctx, &mut a)?.file_to_write()?;
     let (data, offset) = (a.bytes()?, a.u64()?);
-    let n = retry(|| file.write_at(&data, offset))?;
+    let n = retry(|| file.write_at(data, offset))?;
     Ok(Val::U64(n as u64))
 }
 
 /// Runs `op` again while a signal interrupts it.
-pub(super) fn retry<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+pub(crate) fn retry<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
     loop {
         match op() {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -157,7 +157,8 @@ pub(crate) fn new_timestamp(v: &Val) -> FsResult<Option<SystemTimeSpec>> {
     }
 }
 
-fn system_time(seconds: u64, nanoseconds: u32) -> Result<SystemTime, ErrorCode> {
+/// The time `seconds` and `nanoseconds` after 1970.
+pub(crate) fn system_time(seconds: u64, nanoseconds: u32) -> Result<SystemTime, ErrorCode> {
     const NANOS_PER_SEC: u32 = 1_000_000_000;
     let seconds = seconds
         .checked_add(u64::from(nanoseconds / NANOS_PER_SEC))

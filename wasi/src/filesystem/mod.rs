@@ -29,14 +29,14 @@
 //! Every operation completes synchronously on the calling thread, like
 //! the rest of cmc's WASI.
 
-mod descriptor;
+pub(crate) mod descriptor;
 mod dir;
 mod dirstream;
-mod errors;
-mod file;
-mod flags;
-mod stat;
-mod streams;
+pub(crate) mod errors;
+pub(crate) mod file;
+pub(crate) mod flags;
+pub(crate) mod stat;
+pub(crate) mod streams;
 
 #[cfg(test)]
 mod tests;

@@ -18,34 +18,85 @@ use cmc_runtime::component::Val;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, SystemTime};
 
-/// The `descriptor-type` of a file type.
-///
-/// A socket is `unknown`, as in wasmtime: the preview1 adapter cannot
-/// represent `socket` and traps on it.
-pub(crate) fn descriptor_type(t: FileType) -> Val {
-    enum_val(if t.is_dir() {
-        "directory"
-    } else if t.is_symlink() {
-        "symbolic-link"
-    } else if t.is_file() {
-        "regular-file"
-    } else if t.is_block_device() {
-        "block-device"
-    } else if t.is_char_device() {
-        "character-device"
-    } else if t.is_fifo() {
-        "fifo"
-    } else {
-        "unknown"
-    })
+/// The cases of `descriptor-type`, which preview1's `filetype` also
+/// reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DescriptorType {
+    Unknown,
+    BlockDevice,
+    CharacterDevice,
+    Directory,
+    Fifo,
+    SymbolicLink,
+    RegularFile,
 }
 
-/// A `datetime` of a time, or `none` before 1970 (a `datetime` is
-/// unsigned).
-fn datetime(t: Option<SystemTime>) -> Val {
-    match t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok()) {
+impl DescriptorType {
+    /// The type of a file type.
+    ///
+    /// A socket is `unknown`, as in wasmtime: the preview1 adapter cannot
+    /// represent `socket` and traps on it.
+    pub(crate) fn of(t: FileType) -> DescriptorType {
+        if t.is_dir() {
+            DescriptorType::Directory
+        } else if t.is_symlink() {
+            DescriptorType::SymbolicLink
+        } else if t.is_file() {
+            DescriptorType::RegularFile
+        } else if t.is_block_device() {
+            DescriptorType::BlockDevice
+        } else if t.is_char_device() {
+            DescriptorType::CharacterDevice
+        } else if t.is_fifo() {
+            DescriptorType::Fifo
+        } else {
+            DescriptorType::Unknown
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            DescriptorType::Unknown => "unknown",
+            DescriptorType::BlockDevice => "block-device",
+            DescriptorType::CharacterDevice => "character-device",
+            DescriptorType::Directory => "directory",
+            DescriptorType::Fifo => "fifo",
+            DescriptorType::SymbolicLink => "symbolic-link",
+            DescriptorType::RegularFile => "regular-file",
+        }
+    }
+}
+
+/// The `descriptor-type` of a file type.
+pub(crate) fn descriptor_type(t: FileType) -> Val {
+    enum_val(DescriptorType::of(t).label())
+}
+
+/// A `datetime` of a time since 1970, or `none`.
+fn datetime(t: Option<Duration>) -> Val {
+    match t {
         Some(d) => some(crate::clocks::datetime(d)),
         None => none(),
+    }
+}
+
+/// The times of an object, since 1970; `None` when unknown or earlier (a
+/// `datetime` is unsigned).
+pub(crate) struct Times {
+    pub access: Option<Duration>,
+    pub modification: Option<Duration>,
+    pub status_change: Option<Duration>,
+}
+
+impl Times {
+    pub(crate) fn of(m: &Metadata) -> Times {
+        let since = |t: Option<SystemTime>| t?.duration_since(SystemTime::UNIX_EPOCH).ok();
+        let std_time = |t: std::io::Result<cap_std::time::SystemTime>| t.ok().map(|t| t.into_std());
+        Times {
+            access: since(std_time(m.accessed())),
+            modification: since(std_time(m.modified())),
+            status_change: since(status_change(m)),
+        }
     }
 }
 
@@ -60,58 +111,74 @@ fn status_change(m: &Metadata) -> Option<SystemTime> {
 
 /// A `descriptor-stat`.
 fn stat_val(m: &Metadata) -> Val {
-    let std_time = |t: std::io::Result<cap_std::time::SystemTime>| t.ok().map(|t| t.into_std());
+    let times = Times::of(m);
     record([
         ("type", descriptor_type(m.file_type())),
         ("link-count", Val::U64(m.nlink())),
         ("size", Val::U64(m.len())),
-        ("data-access-timestamp", datetime(std_time(m.accessed()))),
-        (
-            "data-modification-timestamp",
-            datetime(std_time(m.modified())),
-        ),
-        ("status-change-timestamp", datetime(status_change(m))),
+        ("data-access-timestamp", datetime(times.access)),
+        ("data-modification-timestamp", datetime(times.modification)),
+        ("status-change-timestamp", datetime(times.status_change)),
     ])
 }
 
-/// The metadata of what a descriptor refers to.
-fn metadata(d: &Descriptor) -> std::io::Result<Metadata> {
-    match &d.object {
-        Object::File(f) => f.metadata(),
-        Object::Dir(d) => d.dir_metadata(),
+impl Descriptor {
+    /// The type of what the descriptor refers to.
+    pub(crate) fn descriptor_type(&self) -> std::io::Result<DescriptorType> {
+        Ok(match &self.object {
+            Object::File(f) => DescriptorType::of(f.metadata()?.file_type()),
+            Object::Dir(_) => DescriptorType::Directory,
+        })
+    }
+
+    /// The metadata of what the descriptor refers to.
+    pub(crate) fn metadata(&self) -> std::io::Result<Metadata> {
+        match &self.object {
+            Object::File(f) => f.metadata(),
+            Object::Dir(d) => d.dir_metadata(),
+        }
     }
 }
 
 /// The metadata of `path` beneath `dir`.
-fn metadata_at(dir: &Dir, follow: FollowSymlinks, path: &str) -> std::io::Result<Metadata> {
+pub(crate) fn metadata_at(
+    dir: &Dir,
+    follow: FollowSymlinks,
+    path: &str,
+) -> std::io::Result<Metadata> {
     match follow {
         FollowSymlinks::Yes => dir.metadata(path),
         FollowSymlinks::No => dir.symlink_metadata(path),
     }
 }
 
-/// A `metadata-hash-value` of an object's identity. Two hashes of the
-/// identity with different tags give the two halves independent bits.
-fn metadata_hash(m: &Metadata) -> Val {
+/// The `lower` and `upper` halves of the metadata hash of an object's
+/// identity. Two hashes of the identity with different tags give the two
+/// halves independent bits.
+pub(crate) fn identity_hash(m: &Metadata) -> (u64, u64) {
     let half = |tag: u8| {
         let mut h = DefaultHasher::new();
         (m.dev(), m.ino(), tag).hash(&mut h);
         h.finish()
     };
-    record([("lower", Val::U64(half(0))), ("upper", Val::U64(half(1)))])
+    (half(0), half(1))
+}
+
+/// A `metadata-hash-value`.
+fn metadata_hash(m: &Metadata) -> Val {
+    let (lower, upper) = identity_hash(m);
+    record([("lower", Val::U64(lower)), ("upper", Val::U64(upper))])
 }
 
 /// `get-type`.
 pub(super) fn get_type(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
-    Ok(match &borrowed(ctx, &mut a)?.object {
-        Object::File(f) => descriptor_type(f.metadata()?.file_type()),
-        Object::Dir(_) => enum_val("directory"),
-    })
+    let t = borrowed(ctx, &mut a)?.descriptor_type()?;
+    Ok(enum_val(t.label()))
 }
 
 /// `stat`.
 pub(super) fn stat(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
-    Ok(stat_val(&metadata(borrowed(ctx, &mut a)?)?))
+    Ok(stat_val(&borrowed(ctx, &mut a)?.metadata()?))
 }
 
 /// `stat-at`: needs the preopen to let directories be read.
@@ -123,7 +190,7 @@ pub(super) fn stat_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
 
 /// `metadata-hash`.
 pub(super) fn hash(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
-    Ok(metadata_hash(&metadata(borrowed(ctx, &mut a)?)?))
+    Ok(metadata_hash(&borrowed(ctx, &mut a)?.metadata()?))
 }
 
 /// `metadata-hash-at`: like wasmtime, no permission beyond holding the
@@ -140,7 +207,7 @@ pub(super) fn hash_at(ctx: &mut WasiCtx, mut a: Args<'_>) -> FsResult<Val> {
 pub(super) fn is_same_object(ctx: &mut WasiCtx, mut a: Args<'_>) -> Result<Val, Error> {
     let (this, other) = (borrowed(ctx, &mut a)?, borrowed(ctx, &mut a)?);
     let identity = |d: &Descriptor| {
-        metadata(d)
+        d.metadata()
             .map(|m| (m.dev(), m.ino()))
             .map_err(|e| Error::host(format!("wasi:filesystem is-same-object: {e}")))
     };

@@ -131,7 +131,7 @@ impl OutputStream for FileOutput {
 
 /// Writes `bytes` at the end of `file`, atomically with respect to other
 /// appends: `pwritev2(RWF_APPEND)` on Linux.
-fn append(file: &File, bytes: &[u8]) -> io::Result<usize> {
+pub(crate) fn append(file: &File, bytes: &[u8]) -> io::Result<usize> {
     #[cfg(target_os = "linux")]
     {
         use rustix::io::{Errno, ReadWriteFlags};

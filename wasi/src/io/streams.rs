@@ -167,7 +167,7 @@ fn skip(ctx: &mut WasiCtx, mut a: Args<'_>, blocking: bool) -> Result<Val, Error
 
 /// Writes `data` within the stream's current budget; `blocking` waits for
 /// a budget first and flushes after.
-fn write_checked(
+pub(crate) fn write_checked(
     stream: &mut DynOutputStream,
     data: &[u8],
     blocking: bool,
@@ -203,7 +203,7 @@ fn write(ctx: &mut WasiCtx, mut a: Args<'_>, blocking: bool) -> Result<Val, Erro
     if blocking && data.len() as u64 > MAX_BLOCKING_WRITE {
         return Err(too_much(data.len() as u64));
     }
-    let r = write_checked(output(ctx, rep)?, &data, blocking);
+    let r = write_checked(output(ctx, rep)?, data, blocking);
     outcome(ctx, r, |()| ok_unit())
 }
 

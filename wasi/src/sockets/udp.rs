@@ -345,9 +345,9 @@ fn send_one(
     check_address(policy)?;
     loop {
         let sent = if stream.remote == Some(to) {
-            rustix::net::send(&*stream.fd, &data, SendFlags::empty())
+            rustix::net::send(&*stream.fd, data, SendFlags::empty())
         } else {
-            rustix::net::sendto(&*stream.fd, &data, SendFlags::empty(), &to)
+            rustix::net::sendto(&*stream.fd, data, SendFlags::empty(), &to)
         };
         match sent {
             Ok(_) => return Ok(()),
