@@ -116,6 +116,9 @@ pub struct WasiCtx {
     pub(crate) insecure_seed: (u64, u64),
     /// The state of `wasi:random/insecure`'s generator.
     pub(crate) insecure_state: u64,
+    /// Preview1's descriptor table, made on the first preview1 call (a
+    /// component never needs one).
+    pub(crate) preview1_fds: Option<crate::preview1::FdTable>,
 }
 
 impl WasiCtx {
@@ -241,6 +244,7 @@ impl WasiCtxBuilder {
             monotonic_origin: Instant::now(),
             insecure_seed: seed,
             insecure_state: seed.0 | 1,
+            preview1_fds: None,
         }
     }
 }

@@ -28,6 +28,11 @@
 //!
 //! Every interface is defined at version [`WASI_VERSION`]; the runtime's
 //! linker matches a component's imports of any `0.2.x` to it.
+//!
+//! Core modules built for `wasm32-wasip1` get [`preview1`] on the core
+//! [`Linker`](cmc_runtime::Linker), on the same [`WasiCtx`]:
+//! `cmc_wasi::preview1::add_to_linker(&mut linker)`, then call `_start`;
+//! `proc_exit(n)` ends the call with [`I32Exit`]`(n)`.
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -38,6 +43,7 @@ mod ctx;
 mod filesystem;
 mod host;
 pub mod io;
+pub mod preview1;
 mod random;
 mod run;
 mod sockets;
