@@ -4,18 +4,20 @@
 //! preopened as `/` in a scratch copy, expected exit code and stdout), with
 //! an empty stdin.
 //!
-//! Each program runs as a component: wrapped here with wasmtime 48's
-//! preview1 adapter and run on cmc's WASI 0.2. [`KNOWN_ADAPTER_FAILURES`]
-//! lists the runs where the adapter itself gives up, as it does on
-//! wasmtime; they count as failed and are printed apart, they must end as a
-//! trap or with status 1, and one that starts passing fails the run (the
-//! list is then out of date). The last line is `N passed, M failed, K
-//! skipped`. When the suite is missing, the run says so and counts its
-//! [`SNAPSHOT_TESTS`] programs as skipped.
+//! Each program runs twice: as a core module on cmc's preview1 (trials
+//! `core::…`), and as a component (`component::…`), wrapped here with
+//! wasmtime 48's preview1 adapter and run on cmc's WASI 0.2. Every core
+//! run must pass. [`KNOWN_ADAPTER_FAILURES`] lists the component runs where
+//! the adapter itself gives up, as it does on wasmtime; they count as
+//! failed and are printed apart, they must end as a trap or with status 1,
+//! and one that starts passing fails the run (the list is then out of
+//! date). The totals are printed per suite and mode; the last line is `N
+//! passed, M failed, K skipped`. When the suite is missing, the run says
+//! so and counts both runs of its [`SNAPSHOT_TESTS`] programs as skipped.
 
-use cmc_runtime::component::{Component, Linker};
-use cmc_runtime::{Config, Engine, Error, Store};
-use cmc_wasi::{DirPerms, FilePerms, MemoryOutputPipe, OutputSink, WasiCtx};
+use cmc_runtime::component::{self, Component};
+use cmc_runtime::{Config, Engine, Error, Linker, Module, Store};
+use cmc_wasi::{DirPerms, FilePerms, I32Exit, MemoryOutputPipe, OutputSink, WasiCtx};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,33 @@ struct Spec {
     stdout: Option<String>,
 }
 
+/// How a program runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Mode {
+    /// As a core module, on preview1.
+    Core,
+    /// Wrapped as a component, on WASI 0.2.
+    Component,
+}
+
+impl Mode {
+    /// The trial name's prefix.
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Core => "core",
+            Mode::Component => "component",
+        }
+    }
+
+    /// How the summary says it.
+    fn runs_as(self) -> &'static str {
+        match self {
+            Mode::Core => "as core modules",
+            Mode::Component => "as components",
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -74,49 +103,66 @@ fn main() {
         .unwrap_or(workspace)
         .join("shared/testsuite/wasi");
     if !suite.is_dir() {
+        let runs = 2 * SNAPSHOT_TESTS;
         println!(
-            "WASI testsuite not found at {}: {SNAPSHOT_TESTS} component runs skipped",
+            "WASI testsuite not found at {}: {runs} runs (core modules and components) skipped",
             suite.display()
         );
         let conclusion = libtest_mimic::run(&args, Vec::new());
-        println!("0 passed, 0 failed, {SNAPSHOT_TESTS} skipped");
+        println!("0 passed, 0 failed, {runs} skipped");
         conclusion.exit()
     }
     let engine = cmc_compiler::engine(Config::default());
-    let outcomes: Arc<Mutex<BTreeMap<String, Outcome>>> = Arc::default();
+    let outcomes: Arc<Mutex<BTreeMap<(Mode, String), Outcome>>> = Arc::default();
     let mut trials = Vec::new();
     for (name, wasm) in programs(&suite) {
-        let (engine, outcomes) = (engine.clone(), outcomes.clone());
-        let known = KNOWN_ADAPTER_FAILURES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, why)| *why);
-        let trial_name = format!("component::{name}");
-        trials.push(Trial::test(trial_name, move || {
-            let result = run_component(&engine, &wasm);
-            let outcome = match (&result, known) {
-                (Ok(()), None) => Outcome::Passed,
-                (Err(_), None) => Outcome::Failed,
-                (Err(RunFailure::Trapped | RunFailure::Exit1), Some(_)) => Outcome::KnownFailure,
-                (Err(RunFailure::Other(_)), Some(_)) | (Ok(()), Some(_)) => Outcome::Failed,
-            };
-            outcomes.lock().unwrap().insert(name.clone(), outcome);
-            match (result, known) {
-                (Ok(()), None) => Ok(()),
-                (Err(e), None) => Err(Failed::from(e.to_string())),
-                (Ok(()), Some(_)) => Err(Failed::from(
-                    "passes now: remove it from KNOWN_ADAPTER_FAILURES",
-                )),
-                (Err(RunFailure::Trapped | RunFailure::Exit1), Some(_)) => Ok(()),
-                (Err(e), Some(why)) => Err(Failed::from(format!(
-                    "a known adapter failure ({why}) must trap or exit with status 1: {e}"
-                ))),
-            }
-        }));
+        for mode in [Mode::Core, Mode::Component] {
+            trials.push(trial(&engine, &outcomes, mode, &name, &wasm));
+        }
     }
     let conclusion = libtest_mimic::run(&args, trials);
     summarize(&outcomes.lock().unwrap());
     conclusion.exit()
+}
+
+/// The trial of running program `name` in `mode`, recording its outcome.
+fn trial(
+    engine: &Engine,
+    outcomes: &Arc<Mutex<BTreeMap<(Mode, String), Outcome>>>,
+    mode: Mode,
+    name: &str,
+    wasm: &Path,
+) -> Trial {
+    let (engine, outcomes) = (engine.clone(), outcomes.clone());
+    let (name, wasm) = (name.to_owned(), wasm.to_owned());
+    let known = KNOWN_ADAPTER_FAILURES
+        .iter()
+        .find(|(n, _)| *n == name && mode == Mode::Component)
+        .map(|(_, why)| *why);
+    Trial::test(format!("{}::{name}", mode.name()), move || {
+        let result = run(&engine, &wasm, mode);
+        let outcome = match (&result, known) {
+            (Ok(()), None) => Outcome::Passed,
+            (Err(_), None) => Outcome::Failed,
+            (Err(RunFailure::Trapped | RunFailure::Exit1), Some(_)) => Outcome::KnownFailure,
+            (Err(RunFailure::Other(_)), Some(_)) | (Ok(()), Some(_)) => Outcome::Failed,
+        };
+        outcomes
+            .lock()
+            .unwrap()
+            .insert((mode, name.clone()), outcome);
+        match (result, known) {
+            (Ok(()), None) => Ok(()),
+            (Err(e), None) => Err(Failed::from(e.to_string())),
+            (Ok(()), Some(_)) => Err(Failed::from(
+                "passes now: remove it from KNOWN_ADAPTER_FAILURES",
+            )),
+            (Err(RunFailure::Trapped | RunFailure::Exit1), Some(_)) => Ok(()),
+            (Err(e), Some(why)) => Err(Failed::from(format!(
+                "a known adapter failure ({why}) must trap or exit with status 1: {e}"
+            ))),
+        }
+    })
 }
 
 /// Every `(suite/name, path of NAME.wasm)` of the three suites, sorted.
@@ -159,13 +205,10 @@ impl std::fmt::Display for RunFailure {
     }
 }
 
-fn run_component(engine: &Engine, wasm: &Path) -> Result<(), RunFailure> {
+fn run(engine: &Engine, wasm: &Path, mode: Mode) -> Result<(), RunFailure> {
     let other = |what: &str, e: &dyn std::fmt::Display| RunFailure::Other(format!("{what}: {e}"));
     let spec = read_spec(&wasm.with_extension("json")).map_err(|e| other("the .json", &e))?;
     let module = std::fs::read(wasm).map_err(|e| other("reading", &e))?;
-    let component =
-        cmc_tests::wasi_command_component(&module).map_err(|e| other("wrapping", &e))?;
-    let component = Component::new(engine, component).map_err(|e| other("compiling", &e))?;
     let scratch = Scratch::new(wasm, spec.root.as_deref()).map_err(|e| other("scratch", &e))?;
     let stdout = MemoryOutputPipe::new();
     let mut b = WasiCtx::builder();
@@ -181,17 +224,11 @@ fn run_component(engine: &Engine, wasm: &Path) -> Result<(), RunFailure> {
         b.preopened_dir(root, "/", DirPerms::ALL, FilePerms::ALL)
             .map_err(|e| other("preopening the root", &e))?;
     }
-    let mut linker = Linker::new();
-    cmc_wasi::add_to_linker(&mut linker);
-    let mut store = Store::new(engine, b.build());
-    let instance = linker
-        .instantiate(&mut store, &component)
-        .map_err(|e| other("instantiating", &e))?;
-    let status = match cmc_wasi::run(&mut store, &instance) {
-        Ok(status) => status,
-        Err(Error::Trap(_) | Error::Canon(_) | Error::Host(_)) => return Err(RunFailure::Trapped),
-        Err(e) => return Err(other("running", &e)),
-    };
+    let ctx = b.build();
+    let status = match mode {
+        Mode::Core => run_core(engine, &module, ctx),
+        Mode::Component => run_component(engine, &module, ctx),
+    }?;
     if status != spec.exit_code {
         return Err(if status == 1 {
             RunFailure::Exit1
@@ -208,6 +245,52 @@ fn run_component(engine: &Engine, wasm: &Path) -> Result<(), RunFailure> {
         }
     }
     Ok(())
+}
+
+/// Runs `_start` of the core module on preview1; its exit status.
+fn run_core(engine: &Engine, module: &[u8], ctx: WasiCtx) -> Result<i32, RunFailure> {
+    let other = |what: &str, e: &dyn std::fmt::Display| RunFailure::Other(format!("{what}: {e}"));
+    let module = Module::new(engine, module).map_err(|e| other("compiling", &e))?;
+    let mut linker = Linker::new();
+    cmc_wasi::preview1::add_to_linker(&mut linker);
+    let mut store = Store::new(engine, ctx);
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(|e| other("instantiating", &e))?;
+    let start = instance
+        .get_func(&store, "_start")
+        .ok_or_else(|| RunFailure::Other("no `_start` export".into()))?
+        .typed::<(), ()>(&store)
+        .map_err(|e| other("`_start`", &e))?;
+    match start.call(&mut store, ()) {
+        Ok(()) => Ok(0),
+        Err(e) => match I32Exit::of(&e) {
+            Some(I32Exit(status)) => Ok(status),
+            None => Err(failure(e)),
+        },
+    }
+}
+
+/// Runs the program wrapped as a component on WASI 0.2; its exit status.
+fn run_component(engine: &Engine, module: &[u8], ctx: WasiCtx) -> Result<i32, RunFailure> {
+    let other = |what: &str, e: &dyn std::fmt::Display| RunFailure::Other(format!("{what}: {e}"));
+    let component = cmc_tests::componentize(module, true).map_err(|e| other("wrapping", &e))?;
+    let component = Component::new(engine, component).map_err(|e| other("compiling", &e))?;
+    let mut linker = component::Linker::new();
+    cmc_wasi::add_to_linker(&mut linker);
+    let mut store = Store::new(engine, ctx);
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .map_err(|e| other("instantiating", &e))?;
+    cmc_wasi::run(&mut store, &instance).map_err(failure)
+}
+
+/// A run that ended with an error instead of an exit status.
+fn failure(e: Error) -> RunFailure {
+    match e {
+        Error::Trap(_) | Error::Canon(_) | Error::Host(_) => RunFailure::Trapped,
+        e => RunFailure::Other(format!("running: {e}")),
+    }
 }
 
 fn read_spec(path: &Path) -> Result<Spec, String> {
@@ -293,25 +376,30 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Prints the known failures, the totals per suite and the total.
-fn summarize(outcomes: &BTreeMap<String, Outcome>) {
+/// Prints the known failures, the totals per mode and suite, and the
+/// total.
+fn summarize(outcomes: &BTreeMap<(Mode, String), Outcome>) {
     for (name, why) in KNOWN_ADAPTER_FAILURES {
-        if outcomes.get(*name) == Some(&Outcome::KnownFailure) {
+        let key = (Mode::Component, name.to_string());
+        if outcomes.get(&key) == Some(&Outcome::KnownFailure) {
             println!("known adapter failure (counted as failed): component {name}: {why}");
         }
     }
-    let mut totals: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for (name, outcome) in outcomes {
+    let mut totals: BTreeMap<(Mode, &str), (usize, usize)> = BTreeMap::new();
+    for ((mode, name), outcome) in outcomes {
         let suite = name.split('/').next().unwrap_or(name);
-        let t = totals.entry(suite).or_default();
+        let t = totals.entry((*mode, suite)).or_default();
         match outcome {
             Outcome::Passed => t.0 += 1,
             Outcome::Failed | Outcome::KnownFailure => t.1 += 1,
         }
     }
     let (mut passed, mut failed) = (0, 0);
-    for (suite, (p, f)) in &totals {
-        println!("WASI testsuite {suite} as components: {p} passed, {f} failed");
+    for ((mode, suite), (p, f)) in &totals {
+        println!(
+            "WASI testsuite {suite} {}: {p} passed, {f} failed",
+            mode.runs_as()
+        );
         passed += p;
         failed += f;
     }
