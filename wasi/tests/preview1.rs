@@ -239,6 +239,9 @@ fn writes_reach_stdout_and_stdin_is_read_to_its_end() {
     g.ok("fd_write", &i32s(&[1, 0, 2, 40]));
     assert_eq!(g.u32_at(40), 6);
     assert_eq!(out.contents(), b"hello\n");
+    // Only empty buffers: nothing written, nothing asked of the stream.
+    g.ok("fd_write", &i32s(&[1, 0, 1, 40]));
+    assert_eq!(g.u32_at(40), 0);
     g.put_u32s(0, &[200, 10]);
     g.ok("fd_read", &i32s(&[0, 0, 1, 40]));
     assert_eq!(g.u32_at(40), 3);
