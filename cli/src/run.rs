@@ -7,9 +7,9 @@ use crate::wasi::WasiArgs;
 use anyhow::{Context, Result, bail};
 use cmc_runtime::abi::ArtifactKind;
 use cmc_runtime::component::{self, Component, Val as ComponentVal};
-use cmc_runtime::{Config, Error, Linker, Module, OptLevel, Store, Val};
-use cmc_wasi::I32Exit;
-use std::path::PathBuf;
+use cmc_runtime::{Config, Engine, Error, Linker, Module, OptLevel, Store, Val};
+use cmc_wasi::{I32Exit, WasiCtx};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit status of a run that trapped (as wasmtime does).
@@ -36,6 +36,10 @@ pub struct RunArgs {
     wasm: Vec<String>,
     #[command(flatten)]
     wasi: WasiArgs,
+    /// Instantiate a core module (.wasm, .wat or artifact) first and give
+    /// its exports to the program as imports from NAME; repeatable.
+    #[arg(long = "preload", value_name = "NAME=PATH")]
+    preloads: Vec<String>,
     /// The program: .wasm, .wat, or a .cmc artifact from `cmc build`.
     file: PathBuf,
     /// Arguments: of the program (a WASI command gets them after its
@@ -54,39 +58,86 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     config.opt_level(args.opt_level);
     wasm_options(&args.wasm, &mut config)?;
     let engine = cmc_compiler::engine(config);
-    let path = &args.file;
-    let loaded =
-        |e: Error| anyhow::Error::new(e).context(format!("cannot load `{}`", path.display()));
-    match input::read(path)? {
-        Input::Artifact(info) => match info.header.kind {
-            ArtifactKind::Module => {
-                // SAFETY: running an artifact means running its native code;
-                // the user asked for exactly that. The header is checked on
-                // load.
-                let module = unsafe { Module::load_file(&engine, path) }.map_err(loaded)?;
-                run_module(&args, &module)
-            }
-            ArtifactKind::Component => {
-                // SAFETY: as for a module artifact.
-                let component = unsafe { Component::load_file(&engine, path) }.map_err(loaded)?;
-                run_component(&args, &component)
-            }
-        },
-        Input::Component(wasm) => {
-            run_component(&args, &Component::new(&engine, wasm).map_err(loaded)?)
-        }
-        Input::Module(bytes) => run_module(&args, &Module::new(&engine, bytes).map_err(loaded)?),
+    match load(&engine, &args.file)? {
+        Program::Module(module) => run_module(&args, &module),
+        Program::Component(component) => run_component(&args, &component),
     }
 }
 
-/// Runs a core module's `_start`, or calls export `--invoke NAME` with ARGS.
+/// What a file given to `cmc run` (or `--preload`) holds, loaded.
+enum Program {
+    Module(Module),
+    Component(Component),
+}
+
+/// Loads `path`: a `.wasm` or `.wat` (compiled in memory) or an artifact.
+fn load(engine: &Engine, path: &Path) -> Result<Program> {
+    let loaded =
+        |e: Error| anyhow::Error::new(e).context(format!("cannot load `{}`", path.display()));
+    Ok(match input::read(path)? {
+        Input::Artifact(info) => match info.header.kind {
+            // SAFETY: running an artifact means running its native code;
+            // the user asked for exactly that. The header is checked on
+            // load.
+            ArtifactKind::Module => {
+                Program::Module(unsafe { Module::load_file(engine, path) }.map_err(loaded)?)
+            }
+            // SAFETY: as for a module artifact.
+            ArtifactKind::Component => {
+                Program::Component(unsafe { Component::load_file(engine, path) }.map_err(loaded)?)
+            }
+        },
+        Input::Component(wasm) => Program::Component(Component::new(engine, wasm).map_err(loaded)?),
+        Input::Module(bytes) => Program::Module(Module::new(engine, bytes).map_err(loaded)?),
+    })
+}
+
+/// Instantiates each `--preload NAME=PATH` module in order, offering its
+/// exports to the later ones (and to the program) as imports from NAME.
+fn preload(args: &RunArgs, store: &mut Store<WasiCtx>, linker: &mut Linker<WasiCtx>) -> Result<()> {
+    for preload in &args.preloads {
+        let Some((name, path)) = preload.split_once('=') else {
+            bail!("--preload {preload}: expected NAME=PATH");
+        };
+        let program = load(store.engine(), Path::new(path))
+            .with_context(|| format!("--preload {name}={path}"))?;
+        let Program::Module(module) = program else {
+            bail!("--preload {name}={path}: a component cannot be preloaded, only a core module");
+        };
+        let instance = linker
+            .instantiate(store, &module)
+            .with_context(|| format!("--preload {name}={path}: cannot instantiate"))?;
+        linker.instance(store, name, instance);
+    }
+    Ok(())
+}
+
+/// Runs a core module's `_start` with WASI preview1, or calls export
+/// `--invoke NAME` with ARGS (after `_initialize`, if the module is a
+/// reactor).
 fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
-    let mut store = Store::new(module.engine(), ());
-    let instance = match Linker::new().instantiate(&mut store, module) {
+    let switches = args.wasi.switches()?;
+    let program_args: &[String] = if args.invoke.is_some() {
+        &[]
+    } else {
+        &args.args
+    };
+    let ctx = args.wasi.ctx(&switches, &args.file, program_args)?;
+    let mut store = Store::new(module.engine(), ctx);
+    let mut linker = Linker::new();
+    cmc_wasi::preview1::add_to_linker(&mut linker);
+    preload(args, &mut store, &mut linker)?;
+    let instance = match linker.instantiate(&mut store, module) {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the module"),
     };
     let name = args.invoke.as_deref().unwrap_or("_start");
+    if args.invoke.is_some()
+        && let Some(init) = instance.get_func(&store, "_initialize")
+        && let Err(e) = init.call(&mut store, &[], &mut [])
+    {
+        return report(e, "`_initialize` failed");
+    }
     let Some(func) = instance.get_func(&store, name) else {
         let exports: Vec<String> = module
             .exports()
@@ -105,7 +156,14 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
         );
     };
     let ty = func.ty(&store);
-    if args.args.len() != ty.params.len() {
+    // A command's arguments are the program's; an invoked function's are
+    // its parameters.
+    let invoked_args: &[String] = if args.invoke.is_some() {
+        &args.args
+    } else {
+        &[]
+    };
+    if invoked_args.len() != ty.params.len() {
         bail!(
             "`{name}` takes {} argument(s) ({}), {} given",
             ty.params.len(),
@@ -114,11 +172,10 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
                 .map(|t| t.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
-            args.args.len()
+            invoked_args.len()
         );
     }
-    let params = args
-        .args
+    let params = invoked_args
         .iter()
         .zip(ty.params.iter())
         .enumerate()

@@ -441,3 +441,37 @@ fn wast_runs_component_scripts() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_reactor_is_initialized_before_invoke() {
+    let dir = scratch("reactor");
+    let reactor = dir.join("reactor.wat");
+    std::fs::write(
+        &reactor,
+        r#"(module
+            (global $g (mut i32) (i32.const 0))
+            (func (export "_initialize") (global.set $g (i32.const 42)))
+            (func (export "get") (result i32) (global.get $g)))"#,
+    )
+    .unwrap();
+    let o = cmc(&["run", "--invoke", "get", reactor.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "42\n");
+}
+
+#[test]
+fn a_core_command_gets_wasi_and_its_exit_status() {
+    let dir = scratch("core-command");
+    let command = dir.join("exit7.wat");
+    std::fs::write(
+        &command,
+        r#"(module
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (memory (export "memory") 1)
+            (func (export "_start") (call $exit (i32.const 7))))"#,
+    )
+    .unwrap();
+    let o = cmc(&["run", command.to_str().unwrap(), "ignored", "args"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}

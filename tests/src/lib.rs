@@ -2,18 +2,24 @@
 
 use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
 
-/// Wraps a WASI preview1 command module into a WASI 0.2 command component
-/// with wasmtime 48's preview1 adapter (what `wasm-tools component new
-/// --adapt` does), so the component imports exactly what wasmtime's own
-/// adapter imports.
-pub fn wasi_command_component(module: &[u8]) -> Result<Vec<u8>, String> {
+/// Wraps a core module into a component (what `wasm-tools component new`
+/// does). With `adapt`, its WASI preview1 imports are served by wasmtime
+/// 48's preview1 command adapter, so the component imports exactly what
+/// wasmtime's own adapter imports; without, the module must carry its
+/// component type (from wit-bindgen) and import no preview1 function.
+pub fn componentize(module: &[u8], adapt: bool) -> Result<Vec<u8>, String> {
     wit_component::ComponentEncoder::default()
         .module(module)
         .and_then(|e| {
-            e.validate(true).adapter(
-                "wasi_snapshot_preview1",
-                WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-            )
+            let e = e.validate(true);
+            if adapt {
+                e.adapter(
+                    "wasi_snapshot_preview1",
+                    WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+                )
+            } else {
+                Ok(e)
+            }
         })
         .and_then(|e| e.encode())
         .map_err(|e| format!("{e:#}"))

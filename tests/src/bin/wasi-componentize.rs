@@ -44,21 +44,7 @@ fn main() -> ExitCode {
 
 fn componentize(input: &str, out: &str, adapt: bool) -> Result<(), String> {
     let module = std::fs::read(input).map_err(|e| format!("reading {input}: {e}"))?;
-    let component = wit_component::ComponentEncoder::default()
-        .module(&module)
-        .and_then(|e| {
-            let e = e.validate(true);
-            if adapt {
-                e.adapter(
-                    "wasi_snapshot_preview1",
-                    WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-                )
-            } else {
-                Ok(e)
-            }
-        })
-        .and_then(|e| e.encode())
-        .map_err(|e| format!("{input}: {e:#}"))?;
+    let component = cmc_tests::componentize(&module, adapt).map_err(|e| format!("{input}: {e}"))?;
     // Write beside the target, then rename: a failed run leaves no output.
     let tmp = format!("{out}.tmp");
     std::fs::write(&tmp, &component).map_err(|e| format!("writing {tmp}: {e}"))?;
