@@ -475,3 +475,36 @@ fn a_core_command_gets_wasi_and_its_exit_status() {
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
 }
+
+/// Every command that prints ends quietly when its stdout is a pipe whose
+/// reader is already gone (`cmc inspect app.cmc | head -0`), instead of
+/// panicking with "failed printing to stdout".
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let dir = scratch("closed-stdout");
+    let artifact = dir.join("fib.cmc").display().to_string();
+    let o = cmc(&["build", &example("fib.wat"), "-o", &artifact]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = dir.join("ok.wast");
+    std::fs::write(&script, "(module (func (export \"f\") (result i32) (i32.const 1)))\n(assert_return (invoke \"f\") (i32.const 1))\n").unwrap();
+    let script = script.display().to_string();
+    let fib = example("fib.wat");
+    let greet = example("greet.wat");
+    for args in [
+        vec!["inspect", artifact.as_str()],
+        vec!["inspect", greet.as_str()],
+        vec!["run", "--invoke", "fib", fib.as_str(), "20"],
+        vec!["run", "--invoke", r#"greet("x")"#, greet.as_str()],
+        vec!["wast", script.as_str()],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cmc"))
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .expect("cmc runs");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+}
