@@ -385,6 +385,15 @@ fn from_os(addr: SocketAddrAny) -> Result<SocketAddr, ErrorCode> {
 }
 
 /// The address `fd` is bound to (`0.0.0.0:0` or `[::]:0` when unbound).
+/// Binds `fd` to `addr`. The callers' own checks catch a wrong family
+/// first; an `EAFNOSUPPORT` the OS still gives is an invalid argument too.
+pub(crate) fn bind(fd: impl AsFd, addr: SocketAddr) -> Result<(), ErrorCode> {
+    rustix::net::bind(fd, &addr).map_err(|e| match e {
+        Errno::AFNOSUPPORT => ErrorCode::InvalidArgument,
+        e => ErrorCode::from_errno(e),
+    })
+}
+
 pub(crate) fn local_addr(fd: impl AsFd) -> SocketResult<SocketAddr> {
     Ok(from_os(rustix::net::getsockname(fd)?)?)
 }

@@ -22,7 +22,7 @@ use super::network::{
     ErrorCode, Family, SocketResult, check_address, is_remote, is_unicast, local_addr, network,
     open_socket, peer_addr, socket_addr, socket_addr_val,
 };
-use super::sockopt;
+use super::{network, sockopt};
 use crate::ctx::WasiCtx;
 use crate::io::poll::{Pollable, SharedFd};
 use crate::io::streams::{
@@ -173,12 +173,7 @@ pub(crate) fn start_bind(ctx: &mut WasiCtx, mut a: Args<'_>) -> SocketResult<()>
     // recently closed socket on it, which is what SO_REUSEADDR does on
     // Unix.
     rustix::net::sockopt::set_socket_reuseaddr(&s.sock, true)?;
-    rustix::net::bind(&s.sock, &addr).map_err(|e| match e {
-        // Our own checks catch a wrong family first; this is a corner
-        // they missed.
-        Errno::AFNOSUPPORT => ErrorCode::InvalidArgument,
-        e => ErrorCode::from_errno(e),
-    })?;
+    network::bind(&s.sock, addr)?;
     s.state = State::BindStarted;
     Ok(())
 }

@@ -10,7 +10,7 @@ use super::network::{
     ErrorCode, Family, SocketError, SocketResult, check_address, is_remote, local_addr, network,
     open_socket, peer_addr, socket_addr, socket_addr_val, source_addr,
 };
-use super::sockopt;
+use super::{network, sockopt};
 use crate::ctx::{NetworkPolicy, WasiCtx};
 use crate::io::poll::Pollable;
 use crate::io::streams::MAX_READ;
@@ -109,10 +109,7 @@ pub(crate) fn start_bind(ctx: &mut WasiCtx, mut a: Args<'_>) -> SocketResult<()>
         return Err(ErrorCode::InvalidArgument.into());
     }
     check_address(policy)?;
-    rustix::net::bind(&*s.fd, &addr).map_err(|e| match e {
-        Errno::AFNOSUPPORT => ErrorCode::InvalidArgument,
-        e => ErrorCode::from_errno(e),
-    })?;
+    network::bind(&*s.fd, addr)?;
     s.bind = BindState::Started;
     Ok(())
 }
