@@ -429,7 +429,7 @@ fn geomean(values: &[f64]) -> Option<f64> {
 }
 
 /// `1.23 ms ±0.8%`.
-fn cell(e: Estimate) -> String {
+pub fn cell(e: Estimate) -> String {
     let spread = (e.upper - e.lower) / 2.0 / e.mean * 100.0;
     format!("{} ±{spread:.1}%", time(e.mean))
 }
