@@ -114,9 +114,11 @@ impl InputStream for FdInput {
         if len == 0 || !self.pollable().is_ready().map_err(StreamError::Trap)? {
             return Ok(Vec::new());
         }
-        let mut buf = vec![0; len];
+        // Read into uninitialized room: zeroing 64 KiB per read showed in
+        // profiles of a stdin→stdout copy.
+        let mut buf = Vec::with_capacity(len);
         let n = loop {
-            match rustix::io::read(&self.fd, &mut buf) {
+            match rustix::io::read(&self.fd, rustix::buffer::spare_capacity(&mut buf)) {
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(rustix::io::Errno::AGAIN) => return Ok(Vec::new()),
                 r => break r?,
@@ -125,7 +127,6 @@ impl InputStream for FdInput {
         if n == 0 {
             return Err(StreamError::Closed);
         }
-        buf.truncate(n);
         Ok(buf)
     }
 
