@@ -3,9 +3,11 @@
 #[macro_use]
 mod output;
 mod build;
+mod cache;
 mod component;
 mod input;
 mod inspect;
+mod progress;
 mod run;
 mod values;
 mod wasi;

@@ -1,7 +1,9 @@
 //! `cmc run`: run a module or component as a command, or invoke one export.
 
+use crate::cache::Cache;
 use crate::component::{Call, export_names, format_val, signature};
 use crate::input::{self, Input};
+use crate::progress;
 use crate::values::{format_val as format_core_val, parse_val};
 use crate::wasi::WasiArgs;
 use anyhow::{Context, Result, bail};
@@ -26,10 +28,17 @@ pub struct RunArgs {
     /// WAVE syntax, e.g. 'greet("you")' or 'api#hello("cmc")'.
     #[arg(long, value_name = "CALL")]
     invoke: Option<String>,
-    /// Optimization level used when compiling a .wasm/.wat in memory (an
-    /// artifact must have been built with the same level).
-    #[arg(long, default_value = "speed")]
-    opt_level: OptLevel,
+    /// Optimization level used when compiling a .wasm/.wat in memory
+    /// (default: speed); an artifact runs at the level it was built with.
+    #[arg(long)]
+    opt_level: Option<OptLevel>,
+    /// Compile a .wasm/.wat afresh instead of reusing the compile cache
+    /// (also: `-C cache=n`, or the environment variable CMC_NO_CACHE=1).
+    #[arg(long)]
+    no_cache: bool,
+    /// Compilation options, as wasmtime's: cache=y|n.
+    #[arg(short = 'C', value_name = "KEY=VAL[,..]")]
+    compile: Vec<String>,
     /// Wasm execution options, as wasmtime's: max-wasm-stack=BYTES
     /// (several separated by commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
@@ -54,11 +63,18 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let input = input::read(&args.file)?;
+    // An artifact runs at the level it was built with, unless one is asked.
+    let opt_level = match (&input, args.opt_level) {
+        (Input::Artifact(info), None) => info.header.settings.opt_level,
+        (_, level) => level.unwrap_or_default(),
+    };
     let mut config = Config::default();
-    config.opt_level(args.opt_level);
+    config.opt_level(opt_level);
     wasm_options(&args.wasm, &mut config)?;
     let engine = cmc_compiler::engine(config);
-    match load(&engine, &args.file)? {
+    let cache = Cache::open(compile_options(&args.compile)? && !args.no_cache);
+    match load(&engine, cache.as_ref(), &args.file, input)? {
         Program::Module(module) => run_module(&args, &module),
         Program::Component(component) => run_component(&args, &component),
     }
@@ -70,26 +86,59 @@ enum Program {
     Component(Component),
 }
 
-/// Loads `path`: a `.wasm` or `.wat` (compiled in memory) or an artifact.
-fn load(engine: &Engine, path: &Path) -> Result<Program> {
+/// Loads `input`, read from `path`: an artifact, or a `.wasm`/`.wat`
+/// compiled in memory (through `cache`, if any).
+fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Result<Program> {
     let loaded =
         |e: Error| anyhow::Error::new(e).context(format!("cannot load `{}`", path.display()));
-    Ok(match input::read(path)? {
-        Input::Artifact(info) => match info.header.kind {
-            // SAFETY: running an artifact means running its native code;
-            // the user asked for exactly that. The header is checked on
-            // load.
-            ArtifactKind::Module => {
-                Program::Module(unsafe { Module::load_file(engine, path) }.map_err(loaded)?)
+    let (wasm, is_component) = match input {
+        Input::Artifact(info) => {
+            return Ok(match info.header.kind {
+                // SAFETY: running an artifact means running its native code;
+                // the user asked for exactly that. The header is checked on
+                // load.
+                ArtifactKind::Module => {
+                    Program::Module(unsafe { Module::load_file(engine, path) }.map_err(loaded)?)
+                }
+                // SAFETY: as for a module artifact.
+                ArtifactKind::Component => Program::Component(
+                    unsafe { Component::load_file(engine, path) }.map_err(loaded)?,
+                ),
+            });
+        }
+        Input::Component(wasm) => (wasm, true),
+        Input::Module(bytes) => (bytes, false),
+    };
+    let from_artifact = |bytes: &[u8]| -> Result<Program, Error> {
+        // SAFETY: the bytes were compiled just now by this cmc, or by a
+        // cmc with the same key, from the cache, whose checksum matched.
+        Ok(unsafe {
+            if is_component {
+                Program::Component(Component::from_artifact(engine, bytes)?)
+            } else {
+                Program::Module(Module::from_artifact(engine, bytes)?)
             }
-            // SAFETY: as for a module artifact.
-            ArtifactKind::Component => {
-                Program::Component(unsafe { Component::load_file(engine, path) }.map_err(loaded)?)
-            }
-        },
-        Input::Component(wasm) => Program::Component(Component::new(engine, wasm).map_err(loaded)?),
-        Input::Module(bytes) => Program::Module(Module::new(engine, bytes).map_err(loaded)?),
-    })
+        })
+    };
+    let settings = engine.config().settings.clone();
+    let key = Cache::key(&wasm, &settings);
+    if let Some(cache) = cache
+        && let Some(artifact) = cache.get(&key)
+    {
+        match from_artifact(&artifact) {
+            Ok(program) => return Ok(program),
+            // Built for another CPU, say: compile it again below.
+            Err(_) => cache.remove(&key),
+        }
+    }
+    let name = path.display().to_string();
+    let artifact =
+        progress::while_compiling(&name, || cmc_compiler::compile(&wasm, &settings, None))
+            .with_context(|| format!("cannot load `{name}`"))?;
+    if let Some(cache) = cache {
+        cache.put(&key, &artifact);
+    }
+    from_artifact(&artifact).map_err(loaded)
 }
 
 /// Instantiates each `--preload NAME=PATH` module in order, offering its
@@ -99,7 +148,9 @@ fn preload(args: &RunArgs, store: &mut Store<WasiCtx>, linker: &mut Linker<WasiC
         let Some((name, path)) = preload.split_once('=') else {
             bail!("--preload {preload}: expected NAME=PATH");
         };
-        let program = load(store.engine(), Path::new(path))
+        let input =
+            input::read(Path::new(path)).with_context(|| format!("--preload {name}={path}"))?;
+        let program = load(store.engine(), None, Path::new(path), input)
             .with_context(|| format!("--preload {name}={path}"))?;
         let Program::Module(module) = program else {
             bail!("--preload {name}={path}: a component cannot be preloaded, only a core module");
@@ -278,6 +329,19 @@ fn is_command_run(name: &str) -> bool {
     name.split_once('#').is_some_and(|(interface, func)| {
         func == "run" && interface.split('@').next() == Some(RUN_INTERFACE)
     })
+}
+
+/// Whether the `-C` options leave the compile cache on.
+fn compile_options(options: &[String]) -> Result<bool> {
+    let mut cache = true;
+    for option in options.iter().flat_map(|o| o.split(',')) {
+        match option.split_once('=').unwrap_or((option, "y")) {
+            ("cache", "y" | "yes" | "true") => cache = true,
+            ("cache", "n" | "no" | "false") => cache = false,
+            _ => bail!("unknown -C option `{option}` (known: cache=y|n)"),
+        }
+    }
+    Ok(cache)
 }
 
 /// Applies the `-W` options to `config`.

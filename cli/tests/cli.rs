@@ -3,8 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Where `cmc run` keeps its compile cache during the tests.
+const TEST_CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/cmc-cache");
+
 fn cmc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cmc"))
+        .env("CMC_CACHE_DIR", TEST_CACHE)
         .args(args)
         .output()
         .expect("cmc runs")
@@ -500,6 +504,7 @@ fn a_closed_stdout_ends_every_command_quietly() {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_cmc"))
+            .env("CMC_CACHE_DIR", TEST_CACHE)
             .args(&args)
             .stdout(writer)
             .output()

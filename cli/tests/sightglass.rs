@@ -8,6 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Where `cmc run` keeps its compile cache during the tests.
+const TEST_CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/cmc-cache");
+
 /// The preview1 core-module programs of the snapshot.
 const PROGRAMS: [&str; 2] = ["bz2", "pulldown-cmark"];
 
@@ -43,6 +46,7 @@ fn sightglass_programs_print_what_they_expect() {
     for name in PROGRAMS {
         let dir = scratch_copy(&suite.join(name), name);
         let o = Command::new(env!("CARGO_BIN_EXE_cmc"))
+            .env("CMC_CACHE_DIR", TEST_CACHE)
             .current_dir(&dir)
             .args(["run", "--dir", ".", "--preload"])
             .arg(format!("bench={}", bench.display()))
@@ -81,6 +85,7 @@ fn a_preload_that_fails_to_instantiate_is_named() {
     let program = dir.join("main.wat");
     std::fs::write(&program, r#"(module (func (export "_start")))"#).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_cmc"))
+        .env("CMC_CACHE_DIR", TEST_CACHE)
         .arg("run")
         .arg("--preload")
         .arg(format!("lib={}", bad.display()))

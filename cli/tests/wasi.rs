@@ -44,6 +44,9 @@ fn program() -> OsString {
     std::env::var_os("CMC_WASI_TEST_PEER").unwrap_or_else(|| env!("CARGO_BIN_EXE_cmc").into())
 }
 
+/// Where `cmc run` keeps its compile cache during the tests.
+const TEST_CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/cmc-cache");
+
 /// What a run of `cmc` produced.
 struct Out {
     /// The exit status; `None` when the process died of a signal.
@@ -128,6 +131,8 @@ impl Run {
         // A panic in the host must not be mistaken for the guest's output,
         // and its message must stay short.
         cmd.env_remove("RUST_BACKTRACE");
+        // The compile cache of the tests stays in the target folder.
+        cmd.env("CMC_CACHE_DIR", TEST_CACHE);
         cmd
     }
 
