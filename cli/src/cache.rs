@@ -5,9 +5,10 @@
 //! target and the `cmc` executable itself (so a rebuilt `cmc` never reuses
 //! another's code); CPU features and everything else the artifact header
 //! records are checked again when the entry is loaded, and an entry that
-//! fails that is compiled anew. Each entry carries a checksum of its bytes,
-//! checked before they are used, so a damaged entry is detected and
-//! replaced. Entries are written to a temporary file and renamed into
+//! fails that is compiled anew. Each entry is the artifact followed by a
+//! trailer with a checksum of its bytes, checked before the entry is
+//! mapped, so a damaged entry is detected and replaced; the artifact itself
+//! starts at offset 0, so a hit maps the file in place as any artifact is. Entries are written to a temporary file and renamed into
 //! place, so concurrent runs never see half an entry; the folder is kept
 //! under a size bound by removing the least recently used entries.
 
@@ -17,10 +18,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use xxhash_rust::xxh3::xxh3_128;
 
-/// What a cache entry starts with, before the checksum and the artifact.
+/// What a cache entry's trailer starts with, after the artifact.
 const MAGIC: &[u8; 8] = b"cmc-cach";
 /// Magic plus a 128-bit checksum of the artifact.
-const PREFIX_LEN: usize = MAGIC.len() + 16;
+const TRAILER_LEN: usize = MAGIC.len() + 16;
 /// The default size bound of the cache folder.
 const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
@@ -86,14 +87,22 @@ impl Cache {
         self.dir.join(format!("{key}.cmc"))
     }
 
-    /// The artifact stored under `key`, if there is one and it is intact. A
+    /// The file of the entry stored under `key`, if there is one and it is
+    /// intact (an artifact, with trailing bytes its loader ignores). A
     /// damaged entry is removed. A hit marks the entry as recently used.
-    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+    pub fn get(&self, key: &str) -> Option<PathBuf> {
         let path = self.path(key);
-        let mut bytes = std::fs::read(&path).ok()?;
-        let intact = bytes.len() >= PREFIX_LEN
-            && bytes[..MAGIC.len()] == *MAGIC
-            && bytes[MAGIC.len()..PREFIX_LEN] == xxh3_128(&bytes[PREFIX_LEN..]).to_le_bytes();
+        let file = std::fs::File::open(&path).ok()?;
+        // Mapped, not read: a large entry is checked from the page cache
+        // without copying it into fresh memory first.
+        // SAFETY: cmc never writes an entry in place (it renames a new file
+        // over it), so the mapped file does not change while it is read.
+        let bytes = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        let intact = bytes.len() >= TRAILER_LEN && {
+            let (artifact, trailer) = bytes.split_at(bytes.len() - TRAILER_LEN);
+            trailer[..MAGIC.len()] == *MAGIC
+                && trailer[MAGIC.len()..] == xxh3_128(artifact).to_le_bytes()
+        };
         if !intact {
             self.remove(key);
             return None;
@@ -101,8 +110,7 @@ impl Cache {
         if let Ok(file) = std::fs::File::options().append(true).open(&path) {
             let _ = file.set_modified(SystemTime::now());
         }
-        bytes.drain(..PREFIX_LEN);
-        Some(bytes)
+        Some(path)
     }
 
     /// Removes the entry `key` (one that did not load).
@@ -124,9 +132,9 @@ impl Cache {
         let tmp = self.dir.join(format!(".{key}.{}.tmp", std::process::id()));
         let result = (|| {
             let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(artifact)?;
             file.write_all(MAGIC)?;
             file.write_all(&xxh3_128(artifact).to_le_bytes())?;
-            file.write_all(artifact)?;
             std::fs::rename(&tmp, self.path(key))
         })();
         if result.is_err() {

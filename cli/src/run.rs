@@ -109,23 +109,21 @@ fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Re
         Input::Component(wasm) => (wasm, true),
         Input::Module(bytes) => (bytes, false),
     };
-    let from_artifact = |bytes: &[u8]| -> Result<Program, Error> {
-        // SAFETY: the bytes were compiled just now by this cmc, or by a
-        // cmc with the same key, from the cache, whose checksum matched.
-        Ok(unsafe {
-            if is_component {
-                Program::Component(Component::from_artifact(engine, bytes)?)
-            } else {
-                Program::Module(Module::from_artifact(engine, bytes)?)
-            }
-        })
-    };
     let settings = engine.config().settings.clone();
     let key = Cache::key(&wasm, &settings);
     if let Some(cache) = cache
-        && let Some(artifact) = cache.get(&key)
+        && let Some(entry) = cache.get(&key)
     {
-        match from_artifact(&artifact) {
+        // SAFETY: the entry was compiled by a cmc with the same key (this
+        // executable), and its checksum matched.
+        let program = unsafe {
+            if is_component {
+                Component::load_file(engine, &entry).map(Program::Component)
+            } else {
+                Module::load_file(engine, &entry).map(Program::Module)
+            }
+        };
+        match program {
             Ok(program) => return Ok(program),
             // Built for another CPU, say: compile it again below.
             Err(_) => cache.remove(&key),
@@ -138,7 +136,15 @@ fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Re
     if let Some(cache) = cache {
         cache.put(&key, &artifact);
     }
-    from_artifact(&artifact).map_err(loaded)
+    // SAFETY: the bytes were compiled just now by this cmc.
+    let program = unsafe {
+        if is_component {
+            Component::from_artifact(engine, &artifact).map(Program::Component)
+        } else {
+            Module::from_artifact(engine, &artifact).map(Program::Module)
+        }
+    };
+    program.map_err(loaded)
 }
 
 /// Instantiates each `--preload NAME=PATH` module in order, offering its
