@@ -20,12 +20,28 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+// The layers, bottom up; nothing imports upward (`tests/layering.rs`
+// checks it): `abi` is the contract with the compiler; `vm`, `artifact`,
+// `trap` and `canon` (the canonical ABI) build on it; `api` is the
+// embedding API on top.
 pub mod abi;
 mod api;
 mod artifact;
-pub mod component;
+mod canon;
 mod trap;
 mod vm;
+
+/// Components: the canonical ABI (value types, layout, flattening, lifting
+/// and lowering, handle tables) and the component embedding API.
+///
+/// The canonical ABI follows `CanonicalABI.md`'s `definitions.py`; see the
+/// `canon` layer's module docs. The embedding API ([`Component`],
+/// [`Linker`], [`Instance`], [`Func`]) loads components, links host
+/// functions by interface name, instantiates and calls exports.
+pub mod component {
+    pub use crate::api::component::{Component, Func, Instance, Linker, LinkerInstance};
+    pub use crate::canon::*;
+}
 
 pub use abi::{
     CompileSettings, EntityType, FuncType, GlobalType, Limits, MemoryType, OptLevel, TableType,

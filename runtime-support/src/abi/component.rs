@@ -15,8 +15,8 @@
 //! time, as `CanonicalABI.md` requires, so lifted and lowered functions and
 //! resource built-ins record the component instance they belong to.
 
+use super::interface::{FuncType, ResourceTypeId, StringEncoding};
 use super::{CodeRange, ModuleMeta};
-use crate::component::types::{FuncType, ResourceTypeId, StringEncoding};
 use serde::{Deserialize, Serialize};
 
 /// A core module inside a component artifact.

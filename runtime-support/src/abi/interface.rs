@@ -8,7 +8,7 @@
 //! resource types are resolved: `own`/`borrow` name a resource type by its
 //! index in the component's resource table ([`ResourceTypeId`]).
 
-use crate::abi::ValType;
+use super::ValType;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -22,7 +22,7 @@ pub struct ResourceTypeId(pub u32);
 
 impl ResourceTypeId {
     /// The type of a handle the host makes of a resource type it defines
-    /// itself ([`ResourceVal::host`](super::ResourceVal::host)). The host
+    /// itself ([`ResourceVal::host`](crate::component::ResourceVal::host)). The host
     /// does not know the ids a component gave the types it imports; when
     /// such a handle is lowered, it takes the type its position in the
     /// function's type requires, which must be a host-defined type.
@@ -266,7 +266,7 @@ pub enum StringEncoding {
     /// UTF-16 little-endian; the length counts 16-bit code units.
     Utf16,
     /// `latin1+utf16`: Latin-1 when every character fits in a byte, else
-    /// UTF-16 with [`UTF16_TAG`](super::string::UTF16_TAG) set in the length.
+    /// UTF-16 with [`UTF16_TAG`](crate::component::string::UTF16_TAG) set in the length.
     Latin1Utf16,
 }
 

@@ -3,12 +3,15 @@
 //! Everything compiled code and the loader must agree on is defined here,
 //! once: the VM context layout ([`VMOffsets`]), the runtime helper calls
 //! ([`foreach_builtin!`](crate::foreach_builtin)), trap codes ([`TrapKind`]), the metadata that
-//! describes a compiled module ([`ModuleMeta`]) and the artifact header.
+//! describes a compiled module ([`ModuleMeta`]) and the artifact header,
+//! and the component interface types plans and the canonical ABI share
+//! ([`interface`]).
 //! The compiler imports these; it never hard-codes an offset of its own.
 
 mod artifact;
 mod builtins;
 mod component;
+pub mod interface;
 mod meta;
 mod offsets;
 mod trap;

@@ -1,6 +1,8 @@
 //! Errors of the runtime API.
 
 use crate::abi::TrapKind;
+use crate::artifact::ArtifactError;
+use crate::trap::FrameInfo;
 use std::fmt;
 
 /// Anything that can go wrong loading, linking, instantiating or calling.
@@ -31,7 +33,7 @@ pub enum Error {
     /// A value broke the canonical ABI's rules while crossing a component
     /// boundary (a trap of the component model).
     #[error(transparent)]
-    Canon(#[from] crate::component::CanonError),
+    Canon(#[from] crate::canon::CanonError),
     /// The operating system refused a resource (address space, memory).
     #[error("{0}")]
     Resource(String),
@@ -48,53 +50,6 @@ impl Error {
         match self {
             Error::Trap(t) => Some(t),
             _ => None,
-        }
-    }
-}
-
-/// Why an artifact was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ArtifactError {
-    /// Reading the file failed.
-    #[error("cannot read artifact `{path}`: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The bytes are not a cmc artifact at all.
-    #[error("not a cmc artifact: {0}")]
-    NotAnArtifact(String),
-    /// A header field does not match this runtime.
-    #[error("artifact was built for {field} `{found}`, but this runtime expects `{expected}`")]
-    Mismatch {
-        /// The field.
-        field: &'static str,
-        /// The artifact's value.
-        found: String,
-        /// What the runtime expects.
-        expected: String,
-    },
-    /// The artifact is damaged (truncated or tampered with).
-    #[error("corrupt artifact: {0}")]
-    Corrupt(String),
-}
-
-/// A wasm frame of a trap backtrace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FrameInfo {
-    /// Function index in its module.
-    pub func_index: u32,
-    /// Function name from the name section, if any.
-    pub func_name: Option<String>,
-}
-
-impl fmt::Display for FrameInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.func_name {
-            Some(name) => write!(f, "{name} (func {})", self.func_index),
-            None => write!(f, "func {}", self.func_index),
         }
     }
 }

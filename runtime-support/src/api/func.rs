@@ -1,29 +1,16 @@
 //! Functions: calling wasm from the host, and host functions wasm can call.
 
 use super::store::StoreOpaque;
-use super::{AsStore, AsStoreMut, Error, Extern, Instance, Store, Val};
+use super::{AsStore, AsStoreMut, Error, Extern, Func, Instance, Store, Val};
 use crate::abi::{FuncType, HOST_CTX_ARRAY_CALL};
-use crate::trap;
 use crate::vm::instance::InstanceData;
 use crate::vm::{VMArrayCallFn, VMFuncRef, VMStoreContext, ValRaw};
 use std::any::Any;
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::Arc;
-
-/// A function in a store: defined by wasm or by the host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Func {
-    pub(crate) store_id: u64,
-    pub(crate) func_ref: NonNull<VMFuncRef>,
-}
-
-// SAFETY: a `Func` is a handle; it is only dereferenced through its store,
-// which checks `store_id`.
-unsafe impl Send for Func {}
-// SAFETY: as above.
-unsafe impl Sync for Func {}
 
 /// The closure behind a host function.
 pub(crate) type HostFn<T> =
@@ -35,6 +22,22 @@ pub(crate) enum HostFailure {
     Error(Error),
     /// It panicked; the panic resumes in the host→wasm caller.
     Panic(Box<dyn Any + Send>),
+}
+
+thread_local! {
+    /// The error of a failed host function, waiting for the host→wasm call
+    /// that will report it.
+    static PENDING_ERROR: RefCell<Option<HostFailure>> = const { RefCell::new(None) };
+}
+
+/// Leaves a host function's error for the host→wasm call to pick up.
+pub(crate) fn set_pending_error(err: HostFailure) {
+    PENDING_ERROR.with(|p| *p.borrow_mut() = Some(err));
+}
+
+/// Takes the error a host function left behind.
+pub(crate) fn take_pending_error() -> Option<HostFailure> {
+    PENDING_ERROR.with(|p| p.borrow_mut().take())
 }
 
 /// A host function's context; plays the role of the callee vmctx when
@@ -305,11 +308,11 @@ pub(crate) fn host_outcome(outcome: std::thread::Result<Result<(), Error>>) -> b
     match outcome {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
-            trap::set_pending_error(HostFailure::Error(e));
+            set_pending_error(HostFailure::Error(e));
             false
         }
         Err(panic) => {
-            trap::set_pending_error(HostFailure::Panic(panic));
+            set_pending_error(HostFailure::Panic(panic));
             false
         }
     }

@@ -20,6 +20,16 @@ pub struct Instance {
     pub(crate) index: usize,
 }
 
+impl InstanceData {
+    /// The API handle of this instance.
+    pub(crate) fn handle(&self, store_id: u64) -> Instance {
+        Instance {
+            store_id,
+            index: self.index,
+        }
+    }
+}
+
 impl Instance {
     /// Instantiates `module` with `imports` given in the module's import
     /// order.

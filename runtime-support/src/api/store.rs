@@ -232,7 +232,7 @@ impl StoreOpaque {
 
 /// The error a failed host function left, re-raising a host panic.
 fn take_host_failure() -> Error {
-    match trap::take_pending_error() {
+    match super::func::take_pending_error() {
         Some(super::HostFailure::Error(e)) => e,
         Some(super::HostFailure::Panic(p)) => std::panic::resume_unwind(p),
         None => Error::Trap(Trap::new(TrapKind::HostError)),

@@ -1,94 +1,13 @@
 //! Values that cross between the host and wasm.
 
 use super::store::StoreOpaque;
-use super::{AsStore, AsStoreMut, Error, Func};
+use super::{AsStore, AsStoreMut, Error, ExternRef, Func, Val};
 use crate::abi::ValType;
 use crate::vm::{VMFuncRef, ValRaw};
 use std::any::Any;
 use std::ptr::NonNull;
 
-/// A wasm value. Floats are kept as bits so NaN payloads survive.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Val {
-    /// `i32`.
-    I32(i32),
-    /// `i64`.
-    I64(i64),
-    /// `f32`, as bits.
-    F32(u32),
-    /// `f64`, as bits.
-    F64(u64),
-    /// `v128`.
-    V128(u128),
-    /// `funcref`.
-    FuncRef(Option<Func>),
-    /// `externref`.
-    ExternRef(Option<ExternRef>),
-}
-
 impl Val {
-    /// The value's type.
-    pub fn ty(&self) -> ValType {
-        match self {
-            Val::I32(_) => ValType::I32,
-            Val::I64(_) => ValType::I64,
-            Val::F32(_) => ValType::F32,
-            Val::F64(_) => ValType::F64,
-            Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
-        }
-    }
-
-    /// The zero value (or null reference) of `ty`.
-    pub fn default_for(ty: ValType) -> Val {
-        match ty {
-            ValType::I32 => Val::I32(0),
-            ValType::I64 => Val::I64(0),
-            ValType::F32 => Val::F32(0),
-            ValType::F64 => Val::F64(0),
-            ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
-        }
-    }
-
-    /// The `i32`, if this is one.
-    pub fn i32(&self) -> Option<i32> {
-        if let Val::I32(v) = self {
-            Some(*v)
-        } else {
-            None
-        }
-    }
-
-    /// The `i64`, if this is one.
-    pub fn i64(&self) -> Option<i64> {
-        if let Val::I64(v) = self {
-            Some(*v)
-        } else {
-            None
-        }
-    }
-
-    /// The `f32`, if this is one.
-    pub fn f32(&self) -> Option<f32> {
-        if let Val::F32(v) = self {
-            Some(f32::from_bits(*v))
-        } else {
-            None
-        }
-    }
-
-    /// The `f64`, if this is one.
-    pub fn f64(&self) -> Option<f64> {
-        if let Val::F64(v) = self {
-            Some(f64::from_bits(*v))
-        } else {
-            None
-        }
-    }
-
     /// Encodes the value for compiled code.
     #[inline]
     pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw, Error> {
@@ -141,15 +60,6 @@ impl Val {
     pub(crate) fn from_ref_bits(store: &StoreOpaque, bits: usize, ty: ValType) -> Val {
         Val::from_raw(store, ValRaw::from_u64(bits as u64), ty)
     }
-}
-
-/// A reference to a host value, passed through wasm as `externref`.
-///
-/// The payload lives as long as the store (there is no collector).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExternRef {
-    store_id: u64,
-    token: u32,
 }
 
 impl ExternRef {

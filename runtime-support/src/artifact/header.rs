@@ -1,7 +1,7 @@
 //! The checks an artifact header must pass before anything else is read.
 
+use super::ArtifactError;
 use crate::abi::{self, ArtifactHeader, ArtifactKind, CompileSettings};
-use crate::api::ArtifactError;
 
 fn mismatch(field: &'static str, found: impl ToString, expected: impl ToString) -> ArtifactError {
     ArtifactError::Mismatch {

@@ -5,14 +5,16 @@
 //! text section was page-aligned and fully linked by the writer, so a private
 //! mapping of the file plus one `mprotect` is all it takes.
 
+mod error;
 mod header;
 mod registry;
+
+pub use error::ArtifactError;
 
 pub(crate) use header::check_header;
 pub(crate) use registry::lookup_pc;
 
 use crate::abi::{self, ArtifactHeader, CodeRange, ComponentMeta, ModuleMeta, TrapKind};
-use crate::api::ArtifactError;
 use memmap2::MmapMut;
 use object::{Object, ObjectSection};
 use std::ops::Range;

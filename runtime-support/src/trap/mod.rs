@@ -11,8 +11,9 @@
 
 use crate::artifact::lookup_pc;
 use crate::vm::{MAX_TRAP_FRAMES, TrapRecord};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::ffi::c_void;
+use std::fmt;
 use std::sync::Once;
 
 mod signals;
@@ -31,9 +32,6 @@ thread_local! {
     static JMP_BUF: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
     /// What the last trap on this thread left behind.
     static LAST_TRAP: Cell<Option<TrapRecord>> = const { Cell::new(None) };
-    /// The error of a failed host function, waiting for the host→wasm call
-    /// that will report it.
-    static PENDING_ERROR: RefCell<Option<crate::api::HostFailure>> = const { RefCell::new(None) };
 }
 
 static INSTALL: Once = Once::new();
@@ -100,16 +98,6 @@ pub(crate) fn stack_floor() -> usize {
     })
 }
 
-/// Leaves a host function's error for the host→wasm call to pick up.
-pub(crate) fn set_pending_error(err: crate::api::HostFailure) {
-    PENDING_ERROR.with(|p| *p.borrow_mut() = Some(err));
-}
-
-/// Takes the error a host function left behind.
-pub(crate) fn take_pending_error() -> Option<crate::api::HostFailure> {
-    PENDING_ERROR.with(|p| p.borrow_mut().take())
-}
-
 /// Called by the signal handler: if `pc` is a trap site in wasm code, records
 /// the trap and unwinds (never returns); otherwise returns so the handler can
 /// pass the signal on.
@@ -162,16 +150,34 @@ unsafe fn walk_frames(mut fp: usize, record: &mut TrapRecord) {
 }
 
 /// Names the wasm frames of a trap record.
-pub(crate) fn symbolize(record: &TrapRecord) -> Vec<crate::api::FrameInfo> {
+pub(crate) fn symbolize(record: &TrapRecord) -> Vec<FrameInfo> {
     record.pcs[..record.num_pcs]
         .iter()
         .filter_map(|&pc| {
             let (artifact, offset) = lookup_pc(pc)?;
             let func_index = artifact.func_at(offset)?;
-            Some(crate::api::FrameInfo {
+            Some(FrameInfo {
                 func_index,
                 func_name: artifact.meta.func_name(func_index).map(str::to_owned),
             })
         })
         .collect()
+}
+
+/// A wasm frame of a trap backtrace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Function index in its module.
+    pub func_index: u32,
+    /// Function name from the name section, if any.
+    pub func_name: Option<String>,
+}
+
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.func_name {
+            Some(name) => write!(f, "{name} (func {})", self.func_index),
+            None => write!(f, "func {}", self.func_index),
+        }
+    }
 }

@@ -144,14 +144,6 @@ impl InstanceData {
         }
     }
 
-    /// The API handle of this instance.
-    pub(crate) fn handle(&self, store_id: u64) -> crate::api::Instance {
-        crate::api::Instance {
-            store_id,
-            index: self.index,
-        }
-    }
-
     /// Recovers the instance from a VM context pointer.
     ///
     /// # Safety

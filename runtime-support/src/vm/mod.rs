@@ -8,6 +8,9 @@ pub(crate) mod builtins;
 pub(crate) mod instance;
 pub(crate) mod memory;
 pub(crate) mod table;
+mod values;
 mod vmcontext;
+
+pub use values::{ExternRef, Func, Val};
 
 pub(crate) use vmcontext::*;

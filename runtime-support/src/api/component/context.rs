@@ -7,7 +7,7 @@ use super::instance::{resolve_core, without_leaving};
 use crate::abi::{CanonOptions, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
-use crate::component::{
+use crate::canon::{
     HandleTable, Lends, LiftContext, LowerContext, ResourceDefiner, ResourceTypeId, ResourceVal,
     ScopeId, StringEncoding,
 };

@@ -5,7 +5,7 @@ use super::instance::{resolve_core, without_leaving};
 use crate::abi::TrapKind;
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Trap, Val as CoreVal};
-use crate::component::{FuncType, Val, lift_results, lower_params};
+use crate::canon::{FuncType, Val, lift_results, lower_params};
 
 /// An exported (lifted) function of a component instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,12 +13,10 @@ use crate::api::{
     AsStore, AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Memory,
     Store, Trap, Val as CoreVal,
 };
-use crate::component::lift::check_list;
-use crate::component::memory::check_block;
-use crate::component::string::check_utf8;
-use crate::component::{
-    CanonError, Dropped, FlatContext, FlatType, FuncType, HandleTable, Layout, ResourceTypeId,
-    ResourceVal, Val, flatten_functype, lift_params, lower_results, return_pointer,
+use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair, store_pair};
+use crate::canon::{
+    CanonError, Dropped, FlatContext, FlatType, FuncType, HandleTable, ResourceTypeId, ResourceVal,
+    Val, flatten_functype, lift_params, lower_results, return_pointer,
 };
 
 /// A component instance's state in its store.
@@ -371,49 +369,20 @@ fn transfer_func<T: 'static>(
         }
         TransferOp::CheckRetptr => {
             CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
-                check_block(to.data(&caller).len(), retptr, PAIR, "return pointer")
-                    .map_err(in_adapter)
+                check_retptr(to.data(&caller).len(), retptr).map_err(in_adapter)
             })
         }
         TransferOp::StoreResult => CoreFunc::wrap(
             store,
             move |mut caller: Caller<'_, T>, (retptr, ptr, len): (u32, u32, u32)| {
-                let memory = to.data_mut(&mut caller);
-                check_block(memory.len(), retptr, PAIR, "return pointer").map_err(in_adapter)?;
-                let at = retptr as usize;
-                memory[at..at + 4].copy_from_slice(&ptr.to_le_bytes());
-                memory[at + 4..at + 8].copy_from_slice(&len.to_le_bytes());
-                Ok(())
+                store_pair(to.data_mut(&mut caller), retptr, ptr, len).map_err(in_adapter)
             },
         ),
     })
 }
 
-/// The layout of a string's or list's `(ptr, len)` pair in memory.
-const PAIR: Layout = Layout { size: 8, align: 4 };
-
-/// The checks of lifting `len` elements at `ptr` from `memory`.
-fn check_elements(memory: &[u8], elements: Elements, ptr: u32, len: u32) -> Result<(), CanonError> {
-    match elements {
-        Elements::Utf8 => check_utf8(memory, ptr, len),
-        Elements::Ints { size, align } => {
-            check_list(memory.len(), ptr, len, Layout { size, align })
-        }
-    }
-}
-
-/// The `(ptr, len)` pair at `at` in `memory`, checked as the spec checks a
-/// pointer to a returned tuple.
-fn load_pair(memory: &[u8], at: u32) -> Result<(u32, u32), CanonError> {
-    check_block(memory.len(), at, PAIR, "return pointer")?;
-    let word = |i: usize| u32::from_le_bytes(memory[i..i + 4].try_into().expect("4 bytes"));
-    Ok((word(at as usize), word(at as usize + 4)))
-}
-
-/// Copies the `len` elements at `ptr` in memory `from` (checked by
-/// [`TransferOp::Check`]) to `dst` in memory `to`, which the callee's
-/// `realloc` returned for them: `realloc`'s result is checked as the spec
-/// checks it.
+/// Copies the `len` elements at `ptr` in memory `from` to `dst` in memory
+/// `to` (see [`transfer::copy_between`]).
 fn copy_between(
     store: &mut StoreOpaque,
     from: Memory,
@@ -423,43 +392,22 @@ fn copy_between(
     len: u32,
     dst: u32,
 ) -> Result<(), CanonError> {
-    // The lift checks again: `realloc` ran since `Check`, and could have
-    // changed the source (through an import or a shared memory). They also
-    // bound the byte length below 2^28.
-    check_elements(store.memories[from.index].data(), elements, ptr, len)?;
-    let (size, align) = elements.layout();
-    let bytes = len * size;
-    if !dst.is_multiple_of(align) {
-        return Err(CanonError::ReallocUnaligned { ptr: dst, align });
-    }
-    let to_len = store.memories[to.index].data().len();
-    if u64::from(dst) + u64::from(bytes) > to_len as u64 {
-        return Err(CanonError::ReallocOutOfBounds {
-            what: match elements {
-                Elements::Utf8 => "string",
-                Elements::Ints { .. } => "list",
-            },
-            ptr: dst,
-            size: bytes,
-            memory_len: to_len,
-        });
-    }
-    let (src, dst, bytes) = (ptr as usize, dst as usize, bytes as usize);
-    if from.index == to.index {
-        store.memories[from.index]
-            .data_mut()
-            .copy_within(src..src + bytes, dst);
-        return Ok(());
-    }
-    // Two distinct memories of the store, borrowed side by side.
-    let (low, high) = store.memories.split_at_mut(from.index.max(to.index));
-    let (source, dest) = if from.index < to.index {
-        (&low[from.index], &mut high[0])
+    let memories = if from.index == to.index {
+        Memories::Same(store.memories[from.index].data_mut())
     } else {
-        (&high[0], &mut low[to.index])
+        // Two distinct memories of the store, borrowed side by side.
+        let (low, high) = store.memories.split_at_mut(from.index.max(to.index));
+        let (source, dest) = if from.index < to.index {
+            (&low[from.index], &mut high[0])
+        } else {
+            (&high[0], &mut low[to.index])
+        };
+        Memories::Distinct {
+            from: source.data(),
+            to: dest.data_mut(),
+        }
     };
-    dest.data_mut()[dst..dst + bytes].copy_from_slice(&source.data()[src..src + bytes]);
-    Ok(())
+    transfer::copy_between(memories, elements, ptr, len, dst)
 }
 
 /// One call through `adapter`: lifts `params` out of the calling instance,
@@ -494,7 +442,7 @@ fn adapt(
 }
 
 /// The core type of a `canon lower` of `ty`.
-fn lowered_core_type(ty: &crate::component::FuncType) -> crate::abi::FuncType {
+fn lowered_core_type(ty: &crate::canon::FuncType) -> crate::abi::FuncType {
     let sig = flatten_functype(ty, FlatContext::Lower);
     crate::abi::FuncType::new(
         sig.params.iter().map(|t| core_type(*t)),

@@ -2,7 +2,7 @@
 
 use super::{Component, Instance};
 use crate::api::{Caller, Error, Store};
-use crate::component::Val;
+use crate::canon::Val;
 use std::collections::HashMap;
 use std::sync::Arc;
 

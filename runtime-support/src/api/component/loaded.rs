@@ -3,7 +3,7 @@
 use crate::abi::{ArtifactKind, ComponentMeta, CoreDef, ExportItem, Initializer, ResourceDef};
 use crate::api::{ArtifactError, Engine, Error, Module};
 use crate::artifact::{CodeMap, LoadedArtifact, check_header};
-use crate::component::{FuncType, InterfaceType, ResourceTypeId};
+use crate::canon::{FuncType, InterfaceType, ResourceTypeId};
 use memmap2::{MmapMut, MmapOptions};
 use std::path::Path;
 use std::sync::Arc;

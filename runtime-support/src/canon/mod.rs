@@ -8,7 +8,8 @@
 //! ([`values`]), lifting ([`lift`]) and lowering ([`lower`]) through linear
 //! memory and core values, strings in the three encodings ([`string`]), the
 //! four whole-call entry points a host call needs ([`call`]), and the
-//! per-instance resource handle tables ([`handles`]).
+//! per-instance resource handle tables ([`handles`]), and the memory work of
+//! fused adapters' host halves (`transfer`).
 //!
 //! Everything here works on 32-bit linear memories (the spec's `ptr_type` is
 //! always `i32`). Memory, `realloc` and the resource hooks are reached through
@@ -32,8 +33,11 @@ pub mod lift;
 pub mod lower;
 pub(crate) mod memory;
 pub mod string;
-pub mod types;
+pub(crate) mod transfer;
 pub mod values;
+
+/// The interface types live with the contract (`abi`), since plans store them.
+pub use crate::abi::interface as types;
 
 #[cfg(test)]
 mod tests;
@@ -50,6 +54,3 @@ pub use layout::{Layout, alignment, elem_size, layout};
 pub use string::{MAX_STRING_BYTE_LENGTH, UTF16_TAG};
 pub use types::{FlatType, FuncType, InterfaceType, ResourceTypeId, StringEncoding};
 pub use values::{ResourceVal, Val};
-
-// The embedding API for components lives with the rest of the API.
-pub use crate::api::component::{Component, Func, Instance, Linker, LinkerInstance};

@@ -22,7 +22,7 @@ use super::lower::{SpillTo, lower_flat_values};
 use super::memory::{FlatReader, core_type_name};
 use super::types::{FlatType, FuncType, InterfaceType};
 use super::values::Val;
-use crate::Val as CoreVal;
+use crate::vm::Val as CoreVal;
 
 fn arity(what: &'static str, expected: usize, found: usize) -> Result<(), CanonError> {
     if expected == found {

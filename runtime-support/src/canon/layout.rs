@@ -148,7 +148,7 @@ pub fn flags_size(labels: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::types::ResourceTypeId;
+    use crate::abi::interface::ResourceTypeId;
     use InterfaceType as T;
 
     fn l(size: u32, align: u32) -> Layout {

@@ -6,7 +6,7 @@ use super::context::LowerContext;
 use super::error::CanonError;
 use super::layout::Layout;
 use super::types::FlatType;
-use crate::Val as CoreVal;
+use crate::vm::Val as CoreVal;
 
 /// Whether `[ptr, ptr + len)` lies inside a memory of `memory_len` bytes.
 pub(crate) fn in_bounds(memory_len: usize, ptr: u64, len: u64) -> bool {

@@ -152,7 +152,7 @@ pub(crate) fn flat_count_all<'a>(types: impl IntoIterator<Item = &'a InterfaceTy
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::types::ResourceTypeId;
+    use crate::abi::interface::ResourceTypeId;
     use FlatType::{F32, F64, I32, I64};
     use InterfaceType as T;
 

@@ -20,7 +20,7 @@ use super::memory::{check_block, realloc_checked, write};
 use super::string::store_string_into_range;
 use super::types::{FlatType, InterfaceType};
 use super::values::{Val, mismatch};
-use crate::Val as CoreVal;
+use crate::vm::Val as CoreVal;
 
 /// `encode_float_as_i32` in the deterministic profile: the bits of `f`, with
 /// NaNs canonicalized.

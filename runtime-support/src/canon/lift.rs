@@ -18,7 +18,7 @@ use super::memory::{FlatReader, check_block, in_bounds, read};
 use super::string::load_string_from_range;
 use super::types::{FlatType, InterfaceType};
 use super::values::Val;
-use crate::Val as CoreVal;
+use crate::vm::Val as CoreVal;
 
 /// The `f32` NaN that lifting turns every NaN into (`CANONICAL_FLOAT32_NAN`).
 pub const CANONICAL_FLOAT32_NAN: u32 = 0x7fc0_0000;

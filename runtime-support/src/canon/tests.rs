@@ -4,7 +4,7 @@
 //! and flat values were worked out by hand from `definitions.py`.
 
 use super::*;
-use crate::Val as CoreVal;
+use crate::vm::Val as CoreVal;
 use InterfaceType as T;
 use layout::align_to;
 
