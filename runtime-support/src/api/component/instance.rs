@@ -1,23 +1,20 @@
-//! Instantiating a component: running its plan against a linker.
+//! Instantiating a component: running its plan against a linker. The core
+//! functions the plan binds are made in `adapters` (calls between
+//! components), `builtins` (the resource built-ins) and `lowered` (host
+//! imports), each on first use.
 
-use super::context::{Cx, Options, handle_table};
-use super::func::call_lifted;
-use super::linker::{Definition, HostDtor, HostFunc, Linker};
+use super::adapters::{adapter_func, transfer_func};
+use super::builtins::builtin_func;
+use super::linker::{Definition, Linker};
+use super::lowered::lowered_func;
 use super::{Component, Func};
-use crate::abi::{
-    AdapterFunc, CoreDef, Elements, ExportItem, ImportPath, ImportType, Initializer, ResourceDef,
-    ResourceOp, TransferOp, TrapKind, ValType,
-};
+use crate::abi::{CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef, TrapKind};
 use crate::api::store::StoreOpaque;
 use crate::api::{
-    AsStore, AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Memory,
-    Store, Trap, Val as CoreVal,
+    AsStore, AsStoreMut, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store, Trap,
+    Val as CoreVal,
 };
-use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair, store_pair};
-use crate::canon::{
-    CanonError, Dropped, FlatContext, FlatType, FuncType, HandleTable, ResourceTypeId, ResourceVal,
-    Val, flatten_functype, lift_params, lower_results, return_pointer,
-};
+use crate::canon::{HandleTable, ResourceTypeId, ResourceVal};
 
 /// A component instance's state in its store.
 pub(crate) struct ComponentInstanceData {
@@ -98,7 +95,7 @@ impl Instance {
                         builtin_func(store, linker, index, *i as usize).map(Extern::Func)
                     }
                     CoreDef::Adapter(i) => {
-                        Ok(Extern::Func(adapter_func(store, index, *i as usize)))
+                        adapter_func(store, index, *i as usize).map(Extern::Func)
                     }
                     CoreDef::Transfer(i) => {
                         transfer_func(store, index, *i as usize).map(Extern::Func)
@@ -242,7 +239,7 @@ fn check_import<'a, T: 'static>(
 
 /// Runs destructor `dtor` (a core function of store component instance
 /// `instance`), if any, on `rep`.
-fn run_dtor(
+pub(super) fn run_dtor(
     store: &mut StoreOpaque,
     instance: usize,
     dtor: Option<&CoreDef>,
@@ -258,44 +255,20 @@ fn run_dtor(
 }
 
 /// The import path of host resource `path` as linker names.
-fn import_names<'m>(component: &'m Component, path: &'m ImportPath) -> Vec<&'m str> {
+pub(super) fn import_names<'m>(component: &'m Component, path: &'m ImportPath) -> Vec<&'m str> {
     let (name, _) = &component.meta().imports[path.import as usize];
     let mut names = vec![name.as_str()];
     names.extend(path.names.iter().map(String::as_str));
     names
 }
 
-/// The core function for adapter `i`, created on first use: lifts the
-/// arguments out of the calling component instance, calls the lifted
-/// callee with them, and lowers its result back into the caller. Handles
-/// travel as representations, as in the spec's `lift_own`/`lower_own`;
-/// the caller's borrows stay lent until the callee returns.
-fn adapter_func<T: 'static>(store: &mut Store<T>, instance: usize, i: usize) -> CoreFunc {
-    if let Some(f) = store.inner.component_instances[instance].adapters[i] {
-        return f;
-    }
-    let component = store.inner.component_instances[instance].component.clone();
-    let adapter = component.meta().adapters[i].clone();
-    let func_ty = component.meta().lifted[adapter.lifted as usize].ty.clone();
-    let func = CoreFunc::new(
-        store,
-        lowered_core_type(&func_ty),
-        move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
-            let store = caller.as_store_mut();
-            check_may_leave(store, instance, adapter.instance)?;
-            adapt(store, instance, &adapter, &func_ty, params, results).map_err(|e| match e {
-                Error::Canon(canon) => in_adapter(canon),
-                other => other,
-            })
-        },
-    );
-    store.inner.component_instances[instance].adapters[i] = Some(func);
-    func
-}
-
 /// Traps unless plan component instance `table` may call out of itself
 /// (`trap_if(not inst.may_leave)`).
-fn check_may_leave(store: &StoreOpaque, instance: usize, table: u32) -> Result<(), Error> {
+pub(super) fn check_may_leave(
+    store: &StoreOpaque,
+    instance: usize,
+    table: u32,
+) -> Result<(), Error> {
     if store.component_instances[instance].may_leave[table as usize] {
         Ok(())
     } else {
@@ -318,215 +291,6 @@ pub(super) fn without_leaving<R>(
     let result = f(store);
     flag(store, true);
     result
-}
-
-/// A canonical-ABI violation met inside a call between components: a trap
-/// where the spec's adapter traps (see [`CanonError::adapter_trap`]).
-fn in_adapter(e: CanonError) -> Error {
-    match e.adapter_trap() {
-        Some(kind) => Error::Trap(Trap::new(kind)),
-        None => Error::Canon(e),
-    }
-}
-
-/// The host half `i` of a fused adapter, for the adapter's instance (made
-/// once per instantiation, so it resolves its memories up front).
-fn transfer_func<T: 'static>(
-    store: &mut Store<T>,
-    instance: usize,
-    i: usize,
-) -> Result<CoreFunc, Error> {
-    let component = store.inner.component_instances[instance].component.clone();
-    let transfer = &component.meta().transfers[i];
-    let memory = |def| match resolve_core(&store.inner, instance, def)? {
-        Extern::Memory(m) => Ok(m),
-        _ => Err(Error::Link(
-            "a fused adapter's memory is not a memory".into(),
-        )),
-    };
-    let (from, to) = (memory(&transfer.from)?, memory(&transfer.to)?);
-    Ok(match transfer.op {
-        TransferOp::Check(elements) => CoreFunc::wrap(
-            store,
-            move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
-                check_elements(from.data(&caller), elements, ptr, len).map_err(in_adapter)
-            },
-        ),
-        TransferOp::Copy(elements) => CoreFunc::wrap(
-            store,
-            move |mut caller: Caller<'_, T>, (ptr, len, dst): (u32, u32, u32)| {
-                copy_between(caller.as_store_mut(), from, to, elements, ptr, len, dst)
-                    .map_err(in_adapter)
-            },
-        ),
-        TransferOp::LoadResult(elements) => {
-            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
-                let memory = from.data(&caller);
-                let (ptr, len) = load_pair(memory, retptr).map_err(in_adapter)?;
-                check_elements(memory, elements, ptr, len).map_err(in_adapter)?;
-                Ok((ptr, len))
-            })
-        }
-        TransferOp::CheckRetptr => {
-            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
-                check_retptr(to.data(&caller).len(), retptr).map_err(in_adapter)
-            })
-        }
-        TransferOp::StoreResult => CoreFunc::wrap(
-            store,
-            move |mut caller: Caller<'_, T>, (retptr, ptr, len): (u32, u32, u32)| {
-                store_pair(to.data_mut(&mut caller), retptr, ptr, len).map_err(in_adapter)
-            },
-        ),
-    })
-}
-
-/// Copies the `len` elements at `ptr` in memory `from` to `dst` in memory
-/// `to` (see [`transfer::copy_between`]).
-fn copy_between(
-    store: &mut StoreOpaque,
-    from: Memory,
-    to: Memory,
-    elements: Elements,
-    ptr: u32,
-    len: u32,
-    dst: u32,
-) -> Result<(), CanonError> {
-    let memories = if from.index == to.index {
-        Memories::Same(store.memories[from.index].data_mut())
-    } else {
-        // Two distinct memories of the store, borrowed side by side.
-        let (low, high) = store.memories.split_at_mut(from.index.max(to.index));
-        let (source, dest) = if from.index < to.index {
-            (&low[from.index], &mut high[0])
-        } else {
-            (&high[0], &mut low[to.index])
-        };
-        Memories::Distinct {
-            from: source.data(),
-            to: dest.data_mut(),
-        }
-    };
-    transfer::copy_between(memories, elements, ptr, len, dst)
-}
-
-/// One call through `adapter`: lifts `params` out of the calling instance,
-/// calls the lifted callee, and lowers its result into `results`.
-fn adapt(
-    store: &mut StoreOpaque,
-    instance: usize,
-    adapter: &AdapterFunc,
-    func_ty: &FuncType,
-    params: &[CoreVal],
-    results: &mut [CoreVal],
-) -> Result<(), Error> {
-    let table = adapter.instance;
-    let options = Options::resolve(store, instance, &adapter.options)?;
-    let mut cx = Cx::new(store, instance, table, options);
-    let args = lift_params(&mut cx, func_ty, params)?;
-    let lends = std::mem::take(&mut cx.lends);
-    let result = call_lifted(store, instance, adapter.lifted, &args)?;
-    handle_table(store, instance, table).end_lends(lends);
-    let retptr = return_pointer(func_ty, params)?;
-    let mut flat = store.take_flat_buf();
-    lower_results(
-        &mut Cx::new(store, instance, table, options),
-        func_ty,
-        result.as_ref(),
-        retptr,
-        &mut flat,
-    )?;
-    results.copy_from_slice(&flat);
-    store.put_flat_buf(flat);
-    Ok(())
-}
-
-/// The core type of a `canon lower` of `ty`.
-fn lowered_core_type(ty: &crate::canon::FuncType) -> crate::abi::FuncType {
-    let sig = flatten_functype(ty, FlatContext::Lower);
-    crate::abi::FuncType::new(
-        sig.params.iter().map(|t| core_type(*t)),
-        sig.results.iter().map(|t| core_type(*t)),
-    )
-}
-
-/// What `resource.drop` runs for an owned resource.
-enum Destructor<T> {
-    /// The linker's destructor of a host resource type.
-    Host(HostDtor<T>),
-    /// A guest-defined type's destructor function, if it has one.
-    Guest(Option<CoreDef>),
-}
-
-/// The core function for resource built-in `i`, created on first use.
-fn builtin_func<T: 'static>(
-    store: &mut Store<T>,
-    linker: &Linker<T>,
-    instance: usize,
-    i: usize,
-) -> Result<CoreFunc, Error> {
-    if let Some(f) = store.inner.component_instances[instance].builtins[i] {
-        return Ok(f);
-    }
-    let component = store.inner.component_instances[instance].component.clone();
-    let builtin = component.meta().builtins[i];
-    let (ty, table) = (builtin.resource, builtin.instance);
-    let i32_ty = || crate::abi::FuncType::new([ValType::I32], [ValType::I32]);
-    let func = match builtin.op {
-        ResourceOp::New => CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
-            let store = caller.as_store_mut();
-            check_may_leave(store, instance, table)?;
-            let handle = handle_table(store, instance, table).new_own(ty, arg(params))?;
-            results[0] = CoreVal::I32(handle as i32);
-            Ok(())
-        }),
-        ResourceOp::Rep => CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
-            let store = caller.as_store_mut();
-            let rep = handle_table(store, instance, table).rep(arg(params), ty)?;
-            results[0] = CoreVal::I32(rep as i32);
-            Ok(())
-        }),
-        ResourceOp::Drop => {
-            let dtor = match &component.meta().resources[ty.0 as usize] {
-                ResourceDef::Host(path) => match linker.get(&import_names(&component, path)) {
-                    Some(Definition::Resource(dtor)) => Destructor::Host(dtor.clone()),
-                    _ => {
-                        return Err(Error::Link(format!(
-                            "unknown import: resource `{}` has not been defined",
-                            import_names(&component, path).join("#")
-                        )));
-                    }
-                },
-                ResourceDef::Guest { dtor, .. } => Destructor::Guest(dtor.clone()),
-            };
-            let drop_ty = crate::abi::FuncType::new([ValType::I32], []);
-            CoreFunc::new(
-                store,
-                drop_ty,
-                move |mut caller: Caller<'_, T>, params, _| {
-                    let store = caller.as_store_mut();
-                    check_may_leave(store, instance, table)?;
-                    let Dropped::Own { rep } =
-                        handle_table(store, instance, table).drop(arg(params), ty)?
-                    else {
-                        return Ok(());
-                    };
-                    match &dtor {
-                        Destructor::Host(dtor) => dtor(caller.reborrow(), rep),
-                        Destructor::Guest(dtor) => run_dtor(store, instance, dtor.as_ref(), rep),
-                    }
-                },
-            )
-        }
-    };
-    store.inner.component_instances[instance].builtins[i] = Some(func);
-    Ok(func)
-}
-
-/// The first (only) `i32` argument of a built-in, as the handle or
-/// representation it is.
-fn arg(params: &[CoreVal]) -> u32 {
-    params[0].i32().unwrap_or_default() as u32
 }
 
 /// The core item `def` names in component instance `instance`.
@@ -558,80 +322,19 @@ pub(super) fn resolve_core(
     }
 }
 
-/// The core function for lowered import `i`, created on first use.
-fn lowered_func<T: 'static>(
+/// The core function in `slot`'s entry `i` of store component instance
+/// `instance`, made by `make` on first use and kept for later uses.
+pub(super) fn on_first_use<T, E>(
     store: &mut Store<T>,
-    linker: &Linker<T>,
     instance: usize,
+    slot: fn(&mut ComponentInstanceData) -> &mut Vec<Option<CoreFunc>>,
     i: usize,
-) -> Result<CoreFunc, Error> {
-    if let Some(f) = store.inner.component_instances[instance].lowered[i] {
+    make: impl FnOnce(&mut Store<T>) -> Result<CoreFunc, E>,
+) -> Result<CoreFunc, E> {
+    if let Some(f) = slot(&mut store.inner.component_instances[instance])[i] {
         return Ok(f);
     }
-    let component = store.inner.component_instances[instance].component.clone();
-    let lowered = &component.meta().lowered[i];
-    let (import_name, ty) = &component.meta().imports[lowered.import.import as usize];
-    let mut path = vec![import_name.as_str()];
-    path.extend(lowered.import.names.iter().map(String::as_str));
-    let host: HostFunc<T> = match linker.get(&path) {
-        Some(Definition::Func(f)) => f.clone(),
-        Some(other) => {
-            return Err(Error::Link(format!(
-                "import `{}` is defined as {}, not a function",
-                path.join("#"),
-                other.kind()
-            )));
-        }
-        None => {
-            let _ = ty;
-            return Err(Error::Link(format!(
-                "unknown import: `{}` has not been defined",
-                path.join("#")
-            )));
-        }
-    };
-    let func_ty = lowered.ty.clone();
-    let options = lowered.options.clone();
-    let table = lowered.instance;
-    let core_ty = lowered_core_type(&func_ty);
-    let func = CoreFunc::new(
-        store,
-        core_ty,
-        move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
-            let store = caller.as_store_mut();
-            check_may_leave(store, instance, table)?;
-            let options = Options::resolve(store, instance, &options)?;
-            let mut cx = Cx::new(store, instance, table, options);
-            let args = lift_params(&mut cx, &func_ty, params)?;
-            // Borrows lifted for the call stay lent until the host returns.
-            let lends = std::mem::take(&mut cx.lends);
-            let mut out: Vec<Val> = func_ty.result.iter().map(|_| Val::Bool(false)).collect();
-            host(caller.reborrow(), &args, &mut out)?;
-            let store = caller.as_store_mut();
-            handle_table(store, instance, table).end_lends(lends);
-            let retptr = return_pointer(&func_ty, params)?;
-            let mut flat = store.take_flat_buf();
-            lower_results(
-                &mut Cx::new(store, instance, table, options),
-                &func_ty,
-                out.first(),
-                retptr,
-                &mut flat,
-            )?;
-            results.copy_from_slice(&flat);
-            store.put_flat_buf(flat);
-            Ok(())
-        },
-    );
-    store.inner.component_instances[instance].lowered[i] = Some(func);
+    let func = make(store)?;
+    slot(&mut store.inner.component_instances[instance])[i] = Some(func);
     Ok(func)
-}
-
-fn core_type(t: FlatType) -> ValType {
-    match t {
-        FlatType::I32 => ValType::I32,
-        FlatType::I64 => ValType::I64,
-        FlatType::F32 => ValType::F32,
-        FlatType::F64 => ValType::F64,
-    }
 }

@@ -14,11 +14,14 @@
 //! built-ins are core functions over the right table. Host-defined resource
 //! types are defined with [`LinkerInstance::resource`].
 
+mod adapters;
+mod builtins;
 mod context;
 mod func;
 mod instance;
 mod linker;
 mod loaded;
+mod lowered;
 
 pub use func::Func;
 pub(crate) use instance::ComponentInstanceData;

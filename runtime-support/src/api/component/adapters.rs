@@ -1,0 +1,173 @@
+//! Calls between components: the runtime adapters of a plan (lift from the
+//! caller, call the lifted callee, lower back) and the host halves of fused
+//! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
+
+use super::context::{Cx, Options, handle_table};
+use super::func::call_lifted;
+use super::instance::{check_may_leave, on_first_use, resolve_core};
+use super::lowered::lowered_core_type;
+use crate::abi::{AdapterFunc, Elements, TransferOp};
+use crate::api::store::StoreOpaque;
+use crate::api::{
+    AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
+};
+use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair, store_pair};
+use crate::canon::{CanonError, FuncType, lift_params, lower_results, return_pointer};
+
+/// The core function for adapter `i`, created on first use: lifts the
+/// arguments out of the calling component instance, calls the lifted
+/// callee with them, and lowers its result back into the caller. Handles
+/// travel as representations, as in the spec's `lift_own`/`lower_own`;
+/// the caller's borrows stay lent until the callee returns.
+pub(super) fn adapter_func<T: 'static>(
+    store: &mut Store<T>,
+    instance: usize,
+    i: usize,
+) -> Result<CoreFunc, Error> {
+    on_first_use(
+        store,
+        instance,
+        |d| &mut d.adapters,
+        i,
+        |store| {
+            let component = store.inner.component_instances[instance].component.clone();
+            let adapter = component.meta().adapters[i].clone();
+            let func_ty = component.meta().lifted[adapter.lifted as usize].ty.clone();
+            let func = CoreFunc::new(
+                store,
+                lowered_core_type(&func_ty),
+                move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
+                    let store = caller.as_store_mut();
+                    check_may_leave(store, instance, adapter.instance)?;
+                    adapt(store, instance, &adapter, &func_ty, params, results).map_err(|e| match e
+                    {
+                        Error::Canon(canon) => in_adapter(canon),
+                        other => other,
+                    })
+                },
+            );
+            Ok(func)
+        },
+    )
+}
+
+/// A canonical-ABI violation met inside a call between components: a trap
+/// where the spec's adapter traps (see [`CanonError::adapter_trap`]).
+fn in_adapter(e: CanonError) -> Error {
+    match e.adapter_trap() {
+        Some(kind) => Error::Trap(Trap::new(kind)),
+        None => Error::Canon(e),
+    }
+}
+
+/// The host half `i` of a fused adapter, for the adapter's instance (made
+/// once per instantiation, so it resolves its memories up front).
+pub(super) fn transfer_func<T: 'static>(
+    store: &mut Store<T>,
+    instance: usize,
+    i: usize,
+) -> Result<CoreFunc, Error> {
+    let component = store.inner.component_instances[instance].component.clone();
+    let transfer = &component.meta().transfers[i];
+    let memory = |def| match resolve_core(&store.inner, instance, def)? {
+        Extern::Memory(m) => Ok(m),
+        _ => Err(Error::Link(
+            "a fused adapter's memory is not a memory".into(),
+        )),
+    };
+    let (from, to) = (memory(&transfer.from)?, memory(&transfer.to)?);
+    Ok(match transfer.op {
+        TransferOp::Check(elements) => CoreFunc::wrap(
+            store,
+            move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
+                check_elements(from.data(&caller), elements, ptr, len).map_err(in_adapter)
+            },
+        ),
+        TransferOp::Copy(elements) => CoreFunc::wrap(
+            store,
+            move |mut caller: Caller<'_, T>, (ptr, len, dst): (u32, u32, u32)| {
+                copy_between(caller.as_store_mut(), from, to, elements, ptr, len, dst)
+                    .map_err(in_adapter)
+            },
+        ),
+        TransferOp::LoadResult(elements) => {
+            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
+                let memory = from.data(&caller);
+                let (ptr, len) = load_pair(memory, retptr).map_err(in_adapter)?;
+                check_elements(memory, elements, ptr, len).map_err(in_adapter)?;
+                Ok((ptr, len))
+            })
+        }
+        TransferOp::CheckRetptr => {
+            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
+                check_retptr(to.data(&caller).len(), retptr).map_err(in_adapter)
+            })
+        }
+        TransferOp::StoreResult => CoreFunc::wrap(
+            store,
+            move |mut caller: Caller<'_, T>, (retptr, ptr, len): (u32, u32, u32)| {
+                store_pair(to.data_mut(&mut caller), retptr, ptr, len).map_err(in_adapter)
+            },
+        ),
+    })
+}
+
+/// Copies the `len` elements at `ptr` in memory `from` to `dst` in memory
+/// `to` (see [`transfer::copy_between`]).
+fn copy_between(
+    store: &mut StoreOpaque,
+    from: Memory,
+    to: Memory,
+    elements: Elements,
+    ptr: u32,
+    len: u32,
+    dst: u32,
+) -> Result<(), CanonError> {
+    let memories = if from.index == to.index {
+        Memories::Same(store.memories[from.index].data_mut())
+    } else {
+        // Two distinct memories of the store, borrowed side by side.
+        let (low, high) = store.memories.split_at_mut(from.index.max(to.index));
+        let (source, dest) = if from.index < to.index {
+            (&low[from.index], &mut high[0])
+        } else {
+            (&high[0], &mut low[to.index])
+        };
+        Memories::Distinct {
+            from: source.data(),
+            to: dest.data_mut(),
+        }
+    };
+    transfer::copy_between(memories, elements, ptr, len, dst)
+}
+
+/// One call through `adapter`: lifts `params` out of the calling instance,
+/// calls the lifted callee, and lowers its result into `results`.
+fn adapt(
+    store: &mut StoreOpaque,
+    instance: usize,
+    adapter: &AdapterFunc,
+    func_ty: &FuncType,
+    params: &[CoreVal],
+    results: &mut [CoreVal],
+) -> Result<(), Error> {
+    let table = adapter.instance;
+    let options = Options::resolve(store, instance, &adapter.options)?;
+    let mut cx = Cx::new(store, instance, table, options);
+    let args = lift_params(&mut cx, func_ty, params)?;
+    let lends = std::mem::take(&mut cx.lends);
+    let result = call_lifted(store, instance, adapter.lifted, &args)?;
+    handle_table(store, instance, table).end_lends(lends);
+    let retptr = return_pointer(func_ty, params)?;
+    let mut flat = store.take_flat_buf();
+    lower_results(
+        &mut Cx::new(store, instance, table, options),
+        func_ty,
+        result.as_ref(),
+        retptr,
+        &mut flat,
+    )?;
+    results.copy_from_slice(&flat);
+    store.put_flat_buf(flat);
+    Ok(())
+}
