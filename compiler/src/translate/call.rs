@@ -2,7 +2,7 @@
 
 use super::func::{FuncTranslator, readonly};
 use super::{NS_WASM_FUNC, wasm_signature};
-use cmc_runtime::abi::{BUILTIN_NAMES, PTR_SIZE, TrapKind, VMOffsets, func_import, func_ref};
+use cmc_runtime::abi::{Builtin, PTR_SIZE, TrapKind, VMOffsets, func_import, func_ref};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, AbiParam, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
@@ -132,12 +132,9 @@ impl FuncTranslator<'_, '_> {
         self.push_results(call);
     }
 
-    /// Calls the runtime builtin `name` with the VM context and `args`.
-    pub(super) fn call_builtin(&mut self, name: &str, args: &[Value]) -> Value {
-        let index = BUILTIN_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .unwrap_or_else(|| panic!("unknown builtin `{name}`"));
+    /// Calls the runtime builtin `builtin` with the VM context and `args`.
+    pub(super) fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Value {
+        let index = builtin.index();
         let sig = match self.builtin_sigs.get(&index) {
             Some(&s) => s,
             None => {
@@ -165,8 +162,8 @@ impl FuncTranslator<'_, '_> {
 
     /// Calls a builtin that returns a status and raises `kind` when it is
     /// non-zero.
-    pub(super) fn checked_builtin(&mut self, name: &str, args: &[Value], kind: TrapKind) {
-        let status = self.call_builtin(name, args);
+    pub(super) fn checked_builtin(&mut self, builtin: Builtin, args: &[Value], kind: TrapKind) {
+        let status = self.call_builtin(builtin, args);
         self.trapnz(status, kind);
     }
 }

@@ -14,7 +14,7 @@
 //! load is marked read-only and movable, letting Cranelift hoist it.
 
 use super::func::FuncTranslator;
-use cmc_runtime::abi::{TrapKind, memory_def};
+use cmc_runtime::abi::{Builtin, TrapKind, memory_def};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, MemArgTarget};
@@ -82,7 +82,7 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn translate_memory_grow(&mut self, mem: u32) {
         let delta = self.pop();
         let mem = self.b.ins().iconst(types::I32, i64::from(mem));
-        let old = self.call_builtin("memory_grow", &[mem, delta]);
+        let old = self.call_builtin(Builtin::memory_grow, &[mem, delta]);
         self.push(old);
     }
 
@@ -90,7 +90,7 @@ impl FuncTranslator<'_, '_> {
         let (dst, val, len) = self.pop3();
         let mem = self.b.ins().iconst(types::I32, i64::from(mem));
         self.checked_builtin(
-            "memory_fill",
+            Builtin::memory_fill,
             &[mem, dst, val, len],
             TrapKind::MemoryOutOfBounds,
         );
@@ -101,7 +101,7 @@ impl FuncTranslator<'_, '_> {
         let dst_mem = self.b.ins().iconst(types::I32, i64::from(dst_mem));
         let src_mem = self.b.ins().iconst(types::I32, i64::from(src_mem));
         self.checked_builtin(
-            "memory_copy",
+            Builtin::memory_copy,
             &[dst_mem, src_mem, dst, src, len],
             TrapKind::MemoryOutOfBounds,
         );
@@ -112,7 +112,7 @@ impl FuncTranslator<'_, '_> {
         let mem = self.b.ins().iconst(types::I32, i64::from(mem));
         let data = self.b.ins().iconst(types::I32, i64::from(data));
         self.checked_builtin(
-            "memory_init",
+            Builtin::memory_init,
             &[mem, data, dst, src, len],
             TrapKind::MemoryOutOfBounds,
         );
@@ -120,6 +120,6 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_data_drop(&mut self, data: u32) {
         let data = self.b.ins().iconst(types::I32, i64::from(data));
-        self.call_builtin("data_drop", &[data]);
+        self.call_builtin(Builtin::data_drop, &[data]);
     }
 }

@@ -6,7 +6,7 @@
 //! length; the bulk operations go through runtime builtins.
 
 use super::func::{FuncTranslator, readonly};
-use cmc_runtime::abi::{TrapKind, func_import, table_def};
+use cmc_runtime::abi::{Builtin, TrapKind, func_import, table_def};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 
@@ -67,7 +67,7 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn translate_table_grow(&mut self, table: u32) {
         let (init, delta) = self.pop2();
         let table = self.b.ins().iconst(types::I32, i64::from(table));
-        let old = self.call_builtin("table_grow", &[table, delta, init]);
+        let old = self.call_builtin(Builtin::table_grow, &[table, delta, init]);
         self.push(old);
     }
 
@@ -75,7 +75,7 @@ impl FuncTranslator<'_, '_> {
         let (dst, val, len) = self.pop3();
         let table = self.b.ins().iconst(types::I32, i64::from(table));
         self.checked_builtin(
-            "table_fill",
+            Builtin::table_fill,
             &[table, dst, val, len],
             TrapKind::TableOutOfBounds,
         );
@@ -86,7 +86,7 @@ impl FuncTranslator<'_, '_> {
         let dst_table = self.b.ins().iconst(types::I32, i64::from(dst_table));
         let src_table = self.b.ins().iconst(types::I32, i64::from(src_table));
         self.checked_builtin(
-            "table_copy",
+            Builtin::table_copy,
             &[dst_table, src_table, dst, src, len],
             TrapKind::TableOutOfBounds,
         );
@@ -97,7 +97,7 @@ impl FuncTranslator<'_, '_> {
         let table = self.b.ins().iconst(types::I32, i64::from(table));
         let elem = self.b.ins().iconst(types::I32, i64::from(elem));
         self.checked_builtin(
-            "table_init",
+            Builtin::table_init,
             &[table, elem, dst, src, len],
             TrapKind::TableOutOfBounds,
         );
@@ -105,7 +105,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_elem_drop(&mut self, elem: u32) {
         let elem = self.b.ins().iconst(types::I32, i64::from(elem));
-        self.call_builtin("elem_drop", &[elem]);
+        self.call_builtin(Builtin::elem_drop, &[elem]);
     }
 
     /// The `VMFuncRef` pointer of function `index` (for `ref.func`).

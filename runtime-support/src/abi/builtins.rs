@@ -39,10 +39,49 @@ macro_rules! foreach_builtin {
     };
 }
 
-macro_rules! builtin_names {
+macro_rules! builtin_list {
     ($( $(#[$attr:meta])* $name:ident($($pname:ident: $pty:ident),*) -> $rty:ident;)*) => {
         /// Builtin names in table order; the index of a name is its slot.
         pub const BUILTIN_NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        /// A runtime builtin; its discriminant is its slot in the VM
+        /// context's builtin table. Variants are named as the helpers (after
+        /// the wasm operator they implement).
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum Builtin {
+            $( $(#[$attr])* $name, )*
+        }
+
+        impl Builtin {
+            /// Every builtin, in table order.
+            pub const ALL: &[Builtin] = &[$(Builtin::$name),*];
+
+            /// The builtin's slot in the table.
+            pub fn index(self) -> usize {
+                self as usize
+            }
+
+            /// The builtin's name.
+            pub fn name(self) -> &'static str {
+                BUILTIN_NAMES[self.index()]
+            }
+        }
     };
 }
-foreach_builtin!(builtin_names);
+foreach_builtin!(builtin_list);
+
+#[cfg(test)]
+mod tests {
+    use super::{BUILTIN_NAMES, Builtin};
+
+    #[test]
+    fn variants_are_in_table_order() {
+        assert_eq!(Builtin::ALL.len(), BUILTIN_NAMES.len());
+        for (i, b) in Builtin::ALL.iter().enumerate() {
+            assert_eq!(b.index(), i);
+        }
+        assert_eq!(Builtin::table_grow.name(), "table_grow");
+    }
+}

@@ -17,7 +17,7 @@ mod offsets;
 mod trap;
 
 pub use artifact::*;
-pub use builtins::BUILTIN_NAMES;
+pub use builtins::{BUILTIN_NAMES, Builtin};
 pub use component::*;
 pub use meta::*;
 pub use offsets::*;
