@@ -1,7 +1,7 @@
 //! `cmc inspect`: what a binary is and what it contains.
 
-use crate::component::signature;
 use crate::input::{self, Input};
+use crate::wave::signature;
 use anyhow::{Context, Result};
 use cmc_runtime::abi::{ComponentMeta, EntityType, ExportItem, ImportType, ModuleMeta};
 use cmc_runtime::{ArtifactInfo, ArtifactMeta};

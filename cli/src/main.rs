@@ -4,13 +4,13 @@
 mod output;
 mod build;
 mod cache;
-mod component;
 mod input;
 mod inspect;
 mod progress;
 mod run;
 mod values;
 mod wasi;
+mod wave;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,11 +1,11 @@
 //! `cmc run`: run a module or component as a command, or invoke one export.
 
 use crate::cache::Cache;
-use crate::component::{Call, export_names, format_val, signature};
 use crate::input::{self, Input};
 use crate::progress;
 use crate::values::{format_val as format_core_val, parse_val};
 use crate::wasi::WasiArgs;
+use crate::wave::{Call, export_names, format_val, signature};
 use anyhow::{Context, Result, bail};
 use cmc_runtime::abi::ArtifactKind;
 use cmc_runtime::component::{self, Component, Val as ComponentVal};

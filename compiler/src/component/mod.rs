@@ -3,7 +3,7 @@
 
 mod adapter;
 mod compat;
-mod inline;
+mod flatten;
 mod parse;
 mod types;
 
@@ -33,7 +33,7 @@ pub fn compile_component(
         .map(|range| compile_core(&wasm[range.clone()], isa, component_features()))
         .collect::<Result<Vec<_>>>()?;
     let metas: Vec<_> = modules.iter().map(|m| m.meta.clone()).collect();
-    let (mut meta, fused) = inline::flatten(&parsed, &metas)?;
+    let (mut meta, fused) = flatten::flatten(&parsed, &metas)?;
     let mut modules = modules;
     for wasm in &fused {
         modules.push(compile_core(wasm, isa, WasmFeatures::default())?);
