@@ -28,8 +28,9 @@ use super::parse::{ComponentBody, Def, Parsed};
 use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
-    AdapterFunc, CanonOptions, ComponentMeta, CoreDef, ExportItem, ImportPath, Initializer,
-    LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin, ResourceDef, ResourceOp,
+    AdapterFunc, CanonOptions, ComponentInstanceIndex, ComponentMeta, CoreDef, CoreInstanceIndex,
+    ExportItem, ImportPath, Initializer, LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin,
+    ResourceDef, ResourceOp,
 };
 use cmc_runtime::component::types::{ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
@@ -473,7 +474,7 @@ impl Inliner<'_, '_> {
                     let rt = ResourceTypeId(self.meta.resources.len() as u32);
                     self.meta.resources.push(ResourceDef::Guest {
                         dtor: dtor.map(|f| s.core_funcs[f as usize].def()).transpose()?,
-                        instance: s.instance,
+                        instance: ComponentInstanceIndex(s.instance),
                     });
                     s.push(Item::Type(Some(rt)), types)?;
                 }
@@ -574,7 +575,7 @@ impl Inliner<'_, '_> {
             self.meta.adapters.push(AdapterFunc {
                 lifted,
                 options,
-                instance,
+                instance: ComponentInstanceIndex(instance),
             });
             return CoreDef::Adapter(self.meta.adapters.len() as u32 - 1);
         };
@@ -595,7 +596,7 @@ impl Inliner<'_, '_> {
             .initializers
             .push(Initializer::Instantiate { module, imports });
         CoreDef::Export {
-            instance: self.meta.initializers.len() as u32 - 1,
+            instance: CoreInstanceIndex(self.meta.initializers.len() as u32 - 1),
             name: adapter::EXPORT.to_owned(),
         }
     }
@@ -605,7 +606,7 @@ impl Inliner<'_, '_> {
         self.meta.builtins.push(ResourceBuiltin {
             op,
             resource: s.resource_at(resource),
-            instance: s.instance,
+            instance: ComponentInstanceIndex(s.instance),
         });
         s.core_funcs.push(Core::Def(CoreDef::Builtin(
             self.meta.builtins.len() as u32 - 1,
@@ -626,7 +627,7 @@ impl Inliner<'_, '_> {
                         options: canon_options(s, options)?,
                         ty: TypeConverter::new(types, &s.resources, renames)
                             .func_type_at(s.funcs.len() as u32)?,
-                        instance: s.instance,
+                        instance: ComponentInstanceIndex(s.instance),
                     })
                 })())?;
                 s.funcs.push(match lifted {
@@ -648,7 +649,7 @@ impl Inliner<'_, '_> {
                             options: canon_options(s, options)?,
                             ty: TypeConverter::new(types, &s.resources, renames)
                                 .func_type_at(*func_index)?,
-                            instance: s.instance,
+                            instance: ComponentInstanceIndex(s.instance),
                         })
                     })())?
                     .map(|lowered| {
@@ -719,7 +720,7 @@ impl Inliner<'_, '_> {
 fn core_export(instance: &CoreInstance, name: &str) -> Core {
     match instance {
         CoreInstance::Runtime(i) => Core::Def(CoreDef::Export {
-            instance: *i,
+            instance: CoreInstanceIndex(*i),
             name: name.to_owned(),
         }),
         CoreInstance::Bag(bag) => bag

@@ -30,13 +30,37 @@ pub struct ModuleImage {
     pub data: CodeRange,
 }
 
+/// A core instance of the plan: its position among the instances the
+/// [`Initializer`]s create, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CoreInstanceIndex(pub u32);
+
+/// A component instance of the plan (the root is 0, then nested
+/// instantiations in the order the flattening walk meets them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ComponentInstanceIndex(pub u32);
+
+impl CoreInstanceIndex {
+    /// The index as a `usize`, for indexing.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl ComponentInstanceIndex {
+    /// The index as a `usize`, for indexing.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// A core item, as a core import or canonical option refers to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CoreDef {
     /// Export `name` of the runtime core instance `instance`.
     Export {
         /// Index into the instances created by [`Initializer`]s.
-        instance: u32,
+        instance: CoreInstanceIndex,
         /// Export name.
         name: String,
     },
@@ -131,7 +155,7 @@ pub struct ResourceBuiltin {
     /// The resource type it acts on.
     pub resource: ResourceTypeId,
     /// The component instance whose handle table it uses.
-    pub instance: u32,
+    pub instance: ComponentInstanceIndex,
 }
 
 /// A resource type: [`ComponentMeta::resources`]`[id]` for [`ResourceTypeId`] `id`.
@@ -144,7 +168,7 @@ pub enum ResourceDef {
         /// The destructor, a core function taking the representation.
         dtor: Option<CoreDef>,
         /// The component instance that defines (implements) it.
-        instance: u32,
+        instance: ComponentInstanceIndex,
     },
     /// Imported from the host at this path: the host defines it.
     Host(ImportPath),
@@ -187,7 +211,7 @@ pub struct LiftedFunc {
     pub ty: FuncType,
     /// The component instance it belongs to (whose handle table its
     /// handles are in).
-    pub instance: u32,
+    pub instance: ComponentInstanceIndex,
 }
 
 /// A root import path: the import, then export names into nested instances.
@@ -210,7 +234,7 @@ pub struct LoweredFunc {
     pub ty: FuncType,
     /// The component instance that lowers it (whose handle table its
     /// handles are in).
-    pub instance: u32,
+    pub instance: ComponentInstanceIndex,
 }
 
 /// A `canon lower` of a function that another component instance of the
@@ -226,7 +250,7 @@ pub struct AdapterFunc {
     /// The caller's options of the lowering.
     pub options: CanonOptions,
     /// The caller's component instance.
-    pub instance: u32,
+    pub instance: ComponentInstanceIndex,
 }
 
 /// The type of a root import.

@@ -4,7 +4,7 @@
 //! into.
 
 use super::instance::{resolve_core, without_leaving};
-use crate::abi::{CanonOptions, ResourceDef};
+use crate::abi::{CanonOptions, ComponentInstanceIndex, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
 use crate::canon::{
@@ -72,7 +72,7 @@ pub(super) struct Cx<'s> {
     /// Index of the component instance in the store.
     pub instance: usize,
     /// The plan's component instance whose handle table is used.
-    pub table: u32,
+    pub table: ComponentInstanceIndex,
     /// The borrow scope of the incoming call being lowered into, if any.
     pub scope: Option<ScopeId>,
     /// Handles lent to the outgoing call being lifted from.
@@ -84,7 +84,7 @@ impl<'s> Cx<'s> {
     pub(super) fn new(
         store: &'s mut StoreOpaque,
         instance: usize,
-        table: u32,
+        table: ComponentInstanceIndex,
         options: Options,
     ) -> Cx<'s> {
         Cx {
@@ -120,9 +120,9 @@ impl<'s> Cx<'s> {
 pub(super) fn handle_table(
     store: &mut StoreOpaque,
     instance: usize,
-    table: u32,
+    table: ComponentInstanceIndex,
 ) -> &mut HandleTable {
-    &mut store.component_instances[instance].tables[table as usize]
+    &mut store.component_instances[instance].tables[table.index()]
 }
 
 impl LiftContext for Cx<'_> {

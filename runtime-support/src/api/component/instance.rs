@@ -8,7 +8,10 @@ use super::builtins::builtin_func;
 use super::linker::{Definition, Linker};
 use super::lowered::lowered_func;
 use super::{Component, Func};
-use crate::abi::{CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef, TrapKind};
+use crate::abi::{
+    ComponentInstanceIndex, CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef,
+    TrapKind,
+};
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStore, AsStoreMut, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store, Trap,
@@ -267,9 +270,9 @@ pub(super) fn import_names<'m>(component: &'m Component, path: &'m ImportPath) -
 pub(super) fn check_may_leave(
     store: &StoreOpaque,
     instance: usize,
-    table: u32,
+    table: ComponentInstanceIndex,
 ) -> Result<(), Error> {
-    if store.component_instances[instance].may_leave[table as usize] {
+    if store.component_instances[instance].may_leave[table.index()] {
         Ok(())
     } else {
         Err(Error::Trap(Trap::new(TrapKind::CannotLeaveComponent)))
@@ -281,11 +284,11 @@ pub(super) fn check_may_leave(
 pub(super) fn without_leaving<R>(
     store: &mut StoreOpaque,
     instance: usize,
-    table: u32,
+    table: ComponentInstanceIndex,
     f: impl FnOnce(&mut StoreOpaque) -> R,
 ) -> R {
     let flag = |store: &mut StoreOpaque, value| {
-        store.component_instances[instance].may_leave[table as usize] = value;
+        store.component_instances[instance].may_leave[table.index()] = value;
     };
     flag(store, false);
     let result = f(store);
@@ -304,9 +307,9 @@ pub(super) fn resolve_core(
         CoreDef::Export {
             instance: core,
             name,
-        } => data.core[*core as usize]
+        } => data.core[core.index()]
             .get_export(store, name)
-            .ok_or_else(|| Error::Link(format!("core instance {core} has no export `{name}`"))),
+            .ok_or_else(|| Error::Link(format!("core instance {} has no export `{name}`", core.0))),
         CoreDef::Lowered(i) => data.lowered[*i as usize]
             .map(Extern::Func)
             .ok_or_else(|| Error::Link(format!("lowered function {i} used before it was created"))),

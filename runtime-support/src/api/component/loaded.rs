@@ -128,29 +128,29 @@ impl Component {
 fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     let mut instances = 0u32;
     let def_ok = |d: &CoreDef, instances: u32| match d {
-        CoreDef::Export { instance, .. } => *instance < instances,
+        CoreDef::Export { instance, .. } => instance.0 < instances,
         CoreDef::Lowered(i) => (*i as usize) < meta.lowered.len(),
         CoreDef::Builtin(i) => (*i as usize) < meta.builtins.len(),
         CoreDef::Adapter(i) => meta.adapters.get(*i as usize).is_some_and(|a| {
-            (a.lifted as usize) < meta.lifted.len() && a.instance < meta.instances
+            (a.lifted as usize) < meta.lifted.len() && a.instance.0 < meta.instances
         }),
         // Its memories are exports of earlier core instances.
         CoreDef::Transfer(i) => meta.transfers.get(*i as usize).is_some_and(|t| {
             [&t.from, &t.to]
                 .iter()
-                .all(|m| matches!(m, CoreDef::Export { instance, .. } if *instance < instances))
+                .all(|m| matches!(m, CoreDef::Export { instance, .. } if instance.0 < instances))
         }),
     };
     let resources_ok = meta.resources.iter().all(|r| match r {
         ResourceDef::Guest { dtor, instance } => {
-            *instance < meta.instances && dtor.as_ref().is_none_or(|d| def_ok(d, u32::MAX))
+            instance.0 < meta.instances && dtor.as_ref().is_none_or(|d| def_ok(d, u32::MAX))
         }
         ResourceDef::Host(path) => (path.import as usize) < meta.imports.len(),
     });
     let builtins_ok = meta
         .builtins
         .iter()
-        .all(|b| (b.resource.0 as usize) < meta.resources.len() && b.instance < meta.instances);
+        .all(|b| (b.resource.0 as usize) < meta.resources.len() && b.instance.0 < meta.instances);
     if !resources_ok || !builtins_ok {
         return Err(corrupt());
     }
@@ -182,13 +182,13 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     let lowered_ok = meta.lowered.iter().all(|l| {
         options_ok(&l.options)
             && (l.import.import as usize) < meta.imports.len()
-            && l.instance < meta.instances
+            && l.instance.0 < meta.instances
             && types_ok(&l.ty)
     });
     let lifted_ok = meta.lifted.iter().all(|l| {
         options_ok(&l.options)
             && def_ok(&l.core, instances)
-            && l.instance < meta.instances
+            && l.instance.0 < meta.instances
             && types_ok(&l.ty)
     });
     fn exports_ok(items: &[(String, ExportItem)], lifted: usize) -> bool {
