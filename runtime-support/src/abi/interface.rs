@@ -96,18 +96,87 @@ pub enum InterfaceType {
     Borrow(ResourceTypeId),
 }
 
+/// The case types of an enum of up to 256 cases: all `None`.
+static NO_PAYLOADS: [Option<&InterfaceType>; 256] = [None; 256];
+
+/// The payload types of a variant-like type's cases
+/// ([`InterfaceType::variant_cases`]), read as a slice.
+#[derive(Clone, Debug)]
+pub enum VariantCases<'a> {
+    /// Up to four cases, held in place.
+    Inline {
+        /// The cases; only the first `len` count.
+        cases: [Option<&'a InterfaceType>; 4],
+        /// How many cases there are.
+        len: usize,
+    },
+    /// The cases of an enum: no payloads.
+    NoPayloads(&'static [Option<&'static InterfaceType>]),
+    /// More cases.
+    Heap(Vec<Option<&'a InterfaceType>>),
+}
+
+impl<'a> VariantCases<'a> {
+    fn collect(cases: impl IntoIterator<Item = Option<&'a InterfaceType>>) -> VariantCases<'a> {
+        let mut inline = [None; 4];
+        let mut len = 0;
+        let mut cases = cases.into_iter();
+        for case in cases.by_ref() {
+            if len == inline.len() {
+                let mut heap = inline.to_vec();
+                heap.push(case);
+                heap.extend(cases);
+                return VariantCases::Heap(heap);
+            }
+            inline[len] = case;
+            len += 1;
+        }
+        VariantCases::Inline { cases: inline, len }
+    }
+}
+
+impl Default for VariantCases<'_> {
+    fn default() -> Self {
+        VariantCases::Inline {
+            cases: [None; 4],
+            len: 0,
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for VariantCases<'a> {
+    type Target = [Option<&'a InterfaceType>];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            VariantCases::Inline { cases, len } => &cases[..*len],
+            VariantCases::NoPayloads(cases) => cases,
+            VariantCases::Heap(cases) => cases,
+        }
+    }
+}
+
 impl InterfaceType {
     /// The payload types of the variant this type despecializes to, one per
     /// case in case order, or `None` if it is not variant-like.
     ///
     /// Layout and flattening of enums, options and results are defined
-    /// through this view, exactly as `despecialize` does in the spec.
-    pub fn variant_cases(&self) -> Option<Vec<Option<&InterfaceType>>> {
+    /// through this view, exactly as `despecialize` does in the spec. The
+    /// common shapes (options, results, small variants, enums) need no
+    /// allocation: host calls walk these types on every call.
+    pub fn variant_cases(&self) -> Option<VariantCases<'_>> {
         Some(match self {
-            InterfaceType::Variant(cases) => cases.iter().map(|(_, t)| t.as_ref()).collect(),
-            InterfaceType::Enum(labels) => vec![None; labels.len()],
-            InterfaceType::Option(t) => vec![None, Some(&**t)],
-            InterfaceType::Result { ok, err } => vec![ok.as_deref(), err.as_deref()],
+            InterfaceType::Variant(cases) => {
+                VariantCases::collect(cases.iter().map(|(_, t)| t.as_ref()))
+            }
+            InterfaceType::Enum(labels) if labels.len() <= NO_PAYLOADS.len() => {
+                VariantCases::NoPayloads(&NO_PAYLOADS[..labels.len()])
+            }
+            InterfaceType::Enum(labels) => VariantCases::Heap(vec![None; labels.len()]),
+            InterfaceType::Option(t) => VariantCases::collect([None, Some(&**t)]),
+            InterfaceType::Result { ok, err } => {
+                VariantCases::collect([ok.as_deref(), err.as_deref()])
+            }
             _ => return None,
         })
     }
@@ -315,5 +384,41 @@ impl fmt::Display for FlatType {
             FlatType::F32 => "f32",
             FlatType::F64 => "f64",
         })
+    }
+}
+
+#[cfg(test)]
+mod variant_case_tests {
+    use super::{InterfaceType as T, VariantCases};
+
+    #[test]
+    fn every_shape_reads_as_its_cases() {
+        let u8_ = T::U8;
+        let opt = T::Option(Box::new(T::U8));
+        assert!(matches!(
+            opt.variant_cases(),
+            Some(VariantCases::Inline { len: 2, .. })
+        ));
+        assert_eq!(*opt.variant_cases().unwrap(), [None, Some(&u8_)]);
+        let res = T::Result {
+            ok: None,
+            err: Some(Box::new(T::U8)),
+        };
+        assert_eq!(*res.variant_cases().unwrap(), [None, Some(&u8_)]);
+        let wide = T::Variant(
+            (0..5)
+                .map(|i| (format!("c{i}"), (i == 4).then_some(T::U8)))
+                .collect(),
+        );
+        let cases = wide.variant_cases().unwrap();
+        assert!(matches!(cases, VariantCases::Heap(_)));
+        assert_eq!(*cases, [None, None, None, None, Some(&u8_)]);
+        for n in [3, 256, 300] {
+            let e = T::Enum((0..n).map(|i| format!("e{i}")).collect());
+            let cases = e.variant_cases().unwrap();
+            assert_eq!(cases.len(), n);
+            assert!(cases.iter().all(Option::is_none));
+        }
+        assert!(T::U32.variant_cases().is_none());
     }
 }
