@@ -8,7 +8,8 @@
 //! `wasmtime run --allow-precompiled`, both on precompiled files.
 //!
 //! Every engine's stdout and stderr are compared with the program's
-//! `*.stdout.expected`/`*.stderr.expected` before anything is timed. Each
+//! `*.stdout.expected`/`*.stderr.expected` (no `.stderr.expected`: empty)
+//! before anything is timed. Each
 //! program runs as sightglass runs it: its folder preopened as `.`, read in
 //! place. One iteration in process is a new WASI context, store and
 //! instance plus the run (compiling is not timed); the figure is the time
@@ -19,6 +20,7 @@
 //! printed and written to `<criterion dir>/cmc-programs-report.md`.
 
 use anyhow::{Context, Result, bail, ensure};
+use cmc_benches::find_exe;
 use cmc_benches::report::{self, Results, cell};
 use criterion::{Criterion, SamplingMode};
 use std::path::{Path, PathBuf};
@@ -83,7 +85,12 @@ fn program(
         component,
         source,
         stdout: read(".stdout.expected")?,
-        stderr: read(".stderr.expected")?,
+        // Our own programs print nothing to stderr and carry no
+        // `.stderr.expected`; the sightglass ones do.
+        stderr: match dir.join(format!("{file}.stderr.expected")) {
+            path if path.exists() => read(".stderr.expected")?,
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -604,25 +611,6 @@ fn whole_process(
         }
     }
     Ok(())
-}
-
-/// As in `benches/wasi.rs`: `$CMC`/`$WASMTIME`, else cmc beside this
-/// benchmark's target directory and wasmtime on `$PATH` or in `~/.cargo/bin`.
-fn find_exe(name: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(name.to_uppercase()) {
-        return Some(PathBuf::from(path)).filter(|p| p.is_file());
-    }
-    let candidates: Vec<PathBuf> = if name == "cmc" {
-        let exe = std::env::current_exe().ok()?;
-        vec![exe.ancestors().nth(2)?.join("cmc")]
-    } else {
-        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect())
-            .unwrap_or_default();
-        dirs.extend(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin")));
-        dirs.into_iter().map(|d| d.join(name)).collect()
-    };
-    candidates.into_iter().find(|p| p.is_file())
 }
 
 /// Runs `cmd` to completion; fails with its stderr unless it exits with 0.

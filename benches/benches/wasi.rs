@@ -19,6 +19,7 @@
 //! `<criterion dir>/cmc-wasi-report.md`.
 
 use anyhow::{Context, Result, bail, ensure};
+use cmc_benches::find_exe;
 use cmc_benches::report::{self, Results, cell};
 use criterion::{Criterion, SamplingMode};
 use std::io::{Read, Write};
@@ -325,26 +326,6 @@ fn whole_process(
     }
     g.finish();
     Ok(())
-}
-
-/// `$CMC`/`$WASMTIME`, else cmc in this build's target directory
-/// (`<target>/release/cmc`, beside `deps/` where the benchmark runs) and
-/// wasmtime on `$PATH` or in `~/.cargo/bin`.
-fn find_exe(name: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(name.to_uppercase()) {
-        return Some(PathBuf::from(path)).filter(|p| p.is_file());
-    }
-    let candidates: Vec<PathBuf> = if name == "cmc" {
-        let exe = std::env::current_exe().ok()?;
-        vec![exe.ancestors().nth(2)?.join("cmc")]
-    } else {
-        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect())
-            .unwrap_or_default();
-        dirs.extend(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin")));
-        dirs.into_iter().map(|d| d.join(name)).collect()
-    };
-    candidates.into_iter().find(|p| p.is_file())
 }
 
 /// Runs `cmd` with `stdin` written into a pipe (or no stdin), and returns

@@ -15,6 +15,7 @@ pub mod workloads;
 
 use anyhow::{Result, bail};
 use engines::{Api, Engines, Peer};
+use std::path::{Path, PathBuf};
 use workloads::{COMPUTE, HOST, INSTANTIATE};
 
 /// Runs `run(arg)` of `wasm` once on a fresh instance of every engine (and
@@ -45,6 +46,27 @@ pub fn check_all(engines: &Engines) -> Result<Vec<(&'static str, i64)>> {
         .chain([HOST, INSTANTIATE])
         .map(|w| Ok((w.name, check(engines, w.name, &w.wasm()?, w.arg)?)))
         .collect()
+}
+
+/// The executable `name` (`cmc` or `wasmtime`) the whole-process benchmarks
+/// run: `$CMC`/`$WASMTIME`, else cmc in this build's target directory
+/// (`<target>/release/cmc`, beside `deps/` where the benchmark runs) and
+/// wasmtime on `$PATH` or in `~/.cargo/bin`.
+pub fn find_exe(name: &str) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(name.to_uppercase()) {
+        return Some(PathBuf::from(path)).filter(|p| p.is_file());
+    }
+    let candidates: Vec<PathBuf> = if name == "cmc" {
+        let exe = std::env::current_exe().ok()?;
+        vec![exe.ancestors().nth(2)?.join("cmc")]
+    } else {
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        dirs.extend(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin")));
+        dirs.into_iter().map(|d| d.join(name)).collect()
+    };
+    candidates.into_iter().find(|p| p.is_file())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use cmc_runtime::CompileSettings;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use xxhash_rust::xxh3::xxh3_128;
+use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 /// What a cache entry's trailer starts with, after the artifact.
 const MAGIC: &[u8; 8] = b"cmc-cach";
@@ -58,9 +58,10 @@ impl Cache {
     /// The key of `wasm` compiled with `settings` for this host by this
     /// `cmc`.
     pub fn key(wasm: &[u8], settings: &CompileSettings) -> String {
-        let mut id = Vec::with_capacity(wasm.len() + 128);
-        id.extend_from_slice(wasm);
-        id.extend_from_slice(
+        // Hashed as a stream: the wasm (tens of MB) is not copied.
+        let mut id = Xxh3::new();
+        id.update(wasm);
+        id.update(
             format!(
                 "\0{}\0{}\0{:?}\0{}",
                 cmc_runtime::abi::CMC_VERSION,
@@ -72,15 +73,16 @@ impl Cache {
         );
         // The executable's size and time change with every rebuild.
         if let Some(m) = std::env::current_exe().ok().and_then(|e| e.metadata().ok()) {
-            id.extend_from_slice(&m.len().to_le_bytes());
-            if let Ok(t) = m.modified().and_then(|t| {
-                t.duration_since(SystemTime::UNIX_EPOCH)
-                    .map_err(std::io::Error::other)
-            }) {
-                id.extend_from_slice(&t.as_nanos().to_le_bytes());
+            id.update(&m.len().to_le_bytes());
+            if let Some(t) = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            {
+                id.update(&t.as_nanos().to_le_bytes());
             }
         }
-        format!("{:032x}", xxh3_128(&id))
+        format!("{:032x}", id.digest128())
     }
 
     fn path(&self, key: &str) -> PathBuf {
