@@ -87,13 +87,13 @@ fn print_artifact(info: &ArtifactInfo) {
 /// the core modules it contains.
 fn print_component(meta: &ComponentMeta) {
     outln!("imports ({}):", meta.imports.len());
-    for (name, ty) in &meta.imports {
+    for (name, ty) in meta.imports.values() {
         print_import(name, ty, 1);
     }
     outln!("exports ({}):", meta.exports.len());
     print_exports(&meta.exports, meta, 1);
     outln!("core modules ({}):", meta.modules.len());
-    for (i, image) in meta.modules.iter().enumerate() {
+    for (i, image) in &meta.modules {
         outln!(
             "  module {i}: {} bytes of code, {} bytes of data",
             image.text.len,
@@ -126,7 +126,7 @@ fn print_exports(items: &[(String, ExportItem)], meta: &ComponentMeta, depth: us
         match item {
             // The plan of an artifact is not checked by `ArtifactInfo`, so
             // an index may point nowhere in a damaged file.
-            ExportItem::Func(i) => match meta.lifted.get(*i as usize) {
+            ExportItem::Func(i) => match meta.lifted.get(*i) {
                 Some(lifted) => outln!("{indent}{name}: {}", signature(&lifted.ty)),
                 None => outln!("{indent}{name}: func (invalid index {i})"),
             },
@@ -161,11 +161,11 @@ fn print_items(meta: &ModuleMeta, compiled: Option<&ModuleMeta>, indent: &str) {
     }
     let defined = meta.functions.len() - meta.num_imported_funcs as usize;
     outln!("{indent}functions ({defined} defined):");
-    for i in 0..defined {
-        let index = meta.num_imported_funcs + i as u32;
+    for index in meta.functions.keys().skip(meta.num_imported_funcs as usize) {
         let name = meta.func_name(index).unwrap_or("");
         let ty = meta.func_type(index);
-        match compiled.and_then(|m| m.code.get(i)) {
+        let defined = meta.defined_func(index);
+        match compiled.zip(defined).and_then(|(m, i)| m.code.get(i)) {
             Some(code) => outln!("{indent}  {index:>5} {name:<24} {ty} {:>8} bytes", code.len),
             None => outln!("{indent}  {index:>5} {name:<24} {ty}"),
         }
@@ -174,7 +174,7 @@ fn print_items(meta: &ModuleMeta, compiled: Option<&ModuleMeta>, indent: &str) {
 
 fn describe(ty: &EntityType, meta: &ModuleMeta) -> String {
     match ty {
-        EntityType::Func(t) => format!("func {}", meta.types[*t as usize]),
+        EntityType::Func(t) => format!("func {}", meta.types[*t]),
         EntityType::Table(t) => format!(
             "table {} {}..{}",
             t.element,

@@ -536,6 +536,7 @@ pub fn export_names(exports: &[(String, ExportItem)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cmc_runtime::abi::LiftedIndex;
 
     fn ty(params: &[(&str, InterfaceType)], result: Option<InterfaceType>) -> FuncType {
         FuncType {
@@ -691,10 +692,13 @@ mod tests {
         );
         assert_eq!(signature(&ty(&[], None)), "func()");
         let exports = vec![
-            ("f".to_owned(), ExportItem::Func(0)),
+            ("f".to_owned(), ExportItem::Func(LiftedIndex::from_u32(0))),
             (
                 "api".to_owned(),
-                ExportItem::Instance(vec![("g".to_owned(), ExportItem::Func(1))]),
+                ExportItem::Instance(vec![(
+                    "g".to_owned(),
+                    ExportItem::Func(LiftedIndex::from_u32(1)),
+                )]),
             ),
         ];
         assert_eq!(export_names(&exports), ["f", "api#g"]);

@@ -13,7 +13,7 @@
 use crate::translate::{
     ModuleEnv, NS_WASM_FUNC, array_call_signature, clif_type, trap_code, wasm_signature,
 };
-use cmc_runtime::abi::{HOST_CTX_ARRAY_CALL, TrapKind, VAL_RAW_SIZE, ValType};
+use cmc_runtime::abi::{FuncIndex, HOST_CTX_ARRAY_CALL, TrapKind, VAL_RAW_SIZE, ValType};
 use cranelift_codegen::ir::{
     self, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
     UserExternalName, UserFuncName, types,
@@ -26,12 +26,12 @@ pub const NS_TRAMPOLINE: u32 = 1;
 /// The entry trampoline of defined function `func_index`.
 pub fn entry_trampoline(
     env: &ModuleEnv<'_>,
-    func_index: u32,
+    func_index: FuncIndex,
     ctx: &mut FunctionBuilderContext,
 ) -> ir::Function {
     let ty = env.meta.func_type(func_index);
     let mut func = ir::Function::with_name_signature(
-        UserFuncName::User(UserExternalName::new(NS_TRAMPOLINE, func_index)),
+        UserFuncName::User(UserExternalName::new(NS_TRAMPOLINE, func_index.as_u32())),
         array_call_signature(env.isa),
     );
     let mut b = FunctionBuilder::new(&mut func, ctx);
@@ -40,10 +40,13 @@ pub fn entry_trampoline(
     let mut args = vec![vmctx, caller];
     args.extend(load_values(&mut b, &ty.params, values));
     let sig = b.import_signature(wasm_signature(ty));
-    let name = b.func.declare_imported_user_function(UserExternalName::new(
-        NS_WASM_FUNC,
-        func_index - env.meta.num_imported_funcs,
-    ));
+    let defined = env
+        .meta
+        .defined_func(func_index)
+        .expect("a defined function");
+    let name = b
+        .func
+        .declare_imported_user_function(UserExternalName::new(NS_WASM_FUNC, defined.as_u32()));
     let callee = b.import_function(ExtFuncData {
         name: ExternalName::User(name),
         signature: sig,
@@ -62,14 +65,14 @@ pub fn entry_trampoline(
 /// The exit trampoline of imported function `import_index`.
 pub fn exit_trampoline(
     env: &ModuleEnv<'_>,
-    import_index: u32,
+    import_index: FuncIndex,
     ctx: &mut FunctionBuilderContext,
 ) -> ir::Function {
     let ty = env.meta.func_type(import_index);
     let mut func = ir::Function::with_name_signature(
         UserFuncName::User(UserExternalName::new(
             NS_TRAMPOLINE,
-            0x8000_0000 | import_index,
+            0x8000_0000 | import_index.as_u32(),
         )),
         wasm_signature(ty),
     );

@@ -26,15 +26,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
 /// macros land there), with the layer they belong to.
 const ROOT_ITEMS: &[(&str, &str)] = &[("foreach_builtin", "abi")];
 
-/// Upward edges not removed yet, each with the file it is in: the check
-/// fails on any other, and on one of these once it is gone (so the list
-/// only shrinks).
-const KNOWN_UPWARD: &[(&str, &str)] = &[
-    // The instance keeps its `Module` (which holds the `Engine`) alive;
-    // moving the code-owning half of `Module` below `api` is left to do.
-    ("vm/instance.rs", "api"),
-];
-
 /// An edge from a file's layer to a layer it may not use.
 #[derive(Debug, PartialEq, Eq)]
 struct Violation {
@@ -343,22 +334,10 @@ fn runtime_layers_point_one_way() {
     sources(&root, &root, &mut files);
     assert!(files.len() > 20, "found only {} files", files.len());
     let violations = check(&files);
-    let mut unexpected = Vec::new();
-    for v in &violations {
-        if !KNOWN_UPWARD.contains(&(v.file.as_str(), v.to.as_str())) {
-            unexpected.push(v);
-        }
-    }
     assert!(
-        unexpected.is_empty(),
-        "upward imports (a layer may use only those below it):\n{unexpected:#?}"
+        violations.is_empty(),
+        "upward imports (a layer may use only those below it):\n{violations:#?}"
     );
-    for (file, to) in KNOWN_UPWARD {
-        assert!(
-            violations.iter().any(|v| v.file == *file && v.to == *to),
-            "`{file}` no longer uses `{to}`: remove it from KNOWN_UPWARD"
-        );
-    }
 }
 
 #[cfg(test)]

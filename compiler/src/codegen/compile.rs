@@ -7,7 +7,10 @@ use crate::error::{CompileError, Result};
 use crate::module::ModuleTranslation;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
 use crate::translate::{ModuleEnv, translate_function};
-use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleMeta, TrapSite, TrapTable};
+use cmc_runtime::abi::{
+    ArtifactKind, CodeRange, CompileSettings, DefinedFuncIndex, EntityRef, FuncIndex, ModuleMeta,
+    PrimaryMap, TrapSite, TrapTable,
+};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, ir};
 use cranelift_frontend::FunctionBuilderContext;
@@ -67,7 +70,6 @@ pub fn compile_core(
         bodies,
     } = crate::module::translate_module(wasm, features)?;
     let env = ModuleEnv::new(&meta, isa);
-    let imported = meta.num_imported_funcs;
 
     // Translate (and validate) every function first, so that calls can be
     // inlined from any callee while compiling.
@@ -83,16 +85,16 @@ pub fn compile_core(
             },
             |(builder, allocs), (i, (validate, body))| {
                 let mut validator = validate.into_validator(std::mem::take(allocs));
-                let func =
-                    translate_function(&env, imported + i as u32, &body, &mut validator, builder)?;
+                let index = meta.func_index(DefinedFuncIndex::new(i));
+                let func = translate_function(&env, index, &body, &mut validator, builder)?;
                 *allocs = validator.into_allocations();
                 Ok(func)
             },
         )
         .collect::<Result<_>>()?;
+    let clif = PrimaryMap::<DefinedFuncIndex, _>::from(clif);
     let inliner = Inliner::new(&clif);
-    let functions: Vec<CompiledFunction> = clif
-        .par_iter()
+    let functions: Vec<CompiledFunction> = (clif.as_values_slice().par_iter())
         .map_init(Context::new, |ctx, func| {
             ctx.clear();
             ctx.func = func.clone();
@@ -101,8 +103,8 @@ pub fn compile_core(
         })
         .collect::<Result<_>>()?;
 
-    let escaping: Vec<u32> = (imported..meta.functions.len() as u32)
-        .filter(|&f| meta.func_ref_slots[f as usize] != cmc_runtime::abi::NO_FUNC_REF)
+    let escaping: Vec<FuncIndex> = (meta.func_ref_slots.iter())
+        .filter_map(|(f, slot)| slot.map(|_| f))
         .collect();
     let entries: Vec<CompiledFunction> = escaping
         .par_iter()
@@ -111,15 +113,16 @@ pub fn compile_core(
             |(builder, ctx), &f| compile(isa, ctx, entry_trampoline(&env, f, builder)),
         )
         .collect::<Result<_>>()?;
-    let exits: Vec<CompiledFunction> = (0..imported)
+    let exits: Vec<CompiledFunction> = (0..meta.num_imported_funcs)
         .into_par_iter()
+        .map(FuncIndex::from_u32)
         .map_init(
             || (FunctionBuilderContext::new(), Context::new()),
             |(builder, ctx), i| compile(isa, ctx, exit_trampoline(&env, i, builder)),
         )
         .collect::<Result<_>>()?;
 
-    let linked = link(isa, &functions, &entries, &exits)?;
+    let linked = link(isa, &PrimaryMap::from(functions), &entries, &exits)?;
     let names = symbol_names(&meta, &escaping, &linked);
     meta.code = linked.functions;
     meta.array_trampolines = escaping.into_iter().zip(linked.entries).collect();
@@ -137,19 +140,14 @@ pub fn compile_core(
 /// there is one, so that profilers and debuggers can name code.
 fn symbol_names(
     meta: &ModuleMeta,
-    escaping: &[u32],
+    escaping: &[FuncIndex],
     linked: &super::link::Linked,
 ) -> Vec<(String, CodeRange)> {
-    let func_name = |i: u32| match meta.func_name(i) {
+    let func_name = |i: FuncIndex| match meta.func_name(i) {
         Some(name) => format!("wasm[{i}]::{name}"),
         None => format!("wasm[{i}]"),
     };
-    let imported = meta.num_imported_funcs;
-    let functions = linked
-        .functions
-        .iter()
-        .enumerate()
-        .map(|(i, &r)| (func_name(imported + i as u32), r));
+    let functions = (linked.functions.iter()).map(|(i, &r)| (func_name(meta.func_index(i)), r));
     let entries = escaping
         .iter()
         .zip(&linked.entries)

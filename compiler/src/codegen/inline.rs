@@ -8,6 +8,7 @@
 
 use crate::error::{CompileError, Result};
 use crate::translate::NS_WASM_FUNC;
+use cmc_runtime::abi::{DefinedFuncIndex, PrimaryMap};
 use cranelift_codegen::Context;
 use cranelift_codegen::inline::{Inline, InlineCommand};
 use cranelift_codegen::ir::{self, ExternalName};
@@ -18,23 +19,22 @@ const MAX_INLINED_INSTS: usize = 24;
 
 /// Knows which of a module's defined functions may be inlined.
 pub struct Inliner<'a> {
-    funcs: &'a [ir::Function],
-    inlinable: Vec<bool>,
+    funcs: &'a PrimaryMap<DefinedFuncIndex, ir::Function>,
+    inlinable: PrimaryMap<DefinedFuncIndex, bool>,
 }
 
 impl<'a> Inliner<'a> {
-    /// Examines every defined function of a module (indexed by defined
-    /// function index).
-    pub fn new(funcs: &'a [ir::Function]) -> Inliner<'a> {
+    /// Examines every defined function of a module.
+    pub fn new(funcs: &'a PrimaryMap<DefinedFuncIndex, ir::Function>) -> Inliner<'a> {
         Inliner {
             funcs,
-            inlinable: funcs.iter().map(is_small_trap_free_leaf).collect(),
+            inlinable: funcs.values().map(is_small_trap_free_leaf).collect(),
         }
     }
 
     /// Inlines eligible direct calls of the function in `ctx`.
     pub fn inline_into(&self, ctx: &mut Context) -> Result<()> {
-        if !self.inlinable.iter().any(|&b| b) {
+        if !self.inlinable.values().any(|&b| b) {
             return Ok(());
         }
         ctx.inline(CallSites { inliner: self })
@@ -78,7 +78,7 @@ impl Inline for CallSites<'_, '_> {
             return InlineCommand::KeepCall;
         };
         let name = &caller.params.user_named_funcs()[*name];
-        let index = name.index as usize;
+        let index = DefinedFuncIndex::from_u32(name.index);
         if name.namespace != NS_WASM_FUNC
             || !self.inliner.inlinable.get(index).copied().unwrap_or(false)
         {

@@ -3,7 +3,7 @@
 
 use crate::error::{CompileError, Result};
 use crate::translate::{NS_WASM_FUNC, trap_kind};
-use cmc_runtime::abi::{CodeRange, TrapSite};
+use cmc_runtime::abi::{CodeRange, DefinedFuncIndex, PrimaryMap, TrapSite};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::TargetIsa;
@@ -14,7 +14,7 @@ struct CallReloc {
     offset: u32,
     kind: Reloc,
     addend: i64,
-    target: u32,
+    target: DefinedFuncIndex,
 }
 
 /// Machine code of one function before linking.
@@ -37,7 +37,7 @@ impl CompiledFunction {
                             "call to unexpected symbol {name:?}"
                         )));
                     }
-                    name.index
+                    DefinedFuncIndex::from_u32(name.index)
                 }
                 other => {
                     return Err(CompileError::Codegen(format!(
@@ -77,7 +77,7 @@ impl CompiledFunction {
 /// The linked text and where everything landed.
 pub struct Linked {
     pub text: Vec<u8>,
-    pub functions: Vec<CodeRange>,
+    pub functions: PrimaryMap<DefinedFuncIndex, CodeRange>,
     pub entries: Vec<CodeRange>,
     pub exits: Vec<CodeRange>,
     pub traps: Vec<TrapSite>,
@@ -87,7 +87,7 @@ pub struct Linked {
 /// and patches every call to a defined function.
 pub fn link(
     isa: &dyn TargetIsa,
-    functions: &[CompiledFunction],
+    functions: &PrimaryMap<DefinedFuncIndex, CompiledFunction>,
     entries: &[CompiledFunction],
     exits: &[CompiledFunction],
 ) -> Result<Linked> {
@@ -108,22 +108,20 @@ pub fn link(
             len: f.code.len() as u32,
         })
     };
-    let function_ranges = functions
-        .iter()
+    let function_ranges = (functions.values())
         .map(&mut place)
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<PrimaryMap<DefinedFuncIndex, _>>>()?;
     let entry_ranges = entries.iter().map(&mut place).collect::<Result<Vec<_>>>()?;
     let exit_ranges = exits.iter().map(&mut place).collect::<Result<Vec<_>>>()?;
 
-    let all = functions
-        .iter()
-        .zip(&function_ranges)
+    let all = (functions.values())
+        .zip(function_ranges.values())
         .chain(entries.iter().zip(&entry_ranges))
         .chain(exits.iter().zip(&exit_ranges));
     for (f, range) in all {
         for r in &f.relocs {
             let site = range.start as usize + r.offset as usize;
-            let target = function_ranges.get(r.target as usize).ok_or_else(|| {
+            let target = function_ranges.get(r.target).ok_or_else(|| {
                 CompileError::Codegen(format!("call to unknown function {}", r.target))
             })?;
             let delta = i64::from(target.start) + r.addend - site as i64;

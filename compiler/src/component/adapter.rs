@@ -24,7 +24,9 @@
 //! records as results, spilled parameters) are still adapted by the
 //! runtime's canonical-ABI code (`AdapterFunc`).
 
-use cmc_runtime::abi::{CanonOptions, CoreDef, Elements, LiftedFunc, MemoryTransfer, TransferOp};
+use cmc_runtime::abi::{
+    CanonOptions, CoreDef, Elements, EntityRef, FuncIndex, LiftedFunc, MemoryTransfer, TransferOp,
+};
 use cmc_runtime::component::flatten::MAX_FLAT_PARAMS;
 use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
 use cmc_runtime::component::types::{InterfaceType, StringEncoding};
@@ -290,8 +292,8 @@ struct Imports {
 
 impl Imports {
     /// Imports `import` with the given signature; returns its function index.
-    fn add(&mut self, import: Import, params: &[ValType], results: &[ValType]) -> u32 {
-        let index = self.imports.len() as u32;
+    fn add(&mut self, import: Import, params: &[ValType], results: &[ValType]) -> FuncIndex {
+        let index = FuncIndex::new(self.imports.len());
         self.types
             .ty()
             .function(params.iter().copied(), results.iter().copied());
@@ -307,11 +309,12 @@ impl Imports {
 
 /// The function indices the adapter's body calls.
 struct Callees {
-    callee: u32,
-    post_return: Option<u32>,
-    realloc: u32,
+    callee: FuncIndex,
+    post_return: Option<FuncIndex>,
+    /// The callee's `realloc`, imported when something is passed in memory.
+    realloc: Option<FuncIndex>,
     /// The check and copy functions of each kind of elements passed.
-    transfers: Vec<(Elements, u32, u32)>,
+    transfers: Vec<(Elements, FuncIndex, FuncIndex)>,
     /// Where a string or list result goes back to the caller.
     result: Option<ResultCallees>,
 }
@@ -319,21 +322,21 @@ struct Callees {
 /// The functions that bring a string or list result back to the caller.
 struct ResultCallees {
     /// [`TransferOp::LoadResult`].
-    load: u32,
+    load: FuncIndex,
     /// [`TransferOp::CheckRetptr`].
-    check_retptr: u32,
+    check_retptr: FuncIndex,
     /// The caller's `realloc`.
-    realloc: u32,
+    realloc: FuncIndex,
     /// [`TransferOp::Copy`], from the callee's memory to the caller's.
-    copy: u32,
+    copy: FuncIndex,
     /// [`TransferOp::StoreResult`].
-    store: u32,
+    store: FuncIndex,
     size: u32,
     align: u32,
 }
 
 impl Callees {
-    fn transfer(&self, elements: Elements) -> (u32, u32) {
+    fn transfer(&self, elements: Elements) -> (FuncIndex, FuncIndex) {
         let &(_, check, copy) = self
             .transfers
             .iter()
@@ -362,12 +365,13 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
             .post_return
             .clone()
             .map(|def| imports.add(Import::Def(def), &results, &[])),
-        realloc: 0,
+        realloc: None,
         transfers: Vec::new(),
         result: None,
     };
     if sig.in_memory().next().is_some() {
-        callees.realloc = imports.add(Import::Def(callee.realloc.clone()?), &i32s(4), &i32s(1));
+        callees.realloc =
+            Some(imports.add(Import::Def(callee.realloc.clone()?), &i32s(4), &i32s(1)));
     }
     for (elements, _) in sig.in_memory() {
         if callees.transfers.iter().all(|(e, ..)| *e != elements) {
@@ -410,19 +414,19 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         });
     }
 
-    let adapter = imports.imports.len() as u32;
+    let adapter = FuncIndex::new(imports.imports.len());
     let mut types = imports.types;
     let (adapter_params, adapter_results) = sig.adapter_type();
     types.ty().function(adapter_params, adapter_results);
     let mut funcs = FunctionSection::new();
     funcs.function(types.len() - 1);
     let mut exports = ExportSection::new();
-    exports.export(EXPORT, ExportKind::Func, adapter);
+    exports.export(EXPORT, ExportKind::Func, adapter.as_u32());
     let mut code = CodeSection::new();
     code.function(&body(&sig, &callees));
     let mut names = NameSection::new();
     let mut func_names = NameMap::new();
-    func_names.append(adapter, "fused-adapter");
+    func_names.append(adapter.as_u32(), "fused-adapter");
     names.functions(&func_names);
 
     let mut module = Module::new();
@@ -471,7 +475,7 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
     for ((elements, start), _) in dsts() {
         f.instruction(&Instruction::LocalGet(start));
         f.instruction(&Instruction::LocalGet(start + 1));
-        f.instruction(&Instruction::Call(callees.transfer(elements).0));
+        f.instruction(&Instruction::Call(callees.transfer(elements).0.as_u32()));
     }
     for ((elements, start), dst) in dsts() {
         let (size, align) = elements.layout();
@@ -482,12 +486,15 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         f.instruction(&Instruction::LocalGet(start + 1));
         f.instruction(&Instruction::I32Const(size as i32));
         f.instruction(&Instruction::I32Mul);
-        f.instruction(&Instruction::Call(callees.realloc));
+        let realloc = callees
+            .realloc
+            .expect("imported when something is in memory");
+        f.instruction(&Instruction::Call(realloc.as_u32()));
         f.instruction(&Instruction::LocalSet(dst));
         f.instruction(&Instruction::LocalGet(start));
         f.instruction(&Instruction::LocalGet(start + 1));
         f.instruction(&Instruction::LocalGet(dst));
-        f.instruction(&Instruction::Call(callees.transfer(elements).1));
+        f.instruction(&Instruction::Call(callees.transfer(elements).1.as_u32()));
     }
     let mut dst = first_dst;
     for &(param, start) in &sig.params {
@@ -503,7 +510,7 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
             }
         }
     }
-    f.instruction(&Instruction::Call(callees.callee));
+    f.instruction(&Instruction::Call(callees.callee.as_u32()));
     match (sig.result, &callees.result) {
         (Some(Param::Scalar(s)), _) => {
             f.instruction(&Instruction::LocalTee(raw_result));
@@ -514,27 +521,27 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
             // caller's return pointer, then allocate in the caller, copy,
             // and store `(ptr, len)` at the return pointer.
             f.instruction(&Instruction::LocalTee(raw_result));
-            f.instruction(&Instruction::Call(r.load));
+            f.instruction(&Instruction::Call(r.load.as_u32()));
             f.instruction(&Instruction::LocalSet(result_len));
             f.instruction(&Instruction::LocalSet(result_ptr));
             f.instruction(&Instruction::LocalGet(retptr));
-            f.instruction(&Instruction::Call(r.check_retptr));
+            f.instruction(&Instruction::Call(r.check_retptr.as_u32()));
             f.instruction(&Instruction::I32Const(0));
             f.instruction(&Instruction::I32Const(0));
             f.instruction(&Instruction::I32Const(r.align as i32));
             f.instruction(&Instruction::LocalGet(result_len));
             f.instruction(&Instruction::I32Const(r.size as i32));
             f.instruction(&Instruction::I32Mul);
-            f.instruction(&Instruction::Call(r.realloc));
+            f.instruction(&Instruction::Call(r.realloc.as_u32()));
             f.instruction(&Instruction::LocalSet(result_dst));
             f.instruction(&Instruction::LocalGet(result_ptr));
             f.instruction(&Instruction::LocalGet(result_len));
             f.instruction(&Instruction::LocalGet(result_dst));
-            f.instruction(&Instruction::Call(r.copy));
+            f.instruction(&Instruction::Call(r.copy.as_u32()));
             f.instruction(&Instruction::LocalGet(retptr));
             f.instruction(&Instruction::LocalGet(result_dst));
             f.instruction(&Instruction::LocalGet(result_len));
-            f.instruction(&Instruction::Call(r.store));
+            f.instruction(&Instruction::Call(r.store.as_u32()));
         }
         (Some(Param::Memory(_)), None) => unreachable!("`fuse` imports the result's functions"),
         (None, _) => {}
@@ -545,7 +552,7 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         if sig.result.is_some() {
             f.instruction(&Instruction::LocalGet(raw_result));
         }
-        f.instruction(&Instruction::Call(post_return));
+        f.instruction(&Instruction::Call(post_return.as_u32()));
     }
     f.instruction(&Instruction::End);
     f

@@ -24,13 +24,13 @@
 //! *component instance*), because each has its own handle table at run time.
 
 use super::adapter;
-use super::parse::{ComponentBody, Def, Parsed};
+use super::parse::{ComponentBody, Def, Parsed, StaticComponentIndex};
 use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
     AdapterFunc, CanonOptions, ComponentInstanceIndex, ComponentMeta, CoreDef, CoreInstanceIndex,
-    ExportItem, ImportPath, Initializer, LiftedFunc, LoweredFunc, ModuleMeta, ResourceBuiltin,
-    ResourceDef, ResourceOp,
+    EntityRef, ExportItem, ImportPath, Initializer, LiftedFunc, LiftedIndex, LoweredFunc,
+    ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltin, ResourceDef, ResourceOp,
 };
 use cmc_runtime::component::types::{ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
@@ -42,14 +42,10 @@ use wasmparser::{
     ExternalKind,
 };
 
-/// The static index standing for a core module or component imported from
-/// the host, which cmc cannot instantiate yet.
-const IMPORTED: u32 = u32::MAX;
-
 /// A core instance: created at run time, or a bag of existing items.
 #[derive(Clone)]
 enum CoreInstance {
-    Runtime(u32),
+    Runtime(CoreInstanceIndex),
     Bag(Rc<HashMap<String, Core>>),
 }
 
@@ -76,7 +72,7 @@ impl Core {
 #[derive(Clone)]
 enum Func {
     /// Index into `ComponentMeta::lifted`.
-    Lifted(u32),
+    Lifted(LiftedIndex),
     /// A function of the host.
     Import(ImportPath),
     /// A function cmc cannot compile yet; an error once the plan needs it.
@@ -106,15 +102,16 @@ enum Instance {
 /// instantiated elsewhere still sees the modules its parent was given.
 #[derive(Clone)]
 struct Closure {
-    /// Static index, or [`IMPORTED`].
-    index: u32,
+    /// The definition, or `None` for a component imported from the host,
+    /// which cmc cannot instantiate yet.
+    index: Option<StaticComponentIndex>,
     outer: Option<Rc<Env>>,
 }
 
 /// A component's index spaces that nested components can alias, captured
 /// where a nested component is defined.
 struct Env {
-    core_modules: Vec<u32>,
+    core_modules: Vec<ModuleRef>,
     components: Vec<Closure>,
     resources: ResourceMap,
     outer: Option<Rc<Env>>,
@@ -125,13 +122,17 @@ struct Env {
 enum Item {
     Func(Func),
     Instance(Instance),
-    Module(u32),
+    Module(ModuleRef),
     Component(Closure),
     /// A type; for a resource type, the plan's id (`None` for other types
     /// and for resource types reached through root imports, which the
     /// scope's resource map already knows).
     Type(Option<ResourceTypeId>),
 }
+
+/// A core module: one of the binary's, or (`None`) one imported from the
+/// host, which cmc cannot instantiate yet.
+type ModuleRef = Option<ModuleIndex>;
 
 /// What a component import is bound to, for finding its resource types.
 enum Source<'i> {
@@ -142,17 +143,16 @@ enum Source<'i> {
 }
 
 /// Index spaces of one component instantiation.
-#[derive(Default)]
 struct Scope {
     /// This instantiation's component instance number.
-    instance: u32,
+    instance: ComponentInstanceIndex,
     /// Resource types the validator's ids stand for here.
     resources: ResourceMap,
     /// The index spaces of the enclosing components, for outer aliases.
     outer: Option<Rc<Env>>,
     /// The type index space: the plan's id of each resource type.
     types: Vec<Option<ResourceTypeId>>,
-    core_modules: Vec<u32>,
+    core_modules: Vec<ModuleRef>,
     core_instances: Vec<CoreInstance>,
     core_funcs: Vec<Core>,
     core_memories: Vec<Core>,
@@ -269,9 +269,9 @@ fn unsupported(what: &str) -> CompileError {
 /// `modules` in the plan.
 pub fn flatten(
     parsed: &Parsed<'_>,
-    modules: &[ModuleMeta],
+    modules: &PrimaryMap<ModuleIndex, ModuleMeta>,
 ) -> Result<(ComponentMeta, Vec<Vec<u8>>)> {
-    let root = parsed.components.len() as u32 - 1;
+    let root = parsed.components.last().map(|(index, _)| index);
     let mut inliner = Inliner {
         parsed,
         modules,
@@ -298,7 +298,7 @@ pub fn flatten(
 
 struct Inliner<'p, 'a> {
     parsed: &'p Parsed<'a>,
-    modules: &'p [ModuleMeta],
+    modules: &'p PrimaryMap<ModuleIndex, ModuleMeta>,
     meta: ComponentMeta,
     /// Host resource types by import path.
     host_resources: HashMap<ImportPath, ResourceTypeId>,
@@ -315,10 +315,13 @@ impl Inliner<'_, '_> {
         component: &Closure,
         args: Option<&HashMap<String, Item>>,
     ) -> Result<Vec<(String, Item)>> {
-        let body: &ComponentBody<'_> = &self.parsed.components[component.index as usize];
+        let Some(index) = component.index else {
+            return Err(unsupported("instantiating an imported component"));
+        };
+        let body: &ComponentBody<'_> = &self.parsed.components[index];
         let types = &body.types;
         let mut s = Scope {
-            instance: self.meta.instances,
+            instance: ComponentInstanceIndex::from_u32(self.meta.instances),
             // Outer type aliases reach the resource types of the enclosing
             // component.
             resources: component
@@ -327,18 +330,27 @@ impl Inliner<'_, '_> {
                 .map(|env| env.resources.clone())
                 .unwrap_or_default(),
             outer: component.outer.clone(),
-            ..Scope::default()
+            types: Vec::new(),
+            core_modules: Vec::new(),
+            core_instances: Vec::new(),
+            core_funcs: Vec::new(),
+            core_memories: Vec::new(),
+            core_tables: Vec::new(),
+            core_globals: Vec::new(),
+            components: Vec::new(),
+            instances: Vec::new(),
+            funcs: Vec::new(),
+            exports: Vec::new(),
         };
         self.meta.instances += 1;
         for def in &body.defs {
             match def {
-                Def::CoreModule(m) => s.core_modules.push(*m),
+                Def::CoreModule(m) => s.core_modules.push(Some(*m)),
                 Def::CoreInstantiate { module, args } => {
-                    let module = s.core_modules[*module as usize];
-                    if module == IMPORTED {
+                    let Some(module) = s.core_modules[*module as usize] else {
                         return Err(unsupported("instantiating an imported core module"));
-                    }
-                    let meta = &self.modules[module as usize];
+                    };
+                    let meta = &self.modules[module];
                     let imports = meta
                         .imports
                         .iter()
@@ -350,10 +362,7 @@ impl Inliner<'_, '_> {
                             core_export(&s.core_instances[*instance as usize], &import.name).def()
                         })
                         .collect::<Result<_>>()?;
-                    self.meta
-                        .initializers
-                        .push(Initializer::Instantiate { module, imports });
-                    let runtime = self.meta.initializers.len() as u32 - 1;
+                    let runtime = self.initialize(Initializer::Instantiate { module, imports });
                     s.core_instances.push(CoreInstance::Runtime(runtime));
                 }
                 Def::CoreInstanceFromExports(items) => {
@@ -375,7 +384,7 @@ impl Inliner<'_, '_> {
                 Def::Canon(canon) => self.canon(&mut s, types, canon)?,
                 Def::Component(c) => {
                     let closure = Closure {
-                        index: *c,
+                        index: Some(*c),
                         outer: Some(s.capture()),
                     };
                     s.components.push(closure);
@@ -390,9 +399,6 @@ impl Inliner<'_, '_> {
                         bound.insert((*name).to_owned(), s.item(*kind, *index)?);
                     }
                     let component = s.components[*component as usize].clone();
-                    if component.index == IMPORTED {
-                        return Err(unsupported("instantiating an imported component"));
-                    }
                     let exports = self.instantiate(&component, Some(&bound))?;
                     s.instances.push(Instance::Exports(Rc::new(exports)));
                 }
@@ -427,9 +433,8 @@ impl Inliner<'_, '_> {
                             item
                         }
                         None => {
-                            let import = self.meta.imports.len() as u32;
                             let path = ImportPath {
-                                import,
+                                import: self.meta.imports.next_key(),
                                 names: Vec::new(),
                             };
                             self.bind(
@@ -451,9 +456,9 @@ impl Inliner<'_, '_> {
                                 // The host cannot supply these yet (the
                                 // linker refuses the import by name), but
                                 // the component still compiles.
-                                ComponentExternalKind::Module => Item::Module(IMPORTED),
+                                ComponentExternalKind::Module => Item::Module(None),
                                 ComponentExternalKind::Component => Item::Component(Closure {
-                                    index: IMPORTED,
+                                    index: None,
                                     outer: None,
                                 }),
                                 ComponentExternalKind::Value => {
@@ -471,10 +476,9 @@ impl Inliner<'_, '_> {
                 }
                 Def::Type => s.push(Item::Type(None), types)?,
                 Def::Resource { dtor } => {
-                    let rt = ResourceTypeId(self.meta.resources.len() as u32);
-                    self.meta.resources.push(ResourceDef::Guest {
+                    let rt = self.meta.resources.push(ResourceDef::Guest {
                         dtor: dtor.map(|f| s.core_funcs[f as usize].def()).transpose()?,
-                        instance: ComponentInstanceIndex(s.instance),
+                        instance: s.instance,
                     });
                     s.push(Item::Type(Some(rt)), types)?;
                 }
@@ -560,8 +564,7 @@ impl Inliner<'_, '_> {
         if let Some(rt) = self.host_resources.get(&path) {
             return *rt;
         }
-        let rt = ResourceTypeId(self.meta.resources.len() as u32);
-        self.meta.resources.push(ResourceDef::Host(path.clone()));
+        let rt = self.meta.resources.push(ResourceDef::Host(path.clone()));
         self.host_resources.insert(path, rt);
         rt
     }
@@ -570,14 +573,19 @@ impl Inliner<'_, '_> {
     /// lowering with `options`, calls lifted function `lifted`: a fused
     /// adapter compiled with the component where the signature allows, or
     /// else the runtime's adapter.
-    fn adapter(&mut self, lifted: u32, options: CanonOptions, instance: u32) -> CoreDef {
-        let Some(fused) = adapter::fuse(&self.meta.lifted[lifted as usize], &options) else {
-            self.meta.adapters.push(AdapterFunc {
+    fn adapter(
+        &mut self,
+        lifted: LiftedIndex,
+        options: CanonOptions,
+        instance: ComponentInstanceIndex,
+    ) -> CoreDef {
+        let Some(fused) = adapter::fuse(&self.meta.lifted[lifted], &options) else {
+            let adapter = self.meta.adapters.push(AdapterFunc {
                 lifted,
                 options,
-                instance: ComponentInstanceIndex(instance),
+                instance,
             });
-            return CoreDef::Adapter(self.meta.adapters.len() as u32 - 1);
+            return CoreDef::Adapter(adapter);
         };
         let imports = fused
             .imports
@@ -585,32 +593,32 @@ impl Inliner<'_, '_> {
             .map(|import| match import {
                 adapter::Import::Def(def) => def,
                 adapter::Import::Transfer(transfer) => {
-                    self.meta.transfers.push(transfer);
-                    CoreDef::Transfer(self.meta.transfers.len() as u32 - 1)
+                    CoreDef::Transfer(self.meta.transfers.push(transfer))
                 }
             })
             .collect();
-        let module = (self.modules.len() + self.fused.len()) as u32;
+        let module = ModuleIndex::new(self.modules.len() + self.fused.len());
         self.fused.push(fused.wasm);
-        self.meta
-            .initializers
-            .push(Initializer::Instantiate { module, imports });
         CoreDef::Export {
-            instance: CoreInstanceIndex(self.meta.initializers.len() as u32 - 1),
+            instance: self.initialize(Initializer::Instantiate { module, imports }),
             name: adapter::EXPORT.to_owned(),
         }
     }
 
+    /// Appends `init` to the plan: the core instance it creates.
+    fn initialize(&mut self, init: Initializer) -> CoreInstanceIndex {
+        self.meta.initializers.push(init);
+        CoreInstanceIndex::new(self.meta.initializers.len() - 1)
+    }
+
     /// Adds a resource built-in to the plan and its core function to `s`.
     fn builtin(&mut self, s: &mut Scope, op: ResourceOp, resource: u32) {
-        self.meta.builtins.push(ResourceBuiltin {
+        let builtin = self.meta.builtins.push(ResourceBuiltin {
             op,
             resource: s.resource_at(resource),
-            instance: ComponentInstanceIndex(s.instance),
+            instance: s.instance,
         });
-        s.core_funcs.push(Core::Def(CoreDef::Builtin(
-            self.meta.builtins.len() as u32 - 1,
-        )));
+        s.core_funcs.push(Core::Def(CoreDef::Builtin(builtin)));
     }
 
     fn canon(&mut self, s: &mut Scope, types: &Types, canon: &CanonicalFunction) -> Result<()> {
@@ -627,14 +635,11 @@ impl Inliner<'_, '_> {
                         options: canon_options(s, options)?,
                         ty: TypeConverter::new(types, &s.resources, renames)
                             .func_type_at(s.funcs.len() as u32)?,
-                        instance: ComponentInstanceIndex(s.instance),
+                        instance: s.instance,
                     })
                 })())?;
                 s.funcs.push(match lifted {
-                    Ok(lifted) => {
-                        self.meta.lifted.push(lifted);
-                        Func::Lifted(self.meta.lifted.len() as u32 - 1)
-                    }
+                    Ok(lifted) => Func::Lifted(self.meta.lifted.push(lifted)),
                     Err(what) => Func::Unsupported(what),
                 });
             }
@@ -649,13 +654,10 @@ impl Inliner<'_, '_> {
                             options: canon_options(s, options)?,
                             ty: TypeConverter::new(types, &s.resources, renames)
                                 .func_type_at(*func_index)?,
-                            instance: ComponentInstanceIndex(s.instance),
+                            instance: s.instance,
                         })
                     })())?
-                    .map(|lowered| {
-                        self.meta.lowered.push(lowered);
-                        CoreDef::Lowered(self.meta.lowered.len() as u32 - 1)
-                    }),
+                    .map(|lowered| CoreDef::Lowered(self.meta.lowered.push(lowered))),
                     Func::Lifted(lifted) => deferred(canon_options(s, options))?
                         .map(|options| self.adapter(*lifted, options, s.instance)),
                     Func::Unsupported(what) => Err(what.clone()),
@@ -720,7 +722,7 @@ impl Inliner<'_, '_> {
 fn core_export(instance: &CoreInstance, name: &str) -> Core {
     match instance {
         CoreInstance::Runtime(i) => Core::Def(CoreDef::Export {
-            instance: CoreInstanceIndex(*i),
+            instance: *i,
             name: name.to_owned(),
         }),
         CoreInstance::Bag(bag) => bag

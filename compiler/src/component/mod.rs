@@ -11,7 +11,9 @@ pub use parse::component_features;
 
 use crate::codegen::{Sections, Symbols, compile_core, write_artifact};
 use crate::error::Result;
-use cmc_runtime::abi::{ArtifactKind, CodeRange, CompileSettings, ModuleImage, TrapTable};
+use cmc_runtime::abi::{
+    ArtifactKind, CodeRange, CompileSettings, ModuleImage, ModuleIndex, PrimaryMap, TrapTable,
+};
 use cranelift_codegen::isa::TargetIsa;
 use wasmparser::WasmFeatures;
 
@@ -27,12 +29,10 @@ pub fn compile_component(
 ) -> Result<Vec<u8>> {
     let wasm = compat::cancel::normalize(wasm);
     let parsed = parse::parse(&wasm)?;
-    let modules = parsed
-        .modules
-        .iter()
+    let modules = (parsed.modules.values())
         .map(|range| compile_core(&wasm[range.clone()], isa, component_features()))
         .collect::<Result<Vec<_>>>()?;
-    let metas: Vec<_> = modules.iter().map(|m| m.meta.clone()).collect();
+    let metas: PrimaryMap<ModuleIndex, _> = modules.iter().map(|m| m.meta.clone()).collect();
     let (mut meta, fused) = flatten::flatten(&parsed, &metas)?;
     let mut modules = modules;
     for wasm in &fused {

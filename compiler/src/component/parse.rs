@@ -3,10 +3,16 @@
 //!
 //! Every definition that adds an entry to an index space becomes one
 //! [`Def`]; the inliner later replays them in order. Core modules and nested
-//! components are numbered statically (in the order their sections appear).
+//! components are numbered statically (in the order their sections appear):
+//! [`ModuleIndex`] and [`StaticComponentIndex`]. Positions in a component's
+//! own index spaces (its functions, instances, core functions…) stay the
+//! `u32`s of the binary, as wasmparser decodes them: they mean something only
+//! within the one component whose definitions are being replayed.
 
 use super::compat::names::{Renames, rename_conflict};
 use crate::error::{CompileError, Result};
+use cmc_runtime::abi::{ModuleIndex, PrimaryMap};
+use cranelift_codegen::entity::entity_impl;
 use std::ops::Range;
 use wasmparser::types::Types;
 use wasmparser::{
@@ -25,11 +31,17 @@ pub fn component_features() -> WasmFeatures {
     WasmFeatures::all().difference(WasmFeatures::CM_NESTED_NAMES)
 }
 
+/// A component definition of the binary (the root or a nested one), in
+/// the order their sections end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StaticComponentIndex(u32);
+entity_impl!(StaticComponentIndex);
+
 /// One definition of a component, in binary order.
 #[derive(Debug, Clone)]
 pub enum Def<'a> {
-    /// A core module (static index).
-    CoreModule(u32),
+    /// A core module.
+    CoreModule(ModuleIndex),
     /// `alias outer $count $index` of a core module or component: the
     /// entry of an enclosing component's index space, which depends on how
     /// that component was instantiated.
@@ -53,8 +65,8 @@ pub enum Def<'a> {
     },
     /// A `canon` definition.
     Canon(CanonicalFunction),
-    /// A nested component (static index).
-    Component(u32),
+    /// A nested component.
+    Component(StaticComponentIndex),
     /// `instance (instantiate $c (with "name" (sort $i))*)`.
     Instantiate {
         component: u32,
@@ -96,10 +108,10 @@ pub struct ComponentBody<'a> {
 
 /// A parsed component binary.
 pub struct Parsed<'a> {
-    /// Byte ranges of the core modules, by static index.
-    pub modules: Vec<Range<usize>>,
-    /// Components by static index; the root comes last.
-    pub components: Vec<ComponentBody<'a>>,
+    /// Byte ranges of the core modules.
+    pub modules: PrimaryMap<ModuleIndex, Range<usize>>,
+    /// The components; the root comes last.
+    pub components: PrimaryMap<StaticComponentIndex, ComponentBody<'a>>,
     /// Extern names the validator's types spell differently.
     pub renames: Renames,
 }
@@ -153,8 +165,8 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
     let mut validator = Validator::new_with_features(component_features());
     let mut checked = (!std::ptr::eq(wasm, validated)).then(|| parser().parse_all(validated));
     let mut parsed = Parsed {
-        modules: Vec::new(),
-        components: Vec::new(),
+        modules: PrimaryMap::new(),
+        components: PrimaryMap::new(),
         renames: Renames::default(),
     };
     // The definitions of each component being parsed, innermost last.
@@ -194,9 +206,9 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                         unreachable!("the validator ends every component");
                     };
                     let defs = frames.pop().expect("a frame per component");
-                    parsed.components.push(ComponentBody { defs, types });
+                    let component = parsed.components.push(ComponentBody { defs, types });
                     if let Some(parent) = frames.last_mut() {
-                        parent.push(Def::Component(parsed.components.len() as u32 - 1));
+                        parent.push(Def::Component(component));
                     }
                 }
                 Some(Nested::Module) | None => {}
@@ -205,11 +217,10 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
             Payload::ModuleSection {
                 unchecked_range, ..
             } => {
-                parsed
-                    .modules
+                let module = (parsed.modules)
                     .push(unchecked_range.start as usize..unchecked_range.end as usize);
                 let frame = frames.last_mut().expect("inside a component");
-                frame.push(Def::CoreModule(parsed.modules.len() as u32 - 1));
+                frame.push(Def::CoreModule(module));
             }
             Payload::ComponentSection { .. } => {}
             Payload::InstanceSection(reader) => {

@@ -4,9 +4,9 @@
 
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
-    ConstExpr, ConstOp, DataSegment, ElemItems, ElemSegment, EntityType, Export, ExportKind,
-    FuncType, GlobalType, Import, Limits, MemoryType, ModuleMeta, NO_FUNC_REF, SegmentMode,
-    TableType, ValType,
+    ConstExpr, ConstOp, DataSegment, ElemItems, ElemSegment, EntityIndex, EntityType, Export,
+    FuncIndex, FuncRefIndex, FuncType, GlobalIndex, GlobalType, Import, Limits, MemoryIndex,
+    MemoryType, ModuleMeta, PrimaryMap, SegmentMode, TableIndex, TableType, TypeIndex, ValType,
 };
 use wasmparser::{
     FuncToValidate, FunctionBody, Parser, Payload, TypeRef, ValidPayload, Validator,
@@ -37,7 +37,7 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTra
         data: Vec::new(),
         bodies: Vec::new(),
     };
-    let mut escaping: Vec<u32> = Vec::new();
+    let mut escaping: Vec<FuncIndex> = Vec::new();
     // The parser must decode with the same features the validator checks:
     // a parser left at its default (every feature) accepts encodings that
     // WebAssembly 2.0 calls malformed, such as a LEB128 memory index after
@@ -68,9 +68,10 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTra
                     let import = import?;
                     let ty = match import.ty {
                         TypeRef::Func(i) => {
-                            t.meta.functions.push(i);
+                            let ty = TypeIndex::from_u32(i);
+                            t.meta.functions.push(ty);
                             t.meta.num_imported_funcs += 1;
-                            EntityType::Func(i)
+                            EntityType::Func(ty)
                         }
                         TypeRef::Table(tt) => {
                             let tt = table_type(&tt)?;
@@ -103,7 +104,7 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTra
             }
             Payload::FunctionSection(reader) => {
                 for ty in reader {
-                    t.meta.functions.push(ty?);
+                    t.meta.functions.push(TypeIndex::from_u32(ty?));
                 }
             }
             Payload::TableSection(reader) => {
@@ -138,26 +139,33 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTra
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export?;
-                    let kind = match export.kind {
+                    let i = export.index;
+                    let index = match export.kind {
                         wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
-                            escaping.push(export.index);
-                            ExportKind::Func
+                            escaping.push(FuncIndex::from_u32(i));
+                            EntityIndex::Func(FuncIndex::from_u32(i))
                         }
-                        wasmparser::ExternalKind::Table => ExportKind::Table,
-                        wasmparser::ExternalKind::Memory => ExportKind::Memory,
-                        wasmparser::ExternalKind::Global => ExportKind::Global,
+                        wasmparser::ExternalKind::Table => {
+                            EntityIndex::Table(TableIndex::from_u32(i))
+                        }
+                        wasmparser::ExternalKind::Memory => {
+                            EntityIndex::Memory(MemoryIndex::from_u32(i))
+                        }
+                        wasmparser::ExternalKind::Global => {
+                            EntityIndex::Global(GlobalIndex::from_u32(i))
+                        }
                         other => {
                             return Err(CompileError::Unsupported(format!("export of {other:?}")));
                         }
                     };
                     t.meta.exports.push(Export {
                         name: export.name.to_owned(),
-                        kind,
-                        index: export.index,
+                        index,
                     });
                 }
             }
             Payload::StartSection { func, .. } => {
+                let func = FuncIndex::from_u32(func);
                 escaping.push(func);
                 t.meta.start = Some(func);
             }
@@ -175,7 +183,7 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTra
                             memory_index,
                             offset_expr,
                         } => SegmentMode::Active {
-                            index: memory_index,
+                            index: MemoryIndex::from_u32(memory_index),
                             offset: const_expr(&offset_expr, &mut escaping)?,
                         },
                     };
@@ -209,13 +217,13 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> Result<ModuleTra
 }
 
 /// Gives every escaping defined function a `VMFuncRef` slot.
-fn assign_func_ref_slots(meta: &mut ModuleMeta, mut escaping: Vec<u32>) {
+fn assign_func_ref_slots(meta: &mut ModuleMeta, mut escaping: Vec<FuncIndex>) {
     escaping.sort_unstable();
     escaping.dedup();
-    meta.func_ref_slots = vec![NO_FUNC_REF; meta.functions.len()];
+    meta.func_ref_slots = PrimaryMap::from(vec![None; meta.functions.len()]);
     for f in escaping {
-        if f >= meta.num_imported_funcs && (f as usize) < meta.functions.len() {
-            meta.func_ref_slots[f as usize] = meta.num_func_refs;
+        if !meta.is_imported_func(f) && meta.functions.is_valid(f) {
+            meta.func_ref_slots[f] = Some(FuncRefIndex::from_u32(meta.num_func_refs));
             meta.num_func_refs += 1;
         }
     }
@@ -223,13 +231,13 @@ fn assign_func_ref_slots(meta: &mut ModuleMeta, mut escaping: Vec<u32>) {
 
 fn read_names(
     names: wasmparser::NameSectionReader<'_>,
-    out: &mut Vec<(u32, String)>,
+    out: &mut Vec<(FuncIndex, String)>,
 ) -> Result<()> {
     for name in names {
         if let wasmparser::Name::Function(map) = name? {
             for naming in map {
                 let naming = naming?;
-                out.push((naming.index, naming.name.to_owned()));
+                out.push((FuncIndex::from_u32(naming.index), naming.name.to_owned()));
             }
         }
     }
@@ -238,7 +246,10 @@ fn read_names(
     Ok(())
 }
 
-fn elem_segment(elem: wasmparser::Element<'_>, escaping: &mut Vec<u32>) -> Result<ElemSegment> {
+fn elem_segment(
+    elem: wasmparser::Element<'_>,
+    escaping: &mut Vec<FuncIndex>,
+) -> Result<ElemSegment> {
     let mode = match elem.kind {
         wasmparser::ElementKind::Passive => SegmentMode::Passive,
         wasmparser::ElementKind::Declared => SegmentMode::Declared,
@@ -246,13 +257,15 @@ fn elem_segment(elem: wasmparser::Element<'_>, escaping: &mut Vec<u32>) -> Resul
             table_index,
             offset_expr,
         } => SegmentMode::Active {
-            index: table_index.unwrap_or(0),
+            index: TableIndex::from_u32(table_index.unwrap_or(0)),
             offset: const_expr(&offset_expr, escaping)?,
         },
     };
     let (element, items) = match elem.items {
         wasmparser::ElementItems::Functions(funcs) => {
-            let funcs = funcs.into_iter().collect::<Result<Vec<u32>, _>>()?;
+            let funcs = (funcs.into_iter())
+                .map(|f| f.map(FuncIndex::from_u32))
+                .collect::<Result<Vec<_>, _>>()?;
             escaping.extend_from_slice(&funcs);
             (ValType::FuncRef, ElemItems::Funcs(funcs))
         }
@@ -274,7 +287,7 @@ fn elem_segment(elem: wasmparser::Element<'_>, escaping: &mut Vec<u32>) -> Resul
 /// Translates a (validated) constant expression, noting `ref.func` targets.
 pub(crate) fn const_expr(
     expr: &wasmparser::ConstExpr<'_>,
-    escaping: &mut Vec<u32>,
+    escaping: &mut Vec<FuncIndex>,
 ) -> Result<ConstExpr> {
     use wasmparser::Operator as O;
     let mut ops = Vec::new();
@@ -286,10 +299,13 @@ pub(crate) fn const_expr(
             O::F64Const { value } => ConstOp::F64Const(value.bits()),
             O::RefNull { .. } => ConstOp::RefNull,
             O::RefFunc { function_index } => {
-                escaping.push(function_index);
-                ConstOp::RefFunc(function_index)
+                let func = FuncIndex::from_u32(function_index);
+                escaping.push(func);
+                ConstOp::RefFunc(func)
             }
-            O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            O::GlobalGet { global_index } => {
+                ConstOp::GlobalGet(GlobalIndex::from_u32(global_index))
+            }
             O::I32Add => ConstOp::I32Add,
             O::I32Sub => ConstOp::I32Sub,
             O::I32Mul => ConstOp::I32Mul,

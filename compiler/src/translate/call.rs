@@ -2,7 +2,10 @@
 
 use super::func::{FuncTranslator, readonly};
 use super::{NS_WASM_FUNC, wasm_signature};
-use cmc_runtime::abi::{Builtin, PTR_SIZE, TrapKind, VMOffsets, func_import, func_ref};
+use cmc_runtime::abi::{
+    Builtin, EntityRef, FuncIndex, PTR_SIZE, TableIndex, TrapKind, TypeIndex, VMOffsets,
+    func_import, func_ref,
+};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, AbiParam, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
@@ -19,15 +22,19 @@ macro_rules! builtin_signatures {
     (@ty i32) => { types::I32 };
     (@ty i64) => { types::I64 };
     (@ty ptr) => { types::I64 };
+    (@ty memory) => { types::I32 };
+    (@ty table) => { types::I32 };
+    (@ty data) => { types::I32 };
+    (@ty elem) => { types::I32 };
 }
 cmc_runtime::foreach_builtin!(builtin_signatures);
 
 impl FuncTranslator<'_, '_> {
-    fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
+    fn sig_ref(&mut self, type_index: TypeIndex) -> ir::SigRef {
         if let Some(&s) = self.sig_refs.get(&type_index) {
             return s;
         }
-        let sig = wasm_signature(&self.env.meta.types[type_index as usize]);
+        let sig = wasm_signature(&self.env.meta.types[type_index]);
         let s = self.b.import_signature(sig);
         self.sig_refs.insert(type_index, s);
         s
@@ -39,11 +46,11 @@ impl FuncTranslator<'_, '_> {
         self.stack.extend(results);
     }
 
-    pub(super) fn translate_call(&mut self, index: u32) {
-        let type_index = self.env.meta.functions[index as usize];
-        let nparams = self.env.meta.types[type_index as usize].params.len();
+    pub(super) fn translate_call(&mut self, index: FuncIndex) {
+        let type_index = self.env.meta.functions[index];
+        let nparams = self.env.meta.types[type_index].params.len();
         let wasm_args = self.popn(nparams);
-        let call = if self.env.is_imported_func(index) {
+        let call = if self.env.meta.is_imported_func(index) {
             let base = self.env.offsets.func_import(index);
             let code = self.b.ins().load(
                 types::I64,
@@ -70,16 +77,18 @@ impl FuncTranslator<'_, '_> {
         self.push_results(call);
     }
 
-    fn direct_func_ref(&mut self, index: u32, type_index: u32) -> ir::FuncRef {
+    fn direct_func_ref(&mut self, index: FuncIndex, type_index: TypeIndex) -> ir::FuncRef {
         if let Some(&f) = self.func_refs.get(&index) {
             return f;
         }
         let signature = self.sig_ref(type_index);
-        let defined = index - self.env.meta.num_imported_funcs;
-        let name = self
-            .b
-            .func
-            .declare_imported_user_function(UserExternalName::new(NS_WASM_FUNC, defined));
+        let defined = self
+            .env
+            .meta
+            .defined_func(index)
+            .expect("a defined function");
+        let name = (self.b.func)
+            .declare_imported_user_function(UserExternalName::new(NS_WASM_FUNC, defined.as_u32()));
         let f = self.b.import_function(ExtFuncData {
             name: ExternalName::User(name),
             signature,
@@ -90,9 +99,9 @@ impl FuncTranslator<'_, '_> {
         f
     }
 
-    pub(super) fn translate_call_indirect(&mut self, type_index: u32, table: u32) {
+    pub(super) fn translate_call_indirect(&mut self, type_index: TypeIndex, table: TableIndex) {
         let index = self.pop();
-        let nparams = self.env.meta.types[type_index as usize].params.len();
+        let nparams = self.env.meta.types[type_index].params.len();
         let wasm_args = self.popn(nparams);
         let addr = self.table_elem_addr(table, index, TrapKind::UndefinedElement);
         let func = self
@@ -101,10 +110,12 @@ impl FuncTranslator<'_, '_> {
             .load(types::I64, MemFlagsData::trusted(), addr, 0);
         self.trapz(func, TrapKind::UninitializedElement);
         let type_ids = self.vmctx_load(VMOffsets::TYPE_IDS);
-        let expected = self
-            .b
-            .ins()
-            .load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
+        let expected = self.b.ins().load(
+            types::I32,
+            readonly(),
+            type_ids,
+            (type_index.index() * 4) as i32,
+        );
         let actual = self.b.ins().load(
             types::I32,
             MemFlagsData::trusted(),

@@ -68,7 +68,7 @@ impl FuncTranslator<'_, '_> {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => (vec![], vec![crate::module::val_type(t)?]),
             BlockType::FuncType(i) => {
-                let ft = &self.env.meta.types[i as usize];
+                let ft = &self.env.meta.types[cmc_runtime::abi::TypeIndex::from_u32(i)];
                 (ft.params.to_vec(), ft.results.to_vec())
             }
         })

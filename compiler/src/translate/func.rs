@@ -4,7 +4,10 @@ use super::control::ControlFrame;
 use super::{ModuleEnv, NS_WASM_FUNC, clif_type, trap_code, wasm_signature};
 use crate::error::{CompileError, Result};
 use crate::module::val_type;
-use cmc_runtime::abi::{STORE_CTX_STACK_LIMIT, TrapKind, VMOffsets, ValType};
+use cmc_runtime::abi::{
+    DataIndex, ElemIndex, EntityRef, FuncIndex, GlobalIndex, MemoryIndex, STORE_CTX_STACK_LIMIT,
+    TableIndex, TrapKind, TypeIndex, VMOffsets, ValType,
+};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     self, BlockArg, GlobalValueData, InstBuilder, MemFlagsData, SourceLoc, UserExternalName,
@@ -18,15 +21,18 @@ use wasmparser::{FuncValidator, FunctionBody, Operator, ValidatorResources};
 /// on the way.
 pub fn translate_function(
     env: &ModuleEnv<'_>,
-    func_index: u32,
+    func_index: FuncIndex,
     body: &FunctionBody<'_>,
     validator: &mut FuncValidator<ValidatorResources>,
     builder_ctx: &mut FunctionBuilderContext,
 ) -> Result<ir::Function> {
     let ty = env.meta.func_type(func_index);
-    let defined = func_index - env.meta.num_imported_funcs;
+    let defined = env
+        .meta
+        .defined_func(func_index)
+        .expect("a defined function");
     let mut func = ir::Function::with_name_signature(
-        UserFuncName::User(UserExternalName::new(NS_WASM_FUNC, defined)),
+        UserFuncName::User(UserExternalName::new(NS_WASM_FUNC, defined.as_u32())),
         wasm_signature(ty),
     );
     let mut b = FunctionBuilder::new(&mut func, builder_ctx);
@@ -84,8 +90,8 @@ pub(super) struct FuncTranslator<'a, 'f> {
     pub unreachable_depth: u32,
     /// The callee VM context parameter.
     pub vmctx: Value,
-    pub sig_refs: HashMap<u32, ir::SigRef>,
-    pub func_refs: HashMap<u32, ir::FuncRef>,
+    pub sig_refs: HashMap<TypeIndex, ir::SigRef>,
+    pub func_refs: HashMap<FuncIndex, ir::FuncRef>,
     pub builtin_sigs: HashMap<usize, ir::SigRef>,
 }
 
@@ -242,13 +248,17 @@ impl FuncTranslator<'_, '_> {
         });
     }
 
-    fn global_addr(&mut self, index: u32) -> (Value, i32) {
-        if self.env.is_imported_global(index) {
+    /// An index as the `i32` argument of a builtin.
+    pub(super) fn index_arg(&mut self, index: impl EntityRef) -> Value {
+        self.b.ins().iconst(types::I32, index.index() as i64)
+    }
+
+    fn global_addr(&mut self, index: GlobalIndex) -> (Value, i32) {
+        if self.env.meta.is_imported_global(index) {
             let ptr = self.vmctx_load(self.env.offsets.imported_global(index));
             (ptr, 0)
         } else {
-            let defined = index - self.env.meta.num_imported_globals;
-            (self.vmctx, self.env.offsets.defined_global(defined) as i32)
+            (self.vmctx, self.env.offsets.defined_global(index) as i32)
         }
     }
 
@@ -271,11 +281,14 @@ impl FuncTranslator<'_, '_> {
             O::BrIf { relative_depth } => self.translate_br_if(relative_depth),
             O::BrTable { ref targets } => self.translate_br_table(targets)?,
             O::Return => self.translate_return(),
-            O::Call { function_index } => self.translate_call(function_index),
+            O::Call { function_index } => self.translate_call(FuncIndex::from_u32(function_index)),
             O::CallIndirect {
                 type_index,
                 table_index,
-            } => self.translate_call_indirect(type_index, table_index),
+            } => self.translate_call_indirect(
+                TypeIndex::from_u32(type_index),
+                TableIndex::from_u32(table_index),
+            ),
             O::Drop => {
                 self.pop();
             }
@@ -299,8 +312,9 @@ impl FuncTranslator<'_, '_> {
                 self.b.def_var(self.locals[local_index as usize], v);
             }
             O::GlobalGet { global_index } => {
-                let gt = self.env.meta.globals[global_index as usize];
-                let (base, offset) = self.global_addr(global_index);
+                let global = GlobalIndex::from_u32(global_index);
+                let gt = self.env.meta.globals[global];
+                let (base, offset) = self.global_addr(global);
                 let flags = if gt.mutable {
                     MemFlagsData::trusted()
                 } else {
@@ -313,6 +327,7 @@ impl FuncTranslator<'_, '_> {
                 self.push(v);
             }
             O::GlobalSet { global_index } => {
+                let global_index = GlobalIndex::from_u32(global_index);
                 let v = self.pop();
                 let (base, offset) = self.global_addr(global_index);
                 self.b.ins().store(MemFlagsData::trusted(), v, base, offset);
@@ -376,25 +391,33 @@ impl FuncTranslator<'_, '_> {
             O::I64Store32 { memarg } => self.store(&memarg, |b, f, v, a, o| {
                 b.ins().istore32(f, v, a, o);
             }),
-            O::MemorySize { mem } => self.translate_memory_size(mem),
-            O::MemoryGrow { mem } => self.translate_memory_grow(mem),
-            O::MemoryFill { mem } => self.translate_memory_fill(mem),
-            O::MemoryCopy { dst_mem, src_mem } => self.translate_memory_copy(dst_mem, src_mem),
-            O::MemoryInit { data_index, mem } => self.translate_memory_init(data_index, mem),
-            O::DataDrop { data_index } => self.translate_data_drop(data_index),
+            O::MemorySize { mem } => self.translate_memory_size(MemoryIndex::from_u32(mem)),
+            O::MemoryGrow { mem } => self.translate_memory_grow(MemoryIndex::from_u32(mem)),
+            O::MemoryFill { mem } => self.translate_memory_fill(MemoryIndex::from_u32(mem)),
+            O::MemoryCopy { dst_mem, src_mem } => self.translate_memory_copy(
+                MemoryIndex::from_u32(dst_mem),
+                MemoryIndex::from_u32(src_mem),
+            ),
+            O::MemoryInit { data_index, mem } => self
+                .translate_memory_init(DataIndex::from_u32(data_index), MemoryIndex::from_u32(mem)),
+            O::DataDrop { data_index } => self.translate_data_drop(DataIndex::from_u32(data_index)),
 
             // Tables and references.
-            O::TableGet { table } => self.translate_table_get(table),
-            O::TableSet { table } => self.translate_table_set(table),
-            O::TableSize { table } => self.translate_table_size(table),
-            O::TableGrow { table } => self.translate_table_grow(table),
-            O::TableFill { table } => self.translate_table_fill(table),
+            O::TableGet { table } => self.translate_table_get(TableIndex::from_u32(table)),
+            O::TableSet { table } => self.translate_table_set(TableIndex::from_u32(table)),
+            O::TableSize { table } => self.translate_table_size(TableIndex::from_u32(table)),
+            O::TableGrow { table } => self.translate_table_grow(TableIndex::from_u32(table)),
+            O::TableFill { table } => self.translate_table_fill(TableIndex::from_u32(table)),
             O::TableCopy {
                 dst_table,
                 src_table,
-            } => self.translate_table_copy(dst_table, src_table),
-            O::TableInit { elem_index, table } => self.translate_table_init(elem_index, table),
-            O::ElemDrop { elem_index } => self.translate_elem_drop(elem_index),
+            } => self.translate_table_copy(
+                TableIndex::from_u32(dst_table),
+                TableIndex::from_u32(src_table),
+            ),
+            O::TableInit { elem_index, table } => self
+                .translate_table_init(ElemIndex::from_u32(elem_index), TableIndex::from_u32(table)),
+            O::ElemDrop { elem_index } => self.translate_elem_drop(ElemIndex::from_u32(elem_index)),
             O::RefNull { .. } => {
                 let v = self.b.ins().iconst(types::I64, 0);
                 self.push(v);
@@ -404,7 +427,7 @@ impl FuncTranslator<'_, '_> {
                 b.ins().uextend(types::I32, c)
             }),
             O::RefFunc { function_index } => {
-                let v = self.func_ref_address(function_index);
+                let v = self.func_ref_address(FuncIndex::from_u32(function_index));
                 self.push(v);
             }
 

@@ -14,7 +14,7 @@
 //! load is marked read-only and movable, letting Cranelift hoist it.
 
 use super::func::FuncTranslator;
-use cmc_runtime::abi::{Builtin, TrapKind, memory_def};
+use cmc_runtime::abi::{Builtin, DataIndex, MemoryIndex, TrapKind, memory_def};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, MemArgTarget};
@@ -26,9 +26,9 @@ fn heap_flags() -> MemFlagsData {
 }
 
 impl FuncTranslator<'_, '_> {
-    fn memory_index(memarg: &MemArg) -> u32 {
+    fn memory_index(memarg: &MemArg) -> MemoryIndex {
         match memarg.target {
-            MemArgTarget::Memory(m) => m,
+            MemArgTarget::Memory(m) => MemoryIndex::from_u32(m),
             MemArgTarget::Array(_) => unreachable!("validated: GC is not enabled"),
         }
     }
@@ -66,7 +66,7 @@ impl FuncTranslator<'_, '_> {
         emit(&mut self.b, heap_flags(), value, addr, offset);
     }
 
-    pub(super) fn translate_memory_size(&mut self, mem: u32) {
+    pub(super) fn translate_memory_size(&mut self, mem: MemoryIndex) {
         let def = self.vmctx_load(self.env.offsets.memory(mem));
         let len = self.b.ins().load(
             types::I64,
@@ -79,16 +79,16 @@ impl FuncTranslator<'_, '_> {
         self.push(pages);
     }
 
-    pub(super) fn translate_memory_grow(&mut self, mem: u32) {
+    pub(super) fn translate_memory_grow(&mut self, mem: MemoryIndex) {
         let delta = self.pop();
-        let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+        let mem = self.index_arg(mem);
         let old = self.call_builtin(Builtin::memory_grow, &[mem, delta]);
         self.push(old);
     }
 
-    pub(super) fn translate_memory_fill(&mut self, mem: u32) {
+    pub(super) fn translate_memory_fill(&mut self, mem: MemoryIndex) {
         let (dst, val, len) = self.pop3();
-        let mem = self.b.ins().iconst(types::I32, i64::from(mem));
+        let mem = self.index_arg(mem);
         self.checked_builtin(
             Builtin::memory_fill,
             &[mem, dst, val, len],
@@ -96,10 +96,10 @@ impl FuncTranslator<'_, '_> {
         );
     }
 
-    pub(super) fn translate_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
+    pub(super) fn translate_memory_copy(&mut self, dst_mem: MemoryIndex, src_mem: MemoryIndex) {
         let (dst, src, len) = self.pop3();
-        let dst_mem = self.b.ins().iconst(types::I32, i64::from(dst_mem));
-        let src_mem = self.b.ins().iconst(types::I32, i64::from(src_mem));
+        let dst_mem = self.index_arg(dst_mem);
+        let src_mem = self.index_arg(src_mem);
         self.checked_builtin(
             Builtin::memory_copy,
             &[dst_mem, src_mem, dst, src, len],
@@ -107,10 +107,10 @@ impl FuncTranslator<'_, '_> {
         );
     }
 
-    pub(super) fn translate_memory_init(&mut self, data: u32, mem: u32) {
+    pub(super) fn translate_memory_init(&mut self, data: DataIndex, mem: MemoryIndex) {
         let (dst, src, len) = self.pop3();
-        let mem = self.b.ins().iconst(types::I32, i64::from(mem));
-        let data = self.b.ins().iconst(types::I32, i64::from(data));
+        let mem = self.index_arg(mem);
+        let data = self.index_arg(data);
         self.checked_builtin(
             Builtin::memory_init,
             &[mem, data, dst, src, len],
@@ -118,8 +118,8 @@ impl FuncTranslator<'_, '_> {
         );
     }
 
-    pub(super) fn translate_data_drop(&mut self, data: u32) {
-        let data = self.b.ins().iconst(types::I32, i64::from(data));
+    pub(super) fn translate_data_drop(&mut self, data: DataIndex) {
+        let data = self.index_arg(data);
         self.call_builtin(Builtin::data_drop, &[data]);
     }
 }

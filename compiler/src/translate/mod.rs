@@ -46,16 +46,6 @@ impl<'a> ModuleEnv<'a> {
             isa,
         }
     }
-
-    /// Whether function `index` is imported.
-    pub fn is_imported_func(&self, index: u32) -> bool {
-        index < self.meta.num_imported_funcs
-    }
-
-    /// Whether global `index` is imported.
-    pub fn is_imported_global(&self, index: u32) -> bool {
-        index < self.meta.num_imported_globals
-    }
 }
 
 /// The Cranelift type of a wasm value type. References are pointers.

@@ -6,14 +6,21 @@
 //! length; the bulk operations go through runtime builtins.
 
 use super::func::{FuncTranslator, readonly};
-use cmc_runtime::abi::{Builtin, TrapKind, func_import, table_def};
+use cmc_runtime::abi::{
+    Builtin, ElemIndex, FuncIndex, TableIndex, TrapKind, func_import, table_def,
+};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 
 impl FuncTranslator<'_, '_> {
     /// The address of element `index` of `table`, trapping with `oob` when
     /// the index is out of bounds.
-    pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, oob: TrapKind) -> Value {
+    pub(super) fn table_elem_addr(
+        &mut self,
+        table: TableIndex,
+        index: Value,
+        oob: TrapKind,
+    ) -> Value {
         let def = self.vmctx_load(self.env.offsets.table(table));
         let len = self.b.ins().load(
             types::I32,
@@ -37,7 +44,7 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().iadd(base, offset)
     }
 
-    pub(super) fn translate_table_get(&mut self, table: u32) {
+    pub(super) fn translate_table_get(&mut self, table: TableIndex) {
         let index = self.pop();
         let addr = self.table_elem_addr(table, index, TrapKind::TableOutOfBounds);
         let v = self
@@ -47,13 +54,13 @@ impl FuncTranslator<'_, '_> {
         self.push(v);
     }
 
-    pub(super) fn translate_table_set(&mut self, table: u32) {
+    pub(super) fn translate_table_set(&mut self, table: TableIndex) {
         let (index, value) = self.pop2();
         let addr = self.table_elem_addr(table, index, TrapKind::TableOutOfBounds);
         self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
     }
 
-    pub(super) fn translate_table_size(&mut self, table: u32) {
+    pub(super) fn translate_table_size(&mut self, table: TableIndex) {
         let def = self.vmctx_load(self.env.offsets.table(table));
         let len = self.b.ins().load(
             types::I32,
@@ -64,16 +71,16 @@ impl FuncTranslator<'_, '_> {
         self.push(len);
     }
 
-    pub(super) fn translate_table_grow(&mut self, table: u32) {
+    pub(super) fn translate_table_grow(&mut self, table: TableIndex) {
         let (init, delta) = self.pop2();
-        let table = self.b.ins().iconst(types::I32, i64::from(table));
+        let table = self.index_arg(table);
         let old = self.call_builtin(Builtin::table_grow, &[table, delta, init]);
         self.push(old);
     }
 
-    pub(super) fn translate_table_fill(&mut self, table: u32) {
+    pub(super) fn translate_table_fill(&mut self, table: TableIndex) {
         let (dst, val, len) = self.pop3();
-        let table = self.b.ins().iconst(types::I32, i64::from(table));
+        let table = self.index_arg(table);
         self.checked_builtin(
             Builtin::table_fill,
             &[table, dst, val, len],
@@ -81,10 +88,10 @@ impl FuncTranslator<'_, '_> {
         );
     }
 
-    pub(super) fn translate_table_copy(&mut self, dst_table: u32, src_table: u32) {
+    pub(super) fn translate_table_copy(&mut self, dst_table: TableIndex, src_table: TableIndex) {
         let (dst, src, len) = self.pop3();
-        let dst_table = self.b.ins().iconst(types::I32, i64::from(dst_table));
-        let src_table = self.b.ins().iconst(types::I32, i64::from(src_table));
+        let dst_table = self.index_arg(dst_table);
+        let src_table = self.index_arg(src_table);
         self.checked_builtin(
             Builtin::table_copy,
             &[dst_table, src_table, dst, src, len],
@@ -92,10 +99,10 @@ impl FuncTranslator<'_, '_> {
         );
     }
 
-    pub(super) fn translate_table_init(&mut self, elem: u32, table: u32) {
+    pub(super) fn translate_table_init(&mut self, elem: ElemIndex, table: TableIndex) {
         let (dst, src, len) = self.pop3();
-        let table = self.b.ins().iconst(types::I32, i64::from(table));
-        let elem = self.b.ins().iconst(types::I32, i64::from(elem));
+        let table = self.index_arg(table);
+        let elem = self.index_arg(elem);
         self.checked_builtin(
             Builtin::table_init,
             &[table, elem, dst, src, len],
@@ -103,25 +110,21 @@ impl FuncTranslator<'_, '_> {
         );
     }
 
-    pub(super) fn translate_elem_drop(&mut self, elem: u32) {
-        let elem = self.b.ins().iconst(types::I32, i64::from(elem));
+    pub(super) fn translate_elem_drop(&mut self, elem: ElemIndex) {
+        let elem = self.index_arg(elem);
         self.call_builtin(Builtin::elem_drop, &[elem]);
     }
 
     /// The `VMFuncRef` pointer of function `index` (for `ref.func`).
-    pub(super) fn func_ref_address(&mut self, index: u32) -> Value {
-        if self.env.is_imported_func(index) {
+    pub(super) fn func_ref_address(&mut self, index: FuncIndex) -> Value {
+        if self.env.meta.is_imported_func(index) {
             let offset = self.env.offsets.func_import(index) + func_import::FUNC_REF;
             self.b
                 .ins()
                 .load(types::I64, readonly(), self.vmctx, offset as i32)
         } else {
-            let slot = self.env.meta.func_ref_slots[index as usize];
-            debug_assert_ne!(
-                slot,
-                cmc_runtime::abi::NO_FUNC_REF,
-                "validated: ref.func target is declared"
-            );
+            let slot = self.env.meta.func_ref_slots[index];
+            let slot = slot.expect("validated: ref.func target is declared");
             self.b
                 .ins()
                 .iadd_imm_u(self.vmctx, i64::from(self.env.offsets.func_ref(slot)))

@@ -10,31 +10,33 @@
 /// Calls `$mac!` with the list of builtins.
 ///
 /// Each entry is `name(param: type, …) -> type;` where the types are
-/// `vmctx` (the caller's VM context), `i32`, `i64` and `ptr`.
+/// `vmctx` (the caller's VM context), `i32`, `i64`, `ptr`, and the indices
+/// `memory`, `table`, `data` and `elem` (passed as `i32`, received as the
+/// runtime's typed indices).
 #[macro_export]
 macro_rules! foreach_builtin {
     ($mac:ident) => {
         $mac! {
             /// `memory.grow`: old size in pages, or -1.
-            memory_grow(vmctx: vmctx, memory: i32, delta: i32) -> i32;
+            memory_grow(vmctx: vmctx, memory: memory, delta: i32) -> i32;
             /// `memory.fill`: non-zero when out of bounds.
-            memory_fill(vmctx: vmctx, memory: i32, dst: i32, val: i32, len: i32) -> i32;
+            memory_fill(vmctx: vmctx, memory: memory, dst: i32, val: i32, len: i32) -> i32;
             /// `memory.copy`: non-zero when out of bounds.
-            memory_copy(vmctx: vmctx, dst_mem: i32, src_mem: i32, dst: i32, src: i32, len: i32) -> i32;
+            memory_copy(vmctx: vmctx, dst_mem: memory, src_mem: memory, dst: i32, src: i32, len: i32) -> i32;
             /// `memory.init`: non-zero when out of bounds.
-            memory_init(vmctx: vmctx, memory: i32, data: i32, dst: i32, src: i32, len: i32) -> i32;
+            memory_init(vmctx: vmctx, memory: memory, data: data, dst: i32, src: i32, len: i32) -> i32;
             /// `data.drop`.
-            data_drop(vmctx: vmctx, data: i32) -> i32;
+            data_drop(vmctx: vmctx, data: data) -> i32;
             /// `table.grow`: old size, or -1.
-            table_grow(vmctx: vmctx, table: i32, delta: i32, init: ptr) -> i32;
+            table_grow(vmctx: vmctx, table: table, delta: i32, init: ptr) -> i32;
             /// `table.fill`: non-zero when out of bounds.
-            table_fill(vmctx: vmctx, table: i32, dst: i32, val: ptr, len: i32) -> i32;
+            table_fill(vmctx: vmctx, table: table, dst: i32, val: ptr, len: i32) -> i32;
             /// `table.copy`: non-zero when out of bounds.
-            table_copy(vmctx: vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> i32;
+            table_copy(vmctx: vmctx, dst_table: table, src_table: table, dst: i32, src: i32, len: i32) -> i32;
             /// `table.init`: non-zero when out of bounds.
-            table_init(vmctx: vmctx, table: i32, elem: i32, dst: i32, src: i32, len: i32) -> i32;
+            table_init(vmctx: vmctx, table: table, elem: elem, dst: i32, src: i32, len: i32) -> i32;
             /// `elem.drop`.
-            elem_drop(vmctx: vmctx, elem: i32) -> i32;
+            elem_drop(vmctx: vmctx, elem: elem) -> i32;
         }
     };
 }

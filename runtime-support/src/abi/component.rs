@@ -16,7 +16,10 @@
 //! resource built-ins record the component instance they belong to.
 
 use super::interface::{FuncType, ResourceTypeId, StringEncoding};
-use super::{CodeRange, ModuleMeta};
+use super::{
+    AdapterIndex, CodeRange, ComponentInstanceIndex, CoreInstanceIndex, LiftedIndex, LoweredIndex,
+    ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltinIndex, RootImportIndex, TransferIndex,
+};
 use serde::{Deserialize, Serialize};
 
 /// A core module inside a component artifact.
@@ -30,30 +33,6 @@ pub struct ModuleImage {
     pub data: CodeRange,
 }
 
-/// A core instance of the plan: its position among the instances the
-/// [`Initializer`]s create, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct CoreInstanceIndex(pub u32);
-
-/// A component instance of the plan (the root is 0, then nested
-/// instantiations in the order the flattening walk meets them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ComponentInstanceIndex(pub u32);
-
-impl CoreInstanceIndex {
-    /// The index as a `usize`, for indexing.
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl ComponentInstanceIndex {
-    /// The index as a `usize`, for indexing.
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
 /// A core item, as a core import or canonical option refers to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CoreDef {
@@ -65,13 +44,13 @@ pub enum CoreDef {
         name: String,
     },
     /// The core function lowered from host import [`ComponentMeta::lowered`]`[i]`.
-    Lowered(u32),
+    Lowered(LoweredIndex),
     /// The resource built-in [`ComponentMeta::builtins`]`[i]`.
-    Builtin(u32),
+    Builtin(ResourceBuiltinIndex),
     /// The call into another component [`ComponentMeta::adapters`]`[i]`.
-    Adapter(u32),
+    Adapter(AdapterIndex),
     /// The host half [`ComponentMeta::transfers`]`[i]` of a fused adapter.
-    Transfer(u32),
+    Transfer(TransferIndex),
 }
 
 /// What a fused adapter passes through memory: bytes it copies as they are.
@@ -181,7 +160,7 @@ pub enum Initializer {
     /// the module's import order.
     Instantiate {
         /// Index into [`ComponentMeta::modules`].
-        module: u32,
+        module: ModuleIndex,
         /// What each import is bound to.
         imports: Vec<CoreDef>,
     },
@@ -218,7 +197,7 @@ pub struct LiftedFunc {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ImportPath {
     /// Index into [`ComponentMeta::imports`].
-    pub import: u32,
+    pub import: RootImportIndex,
     /// Export names, outermost first.
     pub names: Vec<String>,
 }
@@ -246,7 +225,7 @@ pub struct LoweredFunc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdapterFunc {
     /// The callee: index into [`ComponentMeta::lifted`].
-    pub lifted: u32,
+    pub lifted: LiftedIndex,
     /// The caller's options of the lowering.
     pub options: CanonOptions,
     /// The caller's component instance.
@@ -274,7 +253,7 @@ pub enum ImportType {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExportItem {
     /// A lifted function: index into [`ComponentMeta::lifted`].
-    Func(u32),
+    Func(LiftedIndex),
     /// An instance of named exports.
     Instance(Vec<(String, ExportItem)>),
 }
@@ -283,24 +262,24 @@ pub enum ExportItem {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComponentMeta {
     /// The core modules.
-    pub modules: Vec<ModuleImage>,
+    pub modules: PrimaryMap<ModuleIndex, ModuleImage>,
     /// Root imports by name.
-    pub imports: Vec<(String, ImportType)>,
+    pub imports: PrimaryMap<RootImportIndex, (String, ImportType)>,
     /// Core instantiations in order.
     pub initializers: Vec<Initializer>,
     /// Host imports lowered to core functions.
-    pub lowered: Vec<LoweredFunc>,
+    pub lowered: PrimaryMap<LoweredIndex, LoweredFunc>,
     /// Core functions lifted to component functions.
-    pub lifted: Vec<LiftedFunc>,
+    pub lifted: PrimaryMap<LiftedIndex, LiftedFunc>,
     /// Resource types, by [`ResourceTypeId`].
-    pub resources: Vec<ResourceDef>,
+    pub resources: PrimaryMap<ResourceTypeId, ResourceDef>,
     /// Resource built-ins lowered to core functions.
-    pub builtins: Vec<ResourceBuiltin>,
+    pub builtins: PrimaryMap<ResourceBuiltinIndex, ResourceBuiltin>,
     /// Lifted functions lowered into other component instances, where the
     /// runtime does the adapting.
-    pub adapters: Vec<AdapterFunc>,
+    pub adapters: PrimaryMap<AdapterIndex, AdapterFunc>,
     /// The host halves of fused adapters.
-    pub transfers: Vec<MemoryTransfer>,
+    pub transfers: PrimaryMap<TransferIndex, MemoryTransfer>,
     /// Number of component instances (root and nested instantiations).
     pub instances: u32,
     /// Root exports.

@@ -8,32 +8,10 @@
 //! resource types are resolved: `own`/`borrow` name a resource type by its
 //! index in the component's resource table ([`ResourceTypeId`]).
 
+pub use super::ResourceTypeId;
 use super::ValType;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// A resource type, by index in the component's table of resource types.
-///
-/// Two handles have the same resource type exactly when their ids are equal;
-/// the compiler gives every resource type definition (and every host-defined
-/// resource the component imports) its own id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ResourceTypeId(pub u32);
-
-impl ResourceTypeId {
-    /// The type of a handle the host makes of a resource type it defines
-    /// itself ([`ResourceVal::host`](crate::component::ResourceVal::host)). The host
-    /// does not know the ids a component gave the types it imports; when
-    /// such a handle is lowered, it takes the type its position in the
-    /// function's type requires, which must be a host-defined type.
-    pub const HOST: ResourceTypeId = ResourceTypeId(u32::MAX);
-}
-
-impl fmt::Display for ResourceTypeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "resource {}", self.0)
-    }
-}
 
 /// A component value type (`valtype`), with type names resolved.
 ///

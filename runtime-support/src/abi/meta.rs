@@ -5,6 +5,10 @@
 //! spec: imports come first in each of the function, table, memory and global
 //! spaces.
 
+use super::{
+    DataIndex, DefinedFuncIndex, ElemIndex, FuncIndex, FuncRefIndex, GlobalIndex, MemoryIndex,
+    PrimaryMap, TableIndex, TypeIndex,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -139,7 +143,7 @@ pub struct GlobalType {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntityType {
     /// A function with the signature at this type index.
-    Func(u32),
+    Func(TypeIndex),
     /// A table.
     Table(TableType),
     /// A memory.
@@ -159,17 +163,17 @@ pub struct Import {
     pub ty: EntityType,
 }
 
-/// The kind of an exported item.
+/// An item of one of a module's index spaces, as an export names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ExportKind {
-    /// A function index.
-    Func,
-    /// A table index.
-    Table,
-    /// A memory index.
-    Memory,
-    /// A global index.
-    Global,
+pub enum EntityIndex {
+    /// A function.
+    Func(FuncIndex),
+    /// A table.
+    Table(TableIndex),
+    /// A memory.
+    Memory(MemoryIndex),
+    /// A global.
+    Global(GlobalIndex),
 }
 
 /// An export of the module.
@@ -177,10 +181,8 @@ pub enum ExportKind {
 pub struct Export {
     /// Export name.
     pub name: String,
-    /// What kind of item.
-    pub kind: ExportKind,
-    /// Index in the item's index space.
-    pub index: u32,
+    /// The item.
+    pub index: EntityIndex,
 }
 
 /// One instruction of a constant expression.
@@ -197,9 +199,9 @@ pub enum ConstOp {
     /// `ref.null`.
     RefNull,
     /// `ref.func`.
-    RefFunc(u32),
+    RefFunc(FuncIndex),
     /// `global.get`.
-    GlobalGet(u32),
+    GlobalGet(GlobalIndex),
     /// `i32.add` (extended constant expressions).
     I32Add,
     /// `i32.sub`.
@@ -218,13 +220,14 @@ pub enum ConstOp {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConstExpr(pub Vec<ConstOp>);
 
-/// Where a data or element segment goes at instantiation.
+/// Where a data or element segment goes at instantiation: `I` is the
+/// index of what an active segment is copied into (a memory or a table).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SegmentMode {
+pub enum SegmentMode<I> {
     /// Copied into memory or table `index` at `offset` during instantiation.
     Active {
         /// Memory or table index.
-        index: u32,
+        index: I,
         /// Offset expression.
         offset: ConstExpr,
     },
@@ -238,7 +241,7 @@ pub enum SegmentMode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataSegment {
     /// Active or passive.
-    pub mode: SegmentMode,
+    pub mode: SegmentMode<MemoryIndex>,
     /// Byte offset in the data section.
     pub start: u32,
     /// Length in bytes.
@@ -249,7 +252,7 @@ pub struct DataSegment {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ElemItems {
     /// Function indices.
-    Funcs(Vec<u32>),
+    Funcs(Vec<FuncIndex>),
     /// Constant expressions.
     Exprs(Vec<ConstExpr>),
 }
@@ -273,7 +276,7 @@ impl ElemItems {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElemSegment {
     /// Active, passive or declared.
-    pub mode: SegmentMode,
+    pub mode: SegmentMode<TableIndex>,
     /// Element type.
     pub element: ValType,
     /// The items.
@@ -354,22 +357,19 @@ pub struct TrapSite {
     pub code: u8,
 }
 
-/// Marker for "this function has no `VMFuncRef` slot".
-pub const NO_FUNC_REF: u32 = u32::MAX;
-
 /// Everything the runtime knows about a compiled core module.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleMeta {
     /// Signatures by type index.
-    pub types: Vec<FuncType>,
+    pub types: PrimaryMap<TypeIndex, FuncType>,
     /// Type index of every function, imported first.
-    pub functions: Vec<u32>,
+    pub functions: PrimaryMap<FuncIndex, TypeIndex>,
     /// Every table, imported first.
-    pub tables: Vec<TableType>,
+    pub tables: PrimaryMap<TableIndex, TableType>,
     /// Every memory, imported first.
-    pub memories: Vec<MemoryType>,
+    pub memories: PrimaryMap<MemoryIndex, MemoryType>,
     /// Every global, imported first.
-    pub globals: Vec<GlobalType>,
+    pub globals: PrimaryMap<GlobalIndex, GlobalType>,
     /// Initializers of the defined globals.
     pub global_inits: Vec<ConstExpr>,
     /// Imports in declaration order.
@@ -385,22 +385,22 @@ pub struct ModuleMeta {
     /// Exports in declaration order.
     pub exports: Vec<Export>,
     /// The start function.
-    pub start: Option<u32>,
+    pub start: Option<FuncIndex>,
     /// Data segments.
-    pub data: Vec<DataSegment>,
+    pub data: PrimaryMap<DataIndex, DataSegment>,
     /// Element segments.
-    pub elems: Vec<ElemSegment>,
-    /// `VMFuncRef` slot of each function, or [`NO_FUNC_REF`].
-    pub func_ref_slots: Vec<u32>,
+    pub elems: PrimaryMap<ElemIndex, ElemSegment>,
+    /// `VMFuncRef` slot of each function that has one.
+    pub func_ref_slots: PrimaryMap<FuncIndex, Option<FuncRefIndex>>,
     /// Number of `VMFuncRef` slots.
     pub num_func_refs: u32,
     /// Function names from the name section (index, name), sorted by index.
-    pub func_names: Vec<(u32, String)>,
+    pub func_names: Vec<(FuncIndex, String)>,
     /// Code of each defined function.
-    pub code: Vec<CodeRange>,
+    pub code: PrimaryMap<DefinedFuncIndex, CodeRange>,
     /// Array-call trampoline of each defined function that has a func ref
     /// slot, keyed by function index, sorted.
-    pub array_trampolines: Vec<(u32, CodeRange)>,
+    pub array_trampolines: Vec<(FuncIndex, CodeRange)>,
     /// Exit trampoline (wasm convention → host array call) per imported
     /// function.
     pub import_trampolines: Vec<CodeRange>,
@@ -422,12 +422,33 @@ impl ModuleMeta {
     }
 
     /// The signature of function `index`.
-    pub fn func_type(&self, index: u32) -> &FuncType {
-        &self.types[self.functions[index as usize] as usize]
+    pub fn func_type(&self, index: FuncIndex) -> &FuncType {
+        &self.types[self.functions[index]]
+    }
+
+    /// Whether function `index` is imported.
+    pub fn is_imported_func(&self, index: FuncIndex) -> bool {
+        index.as_u32() < self.num_imported_funcs
+    }
+
+    /// Whether global `index` is imported.
+    pub fn is_imported_global(&self, index: GlobalIndex) -> bool {
+        index.as_u32() < self.num_imported_globals
+    }
+
+    /// The defined function that function `index` is, unless imported.
+    pub fn defined_func(&self, index: FuncIndex) -> Option<DefinedFuncIndex> {
+        let defined = index.as_u32().checked_sub(self.num_imported_funcs)?;
+        Some(DefinedFuncIndex::from_u32(defined))
+    }
+
+    /// The function index of defined function `index`.
+    pub fn func_index(&self, index: DefinedFuncIndex) -> FuncIndex {
+        FuncIndex::from_u32(self.num_imported_funcs + index.as_u32())
     }
 
     /// The name of function `index`, if the name section gave one.
-    pub fn func_name(&self, index: u32) -> Option<&str> {
+    pub fn func_name(&self, index: FuncIndex) -> Option<&str> {
         self.func_names
             .binary_search_by_key(&index, |(i, _)| *i)
             .ok()
@@ -436,12 +457,11 @@ impl ModuleMeta {
 
     /// The type of an exported item.
     pub fn export_type(&self, export: &Export) -> EntityType {
-        let i = export.index as usize;
-        match export.kind {
-            ExportKind::Func => EntityType::Func(self.functions[i]),
-            ExportKind::Table => EntityType::Table(self.tables[i]),
-            ExportKind::Memory => EntityType::Memory(self.memories[i]),
-            ExportKind::Global => EntityType::Global(self.globals[i]),
+        match export.index {
+            EntityIndex::Func(i) => EntityType::Func(self.functions[i]),
+            EntityIndex::Table(i) => EntityType::Table(self.tables[i]),
+            EntityIndex::Memory(i) => EntityType::Memory(self.memories[i]),
+            EntityIndex::Global(i) => EntityType::Global(self.globals[i]),
         }
     }
 }

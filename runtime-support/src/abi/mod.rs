@@ -11,6 +11,7 @@
 mod artifact;
 mod builtins;
 mod component;
+mod index;
 pub mod interface;
 mod meta;
 mod offsets;
@@ -19,6 +20,7 @@ mod trap;
 pub use artifact::*;
 pub use builtins::{BUILTIN_NAMES, Builtin};
 pub use component::*;
+pub use index::*;
 pub use meta::*;
 pub use offsets::*;
 pub use trap::TrapKind;

@@ -21,6 +21,8 @@
 //!
 //! Only 64-bit targets are supported, so every pointer is 8 bytes.
 
+use super::{FuncIndex, FuncRefIndex, GlobalIndex, MemoryIndex, TableIndex};
+
 /// Size of a pointer on every supported target.
 pub const PTR_SIZE: u32 = 8;
 
@@ -154,46 +156,46 @@ impl VMOffsets {
     }
 
     /// Offset of the `VMFuncImport` of imported function `index`.
-    pub fn func_import(&self, index: u32) -> u32 {
-        debug_assert!(index < self.num_imported_funcs);
-        self.func_imports + index * func_import::SIZE
+    pub fn func_import(&self, index: FuncIndex) -> u32 {
+        debug_assert!(index.as_u32() < self.num_imported_funcs);
+        self.func_imports + index.as_u32() * func_import::SIZE
     }
 
     /// Offset of the `*mut VMTableDefinition` of table `index`.
-    pub fn table(&self, index: u32) -> u32 {
-        debug_assert!(index < self.num_tables);
-        self.tables + index * PTR_SIZE
+    pub fn table(&self, index: TableIndex) -> u32 {
+        debug_assert!(index.as_u32() < self.num_tables);
+        self.tables + index.as_u32() * PTR_SIZE
     }
 
     /// Offset of the `*mut VMMemoryDefinition` of memory `index`.
-    pub fn memory(&self, index: u32) -> u32 {
-        debug_assert!(index < self.num_memories);
-        self.memories + index * PTR_SIZE
+    pub fn memory(&self, index: MemoryIndex) -> u32 {
+        debug_assert!(index.as_u32() < self.num_memories);
+        self.memories + index.as_u32() * PTR_SIZE
     }
 
     /// Offset of the cached base address of memory `index`.
-    pub fn memory_base(&self, index: u32) -> u32 {
-        debug_assert!(index < self.num_memories);
-        self.memory_bases + index * PTR_SIZE
+    pub fn memory_base(&self, index: MemoryIndex) -> u32 {
+        debug_assert!(index.as_u32() < self.num_memories);
+        self.memory_bases + index.as_u32() * PTR_SIZE
     }
 
     /// Offset of the `*mut VMGlobalDefinition` of imported global `index`.
-    pub fn imported_global(&self, index: u32) -> u32 {
-        debug_assert!(index < self.num_imported_globals);
-        self.imported_globals + index * PTR_SIZE
+    pub fn imported_global(&self, index: GlobalIndex) -> u32 {
+        debug_assert!(index.as_u32() < self.num_imported_globals);
+        self.imported_globals + index.as_u32() * PTR_SIZE
     }
 
-    /// Offset of the storage of defined global `index` (counted from the
-    /// first defined global).
-    pub fn defined_global(&self, index: u32) -> u32 {
-        debug_assert!(index < self.num_defined_globals);
-        self.defined_globals + index * GLOBAL_SIZE
+    /// Offset of the storage of defined global `index`.
+    pub fn defined_global(&self, index: GlobalIndex) -> u32 {
+        let defined = index.as_u32() - self.num_imported_globals;
+        debug_assert!(defined < self.num_defined_globals);
+        self.defined_globals + defined * GLOBAL_SIZE
     }
 
     /// Offset of the `VMFuncRef` in slot `slot`.
-    pub fn func_ref(&self, slot: u32) -> u32 {
-        debug_assert!(slot < self.num_func_refs);
-        self.func_refs + slot * func_ref::SIZE
+    pub fn func_ref(&self, slot: FuncRefIndex) -> u32 {
+        debug_assert!(slot.as_u32() < self.num_func_refs);
+        self.func_refs + slot.as_u32() * func_ref::SIZE
     }
 
     /// Total size of the VM context in bytes.
@@ -209,14 +211,17 @@ mod tests {
     #[test]
     fn regions_do_not_overlap() {
         let o = VMOffsets::new(2, 1, 1, 1, 3, 2);
-        assert_eq!(o.func_import(0), 32);
-        assert_eq!(o.table(0), 32 + 2 * 24);
-        assert_eq!(o.memory(0), o.table(0) + 8);
-        assert_eq!(o.memory_base(0), o.memory(0) + 8);
-        assert_eq!(o.imported_global(0), o.memory_base(0) + 8);
-        assert_eq!(o.defined_global(0) % 16, 0);
-        assert!(o.defined_global(0) >= o.imported_global(0) + 8);
-        assert_eq!(o.func_ref(0), o.defined_global(2) + 16);
-        assert_eq!(o.size(), o.func_ref(1) + func_ref::SIZE);
+        let (t0, m0) = (TableIndex::from_u32(0), MemoryIndex::from_u32(0));
+        let global = GlobalIndex::from_u32;
+        let slot = FuncRefIndex::from_u32;
+        assert_eq!(o.func_import(FuncIndex::from_u32(0)), 32);
+        assert_eq!(o.table(t0), 32 + 2 * 24);
+        assert_eq!(o.memory(m0), o.table(t0) + 8);
+        assert_eq!(o.memory_base(m0), o.memory(m0) + 8);
+        assert_eq!(o.imported_global(global(0)), o.memory_base(m0) + 8);
+        assert_eq!(o.defined_global(global(1)) % 16, 0);
+        assert!(o.defined_global(global(1)) >= o.imported_global(global(0)) + 8);
+        assert_eq!(o.func_ref(slot(0)), o.defined_global(global(3)) + 16);
+        assert_eq!(o.size(), o.func_ref(slot(1)) + func_ref::SIZE);
     }
 }

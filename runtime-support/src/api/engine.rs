@@ -1,7 +1,7 @@
 //! Engines: configuration, the optional compiler, and the signature registry
 //! shared by every module loaded into them.
 
-use crate::abi::{CompileSettings, FuncType, OptLevel};
+use crate::abi::{CompileSettings, FuncType, OptLevel, PrimaryMap, SignatureId};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -52,8 +52,8 @@ impl Config {
 /// `call_indirect` compares these ids.
 #[derive(Default)]
 struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<Arc<FuncType>>,
+    ids: HashMap<FuncType, SignatureId>,
+    types: PrimaryMap<SignatureId, Arc<FuncType>>,
 }
 
 struct EngineInner {
@@ -100,7 +100,7 @@ impl Engine {
     }
 
     /// The engine-wide id of `ty`.
-    pub(crate) fn register_type(&self, ty: &FuncType) -> u32 {
+    pub(crate) fn register_type(&self, ty: &FuncType) -> SignatureId {
         if let Some(&id) = self.inner.types.read().unwrap().ids.get(ty) {
             return id;
         }
@@ -108,15 +108,14 @@ impl Engine {
         if let Some(&id) = reg.ids.get(ty) {
             return id;
         }
-        let id = reg.types.len() as u32;
-        reg.types.push(Arc::new(ty.clone()));
+        let id = reg.types.push(Arc::new(ty.clone()));
         reg.ids.insert(ty.clone(), id);
         id
     }
 
     /// The signature with id `id`.
-    pub(crate) fn func_type(&self, id: u32) -> Arc<FuncType> {
-        self.inner.types.read().unwrap().types[id as usize].clone()
+    pub(crate) fn func_type(&self, id: SignatureId) -> Arc<FuncType> {
+        self.inner.types.read().unwrap().types[id].clone()
     }
 
     /// Whether two engines are the same one.

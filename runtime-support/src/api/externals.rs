@@ -2,11 +2,25 @@
 
 use super::store::StoreOpaque;
 use super::{AsStore, AsStoreMut, Error, Func, Store, Val};
-use crate::abi::{EntityType, GlobalType, MemoryType, TableType, ValType};
+use crate::abi::{FuncType, GlobalType, MemoryType, TableType, ValType};
 use crate::vm::memory::Memory as VmMemory;
 use crate::vm::table::Table as VmTable;
 use crate::vm::{VMGlobalDefinition, ValRaw};
 use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// The type of an [`Extern`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExternType {
+    /// A function's signature.
+    Func(Arc<FuncType>),
+    /// A table's.
+    Table(TableType),
+    /// A memory's.
+    Memory(MemoryType),
+    /// A global's.
+    Global(GlobalType),
+}
 
 /// Anything an instance can import or export.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,13 +70,13 @@ impl Extern {
     }
 
     /// Its type, with current sizes as minimums (what import matching uses).
-    pub fn ty(&self, store: &impl AsStore) -> EntityType {
+    pub fn ty(&self, store: &impl AsStore) -> ExternType {
         let s = store.as_store();
         match self {
-            Extern::Func(f) => EntityType::Func(f.type_id()),
-            Extern::Table(t) => EntityType::Table(t.ty(s)),
-            Extern::Memory(m) => EntityType::Memory(m.ty(s)),
-            Extern::Global(g) => EntityType::Global(g.ty),
+            Extern::Func(f) => ExternType::Func(f.ty(s)),
+            Extern::Table(t) => ExternType::Table(t.ty(s)),
+            Extern::Memory(m) => ExternType::Memory(m.ty(s)),
+            Extern::Global(g) => ExternType::Global(g.ty),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::store::StoreOpaque;
 use super::{AsStore, AsStoreMut, Error, Extern, Func, Instance, Store, Val};
-use crate::abi::{FuncType, HOST_CTX_ARRAY_CALL};
+use crate::abi::{FuncType, HOST_CTX_ARRAY_CALL, SignatureId};
 use crate::vm::instance::InstanceData;
 use crate::vm::{VMArrayCallFn, VMFuncRef, VMStoreContext, ValRaw};
 use std::any::Any;
@@ -175,7 +175,7 @@ impl Func {
     }
 
     /// The engine-wide signature id.
-    pub(crate) fn type_id(&self) -> u32 {
+    pub(crate) fn type_id(&self) -> SignatureId {
         // SAFETY: handles are only created for live func refs of a store, and
         // callers checked the store.
         unsafe { self.func_ref.as_ref().type_id }

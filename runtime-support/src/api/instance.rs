@@ -1,11 +1,15 @@
 //! Instantiation: linking imports, creating memories, tables and globals,
 //! applying segments and running the start function.
 
-use super::store::StoreOpaque;
+use super::store::{StoreInstance, StoreOpaque};
 use super::{
     AsStore, AsStoreMut, Engine, Error, Extern, Func, Global, Memory, Module, Table, Trap,
 };
-use crate::abi::{ConstExpr, ConstOp, EntityType, ExportKind, SegmentMode, TrapKind, func_ref};
+use crate::abi::EntityRef;
+use crate::abi::{
+    ConstExpr, ConstOp, ElemItems, EntityIndex, EntityType, FuncIndex, GlobalIndex, PrimaryMap,
+    SegmentMode, TrapKind, func_ref,
+};
 use crate::vm::instance::InstanceData;
 use crate::vm::memory::Memory as VmMemory;
 use crate::vm::table::Table as VmTable;
@@ -56,20 +60,23 @@ impl Instance {
                 imports.len()
             )));
         }
-        let mut data = InstanceData::new(module.clone(), &mut *store.ctx);
-        link_imports(store, &mut data, imports)?;
-        create_definitions(store, &mut data)?;
+        let mut data = InstanceData::new(module.runtime_info(), &mut *store.ctx);
+        link_imports(store, module, &mut data, imports)?;
+        create_definitions(store, module, &mut data)?;
 
         data.index = store.instances.len();
         let vmctx_data: *mut InstanceData = &mut *data;
-        store.instances.push(data);
+        store.instances.push(StoreInstance {
+            module: module.clone(),
+            data,
+        });
         let instance = Instance {
             store_id: store.id,
             index: store.instances.len() - 1,
         };
         // SAFETY: the box was just pushed and is not moved by later pushes.
         let data = unsafe { &mut *vmctx_data };
-        initialize_segments(data)?;
+        initialize_segments(module, data)?;
         if let Some(start) = meta.start {
             let func = Func {
                 store_id: store.id,
@@ -82,6 +89,10 @@ impl Instance {
     }
 
     fn data<'a>(&self, store: &'a StoreOpaque) -> &'a InstanceData {
+        &self.entry(store).data
+    }
+
+    fn entry<'a>(&self, store: &'a StoreOpaque) -> &'a StoreInstance {
         store
             .check(self.store_id)
             .expect("instance used with another store");
@@ -98,7 +109,7 @@ impl Instance {
         let s = store.as_store();
         let data = self.data(s);
         let export = data.module.meta().exports.iter().find(|e| e.name == name)?;
-        Some(export_extern(s, data, export.kind, export.index))
+        Some(export_extern(s, data, export.index))
     }
 
     /// The exported function called `name`.
@@ -114,48 +125,48 @@ impl Instance {
             .meta()
             .exports
             .iter()
-            .map(|e| (e.name.clone(), export_extern(s, data, e.kind, e.index)))
+            .map(|e| (e.name.clone(), export_extern(s, data, e.index)))
             .collect()
     }
 
     /// The module this is an instance of.
     pub fn module<'a>(&self, store: &'a impl AsStore) -> &'a Module {
-        &self.data(store.as_store()).module
+        &self.entry(store.as_store()).module
     }
 }
 
-fn export_extern(store: &StoreOpaque, data: &InstanceData, kind: ExportKind, index: u32) -> Extern {
-    match kind {
-        ExportKind::Func => Extern::Func(Func {
+fn export_extern(store: &StoreOpaque, data: &InstanceData, index: EntityIndex) -> Extern {
+    match index {
+        EntityIndex::Func(index) => Extern::Func(Func {
             store_id: store.id,
             func_ref: NonNull::new(data.func_ref(index).cast_mut())
                 .expect("exported function has a func ref"),
         }),
-        ExportKind::Table => Extern::Table(Table {
+        EntityIndex::Table(index) => Extern::Table(Table {
             store_id: store.id,
-            index: data.table_ids[index as usize],
+            index: data.table_ids[index],
         }),
-        ExportKind::Memory => Extern::Memory(Memory {
+        EntityIndex::Memory(index) => Extern::Memory(Memory {
             store_id: store.id,
-            index: data.memory_ids[index as usize],
+            index: data.memory_ids[index],
         }),
-        ExportKind::Global => Extern::Global(Global {
+        EntityIndex::Global(index) => Extern::Global(Global {
             store_id: store.id,
             def: NonNull::new(data.global(index)).expect("global storage"),
-            ty: data.module.meta().globals[index as usize],
+            ty: data.module.meta().globals[index],
         }),
     }
 }
 
 fn link_imports(
     store: &mut StoreOpaque,
+    module: &Module,
     data: &mut InstanceData,
     imports: &[Extern],
 ) -> Result<(), Error> {
-    let module = data.module.clone();
     let meta = module.meta();
     let text = module.artifact().text_base();
-    let (mut funcs, mut globals) = (0u32, 0u32);
+    let (mut funcs, mut globals) = (FuncIndex::new(0), GlobalIndex::new(0));
     for (import, ext) in meta.imports.iter().zip(imports) {
         let mismatch = |found: String| {
             Error::Link(format!(
@@ -168,10 +179,10 @@ fn link_imports(
         match (&import.ty, ext) {
             (EntityType::Func(ty), Extern::Func(f)) => {
                 store.check(f.store_id)?;
-                if f.type_id() != module.type_ids()[*ty as usize] {
+                if f.type_id() != module.signature_ids()[*ty] {
                     return Err(mismatch(format!("a function of type {}", f.ty(&*store))));
                 }
-                let trampoline = meta.import_trampolines[funcs as usize];
+                let trampoline = meta.import_trampolines[funcs.index()];
                 // SAFETY: the trampoline is this module's exit trampoline for
                 // this import's signature; the module outlives the store's use.
                 unsafe { f.provide_wasm_call((text + trampoline.start as usize) as *const u8) };
@@ -186,7 +197,7 @@ fn link_imports(
                         func_ref: r,
                     })
                 };
-                funcs += 1;
+                funcs = FuncIndex::new(funcs.index() + 1);
             }
             (EntityType::Table(want), Extern::Table(t)) => {
                 store.check(t.store_id)?;
@@ -216,7 +227,7 @@ fn link_imports(
                 }
                 // SAFETY: the slot belongs to this module's layout.
                 unsafe { data.write(data.offsets.imported_global(globals), g.def.as_ptr()) };
-                globals += 1;
+                globals = GlobalIndex::new(globals.index() + 1);
             }
             (_, other) => return Err(mismatch(format!("a {}", other.kind_name()))),
         }
@@ -226,7 +237,7 @@ fn link_imports(
 
 fn describe(ty: &EntityType, meta: &crate::abi::ModuleMeta) -> String {
     match ty {
-        EntityType::Func(t) => format!("a function of type {}", meta.types[*t as usize]),
+        EntityType::Func(t) => format!("a function of type {}", meta.types[*t]),
         EntityType::Table(t) => format!("a table of {} with limits {:?}", t.element, t.limits),
         EntityType::Memory(m) => format!("a memory with limits {:?}", m.limits),
         EntityType::Global(g) => format!("a global of type {g:?}"),
@@ -235,37 +246,44 @@ fn describe(ty: &EntityType, meta: &crate::abi::ModuleMeta) -> String {
 
 /// Creates the module's own memories, tables, function references and
 /// globals, and points the VM context at everything.
-fn create_definitions(store: &mut StoreOpaque, data: &mut InstanceData) -> Result<(), Error> {
-    let module = data.module.clone();
+fn create_definitions(
+    store: &mut StoreOpaque,
+    module: &Module,
+    data: &mut InstanceData,
+) -> Result<(), Error> {
     let meta = module.meta();
-    for ty in &meta.memories[meta.num_imported_memories as usize..] {
+    let defined_memories = meta
+        .memories
+        .values()
+        .skip(meta.num_imported_memories as usize);
+    for ty in defined_memories {
         let handle = store.push_memory(Box::new(VmMemory::new(*ty).map_err(Error::Resource)?));
         data.memories.push(&mut *store.memories[handle.index]);
         data.memory_ids.push(handle.index);
     }
-    for ty in &meta.tables[meta.num_imported_tables as usize..] {
+    for ty in meta.tables.values().skip(meta.num_imported_tables as usize) {
         let handle = store.push_table(Box::new(VmTable::new(*ty, 0).map_err(Error::Resource)?));
         data.tables.push(&mut *store.tables[handle.index]);
         data.table_ids.push(handle.index);
     }
-    for (i, &table) in data.tables.iter().enumerate() {
+    for (i, &table) in &data.tables {
         // SAFETY: the offset comes from this module's layout, and `table`
         // points at a store-owned table.
-        unsafe { data.write(data.offsets.table(i as u32), &mut (*table).def as *mut _) };
+        unsafe { data.write(data.offsets.table(i), &mut (*table).def as *mut _) };
     }
-    for (i, &memory) in data.memories.iter().enumerate() {
+    for (i, &memory) in &data.memories {
         // SAFETY: the offsets come from this module's layout, and `memory`
         // points at a store-owned memory.
         unsafe {
-            data.write(data.offsets.memory(i as u32), &mut (*memory).def as *mut _);
-            data.write(data.offsets.memory_base(i as u32), (*memory).def.base);
+            data.write(data.offsets.memory(i), &mut (*memory).def as *mut _);
+            data.write(data.offsets.memory_base(i), (*memory).def.base);
         }
     }
     let text = module.artifact().text_base();
     let vmctx = data.vmctx();
     for &(func, trampoline) in &meta.array_trampolines {
-        let slot = meta.func_ref_slots[func as usize];
-        let code = meta.code[(func - meta.num_imported_funcs) as usize];
+        let slot = meta.func_ref_slots[func].expect("a function with a trampoline has a func ref");
+        let code = meta.code[meta.defined_func(func).expect("a defined function")];
         let record = VMFuncRef {
             // SAFETY: the trampoline is array-call code of this artifact.
             array_call: Some(unsafe {
@@ -275,8 +293,8 @@ fn create_definitions(store: &mut StoreOpaque, data: &mut InstanceData) -> Resul
             }),
             wasm_call: (text + code.start as usize) as *const u8,
             vmctx,
-            type_id: module.type_ids()[meta.functions[func as usize] as usize],
-            ty: Arc::as_ptr(&module.func_types()[meta.functions[func as usize] as usize]),
+            type_id: module.signature_ids()[meta.functions[func]],
+            ty: Arc::as_ptr(&module.func_types()[meta.functions[func]]),
         };
         const _: () = assert!(func_ref::SIZE as usize == std::mem::size_of::<VMFuncRef>());
         // SAFETY: `slot` is a func-ref slot of this module's layout.
@@ -284,7 +302,7 @@ fn create_definitions(store: &mut StoreOpaque, data: &mut InstanceData) -> Resul
     }
     for (i, init) in meta.global_inits.iter().enumerate() {
         let value = eval_const(data, init);
-        let index = meta.num_imported_globals + i as u32;
+        let index = GlobalIndex::new(meta.num_imported_globals as usize + i);
         // SAFETY: `index` is a defined global, whose storage is a slot of
         // this instance's VM context.
         unsafe { data.global(index).write(VMGlobalDefinition(value)) };
@@ -335,29 +353,26 @@ fn eval_const(data: &InstanceData, expr: &ConstExpr) -> ValRaw {
 
 /// Evaluates element segments, then applies active element and data
 /// segments in order; the first out-of-bounds segment traps.
-fn initialize_segments(data: &mut InstanceData) -> Result<(), Error> {
-    let module = data.module.clone();
+fn initialize_segments(module: &Module, data: &mut InstanceData) -> Result<(), Error> {
     let meta = module.meta();
     data.elements = meta
         .elems
-        .iter()
+        .values()
         .map(|seg| match &seg.items {
-            crate::abi::ElemItems::Funcs(funcs) => {
-                funcs.iter().map(|&f| data.func_ref(f) as usize).collect()
-            }
-            crate::abi::ElemItems::Exprs(exprs) => exprs
+            ElemItems::Funcs(funcs) => funcs.iter().map(|&f| data.func_ref(f) as usize).collect(),
+            ElemItems::Exprs(exprs) => exprs
                 .iter()
                 .map(|e| eval_const(data, e).get_u64() as usize)
                 .collect(),
         })
         .collect();
-    data.dropped_data = vec![false; meta.data.len()];
-    for (i, seg) in meta.elems.iter().enumerate() {
+    data.dropped_data = PrimaryMap::from(vec![false; meta.data.len()]);
+    for (i, seg) in &meta.elems {
         match &seg.mode {
             SegmentMode::Active { index, offset } => {
                 let offset = eval_const(data, offset).get_u32();
                 // SAFETY: table pointers refer to store-owned tables.
-                let table = unsafe { &mut *data.tables[*index as usize] };
+                let table = unsafe { &mut *data.tables[*index] };
                 let items = std::mem::take(&mut data.elements[i]);
                 let end = u64::from(offset) + items.len() as u64;
                 if end > u64::from(table.len()) {
@@ -369,11 +384,11 @@ fn initialize_segments(data: &mut InstanceData) -> Result<(), Error> {
             SegmentMode::Passive => {}
         }
     }
-    for (i, seg) in meta.data.iter().enumerate() {
+    for (i, seg) in &meta.data {
         if let SegmentMode::Active { index, offset } = &seg.mode {
             let offset = eval_const(data, offset).get_u32();
             // SAFETY: memory pointers refer to store-owned memories.
-            let memory = unsafe { &mut *data.memories[*index as usize] };
+            let memory = unsafe { &mut *data.memories[*index] };
             let bytes = module.artifact().data_segment(i);
             let end = u64::from(offset) + bytes.len() as u64;
             if end > memory.def.length as u64 {

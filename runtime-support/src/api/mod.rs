@@ -17,7 +17,7 @@ pub use crate::trap::FrameInfo;
 pub use crate::vm::{ExternRef, Func, Val};
 pub use engine::{Compiler, Config, Engine};
 pub use error::{Error, Trap};
-pub use externals::{Extern, Global, Memory, Table};
+pub use externals::{Extern, ExternType, Global, Memory, Table};
 pub use func::Caller;
 pub(crate) use func::HostFailure;
 pub use instance::Instance;

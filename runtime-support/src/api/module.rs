@@ -1,9 +1,12 @@
 //! Modules: compiled code plus metadata, shared by all their instances.
 
 use super::{ArtifactError, Engine, Error};
-use crate::abi::{ArtifactKind, ComponentMeta, EntityType, ModuleMeta};
-use crate::artifact::{LoadedArtifact, check_header};
-use memmap2::{MmapMut, MmapOptions};
+use crate::abi::{
+    ArtifactKind, ComponentMeta, DataIndex, EntityType, FuncType, ModuleMeta, PrimaryMap,
+    SignatureId, TypeIndex,
+};
+use crate::artifact::{ArtifactSource, CodeMap, LoadedArtifact, check_header};
+use crate::vm::instance::ModuleRuntimeInfo;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,9 +14,23 @@ struct ModuleInner {
     engine: Engine,
     artifact: Box<LoadedArtifact>,
     /// Engine-wide signature id per type index (read by compiled code).
-    type_ids: Box<[u32]>,
+    signature_ids: PrimaryMap<TypeIndex, SignatureId>,
     /// The registered signatures, by type index.
-    func_types: Box<[Arc<crate::abi::FuncType>]>,
+    func_types: PrimaryMap<TypeIndex, Arc<FuncType>>,
+}
+
+impl ModuleRuntimeInfo for ModuleInner {
+    fn meta(&self) -> &ModuleMeta {
+        &self.artifact.meta
+    }
+
+    fn signature_ids(&self) -> &[SignatureId] {
+        self.signature_ids.as_values_slice()
+    }
+
+    fn data_segment(&self, index: DataIndex) -> &[u8] {
+        self.artifact.data_segment(index)
+    }
 }
 
 /// A compiled core module, ready to instantiate. Cheap to clone.
@@ -67,10 +84,8 @@ impl Module {
     /// [`Compiler::compile_module`](super::Compiler)) of a trusted source.
     /// The header is checked, but code cannot be verified.
     pub unsafe fn from_artifact(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let mut map =
-            MmapMut::map_anon(bytes.len().max(1)).map_err(|e| Error::Resource(e.to_string()))?;
-        map[..bytes.len()].copy_from_slice(bytes);
-        Module::from_map(engine, map)
+        // SAFETY: forwarded to the caller.
+        unsafe { Module::open(engine, ArtifactSource::Bytes(bytes)) }
     }
 
     /// Maps an artifact file and makes its code executable in place.
@@ -80,45 +95,35 @@ impl Module {
     /// As for [`Module::from_artifact`]; in addition the file must not be
     /// modified while mapped.
     pub unsafe fn load_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
-        let path = path.as_ref();
-        let io = |source| ArtifactError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        if len == 0 {
-            return Err(
-                ArtifactError::NotAnArtifact(format!("`{}` is empty", path.display())).into(),
-            );
-        }
-        // SAFETY: a private copy-on-write mapping; the caller promises the
-        // file is not modified meanwhile.
-        let map = unsafe { MmapOptions::new().map_copy(&file) }.map_err(io)?;
-        Module::from_map(engine, map)
+        // SAFETY: forwarded to the caller.
+        unsafe { Module::open(engine, ArtifactSource::File(path.as_ref())) }
     }
 
-    fn from_map(engine: &Engine, map: MmapMut) -> Result<Module, Error> {
+    /// # Safety
+    ///
+    /// As for [`Module::load_file`].
+    unsafe fn open(engine: &Engine, source: ArtifactSource<'_>) -> Result<Module, Error> {
         let settings = &engine.config().settings;
-        let artifact =
-            LoadedArtifact::new(map, |h| check_header(h, settings, ArtifactKind::Module))?;
-        Ok(Module::from_loaded(engine, artifact))
+        // SAFETY: forwarded to the caller.
+        let code =
+            unsafe { CodeMap::open(source, |h| check_header(h, settings, ArtifactKind::Module)) }?;
+        Ok(Module::from_loaded(engine, LoadedArtifact::whole(code)?))
     }
 
     /// A module over loaded code; registers its signatures with `engine`.
     pub(crate) fn from_loaded(engine: &Engine, artifact: Box<LoadedArtifact>) -> Module {
-        let type_ids: Box<[u32]> = artifact
-            .meta
-            .types
-            .iter()
+        let signature_ids: PrimaryMap<TypeIndex, SignatureId> = (artifact.meta.types.values())
             .map(|t| engine.register_type(t))
             .collect();
-        let func_types = type_ids.iter().map(|&id| engine.func_type(id)).collect();
+        let func_types = signature_ids
+            .values()
+            .map(|&id| engine.func_type(id))
+            .collect();
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 artifact,
-                type_ids,
+                signature_ids,
                 func_types,
             }),
         }
@@ -137,13 +142,18 @@ impl Module {
         &self.inner.artifact.meta
     }
 
-    pub(crate) fn type_ids(&self) -> &[u32] {
-        &self.inner.type_ids
+    pub(crate) fn signature_ids(&self) -> &PrimaryMap<TypeIndex, SignatureId> {
+        &self.inner.signature_ids
     }
 
     /// The engine's shared copies of the signatures, by type index.
-    pub(crate) fn func_types(&self) -> &[Arc<crate::abi::FuncType>] {
+    pub(crate) fn func_types(&self) -> &PrimaryMap<TypeIndex, Arc<FuncType>> {
         &self.inner.func_types
+    }
+
+    /// What its instances keep of it.
+    pub(crate) fn runtime_info(&self) -> Arc<dyn ModuleRuntimeInfo> {
+        self.inner.clone()
     }
 
     /// The imports, in order.
@@ -165,8 +175,8 @@ impl Module {
     }
 
     /// The signature of a type index.
-    pub fn func_type(&self, type_index: u32) -> &crate::abi::FuncType {
-        &self.meta().types[type_index as usize]
+    pub fn func_type(&self, type_index: TypeIndex) -> &FuncType {
+        &self.meta().types[type_index]
     }
 
     /// Size of the compiled code in bytes.

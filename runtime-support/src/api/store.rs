@@ -2,7 +2,7 @@
 //! function created while running, plus the embedder's data `T`.
 
 use super::func::VMHostFuncContext;
-use super::{Engine, Error, Trap};
+use super::{Engine, Error, Module, Trap};
 use crate::abi::TrapKind;
 use crate::trap;
 use crate::vm::instance::InstanceData;
@@ -11,6 +11,13 @@ use crate::vm::table::Table as VmTable;
 use crate::vm::{VMFuncRef, VMGlobalDefinition, VMStoreContext, ValRaw};
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An instance the store owns: the module it instantiates (for the API)
+/// and its runtime state (for compiled code).
+pub(crate) struct StoreInstance {
+    pub module: Module,
+    pub data: Box<InstanceData>,
+}
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -23,7 +30,7 @@ pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
     pub(crate) ctx: Box<VMStoreContext>,
-    pub(crate) instances: Vec<Box<InstanceData>>,
+    pub(crate) instances: Vec<StoreInstance>,
     pub(crate) memories: Vec<Box<VmMemory>>,
     pub(crate) tables: Vec<Box<VmTable>>,
     pub(crate) globals: Vec<Box<VMGlobalDefinition>>,

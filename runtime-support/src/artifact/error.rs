@@ -11,6 +11,9 @@ pub enum ArtifactError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// No memory could be mapped to load the artifact into.
+    #[error("cannot map memory for the artifact: {0}")]
+    Map(std::io::Error),
     /// The bytes are not a cmc artifact at all.
     #[error("not a cmc artifact: {0}")]
     NotAnArtifact(String),

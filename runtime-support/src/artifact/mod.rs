@@ -8,13 +8,18 @@
 mod error;
 mod header;
 mod registry;
+mod source;
 
 pub use error::ArtifactError;
 
 pub(crate) use header::check_header;
 pub(crate) use registry::lookup_pc;
+pub(crate) use source::ArtifactSource;
 
-use crate::abi::{self, ArtifactHeader, CodeRange, ComponentMeta, ModuleMeta, TrapKind};
+use crate::abi::{
+    self, ArtifactHeader, CodeRange, ComponentMeta, DataIndex, DefinedFuncIndex, EntityRef,
+    FuncIndex, ModuleMeta, TrapKind,
+};
 use memmap2::MmapMut;
 use object::{Object, ObjectSection};
 use std::ops::Range;
@@ -37,12 +42,18 @@ unsafe impl Send for CodeMap {}
 unsafe impl Sync for CodeMap {}
 
 impl CodeMap {
-    /// Parses `map` (a private, writable mapping of an artifact), checks its
-    /// header with `check`, and makes its text executable.
-    pub(crate) fn new(
-        map: MmapMut,
+    /// Maps the artifact, checks its header with `check`, and makes its
+    /// text executable.
+    ///
+    /// # Safety
+    ///
+    /// As for [`ArtifactSource::map`].
+    pub(crate) unsafe fn open(
+        source: ArtifactSource<'_>,
         check: impl FnOnce(&ArtifactHeader) -> Result<(), ArtifactError>,
     ) -> Result<Arc<CodeMap>, ArtifactError> {
+        // SAFETY: forwarded to the caller.
+        let map = unsafe { source.map() }?;
         let parsed = ParsedArtifact::parse(&map)?;
         check(&parsed.header)?;
         let (text, data, meta, traps) = (parsed.text, parsed.data, parsed.meta, parsed.traps);
@@ -112,12 +123,8 @@ pub(crate) struct LoadedArtifact {
 }
 
 impl LoadedArtifact {
-    /// Loads a core-module artifact.
-    pub(crate) fn new(
-        map: MmapMut,
-        check: impl FnOnce(&ArtifactHeader) -> Result<(), ArtifactError>,
-    ) -> Result<Box<LoadedArtifact>, ArtifactError> {
-        let code = CodeMap::new(map, check)?;
+    /// The core module that is the whole of a module artifact.
+    pub(crate) fn whole(code: Arc<CodeMap>) -> Result<Box<LoadedArtifact>, ArtifactError> {
         let meta = code.decode_meta()?;
         let text = CodeRange {
             start: 0,
@@ -179,7 +186,7 @@ impl LoadedArtifact {
     }
 
     /// The bytes of data segment `index` as written in the artifact.
-    pub(crate) fn data_segment(&self, index: usize) -> &[u8] {
+    pub(crate) fn data_segment(&self, index: DataIndex) -> &[u8] {
         let seg = &self.meta.data[index];
         let start = self.data.start + seg.start as usize;
         &self.code.map[start..start + seg.len as usize]
@@ -195,11 +202,11 @@ impl LoadedArtifact {
 
     /// The defined function whose code contains text offset `offset`, as a
     /// function index.
-    pub(crate) fn func_at(&self, offset: u32) -> Option<u32> {
-        let code = &self.meta.code;
+    pub(crate) fn func_at(&self, offset: u32) -> Option<FuncIndex> {
+        let code = self.meta.code.as_values_slice();
         let i = code.partition_point(|r| r.start <= offset).checked_sub(1)?;
         let r = code[i];
-        (offset < r.start + r.len).then_some(i as u32 + self.meta.num_imported_funcs)
+        (offset < r.start + r.len).then(|| self.meta.func_index(DefinedFuncIndex::new(i)))
     }
 
     /// Size of the artifact in bytes.
@@ -283,7 +290,7 @@ impl<'a> ParsedArtifact<'a> {
     pub(crate) fn component_meta(&self) -> Result<ComponentMeta, ArtifactError> {
         let meta: ComponentMeta = self.decode_meta()?;
         let fits = |r: CodeRange, section: usize| r.start as usize + r.len as usize <= section;
-        for image in &meta.modules {
+        for image in meta.modules.values() {
             if !fits(image.text, self.text.len()) || !fits(image.data, self.data.len()) {
                 return Err(ArtifactError::Corrupt(
                     "a module's code or data lies outside its section".into(),
@@ -314,19 +321,16 @@ fn validate_meta(
     traps_len: usize,
 ) -> Result<(), ArtifactError> {
     let in_text = |r: &abi::CodeRange| (r.start as usize + r.len as usize) <= text_len;
-    let ok = meta.code.iter().all(in_text)
+    let ok = meta.code.values().all(in_text)
         && meta.array_trampolines.iter().all(|(_, r)| in_text(r))
         && meta.import_trampolines.iter().all(in_text)
         && meta.code.len() + meta.num_imported_funcs as usize == meta.functions.len()
         && meta.import_trampolines.len() == meta.num_imported_funcs as usize
         && meta
             .data
-            .iter()
+            .values()
             .all(|d| d.start as usize + d.len as usize <= data_len)
-        && meta
-            .functions
-            .iter()
-            .all(|&t| (t as usize) < meta.types.len())
+        && meta.functions.values().all(|&t| meta.types.is_valid(t))
         && meta.func_ref_slots.len() == meta.functions.len()
         && meta.traps.start as usize + meta.traps.len() <= traps_len;
     if ok {

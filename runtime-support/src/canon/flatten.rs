@@ -205,8 +205,8 @@ mod tests {
         check(T::String, &[I32, I32]);
         check(T::List(Box::new(T::String)), &[I32, I32]);
         check(T::Flags(vec!["a".into(); 32]), &[I32]);
-        check(T::Own(ResourceTypeId(1)), &[I32]);
-        check(T::Borrow(ResourceTypeId(1)), &[I32]);
+        check(T::Own(ResourceTypeId::from_u32(1)), &[I32]);
+        check(T::Borrow(ResourceTypeId::from_u32(1)), &[I32]);
     }
 
     #[test]

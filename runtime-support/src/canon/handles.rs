@@ -405,23 +405,24 @@ impl HandleTable {
 mod tests {
     use super::*;
 
-    const R1: ResourceTypeId = ResourceTypeId(1);
-    const R2: ResourceTypeId = ResourceTypeId(2);
+    fn r(n: u32) -> ResourceTypeId {
+        ResourceTypeId::from_u32(n)
+    }
 
     #[test]
     fn indices_start_at_one_and_reuse_last_freed_first() {
         let mut t = HandleTable::new();
-        assert_eq!(t.new_own(R1, 100), Ok(1));
-        assert_eq!(t.new_own(R1, 101), Ok(2));
-        assert_eq!(t.new_own(R2, 102), Ok(3));
-        assert_eq!(t.drop(1, R1), Ok(Dropped::Own { rep: 100 }));
-        assert_eq!(t.drop(3, R2), Ok(Dropped::Own { rep: 102 }));
+        assert_eq!(t.new_own(r(1), 100), Ok(1));
+        assert_eq!(t.new_own(r(1), 101), Ok(2));
+        assert_eq!(t.new_own(r(2), 102), Ok(3));
+        assert_eq!(t.drop(1, r(1)), Ok(Dropped::Own { rep: 100 }));
+        assert_eq!(t.drop(3, r(2)), Ok(Dropped::Own { rep: 102 }));
         // Last freed first: 3, then 1, then a fresh 4.
-        assert_eq!(t.new_own(R1, 103), Ok(3));
-        assert_eq!(t.new_own(R1, 104), Ok(1));
-        assert_eq!(t.new_own(R1, 105), Ok(4));
+        assert_eq!(t.new_own(r(1), 103), Ok(3));
+        assert_eq!(t.new_own(r(1), 104), Ok(1));
+        assert_eq!(t.new_own(r(1), 105), Ok(4));
         assert_eq!(t.len(), 4);
-        assert_eq!(t.rep(1, R1), Ok(104));
+        assert_eq!(t.rep(1, r(1)), Ok(104));
         let live: Vec<u32> = t.iter().map(|(i, _)| i).collect();
         assert_eq!(live, [1, 2, 3, 4]);
     }
@@ -429,64 +430,64 @@ mod tests {
     #[test]
     fn unknown_indices() {
         let mut t = HandleTable::new();
-        t.new_own(R1, 7).unwrap();
+        t.new_own(r(1), 7).unwrap();
         for index in [0, 5, u32::MAX] {
-            let e = t.drop(index, R1).unwrap_err();
+            let e = t.drop(index, r(1)).unwrap_err();
             assert_eq!(e.to_string(), format!("unknown handle index {index}"));
-            assert_eq!(t.rep(index, R1), Err(CanonError::UnknownHandle(index)));
+            assert_eq!(t.rep(index, r(1)), Err(CanonError::UnknownHandle(index)));
         }
-        t.drop(1, R1).unwrap();
+        t.drop(1, r(1)).unwrap();
         // Double drop and use after drop.
         assert_eq!(
-            t.drop(1, R1).unwrap_err().to_string(),
+            t.drop(1, r(1)).unwrap_err().to_string(),
             "unknown handle index 1"
         );
-        assert_eq!(t.take_own(1, R1), Err(CanonError::UnknownHandle(1)));
+        assert_eq!(t.take_own(1, r(1)), Err(CanonError::UnknownHandle(1)));
     }
 
     #[test]
     fn wrong_type() {
         let mut t = HandleTable::new();
-        t.new_own(R1, 7).unwrap();
-        let e = t.drop(1, R2).unwrap_err();
+        t.new_own(r(1), 7).unwrap();
+        let e = t.drop(1, r(2)).unwrap_err();
         assert_eq!(
             e.to_string(),
             "handle index 1 used with the wrong type, expected guest-defined resource but found a different guest-defined resource"
         );
-        assert!(t.take_own(1, R2).is_err());
-        assert!(t.rep(1, R2).is_err());
-        t.set_host_defined(R2);
+        assert!(t.take_own(1, r(2)).is_err());
+        assert!(t.rep(1, r(2)).is_err());
+        t.set_host_defined(r(2));
         assert!(
-            t.rep(1, R2)
+            t.rep(1, r(2))
                 .unwrap_err()
                 .to_string()
                 .contains("expected host-defined resource but found a different guest-defined")
         );
         // The handle survives failed uses.
-        assert_eq!(t.rep(1, R1), Ok(7));
+        assert_eq!(t.rep(1, r(1)), Ok(7));
     }
 
     #[test]
     fn lends_block_drop_and_move() {
         let mut t = HandleTable::new();
-        let h = t.new_own(R1, 42).unwrap();
+        let h = t.new_own(r(1), 42).unwrap();
         let mut lends = Lends::new();
-        assert_eq!(t.lend(h, R1, &mut lends), Ok(42));
-        assert_eq!(t.lend(h, R1, &mut lends), Ok(42));
+        assert_eq!(t.lend(h, r(1), &mut lends), Ok(42));
+        assert_eq!(t.lend(h, r(1), &mut lends), Ok(42));
         assert_eq!(t.get(h).unwrap().num_lends, 2);
-        let e = t.take_own(h, R1).unwrap_err();
+        let e = t.take_own(h, r(1)).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("cannot remove owned resource while borrowed")
         );
         assert_eq!(
-            t.drop(h, R1),
+            t.drop(h, r(1)),
             Err(CanonError::ResourceLent { index: h, lends: 2 })
         );
         assert_eq!(lends.len(), 2);
         t.end_lends(lends);
         assert_eq!(t.get(h).unwrap().num_lends, 0);
-        assert_eq!(t.take_own(h, R1), Ok(42));
+        assert_eq!(t.take_own(h, r(1)), Ok(42));
         assert!(t.is_empty());
     }
 
@@ -494,11 +495,11 @@ mod tests {
     fn borrows_belong_to_their_call() {
         let mut t = HandleTable::new();
         let scope = t.enter_call().unwrap();
-        let b = t.new_borrow(R1, 9, scope).unwrap();
+        let b = t.new_borrow(r(1), 9, scope).unwrap();
         assert_eq!(t.borrows_in(scope), Ok(1));
         // A borrow cannot be lifted as an own.
-        assert_eq!(t.take_own(b, R1), Err(CanonError::NotOwned(b)));
-        assert_eq!(t.rep(b, R1), Ok(9));
+        assert_eq!(t.take_own(b, r(1)), Err(CanonError::NotOwned(b)));
+        assert_eq!(t.rep(b, r(1)), Ok(9));
         // Returning with the borrow still held traps.
         let e = t.exit_call(scope).unwrap_err();
         assert_eq!(e, CanonError::BorrowsRemain(1));
@@ -508,18 +509,18 @@ mod tests {
         );
         // A borrow can itself be lent onwards, and then not dropped.
         let mut lends = Lends::new();
-        t.lend(b, R1, &mut lends).unwrap();
+        t.lend(b, r(1), &mut lends).unwrap();
         assert!(matches!(
-            t.drop(b, R1),
+            t.drop(b, r(1)),
             Err(CanonError::ResourceLent { .. })
         ));
         t.end_lends(lends);
-        assert_eq!(t.drop(b, R1), Ok(Dropped::Borrow { rep: 9 }));
+        assert_eq!(t.drop(b, r(1)), Ok(Dropped::Borrow { rep: 9 }));
         assert_eq!(t.borrows_in(scope), Ok(0));
         t.exit_call(scope).unwrap();
         assert_eq!(t.exit_call(scope), Err(CanonError::UnknownScope(scope.0)));
         assert_eq!(
-            t.new_borrow(R1, 9, scope),
+            t.new_borrow(r(1), 9, scope),
             Err(CanonError::UnknownScope(scope.0))
         );
         assert!(t.is_empty());
@@ -531,12 +532,12 @@ mod tests {
         let outer = t.enter_call().unwrap();
         let inner = t.enter_call().unwrap();
         assert_ne!(outer, inner);
-        let a = t.new_borrow(R1, 1, outer).unwrap();
-        let b = t.new_borrow(R1, 2, inner).unwrap();
-        t.drop(b, R1).unwrap();
+        let a = t.new_borrow(r(1), 1, outer).unwrap();
+        let b = t.new_borrow(r(1), 2, inner).unwrap();
+        t.drop(b, r(1)).unwrap();
         t.exit_call(inner).unwrap();
         assert_eq!(t.exit_call(outer), Err(CanonError::BorrowsRemain(1)));
-        t.drop(a, R1).unwrap();
+        t.drop(a, r(1)).unwrap();
         t.exit_call(outer).unwrap();
     }
 
@@ -544,13 +545,13 @@ mod tests {
     fn maximum_length() {
         let mut t = HandleTable::with_max_length(3);
         for rep in 0..3 {
-            t.new_own(R1, rep).unwrap();
+            t.new_own(r(1), rep).unwrap();
         }
-        let e = t.new_own(R1, 3).unwrap_err();
+        let e = t.new_own(r(1), 3).unwrap_err();
         assert_eq!(e, CanonError::TableFull { max: 3 });
         // Freed indices are still usable at the limit.
-        t.drop(2, R1).unwrap();
-        assert_eq!(t.new_own(R1, 3), Ok(2));
+        t.drop(2, r(1)).unwrap();
+        assert_eq!(t.new_own(r(1), 3), Ok(2));
         assert_eq!(Table::<()>::MAX_LENGTH, (1 << 28) - 1);
         assert_eq!(
             Table::<()>::with_max_length(u32::MAX).max_length,

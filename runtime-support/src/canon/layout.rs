@@ -186,8 +186,8 @@ mod tests {
             (T::Char, l(4, 4)),
             (T::String, l(8, 4)),
             (T::List(Box::new(T::U64)), l(8, 4)),
-            (T::Own(ResourceTypeId(0)), l(4, 4)),
-            (T::Borrow(ResourceTypeId(3)), l(4, 4)),
+            (T::Own(ResourceTypeId::from_u32(0)), l(4, 4)),
+            (T::Borrow(ResourceTypeId::from_u32(3)), l(4, 4)),
         ] {
             assert_eq!(layout(&t), expect, "{t}");
             assert_eq!(elem_size(&t), expect.size);

@@ -327,7 +327,7 @@ fn nans_are_canonicalized() {
 
 fn resource(ty: u32, own: bool, handle: u32) -> Val {
     Val::Resource(ResourceVal {
-        ty: ResourceTypeId(ty),
+        ty: ResourceTypeId::from_u32(ty),
         own,
         handle,
     })
@@ -615,8 +615,8 @@ fn flags_round_trip_and_ignore_unused_bits() {
 #[test]
 fn resources_round_trip_through_the_handle_table() {
     let mut cx = Cx::utf8();
-    let own = T::Own(ResourceTypeId(1));
-    let borrow = T::Borrow(ResourceTypeId(1));
+    let own = T::Own(ResourceTypeId::from_u32(1));
+    let borrow = T::Borrow(ResourceTypeId::from_u32(1));
     roundtrip_as(
         &mut cx,
         &own,
@@ -638,7 +638,10 @@ fn resources_round_trip_through_the_handle_table() {
     let CoreVal::I32(index) = flat[0] else {
         panic!()
     };
-    assert_eq!(cx.table.rep(index as u32, ResourceTypeId(1)), Ok(8));
+    assert_eq!(
+        cx.table.rep(index as u32, ResourceTypeId::from_u32(1)),
+        Ok(8)
+    );
     // Lifting it twice: the second time the index is gone.
     lift::lift_flat(&mut cx, &flat, &own).unwrap();
     assert_eq!(
@@ -1212,7 +1215,7 @@ fn bad_realloc_results_trap() {
 #[test]
 fn handle_misuse_traps() {
     let mut cx = Cx::utf8();
-    let r = ResourceTypeId(1);
+    let r = ResourceTypeId::from_u32(1);
     // Passing the same handle as borrow and then as own: the own lift sees
     // the lend (the reference test's `lend-trap`).
     let h = cx.table.new_own(r, 0x41).unwrap();
@@ -1226,7 +1229,7 @@ fn handle_misuse_traps() {
     );
     cx.table.end_lends(std::mem::take(&mut cx.lends));
     // Wrong type.
-    let f2 = ft(vec![T::Own(ResourceTypeId(2))], None);
+    let f2 = ft(vec![T::Own(ResourceTypeId::from_u32(2))], None);
     let e = lift_params(&mut cx, &f2, &[CoreVal::I32(h as i32)]).unwrap_err();
     assert!(
         e.to_string()
@@ -1320,7 +1323,7 @@ fn types_serialize() {
         params: vec![(
             "x".into(),
             T::Result {
-                ok: Some(b(T::List(b(T::Own(ResourceTypeId(3)))))),
+                ok: Some(b(T::List(b(T::Own(ResourceTypeId::from_u32(3)))))),
                 err: None,
             },
         )],

@@ -361,7 +361,7 @@ mod tests {
                 },
             ),
             ("c".into(), T::Flags(vec!["x".into(), "y".into()])),
-            ("d".into(), T::Borrow(ResourceTypeId(2))),
+            ("d".into(), T::Borrow(ResourceTypeId::from_u32(2))),
         ]);
         let v = Val::Record(vec![
             (
@@ -379,7 +379,7 @@ mod tests {
             (
                 "d".into(),
                 Val::Resource(ResourceVal {
-                    ty: ResourceTypeId(2),
+                    ty: ResourceTypeId::from_u32(2),
                     own: true,
                     handle: 9,
                 }),
@@ -415,15 +415,19 @@ mod tests {
         );
         assert!(err(&Val::Flags(vec!["q".into()]), &T::Flags(vec!["a".into()])).contains("`q`"));
         let borrow = Val::Resource(ResourceVal {
-            ty: ResourceTypeId(1),
+            ty: ResourceTypeId::from_u32(1),
             own: false,
             handle: 1,
         });
         assert_eq!(
-            err(&borrow, &T::Own(ResourceTypeId(1))),
+            err(&borrow, &T::Own(ResourceTypeId::from_u32(1))),
             "type mismatch at `value`: expected own<resource 1>, found borrow handle of resource 1"
         );
-        assert!(borrow.matches(&T::Own(ResourceTypeId(2))).is_err());
+        assert!(
+            borrow
+                .matches(&T::Own(ResourceTypeId::from_u32(2)))
+                .is_err()
+        );
         assert!(
             err(&Val::Tuple(vec![Val::U8(1)]), &T::Tuple(vec![T::U8, T::U8]))
                 .contains("tuple of 1")

@@ -9,6 +9,7 @@
 //! recent host→wasm call. A fault outside wasm code is passed on to whatever
 //! handler was installed before, so host crashes stay crashes.
 
+use crate::abi::FuncIndex;
 use crate::artifact::lookup_pc;
 use crate::vm::{MAX_TRAP_FRAMES, TrapRecord};
 use std::cell::Cell;
@@ -168,7 +169,7 @@ pub(crate) fn symbolize(record: &TrapRecord) -> Vec<FrameInfo> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrameInfo {
     /// Function index in its module.
-    pub func_index: u32,
+    pub func_index: FuncIndex,
     /// Function name from the name section, if any.
     pub func_name: Option<String>,
 }

@@ -4,6 +4,7 @@
 //! compiled code (see `abi/builtins.rs`).
 
 use super::instance::InstanceData;
+use crate::abi::{DataIndex, ElemIndex, MemoryIndex, TableIndex};
 use std::ffi::c_void;
 
 type VmCtx = *mut c_void;
@@ -27,6 +28,10 @@ macro_rules! builtin_table {
     (@ty i32) => { u32 };
     (@ty i64) => { u64 };
     (@ty ptr) => { usize };
+    (@ty memory) => { MemoryIndex };
+    (@ty table) => { TableIndex };
+    (@ty data) => { DataIndex };
+    (@ty elem) => { ElemIndex };
 }
 crate::foreach_builtin!(builtin_table);
 
@@ -49,17 +54,23 @@ unsafe fn instance<'a>(vmctx: VmCtx) -> &'a mut InstanceData {
     unsafe { InstanceData::from_vmctx(vmctx) }
 }
 
-unsafe extern "C" fn memory_grow(vmctx: VmCtx, memory: u32, delta: u32) -> u32 {
+unsafe extern "C" fn memory_grow(vmctx: VmCtx, memory: MemoryIndex, delta: u32) -> u32 {
     // SAFETY: called from compiled code with its own vmctx; memory pointers
     // refer to store-owned memories.
-    let mem = unsafe { &mut *instance(vmctx).memories[memory as usize] };
+    let mem = unsafe { &mut *instance(vmctx).memories[memory] };
     mem.grow(u64::from(delta))
         .map_or(u32::MAX, |old| old as u32)
 }
 
-unsafe extern "C" fn memory_fill(vmctx: VmCtx, memory: u32, dst: u32, val: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_fill(
+    vmctx: VmCtx,
+    memory: MemoryIndex,
+    dst: u32,
+    val: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: as in `memory_grow`.
-    let mem = unsafe { &mut *instance(vmctx).memories[memory as usize] };
+    let mem = unsafe { &mut *instance(vmctx).memories[memory] };
     let data = mem.data_mut();
     if !in_bounds(dst, len, data.len()) {
         return TRAP;
@@ -70,8 +81,8 @@ unsafe extern "C" fn memory_fill(vmctx: VmCtx, memory: u32, dst: u32, val: u32, 
 
 unsafe extern "C" fn memory_copy(
     vmctx: VmCtx,
-    dst_mem: u32,
-    src_mem: u32,
+    dst_mem: MemoryIndex,
+    src_mem: MemoryIndex,
     dst: u32,
     src: u32,
     len: u32,
@@ -81,12 +92,7 @@ unsafe extern "C" fn memory_copy(
     let inst = unsafe { instance(vmctx) };
     // SAFETY: memory pointers refer to store-owned memories; both are only
     // read here.
-    let (d, s) = unsafe {
-        (
-            &*inst.memories[dst_mem as usize],
-            &*inst.memories[src_mem as usize],
-        )
-    };
+    let (d, s) = unsafe { (&*inst.memories[dst_mem], &*inst.memories[src_mem]) };
     if !in_bounds(dst, len, d.def.length) || !in_bounds(src, len, s.def.length) {
         return TRAP;
     }
@@ -104,21 +110,21 @@ unsafe extern "C" fn memory_copy(
 
 unsafe extern "C" fn memory_init(
     vmctx: VmCtx,
-    memory: u32,
-    data: u32,
+    memory: MemoryIndex,
+    data: DataIndex,
     dst: u32,
     src: u32,
     len: u32,
 ) -> u32 {
     // SAFETY: as in `memory_grow`.
     let inst = unsafe { instance(vmctx) };
-    let bytes: &[u8] = if inst.dropped_data[data as usize] {
+    let bytes: &[u8] = if inst.dropped_data[data] {
         &[]
     } else {
-        inst.module.artifact().data_segment(data as usize)
+        inst.module.data_segment(data)
     };
     // SAFETY: memory pointers refer to store-owned memories.
-    let mem = unsafe { &mut *inst.memories[memory as usize] };
+    let mem = unsafe { &mut *inst.memories[memory] };
     let target = mem.data_mut();
     if !in_bounds(src, len, bytes.len()) || !in_bounds(dst, len, target.len()) {
         return TRAP;
@@ -127,21 +133,27 @@ unsafe extern "C" fn memory_init(
     OK
 }
 
-unsafe extern "C" fn data_drop(vmctx: VmCtx, data: u32) -> u32 {
+unsafe extern "C" fn data_drop(vmctx: VmCtx, data: DataIndex) -> u32 {
     // SAFETY: as in `memory_grow`.
-    unsafe { instance(vmctx) }.dropped_data[data as usize] = true;
+    unsafe { instance(vmctx) }.dropped_data[data] = true;
     OK
 }
 
-unsafe extern "C" fn table_grow(vmctx: VmCtx, table: u32, delta: u32, init: usize) -> u32 {
+unsafe extern "C" fn table_grow(vmctx: VmCtx, table: TableIndex, delta: u32, init: usize) -> u32 {
     // SAFETY: table pointers refer to store-owned tables.
-    let t = unsafe { &mut *instance(vmctx).tables[table as usize] };
+    let t = unsafe { &mut *instance(vmctx).tables[table] };
     t.grow(delta, init).unwrap_or(u32::MAX)
 }
 
-unsafe extern "C" fn table_fill(vmctx: VmCtx, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+unsafe extern "C" fn table_fill(
+    vmctx: VmCtx,
+    table: TableIndex,
+    dst: u32,
+    val: usize,
+    len: u32,
+) -> u32 {
     // SAFETY: as in `table_grow`.
-    let t = unsafe { &mut *instance(vmctx).tables[table as usize] };
+    let t = unsafe { &mut *instance(vmctx).tables[table] };
     if !in_bounds(dst, len, t.elements.len()) {
         return TRAP;
     }
@@ -151,18 +163,15 @@ unsafe extern "C" fn table_fill(vmctx: VmCtx, table: u32, dst: u32, val: usize, 
 
 unsafe extern "C" fn table_copy(
     vmctx: VmCtx,
-    dst_table: u32,
-    src_table: u32,
+    dst_table: TableIndex,
+    src_table: TableIndex,
     dst: u32,
     src: u32,
     len: u32,
 ) -> u32 {
     // SAFETY: as in `table_grow`; the tables may be the same one.
     let inst = unsafe { instance(vmctx) };
-    let (d, s) = (
-        inst.tables[dst_table as usize],
-        inst.tables[src_table as usize],
-    );
+    let (d, s) = (inst.tables[dst_table], inst.tables[src_table]);
     // SAFETY: table pointers refer to store-owned tables.
     let (dlen, slen) = unsafe { ((*d).elements.len(), (*s).elements.len()) };
     if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
@@ -181,17 +190,17 @@ unsafe extern "C" fn table_copy(
 
 unsafe extern "C" fn table_init(
     vmctx: VmCtx,
-    table: u32,
-    elem: u32,
+    table: TableIndex,
+    elem: ElemIndex,
     dst: u32,
     src: u32,
     len: u32,
 ) -> u32 {
     // SAFETY: as in `table_grow`.
     let inst = unsafe { instance(vmctx) };
-    let items = &inst.elements[elem as usize];
+    let items = &inst.elements[elem];
     // SAFETY: table pointers refer to store-owned tables.
-    let t = unsafe { &mut *inst.tables[table as usize] };
+    let t = unsafe { &mut *inst.tables[table] };
     if !in_bounds(src, len, items.len()) || !in_bounds(dst, len, t.elements.len()) {
         return TRAP;
     }
@@ -200,8 +209,8 @@ unsafe extern "C" fn table_init(
     OK
 }
 
-unsafe extern "C" fn elem_drop(vmctx: VmCtx, elem: u32) -> u32 {
+unsafe extern "C" fn elem_drop(vmctx: VmCtx, elem: ElemIndex) -> u32 {
     // SAFETY: as in `memory_grow`.
-    unsafe { instance(vmctx) }.elements[elem as usize] = Vec::new();
+    unsafe { instance(vmctx) }.elements[elem] = Vec::new();
     OK
 }

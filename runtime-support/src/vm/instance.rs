@@ -3,11 +3,27 @@
 use super::memory::Memory;
 use super::table::Table;
 use super::{VMFuncImport, VMFuncRef, VMGlobalDefinition, VMStoreContext};
-use crate::abi::VMOffsets;
-use crate::api::Module;
+use crate::abi::{
+    DataIndex, ElemIndex, EntityRef, FuncIndex, GlobalIndex, MemoryIndex, ModuleMeta, PrimaryMap,
+    SignatureId, TableIndex, VMOffsets,
+};
 use std::alloc::Layout;
 use std::ffi::c_void;
 use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// What an instance needs of the module it instantiates: the embedding
+/// API's `Module` provides it, so that this layer does not depend on the
+/// API (nor on how artifacts are loaded).
+pub(crate) trait ModuleRuntimeInfo: Send + Sync {
+    /// The module's metadata.
+    fn meta(&self) -> &ModuleMeta;
+    /// The engine-wide signature id of each of the module's types, by type
+    /// index (compiled code reads them for `call_indirect`).
+    fn signature_ids(&self) -> &[SignatureId];
+    /// The bytes of data segment `index`.
+    fn data_segment(&self, index: DataIndex) -> &[u8];
+}
 
 /// The zeroed, 16-byte aligned allocation a VM context lives in.
 pub(crate) struct VMContextAlloc {
@@ -34,39 +50,42 @@ impl Drop for VMContextAlloc {
 
 /// Everything an instance owns beyond what the store owns for it.
 pub(crate) struct InstanceData {
-    pub module: Module,
+    pub module: Arc<dyn ModuleRuntimeInfo>,
     pub offsets: VMOffsets,
     vmctx: VMContextAlloc,
     /// Every memory by index (imported first), owned by the store.
-    pub memories: Vec<*mut Memory>,
+    pub memories: PrimaryMap<MemoryIndex, *mut Memory>,
     /// Every table by index (imported first), owned by the store.
-    pub tables: Vec<*mut Table>,
+    pub tables: PrimaryMap<TableIndex, *mut Table>,
     /// Store indices of the memories and tables, for exports.
-    pub memory_ids: Vec<usize>,
-    pub table_ids: Vec<usize>,
+    pub memory_ids: PrimaryMap<MemoryIndex, usize>,
+    pub table_ids: PrimaryMap<TableIndex, usize>,
     /// Passive data segments dropped so far.
-    pub dropped_data: Vec<bool>,
+    pub dropped_data: PrimaryMap<DataIndex, bool>,
     /// Evaluated element segments; emptied when dropped.
-    pub elements: Vec<Vec<usize>>,
+    pub elements: PrimaryMap<ElemIndex, Vec<usize>>,
     /// Position in the store's instance list.
     pub index: usize,
 }
 
 impl InstanceData {
     /// Allocates the VM context and fills its header.
-    pub(crate) fn new(module: Module, store_ctx: *mut VMStoreContext) -> Box<InstanceData> {
-        let offsets = module.artifact().meta.offsets();
+    pub(crate) fn new(
+        module: Arc<dyn ModuleRuntimeInfo>,
+        store_ctx: *mut VMStoreContext,
+    ) -> Box<InstanceData> {
+        let offsets = module.meta().offsets();
         let vmctx = VMContextAlloc::new(offsets.size() as usize);
         let mut data = Box::new(InstanceData {
             module,
             offsets,
             vmctx,
-            memories: Vec::new(),
-            tables: Vec::new(),
-            memory_ids: Vec::new(),
-            table_ids: Vec::new(),
-            dropped_data: Vec::new(),
-            elements: Vec::new(),
+            memories: PrimaryMap::new(),
+            tables: PrimaryMap::new(),
+            memory_ids: PrimaryMap::new(),
+            table_ids: PrimaryMap::new(),
+            dropped_data: PrimaryMap::new(),
+            elements: PrimaryMap::new(),
             index: usize::MAX,
         });
         let me: *mut InstanceData = &mut *data;
@@ -76,7 +95,7 @@ impl InstanceData {
         unsafe {
             data.write(VMOffsets::STORE_CTX, store_ctx);
             data.write(VMOffsets::BUILTINS, super::builtins::table());
-            data.write(VMOffsets::TYPE_IDS, data.module.type_ids().as_ptr());
+            data.write(VMOffsets::TYPE_IDS, data.module.signature_ids().as_ptr());
             data.write(VMOffsets::INSTANCE, me);
         }
         data
@@ -112,35 +131,30 @@ impl InstanceData {
     }
 
     /// The import record of imported function `index`.
-    pub(crate) fn func_import(&self, index: u32) -> *mut VMFuncImport {
+    pub(crate) fn func_import(&self, index: FuncIndex) -> *mut VMFuncImport {
         self.slot(self.offsets.func_import(index))
     }
 
     /// The `VMFuncRef` of function `index`, imported or defined.
-    pub(crate) fn func_ref(&self, index: u32) -> *const VMFuncRef {
-        let meta = &self.module.artifact().meta;
-        if index < meta.num_imported_funcs {
+    pub(crate) fn func_ref(&self, index: FuncIndex) -> *const VMFuncRef {
+        let meta = self.module.meta();
+        if meta.is_imported_func(index) {
             // SAFETY: import records are filled before any code runs.
             unsafe { (*self.func_import(index)).func_ref }
         } else {
-            let slot = meta.func_ref_slots[index as usize];
-            debug_assert_ne!(
-                slot,
-                crate::abi::NO_FUNC_REF,
-                "function {index} has no func ref"
-            );
+            let slot = meta.func_ref_slots[index];
+            let slot = slot.unwrap_or_else(|| panic!("function {index} has no func ref"));
             self.slot(self.offsets.func_ref(slot))
         }
     }
 
     /// The storage of global `index`, imported or defined.
-    pub(crate) fn global(&self, index: u32) -> *mut VMGlobalDefinition {
-        let imported = self.offsets.num_imported_globals;
-        if index < imported {
+    pub(crate) fn global(&self, index: GlobalIndex) -> *mut VMGlobalDefinition {
+        if index.index() < self.offsets.num_imported_globals as usize {
             // SAFETY: imported global pointers are filled at instantiation.
             unsafe { *self.slot::<*mut VMGlobalDefinition>(self.offsets.imported_global(index)) }
         } else {
-            self.slot(self.offsets.defined_global(index - imported))
+            self.slot(self.offsets.defined_global(index))
         }
     }
 

@@ -1,7 +1,7 @@
 //! `#[repr(C)]` structs whose layout compiled code relies on. Their offsets
 //! are defined in [`crate::abi`] and checked against these structs below.
 
-use crate::abi::TrapKind;
+use crate::abi::{SignatureId, TrapKind};
 use std::ffi::c_void;
 
 /// A slot of the array-call convention: 16 bytes so that any value fits.
@@ -66,7 +66,7 @@ pub(crate) struct VMFuncRef {
     pub array_call: Option<VMArrayCallFn>,
     pub wasm_call: *const u8,
     pub vmctx: *mut c_void,
-    pub type_id: u32,
+    pub type_id: SignatureId,
     /// The signature itself (runtime use only), owned by the engine's type
     /// registry, which never frees: host calls read it without a lock.
     pub ty: *const crate::abi::FuncType,

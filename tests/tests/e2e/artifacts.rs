@@ -192,7 +192,7 @@ fn artifact_info_reads_both_kinds() {
         panic!("a component artifact has component metadata")
     };
     assert_eq!(meta.modules.len(), 2);
-    assert_eq!(meta.imports[0].0, "host");
+    assert_eq!(meta.imports.as_values_slice()[0].0, "host");
     let names: Vec<&str> = meta.exports.iter().map(|(n, _)| n.as_str()).collect();
     assert!(
         names.contains(&"add") && names.contains(&"api"),
@@ -201,7 +201,7 @@ fn artifact_info_reads_both_kinds() {
     let Some((_, ExportItem::Func(add))) = meta.exports.iter().find(|(n, _)| n == "add") else {
         panic!("`add` is an exported function")
     };
-    assert_eq!(meta.lifted[*add as usize].ty.params.len(), 2);
+    assert_eq!(meta.lifted[*add].ty.params.len(), 2);
 
     // A truncated component artifact is refused, not misread.
     let e = ArtifactInfo::read(&bytes[..bytes.len() / 2]).unwrap_err();

@@ -115,7 +115,7 @@ fn guest_handle_misuse_traps() {
 fn handles_of_another_type_are_refused_before_the_call() {
     let (mut store, instance) = guest();
     let wrong = Val::Resource(ResourceVal {
-        ty: ResourceTypeId(1),
+        ty: ResourceTypeId::from_u32(1),
         own: true,
         handle: 1,
     });

@@ -6,7 +6,7 @@ use super::context::{Cx, Options, handle_table};
 use super::func::call_lifted;
 use super::instance::{check_may_leave, on_first_use, resolve_core};
 use super::lowered::lowered_core_type;
-use crate::abi::{AdapterFunc, Elements, TransferOp};
+use crate::abi::{AdapterFunc, AdapterIndex, Elements, TransferIndex, TransferOp};
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
@@ -22,7 +22,7 @@ use crate::canon::{CanonError, FuncType, lift_params, lower_results, return_poin
 pub(super) fn adapter_func<T: 'static>(
     store: &mut Store<T>,
     instance: usize,
-    i: usize,
+    i: AdapterIndex,
 ) -> Result<CoreFunc, Error> {
     on_first_use(
         store,
@@ -32,7 +32,7 @@ pub(super) fn adapter_func<T: 'static>(
         |store| {
             let component = store.inner.component_instances[instance].component.clone();
             let adapter = component.meta().adapters[i].clone();
-            let func_ty = component.meta().lifted[adapter.lifted as usize].ty.clone();
+            let func_ty = component.meta().lifted[adapter.lifted].ty.clone();
             let func = CoreFunc::new(
                 store,
                 lowered_core_type(&func_ty),
@@ -65,7 +65,7 @@ fn in_adapter(e: CanonError) -> Error {
 pub(super) fn transfer_func<T: 'static>(
     store: &mut Store<T>,
     instance: usize,
-    i: usize,
+    i: TransferIndex,
 ) -> Result<CoreFunc, Error> {
     let component = store.inner.component_instances[instance].component.clone();
     let transfer = &component.meta().transfers[i];

@@ -4,7 +4,7 @@
 use super::context::handle_table;
 use super::instance::{check_may_leave, import_names, on_first_use, run_dtor};
 use super::linker::{Definition, HostDtor, Linker};
-use crate::abi::{CoreDef, ResourceDef, ResourceOp, ValType};
+use crate::abi::{CoreDef, ResourceBuiltinIndex, ResourceDef, ResourceOp, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
 use crate::canon::Dropped;
 
@@ -21,7 +21,7 @@ pub(super) fn builtin_func<T: 'static>(
     store: &mut Store<T>,
     linker: &Linker<T>,
     instance: usize,
-    i: usize,
+    i: ResourceBuiltinIndex,
 ) -> Result<CoreFunc, Error> {
     on_first_use(
         store,
@@ -53,7 +53,7 @@ pub(super) fn builtin_func<T: 'static>(
                     })
                 }
                 ResourceOp::Drop => {
-                    let dtor = match &component.meta().resources[ty.0 as usize] {
+                    let dtor = match &component.meta().resources[ty] {
                         ResourceDef::Host(path) => {
                             match linker.get(&import_names(&component, path)) {
                                 Some(Definition::Resource(dtor)) => Destructor::Host(dtor.clone()),

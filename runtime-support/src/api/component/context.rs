@@ -122,7 +122,7 @@ pub(super) fn handle_table(
     instance: usize,
     table: ComponentInstanceIndex,
 ) -> &mut HandleTable {
-    &mut store.component_instances[instance].tables[table.index()]
+    &mut store.component_instances[instance].tables[table]
 }
 
 impl LiftContext for Cx<'_> {
@@ -205,7 +205,7 @@ impl LowerContext for Cx<'_> {
         let meta = self.store.component_instances[self.instance]
             .component
             .meta();
-        if let Some(ResourceDef::Guest { instance, .. }) = meta.resources.get(ty.0 as usize)
+        if let Some(ResourceDef::Guest { instance, .. }) = meta.resources.get(ty)
             && *instance == self.table
         {
             return Ok(resource.handle);

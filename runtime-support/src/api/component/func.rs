@@ -2,7 +2,7 @@
 
 use super::context::{Cx, Options, handle_table};
 use super::instance::{resolve_core, without_leaving};
-use crate::abi::TrapKind;
+use crate::abi::{LiftedIndex, TrapKind};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Trap, Val as CoreVal};
 use crate::canon::{FuncType, Val, lift_results, lower_params};
@@ -12,7 +12,7 @@ use crate::canon::{FuncType, Val, lift_results, lower_params};
 pub struct Func {
     pub(crate) store_id: u64,
     pub(crate) instance: usize,
-    pub(crate) lifted: u32,
+    pub(crate) lifted: LiftedIndex,
 }
 
 impl Func {
@@ -22,7 +22,7 @@ impl Func {
         store.component_instances[self.instance]
             .component
             .meta()
-            .lifted[self.lifted as usize]
+            .lifted[self.lifted]
             .ty
             .clone()
     }
@@ -42,7 +42,7 @@ impl Func {
         let has_result = store.component_instances[self.instance]
             .component
             .meta()
-            .lifted[self.lifted as usize]
+            .lifted[self.lifted]
             .ty
             .result
             .is_some();
@@ -76,11 +76,10 @@ impl Func {
 pub(super) fn call_lifted(
     store: &mut StoreOpaque,
     instance: usize,
-    lifted: u32,
+    index: LiftedIndex,
     params: &[Val],
 ) -> Result<Option<Val>, Error> {
     let component = store.component_instances[instance].component.clone();
-    let index = lifted as usize;
     let lifted = &component.meta().lifted[index];
     let ty = &lifted.ty;
     let (core, options) = match store.component_instances[instance].lifted[index] {

@@ -9,36 +9,37 @@ use super::linker::{Definition, Linker};
 use super::lowered::lowered_func;
 use super::{Component, Func};
 use crate::abi::{
-    ComponentInstanceIndex, CoreDef, ExportItem, ImportPath, ImportType, Initializer, ResourceDef,
-    TrapKind,
+    AdapterIndex, ComponentInstanceIndex, CoreDef, CoreInstanceIndex, EntityRef, ExportItem,
+    ImportPath, ImportType, Initializer, LiftedIndex, LoweredIndex, PrimaryMap,
+    ResourceBuiltinIndex, ResourceDef, TrapKind,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStore, AsStoreMut, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store, Trap,
     Val as CoreVal,
 };
-use crate::canon::{HandleTable, ResourceTypeId, ResourceVal};
+use crate::canon::{HandleTable, ResourceVal};
 
 /// A component instance's state in its store.
 pub(crate) struct ComponentInstanceData {
     pub component: Component,
     /// Core instances created by the plan, in order.
-    pub core: Vec<CoreInstance>,
+    pub core: PrimaryMap<CoreInstanceIndex, CoreInstance>,
     /// Core functions made for lowered host imports.
-    pub lowered: Vec<Option<CoreFunc>>,
+    pub lowered: PrimaryMap<LoweredIndex, Option<CoreFunc>>,
     /// Core functions made for resource built-ins.
-    pub builtins: Vec<Option<CoreFunc>>,
+    pub builtins: PrimaryMap<ResourceBuiltinIndex, Option<CoreFunc>>,
     /// Core functions made for calls into other component instances.
-    pub adapters: Vec<Option<CoreFunc>>,
+    pub adapters: PrimaryMap<AdapterIndex, Option<CoreFunc>>,
     /// The handle table of each of the plan's component instances.
-    pub tables: Vec<HandleTable>,
+    pub tables: PrimaryMap<ComponentInstanceIndex, HandleTable>,
     /// Each lifted function's core callee and options, resolved on its
     /// first call so later calls look nothing up by name.
-    pub lifted: Vec<Option<(CoreFunc, super::context::Options)>>,
+    pub lifted: PrimaryMap<LiftedIndex, Option<(CoreFunc, super::context::Options)>>,
     /// The spec's `may_leave` of each of the plan's component instances:
     /// false while its `realloc` or `post-return` runs, which may not call
     /// out of it.
-    pub may_leave: Vec<bool>,
+    pub may_leave: PrimaryMap<ComponentInstanceIndex, bool>,
     /// Whether a call from the host is inside this instance. The root
     /// component instance is an ancestor of every component instance of
     /// the plan, so the spec's `may_enter` for a call from the host is this
@@ -65,25 +66,26 @@ impl Instance {
             ));
         }
         let meta = component.meta();
-        for (name, ty) in &meta.imports {
+        for (name, ty) in meta.imports.values() {
             check_import(linker, component, &mut vec![name.as_str()], ty)?;
         }
         let index = store.inner.component_instances.len();
         let mut table = HandleTable::new();
-        for (i, def) in meta.resources.iter().enumerate() {
+        for (id, def) in &meta.resources {
             if let ResourceDef::Host(_) = def {
-                table.set_host_defined(ResourceTypeId(i as u32));
+                table.set_host_defined(id);
             }
         }
+        let instances = meta.instances as usize;
         store.inner.component_instances.push(ComponentInstanceData {
             component: component.clone(),
-            core: Vec::new(),
-            lowered: vec![None; meta.lowered.len()],
-            builtins: vec![None; meta.builtins.len()],
-            adapters: vec![None; meta.adapters.len()],
-            tables: vec![table; meta.instances as usize],
-            lifted: vec![None; meta.lifted.len()],
-            may_leave: vec![true; meta.instances as usize],
+            core: PrimaryMap::new(),
+            lowered: PrimaryMap::from(vec![None; meta.lowered.len()]),
+            builtins: PrimaryMap::from(vec![None; meta.builtins.len()]),
+            adapters: PrimaryMap::from(vec![None; meta.adapters.len()]),
+            tables: PrimaryMap::from(vec![table; instances]),
+            lifted: PrimaryMap::from(vec![None; meta.lifted.len()]),
+            may_leave: PrimaryMap::from(vec![true; instances]),
             entered: false,
         });
         for init in &meta.initializers {
@@ -91,22 +93,14 @@ impl Instance {
             let externs = imports
                 .iter()
                 .map(|def| match def {
-                    CoreDef::Lowered(i) => {
-                        lowered_func(store, linker, index, *i as usize).map(Extern::Func)
-                    }
-                    CoreDef::Builtin(i) => {
-                        builtin_func(store, linker, index, *i as usize).map(Extern::Func)
-                    }
-                    CoreDef::Adapter(i) => {
-                        adapter_func(store, index, *i as usize).map(Extern::Func)
-                    }
-                    CoreDef::Transfer(i) => {
-                        transfer_func(store, index, *i as usize).map(Extern::Func)
-                    }
+                    CoreDef::Lowered(i) => lowered_func(store, linker, index, *i).map(Extern::Func),
+                    CoreDef::Builtin(i) => builtin_func(store, linker, index, *i).map(Extern::Func),
+                    CoreDef::Adapter(i) => adapter_func(store, index, *i).map(Extern::Func),
+                    CoreDef::Transfer(i) => transfer_func(store, index, *i).map(Extern::Func),
                     other => resolve_core(&store.inner, index, other),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let module = &component.modules()[*module as usize];
+            let module = &component.modules()[*module];
             let core = CoreInstance::new(&mut *store, module, &externs)?;
             store.inner.component_instances[index].core.push(core);
         }
@@ -133,7 +127,7 @@ impl Instance {
             ));
         }
         let component = store.component_instances[self.index].component.clone();
-        match component.meta().resources.get(resource.ty.0 as usize) {
+        match component.meta().resources.get(resource.ty) {
             Some(ResourceDef::Guest { dtor, .. }) => {
                 run_dtor(store, self.index, dtor.as_ref(), resource.handle)
             }
@@ -193,7 +187,7 @@ fn check_import<'a, T: 'static>(
     ty: &'a ImportType,
 ) -> Result<(), Error> {
     if let ImportType::Resource(id) = ty
-        && let Some(ResourceDef::Host(defined_at)) = component.meta().resources.get(id.0 as usize)
+        && let Some(ResourceDef::Host(defined_at)) = component.meta().resources.get(*id)
         && import_names(component, defined_at) != *path
     {
         return Ok(());
@@ -259,7 +253,7 @@ pub(super) fn run_dtor(
 
 /// The import path of host resource `path` as linker names.
 pub(super) fn import_names<'m>(component: &'m Component, path: &'m ImportPath) -> Vec<&'m str> {
-    let (name, _) = &component.meta().imports[path.import as usize];
+    let (name, _) = &component.meta().imports[path.import];
     let mut names = vec![name.as_str()];
     names.extend(path.names.iter().map(String::as_str));
     names
@@ -272,7 +266,7 @@ pub(super) fn check_may_leave(
     instance: usize,
     table: ComponentInstanceIndex,
 ) -> Result<(), Error> {
-    if store.component_instances[instance].may_leave[table.index()] {
+    if store.component_instances[instance].may_leave[table] {
         Ok(())
     } else {
         Err(Error::Trap(Trap::new(TrapKind::CannotLeaveComponent)))
@@ -288,7 +282,7 @@ pub(super) fn without_leaving<R>(
     f: impl FnOnce(&mut StoreOpaque) -> R,
 ) -> R {
     let flag = |store: &mut StoreOpaque, value| {
-        store.component_instances[instance].may_leave[table.index()] = value;
+        store.component_instances[instance].may_leave[table] = value;
     };
     flag(store, false);
     let result = f(store);
@@ -307,16 +301,16 @@ pub(super) fn resolve_core(
         CoreDef::Export {
             instance: core,
             name,
-        } => data.core[core.index()]
+        } => data.core[*core]
             .get_export(store, name)
-            .ok_or_else(|| Error::Link(format!("core instance {} has no export `{name}`", core.0))),
-        CoreDef::Lowered(i) => data.lowered[*i as usize]
+            .ok_or_else(|| Error::Link(format!("core instance {core} has no export `{name}`"))),
+        CoreDef::Lowered(i) => data.lowered[*i]
             .map(Extern::Func)
             .ok_or_else(|| Error::Link(format!("lowered function {i} used before it was created"))),
-        CoreDef::Builtin(i) => data.builtins[*i as usize].map(Extern::Func).ok_or_else(|| {
+        CoreDef::Builtin(i) => data.builtins[*i].map(Extern::Func).ok_or_else(|| {
             Error::Link(format!("resource built-in {i} used before it was created"))
         }),
-        CoreDef::Adapter(i) => data.adapters[*i as usize]
+        CoreDef::Adapter(i) => data.adapters[*i]
             .map(Extern::Func)
             .ok_or_else(|| Error::Link(format!("adapter {i} used before it was created"))),
         CoreDef::Transfer(i) => Err(Error::Link(format!(
@@ -327,11 +321,11 @@ pub(super) fn resolve_core(
 
 /// The core function in `slot`'s entry `i` of store component instance
 /// `instance`, made by `make` on first use and kept for later uses.
-pub(super) fn on_first_use<T, E>(
+pub(super) fn on_first_use<T, K: EntityRef, E>(
     store: &mut Store<T>,
     instance: usize,
-    slot: fn(&mut ComponentInstanceData) -> &mut Vec<Option<CoreFunc>>,
-    i: usize,
+    slot: fn(&mut ComponentInstanceData) -> &mut PrimaryMap<K, Option<CoreFunc>>,
+    i: K,
     make: impl FnOnce(&mut Store<T>) -> Result<CoreFunc, E>,
 ) -> Result<CoreFunc, E> {
     if let Some(f) = slot(&mut store.inner.component_instances[instance])[i] {

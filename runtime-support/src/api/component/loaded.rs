@@ -1,10 +1,12 @@
 //! Loading compiled components.
 
-use crate::abi::{ArtifactKind, ComponentMeta, CoreDef, ExportItem, Initializer, ResourceDef};
+use crate::abi::{
+    ArtifactKind, ComponentMeta, CoreDef, EntityRef, ExportItem, Initializer, ModuleIndex,
+    PrimaryMap, ResourceDef,
+};
 use crate::api::{ArtifactError, Engine, Error, Module};
-use crate::artifact::{CodeMap, LoadedArtifact, check_header};
+use crate::artifact::{ArtifactSource, CodeMap, LoadedArtifact, check_header};
 use crate::canon::{FuncType, InterfaceType, ResourceTypeId};
-use memmap2::{MmapMut, MmapOptions};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ struct ComponentInner {
     engine: Engine,
     /// The plan; `meta.modules` has been moved into `modules`.
     meta: ComponentMeta,
-    modules: Vec<Module>,
+    modules: PrimaryMap<ModuleIndex, Module>,
 }
 
 /// A compiled component, ready to instantiate. Cheap to clone.
@@ -39,10 +41,8 @@ impl Component {
     /// As for [`Module::from_artifact`]: an artifact is native code and must
     /// come from a trusted `cmc build`.
     pub unsafe fn from_artifact(engine: &Engine, bytes: &[u8]) -> Result<Component, Error> {
-        let mut map =
-            MmapMut::map_anon(bytes.len().max(1)).map_err(|e| Error::Resource(e.to_string()))?;
-        map[..bytes.len()].copy_from_slice(bytes);
-        Component::from_map(engine, map)
+        // SAFETY: forwarded to the caller.
+        unsafe { Component::open(engine, ArtifactSource::Bytes(bytes)) }
     }
 
     /// Maps a component artifact file.
@@ -51,31 +51,28 @@ impl Component {
     ///
     /// As for [`Module::load_file`].
     pub unsafe fn load_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Component, Error> {
-        let path = path.as_ref();
-        let io = |source| ArtifactError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(io)?;
-        // SAFETY: a private copy-on-write mapping; the caller promises the
-        // file is not modified meanwhile.
-        let map = unsafe { MmapOptions::new().map_copy(&file) }.map_err(io)?;
-        Component::from_map(engine, map)
+        // SAFETY: forwarded to the caller.
+        unsafe { Component::open(engine, ArtifactSource::File(path.as_ref())) }
     }
 
-    fn from_map(engine: &Engine, map: MmapMut) -> Result<Component, Error> {
+    /// # Safety
+    ///
+    /// As for [`Module::load_file`].
+    unsafe fn open(engine: &Engine, source: ArtifactSource<'_>) -> Result<Component, Error> {
         let settings = &engine.config().settings;
-        let code = CodeMap::new(map, |h| check_header(h, settings, ArtifactKind::Component))?;
+        let check = |h: &_| check_header(h, settings, ArtifactKind::Component);
+        // SAFETY: forwarded to the caller.
+        let code = unsafe { CodeMap::open(source, check) }?;
         let mut meta: ComponentMeta = code.decode_meta()?;
         validate(&meta)?;
         let modules = std::mem::take(&mut meta.modules)
             .into_iter()
-            .map(|image| {
+            .map(|(_, image)| {
                 let artifact =
                     LoadedArtifact::new_in(code.clone(), image.meta, image.text, image.data)?;
                 Ok(Module::from_loaded(engine, artifact))
             })
-            .collect::<Result<Vec<_>, Error>>()?;
+            .collect::<Result<_, Error>>()?;
         Ok(Component {
             inner: Arc::new(ComponentInner {
                 engine: engine.clone(),
@@ -94,13 +91,13 @@ impl Component {
         &self.inner.meta
     }
 
-    pub(crate) fn modules(&self) -> &[Module] {
+    pub(crate) fn modules(&self) -> &PrimaryMap<ModuleIndex, Module> {
         &self.inner.modules
     }
 
     /// The root imports: names and types.
     pub fn imports(&self) -> &[(String, crate::abi::ImportType)] {
-        &self.inner.meta.imports
+        self.inner.meta.imports.as_values_slice()
     }
 
     /// The resource type the host defines for the root import at `path`
@@ -108,14 +105,11 @@ impl Component {
     pub fn resource_type(&self, path: &[&str]) -> Option<ResourceTypeId> {
         let meta = &self.inner.meta;
         let (first, rest) = path.split_first()?;
-        let import = meta.imports.iter().position(|(name, _)| name == first)?;
-        meta.resources
-            .iter()
-            .position(|r| {
-                matches!(r, ResourceDef::Host(p)
-                    if p.import as usize == import && p.names.iter().eq(rest.iter()))
-            })
-            .map(|i| ResourceTypeId(i as u32))
+        let (import, _) = meta.imports.iter().find(|(_, (name, _))| name == first)?;
+        let (id, _) = meta.resources.iter().find(|(_, r)| {
+            matches!(r, ResourceDef::Host(p) if p.import == import && p.names.iter().eq(rest.iter()))
+        })?;
+        Some(id)
     }
 
     /// The root exports.
@@ -126,37 +120,39 @@ impl Component {
 
 /// Refuses a plan whose indices point nowhere (a tampered artifact).
 fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
-    let mut instances = 0u32;
-    let def_ok = |d: &CoreDef, instances: u32| match d {
-        CoreDef::Export { instance, .. } => instance.0 < instances,
-        CoreDef::Lowered(i) => (*i as usize) < meta.lowered.len(),
-        CoreDef::Builtin(i) => (*i as usize) < meta.builtins.len(),
-        CoreDef::Adapter(i) => meta.adapters.get(*i as usize).is_some_and(|a| {
-            (a.lifted as usize) < meta.lifted.len() && a.instance.0 < meta.instances
-        }),
+    let component_instance_ok = |i: crate::abi::ComponentInstanceIndex| i.as_u32() < meta.instances;
+    // `instances` is the number of core instances created so far: a
+    // definition may only name an earlier one.
+    let def_ok = |d: &CoreDef, instances: usize| match d {
+        CoreDef::Export { instance, .. } => instance.index() < instances,
+        CoreDef::Lowered(i) => meta.lowered.is_valid(*i),
+        CoreDef::Builtin(i) => meta.builtins.is_valid(*i),
+        CoreDef::Adapter(i) => meta
+            .adapters
+            .get(*i)
+            .is_some_and(|a| meta.lifted.is_valid(a.lifted) && component_instance_ok(a.instance)),
         // Its memories are exports of earlier core instances.
-        CoreDef::Transfer(i) => meta.transfers.get(*i as usize).is_some_and(|t| {
-            [&t.from, &t.to]
-                .iter()
-                .all(|m| matches!(m, CoreDef::Export { instance, .. } if instance.0 < instances))
+        CoreDef::Transfer(i) => meta.transfers.get(*i).is_some_and(|t| {
+            [&t.from, &t.to].iter().all(
+                |m| matches!(m, CoreDef::Export { instance, .. } if instance.index() < instances),
+            )
         }),
     };
-    let resources_ok = meta.resources.iter().all(|r| match r {
+    let resources_ok = meta.resources.values().all(|r| match r {
         ResourceDef::Guest { dtor, instance } => {
-            instance.0 < meta.instances && dtor.as_ref().is_none_or(|d| def_ok(d, u32::MAX))
+            component_instance_ok(*instance) && dtor.as_ref().is_none_or(|d| def_ok(d, usize::MAX))
         }
-        ResourceDef::Host(path) => (path.import as usize) < meta.imports.len(),
+        ResourceDef::Host(path) => meta.imports.is_valid(path.import),
     });
-    let builtins_ok = meta
-        .builtins
-        .iter()
-        .all(|b| (b.resource.0 as usize) < meta.resources.len() && b.instance.0 < meta.instances);
+    let builtins_ok = (meta.builtins.values())
+        .all(|b| meta.resources.is_valid(b.resource) && component_instance_ok(b.instance));
     if !resources_ok || !builtins_ok {
         return Err(corrupt());
     }
+    let mut instances = 0;
     for init in &meta.initializers {
         let Initializer::Instantiate { module, imports } = init;
-        let Some(image) = meta.modules.get(*module as usize) else {
+        let Some(image) = meta.modules.get(*module) else {
             return Err(corrupt());
         };
         if imports.len() != image.meta.imports.len()
@@ -179,37 +175,40 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             .flatten()
             .all(|d| def_ok(d, instances))
     };
-    let lowered_ok = meta.lowered.iter().all(|l| {
+    let lowered_ok = meta.lowered.values().all(|l| {
         options_ok(&l.options)
-            && (l.import.import as usize) < meta.imports.len()
-            && l.instance.0 < meta.instances
+            && meta.imports.is_valid(l.import.import)
+            && component_instance_ok(l.instance)
             && types_ok(&l.ty)
     });
-    let lifted_ok = meta.lifted.iter().all(|l| {
+    let lifted_ok = meta.lifted.values().all(|l| {
         options_ok(&l.options)
             && def_ok(&l.core, instances)
-            && l.instance.0 < meta.instances
+            && component_instance_ok(l.instance)
             && types_ok(&l.ty)
     });
-    fn exports_ok(items: &[(String, ExportItem)], lifted: usize) -> bool {
-        items.iter().all(|(_, item)| match item {
-            ExportItem::Func(i) => (*i as usize) < lifted,
-            ExportItem::Instance(items) => exports_ok(items, lifted),
-        })
-    }
-    let adapters_ok = meta.adapters.iter().all(|a| options_ok(&a.options));
-    if lowered_ok && lifted_ok && adapters_ok && exports_ok(&meta.exports, meta.lifted.len()) {
+    let exports_ok = |items: &[(String, ExportItem)]| exports_in_range(items, meta);
+    let adapters_ok = meta.adapters.values().all(|a| options_ok(&a.options));
+    if lowered_ok && lifted_ok && adapters_ok && exports_ok(&meta.exports) {
         Ok(())
     } else {
         Err(corrupt())
     }
 }
 
+/// Whether every lifted function the export tree names exists.
+fn exports_in_range(items: &[(String, ExportItem)], meta: &ComponentMeta) -> bool {
+    items.iter().all(|(_, item)| match item {
+        ExportItem::Func(i) => meta.lifted.is_valid(*i),
+        ExportItem::Instance(items) => exports_in_range(items, meta),
+    })
+}
+
 /// Whether every resource type `ty` names is below `count`.
 fn resources_in_range(ty: &InterfaceType, count: usize) -> bool {
     let ok = |t: &InterfaceType| resources_in_range(t, count);
     match ty {
-        InterfaceType::Own(r) | InterfaceType::Borrow(r) => (r.0 as usize) < count,
+        InterfaceType::Own(r) | InterfaceType::Borrow(r) => r.index() < count,
         InterfaceType::List(t) | InterfaceType::Option(t) => ok(t),
         InterfaceType::Record(fields) => fields.iter().all(|(_, t)| ok(t)),
         InterfaceType::Tuple(types) => types.iter().all(ok),

@@ -5,7 +5,7 @@
 use super::context::{Cx, Options, handle_table};
 use super::instance::{check_may_leave, on_first_use};
 use super::linker::{Definition, HostFunc, Linker};
-use crate::abi::ValType;
+use crate::abi::{LoweredIndex, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
 use crate::canon::{
     FlatContext, FlatType, Val, flatten_functype, lift_params, lower_results, return_pointer,
@@ -25,7 +25,7 @@ pub(super) fn lowered_func<T: 'static>(
     store: &mut Store<T>,
     linker: &Linker<T>,
     instance: usize,
-    i: usize,
+    i: LoweredIndex,
 ) -> Result<CoreFunc, Error> {
     on_first_use(
         store,
@@ -35,7 +35,7 @@ pub(super) fn lowered_func<T: 'static>(
         |store| {
             let component = store.inner.component_instances[instance].component.clone();
             let lowered = &component.meta().lowered[i];
-            let (import_name, ty) = &component.meta().imports[lowered.import.import as usize];
+            let (import_name, ty) = &component.meta().imports[lowered.import.import];
             let mut path = vec![import_name.as_str()];
             path.extend(lowered.import.names.iter().map(String::as_str));
             let host: HostFunc<T> = match linker.get(&path) {
