@@ -1,6 +1,8 @@
 //! `cmc build`: compile to an artifact file, atomically.
 
+use crate::progress::{self, Unit};
 use anyhow::{Context, Result};
+use cmc_compiler::Options;
 use cmc_runtime::{CompileSettings, OptLevel};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,12 +45,16 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let settings = CompileSettings {
         opt_level: args.opt_level,
     };
-    let compile = match args.emit {
-        Emit::Artifact => cmc_compiler::compile,
-        Emit::Obj => cmc_compiler::compile_object,
+    let name = args.input.display();
+    let options = Options::new(&settings).target(args.target.as_deref());
+    let options = match args.emit {
+        Emit::Artifact => options,
+        Emit::Obj => options.object(),
     };
-    let artifact = compile(&wasm, &settings, args.target.as_deref())
-        .with_context(|| format!("cannot compile `{}`", args.input.display()))?;
+    let artifact = progress::with_bar(&format!("compiling {name}"), Unit::Code, |progress| {
+        cmc_compiler::compile_with(&wasm, &options.progress(progress))
+    })
+    .with_context(|| format!("cannot compile `{name}`"))?;
     write_atomically(&args.output, &artifact)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
     Ok(ExitCode::SUCCESS)

@@ -13,6 +13,9 @@ mod wasi;
 mod wave;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// cmc: an ahead-of-time WebAssembly compiler and runtime.
@@ -39,12 +42,23 @@ enum Command {
     Inspect(inspect::InspectArgs),
 }
 
+/// `cmc wast`, with a progress bar over the scripts' directives.
+fn run_scripts(files: &[std::path::PathBuf]) -> bool {
+    let what = match files {
+        [one] => format!("running {}", one.display()),
+        _ => format!("running {} scripts", files.len()),
+    };
+    progress::with_bar(&what, progress::Unit::Count("directives"), |progress| {
+        cmc_spec::wast_command(files, progress)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Run(args) => run::run(args),
-        Command::Wast { files } => Ok(if cmc_spec::wast_command(&files) {
+        Command::Wast { files } => Ok(if run_scripts(&files) {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

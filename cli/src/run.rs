@@ -2,11 +2,12 @@
 
 use crate::cache::Cache;
 use crate::input::{self, Input};
-use crate::progress;
+use crate::progress::{self, Unit};
 use crate::values::{format_val as format_core_val, parse_val};
 use crate::wasi::WasiArgs;
 use crate::wave::{Call, export_names, format_val, signature};
 use anyhow::{Context, Result, bail};
+use cmc_compiler::Options;
 use cmc_runtime::abi::ArtifactKind;
 use cmc_runtime::component::{self, Component, Val as ComponentVal};
 use cmc_runtime::{Config, Engine, Error, Linker, Module, OptLevel, Store, Val};
@@ -130,9 +131,10 @@ fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Re
         }
     }
     let name = path.display().to_string();
-    let artifact =
-        progress::while_compiling(&name, || cmc_compiler::compile(&wasm, &settings, None))
-            .with_context(|| format!("cannot load `{name}`"))?;
+    let artifact = progress::with_bar(&format!("compiling {name}"), Unit::Code, |progress| {
+        cmc_compiler::compile_with(&wasm, &Options::new(&settings).progress(progress))
+    })
+    .with_context(|| format!("cannot load `{name}`"))?;
     if let Some(cache) = cache {
         cache.put(&key, &artifact);
     }

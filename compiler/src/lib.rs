@@ -12,10 +12,12 @@ pub mod codegen;
 pub mod component;
 mod error;
 pub mod module;
+mod progress;
 mod trampoline;
 pub mod translate;
 
 pub use error::CompileError;
+pub use progress::{Progress, Silent};
 
 use cmc_runtime::abi::CompileSettings;
 use cmc_runtime::{Config, Engine};
@@ -27,7 +29,7 @@ pub fn compile(
     settings: &CompileSettings,
     target: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
-    compile_as(wasm, settings, target, codegen::Symbols::Local)
+    compile_with(wasm, &Options::new(settings).target(target))
 }
 
 /// Like [`compile`], but with a global symbol for every function, so that
@@ -37,21 +39,57 @@ pub fn compile_object(
     settings: &CompileSettings,
     target: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
-    compile_as(wasm, settings, target, codegen::Symbols::Global)
+    compile_with(wasm, &Options::new(settings).target(target).object())
 }
 
-fn compile_as(
-    wasm: &[u8],
-    settings: &CompileSettings,
-    target: Option<&str>,
+/// How [`compile_with`] compiles.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    settings: &'a CompileSettings,
+    target: Option<&'a str>,
     symbols: codegen::Symbols,
-) -> Result<Vec<u8>, CompileError> {
+    progress: &'a dyn Progress,
+}
+
+impl<'a> Options<'a> {
+    /// An artifact for the host with `settings`, reporting no progress.
+    pub fn new(settings: &'a CompileSettings) -> Options<'a> {
+        Options {
+            settings,
+            target: None,
+            symbols: codegen::Symbols::Local,
+            progress: &Silent,
+        }
+    }
+
+    /// For target triple `target` (the host when `None`).
+    pub fn target(self, target: Option<&'a str>) -> Options<'a> {
+        Options { target, ..self }
+    }
+
+    /// A relocatable object with a global symbol for every function.
+    pub fn object(self) -> Options<'a> {
+        Options {
+            symbols: codegen::Symbols::Global,
+            ..self
+        }
+    }
+
+    /// Reporting to `progress` as functions are compiled.
+    pub fn progress(self, progress: &'a dyn Progress) -> Options<'a> {
+        Options { progress, ..self }
+    }
+}
+
+/// Compiles wasm (binary or text) as `options` say.
+pub fn compile_with(wasm: &[u8], options: &Options<'_>) -> Result<Vec<u8>, CompileError> {
     let wasm = parse_input(wasm)?;
-    let isa = codegen::build_isa(target, settings)?;
+    let isa = codegen::build_isa(options.target, options.settings)?;
+    let (settings, symbols, progress) = (options.settings, options.symbols, options.progress);
     if wasmparser::Parser::is_component(&wasm) {
-        component::compile_component(&wasm, &*isa, settings, symbols)
+        component::compile_component(&wasm, &*isa, settings, symbols, progress)
     } else {
-        codegen::compile_module(&wasm, &*isa, settings, symbols)
+        codegen::compile_module(&wasm, &*isa, settings, symbols, progress)
     }
 }
 

@@ -41,6 +41,7 @@ macro_rules! say {
     }};
 }
 
+use cmc_compiler::Progress;
 use std::path::PathBuf;
 
 /// Scripts that are deliberately not run: a file-name pattern (one `*`
@@ -128,15 +129,22 @@ pub fn skipped_script(source: &str) -> Report {
 /// Runs the script `source` (called `name` in messages and for the skip
 /// list) on a thread of its own with a large stack.
 pub fn run_script(name: &str, source: &str) -> Report {
+    run_script_with_progress(name, source, &cmc_compiler::Silent)
+}
+
+/// [`run_script`], reporting each directive run (or skipped) to `progress`.
+pub fn run_script_with_progress(name: &str, source: &str, progress: &dyn Progress) -> Report {
     if skip_reason(name).is_some() {
-        return skipped_script(source);
+        let report = skipped_script(source);
+        progress.advance(report.skipped as u64);
+        return report;
     }
     let thread_name = format!("wast {name}");
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name(thread_name)
             .stack_size(SCRIPT_STACK_SIZE)
-            .spawn_scoped(scope, || script::run(source));
+            .spawn_scoped(scope, || script::run(source, progress));
         let mut report = Report::default();
         match spawned.map(|handle| handle.join()) {
             Ok(Ok(done)) => report = done,
@@ -149,13 +157,16 @@ pub fn run_script(name: &str, source: &str) -> Report {
 
 /// `cmc wast FILE…`: runs each script, prints one line per failing
 /// directive (`file:line: what differed`), a summary line per file and, as
-/// the very last line, the totals `N passed, M failed, K skipped`. Returns
-/// whether nothing failed.
-pub fn wast_command(files: &[PathBuf]) -> bool {
+/// the very last line, the totals `N passed, M failed, K skipped`. Reports
+/// the directives to `progress` as they run. Returns whether nothing failed.
+pub fn wast_command(files: &[PathBuf], progress: &dyn Progress) -> bool {
     let mut total = Report::default();
-    for file in files {
+    let sources: Vec<_> = files.iter().map(std::fs::read_to_string).collect();
+    let directives = (sources.iter().flatten()).map(|source| script::count_directives(source));
+    progress.add_work(directives.sum::<usize>() as u64);
+    for (file, source) in files.iter().zip(sources) {
         let name = file.display().to_string();
-        let source = match std::fs::read_to_string(file) {
+        let source = match source {
             Ok(source) => source,
             Err(e) => {
                 say!("{name}: cannot read the script: {e}");
@@ -163,7 +174,7 @@ pub fn wast_command(files: &[PathBuf]) -> bool {
                 continue;
             }
         };
-        let report = run_script(&name, &source);
+        let report = run_script_with_progress(&name, &source, progress);
         for (line, message) in &report.failures {
             say!("{name}:{line}: {message}");
         }

@@ -3,6 +3,7 @@
 use crate::Report;
 use crate::values::{describe_vals, matches_ret};
 use cmc_compiler::CompileError;
+use cmc_compiler::Progress;
 use cmc_runtime::component::{self, Component};
 use cmc_runtime::{
     Config, Engine, Error, ExternRef, Instance, Linker, Module, Store, TrapKind, Val,
@@ -71,8 +72,9 @@ pub(crate) fn count_directives(source: &str) -> usize {
     with_directives(source, |d| d.len()).unwrap_or(1)
 }
 
-/// Runs every directive of `source` on the current thread.
-pub(crate) fn run(source: &str) -> Report {
+/// Runs every directive of `source` on the current thread, reporting each
+/// one done to `progress`.
+pub(crate) fn run(source: &str, progress: &dyn Progress) -> Report {
     let mut report = Report::default();
     let parsed = with_directives(source, |directives| {
         let mut runner = match Runner::new(source) {
@@ -90,6 +92,7 @@ pub(crate) fn run(source: &str) -> Report {
                 Ok(()) => report.passed += 1,
                 Err(message) => report.fail(line, message),
             }
+            progress.advance(1);
         }
     });
     if let Err(mut e) = parsed {

@@ -3,6 +3,7 @@
 //! `;; FAIL` must be reported as a failure, and every other directive must
 //! pass, so a runner that silently passes what it cannot check is caught.
 
+use cmc_compiler::Silent;
 use std::path::{Path, PathBuf};
 
 fn selftest_scripts() -> Vec<PathBuf> {
@@ -54,14 +55,20 @@ fn correct_script_has_no_failures() {
     let report = cmc_spec::run_script("correct.wast", &std::fs::read_to_string(&path).unwrap());
     assert_eq!(report.failures, Vec::new());
     assert!(report.passed >= 35, "{report:?}");
-    assert!(cmc_spec::wast_command(&[path]));
+    assert!(cmc_spec::wast_command(&[path], &Silent));
 }
 
 #[test]
 fn wast_command_fails_on_wrong_expectations_and_missing_files() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("wast/selftest");
-    assert!(!cmc_spec::wast_command(&[dir.join("wrong-results.wast")]));
-    assert!(!cmc_spec::wast_command(&[dir.join("no-such-script.wast")]));
+    assert!(!cmc_spec::wast_command(
+        &[dir.join("wrong-results.wast")],
+        &Silent
+    ));
+    assert!(!cmc_spec::wast_command(
+        &[dir.join("no-such-script.wast")],
+        &Silent
+    ));
 }
 
 #[test]

@@ -4,7 +4,8 @@ use super::artifact::{Sections, Symbols, write_artifact};
 use super::inline::Inliner;
 use super::link::{CompiledFunction, link};
 use crate::error::{CompileError, Result};
-use crate::module::ModuleTranslation;
+use crate::module::{FunctionToCompile, ModuleTranslation, body_size, translate_module};
+use crate::progress::Progress;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
 use crate::translate::{ModuleEnv, translate_function};
 use cmc_runtime::abi::{
@@ -38,8 +39,11 @@ pub fn compile_module(
     isa: &dyn TargetIsa,
     settings: &CompileSettings,
     symbols: Symbols,
+    progress: &dyn Progress,
 ) -> Result<Vec<u8>> {
-    let mut module = compile_core(wasm, isa, crate::module::features())?;
+    let translation = translate_module(wasm, crate::module::features())?;
+    progress.add_work(translation.code_size());
+    let mut module = compile_core(translation, isa, progress)?;
     let mut traps = Vec::new();
     module.meta.traps = TrapTable::encode(&module.traps, &mut traps);
     write_artifact(
@@ -57,51 +61,72 @@ pub fn compile_module(
     )
 }
 
-/// Validates and compiles a core module: every function in parallel, then
-/// the trampolines, linked into one text.
+/// Per-thread state for translating functions.
+type TranslateState = (FunctionBuilderContext, FuncValidatorAllocations);
+
+/// Compiles a translated core module: every function in parallel, then the
+/// trampolines, linked into one text. Reports the bytes of each function
+/// body compiled to `progress` (the caller announced them).
+///
+/// The small functions are translated first, to find the leaves that are
+/// inlined into their callers ([`Inliner`]); each of the others is then
+/// translated, inlined into and compiled in one step, so that the IR of a
+/// large module is never all in memory at once.
 pub fn compile_core(
-    wasm: &[u8],
+    translation: ModuleTranslation<'_>,
     isa: &dyn TargetIsa,
-    features: wasmparser::WasmFeatures,
+    progress: &dyn Progress,
 ) -> Result<CompiledModule> {
     let ModuleTranslation {
         mut meta,
         data,
         bodies,
-    } = crate::module::translate_module(wasm, features)?;
+    } = translation;
     let env = ModuleEnv::new(&meta, isa);
+    let sizes: PrimaryMap<DefinedFuncIndex, u64> =
+        bodies.iter().map(|(_, body)| body_size(body)).collect();
+    let translate = |(builder, allocs): &mut TranslateState,
+                     (i, (validate, body)): (usize, FunctionToCompile<'_>)|
+     -> Result<(DefinedFuncIndex, ir::Function)> {
+        let mut validator = validate.into_validator(std::mem::take(allocs));
+        let index = DefinedFuncIndex::new(i);
+        let func =
+            translate_function(&env, meta.func_index(index), &body, &mut validator, builder)?;
+        *allocs = validator.into_allocations();
+        Ok((index, func))
+    };
 
-    // Translate (and validate) every function first, so that calls can be
-    // inlined from any callee while compiling.
-    let clif: Vec<ir::Function> = bodies
-        .into_par_iter()
-        .enumerate()
-        .map_init(
-            || {
-                (
-                    FunctionBuilderContext::new(),
-                    FuncValidatorAllocations::default(),
-                )
-            },
-            |(builder, allocs), (i, (validate, body))| {
-                let mut validator = validate.into_validator(std::mem::take(allocs));
-                let index = meta.func_index(DefinedFuncIndex::new(i));
-                let func = translate_function(&env, index, &body, &mut validator, builder)?;
-                *allocs = validator.into_allocations();
-                Ok(func)
-            },
-        )
+    let (small, large): (Vec<_>, Vec<_>) =
+        (bodies.into_iter().enumerate()).partition(|(_, (_, body))| Inliner::may_inline(body));
+    let mut small: Vec<(DefinedFuncIndex, ir::Function)> = (small.into_par_iter())
+        .map_init(TranslateState::default, translate)
         .collect::<Result<_>>()?;
-    let clif = PrimaryMap::<DefinedFuncIndex, _>::from(clif);
-    let inliner = Inliner::new(&clif);
-    let functions: Vec<CompiledFunction> = (clif.as_values_slice().par_iter())
-        .map_init(Context::new, |ctx, func| {
-            ctx.clear();
-            ctx.func = func.clone();
-            inliner.inline_into(ctx)?;
-            compile_prepared(isa, ctx)
-        })
+    let inliner = Inliner::new(&mut small)?;
+    let inline_and_compile = |ctx: &mut Context, (index, func)| -> Result<_> {
+        ctx.clear();
+        ctx.func = func;
+        inliner.inline_into(ctx)?;
+        if is_small_leaf(&ctx.func) {
+            ctx.func.stack_limit = None;
+        }
+        let compiled = compile_prepared(isa, ctx)?;
+        progress.advance(sizes[index]);
+        Ok((index, compiled))
+    };
+    let mut functions: Vec<(DefinedFuncIndex, CompiledFunction)> = (small.into_par_iter())
+        .map_init(Context::new, inline_and_compile)
         .collect::<Result<_>>()?;
+    functions.par_extend(
+        (large.into_par_iter())
+            .map_init(
+                || (TranslateState::default(), Context::new()),
+                |(state, ctx), item| inline_and_compile(ctx, translate(state, item)?),
+            )
+            .collect::<Result<Vec<_>>>()?,
+    );
+    functions.sort_unstable_by_key(|(index, _)| *index);
+    let functions: PrimaryMap<DefinedFuncIndex, CompiledFunction> =
+        functions.into_iter().map(|(_, f)| f).collect();
 
     let escaping: Vec<FuncIndex> = (meta.func_ref_slots.iter())
         .filter_map(|(f, slot)| slot.map(|_| f))
@@ -122,7 +147,7 @@ pub fn compile_core(
         )
         .collect::<Result<_>>()?;
 
-    let linked = link(isa, &PrimaryMap::from(functions), &entries, &exits)?;
+    let linked = link(isa, &functions, &entries, &exits)?;
     let names = symbol_names(&meta, &escaping, &linked);
     meta.code = linked.functions;
     meta.array_trampolines = escaping.into_iter().zip(linked.entries).collect();
@@ -158,6 +183,30 @@ fn symbol_names(
         .enumerate()
         .map(|(i, &r)| (format!("host_call[{i}]"), r));
     functions.chain(entries).chain(exits).collect()
+}
+
+/// The most instructions a function may have to go without a stack-limit
+/// check when it calls nothing: its frame (spill slots, at most one per
+/// value) then stays far below the stack the runtime keeps free under the
+/// limit (`STACK_RESERVE` in the runtime's `trap` module, 128 KiB).
+const MAX_UNCHECKED_LEAF_INSTS: usize = 1000;
+
+/// Whether `func` calls nothing (no builtin either) and is small, so that
+/// it can skip the stack-limit check of its prologue: a function that
+/// makes no call cannot recurse, and its small frame fits in the reserve
+/// below the limit. The check of its caller already covered the caller's
+/// frame.
+fn is_small_leaf(func: &ir::Function) -> bool {
+    let mut insts = 0;
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            insts += 1;
+            if insts > MAX_UNCHECKED_LEAF_INSTS || func.dfg.insts[inst].opcode().is_call() {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Compiles one Cranelift function.

@@ -5,42 +5,119 @@
 //! user can see, while call-heavy code (getters, small arithmetic helpers)
 //! saves the call, the prologue's stack-limit check and the register
 //! shuffling around it.
+//!
+//! Leaves are found bottom up: a small function whose only calls go to
+//! leaves becomes a leaf itself once they are inlined into it, so a chain of
+//! helpers collapses into its caller.
+//!
+//! Only functions whose wasm body is small ([`Inliner::may_inline`]) are
+//! translated ahead of the others to find the leaves; every other function
+//! is translated, inlined into and compiled in one go, so that its IR never
+//! waits in memory for the rest of the module.
 
 use crate::error::{CompileError, Result};
+use crate::module::body_size;
 use crate::translate::NS_WASM_FUNC;
-use cmc_runtime::abi::{DefinedFuncIndex, PrimaryMap};
+use cmc_runtime::abi::DefinedFuncIndex;
 use cranelift_codegen::Context;
 use cranelift_codegen::inline::{Inline, InlineCommand};
 use cranelift_codegen::ir::{self, ExternalName};
 use std::borrow::Cow;
+use std::collections::HashMap;
+use wasmparser::FunctionBody;
 
 /// The largest callee, in CLIF instructions, that is inlined.
 const MAX_INLINED_INSTS: usize = 24;
 
-/// Knows which of a module's defined functions may be inlined.
-pub struct Inliner<'a> {
-    funcs: &'a PrimaryMap<DefinedFuncIndex, ir::Function>,
-    inlinable: PrimaryMap<DefinedFuncIndex, bool>,
+/// The largest wasm body, in bytes, that can translate to at most
+/// [`MAX_INLINED_INSTS`] instructions once its own callees are inlined (a
+/// generous bound: every operator is at least a byte, most produce at least
+/// an instruction).
+const MAX_INLINED_BODY_BYTES: u64 = 256;
+
+/// How many times leaves are inlined into small callers to find more
+/// leaves; each round can add one level of a call chain.
+const LEAF_ROUNDS: usize = 3;
+
+/// The inlinable leaves of a module, by defined function index.
+pub struct Inliner {
+    leaves: HashMap<DefinedFuncIndex, ir::Function>,
 }
 
-impl<'a> Inliner<'a> {
-    /// Examines every defined function of a module.
-    pub fn new(funcs: &'a PrimaryMap<DefinedFuncIndex, ir::Function>) -> Inliner<'a> {
-        Inliner {
-            funcs,
-            inlinable: funcs.values().map(is_small_trap_free_leaf).collect(),
-        }
+impl Inliner {
+    /// Whether the function with this body may end up a leaf worth
+    /// inlining; only those are translated ahead of the others.
+    pub fn may_inline(body: &FunctionBody<'_>) -> bool {
+        body_size(body) <= MAX_INLINED_BODY_BYTES
     }
 
-    /// Inlines eligible direct calls of the function in `ctx`.
+    /// Finds the leaves among `small` (the functions [`Inliner::may_inline`]
+    /// chose, translated), inlining the leaves found so far into the other
+    /// small functions to find more. `small` keeps the inlined bodies.
+    pub fn new(small: &mut [(DefinedFuncIndex, ir::Function)]) -> Result<Inliner> {
+        let mut inliner = Inliner {
+            leaves: HashMap::new(),
+        };
+        let mut ctx = Context::new();
+        for _ in 0..LEAF_ROUNDS {
+            let found = inliner.leaves.len();
+            for (index, func) in small.iter_mut() {
+                if inliner.leaves.contains_key(index) {
+                    continue;
+                }
+                if calls_a_leaf(func, &inliner) {
+                    ctx.clear();
+                    ctx.func = std::mem::replace(func, ir::Function::new());
+                    inliner.inline_into(&mut ctx)?;
+                    *func = std::mem::replace(&mut ctx.func, ir::Function::new());
+                }
+                if is_small_trap_free_leaf(func) {
+                    inliner.leaves.insert(*index, func.clone());
+                }
+            }
+            if inliner.leaves.len() == found {
+                break;
+            }
+        }
+        Ok(inliner)
+    }
+
+    /// Inlines the calls to leaves of the function in `ctx`.
     pub fn inline_into(&self, ctx: &mut Context) -> Result<()> {
-        if !self.inlinable.values().any(|&b| b) {
+        if self.leaves.is_empty() {
             return Ok(());
         }
         ctx.inline(CallSites { inliner: self })
             .map_err(|e| CompileError::Codegen(format!("inlining: {e:?}")))?;
         Ok(())
     }
+
+    /// The leaf `callee` of `caller`, if it is one.
+    fn leaf(&self, caller: &ir::Function, callee: ir::FuncRef) -> Option<&ir::Function> {
+        let ExternalName::User(name) = &caller.dfg.ext_funcs[callee].name else {
+            return None;
+        };
+        let name = &caller.params.user_named_funcs()[*name];
+        if name.namespace != NS_WASM_FUNC {
+            return None;
+        }
+        self.leaves.get(&DefinedFuncIndex::from_u32(name.index))
+    }
+}
+
+/// Whether `func` calls one of the leaves found so far.
+fn calls_a_leaf(func: &ir::Function, inliner: &Inliner) -> bool {
+    func.layout.blocks().any(|block| {
+        func.layout.block_insts(block).any(|inst| {
+            let data = &func.dfg.insts[inst];
+            match data.analyze_call(&func.dfg.value_lists, &func.dfg.exception_tables) {
+                ir::instructions::CallInfo::Direct(callee, _) => {
+                    inliner.leaf(func, callee).is_some()
+                }
+                _ => false,
+            }
+        })
+    })
 }
 
 /// Whether `func` is small, calls nothing and cannot trap.
@@ -61,11 +138,11 @@ fn is_small_trap_free_leaf(func: &ir::Function) -> bool {
     true
 }
 
-struct CallSites<'i, 'a> {
-    inliner: &'i Inliner<'a>,
+struct CallSites<'i> {
+    inliner: &'i Inliner,
 }
 
-impl Inline for CallSites<'_, '_> {
+impl Inline for CallSites<'_> {
     fn inline(
         &mut self,
         caller: &ir::Function,
@@ -74,19 +151,12 @@ impl Inline for CallSites<'_, '_> {
         callee: ir::FuncRef,
         _args: &[ir::Value],
     ) -> InlineCommand<'_> {
-        let ExternalName::User(name) = &caller.dfg.ext_funcs[callee].name else {
-            return InlineCommand::KeepCall;
-        };
-        let name = &caller.params.user_named_funcs()[*name];
-        let index = DefinedFuncIndex::from_u32(name.index);
-        if name.namespace != NS_WASM_FUNC
-            || !self.inliner.inlinable.get(index).copied().unwrap_or(false)
-        {
-            return InlineCommand::KeepCall;
-        }
-        InlineCommand::Inline {
-            callee: Cow::Borrowed(&self.inliner.funcs[index]),
-            visit_callee: false,
+        match self.inliner.leaf(caller, callee) {
+            Some(leaf) => InlineCommand::Inline {
+                callee: Cow::Borrowed(leaf),
+                visit_callee: false,
+            },
+            None => InlineCommand::KeepCall,
         }
     }
 }

@@ -11,6 +11,8 @@ pub use parse::component_features;
 
 use crate::codegen::{Sections, Symbols, compile_core, write_artifact};
 use crate::error::Result;
+use crate::module::translate_module;
+use crate::progress::Progress;
 use cmc_runtime::abi::{
     ArtifactKind, CodeRange, CompileSettings, ModuleImage, ModuleIndex, PrimaryMap, TrapTable,
 };
@@ -26,18 +28,25 @@ pub fn compile_component(
     isa: &dyn TargetIsa,
     settings: &CompileSettings,
     symbols: Symbols,
+    progress: &dyn Progress,
 ) -> Result<Vec<u8>> {
     let wasm = compat::cancel::normalize(wasm);
     let parsed = parse::parse(&wasm)?;
-    let modules = (parsed.modules.values())
-        .map(|range| compile_core(&wasm[range.clone()], isa, component_features()))
+    // Validate every module first: flattening needs their imports, and the
+    // number of functions to compile is then known up front.
+    let translations = (parsed.modules.values())
+        .map(|range| translate_module(&wasm[range.clone()], component_features()))
         .collect::<Result<Vec<_>>>()?;
-    let metas: PrimaryMap<ModuleIndex, _> = modules.iter().map(|m| m.meta.clone()).collect();
-    let (mut meta, fused) = flatten::flatten(&parsed, &metas)?;
-    let mut modules = modules;
-    for wasm in &fused {
-        modules.push(compile_core(wasm, isa, WasmFeatures::default())?);
-    }
+    let metas: PrimaryMap<ModuleIndex, _> = translations.iter().map(|t| t.meta.clone()).collect();
+    let (mut meta, fused_wasm) = flatten::flatten(&parsed, &metas)?;
+    let fused = (fused_wasm.iter())
+        .map(|wasm| translate_module(wasm, WasmFeatures::default()))
+        .collect::<Result<Vec<_>>>()?;
+    let work = translations.iter().chain(&fused).map(|t| t.code_size());
+    progress.add_work(work.sum());
+    let modules = (translations.into_iter().chain(fused))
+        .map(|translation| compile_core(translation, isa, progress))
+        .collect::<Result<Vec<_>>>()?;
 
     let (mut text, mut data, mut traps, mut names) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -19,6 +19,9 @@ pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
 }
 
+/// A function body with the validator that checks it as it is translated.
+pub type FunctionToCompile<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
+
 /// A validated module, ready for code generation.
 pub struct ModuleTranslation<'a> {
     /// What the runtime needs to know.
@@ -26,7 +29,20 @@ pub struct ModuleTranslation<'a> {
     /// The bytes of all data segments, concatenated.
     pub data: Vec<u8>,
     /// Function bodies with their validators, in definition order.
-    pub bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>,
+    pub bodies: Vec<FunctionToCompile<'a>>,
+}
+
+/// The size of a function body in bytes: the unit of a compile's progress.
+pub fn body_size(body: &FunctionBody<'_>) -> u64 {
+    let range = body.range();
+    (range.end - range.start) as u64
+}
+
+impl ModuleTranslation<'_> {
+    /// The bytes of all function bodies.
+    pub fn code_size(&self) -> u64 {
+        self.bodies.iter().map(|(_, body)| body_size(body)).sum()
+    }
 }
 
 /// Validates `wasm` with `features` and translates its module-level parts.

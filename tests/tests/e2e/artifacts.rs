@@ -233,3 +233,43 @@ fn modules_and_components_refuse_each_others_artifacts() {
     let loaded = unsafe { cmc_runtime::component::Component::from_artifact(&engine, &component) };
     assert!(loaded.is_ok());
 }
+
+/// Counts what a compile reports.
+#[derive(Default)]
+struct Counted {
+    work: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl cmc_compiler::Progress for Counted {
+    fn add_work(&self, n: u64) {
+        self.work.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn compiles_report_all_the_work_they_announce() {
+    let module = r#"(module
+        (func $leaf (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+        (func (export "f") (param i32) (result i32) local.get 0 call $leaf)
+        (func (export "g") (param i32) (result i32)
+            local.get 0 i32.load local.get 0 call $leaf i32.add)
+        (memory 1))"#;
+    let component = include_str!("../../components/strings.wat");
+    for wasm in [module, component] {
+        let counted = Counted::default();
+        let settings = CompileSettings::default();
+        let options = cmc_compiler::Options::new(&settings).progress(&counted);
+        cmc_compiler::compile_with(wasm.as_bytes(), &options).unwrap();
+        let (work, done) = (counted.work.into_inner(), counted.done.into_inner());
+        assert!(work > 0, "no work announced");
+        assert_eq!(
+            work, done,
+            "announced {work} bytes of code, reported {done}"
+        );
+    }
+}
