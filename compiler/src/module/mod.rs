@@ -35,7 +35,7 @@ pub struct ModuleTranslation<'a> {
 /// The size of a function body in bytes: the unit of a compile's progress.
 pub fn body_size(body: &FunctionBody<'_>) -> u64 {
     let range = body.range();
-    (range.end - range.start) as u64
+    range.end - range.start
 }
 
 impl ModuleTranslation<'_> {
