@@ -4,7 +4,9 @@ use super::artifact::{Sections, Symbols, write_artifact};
 use super::inline::Inliner;
 use super::link::{CompiledFunction, link};
 use crate::error::{CompileError, Result};
-use crate::module::{FunctionToCompile, ModuleTranslation, body_size, translate_module};
+use crate::module::{
+    FunctionToCompile, ModuleTranslation, body_size, fixed_tables, translate_module,
+};
 use crate::progress::Progress;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
 use crate::translate::{ModuleEnv, translate_function};
@@ -82,7 +84,7 @@ pub fn compile_core(
         data,
         bodies,
     } = translation;
-    let env = ModuleEnv::new(&meta, isa);
+    let env = ModuleEnv::new(&meta, isa, fixed_tables(&meta, &bodies));
     let sizes: PrimaryMap<DefinedFuncIndex, u64> =
         bodies.iter().map(|(_, body)| body_size(body)).collect();
     let translate = |(builder, allocs): &mut TranslateState,

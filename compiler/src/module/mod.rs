@@ -2,6 +2,10 @@
 //! collects what the runtime needs ([`ModuleMeta`]) plus the function bodies
 //! to compile.
 
+mod tables;
+
+pub use tables::{FixedTable, fixed_tables};
+
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
     ConstExpr, ConstOp, DataSegment, ElemItems, ElemSegment, EntityIndex, EntityType, Export,

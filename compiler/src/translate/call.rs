@@ -108,22 +108,14 @@ impl FuncTranslator<'_, '_> {
             .b
             .ins()
             .load(types::I64, MemFlagsData::trusted(), addr, 0);
-        self.trapz(func, TrapKind::UninitializedElement);
-        let type_ids = self.vmctx_load(VMOffsets::TYPE_IDS);
-        let expected = self.b.ins().load(
-            types::I32,
-            readonly(),
-            type_ids,
-            (type_index.index() * 4) as i32,
-        );
-        let actual = self.b.ins().load(
-            types::I32,
-            MemFlagsData::trusted(),
-            func,
-            func_ref::TYPE_ID as i32,
-        );
-        let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
-        self.trapnz(mismatch, TrapKind::IndirectCallTypeMismatch);
+        // Through a table nothing changes whose every element has this
+        // signature, neither a null nor a mismatch can happen.
+        let uniform = self.env.fixed_tables[table]
+            .as_ref()
+            .and_then(|f| f.uniform.as_ref());
+        if uniform != Some(&self.env.meta.types[type_index]) {
+            self.check_callee(func, type_index);
+        }
         let code = self.b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
@@ -141,6 +133,27 @@ impl FuncTranslator<'_, '_> {
         let sig = self.sig_ref(type_index);
         let call = self.b.ins().call_indirect(sig, code, &args);
         self.push_results(call);
+    }
+
+    /// Traps unless `func`, a `VMFuncRef` pointer read from a table, is
+    /// non-null and of signature `type_index`.
+    fn check_callee(&mut self, func: Value, type_index: TypeIndex) {
+        self.trapz(func, TrapKind::UninitializedElement);
+        let type_ids = self.vmctx_load(VMOffsets::TYPE_IDS);
+        let expected = self.b.ins().load(
+            types::I32,
+            readonly(),
+            type_ids,
+            (type_index.index() * 4) as i32,
+        );
+        let actual = self.b.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            func,
+            func_ref::TYPE_ID as i32,
+        );
+        let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
+        self.trapnz(mismatch, TrapKind::IndirectCallTypeMismatch);
     }
 
     /// Calls the runtime builtin `builtin` with the VM context and `args`.

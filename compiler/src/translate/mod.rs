@@ -19,7 +19,10 @@ mod table;
 
 pub use func::translate_function;
 
-use cmc_runtime::abi::{FuncType, ModuleMeta, TrapKind, VMOffsets, ValType};
+use crate::module::FixedTable;
+use cmc_runtime::abi::{
+    FuncType, ModuleMeta, PrimaryMap, TableIndex, TrapKind, VMOffsets, ValType,
+};
 use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 
@@ -35,15 +38,24 @@ pub struct ModuleEnv<'a> {
     pub offsets: VMOffsets,
     /// Target description.
     pub isa: &'a dyn TargetIsa,
+    /// The tables nothing changes after instantiation, and what is known
+    /// of them.
+    pub fixed_tables: PrimaryMap<TableIndex, Option<FixedTable>>,
 }
 
 impl<'a> ModuleEnv<'a> {
-    /// Sets up the environment for `meta`.
-    pub fn new(meta: &'a ModuleMeta, isa: &'a dyn TargetIsa) -> ModuleEnv<'a> {
+    /// Sets up the environment for `meta`, whose tables `fixed_tables`
+    /// describes ([`crate::module::fixed_tables`]).
+    pub fn new(
+        meta: &'a ModuleMeta,
+        isa: &'a dyn TargetIsa,
+        fixed_tables: PrimaryMap<TableIndex, Option<FixedTable>>,
+    ) -> ModuleEnv<'a> {
         ModuleEnv {
             meta,
             offsets: meta.offsets(),
             isa,
+            fixed_tables,
         }
     }
 }

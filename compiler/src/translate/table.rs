@@ -14,7 +14,9 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 
 impl FuncTranslator<'_, '_> {
     /// The address of element `index` of `table`, trapping with `oob` when
-    /// the index is out of bounds.
+    /// the index is out of bounds. A table nothing changes keeps its length
+    /// and its storage: the bound is a constant and the base a load that
+    /// can be hoisted.
     pub(super) fn table_elem_addr(
         &mut self,
         table: TableIndex,
@@ -22,23 +24,24 @@ impl FuncTranslator<'_, '_> {
         oob: TrapKind,
     ) -> Value {
         let def = self.vmctx_load(self.env.offsets.table(table));
-        let len = self.b.ins().load(
-            types::I32,
-            MemFlagsData::trusted(),
-            def,
-            table_def::LENGTH as i32,
-        );
-        let out = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        let (out, base_flags) = match &self.env.fixed_tables[table] {
+            Some(fixed) => {
+                let (ge, len) = (IntCC::UnsignedGreaterThanOrEqual, i64::from(fixed.len));
+                (self.b.ins().icmp_imm_u(ge, index, len), readonly())
+            }
+            None => {
+                let len = self.b.ins().load(
+                    types::I32,
+                    MemFlagsData::trusted(),
+                    def,
+                    table_def::LENGTH as i32,
+                );
+                let ge = IntCC::UnsignedGreaterThanOrEqual;
+                (self.b.ins().icmp(ge, index, len), MemFlagsData::trusted())
+            }
+        };
         self.trapnz(out, oob);
-        let base = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            def,
-            table_def::BASE as i32,
-        );
+        let base = (self.b.ins()).load(types::I64, base_flags, def, table_def::BASE as i32);
         let index = self.b.ins().uextend(types::I64, index);
         let offset = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, offset)
