@@ -24,7 +24,10 @@
 //! *component instance*), because each has its own handle table at run time.
 
 use super::adapter;
-use super::parse::{ComponentBody, Def, Parsed, StaticComponentIndex};
+use super::parse::{
+    ComponentBody, Def, LocalComponentIndex, LocalCoreInstanceIndex, LocalInstanceIndex,
+    LocalModuleIndex, Parsed, StaticComponentIndex,
+};
 use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
@@ -111,8 +114,8 @@ struct Closure {
 /// A component's index spaces that nested components can alias, captured
 /// where a nested component is defined.
 struct Env {
-    core_modules: Vec<ModuleRef>,
-    components: Vec<Closure>,
+    core_modules: PrimaryMap<LocalModuleIndex, ModuleRef>,
+    components: PrimaryMap<LocalComponentIndex, Closure>,
     resources: ResourceMap,
     outer: Option<Rc<Env>>,
 }
@@ -152,14 +155,14 @@ struct Scope {
     outer: Option<Rc<Env>>,
     /// The type index space: the plan's id of each resource type.
     types: Vec<Option<ResourceTypeId>>,
-    core_modules: Vec<ModuleRef>,
-    core_instances: Vec<CoreInstance>,
+    core_modules: PrimaryMap<LocalModuleIndex, ModuleRef>,
+    core_instances: PrimaryMap<LocalCoreInstanceIndex, CoreInstance>,
     core_funcs: Vec<Core>,
     core_memories: Vec<Core>,
     core_tables: Vec<Core>,
     core_globals: Vec<Core>,
-    components: Vec<Closure>,
-    instances: Vec<Instance>,
+    components: PrimaryMap<LocalComponentIndex, Closure>,
+    instances: PrimaryMap<LocalInstanceIndex, Instance>,
     funcs: Vec<Func>,
     exports: Vec<(String, Item)>,
 }
@@ -170,9 +173,9 @@ impl Scope {
     fn push(&mut self, item: Item, types: &Types) -> Result<()> {
         match item {
             Item::Func(f) => self.funcs.push(f),
-            Item::Instance(i) => self.instances.push(i),
-            Item::Module(m) => self.core_modules.push(m),
-            Item::Component(c) => self.components.push(c),
+            Item::Instance(i) => drop(self.instances.push(i)),
+            Item::Module(m) => drop(self.core_modules.push(m)),
+            Item::Component(c) => drop(self.components.push(c)),
             Item::Type(resource) => {
                 let index = self.types.len() as u32;
                 let resource = match types.as_ref().component_any_type_at(index) {
@@ -207,9 +210,15 @@ impl Scope {
         let i = index as usize;
         Ok(match kind {
             ComponentExternalKind::Func => Item::Func(self.funcs[i].clone()),
-            ComponentExternalKind::Instance => Item::Instance(self.instances[i].clone()),
-            ComponentExternalKind::Module => Item::Module(self.core_modules[i]),
-            ComponentExternalKind::Component => Item::Component(self.components[i].clone()),
+            ComponentExternalKind::Instance => {
+                Item::Instance(self.instances[LocalInstanceIndex::from_u32(index)].clone())
+            }
+            ComponentExternalKind::Module => {
+                Item::Module(self.core_modules[LocalModuleIndex::from_u32(index)])
+            }
+            ComponentExternalKind::Component => {
+                Item::Component(self.components[LocalComponentIndex::from_u32(index)].clone())
+            }
             ComponentExternalKind::Type => Item::Type(self.types[i]),
             ComponentExternalKind::Value => return Err(unsupported("component values")),
         })
@@ -238,10 +247,13 @@ impl Scope {
             let env = env.expect("validated: the outer component exists");
             (&env.core_modules, &env.components)
         };
-        let i = index as usize;
         match kind {
-            ComponentOuterAliasKind::CoreModule => Item::Module(modules[i]),
-            ComponentOuterAliasKind::Component => Item::Component(components[i].clone()),
+            ComponentOuterAliasKind::CoreModule => {
+                Item::Module(modules[LocalModuleIndex::from_u32(index)])
+            }
+            ComponentOuterAliasKind::Component => {
+                Item::Component(components[LocalComponentIndex::from_u32(index)].clone())
+            }
             ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {
                 unreachable!("the parser keeps only module and component outer aliases")
             }
@@ -331,23 +343,23 @@ impl Inliner<'_, '_> {
                 .unwrap_or_default(),
             outer: component.outer.clone(),
             types: Vec::new(),
-            core_modules: Vec::new(),
-            core_instances: Vec::new(),
+            core_modules: PrimaryMap::new(),
+            core_instances: PrimaryMap::new(),
             core_funcs: Vec::new(),
             core_memories: Vec::new(),
             core_tables: Vec::new(),
             core_globals: Vec::new(),
-            components: Vec::new(),
-            instances: Vec::new(),
+            components: PrimaryMap::new(),
+            instances: PrimaryMap::new(),
             funcs: Vec::new(),
             exports: Vec::new(),
         };
         self.meta.instances += 1;
         for def in &body.defs {
             match def {
-                Def::CoreModule(m) => s.core_modules.push(Some(*m)),
+                Def::CoreModule(m) => drop(s.core_modules.push(Some(*m))),
                 Def::CoreInstantiate { module, args } => {
-                    let Some(module) = s.core_modules[*module as usize] else {
+                    let Some(module) = s.core_modules[*module] else {
                         return Err(unsupported("instantiating an imported core module"));
                     };
                     let meta = &self.modules[module];
@@ -359,7 +371,7 @@ impl Inliner<'_, '_> {
                                 .iter()
                                 .find(|(name, _)| *name == import.module)
                                 .expect("validated: every import module is an argument");
-                            core_export(&s.core_instances[*instance as usize], &import.name).def()
+                            core_export(&s.core_instances[*instance], &import.name).def()
                         })
                         .collect::<Result<_>>()?;
                     let runtime = self.initialize(Initializer::Instantiate { module, imports });
@@ -378,7 +390,7 @@ impl Inliner<'_, '_> {
                     instance,
                     name,
                 } => {
-                    let def = core_export(&s.core_instances[*instance as usize], name);
+                    let def = core_export(&s.core_instances[*instance], name);
                     s.core_space(*kind)?.push(def);
                 }
                 Def::Canon(canon) => self.canon(&mut s, types, canon)?,
@@ -398,7 +410,7 @@ impl Inliner<'_, '_> {
                     for (name, kind, index) in args {
                         bound.insert((*name).to_owned(), s.item(*kind, *index)?);
                     }
-                    let component = s.components[*component as usize].clone();
+                    let component = s.components[*component].clone();
                     let exports = self.instantiate(&component, Some(&bound))?;
                     s.instances.push(Instance::Exports(Rc::new(exports)));
                 }
@@ -414,7 +426,7 @@ impl Inliner<'_, '_> {
                     instance,
                     name,
                 } => {
-                    let item = instance_export(&s.instances[*instance as usize], name, *kind)?;
+                    let item = instance_export(&s.instances[*instance], name, *kind)?;
                     s.push(item, types)?;
                 }
                 Def::Import { name, ty } => {

@@ -5,9 +5,11 @@
 //! [`Def`]; the inliner later replays them in order. Core modules and nested
 //! components are numbered statically (in the order their sections appear):
 //! [`ModuleIndex`] and [`StaticComponentIndex`]. Positions in a component's
-//! own index spaces (its functions, instances, core functions…) stay the
-//! `u32`s of the binary, as wasmparser decodes them: they mean something only
-//! within the one component whose definitions are being replayed.
+//! own index spaces mean something only within the one component whose
+//! definitions are being replayed: those of its core modules, core
+//! instances, components and instances have `Local…` types; the others
+//! (functions, core functions, types, and the `(sort, index)` pairs whose
+//! space depends on the sort) stay the binary's `u32`s.
 
 use super::compat::names::{Renames, rename_conflict};
 use crate::error::{CompileError, Result};
@@ -37,6 +39,26 @@ pub fn component_features() -> WasmFeatures {
 pub struct StaticComponentIndex(u32);
 entity_impl!(StaticComponentIndex);
 
+/// A position in one component's core module index space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalModuleIndex(u32);
+entity_impl!(LocalModuleIndex);
+
+/// A position in one component's core instance index space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalCoreInstanceIndex(u32);
+entity_impl!(LocalCoreInstanceIndex);
+
+/// A position in one component's component index space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalComponentIndex(u32);
+entity_impl!(LocalComponentIndex);
+
+/// A position in one component's (component) instance index space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalInstanceIndex(u32);
+entity_impl!(LocalInstanceIndex);
+
 /// One definition of a component, in binary order.
 #[derive(Debug, Clone)]
 pub enum Def<'a> {
@@ -52,15 +74,15 @@ pub enum Def<'a> {
     },
     /// `core instance (instantiate $m (with "name" (instance $i))*)`.
     CoreInstantiate {
-        module: u32,
-        args: Vec<(&'a str, u32)>,
+        module: LocalModuleIndex,
+        args: Vec<(&'a str, LocalCoreInstanceIndex)>,
     },
     /// `core instance (export "name" (func $f))*`.
     CoreInstanceFromExports(Vec<(&'a str, ExternalKind, u32)>),
     /// `alias core export $i "name" (sort)`.
     CoreAlias {
         kind: ExternalKind,
-        instance: u32,
+        instance: LocalCoreInstanceIndex,
         name: &'a str,
     },
     /// A `canon` definition.
@@ -69,7 +91,7 @@ pub enum Def<'a> {
     Component(StaticComponentIndex),
     /// `instance (instantiate $c (with "name" (sort $i))*)`.
     Instantiate {
-        component: u32,
+        component: LocalComponentIndex,
         args: Vec<(&'a str, ComponentExternalKind, u32)>,
     },
     /// `instance (export "name" (sort $i))*`.
@@ -77,7 +99,7 @@ pub enum Def<'a> {
     /// `alias export $i "name" (sort)`.
     Alias {
         kind: ComponentExternalKind,
-        instance: u32,
+        instance: LocalInstanceIndex,
         name: &'a str,
     },
     /// An import.
@@ -229,8 +251,10 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                     frame.push(match instance? {
                         wasmparser::Instance::Instantiate { module_index, args } => {
                             Def::CoreInstantiate {
-                                module: module_index,
-                                args: args.iter().map(|a| (a.name, a.index)).collect(),
+                                module: LocalModuleIndex::from_u32(module_index),
+                                args: (args.iter())
+                                    .map(|a| (a.name, LocalCoreInstanceIndex::from_u32(a.index)))
+                                    .collect(),
                             }
                         }
                         wasmparser::Instance::FromExports(exports) => Def::CoreInstanceFromExports(
@@ -247,7 +271,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                             component_index,
                             args,
                         } => Def::Instantiate {
-                            component: component_index,
+                            component: LocalComponentIndex::from_u32(component_index),
                             args: args.iter().map(|a| (a.name, a.kind, a.index)).collect(),
                         },
                         wasmparser::ComponentInstance::FromExports(exports) => {
@@ -277,7 +301,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                             name,
                         } => Def::Alias {
                             kind,
-                            instance: instance_index,
+                            instance: LocalInstanceIndex::from_u32(instance_index),
                             name,
                         },
                         ComponentAlias::CoreInstanceExport {
@@ -286,7 +310,7 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                             name,
                         } => Def::CoreAlias {
                             kind,
-                            instance: instance_index,
+                            instance: LocalCoreInstanceIndex::from_u32(instance_index),
                             name,
                         },
                         ComponentAlias::Outer {
