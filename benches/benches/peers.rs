@@ -457,5 +457,18 @@ fn load(c: &mut Criterion, engines: &Engines, large: &Large) {
             b.iter(|| large.load_and_run(engines, peer).unwrap())
         });
     }
+    // The same load without the artifact's checksum, to show what the
+    // check costs (`Module::load_file_unchecked`).
+    g.bench_function(group::UNCHECKED_LOAD, |b| {
+        b.iter(|| {
+            use cmc_benches::engines::Compiled;
+            // SAFETY: as in `load_and_run`; the file is intact.
+            let module = unsafe {
+                cmc_runtime::Module::load_file_unchecked(&engines.cmc_loader, &large.cmc)
+            }
+            .unwrap();
+            Compiled::Cmc(module).instantiate_run(Api::Typed).unwrap()(LARGE_ARG).unwrap()
+        })
+    });
     g.finish();
 }

@@ -5,23 +5,18 @@
 //! target and the `cmc` executable itself (so a rebuilt `cmc` never reuses
 //! another's code); CPU features and everything else the artifact header
 //! records are checked again when the entry is loaded, and an entry that
-//! fails that is compiled anew. Each entry is the artifact followed by a
-//! trailer with a checksum of its bytes, checked before the entry is
-//! mapped, so a damaged entry is detected and replaced; the artifact itself
-//! starts at offset 0, so a hit maps the file in place as any artifact is. Entries are written to a temporary file and renamed into
-//! place, so concurrent runs never see half an entry; the folder is kept
-//! under a size bound by removing the least recently used entries.
+//! fails that is compiled anew. Each entry is an artifact as `cmc build`
+//! writes it, whose integrity trailer the loader checks before it maps any
+//! code, so a damaged entry is detected and replaced. Entries are written to
+//! a temporary file and renamed into place, so concurrent runs never see
+//! half an entry; the folder is kept under a size bound by removing the
+//! least recently used entries.
 
 use cmc_runtime::CompileSettings;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use xxhash_rust::xxh3::{Xxh3, xxh3_128};
-
-/// What a cache entry's trailer starts with, after the artifact.
-const MAGIC: &[u8; 8] = b"cmc-cach";
-/// Magic plus a 128-bit checksum of the artifact.
-const TRAILER_LEN: usize = MAGIC.len() + 16;
+use xxhash_rust::xxh3::Xxh3;
 /// The default size bound of the cache folder.
 const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
@@ -89,24 +84,12 @@ impl Cache {
         self.dir.join(format!("{key}.cmc"))
     }
 
-    /// The file of the entry stored under `key`, if there is one and it is
-    /// intact (an artifact, with trailing bytes its loader ignores). A
-    /// damaged entry is removed. A hit marks the entry as recently used.
+    /// The file of the entry stored under `key`, if there is one; loading
+    /// it checks that it is intact (the caller removes an entry that does
+    /// not load). A hit marks the entry as recently used.
     pub fn get(&self, key: &str) -> Option<PathBuf> {
         let path = self.path(key);
-        let file = std::fs::File::open(&path).ok()?;
-        // Mapped, not read: a large entry is checked from the page cache
-        // without copying it into fresh memory first.
-        // SAFETY: cmc never writes an entry in place (it renames a new file
-        // over it), so the mapped file does not change while it is read.
-        let bytes = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-        let intact = bytes.len() >= TRAILER_LEN && {
-            let (artifact, trailer) = bytes.split_at(bytes.len() - TRAILER_LEN);
-            trailer[..MAGIC.len()] == *MAGIC
-                && trailer[MAGIC.len()..] == xxh3_128(artifact).to_le_bytes()
-        };
-        if !intact {
-            self.remove(key);
+        if !path.is_file() {
             return None;
         }
         if let Ok(file) = std::fs::File::options().append(true).open(&path) {
@@ -135,8 +118,6 @@ impl Cache {
         let result = (|| {
             let mut file = std::fs::File::create(&tmp)?;
             file.write_all(artifact)?;
-            file.write_all(MAGIC)?;
-            file.write_all(&xxh3_128(artifact).to_le_bytes())?;
             std::fs::rename(&tmp, self.path(key))
         })();
         if result.is_err() {

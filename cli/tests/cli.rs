@@ -151,6 +151,23 @@ fn build_then_run_the_artifact() {
         out.contains("core module") && out.contains("fib") && out.contains(".text"),
         "{out}"
     );
+
+    // One flipped bit anywhere: `run` and `inspect` say the file is
+    // damaged, exit 1, and run nothing.
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    let damaged = dir.join("damaged.cmc");
+    std::fs::write(&damaged, &bytes).unwrap();
+    for args in [
+        &["run", "--invoke", "fib", damaged.to_str().unwrap(), "20"][..],
+        &["inspect", damaged.to_str().unwrap()],
+    ] {
+        let o = cmc(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("the file is damaged"), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "");
+    }
 }
 
 #[test]

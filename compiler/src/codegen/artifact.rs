@@ -115,6 +115,10 @@ pub fn write_artifact(
             flags: SymbolFlags::None,
         });
     }
-    obj.write()
-        .map_err(|e| CompileError::Codegen(format!("cannot write the artifact: {e}")))
+    let mut bytes = obj
+        .write()
+        .map_err(|e| CompileError::Codegen(format!("cannot write the artifact: {e}")))?;
+    let trailer = abi::checksum_trailer(&bytes);
+    bytes.extend_from_slice(&trailer);
+    Ok(bytes)
 }

@@ -12,9 +12,47 @@
 //!
 //! Code is position independent and fully linked when written, so loading is
 //! a header check, a map of the file and one `mprotect` of the text.
+//!
+//! The file ends with an integrity trailer after the ELF data:
+//! [`CHECKSUM_MAGIC`] and the 128-bit xxh3 of every byte before the trailer
+//! ([`checksum_trailer`]). It catches damage (truncation, flipped bits, a
+//! half-written file), not a forger, who can recompute it: an artifact is
+//! native code, and loading one trusts whoever built it.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use xxhash_rust::xxh3::xxh3_128;
+
+/// What an artifact's integrity trailer starts with.
+pub const CHECKSUM_MAGIC: [u8; 8] = *b"cmc-xxh3";
+
+/// The length of the integrity trailer: the magic and the checksum.
+pub const CHECKSUM_TRAILER_LEN: usize = CHECKSUM_MAGIC.len() + 16;
+
+/// The integrity trailer to append to `contents`, an artifact's bytes.
+pub fn checksum_trailer(contents: &[u8]) -> [u8; CHECKSUM_TRAILER_LEN] {
+    let mut trailer = [0; CHECKSUM_TRAILER_LEN];
+    trailer[..CHECKSUM_MAGIC.len()].copy_from_slice(&CHECKSUM_MAGIC);
+    trailer[CHECKSUM_MAGIC.len()..].copy_from_slice(&xxh3_128(contents).to_le_bytes());
+    trailer
+}
+
+/// Why an artifact's bytes fail their integrity check, if they do.
+pub fn integrity_problem(artifact: &[u8]) -> Option<&'static str> {
+    let Some(split) = artifact.len().checked_sub(CHECKSUM_TRAILER_LEN) else {
+        return Some("it is too short to hold its checksum (truncated?)");
+    };
+    let (contents, trailer) = artifact.split_at(split);
+    if trailer[..CHECKSUM_MAGIC.len()] != CHECKSUM_MAGIC {
+        return Some(
+            "it does not end with its checksum (truncated, extended, or not built by this cmc)",
+        );
+    }
+    if trailer[CHECKSUM_MAGIC.len()..] != xxh3_128(contents).to_le_bytes() {
+        return Some("its checksum does not match its contents (changed after it was built)");
+    }
+    None
+}
 
 /// Name of the header section.
 pub const HEADER_SECTION: &str = ".cmc.header";
@@ -32,7 +70,7 @@ pub const ARTIFACT_MAGIC: [u8; 8] = *b"\0cmc-art";
 
 /// Version of the artifact layout; bump on any change to the format, to the
 /// VM layout or to the builtins list.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 4;
+pub const ARTIFACT_FORMAT_VERSION: u32 = 5;
 
 /// The cmc version that writes and expects artifacts.
 pub const CMC_VERSION: &str = env!("CARGO_PKG_VERSION");

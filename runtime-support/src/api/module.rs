@@ -5,7 +5,7 @@ use crate::abi::{
     ArtifactKind, ComponentMeta, DataIndex, EntityType, FuncType, ModuleMeta, PrimaryMap,
     SignatureId, TypeIndex,
 };
-use crate::artifact::{ArtifactSource, CodeMap, LoadedArtifact, check_header};
+use crate::artifact::{ArtifactSource, CodeMap, Integrity, LoadedArtifact, check_header};
 use crate::vm::instance::ModuleRuntimeInfo;
 use std::path::Path;
 use std::sync::Arc;
@@ -82,13 +82,15 @@ impl Module {
     ///
     /// An artifact is native code: the bytes must come from `cmc build` (or
     /// [`Compiler::compile_module`](super::Compiler)) of a trusted source.
-    /// The header is checked, but code cannot be verified.
+    /// Its checksum and header are checked, which catches a damaged file,
+    /// but not one forged with a valid checksum: code cannot be verified.
     pub unsafe fn from_artifact(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         // SAFETY: forwarded to the caller.
-        unsafe { Module::open(engine, ArtifactSource::Bytes(bytes)) }
+        unsafe { Module::open(engine, ArtifactSource::Bytes(bytes), Integrity::Checked) }
     }
 
-    /// Maps an artifact file and makes its code executable in place.
+    /// Maps an artifact file and makes its code executable in place, after
+    /// checking its checksum (which reads the whole file once).
     ///
     /// # Safety
     ///
@@ -96,17 +98,48 @@ impl Module {
     /// modified while mapped.
     pub unsafe fn load_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
         // SAFETY: forwarded to the caller.
-        unsafe { Module::open(engine, ArtifactSource::File(path.as_ref())) }
+        unsafe {
+            Module::open(
+                engine,
+                ArtifactSource::File(path.as_ref()),
+                Integrity::Checked,
+            )
+        }
+    }
+
+    /// [`Module::load_file`] without the checksum, for a host that trusts
+    /// its storage: only the pages the module uses are read. A damaged file
+    /// may then crash the process.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::load_file`], and the file must be intact.
+    pub unsafe fn load_file_unchecked(
+        engine: &Engine,
+        path: impl AsRef<Path>,
+    ) -> Result<Module, Error> {
+        // SAFETY: forwarded to the caller.
+        unsafe {
+            Module::open(
+                engine,
+                ArtifactSource::File(path.as_ref()),
+                Integrity::Trusted,
+            )
+        }
     }
 
     /// # Safety
     ///
     /// As for [`Module::load_file`].
-    unsafe fn open(engine: &Engine, source: ArtifactSource<'_>) -> Result<Module, Error> {
+    unsafe fn open(
+        engine: &Engine,
+        source: ArtifactSource<'_>,
+        integrity: Integrity,
+    ) -> Result<Module, Error> {
         let settings = &engine.config().settings;
+        let check = |h: &_| check_header(h, settings, ArtifactKind::Module);
         // SAFETY: forwarded to the caller.
-        let code =
-            unsafe { CodeMap::open(source, |h| check_header(h, settings, ArtifactKind::Module)) }?;
+        let code = unsafe { CodeMap::open(source, integrity, check) }?;
         Ok(Module::from_loaded(engine, LoadedArtifact::whole(code)?))
     }
 
@@ -221,6 +254,7 @@ impl ArtifactInfo {
     /// component's plan is not: its indices may point nowhere in a tampered
     /// file.
     pub fn read(bytes: &[u8]) -> Result<ArtifactInfo, ArtifactError> {
+        crate::artifact::check_integrity(bytes)?;
         let parsed = crate::artifact::ParsedArtifact::parse(bytes)?;
         let meta = match parsed.header.kind {
             ArtifactKind::Module => ArtifactMeta::Module(Box::new(parsed.meta()?)),

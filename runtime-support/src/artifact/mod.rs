@@ -14,7 +14,7 @@ pub use error::ArtifactError;
 
 pub(crate) use header::check_header;
 pub(crate) use registry::lookup_pc;
-pub(crate) use source::ArtifactSource;
+pub(crate) use source::{ArtifactSource, Integrity};
 
 use crate::abi::{
     self, ArtifactHeader, CodeRange, ComponentMeta, DataIndex, DefinedFuncIndex, EntityRef,
@@ -42,18 +42,22 @@ unsafe impl Send for CodeMap {}
 unsafe impl Sync for CodeMap {}
 
 impl CodeMap {
-    /// Maps the artifact, checks its header with `check`, and makes its
-    /// text executable.
+    /// Maps the artifact, checks its integrity (unless `integrity` trusts
+    /// it) and its header with `check`, and makes its text executable.
     ///
     /// # Safety
     ///
     /// As for [`ArtifactSource::map`].
     pub(crate) unsafe fn open(
         source: ArtifactSource<'_>,
+        integrity: Integrity,
         check: impl FnOnce(&ArtifactHeader) -> Result<(), ArtifactError>,
     ) -> Result<Arc<CodeMap>, ArtifactError> {
         // SAFETY: forwarded to the caller.
         let map = unsafe { source.map() }?;
+        if integrity == Integrity::Checked {
+            check_integrity(&map)?;
+        }
         let parsed = ParsedArtifact::parse(&map)?;
         check(&parsed.header)?;
         let (text, data, meta, traps) = (parsed.text, parsed.data, parsed.meta, parsed.traps);
@@ -108,6 +112,16 @@ impl CodeMap {
     /// Size of the artifact in bytes.
     pub(crate) fn file_len(&self) -> usize {
         self.map.len()
+    }
+}
+
+/// Fails unless `bytes` end with the integrity trailer of their contents.
+pub(crate) fn check_integrity(bytes: &[u8]) -> Result<(), ArtifactError> {
+    match abi::integrity_problem(bytes) {
+        None => Ok(()),
+        Some(problem) => Err(ArtifactError::Corrupt(format!(
+            "the file is damaged: {problem}; rebuild it"
+        ))),
     }
 }
 

@@ -6,6 +6,16 @@ use super::ArtifactError;
 use memmap2::{MmapMut, MmapOptions};
 use std::path::Path;
 
+/// Whether loading checks an artifact's integrity trailer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Integrity {
+    /// Hash every byte and compare with the trailer before anything is used.
+    Checked,
+    /// Skip the hash, for a host that trusts its storage (the load then
+    /// touches only the pages it uses).
+    Trusted,
+}
+
 /// The bytes of an artifact, in a buffer or in a file.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum ArtifactSource<'a> {

@@ -1,7 +1,7 @@
 //! Artifacts: written by the compiler, loaded by an engine without one, and
 //! refused with a clear error when stale, foreign, truncated or tampered.
 
-use cmc_runtime::abi::ARTIFACT_MAGIC;
+use cmc_runtime::abi::{ARTIFACT_MAGIC, CHECKSUM_TRAILER_LEN, checksum_trailer};
 use cmc_runtime::{
     ArtifactError, CompileSettings, Config, Engine, Error, Linker, Module, OptLevel, Store, Val,
 };
@@ -20,6 +20,14 @@ fn load(bytes: &[u8]) -> Result<Module, Error> {
     // SAFETY: the bytes come from cmc's compiler (possibly damaged on
     // purpose, which the loader must refuse before running anything).
     unsafe { Module::from_artifact(&engine, bytes) }
+}
+
+/// Gives `bytes`, an artifact changed on purpose, a checksum that matches
+/// again, so that the checks behind the checksum are what refuses it.
+fn reseal(bytes: &mut Vec<u8>) {
+    bytes.truncate(bytes.len() - CHECKSUM_TRAILER_LEN);
+    let trailer = checksum_trailer(bytes);
+    bytes.extend_from_slice(&trailer);
 }
 
 fn refused(bytes: &[u8]) -> ArtifactError {
@@ -68,12 +76,38 @@ fn truncated_files_are_refused() {
     }
 }
 
+/// Every kind of damage a file can take (a flipped bit in any section, in
+/// the padding between them or in the trailer, a truncation, bytes added
+/// at the end) is refused as damage before anything is mapped executable.
+#[test]
+fn damaged_files_are_refused_before_loading() {
+    let bytes = artifact(&CompileSettings::default(), None);
+    let damaged = |what: String, bytes: &[u8]| {
+        let msg = refused(bytes).to_string();
+        assert!(msg.contains("the file is damaged"), "{what}: {msg}");
+    };
+    // Every byte, one bit at a time in turn: header, metadata, data, traps,
+    // text, the ELF structure and padding, the trailer.
+    for i in 0..bytes.len() {
+        let mut flipped = bytes.clone();
+        flipped[i] ^= 1 << (i % 8);
+        damaged(format!("bit {} of byte {i}", i % 8), &flipped);
+    }
+    for len in [bytes.len() - 1, bytes.len() - CHECKSUM_TRAILER_LEN, 1000] {
+        damaged(format!("truncated to {len}"), &bytes[..len]);
+    }
+    let mut extended = bytes.clone();
+    extended.extend_from_slice(b"more");
+    damaged("4 bytes appended".into(), &extended);
+}
+
 #[test]
 fn wrong_magic() {
     let mut bytes = artifact(&CompileSettings::default(), None);
     let h = header_range(&bytes);
     assert_eq!(bytes[h.start..h.start + 8], ARTIFACT_MAGIC);
     bytes[h.start + 1] ^= 0xff;
+    reseal(&mut bytes);
     assert!(refused(&bytes).to_string().contains("bad magic"));
 }
 
@@ -83,6 +117,7 @@ fn other_format_version() {
     let h = header_range(&bytes);
     // The varint after the magic is the format version.
     bytes[h.start + 8] += 1;
+    reseal(&mut bytes);
     let msg = refused(&bytes).to_string();
     assert!(msg.contains("artifact format version"), "{msg}");
 }
@@ -95,6 +130,7 @@ fn other_cmc_version() {
     let at = h.start + 10;
     assert_eq!(&bytes[at..at + version.len()], version);
     bytes[at] = b'9';
+    reseal(&mut bytes);
     let msg = refused(&bytes).to_string();
     assert!(msg.contains("cmc version `9"), "{msg}");
 }
@@ -129,6 +165,7 @@ fn a_component_artifact_is_not_a_module() {
     // The kind is the header's last field: variant 0 (module) → 1 (component).
     assert_eq!(bytes[h.end - 1], 0);
     bytes[h.end - 1] = 1;
+    reseal(&mut bytes);
     let msg = refused(&bytes).to_string();
     assert!(
         msg.contains("kind `component`") && msg.contains("core module"),
@@ -148,6 +185,7 @@ fn tampered_metadata_is_refused() {
     for i in off..off + len {
         let mut tampered = bytes.clone();
         tampered[i as usize] = 0xff;
+        reseal(&mut tampered);
         // Either refused, or still a consistent module; never a crash.
         if let Err(e) = load(&tampered) {
             assert!(matches!(e, Error::Artifact(_)), "{e}");

@@ -5,7 +5,7 @@ use crate::abi::{
     PrimaryMap, ResourceDef,
 };
 use crate::api::{ArtifactError, Engine, Error, Module};
-use crate::artifact::{ArtifactSource, CodeMap, LoadedArtifact, check_header};
+use crate::artifact::{ArtifactSource, CodeMap, Integrity, LoadedArtifact, check_header};
 use crate::canon::{FuncType, InterfaceType, ResourceTypeId};
 use std::path::Path;
 use std::sync::Arc;
@@ -42,27 +42,47 @@ impl Component {
     /// come from a trusted `cmc build`.
     pub unsafe fn from_artifact(engine: &Engine, bytes: &[u8]) -> Result<Component, Error> {
         // SAFETY: forwarded to the caller.
-        unsafe { Component::open(engine, ArtifactSource::Bytes(bytes)) }
+        unsafe { Component::open(engine, ArtifactSource::Bytes(bytes), Integrity::Checked) }
     }
 
-    /// Maps a component artifact file.
+    /// Maps a component artifact file, after checking its checksum.
     ///
     /// # Safety
     ///
     /// As for [`Module::load_file`].
     pub unsafe fn load_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Component, Error> {
+        let source = ArtifactSource::File(path.as_ref());
         // SAFETY: forwarded to the caller.
-        unsafe { Component::open(engine, ArtifactSource::File(path.as_ref())) }
+        unsafe { Component::open(engine, source, Integrity::Checked) }
+    }
+
+    /// [`Component::load_file`] without the checksum, as
+    /// [`Module::load_file_unchecked`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::load_file_unchecked`].
+    pub unsafe fn load_file_unchecked(
+        engine: &Engine,
+        path: impl AsRef<Path>,
+    ) -> Result<Component, Error> {
+        let source = ArtifactSource::File(path.as_ref());
+        // SAFETY: forwarded to the caller.
+        unsafe { Component::open(engine, source, Integrity::Trusted) }
     }
 
     /// # Safety
     ///
     /// As for [`Module::load_file`].
-    unsafe fn open(engine: &Engine, source: ArtifactSource<'_>) -> Result<Component, Error> {
+    unsafe fn open(
+        engine: &Engine,
+        source: ArtifactSource<'_>,
+        integrity: Integrity,
+    ) -> Result<Component, Error> {
         let settings = &engine.config().settings;
         let check = |h: &_| check_header(h, settings, ArtifactKind::Component);
         // SAFETY: forwarded to the caller.
-        let code = unsafe { CodeMap::open(source, check) }?;
+        let code = unsafe { CodeMap::open(source, integrity, check) }?;
         let mut meta: ComponentMeta = code.decode_meta()?;
         validate(&meta)?;
         let modules = std::mem::take(&mut meta.modules)
