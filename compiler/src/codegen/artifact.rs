@@ -48,6 +48,10 @@ pub fn write_artifact(
     functions: &[(String, CodeRange)],
     symbols: Symbols,
 ) -> Result<Vec<u8>> {
+    let encode = |what: &str, r: postcard::Result<Vec<u8>>| {
+        r.map_err(|e| CompileError::Codegen(format!("cannot encode {what}: {e}")))
+    };
+    let meta = encode("metadata", postcard::to_allocvec(meta))?;
     let arch = match isa.triple().architecture {
         target_lexicon::Architecture::X86_64 => Architecture::X86_64,
         target_lexicon::Architecture::Aarch64(_) => Architecture::Aarch64,
@@ -66,13 +70,10 @@ pub fn write_artifact(
         isa_features: isa_features(isa),
         cranelift_flags: isa.flags().to_string(),
         settings: settings.clone(),
+        meta_digest: abi::meta_digest(&meta),
         kind,
     };
-    let encode = |what: &str, r: postcard::Result<Vec<u8>>| {
-        r.map_err(|e| CompileError::Codegen(format!("cannot encode {what}: {e}")))
-    };
     let header = encode("header", postcard::to_allocvec(&header))?;
-    let meta = encode("metadata", postcard::to_allocvec(meta))?;
 
     let mut obj = Object::new(BinaryFormat::Elf, arch, Endianness::Little);
     let mut section = |name: &str, kind: SectionKind, bytes: &[u8], align: u64| {

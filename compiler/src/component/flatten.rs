@@ -173,9 +173,15 @@ impl Scope {
     fn push(&mut self, item: Item, types: &Types) -> Result<()> {
         match item {
             Item::Func(f) => self.funcs.push(f),
-            Item::Instance(i) => drop(self.instances.push(i)),
-            Item::Module(m) => drop(self.core_modules.push(m)),
-            Item::Component(c) => drop(self.components.push(c)),
+            Item::Instance(i) => {
+                self.instances.push(i);
+            }
+            Item::Module(m) => {
+                self.core_modules.push(m);
+            }
+            Item::Component(c) => {
+                self.components.push(c);
+            }
             Item::Type(resource) => {
                 let index = self.types.len() as u32;
                 let resource = match types.as_ref().component_any_type_at(index) {
@@ -357,7 +363,9 @@ impl Inliner<'_, '_> {
         self.meta.instances += 1;
         for def in &body.defs {
             match def {
-                Def::CoreModule(m) => drop(s.core_modules.push(Some(*m))),
+                Def::CoreModule(m) => {
+                    s.core_modules.push(Some(*m));
+                }
                 Def::CoreInstantiate { module, args } => {
                     let Some(module) = s.core_modules[*module] else {
                         return Err(unsupported("instantiating an imported core module"));

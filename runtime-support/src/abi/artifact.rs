@@ -37,6 +37,12 @@ pub fn checksum_trailer(contents: &[u8]) -> [u8; CHECKSUM_TRAILER_LEN] {
     trailer
 }
 
+/// The digest of a metadata section recorded in the header
+/// ([`ArtifactHeader::meta_digest`]).
+pub fn meta_digest(meta: &[u8]) -> u128 {
+    xxh3_128(meta)
+}
+
 /// Why an artifact's bytes fail their integrity check, if they do.
 pub fn integrity_problem(artifact: &[u8]) -> Option<&'static str> {
     let Some(split) = artifact.len().checked_sub(CHECKSUM_TRAILER_LEN) else {
@@ -161,6 +167,12 @@ pub struct ArtifactHeader {
     pub cranelift_flags: String,
     /// Settings that change generated code.
     pub settings: CompileSettings,
+    /// The xxh3-128 of the metadata section, which binds the metadata to
+    /// the code it describes: a metadata section changed after the build
+    /// (even with the file's checksum made to match again) is refused
+    /// before it is decoded, since where code starts cannot be checked
+    /// against the code itself.
+    pub meta_digest: u128,
     /// Module or component.
     pub kind: ArtifactKind,
 }

@@ -256,6 +256,7 @@ impl ArtifactInfo {
     pub fn read(bytes: &[u8]) -> Result<ArtifactInfo, ArtifactError> {
         crate::artifact::check_integrity(bytes)?;
         let parsed = crate::artifact::ParsedArtifact::parse(bytes)?;
+        parsed.check_meta_digest()?;
         let meta = match parsed.header.kind {
             ArtifactKind::Module => ArtifactMeta::Module(Box::new(parsed.meta()?)),
             ArtifactKind::Component => ArtifactMeta::Component(Box::new(parsed.component_meta()?)),

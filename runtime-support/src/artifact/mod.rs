@@ -9,12 +9,14 @@ mod error;
 mod header;
 mod registry;
 mod source;
+mod validate;
 
 pub use error::ArtifactError;
 
 pub(crate) use header::check_header;
 pub(crate) use registry::lookup_pc;
 pub(crate) use source::{ArtifactSource, Integrity};
+use validate::validate_meta;
 
 use crate::abi::{
     self, ArtifactHeader, CodeRange, ComponentMeta, DataIndex, DefinedFuncIndex, EntityRef,
@@ -60,6 +62,7 @@ impl CodeMap {
         }
         let parsed = ParsedArtifact::parse(&map)?;
         check(&parsed.header)?;
+        parsed.check_meta_digest()?;
         let (text, data, meta, traps) = (parsed.text, parsed.data, parsed.meta, parsed.traps);
         let code = CodeMap {
             map,
@@ -292,6 +295,18 @@ impl<'a> ParsedArtifact<'a> {
         })
     }
 
+    /// Fails unless the metadata section is the one the header's digest
+    /// was taken of.
+    pub(crate) fn check_meta_digest(&self) -> Result<(), ArtifactError> {
+        if abi::meta_digest(&self.bytes[self.meta.clone()]) == self.header.meta_digest {
+            Ok(())
+        } else {
+            Err(ArtifactError::Corrupt(
+                "the metadata is not the one its header recorded (changed after the build)".into(),
+            ))
+        }
+    }
+
     /// Decodes a core module's metadata and checks it against the sections.
     pub(crate) fn meta(&self) -> Result<ModuleMeta, ArtifactError> {
         let meta: ModuleMeta = self.decode_meta()?;
@@ -323,35 +338,5 @@ impl<'a> ParsedArtifact<'a> {
     fn decode_meta<T: serde::de::DeserializeOwned>(&self) -> Result<T, ArtifactError> {
         postcard::from_bytes(&self.bytes[self.meta.clone()])
             .map_err(|e| ArtifactError::Corrupt(format!("unreadable metadata ({e})")))
-    }
-}
-
-/// Checks that every code range and data range the metadata names lies in
-/// its section, so a tampered artifact is refused instead of jumping wild.
-fn validate_meta(
-    meta: &ModuleMeta,
-    text_len: usize,
-    data_len: usize,
-    traps_len: usize,
-) -> Result<(), ArtifactError> {
-    let in_text = |r: &abi::CodeRange| (r.start as usize + r.len as usize) <= text_len;
-    let ok = meta.code.values().all(in_text)
-        && meta.array_trampolines.iter().all(|(_, r)| in_text(r))
-        && meta.import_trampolines.iter().all(in_text)
-        && meta.code.len() + meta.num_imported_funcs as usize == meta.functions.len()
-        && meta.import_trampolines.len() == meta.num_imported_funcs as usize
-        && meta
-            .data
-            .values()
-            .all(|d| d.start as usize + d.len as usize <= data_len)
-        && meta.functions.values().all(|&t| meta.types.is_valid(t))
-        && meta.func_ref_slots.len() == meta.functions.len()
-        && meta.traps.start as usize + meta.traps.len() <= traps_len;
-    if ok {
-        Ok(())
-    } else {
-        Err(ArtifactError::Corrupt(
-            "metadata does not match the code and data sections".into(),
-        ))
     }
 }
