@@ -1,9 +1,14 @@
 //! The runtime helpers listed in [`foreach_builtin!`](crate::foreach_builtin).
 //!
 //! Each returns a status instead of unwinding, so that the trap is raised by
-//! compiled code (see `abi/builtins.rs`).
+//! compiled code (see `abi/builtins.rs`). None can panic (a panic cannot
+//! cross `extern "C"`, so it would abort the process): an index the module
+//! does not have, which compiled code never passes but a damaged artifact
+//! could, is a trap like an out-of-bounds access.
 
 use super::instance::InstanceData;
+use super::memory::Memory;
+use super::table::Table;
 use crate::abi::{DataIndex, ElemIndex, MemoryIndex, TableIndex};
 use std::ffi::c_void;
 
@@ -54,10 +59,24 @@ unsafe fn instance<'a>(vmctx: VmCtx) -> &'a mut InstanceData {
     unsafe { InstanceData::from_vmctx(vmctx) }
 }
 
+/// Memory `index` of `inst`, if its module has it.
+fn memory_of(inst: &mut InstanceData, index: MemoryIndex) -> Option<&mut Memory> {
+    // SAFETY: memory pointers refer to store-owned memories, which outlive
+    // the instance; a builtin is the only user while it runs.
+    inst.memories.get(index).map(|&m| unsafe { &mut *m })
+}
+
+/// Table `index` of `inst`, if its module has it.
+fn table_of(inst: &mut InstanceData, index: TableIndex) -> Option<&mut Table> {
+    // SAFETY: as in `memory_of`, for store-owned tables.
+    inst.tables.get(index).map(|&t| unsafe { &mut *t })
+}
+
 unsafe extern "C" fn memory_grow(vmctx: VmCtx, memory: MemoryIndex, delta: u32) -> u32 {
-    // SAFETY: called from compiled code with its own vmctx; memory pointers
-    // refer to store-owned memories.
-    let mem = unsafe { &mut *instance(vmctx).memories[memory] };
+    // SAFETY: called from compiled code with its own vmctx.
+    let Some(mem) = memory_of(unsafe { instance(vmctx) }, memory) else {
+        return u32::MAX;
+    };
     mem.grow(u64::from(delta))
         .map_or(u32::MAX, |old| old as u32)
 }
@@ -70,7 +89,9 @@ unsafe extern "C" fn memory_fill(
     len: u32,
 ) -> u32 {
     // SAFETY: as in `memory_grow`.
-    let mem = unsafe { &mut *instance(vmctx).memories[memory] };
+    let Some(mem) = memory_of(unsafe { instance(vmctx) }, memory) else {
+        return TRAP;
+    };
     let data = mem.data_mut();
     if !in_bounds(dst, len, data.len()) {
         return TRAP;
@@ -90,9 +111,12 @@ unsafe extern "C" fn memory_copy(
     // SAFETY: as in `memory_grow`; the two memories may be the same, so
     // only raw pointers are used for the copy.
     let inst = unsafe { instance(vmctx) };
+    let (Some(&d), Some(&s)) = (inst.memories.get(dst_mem), inst.memories.get(src_mem)) else {
+        return TRAP;
+    };
     // SAFETY: memory pointers refer to store-owned memories; both are only
     // read here.
-    let (d, s) = unsafe { (&*inst.memories[dst_mem], &*inst.memories[src_mem]) };
+    let (d, s) = unsafe { (&*d, &*s) };
     if !in_bounds(dst, len, d.def.length) || !in_bounds(src, len, s.def.length) {
         return TRAP;
     }
@@ -118,14 +142,16 @@ unsafe extern "C" fn memory_init(
 ) -> u32 {
     // SAFETY: as in `memory_grow`.
     let inst = unsafe { instance(vmctx) };
-    let bytes: &[u8] = if inst.dropped_data[data] {
-        &[]
-    } else {
-        inst.module.data_segment(data)
+    let bytes: &[u8] = match inst.dropped_data.get(data) {
+        Some(true) => &[],
+        Some(false) => inst.module.data_segment(data),
+        None => return TRAP,
+    };
+    let Some(&mem) = inst.memories.get(memory) else {
+        return TRAP;
     };
     // SAFETY: memory pointers refer to store-owned memories.
-    let mem = unsafe { &mut *inst.memories[memory] };
-    let target = mem.data_mut();
+    let target = unsafe { &mut *mem }.data_mut();
     if !in_bounds(src, len, bytes.len()) || !in_bounds(dst, len, target.len()) {
         return TRAP;
     }
@@ -135,13 +161,20 @@ unsafe extern "C" fn memory_init(
 
 unsafe extern "C" fn data_drop(vmctx: VmCtx, data: DataIndex) -> u32 {
     // SAFETY: as in `memory_grow`.
-    unsafe { instance(vmctx) }.dropped_data[data] = true;
-    OK
+    match unsafe { instance(vmctx) }.dropped_data.get_mut(data) {
+        Some(dropped) => {
+            *dropped = true;
+            OK
+        }
+        None => TRAP,
+    }
 }
 
 unsafe extern "C" fn table_grow(vmctx: VmCtx, table: TableIndex, delta: u32, init: usize) -> u32 {
-    // SAFETY: table pointers refer to store-owned tables.
-    let t = unsafe { &mut *instance(vmctx).tables[table] };
+    // SAFETY: as in `memory_grow`.
+    let Some(t) = table_of(unsafe { instance(vmctx) }, table) else {
+        return u32::MAX;
+    };
     t.grow(delta, init).unwrap_or(u32::MAX)
 }
 
@@ -152,8 +185,10 @@ unsafe extern "C" fn table_fill(
     val: usize,
     len: u32,
 ) -> u32 {
-    // SAFETY: as in `table_grow`.
-    let t = unsafe { &mut *instance(vmctx).tables[table] };
+    // SAFETY: as in `memory_grow`.
+    let Some(t) = table_of(unsafe { instance(vmctx) }, table) else {
+        return TRAP;
+    };
     if !in_bounds(dst, len, t.elements.len()) {
         return TRAP;
     }
@@ -171,7 +206,9 @@ unsafe extern "C" fn table_copy(
 ) -> u32 {
     // SAFETY: as in `table_grow`; the tables may be the same one.
     let inst = unsafe { instance(vmctx) };
-    let (d, s) = (inst.tables[dst_table], inst.tables[src_table]);
+    let (Some(&d), Some(&s)) = (inst.tables.get(dst_table), inst.tables.get(src_table)) else {
+        return TRAP;
+    };
     // SAFETY: table pointers refer to store-owned tables.
     let (dlen, slen) = unsafe { ((*d).elements.len(), (*s).elements.len()) };
     if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
@@ -198,9 +235,11 @@ unsafe extern "C" fn table_init(
 ) -> u32 {
     // SAFETY: as in `table_grow`.
     let inst = unsafe { instance(vmctx) };
-    let items = &inst.elements[elem];
+    let (Some(items), Some(&t)) = (inst.elements.get(elem), inst.tables.get(table)) else {
+        return TRAP;
+    };
     // SAFETY: table pointers refer to store-owned tables.
-    let t = unsafe { &mut *inst.tables[table] };
+    let t = unsafe { &mut *t };
     if !in_bounds(src, len, items.len()) || !in_bounds(dst, len, t.elements.len()) {
         return TRAP;
     }
@@ -211,6 +250,11 @@ unsafe extern "C" fn table_init(
 
 unsafe extern "C" fn elem_drop(vmctx: VmCtx, elem: ElemIndex) -> u32 {
     // SAFETY: as in `memory_grow`.
-    unsafe { instance(vmctx) }.elements[elem] = Vec::new();
-    OK
+    match unsafe { instance(vmctx) }.elements.get_mut(elem) {
+        Some(items) => {
+            *items = Vec::new();
+            OK
+        }
+        None => TRAP,
+    }
 }
