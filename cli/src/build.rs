@@ -1,7 +1,8 @@
 //! `cmc build`: compile to an artifact file, atomically.
 
 use crate::progress::{self, Unit};
-use anyhow::{Context, Result};
+use crate::wasi::on_off;
+use anyhow::{Context, Result, bail};
 use cmc_compiler::Options;
 use cmc_runtime::{CompileSettings, OptLevel};
 use std::io::Write;
@@ -28,6 +29,10 @@ pub struct BuildArgs {
     /// global symbol per function, for a system linker.
     #[arg(long, value_enum, default_value = "artifact")]
     emit: Emit,
+    /// Code options, as wasmtime's: epoch-interruption=y|n (checks that let
+    /// `cmc run -W timeout=…` or a host's epoch deadline stop the guest).
+    #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
+    wasm: Vec<String>,
 }
 
 /// Output kinds of `cmc build`.
@@ -42,9 +47,19 @@ enum Emit {
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let wasm = std::fs::read(&args.input)
         .with_context(|| format!("cannot read `{}`", args.input.display()))?;
-    let settings = CompileSettings {
+    let mut settings = CompileSettings {
         opt_level: args.opt_level,
+        epoch_interruption: false,
     };
+    for option in args.wasm.iter().flat_map(|o| o.split(',')) {
+        match option.split_once('=') {
+            Some(("epoch-interruption", on)) => {
+                settings.epoch_interruption = on_off("-W epoch-interruption", Some(on))?;
+            }
+            None if option == "epoch-interruption" => settings.epoch_interruption = true,
+            _ => bail!("unknown -W option `{option}` for build (known: epoch-interruption=y|n)"),
+        }
+    }
     let name = args.input.display();
     let options = Options::new(&settings).target(args.target.as_deref());
     let options = match args.emit {

@@ -4,7 +4,7 @@ use crate::cache::Cache;
 use crate::input::{self, Input};
 use crate::progress::{self, Unit};
 use crate::values::{format_val as format_core_val, parse_val};
-use crate::wasi::WasiArgs;
+use crate::wasi::{WasiArgs, on_off};
 use crate::wave::{Call, export_names, format_val, signature};
 use anyhow::{Context, Result, bail};
 use cmc_compiler::Options;
@@ -14,6 +14,7 @@ use cmc_runtime::{Config, Engine, Error, Linker, Module, OptLevel, Store, Val};
 use cmc_wasi::{I32Exit, WasiCtx};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Exit status of a run that trapped (as wasmtime does).
 const TRAP_EXIT: u8 = 134;
@@ -40,8 +41,9 @@ pub struct RunArgs {
     /// Compilation options, as wasmtime's: cache=y|n.
     #[arg(short = 'C', value_name = "KEY=VAL[,..]")]
     compile: Vec<String>,
-    /// Wasm execution options, as wasmtime's: max-wasm-stack=BYTES
-    /// (several separated by commas).
+    /// Wasm execution options, as wasmtime's: max-wasm-stack=BYTES,
+    /// timeout=DURATION (e.g. 2s, 500ms: then the guest traps with
+    /// "interrupt"), epoch-interruption=y|n (several separated by commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
     #[command(flatten)]
@@ -70,9 +72,19 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         (Input::Artifact(info), None) => info.header.settings.opt_level,
         (_, level) => level.unwrap_or_default(),
     };
+    let options = WasmOptions::parse(&args.wasm)?;
+    // An artifact runs with the checks it was built with; a timeout needs
+    // them (the loader says how to rebuild an artifact without them).
+    let built_with_epochs =
+        matches!(&input, Input::Artifact(info) if info.header.settings.epoch_interruption);
     let mut config = Config::default();
     config.opt_level(opt_level);
-    wasm_options(&args.wasm, &mut config)?;
+    config.epoch_interruption(
+        options.timeout.is_some() || options.epoch_interruption || built_with_epochs,
+    );
+    if let Some(bytes) = options.max_wasm_stack {
+        config.max_wasm_stack(bytes);
+    }
     let engine = cmc_compiler::engine(config);
     let cache = Cache::open(compile_options(&args.compile)? && !args.no_cache);
     match load(&engine, cache.as_ref(), &args.file, input)? {
@@ -183,6 +195,7 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
     };
     let ctx = args.wasi.ctx(&switches, &args.file, program_args)?;
     let mut store = Store::new(module.engine(), ctx);
+    start_timeout(&mut store, &args.wasm)?;
     let mut linker = Linker::new();
     cmc_wasi::preview1::add_to_linker(&mut linker);
     preload(args, &mut store, &mut linker)?;
@@ -266,6 +279,7 @@ fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
     let mut linker = component::Linker::new();
     cmc_wasi::add_to_linker(&mut linker);
     let mut store = Store::new(component.engine(), ctx);
+    start_timeout(&mut store, &args.wasm)?;
     let instance = match linker.instantiate(&mut store, component) {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the component"),
@@ -352,19 +366,61 @@ fn compile_options(options: &[String]) -> Result<bool> {
     Ok(cache)
 }
 
-/// Applies the `-W` options to `config`.
-fn wasm_options(options: &[String], config: &mut Config) -> Result<()> {
-    for option in options.iter().flat_map(|o| o.split(',')) {
-        match option.split_once('=') {
-            Some(("max-wasm-stack", bytes)) => {
-                let bytes = bytes
-                    .parse()
-                    .with_context(|| format!("-W max-wasm-stack: `{bytes}` is not a byte count"))?;
-                config.max_wasm_stack(bytes);
+/// The `-W` options.
+#[derive(Default)]
+struct WasmOptions {
+    max_wasm_stack: Option<usize>,
+    /// How long the guest may run before it traps with "interrupt".
+    timeout: Option<Duration>,
+    /// Compile with epoch-interruption checks even without a timeout.
+    epoch_interruption: bool,
+}
+
+impl WasmOptions {
+    fn parse(options: &[String]) -> Result<WasmOptions> {
+        let mut parsed = WasmOptions::default();
+        for option in options.iter().flat_map(|o| o.split(',')) {
+            let (key, value) = match option.split_once('=') {
+                Some((key, value)) => (key, Some(value)),
+                None => (option, None),
+            };
+            match (key, value) {
+                ("max-wasm-stack", Some(bytes)) => {
+                    let bytes = bytes.parse().with_context(|| {
+                        format!("-W max-wasm-stack: `{bytes}` is not a byte count")
+                    })?;
+                    parsed.max_wasm_stack = Some(bytes);
+                }
+                ("timeout", Some(duration)) => {
+                    let duration = humantime::parse_duration(duration).with_context(|| {
+                        format!("-W timeout: `{duration}` is not a duration (e.g. 2s, 500ms)")
+                    })?;
+                    parsed.timeout = Some(duration);
+                }
+                ("epoch-interruption", on) => {
+                    parsed.epoch_interruption = on_off("-W epoch-interruption", on)?;
+                }
+                _ => bail!(
+                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, timeout=DURATION, epoch-interruption=y|n)"
+                ),
             }
-            _ => bail!("unknown -W option `{option}` (known: max-wasm-stack=BYTES)"),
         }
+        Ok(parsed)
     }
+}
+
+/// With `-W timeout=D`, gives `store` a deadline one epoch away and a
+/// thread that advances the engine's epoch after `D`.
+fn start_timeout<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
+    let Some(timeout) = WasmOptions::parse(options)?.timeout else {
+        return Ok(());
+    };
+    store.set_epoch_deadline(1);
+    let engine = store.engine().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(timeout);
+        engine.increment_epoch();
+    });
     Ok(())
 }
 

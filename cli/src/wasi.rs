@@ -34,12 +34,13 @@ pub struct Switches {
     pub network: NetworkPolicy,
 }
 
-/// `y`/`n` in wasmtime's spellings; a switch without a value is on.
-fn on_off(key: &str, value: Option<&str>) -> Result<bool> {
+/// `y`/`n` in wasmtime's spellings, of option `option` (`-S tcp`, say); a
+/// switch without a value is on.
+pub fn on_off(option: &str, value: Option<&str>) -> Result<bool> {
     match value {
         None | Some("y" | "yes" | "true") => Ok(true),
         Some("n" | "no" | "false") => Ok(false),
-        Some(other) => bail!("-S {key}: expected y or n, got `{other}`"),
+        Some(other) => bail!("{option}: expected y or n, got `{other}`"),
     }
 }
 
@@ -54,7 +55,7 @@ impl WasiArgs {
                 Some((k, v)) => (k, Some(v)),
                 None => (switch, None),
             };
-            let on = || on_off(key, value);
+            let on = || on_off(&format!("-S {key}"), value);
             match key {
                 "inherit-env" => inherit_env = on()?,
                 "inherit-network" => inherit_network = on()?,

@@ -530,3 +530,61 @@ fn a_closed_stdout_ends_every_command_quietly() {
         assert_eq!(stderr(&o), "", "{args:?}");
     }
 }
+
+#[test]
+fn a_timeout_stops_an_infinite_loop() {
+    let dir = scratch("timeout");
+    let spin = dir.join("spin.wat");
+    std::fs::write(
+        &spin,
+        r#"(module (func (export "spin") (loop $l (br $l))))"#,
+    )
+    .unwrap();
+    let spin = spin.to_str().unwrap();
+    let started = std::time::Instant::now();
+    let o = cmc(&["run", "-W", "timeout=300ms", "--invoke", "spin", spin]);
+    assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+
+    // An artifact keeps the checks it was built with: one built without
+    // them cannot honour a timeout, and says how to rebuild it.
+    let plain = dir.join("plain.cmc");
+    let checked = dir.join("checked.cmc");
+    let o = cmc(&["build", spin, "-o", plain.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = cmc(&[
+        "run",
+        "-W",
+        "timeout=1s",
+        "--invoke",
+        "spin",
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cmc build -W epoch-interruption=y"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cmc(&[
+        "build",
+        "-W",
+        "epoch-interruption=y",
+        spin,
+        "-o",
+        checked.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = cmc(&[
+        "run",
+        "-W",
+        "timeout=300ms",
+        "--invoke",
+        "spin",
+        checked.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
+    let o = cmc(&["run", "-W", "timeout=soon", "--invoke", "spin", spin]);
+    assert!(stderr(&o).contains("is not a duration"), "{}", stderr(&o));
+}

@@ -45,7 +45,7 @@ pub fn compile_module(
 ) -> Result<Vec<u8>> {
     let translation = translate_module(wasm, crate::module::features())?;
     progress.add_work(translation.code_size());
-    let mut module = compile_core(translation, isa, progress)?;
+    let mut module = compile_core(translation, isa, settings, progress)?;
     let mut traps = Vec::new();
     module.meta.traps = TrapTable::encode(&module.traps, &mut traps);
     write_artifact(
@@ -77,6 +77,7 @@ type TranslateState = (FunctionBuilderContext, FuncValidatorAllocations);
 pub fn compile_core(
     translation: ModuleTranslation<'_>,
     isa: &dyn TargetIsa,
+    settings: &CompileSettings,
     progress: &dyn Progress,
 ) -> Result<CompiledModule> {
     let ModuleTranslation {
@@ -84,7 +85,7 @@ pub fn compile_core(
         data,
         bodies,
     } = translation;
-    let env = ModuleEnv::new(&meta, isa, fixed_tables(&meta, &bodies));
+    let env = ModuleEnv::new(&meta, isa, fixed_tables(&meta, &bodies), settings);
     let sizes: PrimaryMap<DefinedFuncIndex, u64> =
         bodies.iter().map(|(_, body)| body_size(body)).collect();
     let translate = |(builder, allocs): &mut TranslateState,

@@ -45,7 +45,7 @@ pub fn compile_component(
     let work = translations.iter().chain(&fused).map(|t| t.code_size());
     progress.add_work(work.sum());
     let modules = (translations.into_iter().chain(fused))
-        .map(|translation| compile_core(translation, isa, progress))
+        .map(|translation| compile_core(translation, isa, settings, progress))
         .collect::<Result<Vec<_>>>()?;
 
     let (mut text, mut data, mut traps, mut names) =

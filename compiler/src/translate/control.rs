@@ -119,6 +119,9 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().jump(header, &block_args(&args));
         self.b.switch_to_block(header);
         self.stack.extend_from_slice(self.b.block_params(header));
+        if self.env.epoch_interruption {
+            self.check_epoch();
+        }
         self.push_frame(
             FrameKind::Loop { header },
             next,

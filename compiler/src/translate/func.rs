@@ -5,8 +5,9 @@ use super::{ModuleEnv, NS_WASM_FUNC, clif_type, trap_code, wasm_signature};
 use crate::error::{CompileError, Result};
 use crate::module::val_type;
 use cmc_runtime::abi::{
-    DataIndex, ElemIndex, EntityRef, FuncIndex, GlobalIndex, MemoryIndex, STORE_CTX_STACK_LIMIT,
-    TableIndex, TrapKind, TypeIndex, VMOffsets, ValType,
+    DataIndex, ElemIndex, EntityRef, FuncIndex, GlobalIndex, MemoryIndex, STORE_CTX_EPOCH,
+    STORE_CTX_EPOCH_DEADLINE, STORE_CTX_STACK_LIMIT, TableIndex, TrapKind, TypeIndex, VMOffsets,
+    ValType,
 };
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -133,6 +134,34 @@ impl FuncTranslator<'_, '_> {
         }
         self.control
             .push(ControlFrame::function(exit, results.len()));
+        if self.env.epoch_interruption {
+            self.check_epoch();
+        }
+    }
+
+    /// Traps with "interrupt" once the engine's epoch has reached the
+    /// store's deadline (function entries and loop headers, so that no
+    /// code runs unboundedly without passing one).
+    pub(super) fn check_epoch(&mut self) {
+        let store_ctx = self.vmctx_load(VMOffsets::STORE_CTX);
+        let counter =
+            (self.b.ins()).load(types::I64, readonly(), store_ctx, STORE_CTX_EPOCH as i32);
+        // Another thread advances the epoch while code runs: an atomic load,
+        // so that no check reuses an earlier one's value (the deadline only
+        // changes between calls from the host).
+        let flags = MemFlagsData::trusted();
+        let now = self.b.ins().atomic_load(types::I64, flags, counter);
+        let deadline = (self.b.ins()).load(
+            types::I64,
+            flags,
+            store_ctx,
+            STORE_CTX_EPOCH_DEADLINE as i32,
+        );
+        let reached = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
+        self.trapnz(reached, TrapKind::Interrupt);
     }
 
     fn declare_locals(&mut self, count: u32, ty: ValType) {

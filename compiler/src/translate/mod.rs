@@ -21,7 +21,7 @@ pub use func::translate_function;
 
 use crate::module::FixedTable;
 use cmc_runtime::abi::{
-    FuncType, ModuleMeta, PrimaryMap, TableIndex, TrapKind, VMOffsets, ValType,
+    CompileSettings, FuncType, ModuleMeta, PrimaryMap, TableIndex, TrapKind, VMOffsets, ValType,
 };
 use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
@@ -41,6 +41,9 @@ pub struct ModuleEnv<'a> {
     /// The tables nothing changes after instantiation, and what is known
     /// of them.
     pub fixed_tables: PrimaryMap<TableIndex, Option<FixedTable>>,
+    /// Whether functions check the store's epoch deadline at entry and at
+    /// every loop header.
+    pub epoch_interruption: bool,
 }
 
 impl<'a> ModuleEnv<'a> {
@@ -50,12 +53,14 @@ impl<'a> ModuleEnv<'a> {
         meta: &'a ModuleMeta,
         isa: &'a dyn TargetIsa,
         fixed_tables: PrimaryMap<TableIndex, Option<FixedTable>>,
+        settings: &CompileSettings,
     ) -> ModuleEnv<'a> {
         ModuleEnv {
             meta,
             offsets: meta.offsets(),
             isa,
             fixed_tables,
+            epoch_interruption: settings.epoch_interruption,
         }
     }
 }

@@ -76,7 +76,7 @@ pub const ARTIFACT_MAGIC: [u8; 8] = *b"\0cmc-art";
 
 /// Version of the artifact layout; bump on any change to the format, to the
 /// VM layout or to the builtins list.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 5;
+pub const ARTIFACT_FORMAT_VERSION: u32 = 6;
 
 /// The cmc version that writes and expects artifacts.
 pub const CMC_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -147,6 +147,9 @@ impl std::str::FromStr for OptLevel {
 pub struct CompileSettings {
     /// Cranelift optimization level.
     pub opt_level: OptLevel,
+    /// Whether code checks the store's epoch deadline at every function
+    /// entry and loop header (see `Engine::increment_epoch`).
+    pub epoch_interruption: bool,
 }
 
 /// The header every artifact starts its metadata with.

@@ -29,6 +29,14 @@ pub const PTR_SIZE: u32 = 8;
 /// Offset of the stack limit in `VMStoreContext`.
 pub const STORE_CTX_STACK_LIMIT: u32 = 0;
 
+/// Offset of the pointer to the engine's epoch counter (a `u64`) in
+/// `VMStoreContext`.
+pub const STORE_CTX_EPOCH: u32 = 16;
+
+/// Offset of the store's epoch deadline (a `u64`) in `VMStoreContext`:
+/// code built with epoch interruption traps once the counter reaches it.
+pub const STORE_CTX_EPOCH_DEADLINE: u32 = 24;
+
 /// `VMFuncRef`: how to call a function from the host (`array_call`), from
 /// compiled code (`wasm_call`), with which context, and its signature id.
 pub mod func_ref {

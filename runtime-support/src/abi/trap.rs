@@ -44,11 +44,13 @@ pub enum TrapKind {
     /// A component instance called out of itself (an import, a resource
     /// built-in) while its `realloc` or `post-return` ran.
     CannotLeaveComponent = 16,
+    /// The store's epoch deadline passed (epoch interruption).
+    Interrupt = 17,
 }
 
 impl TrapKind {
     /// Every trap kind, for round-trip checks.
-    pub const ALL: [TrapKind; 16] = [
+    pub const ALL: [TrapKind; 17] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -65,6 +67,7 @@ impl TrapKind {
         TrapKind::ListOutOfBounds,
         TrapKind::CannotEnterComponent,
         TrapKind::CannotLeaveComponent,
+        TrapKind::Interrupt,
     ];
 
     /// The code stored in trap tables.
@@ -96,6 +99,7 @@ impl TrapKind {
             TrapKind::ListOutOfBounds => "list content out-of-bounds",
             TrapKind::CannotEnterComponent => "cannot enter component instance",
             TrapKind::CannotLeaveComponent => "cannot leave component instance",
+            TrapKind::Interrupt => "interrupt",
         }
     }
 }

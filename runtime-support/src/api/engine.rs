@@ -3,6 +3,7 @@
 
 use crate::abi::{CompileSettings, FuncType, OptLevel, PrimaryMap, SignatureId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Turns wasm (binary or text) into artifact bytes. Implemented by
@@ -41,6 +42,15 @@ impl Config {
         self
     }
 
+    /// Compiles code that checks the store's epoch deadline at every
+    /// function entry and loop header, so a running guest can be stopped
+    /// (see [`Engine::increment_epoch`]). Off by default: the checks cost a
+    /// few instructions per loop iteration.
+    pub fn epoch_interruption(&mut self, on: bool) -> &mut Config {
+        self.settings.epoch_interruption = on;
+        self
+    }
+
     /// Sets the wasm stack budget in bytes.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
         self.max_wasm_stack = bytes;
@@ -60,6 +70,8 @@ struct EngineInner {
     config: Config,
     compiler: Option<Box<dyn Compiler>>,
     types: RwLock<TypeRegistry>,
+    /// The epoch counter code built with epoch interruption reads.
+    epoch: AtomicU64,
 }
 
 /// Shared, cheaply cloned state for loading and running modules.
@@ -85,8 +97,23 @@ impl Engine {
                 config,
                 compiler,
                 types: RwLock::new(TypeRegistry::default()),
+                epoch: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Advances the engine's epoch by one. Code built with epoch
+    /// interruption (`Config::epoch_interruption`) running in a store whose
+    /// deadline ([`Store::set_epoch_deadline`](super::Store::set_epoch_deadline))
+    /// this reaches traps with "interrupt" at its next function entry or
+    /// loop header. Cheap and callable from any thread, e.g. a timer.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The epoch counter, for store contexts.
+    pub(crate) fn epoch(&self) -> &AtomicU64 {
+        &self.inner.epoch
     }
 
     /// The configuration.

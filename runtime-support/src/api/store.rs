@@ -66,6 +66,8 @@ impl<T> Store<T> {
                 ctx: Box::new(VMStoreContext {
                     stack_limit: 0,
                     store: std::ptr::null_mut(),
+                    epoch: engine.epoch(),
+                    epoch_deadline: u64::MAX,
                 }),
                 instances: Vec::new(),
                 memories: Vec::new(),
@@ -98,6 +100,19 @@ impl<T> Store<T> {
     /// Consumes the store, returning the embedder data.
     pub fn into_data(self) -> T {
         self.data
+    }
+
+    /// Sets the epoch deadline `ticks` increments of the engine's epoch
+    /// from now: code built with epoch interruption traps ("interrupt")
+    /// once [`Engine::increment_epoch`] has been called that many times.
+    /// Without a deadline, code never traps on the epoch.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let now = self
+            .inner
+            .engine
+            .epoch()
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.inner.ctx.epoch_deadline = now.saturating_add(ticks);
     }
 
     /// The engine.

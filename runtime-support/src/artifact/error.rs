@@ -27,6 +27,10 @@ pub enum ArtifactError {
         /// What the runtime expects.
         expected: String,
     },
+    /// The artifact was built with other code-changing settings than the
+    /// engine's, in a way that needs more than a field and a value to say.
+    #[error("{0}")]
+    Settings(String),
     /// The artifact is damaged (truncated or tampered with).
     #[error("corrupt artifact: {0}")]
     Corrupt(String),

@@ -57,6 +57,21 @@ pub(crate) fn check_header(
             settings.opt_level,
         ));
     }
+    if header.settings.epoch_interruption != settings.epoch_interruption {
+        let (built, runs) = match settings.epoch_interruption {
+            true => (
+                "without",
+                "needs them: rebuild it with `cmc build -W epoch-interruption=y`",
+            ),
+            false => (
+                "with",
+                "does not check them: enable `Config::epoch_interruption`",
+            ),
+        };
+        return Err(ArtifactError::Settings(format!(
+            "the artifact was built {built} epoch-interruption checks, and this engine {runs}"
+        )));
+    }
     if header.kind != kind {
         return Err(mismatch("kind", header.kind, kind));
     }

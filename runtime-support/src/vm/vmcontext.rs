@@ -3,6 +3,7 @@
 
 use crate::abi::{SignatureId, TrapKind};
 use std::ffi::c_void;
+use std::sync::atomic::AtomicU64;
 
 /// A slot of the array-call convention: 16 bytes so that any value fits.
 #[derive(Clone, Copy, Default)]
@@ -58,6 +59,11 @@ pub(crate) struct VMStoreContext {
     /// The `Store<T>` that owns this context (runtime use only), set on every
     /// host→wasm call so host functions can reach it.
     pub store: *mut c_void,
+    /// The engine's epoch counter, which outlives every store of the
+    /// engine.
+    pub epoch: *const AtomicU64,
+    /// The epoch at which code built with epoch interruption traps.
+    pub epoch_deadline: u64,
 }
 
 /// A function as the host and compiled code see it.
@@ -122,6 +128,11 @@ mod tests {
         assert_eq!(
             offset_of!(VMStoreContext, stack_limit) as u32,
             STORE_CTX_STACK_LIMIT
+        );
+        assert_eq!(offset_of!(VMStoreContext, epoch) as u32, STORE_CTX_EPOCH);
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_deadline) as u32,
+            STORE_CTX_EPOCH_DEADLINE
         );
         assert_eq!(
             offset_of!(VMFuncRef, array_call) as u32,

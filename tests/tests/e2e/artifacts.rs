@@ -150,11 +150,37 @@ fn other_target() {
 fn other_compile_settings() {
     let settings = CompileSettings {
         opt_level: OptLevel::None,
+        ..CompileSettings::default()
     };
     let msg = refused(&artifact(&settings, None)).to_string();
     assert!(
         msg.contains("optimization level `none`") && msg.contains("expects `speed`"),
         "{msg}"
+    );
+}
+
+#[test]
+fn epoch_checks_must_match_the_engine() {
+    let settings = CompileSettings {
+        epoch_interruption: true,
+        ..CompileSettings::default()
+    };
+    let msg = refused(&artifact(&settings, None)).to_string();
+    assert!(
+        msg.contains("built with epoch-interruption checks"),
+        "{msg}"
+    );
+    let without = artifact(&CompileSettings::default(), None);
+    let mut config = Config::default();
+    config.epoch_interruption(true);
+    // SAFETY: built by cmc's compiler just above.
+    let err = unsafe { Module::from_artifact(&Engine::new(config), &without) }
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string()
+            .contains("rebuild it with `cmc build -W epoch-interruption=y`"),
+        "{err}"
     );
 }
 

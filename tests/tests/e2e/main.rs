@@ -4,6 +4,7 @@ mod artifacts;
 mod bad_input;
 mod component_values;
 mod components;
+mod interrupt;
 mod linking;
 mod resources;
 mod traps;
