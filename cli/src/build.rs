@@ -30,7 +30,8 @@ pub struct BuildArgs {
     #[arg(long, value_enum, default_value = "artifact")]
     emit: Emit,
     /// Code options, as wasmtime's: epoch-interruption=y|n (checks that let
-    /// `cmc run -W timeout=…` or a host's epoch deadline stop the guest).
+    /// `cmc run -W timeout=…` or a host's epoch deadline stop the guest),
+    /// consume-fuel=y|n (metering that `cmc run -W fuel=N` needs).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
 }
@@ -50,14 +51,21 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let mut settings = CompileSettings {
         opt_level: args.opt_level,
         epoch_interruption: false,
+        consume_fuel: false,
     };
     for option in args.wasm.iter().flat_map(|o| o.split(',')) {
-        match option.split_once('=') {
-            Some(("epoch-interruption", on)) => {
-                settings.epoch_interruption = on_off("-W epoch-interruption", Some(on))?;
+        let (key, value) = match option.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (option, None),
+        };
+        match key {
+            "epoch-interruption" => {
+                settings.epoch_interruption = on_off("-W epoch-interruption", value)?;
             }
-            None if option == "epoch-interruption" => settings.epoch_interruption = true,
-            _ => bail!("unknown -W option `{option}` for build (known: epoch-interruption=y|n)"),
+            "consume-fuel" => settings.consume_fuel = on_off("-W consume-fuel", value)?,
+            _ => bail!(
+                "unknown -W option `{option}` for build (known: epoch-interruption=y|n, consume-fuel=y|n)"
+            ),
         }
     }
     let name = args.input.display();

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use cmc_compiler::Options;
 use cmc_runtime::abi::ArtifactKind;
 use cmc_runtime::component::{self, Component, Val as ComponentVal};
-use cmc_runtime::{Config, Engine, Error, Linker, Module, OptLevel, Store, Val};
+use cmc_runtime::{CompileSettings, Config, Engine, Error, Linker, Module, OptLevel, Store, Val};
 use cmc_wasi::{I32Exit, WasiCtx};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -73,15 +73,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         (_, level) => level.unwrap_or_default(),
     };
     let options = WasmOptions::parse(&args.wasm)?;
-    // An artifact runs with the checks it was built with; a timeout needs
-    // them (the loader says how to rebuild an artifact without them).
-    let built_with_epochs =
-        matches!(&input, Input::Artifact(info) if info.header.settings.epoch_interruption);
+    // An artifact runs with the checks it was built with; a timeout or fuel
+    // needs them (the loader says how to rebuild an artifact without them).
+    let built = match &input {
+        Input::Artifact(info) => info.header.settings.clone(),
+        _ => CompileSettings::default(),
+    };
     let mut config = Config::default();
     config.opt_level(opt_level);
     config.epoch_interruption(
-        options.timeout.is_some() || options.epoch_interruption || built_with_epochs,
+        options.timeout.is_some() || options.epoch_interruption || built.epoch_interruption,
     );
+    config.consume_fuel(options.fuel.is_some() || built.consume_fuel);
     if let Some(bytes) = options.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }
@@ -195,7 +198,7 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
     };
     let ctx = args.wasi.ctx(&switches, &args.file, program_args)?;
     let mut store = Store::new(module.engine(), ctx);
-    start_timeout(&mut store, &args.wasm)?;
+    start_limits(&mut store, &args.wasm)?;
     let mut linker = Linker::new();
     cmc_wasi::preview1::add_to_linker(&mut linker);
     preload(args, &mut store, &mut linker)?;
@@ -279,7 +282,7 @@ fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
     let mut linker = component::Linker::new();
     cmc_wasi::add_to_linker(&mut linker);
     let mut store = Store::new(component.engine(), ctx);
-    start_timeout(&mut store, &args.wasm)?;
+    start_limits(&mut store, &args.wasm)?;
     let instance = match linker.instantiate(&mut store, component) {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the component"),
@@ -374,6 +377,8 @@ struct WasmOptions {
     timeout: Option<Duration>,
     /// Compile with epoch-interruption checks even without a timeout.
     epoch_interruption: bool,
+    /// How many wasm instructions the guest may run.
+    fuel: Option<u64>,
 }
 
 impl WasmOptions {
@@ -397,11 +402,17 @@ impl WasmOptions {
                     })?;
                     parsed.timeout = Some(duration);
                 }
+                ("fuel", Some(fuel)) => {
+                    let fuel = fuel.parse().with_context(|| {
+                        format!("-W fuel: `{fuel}` is not a number of instructions")
+                    })?;
+                    parsed.fuel = Some(fuel);
+                }
                 ("epoch-interruption", on) => {
                     parsed.epoch_interruption = on_off("-W epoch-interruption", on)?;
                 }
                 _ => bail!(
-                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, timeout=DURATION, epoch-interruption=y|n)"
+                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
                 ),
             }
         }
@@ -409,10 +420,14 @@ impl WasmOptions {
     }
 }
 
-/// With `-W timeout=D`, gives `store` a deadline one epoch away and a
-/// thread that advances the engine's epoch after `D`.
-fn start_timeout<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
-    let Some(timeout) = WasmOptions::parse(options)?.timeout else {
+/// Gives `store` the `-W fuel=N`, and with `-W timeout=D` a deadline one
+/// epoch away and a thread that advances the engine's epoch after `D`.
+fn start_limits<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
+    let options = WasmOptions::parse(options)?;
+    if let Some(fuel) = options.fuel {
+        store.set_fuel(fuel);
+    }
+    let Some(timeout) = options.timeout else {
         return Ok(());
     };
     store.set_epoch_deadline(1);

@@ -588,3 +588,41 @@ fn a_timeout_stops_an_infinite_loop() {
     let o = cmc(&["run", "-W", "timeout=soon", "--invoke", "spin", spin]);
     assert!(stderr(&o).contains("is not a duration"), "{}", stderr(&o));
 }
+
+#[test]
+fn fuel_bounds_what_a_guest_runs() {
+    let dir = scratch("fuel");
+    let spin = dir.join("spin.wat");
+    std::fs::write(
+        &spin,
+        r#"(module (func (export "spin") (loop $l (br $l))))"#,
+    )
+    .unwrap();
+    let spin = spin.to_str().unwrap();
+    let o = cmc(&["run", "-W", "fuel=100000", "--invoke", "spin", spin]);
+    assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
+    assert!(stderr(&o).contains("all fuel consumed"), "{}", stderr(&o));
+    let plain = dir.join("plain.cmc");
+    let o = cmc(&["build", spin, "-o", plain.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = cmc(&[
+        "run",
+        "-W",
+        "fuel=10",
+        "--invoke",
+        "spin",
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cmc build -W consume-fuel=y"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cmc(&["run", "-W", "fuel=lots", "--invoke", "spin", spin]);
+    assert!(
+        stderr(&o).contains("is not a number of instructions"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -6,8 +6,8 @@ use crate::error::{CompileError, Result};
 use crate::module::val_type;
 use cmc_runtime::abi::{
     DataIndex, ElemIndex, EntityRef, FuncIndex, GlobalIndex, MemoryIndex, STORE_CTX_EPOCH,
-    STORE_CTX_EPOCH_DEADLINE, STORE_CTX_STACK_LIMIT, TableIndex, TrapKind, TypeIndex, VMOffsets,
-    ValType,
+    STORE_CTX_EPOCH_DEADLINE, STORE_CTX_FUEL, STORE_CTX_STACK_LIMIT, TableIndex, TrapKind,
+    TypeIndex, VMOffsets, ValType,
 };
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -54,6 +54,7 @@ pub fn translate_function(
         sig_refs: HashMap::new(),
         func_refs: HashMap::new(),
         builtin_sigs: HashMap::new(),
+        unpaid_fuel: 0,
     };
     t.prologue(entry, ty.params.as_ref(), ty.results.as_ref());
     let mut locals = body.get_locals_reader()?;
@@ -69,6 +70,12 @@ pub fn translate_function(
         let op = ops.read()?;
         validator.op(offset, &op)?;
         t.b.set_srcloc(SourceLoc::new(offset as u32));
+        if env.consume_fuel && t.reachable {
+            t.unpaid_fuel += 1;
+            if ends_straight_line(&op) {
+                t.charge_fuel();
+            }
+        }
         t.translate(&op)?;
     }
     ops.finish()?;
@@ -94,6 +101,31 @@ pub(super) struct FuncTranslator<'a, 'f> {
     pub sig_refs: HashMap<TypeIndex, ir::SigRef>,
     pub func_refs: HashMap<FuncIndex, ir::FuncRef>,
     pub builtin_sigs: HashMap<usize, ir::SigRef>,
+    /// Instructions translated since fuel was last charged (fuel metering).
+    pub unpaid_fuel: i64,
+}
+
+/// Whether `op` ends a stretch of straight-line code (it branches, calls or
+/// starts or ends a block), where fuel metering charges the stretch.
+fn ends_straight_line(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::Block { .. }
+            | O::Loop { .. }
+            | O::If { .. }
+            | O::Else
+            | O::End
+            | O::Br { .. }
+            | O::BrIf { .. }
+            | O::BrTable { .. }
+            | O::Return
+            | O::Unreachable
+            | O::Call { .. }
+            | O::CallIndirect { .. }
+            | O::ReturnCall { .. }
+            | O::ReturnCallIndirect { .. }
+    )
 }
 
 /// Flags for loads of VM context fields that never change while code runs.
@@ -137,6 +169,25 @@ impl FuncTranslator<'_, '_> {
         if self.env.epoch_interruption {
             self.check_epoch();
         }
+    }
+
+    /// Subtracts the instructions translated since the last charge from the
+    /// store's fuel, and traps with "all fuel consumed" if it drops below
+    /// zero. Kept in memory, not a register, so that callees and the host
+    /// see what is left.
+    pub(super) fn charge_fuel(&mut self) {
+        let amount = std::mem::take(&mut self.unpaid_fuel);
+        if amount == 0 {
+            return;
+        }
+        let store_ctx = self.vmctx_load(VMOffsets::STORE_CTX);
+        let flags = MemFlagsData::trusted();
+        let offset = STORE_CTX_FUEL as i32;
+        let fuel = self.b.ins().load(types::I64, flags, store_ctx, offset);
+        let left = self.b.ins().iadd_imm_s(fuel, -amount);
+        self.b.ins().store(flags, left, store_ctx, offset);
+        let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+        self.trapnz(out, TrapKind::OutOfFuel);
     }
 
     /// Traps with "interrupt" once the engine's epoch has reached the

@@ -44,6 +44,8 @@ pub struct ModuleEnv<'a> {
     /// Whether functions check the store's epoch deadline at entry and at
     /// every loop header.
     pub epoch_interruption: bool,
+    /// Whether functions charge the store's fuel for what they run.
+    pub consume_fuel: bool,
 }
 
 impl<'a> ModuleEnv<'a> {
@@ -61,6 +63,7 @@ impl<'a> ModuleEnv<'a> {
             isa,
             fixed_tables,
             epoch_interruption: settings.epoch_interruption,
+            consume_fuel: settings.consume_fuel,
         }
     }
 }

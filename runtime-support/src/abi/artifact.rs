@@ -76,7 +76,7 @@ pub const ARTIFACT_MAGIC: [u8; 8] = *b"\0cmc-art";
 
 /// Version of the artifact layout; bump on any change to the format, to the
 /// VM layout or to the builtins list.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 6;
+pub const ARTIFACT_FORMAT_VERSION: u32 = 7;
 
 /// The cmc version that writes and expects artifacts.
 pub const CMC_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -150,6 +150,9 @@ pub struct CompileSettings {
     /// Whether code checks the store's epoch deadline at every function
     /// entry and loop header (see `Engine::increment_epoch`).
     pub epoch_interruption: bool,
+    /// Whether code charges the store's fuel for every wasm instruction it
+    /// runs (see `Store::set_fuel`).
+    pub consume_fuel: bool,
 }
 
 /// The header every artifact starts its metadata with.

@@ -37,6 +37,10 @@ pub const STORE_CTX_EPOCH: u32 = 16;
 /// code built with epoch interruption traps once the counter reaches it.
 pub const STORE_CTX_EPOCH_DEADLINE: u32 = 24;
 
+/// Offset of the store's remaining fuel (an `i64`) in `VMStoreContext`:
+/// code built with fuel metering subtracts what it runs and traps below 0.
+pub const STORE_CTX_FUEL: u32 = 32;
+
 /// `VMFuncRef`: how to call a function from the host (`array_call`), from
 /// compiled code (`wasm_call`), with which context, and its signature id.
 pub mod func_ref {

@@ -46,11 +46,13 @@ pub enum TrapKind {
     CannotLeaveComponent = 16,
     /// The store's epoch deadline passed (epoch interruption).
     Interrupt = 17,
+    /// The store's fuel ran out (fuel metering).
+    OutOfFuel = 18,
 }
 
 impl TrapKind {
     /// Every trap kind, for round-trip checks.
-    pub const ALL: [TrapKind; 17] = [
+    pub const ALL: [TrapKind; 18] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -68,6 +70,7 @@ impl TrapKind {
         TrapKind::CannotEnterComponent,
         TrapKind::CannotLeaveComponent,
         TrapKind::Interrupt,
+        TrapKind::OutOfFuel,
     ];
 
     /// The code stored in trap tables.
@@ -100,6 +103,7 @@ impl TrapKind {
             TrapKind::CannotEnterComponent => "cannot enter component instance",
             TrapKind::CannotLeaveComponent => "cannot leave component instance",
             TrapKind::Interrupt => "interrupt",
+            TrapKind::OutOfFuel => "all fuel consumed",
         }
     }
 }

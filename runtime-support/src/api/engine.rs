@@ -51,6 +51,16 @@ impl Config {
         self
     }
 
+    /// Compiles code that charges the store's fuel one unit per wasm
+    /// instruction and traps when it runs out (see
+    /// [`Store::set_fuel`](super::Store::set_fuel)): deterministic, unlike a
+    /// deadline. Off by default: metering costs a load, a subtraction and a
+    /// store per block of straight-line code.
+    pub fn consume_fuel(&mut self, on: bool) -> &mut Config {
+        self.settings.consume_fuel = on;
+        self
+    }
+
     /// Sets the wasm stack budget in bytes.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
         self.max_wasm_stack = bytes;

@@ -68,6 +68,7 @@ impl<T> Store<T> {
                     store: std::ptr::null_mut(),
                     epoch: engine.epoch(),
                     epoch_deadline: u64::MAX,
+                    fuel: 0,
                 }),
                 instances: Vec::new(),
                 memories: Vec::new(),
@@ -100,6 +101,19 @@ impl<T> Store<T> {
     /// Consumes the store, returning the embedder data.
     pub fn into_data(self) -> T {
         self.data
+    }
+
+    /// Gives the store `fuel` units: code built with fuel metering
+    /// (`Config::consume_fuel`) spends one per wasm instruction and traps
+    /// with "all fuel consumed" when it has run out. A store starts with
+    /// none, as in wasmtime.
+    pub fn set_fuel(&mut self, fuel: u64) {
+        self.inner.ctx.fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
+    }
+
+    /// The fuel left (0 once it ran out).
+    pub fn get_fuel(&self) -> u64 {
+        u64::try_from(self.inner.ctx.fuel).unwrap_or(0)
     }
 
     /// Sets the epoch deadline `ticks` increments of the engine's epoch

@@ -72,6 +72,18 @@ pub(crate) fn check_header(
             "the artifact was built {built} epoch-interruption checks, and this engine {runs}"
         )));
     }
+    if header.settings.consume_fuel != settings.consume_fuel {
+        let (built, runs) = match settings.consume_fuel {
+            true => (
+                "without",
+                "needs it: rebuild it with `cmc build -W consume-fuel=y`",
+            ),
+            false => ("with", "does not meter fuel: enable `Config::consume_fuel`"),
+        };
+        return Err(ArtifactError::Settings(format!(
+            "the artifact was built {built} fuel metering, and this engine {runs}"
+        )));
+    }
     if header.kind != kind {
         return Err(mismatch("kind", header.kind, kind));
     }

@@ -64,6 +64,9 @@ pub(crate) struct VMStoreContext {
     pub epoch: *const AtomicU64,
     /// The epoch at which code built with epoch interruption traps.
     pub epoch_deadline: u64,
+    /// Fuel left for code built with fuel metering; it traps when this
+    /// drops below zero.
+    pub fuel: i64,
 }
 
 /// A function as the host and compiled code see it.
@@ -134,6 +137,7 @@ mod tests {
             offset_of!(VMStoreContext, epoch_deadline) as u32,
             STORE_CTX_EPOCH_DEADLINE
         );
+        assert_eq!(offset_of!(VMStoreContext, fuel) as u32, STORE_CTX_FUEL);
         assert_eq!(
             offset_of!(VMFuncRef, array_call) as u32,
             func_ref::ARRAY_CALL

@@ -4,7 +4,7 @@ mod artifacts;
 mod bad_input;
 mod component_values;
 mod components;
-mod interrupt;
+mod limits;
 mod linking;
 mod resources;
 mod traps;

@@ -1,5 +1,6 @@
-//! Epoch interruption: a guest that never returns is stopped by its store's
-//! deadline, and one that returns is not disturbed.
+//! Bounding a guest: epoch interruption stops one that never returns at its
+//! store's deadline, and fuel stops one after a number of instructions, the
+//! same number on every run.
 
 use cmc_runtime::{Config, Error, Linker, Module, Store, TrapKind, Val};
 use std::time::{Duration, Instant};
@@ -68,4 +69,51 @@ fn a_deadline_already_reached_traps_at_the_first_check() {
         .call(&mut store, &[Val::I32(3)], &mut [Val::I32(0)])
         .unwrap_err();
     assert!(matches!(err, Error::Trap(t) if t.kind == TrapKind::Interrupt));
+}
+
+fn fueled() -> (Store<()>, cmc_runtime::Instance) {
+    let mut config = Config::default();
+    config.consume_fuel(true);
+    let engine = cmc_compiler::engine(config);
+    let module = Module::new(&engine, WAT).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    (store, instance)
+}
+
+#[test]
+fn fuel_is_spent_the_same_on_every_run_and_runs_out() {
+    let used = |n: i32| {
+        let (mut store, instance) = fueled();
+        store.set_fuel(1_000_000);
+        let count = instance.get_func(&store, "count").unwrap();
+        let mut out = [Val::I32(-1)];
+        count.call(&mut store, &[Val::I32(n)], &mut out).unwrap();
+        assert_eq!(out, [Val::I32(0)]);
+        1_000_000 - store.get_fuel()
+    };
+    assert_eq!(used(100), used(100));
+    assert!(used(200) > used(100), "more work spends more fuel");
+
+    let (mut store, instance) = fueled();
+    store.set_fuel(used(100) - 1);
+    let count = instance.get_func(&store, "count").unwrap();
+    let err = count
+        .call(&mut store, &[Val::I32(100)], &mut [Val::I32(0)])
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Trap(t) if t.kind == TrapKind::OutOfFuel),
+        "{err}"
+    );
+    assert_eq!(store.get_fuel(), 0);
+    assert_eq!(TrapKind::OutOfFuel.to_string(), "all fuel consumed");
+
+    // An infinite loop ends too.
+    store.set_fuel(10_000);
+    let spin = instance.get_func(&store, "spin").unwrap();
+    let err = spin.call(&mut store, &[], &mut []).unwrap_err();
+    assert!(
+        matches!(&err, Error::Trap(t) if t.kind == TrapKind::OutOfFuel),
+        "{err}"
+    );
 }
