@@ -43,7 +43,10 @@ pub struct RunArgs {
     compile: Vec<String>,
     /// Wasm execution options, as wasmtime's: max-wasm-stack=BYTES,
     /// timeout=DURATION (e.g. 2s, 500ms: then the guest traps with
-    /// "interrupt"), epoch-interruption=y|n (several separated by commas).
+    /// "interrupt"), fuel=N (the guest may run N wasm instructions, then
+    /// traps with "all fuel consumed"), max-memory-size=BYTES (memory.grow
+    /// past it returns -1), epoch-interruption=y|n (several separated by
+    /// commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
     #[command(flatten)]
@@ -379,6 +382,8 @@ struct WasmOptions {
     epoch_interruption: bool,
     /// How many wasm instructions the guest may run.
     fuel: Option<u64>,
+    /// The most bytes each linear memory may have.
+    max_memory_size: Option<u64>,
 }
 
 impl WasmOptions {
@@ -402,6 +407,12 @@ impl WasmOptions {
                     })?;
                     parsed.timeout = Some(duration);
                 }
+                ("max-memory-size", Some(bytes)) => {
+                    let bytes = bytes.parse().with_context(|| {
+                        format!("-W max-memory-size: `{bytes}` is not a byte count")
+                    })?;
+                    parsed.max_memory_size = Some(bytes);
+                }
                 ("fuel", Some(fuel)) => {
                     let fuel = fuel.parse().with_context(|| {
                         format!("-W fuel: `{fuel}` is not a number of instructions")
@@ -412,7 +423,7 @@ impl WasmOptions {
                     parsed.epoch_interruption = on_off("-W epoch-interruption", on)?;
                 }
                 _ => bail!(
-                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
+                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, max-memory-size=BYTES, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
                 ),
             }
         }
@@ -420,12 +431,16 @@ impl WasmOptions {
     }
 }
 
-/// Gives `store` the `-W fuel=N`, and with `-W timeout=D` a deadline one
+/// Gives `store` the `-W fuel=N` and `-W max-memory-size=BYTES`, and with
+/// `-W timeout=D` a deadline one
 /// epoch away and a thread that advances the engine's epoch after `D`.
 fn start_limits<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
     let options = WasmOptions::parse(options)?;
     if let Some(fuel) = options.fuel {
         store.set_fuel(fuel);
+    }
+    if let Some(bytes) = options.max_memory_size {
+        store.limit_memory_size(bytes);
     }
     let Some(timeout) = options.timeout else {
         return Ok(());

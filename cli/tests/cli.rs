@@ -626,3 +626,35 @@ fn fuel_bounds_what_a_guest_runs() {
         stderr(&o)
     );
 }
+
+#[test]
+fn max_memory_size_limits_growth() {
+    let dir = scratch("max-memory");
+    let grow = dir.join("grow.wat");
+    std::fs::write(
+        &grow,
+        r#"(module (memory 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+    )
+    .unwrap();
+    let grow = grow.to_str().unwrap();
+    let o = cmc(&[
+        "run",
+        "-W",
+        "max-memory-size=131072",
+        "--invoke",
+        "grow",
+        grow,
+        "1",
+    ]);
+    assert_eq!(stdout(&o), "1\n", "{}", stderr(&o));
+    let o = cmc(&[
+        "run",
+        "-W",
+        "max-memory-size=131072",
+        "--invoke",
+        "grow",
+        grow,
+        "2",
+    ]);
+    assert_eq!(stdout(&o), "-1\n", "{}", stderr(&o));
+}

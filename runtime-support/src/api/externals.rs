@@ -102,7 +102,7 @@ impl Memory {
     /// A new memory of type `ty`.
     pub fn new(mut store: impl AsStoreMut, ty: MemoryType) -> Result<Memory, Error> {
         let store = store.as_store_mut();
-        let memory = VmMemory::new(ty).map_err(Error::Resource)?;
+        let memory = VmMemory::new(ty, store.memory_limit_pages).map_err(Error::Resource)?;
         Ok(store.push_memory(Box::new(memory)))
     }
 

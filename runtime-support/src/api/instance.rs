@@ -257,7 +257,9 @@ fn create_definitions(
         .values()
         .skip(meta.num_imported_memories as usize);
     for ty in defined_memories {
-        let handle = store.push_memory(Box::new(VmMemory::new(*ty).map_err(Error::Resource)?));
+        let handle = store.push_memory(Box::new(
+            VmMemory::new(*ty, store.memory_limit_pages).map_err(Error::Resource)?,
+        ));
         data.memories.push(&mut *store.memories[handle.index]);
         data.memory_ids.push(handle.index);
     }

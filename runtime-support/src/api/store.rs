@@ -37,6 +37,8 @@ pub struct StoreOpaque {
     pub(crate) host_funcs: Vec<Box<VMHostFuncContext>>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     pub(crate) component_instances: Vec<super::component::ComponentInstanceData>,
+    /// The most pages a memory created in this store may have.
+    pub(crate) memory_limit_pages: u64,
     /// Core values of the current component call, kept between calls so
     /// that lowering allocates nothing (see [`StoreOpaque::take_flat_buf`]).
     flat_buf: Vec<super::Val>,
@@ -70,6 +72,7 @@ impl<T> Store<T> {
                     epoch_deadline: u64::MAX,
                     fuel: 0,
                 }),
+                memory_limit_pages: crate::vm::memory::MAX_PAGES,
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -101,6 +104,16 @@ impl<T> Store<T> {
     /// Consumes the store, returning the embedder data.
     pub fn into_data(self) -> T {
         self.data
+    }
+
+    /// Limits every linear memory created in this store from now on to
+    /// `bytes` (rounded down to whole 64 KiB pages): `memory.grow` past it
+    /// returns -1, as when a memory's own maximum is reached, and a module
+    /// whose memory starts larger fails to instantiate with an error that
+    /// says so.
+    pub fn limit_memory_size(&mut self, bytes: u64) {
+        let pages = bytes / crate::vm::memory::WASM_PAGE as u64;
+        self.inner.memory_limit_pages = pages.min(crate::vm::memory::MAX_PAGES);
     }
 
     /// Gives the store `fuel` units: code built with fuel metering

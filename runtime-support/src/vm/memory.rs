@@ -107,6 +107,8 @@ unsafe fn release(base: *mut u8, used: usize) {
 pub(crate) struct Memory {
     pub def: VMMemoryDefinition,
     pub ty: MemoryType,
+    /// The most pages its store lets it have (`Store::limit_memory_size`).
+    limit_pages: u64,
 }
 
 // SAFETY: the memory is owned by one store; the raw base pointer refers to a
@@ -114,12 +116,21 @@ pub(crate) struct Memory {
 unsafe impl Send for Memory {}
 
 impl Memory {
-    /// Reserves address space and makes the initial pages accessible.
-    pub(crate) fn new(ty: MemoryType) -> Result<Memory, String> {
+    /// Reserves address space and makes the initial pages accessible; the
+    /// memory never grows past `limit_pages`.
+    pub(crate) fn new(ty: MemoryType, limit_pages: u64) -> Result<Memory, String> {
         if ty.limits.min > MAX_PAGES {
             return Err(format!(
                 "memory minimum of {} pages is over 65536",
                 ty.limits.min
+            ));
+        }
+        if ty.limits.min > limit_pages {
+            return Err(format!(
+                "memory minimum of {} pages ({} bytes) is over the store's limit of {} bytes",
+                ty.limits.min,
+                ty.limits.min * WASM_PAGE as u64,
+                limit_pages * WASM_PAGE as u64
             ));
         }
         let Some(base) = reserve() else {
@@ -134,6 +145,7 @@ impl Memory {
                 length: 0,
             },
             ty,
+            limit_pages,
         };
         if memory.grow(ty.limits.min).is_none() {
             return Err("cannot commit the initial pages of a linear memory".into());
@@ -148,7 +160,9 @@ impl Memory {
 
     /// The largest size this memory may reach, in pages.
     pub(crate) fn max_pages(&self) -> u64 {
-        self.ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES)
+        (self.ty.limits.max.unwrap_or(MAX_PAGES))
+            .min(MAX_PAGES)
+            .min(self.limit_pages)
     }
 
     /// Grows by `delta` pages; returns the old size, or `None` when the
@@ -212,7 +226,7 @@ mod tests {
 
     #[test]
     fn grows_to_and_not_past_the_maximum() {
-        let mut m = Memory::new(ty(1, Some(3))).unwrap();
+        let mut m = Memory::new(ty(1, Some(3)), MAX_PAGES).unwrap();
         assert_eq!(m.pages(), 1);
         assert_eq!(m.grow(2), Some(1));
         assert_eq!(m.grow(1), None);
@@ -226,7 +240,7 @@ mod tests {
         // Small memories are wiped in place, larger ones by the kernel.
         for i in 0..2 * POOL_CAPACITY {
             let pages = if i % 2 == 0 { 1 } else { 6 };
-            let mut m = Memory::new(ty(pages, None)).unwrap();
+            let mut m = Memory::new(ty(pages, None), MAX_PAGES).unwrap();
             assert!(
                 m.data().iter().all(|&b| b == 0),
                 "fresh memory reads as zero"

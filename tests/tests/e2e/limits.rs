@@ -117,3 +117,30 @@ fn fuel_is_spent_the_same_on_every_run_and_runs_out() {
         "{err}"
     );
 }
+
+#[test]
+fn memories_stay_within_the_store_limit() {
+    let wat = r#"(module (memory (export "m") 1)
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let engine = cmc_compiler::engine(Config::default());
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.limit_memory_size(2 * 65536 + 100);
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let grow = instance.get_func(&store, "grow").unwrap();
+    let mut out = [Val::I32(0)];
+    grow.call(&mut store, &[Val::I32(1)], &mut out).unwrap();
+    assert_eq!(out, [Val::I32(1)], "1 → 2 pages fits");
+    grow.call(&mut store, &[Val::I32(1)], &mut out).unwrap();
+    assert_eq!(out, [Val::I32(-1)], "a third page is over the limit");
+    grow.call(&mut store, &[Val::I32(0)], &mut out).unwrap();
+    assert_eq!(out, [Val::I32(2)]);
+
+    let big = Module::new(&engine, "(module (memory 3))").unwrap();
+    let err = Linker::new().instantiate(&mut store, &big).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("over the store's limit of 131072 bytes"),
+        "{err}"
+    );
+}
