@@ -531,130 +531,98 @@ fn a_closed_stdout_ends_every_command_quietly() {
     }
 }
 
+/// Writes `wat` to `NAME.wat` in `dir`; its path.
+fn write_wat(dir: &std::path::Path, name: &str, wat: &str) -> String {
+    let path = dir.join(format!("{name}.wat"));
+    std::fs::write(&path, wat).unwrap();
+    path.display().to_string()
+}
+
+/// Runs an infinite loop under `-W limit` (a `.wat`, then an artifact built
+/// with `-W build_option` and one built without it): the first two trap
+/// with `message`, the last is refused with the command that rebuilds it.
+/// `bad` is a malformed spelling of the limit, refused with `bad_message`.
+fn a_limit_stops_an_infinite_loop(
+    name: &str,
+    limit: &str,
+    message: &str,
+    build_option: &str,
+    bad: (&str, &str),
+) {
+    let dir = scratch(name);
+    let spin = &write_wat(
+        &dir,
+        "spin",
+        r#"(module (func (export "spin") (loop $l (br $l))))"#,
+    );
+    let (plain, checked) = (dir.join("plain.cmc"), dir.join("checked.cmc"));
+    let (plain, checked) = (plain.to_str().unwrap(), checked.to_str().unwrap());
+    for (args, ok) in [
+        (&["build", spin, "-o", plain][..], true),
+        (&["build", "-W", build_option, spin, "-o", checked], true),
+    ] {
+        let o = cmc(args);
+        assert_eq!(o.status.success(), ok, "{args:?}: {}", stderr(&o));
+    }
+    let started = std::time::Instant::now();
+    for file in [spin, checked] {
+        let o = cmc(&["run", "-W", limit, "--invoke", "spin", file]);
+        assert_eq!(o.status.code(), Some(134), "{file}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{}", stderr(&o));
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    // An artifact keeps the checks it was built with: one built without
+    // them cannot honour the limit, and says how to rebuild it.
+    let o = cmc(&["run", "-W", limit, "--invoke", "spin", plain]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rebuild = format!("cmc build -W {build_option}");
+    assert!(stderr(&o).contains(&rebuild), "{}", stderr(&o));
+    let o = cmc(&["run", "-W", bad.0, "--invoke", "spin", spin]);
+    assert!(stderr(&o).contains(bad.1), "{}", stderr(&o));
+}
+
 #[test]
 fn a_timeout_stops_an_infinite_loop() {
-    let dir = scratch("timeout");
-    let spin = dir.join("spin.wat");
-    std::fs::write(
-        &spin,
-        r#"(module (func (export "spin") (loop $l (br $l))))"#,
-    )
-    .unwrap();
-    let spin = spin.to_str().unwrap();
-    let started = std::time::Instant::now();
-    let o = cmc(&["run", "-W", "timeout=300ms", "--invoke", "spin", spin]);
-    assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
-    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
-    assert!(started.elapsed() < std::time::Duration::from_secs(60));
-
-    // An artifact keeps the checks it was built with: one built without
-    // them cannot honour a timeout, and says how to rebuild it.
-    let plain = dir.join("plain.cmc");
-    let checked = dir.join("checked.cmc");
-    let o = cmc(&["build", spin, "-o", plain.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = cmc(&[
-        "run",
-        "-W",
-        "timeout=1s",
-        "--invoke",
-        "spin",
-        plain.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("cmc build -W epoch-interruption=y"),
-        "{}",
-        stderr(&o)
-    );
-    let o = cmc(&[
-        "build",
-        "-W",
-        "epoch-interruption=y",
-        spin,
-        "-o",
-        checked.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = cmc(&[
-        "run",
-        "-W",
+    a_limit_stops_an_infinite_loop(
+        "timeout",
         "timeout=300ms",
-        "--invoke",
-        "spin",
-        checked.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
-    let o = cmc(&["run", "-W", "timeout=soon", "--invoke", "spin", spin]);
-    assert!(stderr(&o).contains("is not a duration"), "{}", stderr(&o));
+        "interrupt",
+        "epoch-interruption=y",
+        ("timeout=soon", "is not a duration"),
+    );
 }
 
 #[test]
 fn fuel_bounds_what_a_guest_runs() {
-    let dir = scratch("fuel");
-    let spin = dir.join("spin.wat");
-    std::fs::write(
-        &spin,
-        r#"(module (func (export "spin") (loop $l (br $l))))"#,
-    )
-    .unwrap();
-    let spin = spin.to_str().unwrap();
-    let o = cmc(&["run", "-W", "fuel=100000", "--invoke", "spin", spin]);
-    assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
-    assert!(stderr(&o).contains("all fuel consumed"), "{}", stderr(&o));
-    let plain = dir.join("plain.cmc");
-    let o = cmc(&["build", spin, "-o", plain.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = cmc(&[
-        "run",
-        "-W",
-        "fuel=10",
-        "--invoke",
-        "spin",
-        plain.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("cmc build -W consume-fuel=y"),
-        "{}",
-        stderr(&o)
-    );
-    let o = cmc(&["run", "-W", "fuel=lots", "--invoke", "spin", spin]);
-    assert!(
-        stderr(&o).contains("is not a number of instructions"),
-        "{}",
-        stderr(&o)
+    a_limit_stops_an_infinite_loop(
+        "fuel",
+        "fuel=100000",
+        "all fuel consumed",
+        "consume-fuel=y",
+        ("fuel=lots", "is not a number of instructions"),
     );
 }
 
 #[test]
 fn max_memory_size_limits_growth() {
-    let dir = scratch("max-memory");
-    let grow = dir.join("grow.wat");
-    std::fs::write(
-        &grow,
+    let grow = &write_wat(
+        &scratch("max-memory"),
+        "grow",
         r#"(module (memory 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
-    )
-    .unwrap();
-    let grow = grow.to_str().unwrap();
-    let o = cmc(&[
-        "run",
-        "-W",
-        "max-memory-size=131072",
-        "--invoke",
-        "grow",
-        grow,
-        "1",
-    ]);
-    assert_eq!(stdout(&o), "1\n", "{}", stderr(&o));
-    let o = cmc(&[
-        "run",
-        "-W",
-        "max-memory-size=131072",
-        "--invoke",
-        "grow",
-        grow,
-        "2",
-    ]);
-    assert_eq!(stdout(&o), "-1\n", "{}", stderr(&o));
+    );
+    // Two pages allowed: from one, growing by one gives the old size, by
+    // two gives -1.
+    for (delta, old) in [("1", "1\n"), ("2", "-1\n")] {
+        let args = [
+            "run",
+            "-W",
+            "max-memory-size=131072",
+            "--invoke",
+            "grow",
+            grow,
+            delta,
+        ];
+        let o = cmc(&args);
+        assert_eq!(stdout(&o), old, "{}", stderr(&o));
+    }
 }

@@ -13,9 +13,11 @@ const WAT: &str = r#"(module
             (else (call $down (i32.sub (local.get 0) (i32.const 1))))))
     (func (export "count") (param i32) (result i32) (call $down (local.get 0))))"#;
 
-fn instance(epochs: bool) -> (Store<()>, cmc_runtime::Instance) {
+/// The test module, compiled with `configure` applied to the engine's
+/// configuration, and instantiated.
+fn instance(configure: impl FnOnce(&mut Config)) -> (Store<()>, cmc_runtime::Instance) {
     let mut config = Config::default();
-    config.epoch_interruption(epochs);
+    configure(&mut config);
     let engine = cmc_compiler::engine(config);
     let module = Module::new(&engine, WAT).unwrap();
     let mut store = Store::new(&engine, ());
@@ -23,9 +25,21 @@ fn instance(epochs: bool) -> (Store<()>, cmc_runtime::Instance) {
     (store, instance)
 }
 
+fn with_epochs(on: bool) -> (Store<()>, cmc_runtime::Instance) {
+    instance(|c| {
+        c.epoch_interruption(on);
+    })
+}
+
+fn fueled() -> (Store<()>, cmc_runtime::Instance) {
+    instance(|c| {
+        c.consume_fuel(true);
+    })
+}
+
 #[test]
 fn an_infinite_loop_stops_at_the_deadline() {
-    let (mut store, instance) = instance(true);
+    let (mut store, instance) = with_epochs(true);
     store.set_epoch_deadline(1);
     let engine = store.engine().clone();
     let started = Instant::now();
@@ -47,7 +61,7 @@ fn an_infinite_loop_stops_at_the_deadline() {
 #[test]
 fn without_a_deadline_or_before_it_code_runs_to_the_end() {
     for epochs in [false, true] {
-        let (mut store, instance) = instance(epochs);
+        let (mut store, instance) = with_epochs(epochs);
         let count = instance.get_func(&store, "count").unwrap();
         let mut out = [Val::I32(-1)];
         count.call(&mut store, &[Val::I32(1000)], &mut out).unwrap();
@@ -62,23 +76,13 @@ fn without_a_deadline_or_before_it_code_runs_to_the_end() {
 
 #[test]
 fn a_deadline_already_reached_traps_at_the_first_check() {
-    let (mut store, instance) = instance(true);
+    let (mut store, instance) = with_epochs(true);
     store.set_epoch_deadline(0);
     let count = instance.get_func(&store, "count").unwrap();
     let err = count
         .call(&mut store, &[Val::I32(3)], &mut [Val::I32(0)])
         .unwrap_err();
     assert!(matches!(err, Error::Trap(t) if t.kind == TrapKind::Interrupt));
-}
-
-fn fueled() -> (Store<()>, cmc_runtime::Instance) {
-    let mut config = Config::default();
-    config.consume_fuel(true);
-    let engine = cmc_compiler::engine(config);
-    let module = Module::new(&engine, WAT).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
-    (store, instance)
 }
 
 #[test]
