@@ -44,9 +44,9 @@ pub struct RunArgs {
     /// Wasm execution options, as wasmtime's: max-wasm-stack=BYTES,
     /// timeout=DURATION (e.g. 2s, 500ms: then the guest traps with
     /// "interrupt"), fuel=N (the guest may run N wasm instructions, then
-    /// traps with "all fuel consumed"), max-memory-size=BYTES (memory.grow
-    /// past it returns -1), epoch-interruption=y|n (several separated by
-    /// commas).
+    /// traps with "all fuel consumed"), max-memory-size=BYTES and
+    /// max-table-elements=N (memory.grow and table.grow past them return
+    /// -1), epoch-interruption=y|n (several separated by commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
     #[command(flatten)]
@@ -384,6 +384,8 @@ struct WasmOptions {
     fuel: Option<u64>,
     /// The most bytes each linear memory may have.
     max_memory_size: Option<u64>,
+    /// The most elements each table may have.
+    max_table_elements: Option<u64>,
 }
 
 impl WasmOptions {
@@ -413,6 +415,12 @@ impl WasmOptions {
                     })?;
                     parsed.max_memory_size = Some(bytes);
                 }
+                ("max-table-elements", Some(elements)) => {
+                    let elements = elements.parse().with_context(|| {
+                        format!("-W max-table-elements: `{elements}` is not a number")
+                    })?;
+                    parsed.max_table_elements = Some(elements);
+                }
                 ("fuel", Some(fuel)) => {
                     let fuel = fuel.parse().with_context(|| {
                         format!("-W fuel: `{fuel}` is not a number of instructions")
@@ -423,7 +431,7 @@ impl WasmOptions {
                     parsed.epoch_interruption = on_off("-W epoch-interruption", on)?;
                 }
                 _ => bail!(
-                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, max-memory-size=BYTES, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
+                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, max-memory-size=BYTES, max-table-elements=N, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
                 ),
             }
         }
@@ -431,7 +439,8 @@ impl WasmOptions {
     }
 }
 
-/// Gives `store` the `-W fuel=N` and `-W max-memory-size=BYTES`, and with
+/// Gives `store` the `-W fuel=N`, `max-memory-size` and `max-table-elements`,
+/// and with
 /// `-W timeout=D` a deadline one
 /// epoch away and a thread that advances the engine's epoch after `D`.
 fn start_limits<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
@@ -441,6 +450,9 @@ fn start_limits<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
     }
     if let Some(bytes) = options.max_memory_size {
         store.limit_memory_size(bytes);
+    }
+    if let Some(elements) = options.max_table_elements {
+        store.limit_table_elements(elements);
     }
     let Some(timeout) = options.timeout else {
         return Ok(());

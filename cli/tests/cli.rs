@@ -604,25 +604,27 @@ fn fuel_bounds_what_a_guest_runs() {
 }
 
 #[test]
-fn max_memory_size_limits_growth() {
-    let grow = &write_wat(
-        &scratch("max-memory"),
-        "grow",
-        r#"(module (memory 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
-    );
-    // Two pages allowed: from one, growing by one gives the old size, by
-    // two gives -1.
-    for (delta, old) in [("1", "1\n"), ("2", "-1\n")] {
-        let args = [
-            "run",
-            "-W",
+fn memory_and_table_limits_cap_growth() {
+    let dir = scratch("max-sizes");
+    let cases = [
+        (
+            "memory",
+            r#"(module (memory 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
             "max-memory-size=131072",
-            "--invoke",
-            "grow",
-            grow,
-            delta,
-        ];
-        let o = cmc(&args);
-        assert_eq!(stdout(&o), old, "{}", stderr(&o));
+        ),
+        (
+            "table",
+            r#"(module (table 1 funcref) (func (export "grow") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))"#,
+            "max-table-elements=2",
+        ),
+    ];
+    for (name, wat, limit) in cases {
+        let grow = &write_wat(&dir, name, wat);
+        // Two pages or elements allowed: from one, growing by one gives
+        // the old size, by two gives -1.
+        for (delta, old) in [("1", "1\n"), ("2", "-1\n")] {
+            let o = cmc(&["run", "-W", limit, "--invoke", "grow", grow, delta]);
+            assert_eq!(stdout(&o), old, "{name} +{delta}: {}", stderr(&o));
+        }
     }
 }

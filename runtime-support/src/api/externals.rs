@@ -198,7 +198,7 @@ impl Table {
         check_type(&init, ty.element)?;
         check_callable(store, &init)?;
         let bits = init.to_ref_bits(store)?;
-        let table = VmTable::new(ty, bits).map_err(Error::Resource)?;
+        let table = VmTable::new(ty, bits, store.table_limit).map_err(Error::Resource)?;
         Ok(store.push_table(Box::new(table)))
     }
 

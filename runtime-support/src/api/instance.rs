@@ -264,7 +264,9 @@ fn create_definitions(
         data.memory_ids.push(handle.index);
     }
     for ty in meta.tables.values().skip(meta.num_imported_tables as usize) {
-        let handle = store.push_table(Box::new(VmTable::new(*ty, 0).map_err(Error::Resource)?));
+        let handle = store.push_table(Box::new(
+            VmTable::new(*ty, 0, store.table_limit).map_err(Error::Resource)?,
+        ));
         data.tables.push(&mut *store.tables[handle.index]);
         data.table_ids.push(handle.index);
     }

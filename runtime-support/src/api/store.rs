@@ -39,6 +39,8 @@ pub struct StoreOpaque {
     pub(crate) component_instances: Vec<super::component::ComponentInstanceData>,
     /// The most pages a memory created in this store may have.
     pub(crate) memory_limit_pages: u64,
+    /// The most elements a table created in this store may have.
+    pub(crate) table_limit: u64,
     /// Core values of the current component call, kept between calls so
     /// that lowering allocates nothing (see [`StoreOpaque::take_flat_buf`]).
     flat_buf: Vec<super::Val>,
@@ -73,6 +75,7 @@ impl<T> Store<T> {
                     fuel: 0,
                 }),
                 memory_limit_pages: crate::vm::memory::MAX_PAGES,
+                table_limit: u64::MAX,
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -114,6 +117,13 @@ impl<T> Store<T> {
     pub fn limit_memory_size(&mut self, bytes: u64) {
         let pages = bytes / crate::vm::memory::WASM_PAGE as u64;
         self.inner.memory_limit_pages = pages.min(crate::vm::memory::MAX_PAGES);
+    }
+
+    /// Limits every table created in this store from now on to `elements`:
+    /// `table.grow` past it returns -1, and a module whose table starts
+    /// larger fails to instantiate with an error that says so.
+    pub fn limit_table_elements(&mut self, elements: u64) {
+        self.inner.table_limit = elements;
     }
 
     /// Gives the store `fuel` units: code built with fuel metering

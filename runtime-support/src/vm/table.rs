@@ -16,17 +16,27 @@ pub(crate) struct Table {
     pub def: VMTableDefinition,
     pub elements: Vec<usize>,
     pub ty: TableType,
+    /// The most elements its store lets it have
+    /// (`Store::limit_table_elements`).
+    limit: u64,
 }
 
 // SAFETY: `def.base` points into `elements`, owned by this table.
 unsafe impl Send for Table {}
 
 impl Table {
-    /// Creates a table of `ty.limits.min` copies of `init`.
-    pub(crate) fn new(ty: TableType, init: usize) -> Result<Table, String> {
+    /// Creates a table of `ty.limits.min` copies of `init`, which never
+    /// grows past `limit` elements.
+    pub(crate) fn new(ty: TableType, init: usize, limit: u64) -> Result<Table, String> {
         if ty.limits.min > MAX_TABLE_ELEMS {
             return Err(format!(
                 "table minimum of {} elements is over the limit of {MAX_TABLE_ELEMS}",
+                ty.limits.min
+            ));
+        }
+        if ty.limits.min > limit {
+            return Err(format!(
+                "table minimum of {} elements is over the store's limit of {limit}",
                 ty.limits.min
             ));
         }
@@ -37,6 +47,7 @@ impl Table {
             },
             elements: vec![init; ty.limits.min as usize],
             ty,
+            limit,
         };
         table.sync();
         Ok(table)
@@ -62,7 +73,8 @@ impl Table {
             .limits
             .max
             .unwrap_or(u64::from(u32::MAX))
-            .min(MAX_TABLE_ELEMS);
+            .min(MAX_TABLE_ELEMS)
+            .min(self.limit);
         if new > max {
             return None;
         }

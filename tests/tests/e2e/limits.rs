@@ -148,3 +148,28 @@ fn memories_stay_within_the_store_limit() {
         "{err}"
     );
 }
+
+#[test]
+fn tables_stay_within_the_store_limit() {
+    let wat = r#"(module (table 1 funcref)
+        (func (export "grow") (param i32) (result i32)
+            (table.grow (ref.null func) (local.get 0))))"#;
+    let engine = cmc_compiler::engine(Config::default());
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.limit_table_elements(3);
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let grow = instance.get_func(&store, "grow").unwrap();
+    let mut out = [Val::I32(0)];
+    grow.call(&mut store, &[Val::I32(2)], &mut out).unwrap();
+    assert_eq!(out, [Val::I32(1)], "1 → 3 elements fits");
+    grow.call(&mut store, &[Val::I32(1)], &mut out).unwrap();
+    assert_eq!(out, [Val::I32(-1)], "a fourth is over the limit");
+
+    let big = Module::new(&engine, "(module (table 4 funcref))").unwrap();
+    let err = Linker::new().instantiate(&mut store, &big).err().unwrap();
+    assert!(
+        err.to_string().contains("over the store's limit of 3"),
+        "{err}"
+    );
+}
