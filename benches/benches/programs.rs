@@ -156,18 +156,12 @@ fn main() -> Result<()> {
         eprintln!("no measurements in this run: no report");
         return Ok(());
     }
-    let text = format!(
-        "Machine: {}. Date: {}. Command: `cargo bench -p cmc-benches --bench programs`.\n\n{}\n{}\n",
-        report::machine(),
-        report::today(),
-        render(&results, &programs),
-        notes.join("\n"),
-    );
-    println!("\n{text}");
-    let path = report::criterion_dir()?.join("cmc-programs-report.md");
-    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
-    eprintln!("report written to {}", path.display());
-    Ok(())
+    report::publish(
+        "programs",
+        "cmc-programs-report.md",
+        &render(&results, &programs),
+        &notes,
+    )
 }
 
 /// One engine's way to run a program once: `keep` asks for its output.

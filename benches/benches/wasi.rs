@@ -62,18 +62,7 @@ fn main() -> Result<()> {
         eprintln!("no measurements in this run: no report");
         return Ok(());
     }
-    let text = format!(
-        "Machine: {}. Date: {}. Command: `cargo bench -p cmc-benches --bench wasi`.\n\n{}\n{}\n",
-        report::machine(),
-        report::today(),
-        render(&results),
-        notes.join("\n"),
-    );
-    println!("\n{text}");
-    let path = report::criterion_dir()?.join("cmc-wasi-report.md");
-    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
-    eprintln!("report written to {}", path.display());
-    Ok(())
+    report::publish("wasi", "cmc-wasi-report.md", &render(&results), &notes)
 }
 
 /// Deterministic bytes that do not compress to nothing (xorshift64).

@@ -476,6 +476,23 @@ pub fn machine() -> String {
     format!("{cpus} CPUs (nproc), {model}")
 }
 
+/// Prints the report of `cargo bench -p cmc-benches --bench BENCH`,
+/// `tables` and `notes` under a line naming the machine, the date and the
+/// command, and writes it to `<criterion>/FILE`.
+pub fn publish(bench: &str, file: &str, tables: &str, notes: &[String]) -> Result<()> {
+    let text = format!(
+        "Machine: {}. Date: {}. Command: `cargo bench -p cmc-benches --bench {bench}`.\n\n{tables}\n{}\n",
+        machine(),
+        today(),
+        notes.join("\n"),
+    );
+    println!("\n{text}");
+    let path = criterion_dir()?.join(file);
+    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("report written to {}", path.display());
+    Ok(())
+}
+
 /// Today's date (UTC) as `YYYY-MM-DD`, from the days since 1970 by the
 /// usual civil-calendar conversion (no date library needed for one line).
 pub fn today() -> String {

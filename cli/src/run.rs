@@ -94,8 +94,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let engine = cmc_compiler::engine(config);
     let cache = Cache::open(compile_options(&args.compile)? && !args.no_cache);
     match load(&engine, cache.as_ref(), &args.file, input)? {
-        Program::Module(module) => run_module(&args, &module),
-        Program::Component(component) => run_component(&args, &component),
+        Program::Module(module) => run_module(&args, &options, &module),
+        Program::Component(component) => run_component(&args, &options, &component),
     }
 }
 
@@ -192,7 +192,7 @@ fn preload(args: &RunArgs, store: &mut Store<WasiCtx>, linker: &mut Linker<WasiC
 /// Runs a core module's `_start` with WASI preview1, or calls export
 /// `--invoke NAME` with ARGS (after `_initialize`, if the module is a
 /// reactor).
-fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
+fn run_module(args: &RunArgs, options: &WasmOptions, module: &Module) -> Result<ExitCode> {
     let switches = args.wasi.switches()?;
     let program_args: &[String] = if args.invoke.is_some() {
         &[]
@@ -201,7 +201,7 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
     };
     let ctx = args.wasi.ctx(&switches, &args.file, program_args)?;
     let mut store = Store::new(module.engine(), ctx);
-    start_limits(&mut store, &args.wasm)?;
+    start_limits(&mut store, options);
     let mut linker = Linker::new();
     cmc_wasi::preview1::add_to_linker(&mut linker);
     preload(args, &mut store, &mut linker)?;
@@ -273,7 +273,7 @@ fn run_module(args: &RunArgs, module: &Module) -> Result<ExitCode> {
 
 /// Runs a component's `wasi:cli/run#run`, or calls the `--invoke` call with
 /// its WAVE arguments and prints the result in WAVE.
-fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
+fn run_component(args: &RunArgs, options: &WasmOptions, component: &Component) -> Result<ExitCode> {
     if args.invoke.is_some() && !args.args.is_empty() {
         bail!(
             "an invoked function's arguments go inside --invoke, in WAVE syntax, e.g. --invoke 'f(1, \"x\")'; unexpected: {}",
@@ -285,7 +285,7 @@ fn run_component(args: &RunArgs, component: &Component) -> Result<ExitCode> {
     let mut linker = component::Linker::new();
     cmc_wasi::add_to_linker(&mut linker);
     let mut store = Store::new(component.engine(), ctx);
-    start_limits(&mut store, &args.wasm)?;
+    start_limits(&mut store, options);
     let instance = match linker.instantiate(&mut store, component) {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the component"),
@@ -443,8 +443,7 @@ impl WasmOptions {
 /// and with
 /// `-W timeout=D` a deadline one
 /// epoch away and a thread that advances the engine's epoch after `D`.
-fn start_limits<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
-    let options = WasmOptions::parse(options)?;
+fn start_limits<T>(store: &mut Store<T>, options: &WasmOptions) {
     if let Some(fuel) = options.fuel {
         store.set_fuel(fuel);
     }
@@ -455,7 +454,7 @@ fn start_limits<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
         store.limit_table_elements(elements);
     }
     let Some(timeout) = options.timeout else {
-        return Ok(());
+        return;
     };
     store.set_epoch_deadline(1);
     let engine = store.engine().clone();
@@ -463,7 +462,6 @@ fn start_limits<T>(store: &mut Store<T>, options: &[String]) -> Result<()> {
         std::thread::sleep(timeout);
         engine.increment_epoch();
     });
-    Ok(())
 }
 
 /// Prints a failure; traps (of core wasm or of the canonical ABI) exit with

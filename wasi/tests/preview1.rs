@@ -381,38 +381,35 @@ fn bad_arguments_are_the_errnos_wasmtime_gives() {
     assert_eq!(g.call("path_open", &open(0, 0)).unwrap(), Errno::Badf);
 }
 
-#[test]
-fn an_unknown_function_fails_to_link_with_its_name() {
+/// The error of linking the module `wat` against preview1.
+fn link_error(wat: &str) -> String {
     let engine = cmc_compiler::engine(Config::default());
-    let module = Module::new(
-        &engine,
-        r#"(module (import "wasi_snapshot_preview1" "fd_frobnicate" (func (param i32) (result i32))))"#,
-    )
-    .unwrap();
+    let module = Module::new(&engine, wat).unwrap();
     let mut linker = Linker::new();
     preview1::add_to_linker(&mut linker);
     let mut store = Store::new(&engine, WasiCtx::builder().build());
-    let err = linker.instantiate(&mut store, &module).unwrap_err();
+    linker
+        .instantiate(&mut store, &module)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn an_unknown_function_fails_to_link_with_its_name() {
     assert_eq!(
-        err.to_string(),
+        link_error(
+            r#"(module (import "wasi_snapshot_preview1" "fd_frobnicate" (func (param i32) (result i32))))"#
+        ),
         "unknown import: `wasi_snapshot_preview1::fd_frobnicate` has not been defined"
     );
 }
 
 #[test]
 fn a_wrong_signature_fails_to_link_with_its_name() {
-    let engine = cmc_compiler::engine(Config::default());
-    let module = Module::new(
-        &engine,
-        r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i64) (result i32))))"#,
-    )
-    .unwrap();
-    let mut linker = Linker::new();
-    preview1::add_to_linker(&mut linker);
-    let mut store = Store::new(&engine, WasiCtx::builder().build());
-    let err = linker.instantiate(&mut store, &module).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        link_error(
+            r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i64) (result i32))))"#
+        ),
         "incompatible import type for `wasi_snapshot_preview1::fd_write`: expected a function \
          of type (func (param i32 i64) (result i32)), found a function of type \
          (func (param i32 i32 i32 i32) (result i32))"

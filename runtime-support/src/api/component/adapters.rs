@@ -2,9 +2,9 @@
 //! caller, call the lifted callee, lower back) and the host halves of fused
 //! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
 
-use super::context::{Cx, Options, handle_table};
+use super::context::{Cx, handle_table};
 use super::func::call_lifted;
-use super::instance::{check_may_leave, on_first_use, resolve_core};
+use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
 use super::lowered::lowered_core_type;
 use crate::abi::{AdapterFunc, AdapterIndex, Elements, TransferIndex, TransferOp};
 use crate::api::store::StoreOpaque;
@@ -39,10 +39,11 @@ pub(super) fn adapter_func<T: 'static>(
                 move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
                     let store = caller.as_store_mut();
                     check_may_leave(store, instance, adapter.instance)?;
-                    adapt(store, instance, &adapter, &func_ty, params, results).map_err(|e| match e
-                    {
-                        Error::Canon(canon) => in_adapter(canon),
-                        other => other,
+                    adapt(store, instance, i, &adapter, &func_ty, params, results).map_err(|e| {
+                        match e {
+                            Error::Canon(canon) => in_adapter(canon),
+                            other => other,
+                        }
                     })
                 },
             );
@@ -141,18 +142,26 @@ fn copy_between(
     transfer::copy_between(memories, elements, ptr, len, dst)
 }
 
-/// One call through `adapter`: lifts `params` out of the calling instance,
-/// calls the lifted callee, and lowers its result into `results`.
+/// One call through `adapter`, the plan's adapter `i`: lifts `params` out of
+/// the calling instance, calls the lifted callee, and lowers its result into
+/// `results`.
 fn adapt(
     store: &mut StoreOpaque,
     instance: usize,
+    i: AdapterIndex,
     adapter: &AdapterFunc,
     func_ty: &FuncType,
     params: &[CoreVal],
     results: &mut [CoreVal],
 ) -> Result<(), Error> {
     let table = adapter.instance;
-    let options = Options::resolve(store, instance, &adapter.options)?;
+    let options = resolved_options(
+        store,
+        instance,
+        |d| &mut d.adapter_options,
+        i,
+        &adapter.options,
+    )?;
     let mut cx = Cx::new(store, instance, table, options);
     let args = lift_params(&mut cx, func_ty, params)?;
     let lends = std::mem::take(&mut cx.lends);

@@ -31,6 +31,11 @@ pub(crate) struct ComponentInstanceData {
     pub builtins: PrimaryMap<ResourceBuiltinIndex, Option<CoreFunc>>,
     /// Core functions made for calls into other component instances.
     pub adapters: PrimaryMap<AdapterIndex, Option<CoreFunc>>,
+    /// The canonical options of each lowered import and adapter, resolved
+    /// on its first call (when the instances they name exist) so later
+    /// calls look nothing up by name.
+    pub lowered_options: PrimaryMap<LoweredIndex, Option<super::context::Options>>,
+    pub adapter_options: PrimaryMap<AdapterIndex, Option<super::context::Options>>,
     /// The handle table of each of the plan's component instances.
     pub tables: PrimaryMap<ComponentInstanceIndex, HandleTable>,
     /// Each lifted function's core callee and options, resolved on its
@@ -83,6 +88,8 @@ impl Instance {
             lowered: PrimaryMap::from(vec![None; meta.lowered.len()]),
             builtins: PrimaryMap::from(vec![None; meta.builtins.len()]),
             adapters: PrimaryMap::from(vec![None; meta.adapters.len()]),
+            lowered_options: PrimaryMap::from(vec![None; meta.lowered.len()]),
+            adapter_options: PrimaryMap::from(vec![None; meta.adapters.len()]),
             tables: PrimaryMap::from(vec![table; instances]),
             lifted: PrimaryMap::from(vec![None; meta.lifted.len()]),
             may_leave: PrimaryMap::from(vec![true; instances]),
@@ -317,6 +324,23 @@ pub(super) fn resolve_core(
             "the host half {i} of a fused adapter is only ever an adapter's import"
         ))),
     }
+}
+
+/// Canonical options `options` of entry `i` of `slot` in store component
+/// instance `instance`, resolved on first use and kept.
+pub(super) fn resolved_options<K: EntityRef>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    slot: fn(&mut ComponentInstanceData) -> &mut PrimaryMap<K, Option<super::context::Options>>,
+    i: K,
+    options: &crate::abi::CanonOptions,
+) -> Result<super::context::Options, Error> {
+    if let Some(resolved) = slot(&mut store.component_instances[instance])[i] {
+        return Ok(resolved);
+    }
+    let resolved = super::context::Options::resolve(store, instance, options)?;
+    slot(&mut store.component_instances[instance])[i] = Some(resolved);
+    Ok(resolved)
 }
 
 /// The core function in `slot`'s entry `i` of store component instance

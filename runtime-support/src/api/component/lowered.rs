@@ -2,8 +2,8 @@
 //! the calling component instance, call the host function the linker
 //! defines, and lower its results back.
 
-use super::context::{Cx, Options, handle_table};
-use super::instance::{check_may_leave, on_first_use};
+use super::context::{Cx, handle_table};
+use super::instance::{check_may_leave, on_first_use, resolved_options};
 use super::linker::{Definition, HostFunc, Linker};
 use crate::abi::{LoweredIndex, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
@@ -65,7 +65,8 @@ pub(super) fn lowered_func<T: 'static>(
                 move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
                     let store = caller.as_store_mut();
                     check_may_leave(store, instance, table)?;
-                    let options = Options::resolve(store, instance, &options)?;
+                    let options =
+                        resolved_options(store, instance, |d| &mut d.lowered_options, i, &options)?;
                     let mut cx = Cx::new(store, instance, table, options);
                     let args = lift_params(&mut cx, &func_ty, params)?;
                     // Borrows lifted for the call stay lent until the host returns.
