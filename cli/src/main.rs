@@ -53,7 +53,38 @@ fn run_scripts(files: &[std::path::PathBuf]) -> bool {
     })
 }
 
+/// Exit status of an internal error, a bug in cmc (Rust's status for a
+/// panic). A guest's trap exits with 134 instead, so scripts can tell a
+/// failing program from a failing cmc.
+const INTERNAL_ERROR_EXIT: u8 = 101;
+
+/// Reports a panic anywhere in cmc, on any thread (a host function's panic
+/// is caught at the wasm boundary, then resumed on the main thread), as an
+/// internal error. The process then ends with [`INTERNAL_ERROR_EXIT`].
+fn report_internal_errors() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "internal error: {info}\nThis is a bug in cmc {}; please report it.",
+            env!("CARGO_PKG_VERSION")
+        );
+    }));
+}
+
 fn main() -> ExitCode {
+    report_internal_errors();
+    match std::panic::catch_unwind(run_command) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(INTERNAL_ERROR_EXIT),
+    }
+}
+
+/// Parses the command line and runs the command.
+fn run_command() -> ExitCode {
+    // Lets the tests see an internal error as a user would (nothing else in
+    // cmc panics on purpose).
+    if std::env::var_os("CMC_TEST_INTERNAL_ERROR").is_some() {
+        panic!("CMC_TEST_INTERNAL_ERROR is set");
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => build::run(args),

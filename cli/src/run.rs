@@ -46,7 +46,9 @@ pub struct RunArgs {
     /// "interrupt"), fuel=N (the guest may run N wasm instructions, then
     /// traps with "all fuel consumed"), max-memory-size=BYTES and
     /// max-table-elements=N (memory.grow and table.grow past them return
-    /// -1), epoch-interruption=y|n (several separated by commas).
+    /// -1), max-instances=N, max-memories=N and max-tables=N (how many
+    /// the program may create), epoch-interruption=y|n (several separated
+    /// by commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
     #[command(flatten)]
@@ -386,6 +388,10 @@ struct WasmOptions {
     max_memory_size: Option<u64>,
     /// The most elements each table may have.
     max_table_elements: Option<u64>,
+    /// The most core instances, memories and tables the program may create.
+    max_instances: Option<usize>,
+    max_memories: Option<usize>,
+    max_tables: Option<usize>,
 }
 
 impl WasmOptions {
@@ -421,6 +427,15 @@ impl WasmOptions {
                     })?;
                     parsed.max_table_elements = Some(elements);
                 }
+                ("max-instances", Some(count)) => {
+                    parsed.max_instances = Some(count_of("max-instances", count)?);
+                }
+                ("max-memories", Some(count)) => {
+                    parsed.max_memories = Some(count_of("max-memories", count)?);
+                }
+                ("max-tables", Some(count)) => {
+                    parsed.max_tables = Some(count_of("max-tables", count)?);
+                }
                 ("fuel", Some(fuel)) => {
                     let fuel = fuel.parse().with_context(|| {
                         format!("-W fuel: `{fuel}` is not a number of instructions")
@@ -431,7 +446,7 @@ impl WasmOptions {
                     parsed.epoch_interruption = on_off("-W epoch-interruption", on)?;
                 }
                 _ => bail!(
-                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, max-memory-size=BYTES, max-table-elements=N, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
+                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, max-memory-size=BYTES, max-table-elements=N, max-instances=N, max-memories=N, max-tables=N, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
                 ),
             }
         }
@@ -439,10 +454,15 @@ impl WasmOptions {
     }
 }
 
-/// Gives `store` the `-W fuel=N`, `max-memory-size` and `max-table-elements`,
-/// and with
-/// `-W timeout=D` a deadline one
-/// epoch away and a thread that advances the engine's epoch after `D`.
+/// A `-W` option's count.
+fn count_of(option: &str, text: &str) -> Result<usize> {
+    text.parse()
+        .with_context(|| format!("-W {option}: `{text}` is not a number"))
+}
+
+/// Gives `store` the `-W` fuel and limits, and with `-W timeout=D` a
+/// deadline one epoch away and a thread that advances the engine's epoch
+/// after `D`.
 fn start_limits<T>(store: &mut Store<T>, options: &WasmOptions) {
     if let Some(fuel) = options.fuel {
         store.set_fuel(fuel);
@@ -452,6 +472,15 @@ fn start_limits<T>(store: &mut Store<T>, options: &WasmOptions) {
     }
     if let Some(elements) = options.max_table_elements {
         store.limit_table_elements(elements);
+    }
+    if let Some(count) = options.max_instances {
+        store.limit_instances(count);
+    }
+    if let Some(count) = options.max_memories {
+        store.limit_memories(count);
+    }
+    if let Some(count) = options.max_tables {
+        store.limit_tables(count);
     }
     let Some(timeout) = options.timeout else {
         return;

@@ -78,6 +78,22 @@ fn a_trap_prints_kind_and_backtrace_and_exits_134() {
     assert!(err.contains("divide") && err.contains("compute"), "{err}");
 }
 
+/// A bug in cmc (a panic) is told apart from a guest's trap: "internal
+/// error" and status 101, never 134.
+#[test]
+fn an_internal_error_exits_101_and_says_so() {
+    let o = Command::new(env!("CARGO_BIN_EXE_cmc"))
+        .args(["run", "--invoke", "main", &example("trap.wat")])
+        .env("CMC_TEST_INTERNAL_ERROR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101));
+    let err = stderr(&o);
+    assert!(err.contains("internal error:"), "{err}");
+    assert!(err.contains("CMC_TEST_INTERNAL_ERROR is set"), "{err}");
+    assert!(err.contains("please report it"), "{err}");
+}
+
 #[test]
 fn bad_inputs_get_clear_errors() {
     let dir = scratch("bad");
@@ -627,4 +643,31 @@ fn memory_and_table_limits_cap_growth() {
             assert_eq!(stdout(&o), old, "{name} +{delta}: {}", stderr(&o));
         }
     }
+}
+
+#[test]
+fn instance_memory_and_table_counts_are_limited() {
+    let dir = scratch("max-counts");
+    let wat = &write_wat(
+        &dir,
+        "two",
+        r#"(module (memory 1) (table 1 funcref) (func (export "f")))"#,
+    );
+    for (limit, message) in [
+        ("max-instances=0", "at most 0 instances"),
+        ("max-memories=0", "at most 0 memories"),
+        ("max-tables=0", "at most 0 tables"),
+    ] {
+        let o = cmc(&["run", "-W", limit, "--invoke", "f", wat]);
+        assert_eq!(o.status.code(), Some(1), "{limit}");
+        assert!(stderr(&o).contains(message), "{limit}: {}", stderr(&o));
+        let o = cmc(&["run", "-W", &limit.replace('0', "1"), "--invoke", "f", wat]);
+        assert!(o.status.success(), "{limit}: {}", stderr(&o));
+    }
+    let o = cmc(&["run", "-W", "max-tables=many", "--invoke", "f", wat]);
+    assert!(
+        stderr(&o).contains("`many` is not a number"),
+        "{}",
+        stderr(&o)
+    );
 }

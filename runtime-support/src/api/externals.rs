@@ -1,6 +1,6 @@
 //! Memories, tables and globals as host handles, and [`Extern`].
 
-use super::store::StoreOpaque;
+use super::store::{StoreOpaque, check_count};
 use super::{AsStore, AsStoreMut, Error, Func, Store, Val};
 use crate::abi::{FuncType, GlobalType, MemoryType, TableType, ValType};
 use crate::vm::memory::Memory as VmMemory;
@@ -102,8 +102,7 @@ impl Memory {
     /// A new memory of type `ty`.
     pub fn new(mut store: impl AsStoreMut, ty: MemoryType) -> Result<Memory, Error> {
         let store = store.as_store_mut();
-        let memory = VmMemory::new(ty, store.memory_limit_pages).map_err(Error::Resource)?;
-        Ok(store.push_memory(Box::new(memory)))
+        store.new_memory(ty)
     }
 
     fn get<'a>(&self, store: &'a StoreOpaque) -> &'a VmMemory {
@@ -198,8 +197,7 @@ impl Table {
         check_type(&init, ty.element)?;
         check_callable(store, &init)?;
         let bits = init.to_ref_bits(store)?;
-        let table = VmTable::new(ty, bits, store.table_limit).map_err(Error::Resource)?;
-        Ok(store.push_table(Box::new(table)))
+        store.new_table(ty, bits)
     }
 
     fn get_vm<'a>(&self, store: &'a StoreOpaque) -> &'a VmTable {
@@ -319,19 +317,26 @@ impl Global {
 }
 
 impl StoreOpaque {
-    pub(crate) fn push_memory(&mut self, memory: Box<VmMemory>) -> Memory {
-        self.memories.push(memory);
-        Memory {
+    /// A new memory of type `ty`, within the store's limits.
+    pub(crate) fn new_memory(&mut self, ty: MemoryType) -> Result<Memory, Error> {
+        check_count(self.memories.len(), self.limits.memories, "memories")?;
+        let memory = VmMemory::new(ty, self.limits.memory_pages).map_err(Error::Resource)?;
+        self.memories.push(Box::new(memory));
+        Ok(Memory {
             store_id: self.id,
             index: self.memories.len() - 1,
-        }
+        })
     }
 
-    pub(crate) fn push_table(&mut self, table: Box<VmTable>) -> Table {
-        self.tables.push(table);
-        Table {
+    /// A new table of type `ty`, every element the reference `bits`, within
+    /// the store's limits.
+    pub(crate) fn new_table(&mut self, ty: TableType, bits: usize) -> Result<Table, Error> {
+        check_count(self.tables.len(), self.limits.tables, "tables")?;
+        let table = VmTable::new(ty, bits, self.limits.table_elements).map_err(Error::Resource)?;
+        self.tables.push(Box::new(table));
+        Ok(Table {
             store_id: self.id,
             index: self.tables.len() - 1,
-        }
+        })
     }
 }

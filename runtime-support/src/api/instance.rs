@@ -1,6 +1,7 @@
 //! Instantiation: linking imports, creating memories, tables and globals,
 //! applying segments and running the start function.
 
+use super::store::check_count;
 use super::store::{StoreInstance, StoreOpaque};
 use super::{
     AsStore, AsStoreMut, Engine, Error, Extern, Func, Global, Memory, Module, Table, Trap,
@@ -11,8 +12,6 @@ use crate::abi::{
     SegmentMode, TrapKind, func_ref,
 };
 use crate::vm::instance::InstanceData;
-use crate::vm::memory::Memory as VmMemory;
-use crate::vm::table::Table as VmTable;
 use crate::vm::{VMFuncImport, VMFuncRef, VMGlobalDefinition, ValRaw};
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -60,6 +59,7 @@ impl Instance {
                 imports.len()
             )));
         }
+        check_count(store.instances.len(), store.limits.instances, "instances")?;
         let mut data = InstanceData::new(module.runtime_info(), &mut *store.ctx);
         link_imports(store, module, &mut data, imports)?;
         create_definitions(store, module, &mut data)?;
@@ -257,16 +257,12 @@ fn create_definitions(
         .values()
         .skip(meta.num_imported_memories as usize);
     for ty in defined_memories {
-        let handle = store.push_memory(Box::new(
-            VmMemory::new(*ty, store.memory_limit_pages).map_err(Error::Resource)?,
-        ));
+        let handle = store.new_memory(*ty)?;
         data.memories.push(&mut *store.memories[handle.index]);
         data.memory_ids.push(handle.index);
     }
     for ty in meta.tables.values().skip(meta.num_imported_tables as usize) {
-        let handle = store.push_table(Box::new(
-            VmTable::new(*ty, 0, store.table_limit).map_err(Error::Resource)?,
-        ));
+        let handle = store.new_table(*ty, 0)?;
         data.tables.push(&mut *store.tables[handle.index]);
         data.table_ids.push(handle.index);
     }

@@ -19,6 +19,44 @@ pub(crate) struct StoreInstance {
     pub data: Box<InstanceData>,
 }
 
+/// The resources a store may hold (`Store::limit_*`); unlimited by default.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StoreLimits {
+    /// The most pages each memory may have.
+    pub memory_pages: u64,
+    /// The most elements each table may have.
+    pub table_elements: u64,
+    /// The most core instances.
+    pub instances: usize,
+    /// The most memories.
+    pub memories: usize,
+    /// The most tables.
+    pub tables: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> StoreLimits {
+        StoreLimits {
+            memory_pages: crate::vm::memory::MAX_PAGES,
+            table_elements: u64::MAX,
+            instances: usize::MAX,
+            memories: usize::MAX,
+            tables: usize::MAX,
+        }
+    }
+}
+
+/// Fails when a store that holds `count` of `what` may not hold one more.
+pub(crate) fn check_count(count: usize, limit: usize, what: &str) -> Result<(), Error> {
+    if count < limit {
+        Ok(())
+    } else {
+        Err(Error::Resource(format!(
+            "resource limit exceeded: the store may hold at most {limit} {what}"
+        )))
+    }
+}
+
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The part of a store that does not depend on `T`.
@@ -37,10 +75,8 @@ pub struct StoreOpaque {
     pub(crate) host_funcs: Vec<Box<VMHostFuncContext>>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     pub(crate) component_instances: Vec<super::component::ComponentInstanceData>,
-    /// The most pages a memory created in this store may have.
-    pub(crate) memory_limit_pages: u64,
-    /// The most elements a table created in this store may have.
-    pub(crate) table_limit: u64,
+    /// What this store may hold.
+    pub(crate) limits: StoreLimits,
     /// Core values of the current component call, kept between calls so
     /// that lowering allocates nothing (see [`StoreOpaque::take_flat_buf`]).
     flat_buf: Vec<super::Val>,
@@ -74,8 +110,7 @@ impl<T> Store<T> {
                     epoch_deadline: u64::MAX,
                     fuel: 0,
                 }),
-                memory_limit_pages: crate::vm::memory::MAX_PAGES,
-                table_limit: u64::MAX,
+                limits: StoreLimits::default(),
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -116,14 +151,33 @@ impl<T> Store<T> {
     /// says so.
     pub fn limit_memory_size(&mut self, bytes: u64) {
         let pages = bytes / crate::vm::memory::WASM_PAGE as u64;
-        self.inner.memory_limit_pages = pages.min(crate::vm::memory::MAX_PAGES);
+        self.inner.limits.memory_pages = pages.min(crate::vm::memory::MAX_PAGES);
     }
 
     /// Limits every table created in this store from now on to `elements`:
     /// `table.grow` past it returns -1, and a module whose table starts
     /// larger fails to instantiate with an error that says so.
     pub fn limit_table_elements(&mut self, elements: u64) {
-        self.inner.table_limit = elements;
+        self.inner.limits.table_elements = elements;
+    }
+
+    /// Limits how many core instances the store may hold (those of a
+    /// component's core modules count): instantiating one more fails with
+    /// an error that says so.
+    pub fn limit_instances(&mut self, count: usize) {
+        self.inner.limits.instances = count;
+    }
+
+    /// Limits how many linear memories the store may hold, whether modules
+    /// define them or the host creates them.
+    pub fn limit_memories(&mut self, count: usize) {
+        self.inner.limits.memories = count;
+    }
+
+    /// Limits how many tables the store may hold, whether modules define
+    /// them or the host creates them.
+    pub fn limit_tables(&mut self, count: usize) {
+        self.inner.limits.tables = count;
     }
 
     /// Gives the store `fuel` units: code built with fuel metering

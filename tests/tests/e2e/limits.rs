@@ -2,7 +2,8 @@
 //! store's deadline, and fuel stops one after a number of instructions, the
 //! same number on every run.
 
-use cmc_runtime::{Config, Error, Linker, Module, Store, TrapKind, Val};
+use cmc_runtime::abi::{Limits, MemoryType};
+use cmc_runtime::{Config, Error, Linker, Memory, Module, Store, TrapKind, Val};
 use std::time::{Duration, Instant};
 
 const WAT: &str = r#"(module
@@ -172,4 +173,40 @@ fn tables_stay_within_the_store_limit() {
         err.to_string().contains("over the store's limit of 3"),
         "{err}"
     );
+}
+
+#[test]
+fn stores_hold_no_more_instances_memories_and_tables_than_allowed() {
+    let engine = cmc_compiler::engine(Config::default());
+    let module = Module::new(&engine, "(module (memory 1) (table 1 funcref))").unwrap();
+    let limited = |limit: fn(&mut Store<()>)| {
+        let mut store = Store::new(&engine, ());
+        limit(&mut store);
+        store
+    };
+    let cases: [(fn(&mut Store<()>), &str); 3] = [
+        (|s| s.limit_instances(2), "at most 2 instances"),
+        (|s| s.limit_memories(2), "at most 2 memories"),
+        (|s| s.limit_tables(2), "at most 2 tables"),
+    ];
+    for (limit, message) in cases {
+        let mut store = limited(limit);
+        for _ in 0..2 {
+            Linker::new().instantiate(&mut store, &module).unwrap();
+        }
+        let err = Linker::new()
+            .instantiate(&mut store, &module)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains(message), "{err}");
+    }
+    // The host's own memories and tables count too.
+    let mut store = limited(|s| s.limit_memories(1));
+    let ty = MemoryType {
+        limits: Limits { min: 1, max: None },
+        shared: false,
+    };
+    Memory::new(&mut store, ty).unwrap();
+    let err = Memory::new(&mut store, ty).err().unwrap();
+    assert!(err.to_string().contains("at most 1 memories"), "{err}");
 }
