@@ -179,12 +179,13 @@ fn tables_stay_within_the_store_limit() {
 fn stores_hold_no_more_instances_memories_and_tables_than_allowed() {
     let engine = cmc_compiler::engine(Config::default());
     let module = Module::new(&engine, "(module (memory 1) (table 1 funcref))").unwrap();
-    let limited = |limit: fn(&mut Store<()>)| {
+    let limited = |limit: Limit| {
         let mut store = Store::new(&engine, ());
         limit(&mut store);
         store
     };
-    let cases: [(fn(&mut Store<()>), &str); 3] = [
+    type Limit = fn(&mut Store<()>);
+    let cases: [(Limit, &str); 3] = [
         (|s| s.limit_instances(2), "at most 2 instances"),
         (|s| s.limit_memories(2), "at most 2 memories"),
         (|s| s.limit_tables(2), "at most 2 tables"),
