@@ -8,6 +8,8 @@ mod input;
 mod inspect;
 mod progress;
 mod run;
+mod stats;
+mod trace;
 mod values;
 mod wasi;
 mod wave;

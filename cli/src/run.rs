@@ -3,6 +3,8 @@
 use crate::cache::Cache;
 use crate::input::{self, Input};
 use crate::progress::{self, Unit};
+use crate::stats::{Prepared, RunStats};
+use crate::trace::Tracer;
 use crate::values::{format_val as format_core_val, parse_val};
 use crate::wasi::{WasiArgs, on_off};
 use crate::wave::{Call, export_names, format_val, signature};
@@ -14,7 +16,7 @@ use cmc_runtime::{CompileSettings, Config, Engine, Error, Linker, Module, OptLev
 use cmc_wasi::{I32Exit, WasiCtx};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Exit status of a run that trapped (as wasmtime does).
 const TRAP_EXIT: u8 = 134;
@@ -51,6 +53,16 @@ pub struct RunArgs {
     /// by commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
+    /// After the run, print to stderr what it cost: compile or load,
+    /// instantiate and run times, fuel used, peak linear memory, and the
+    /// number of host calls and of calls between components.
+    #[arg(long)]
+    stats: bool,
+    /// Print to stderr every call that crosses a component boundary (an
+    /// export called, a host import, a call into another component) with
+    /// its arguments and result in WAVE and its duration.
+    #[arg(long)]
+    trace: bool,
     #[command(flatten)]
     wasi: WasiArgs,
     /// Instantiate a core module (.wasm, .wat or artifact) first and give
@@ -95,9 +107,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let engine = cmc_compiler::engine(config);
     let cache = Cache::open(compile_options(&args.compile)? && !args.no_cache);
-    match load(&engine, cache.as_ref(), &args.file, input)? {
-        Program::Module(module) => run_module(&args, &options, &module),
-        Program::Component(component) => run_component(&args, &options, &component),
+    let start = Instant::now();
+    let (program, prepared) = load(&engine, cache.as_ref(), &args.file, input)?;
+    let mut stats = RunStats::new(prepared, start.elapsed(), options.fuel);
+    match program {
+        Program::Module(module) => run_module(&args, &options, &module, &mut stats),
+        Program::Component(component) => run_component(&args, &options, &component, &mut stats),
     }
 }
 
@@ -109,12 +124,17 @@ enum Program {
 
 /// Loads `input`, read from `path`: an artifact, or a `.wasm`/`.wat`
 /// compiled in memory (through `cache`, if any).
-fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Result<Program> {
+fn load(
+    engine: &Engine,
+    cache: Option<&Cache>,
+    path: &Path,
+    input: Input,
+) -> Result<(Program, Prepared)> {
     let loaded =
         |e: Error| anyhow::Error::new(e).context(format!("cannot load `{}`", path.display()));
     let (wasm, is_component) = match input {
         Input::Artifact(info) => {
-            return Ok(match info.header.kind {
+            let program = match info.header.kind {
                 // SAFETY: running an artifact means running its native code;
                 // the user asked for exactly that. The header is checked on
                 // load.
@@ -125,7 +145,8 @@ fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Re
                 ArtifactKind::Component => Program::Component(
                     unsafe { Component::load_file(engine, path) }.map_err(loaded)?,
                 ),
-            });
+            };
+            return Ok((program, Prepared::Loaded));
         }
         Input::Component(wasm) => (wasm, true),
         Input::Module(bytes) => (bytes, false),
@@ -145,7 +166,7 @@ fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Re
             }
         };
         match program {
-            Ok(program) => return Ok(program),
+            Ok(program) => return Ok((program, Prepared::Cached)),
             // Built for another CPU, say: compile it again below.
             Err(_) => cache.remove(&key),
         }
@@ -166,7 +187,7 @@ fn load(engine: &Engine, cache: Option<&Cache>, path: &Path, input: Input) -> Re
             Module::from_artifact(engine, &artifact).map(Program::Module)
         }
     };
-    program.map_err(loaded)
+    Ok((program.map_err(loaded)?, Prepared::Compiled))
 }
 
 /// Instantiates each `--preload NAME=PATH` module in order, offering its
@@ -178,7 +199,7 @@ fn preload(args: &RunArgs, store: &mut Store<WasiCtx>, linker: &mut Linker<WasiC
         };
         let input =
             input::read(Path::new(path)).with_context(|| format!("--preload {name}={path}"))?;
-        let program = load(store.engine(), None, Path::new(path), input)
+        let (program, _) = load(store.engine(), None, Path::new(path), input)
             .with_context(|| format!("--preload {name}={path}"))?;
         let Program::Module(module) = program else {
             bail!("--preload {name}={path}: a component cannot be preloaded, only a core module");
@@ -194,7 +215,17 @@ fn preload(args: &RunArgs, store: &mut Store<WasiCtx>, linker: &mut Linker<WasiC
 /// Runs a core module's `_start` with WASI preview1, or calls export
 /// `--invoke NAME` with ARGS (after `_initialize`, if the module is a
 /// reactor).
-fn run_module(args: &RunArgs, options: &WasmOptions, module: &Module) -> Result<ExitCode> {
+fn run_module(
+    args: &RunArgs,
+    options: &WasmOptions,
+    module: &Module,
+    stats: &mut RunStats,
+) -> Result<ExitCode> {
+    if args.trace {
+        bail!(
+            "--trace shows calls across component boundaries, and a core module has none; run a component"
+        );
+    }
     let switches = args.wasi.switches()?;
     let program_args: &[String] = if args.invoke.is_some() {
         &[]
@@ -204,17 +235,34 @@ fn run_module(args: &RunArgs, options: &WasmOptions, module: &Module) -> Result<
     let ctx = args.wasi.ctx(&switches, &args.file, program_args)?;
     let mut store = Store::new(module.engine(), ctx);
     start_limits(&mut store, options);
+    let outcome = module_main(args, module, &mut store, stats);
+    if args.stats {
+        stats.print(&store);
+    }
+    outcome
+}
+
+/// [`run_module`] once the store exists.
+fn module_main(
+    args: &RunArgs,
+    module: &Module,
+    store: &mut Store<WasiCtx>,
+    stats: &mut RunStats,
+) -> Result<ExitCode> {
     let mut linker = Linker::new();
     cmc_wasi::preview1::add_to_linker(&mut linker);
-    preload(args, &mut store, &mut linker)?;
-    let instance = match linker.instantiate(&mut store, module) {
+    let instance = stats.instantiate(|| {
+        preload(args, store, &mut linker)?;
+        Ok::<_, anyhow::Error>(linker.instantiate(&mut *store, module))
+    })?;
+    let instance = match instance {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the module"),
     };
     let name = args.invoke.as_deref().unwrap_or("_start");
     if args.invoke.is_some()
         && let Some(init) = instance.get_func(&store, "_initialize")
-        && let Err(e) = init.call(&mut store, &[], &mut [])
+        && let Err(e) = init.call(&mut *store, &[], &mut [])
     {
         return report(e, "`_initialize` failed");
     }
@@ -264,7 +312,7 @@ fn run_module(args: &RunArgs, options: &WasmOptions, module: &Module) -> Result<
         })
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
-    if let Err(e) = func.call(&mut store, &params, &mut results) {
+    if let Err(e) = stats.run(|| func.call(&mut *store, &params, &mut results)) {
         return report(e, &format!("`{name}` failed"));
     }
     for r in &results {
@@ -275,7 +323,12 @@ fn run_module(args: &RunArgs, options: &WasmOptions, module: &Module) -> Result<
 
 /// Runs a component's `wasi:cli/run#run`, or calls the `--invoke` call with
 /// its WAVE arguments and prints the result in WAVE.
-fn run_component(args: &RunArgs, options: &WasmOptions, component: &Component) -> Result<ExitCode> {
+fn run_component(
+    args: &RunArgs,
+    options: &WasmOptions,
+    component: &Component,
+    stats: &mut RunStats,
+) -> Result<ExitCode> {
     if args.invoke.is_some() && !args.args.is_empty() {
         bail!(
             "an invoked function's arguments go inside --invoke, in WAVE syntax, e.g. --invoke 'f(1, \"x\")'; unexpected: {}",
@@ -284,11 +337,28 @@ fn run_component(args: &RunArgs, options: &WasmOptions, component: &Component) -
     }
     let switches = args.wasi.switches()?;
     let ctx = args.wasi.ctx(&switches, &args.file, &args.args)?;
-    let mut linker = component::Linker::new();
-    cmc_wasi::add_to_linker(&mut linker);
     let mut store = Store::new(component.engine(), ctx);
     start_limits(&mut store, options);
-    let instance = match linker.instantiate(&mut store, component) {
+    if args.trace {
+        store.intercept_calls(Tracer::default());
+    }
+    let outcome = component_main(args, component, &mut store, stats);
+    if args.stats {
+        stats.print(&store);
+    }
+    outcome
+}
+
+/// [`run_component`] once the store exists.
+fn component_main(
+    args: &RunArgs,
+    component: &Component,
+    store: &mut Store<WasiCtx>,
+    stats: &mut RunStats,
+) -> Result<ExitCode> {
+    let mut linker = component::Linker::new();
+    cmc_wasi::add_to_linker(&mut linker);
+    let instance = match stats.instantiate(|| linker.instantiate(&mut *store, component)) {
         Ok(instance) => instance,
         Err(e) => return report(e, "cannot instantiate the component"),
     };
@@ -339,7 +409,7 @@ fn run_component(args: &RunArgs, options: &WasmOptions, component: &Component) -
         .iter()
         .map(|_| ComponentVal::Bool(false))
         .collect();
-    if let Err(e) = func.call(&mut store, &params, &mut results) {
+    if let Err(e) = stats.run(|| func.call(&mut *store, &params, &mut results)) {
         return report(e, &format!("`{name}` failed"));
     }
     match results.pop() {

@@ -498,6 +498,45 @@ pub fn format_val(val: Val) -> Result<String> {
     Ok(wasm_wave::to_string(&WaveVal(val))?)
 }
 
+/// `val` in WAVE, as a trace shows it: WAVE has no syntax for resource
+/// handles, so a handle is written as the variant `own(N)` or `borrow(N)`;
+/// and a value longer than [`TRACED_CHARS`] is cut short, saying so.
+pub fn format_traced(val: &Val) -> String {
+    fn handles_as_variants(val: &Val) -> Val {
+        let each = |vals: &[Val]| vals.iter().map(handles_as_variants).collect();
+        let boxed =
+            |val: &Option<Box<Val>>| val.as_deref().map(|v| Box::new(handles_as_variants(v)));
+        match val {
+            Val::Resource(r) => {
+                let case = if r.own { "own" } else { "borrow" };
+                Val::Variant(case.to_owned(), Some(Box::new(Val::U32(r.handle))))
+            }
+            Val::List(items) => Val::List(each(items)),
+            Val::Tuple(items) => Val::Tuple(each(items)),
+            Val::Record(fields) => Val::Record(
+                fields
+                    .iter()
+                    .map(|(name, v)| (name.clone(), handles_as_variants(v)))
+                    .collect(),
+            ),
+            Val::Variant(case, payload) => Val::Variant(case.clone(), boxed(payload)),
+            Val::Option(payload) => Val::Option(boxed(payload)),
+            Val::Result(Ok(payload)) => Val::Result(Ok(boxed(payload))),
+            Val::Result(Err(payload)) => Val::Result(Err(boxed(payload))),
+            other => other.clone(),
+        }
+    }
+    let val = handles_as_variants(val);
+    let text = format_val(val.clone()).unwrap_or_else(|_| format!("{val:?}"));
+    match text.char_indices().nth(TRACED_CHARS) {
+        Some((cut, _)) => format!("{}… ({} chars)", &text[..cut], text.chars().count()),
+        None => text,
+    }
+}
+
+/// The most characters of one value a trace shows.
+const TRACED_CHARS: usize = 120;
+
 /// A function type in WIT syntax: `func(a: u32, s: string) -> string`.
 pub fn signature(ty: &FuncType) -> String {
     let params: Vec<String> = ty

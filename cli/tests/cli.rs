@@ -671,3 +671,111 @@ fn instance_memory_and_table_counts_are_limited() {
         stderr(&o)
     );
 }
+
+/// A line of `--trace` or `--stats` output without what varies between
+/// runs (durations, the clock's reading).
+fn steady(line: &str) -> String {
+    let line = match line.rfind(" (") {
+        Some(at) if line.ends_with("s)") => &line[..at],
+        _ => line,
+    };
+    match line.split_once("now = ") {
+        Some((start, _)) => format!("{start}now = N"),
+        None => line.to_owned(),
+    }
+}
+
+#[test]
+fn trace_shows_every_call_across_component_boundaries() {
+    let o = cmc(&[
+        "run",
+        "--trace",
+        "--invoke",
+        "sum-of-squares(3, 4)",
+        &example("squares.wat"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "25\n");
+    let trace: Vec<String> = stderr(&o).lines().map(steady).collect();
+    assert_eq!(
+        trace,
+        [
+            "→ export sum-of-squares(3, 4)",
+            "  → import wasi:clocks/monotonic-clock@0.2.0#now()",
+            "  ← import wasi:clocks/monotonic-clock@0.2.0#now = N",
+            "  → component square(3)",
+            "  ← component square = 9",
+            "  → component square(4)",
+            "  ← component square = 16",
+            "← export sum-of-squares = 25",
+        ]
+    );
+    // A core module has no component boundaries.
+    let o = cmc(&["run", "--trace", "--invoke", "main", &example("fib.wat")]);
+    assert!(
+        stderr(&o).contains("a core module has none"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn stats_show_what_a_run_cost() {
+    let squares = example("squares.wat");
+    let o = cmc(&[
+        "run",
+        "--stats",
+        "--no-cache",
+        "--invoke",
+        "sum-of-squares(3, 4)",
+        &squares,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let names: Vec<&str> = err
+        .lines()
+        .map(|l| l.trim_start().split("  ").next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "stats:",
+            "compile",
+            "instantiate",
+            "run",
+            "linear memory",
+            "host calls",
+            "component calls"
+        ],
+        "{err}"
+    );
+    assert!(err.contains("host calls       1\n"), "{err}");
+    assert!(err.contains("component calls  2\n"), "{err}");
+    assert!(err.contains("0 bytes peak, in 0 memories"), "{err}");
+
+    // An artifact is loaded, and metered fuel shows; a trap still reports.
+    let dir = scratch("stats");
+    let artifact = dir.join("trap.cmc").display().to_string();
+    let o = cmc(&[
+        "build",
+        "-W",
+        "consume-fuel=y",
+        &example("trap.wat"),
+        "-o",
+        &artifact,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = cmc(&[
+        "run",
+        "--stats",
+        "-W",
+        "fuel=1000",
+        "--invoke",
+        "main",
+        &artifact,
+    ]);
+    assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("  load    "), "{err}");
+    assert!(err.contains("  fuel used    "), "{err}");
+}

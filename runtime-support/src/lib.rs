@@ -39,7 +39,9 @@ mod vm;
 /// [`Linker`], [`Instance`], [`Func`]) loads components, links host
 /// functions by interface name, instantiates and calls exports.
 pub mod component {
-    pub use crate::api::component::{Component, Func, Instance, Linker, LinkerInstance};
+    pub use crate::api::component::{
+        Call, CallKind, Component, Func, Instance, Interceptor, Linker, LinkerInstance,
+    };
     pub use crate::canon::*;
 }
 

@@ -132,8 +132,27 @@ pub fn run_script(name: &str, source: &str) -> Report {
     run_script_with_progress(name, source, &cmc_compiler::Silent)
 }
 
+/// [`run_script`] in stores that intercept every call across a component
+/// boundary (with an interceptor that only watches), so that calls between
+/// components take the runtime's adapters instead of the fused ones: both
+/// must behave alike.
+pub fn run_script_intercepted(name: &str, source: &str) -> Report {
+    run_on_thread(name, source, &cmc_compiler::Silent, Watch::Intercepted)
+}
+
 /// [`run_script`], reporting each directive run (or skipped) to `progress`.
 pub fn run_script_with_progress(name: &str, source: &str, progress: &dyn Progress) -> Report {
+    run_on_thread(name, source, progress, Watch::Plain)
+}
+
+/// Whether a script's stores intercept calls.
+#[derive(Clone, Copy)]
+pub(crate) enum Watch {
+    Plain,
+    Intercepted,
+}
+
+fn run_on_thread(name: &str, source: &str, progress: &dyn Progress, watch: Watch) -> Report {
     if skip_reason(name).is_some() {
         let report = skipped_script(source);
         progress.advance(report.skipped as u64);
@@ -144,7 +163,7 @@ pub fn run_script_with_progress(name: &str, source: &str, progress: &dyn Progres
         let spawned = std::thread::Builder::new()
             .name(thread_name)
             .stack_size(SCRIPT_STACK_SIZE)
-            .spawn_scoped(scope, || script::run(source, progress));
+            .spawn_scoped(scope, || script::run(source, progress, watch));
         let mut report = Report::default();
         match spawned.map(|handle| handle.join()) {
             Ok(Ok(done)) => report = done,

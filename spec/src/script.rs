@@ -1,7 +1,7 @@
 //! Executing the directives of one script, on core modules and components.
 
-use crate::Report;
 use crate::values::{describe_vals, matches_ret};
+use crate::{Report, Watch};
 use cmc_compiler::CompileError;
 use cmc_compiler::Progress;
 use cmc_runtime::component::{self, Component};
@@ -74,10 +74,10 @@ pub(crate) fn count_directives(source: &str) -> usize {
 
 /// Runs every directive of `source` on the current thread, reporting each
 /// one done to `progress`.
-pub(crate) fn run(source: &str, progress: &dyn Progress) -> Report {
+pub(crate) fn run(source: &str, progress: &dyn Progress, watch: Watch) -> Report {
     let mut report = Report::default();
     let parsed = with_directives(source, |directives| {
-        let mut runner = match Runner::new(source) {
+        let mut runner = match Runner::new(source, watch) {
             Ok(runner) => runner,
             Err(e) => {
                 report.fail(0, format!("cannot create the `spectest` module: {e}"));
@@ -135,9 +135,12 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    fn new(source: &'a str) -> Result<Runner<'a>, Error> {
+    fn new(source: &'a str, watch: Watch) -> Result<Runner<'a>, Error> {
         let engine = cmc_compiler::engine(Config::default());
         let mut store = Store::new(&engine, ());
+        if let Watch::Intercepted = watch {
+            store.intercept_calls(Watcher::default());
+        }
         let mut linker = Linker::new();
         crate::spectest::define(&mut store, &mut linker)?;
         Ok(Runner {
@@ -651,5 +654,23 @@ mod tests {
             "integer divide by zero"
         ));
         assert!(!messages_match("unreachable", ""));
+    }
+}
+
+/// The interceptor of [`Watch::Intercepted`] runs: it only checks that
+/// every call's `after` follows its `before`, innermost first.
+#[derive(Default)]
+struct Watcher {
+    depth: usize,
+}
+
+impl component::Interceptor for Watcher {
+    fn before(&mut self, _: component::Call<'_>, _: &[component::Val]) {
+        self.depth += 1;
+    }
+
+    fn after(&mut self, call: component::Call<'_>, _: Result<Option<&component::Val>, &Error>) {
+        self.depth = (self.depth.checked_sub(1))
+            .unwrap_or_else(|| panic!("`after` of {} without its `before`", call.name));
     }
 }

@@ -102,6 +102,19 @@ fn main() {
         let must_pass = MUST_PASS.contains(&folder(&name));
         trials.push(Trial::test(name.clone(), move || {
             let report = cmc_spec::run_script(&name, &source);
+            // With calls intercepted, calls between components take the
+            // runtime's adapters instead of the fused ones: the same
+            // directives must pass.
+            let intercepted = cmc_spec::run_script_intercepted(&name, &source);
+            if intercepted.passed != report.passed {
+                return Err(format!(
+                    "{} directives pass with fused adapters, {} with calls intercepted:\n{}",
+                    report.passed,
+                    intercepted.passed,
+                    failures(&name, &intercepted, usize::MAX)
+                )
+                .into());
+            }
             let failed = report.failed > 0;
             let message = failures(&name, &report, usize::MAX);
             results.lock().unwrap().push(ScriptResult { name, report });

@@ -25,18 +25,16 @@
 //! runtime's canonical-ABI code (`AdapterFunc`).
 
 use cmc_runtime::abi::{
-    CanonOptions, CoreDef, Elements, EntityRef, FuncIndex, LiftedFunc, MemoryTransfer, TransferOp,
+    CanonOptions, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT, FuncIndex, LiftedFunc,
+    MemoryTransfer, TransferOp,
 };
 use cmc_runtime::component::flatten::MAX_FLAT_PARAMS;
 use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
 use cmc_runtime::component::types::{InterfaceType, StringEncoding};
 use wasm_encoder::{
-    CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, Ieee32, Ieee64,
-    ImportSection, Instruction, Module, NameMap, NameSection, TypeSection, ValType,
+    CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType,
+    Ieee32, Ieee64, ImportSection, Instruction, Module, NameMap, NameSection, TypeSection, ValType,
 };
-
-/// The name the adapter module exports its function under.
-pub const EXPORT: &str = "adapter";
 
 /// How one flat value is carried from one side to the other: its core type
 /// and the instructions that lift it on one side and lower it on the other.
@@ -133,6 +131,9 @@ pub enum Import {
     Def(CoreDef),
     /// A host half, from the caller's memory to the callee's.
     Transfer(MemoryTransfer),
+    /// The store's count of calls between components, global 0 (imported
+    /// after the functions, so their indices are the import order).
+    CallCounter,
 }
 
 /// A fused adapter: its module and what to instantiate it with.
@@ -415,13 +416,23 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
     }
 
     let adapter = FuncIndex::new(imports.imports.len());
+    imports.section.import(
+        "",
+        "calls",
+        EntityType::Global(GlobalType {
+            val_type: ValType::I64,
+            mutable: true,
+            shared: false,
+        }),
+    );
+    imports.imports.push(Import::CallCounter);
     let mut types = imports.types;
     let (adapter_params, adapter_results) = sig.adapter_type();
     types.ty().function(adapter_params, adapter_results);
     let mut funcs = FunctionSection::new();
     funcs.function(types.len() - 1);
     let mut exports = ExportSection::new();
-    exports.export(EXPORT, ExportKind::Func, adapter.as_u32());
+    exports.export(FUSED_ADAPTER_EXPORT, ExportKind::Func, adapter.as_u32());
     let mut code = CodeSection::new();
     code.function(&body(&sig, &callees));
     let mut names = NameSection::new();
@@ -471,6 +482,12 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         (3 + copies, ValType::I32),
     ]);
     let dsts = || sig.in_memory().zip(first_dst..);
+
+    // Count the call (for `cmc run --stats`).
+    f.instruction(&Instruction::GlobalGet(0));
+    f.instruction(&Instruction::I64Const(1));
+    f.instruction(&Instruction::I64Add);
+    f.instruction(&Instruction::GlobalSet(0));
 
     for ((elements, start), _) in dsts() {
         f.instruction(&Instruction::LocalGet(start));

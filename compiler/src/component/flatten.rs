@@ -491,6 +491,7 @@ impl Inliner<'_, '_> {
                 }
                 Def::Export { name, kind, index } => {
                     let item = s.item(*kind, *index)?;
+                    self.name_lifted(name, &item);
                     s.exports.push(((*name).to_owned(), item.clone()));
                     s.push(item, types)?;
                 }
@@ -599,12 +600,13 @@ impl Inliner<'_, '_> {
         options: CanonOptions,
         instance: ComponentInstanceIndex,
     ) -> CoreDef {
-        let Some(fused) = adapter::fuse(&self.meta.lifted[lifted], &options) else {
-            let adapter = self.meta.adapters.push(AdapterFunc {
-                lifted,
-                options,
-                instance,
-            });
+        let fused = adapter::fuse(&self.meta.lifted[lifted], &options);
+        let adapter = self.meta.adapters.push(AdapterFunc {
+            lifted,
+            options,
+            instance,
+        });
+        let Some(fused) = fused else {
             return CoreDef::Adapter(adapter);
         };
         let imports = fused
@@ -615,13 +617,34 @@ impl Inliner<'_, '_> {
                 adapter::Import::Transfer(transfer) => {
                     CoreDef::Transfer(self.meta.transfers.push(transfer))
                 }
+                adapter::Import::CallCounter => CoreDef::CallCounter,
             })
             .collect();
         let module = ModuleIndex::new(self.modules.len() + self.fused.len());
         self.fused.push(fused.wasm);
-        CoreDef::Export {
+        CoreDef::Fused {
             instance: self.initialize(Initializer::Instantiate { module, imports }),
-            name: adapter::EXPORT.to_owned(),
+            adapter,
+        }
+    }
+
+    /// Names the lifted functions that exporting `item` as `name` exports
+    /// (itself, or an instance's functions as `name#func`). The last export
+    /// names it: the outermost, which the host sees (a nested component's
+    /// exports are all walked before its parent's).
+    fn name_lifted(&mut self, name: &str, item: &Item) {
+        let mut name_one = |path: String, item: &Item| {
+            if let Item::Func(Func::Lifted(i)) = item {
+                self.meta.lifted[*i].name = path;
+            }
+        };
+        match item {
+            Item::Instance(Instance::Exports(exports)) => {
+                for (func, item) in exports.iter() {
+                    name_one(format!("{name}#{func}"), item);
+                }
+            }
+            item => name_one(name.to_owned(), item),
         }
     }
 
@@ -656,6 +679,7 @@ impl Inliner<'_, '_> {
                         ty: TypeConverter::new(types, &s.resources, renames)
                             .func_type_at(s.funcs.len() as u32)?,
                         instance: s.instance,
+                        name: String::new(),
                     })
                 })())?;
                 s.funcs.push(match lifted {

@@ -51,7 +51,23 @@ pub enum CoreDef {
     Adapter(AdapterIndex),
     /// The host half [`ComponentMeta::transfers`]`[i]` of a fused adapter.
     Transfer(TransferIndex),
+    /// A fused adapter: export [`FUSED_ADAPTER_EXPORT`] of core instance
+    /// `instance`. [`ComponentMeta::adapters`]`[adapter]` is the same call
+    /// made by the runtime, which a store that intercepts calls between
+    /// components uses instead (it sees the values).
+    Fused {
+        /// The adapter module's core instance.
+        instance: CoreInstanceIndex,
+        /// The runtime's adapter for the same call.
+        adapter: AdapterIndex,
+    },
+    /// The store's count of calls between components: a mutable `i64`
+    /// global that every fused adapter increments.
+    CallCounter,
 }
+
+/// The name a fused adapter module exports its function under.
+pub const FUSED_ADAPTER_EXPORT: &str = "adapter";
 
 /// What a fused adapter passes through memory: bytes it copies as they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +207,9 @@ pub struct LiftedFunc {
     /// The component instance it belongs to (whose handle table its
     /// handles are in).
     pub instance: ComponentInstanceIndex,
+    /// The path under which the outermost component that exports it does
+    /// (`name`, or `interface#name`), for traces; empty if none does.
+    pub name: String,
 }
 
 /// A root import path: the import, then export names into nested instances.
@@ -220,8 +239,9 @@ pub struct LoweredFunc {
 /// plan lifted: a call from one component into another.
 ///
 /// The runtime performs it through the canonical ABI helpers (lift from the
-/// caller, lower into the callee, and back), the same path host calls take;
-/// fused adapters compiled to native code are to replace it.
+/// caller, lower into the callee, and back), the same path host calls take:
+/// for the signatures no fused adapter carries yet, and for every call when
+/// the store intercepts calls ([`CoreDef::Fused`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdapterFunc {
     /// The callee: index into [`ComponentMeta::lifted`].

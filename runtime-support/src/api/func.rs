@@ -49,6 +49,9 @@ pub(crate) struct VMHostFuncContext {
     pub(crate) func_ref: VMFuncRef,
     store_ctx: *mut VMStoreContext,
     ty: Arc<FuncType>,
+    /// Whether a call counts as a host call in the store's stats: not for
+    /// the functions the runtime makes for itself ([`Func::internal`]).
+    counted: bool,
     /// The closure; its type is known to the shim in `array_call`.
     pub(crate) func: Box<dyn Any + Send + Sync>,
 }
@@ -154,6 +157,7 @@ impl Func {
             },
             store_ctx: &mut *inner.ctx,
             ty,
+            counted: true,
             func,
         });
         ctx.func_ref.vmctx = (&mut *ctx as *mut VMHostFuncContext).cast();
@@ -260,6 +264,18 @@ impl Func {
         unsafe { !self.func_ref.as_ref().wasm_call.is_null() }
     }
 
+    /// Marks a host function the runtime made for itself (a half of a call
+    /// between components, a resource built-in): calls to it are not
+    /// counted as host calls.
+    pub(crate) fn internal(self, store: &mut StoreOpaque) -> Func {
+        if let Some(ctx) = (store.host_funcs.iter_mut().rev())
+            .find(|h| std::ptr::eq(&h.func_ref, self.func_ref.as_ptr()))
+        {
+            ctx.counted = false;
+        }
+        self
+    }
+
     /// Whether this is a host function (its context is a host context).
     pub(crate) fn is_host(&self, store: &StoreOpaque) -> bool {
         store
@@ -328,7 +344,8 @@ pub(crate) unsafe fn caller_instance(caller: *mut c_void, store_id: u64) -> Opti
     (!caller.is_null()).then(|| unsafe { InstanceData::from_vmctx(caller) }.handle(store_id))
 }
 
-/// The context and store a host function shim runs with.
+/// The context and store a host function shim runs with; counts the call
+/// in the store's stats.
 ///
 /// # Safety
 ///
@@ -338,11 +355,15 @@ pub(crate) unsafe fn host_context<'a, T>(
     callee: *mut c_void,
 ) -> (&'a VMHostFuncContext, &'a mut Store<T>) {
     // SAFETY: per the contract.
-    unsafe {
+    let (ctx, store) = unsafe {
         let ctx = &*(callee as *const VMHostFuncContext);
         let store = &mut *((*ctx.store_ctx).store as *mut Store<T>);
         (ctx, store)
+    };
+    if ctx.counted {
+        store.inner.calls.host += 1;
     }
+    (ctx, store)
 }
 
 fn call_host<T>(

@@ -23,5 +23,5 @@ pub(crate) use func::HostFailure;
 pub use instance::Instance;
 pub use linker::Linker;
 pub use module::{ArtifactInfo, ArtifactMeta, ExportType, ImportType, Module};
-pub use store::{AsStore, AsStoreMut, Store};
+pub use store::{AsStore, AsStoreMut, Store, StoreStats};
 pub use typed::{TypedFunc, WasmTuple, WasmTy};

@@ -46,6 +46,31 @@ impl Default for StoreLimits {
     }
 }
 
+/// Calls the runtime counts as they happen; fused adapters count theirs
+/// in [`StoreOpaque::call_counter`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CallCounts {
+    /// Calls into host functions.
+    pub host: u64,
+    /// Calls between components that the runtime adapted.
+    pub component: u64,
+}
+
+/// What the guests of a store have done so far (`cmc run --stats`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Calls from wasm into functions the host defines: a component's host
+    /// imports, a module's imported host functions.
+    pub host_calls: u64,
+    /// Calls from one component into another.
+    pub component_calls: u64,
+    /// The linear memories in the store.
+    pub memories: usize,
+    /// Their total size in bytes; memories never shrink, so this is also
+    /// the most they held.
+    pub memory_bytes: u64,
+}
+
 /// Fails when a store that holds `count` of `what` may not hold one more.
 pub(crate) fn check_count(count: usize, limit: usize, what: &str) -> Result<(), Error> {
     if count < limit {
@@ -77,6 +102,12 @@ pub struct StoreOpaque {
     pub(crate) component_instances: Vec<super::component::ComponentInstanceData>,
     /// What this store may hold.
     pub(crate) limits: StoreLimits,
+    /// Calls counted so far (see [`StoreStats`]).
+    pub(crate) calls: CallCounts,
+    /// The global fused adapters count their calls in, made on first use.
+    pub(crate) call_counter: Option<super::Global>,
+    /// Sees the calls that cross component boundaries, if set.
+    pub(crate) interceptor: Option<Box<dyn super::component::Interceptor>>,
     /// Core values of the current component call, kept between calls so
     /// that lowering allocates nothing (see [`StoreOpaque::take_flat_buf`]).
     flat_buf: Vec<super::Val>,
@@ -111,6 +142,9 @@ impl<T> Store<T> {
                     fuel: 0,
                 }),
                 limits: StoreLimits::default(),
+                calls: CallCounts::default(),
+                call_counter: None,
+                interceptor: None,
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -204,6 +238,23 @@ impl<T> Store<T> {
             .epoch()
             .load(std::sync::atomic::Ordering::Relaxed);
         self.inner.ctx.epoch_deadline = now.saturating_add(ticks);
+    }
+
+    /// What the store's guests have done so far.
+    pub fn stats(&self) -> StoreStats {
+        let inner = &self.inner;
+        let fused = inner
+            .call_counter
+            .map_or(0, |counter| match counter.get(self) {
+                super::Val::I64(n) => n as u64,
+                _ => 0,
+            });
+        StoreStats {
+            host_calls: inner.calls.host,
+            component_calls: inner.calls.component + fused,
+            memories: inner.memories.len(),
+            memory_bytes: inner.memories.iter().map(|m| m.data().len() as u64).sum(),
+        }
     }
 
     /// The engine.

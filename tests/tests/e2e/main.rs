@@ -4,6 +4,7 @@ mod artifacts;
 mod bad_input;
 mod component_values;
 mod components;
+mod intercept;
 mod limits;
 mod linking;
 mod resources;

@@ -5,6 +5,7 @@
 use super::context::{Cx, handle_table};
 use super::func::call_lifted;
 use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
+use super::intercept::CallKind;
 use super::lowered::lowered_core_type;
 use crate::abi::{AdapterFunc, AdapterIndex, Elements, TransferIndex, TransferOp};
 use crate::api::store::StoreOpaque;
@@ -47,7 +48,7 @@ pub(super) fn adapter_func<T: 'static>(
                     })
                 },
             );
-            Ok(func)
+            Ok(func.internal(&mut store.inner))
         },
     )
 }
@@ -77,7 +78,7 @@ pub(super) fn transfer_func<T: 'static>(
         )),
     };
     let (from, to) = (memory(&transfer.from)?, memory(&transfer.to)?);
-    Ok(match transfer.op {
+    let func = match transfer.op {
         TransferOp::Check(elements) => CoreFunc::wrap(
             store,
             move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
@@ -110,7 +111,8 @@ pub(super) fn transfer_func<T: 'static>(
                 store_pair(to.data_mut(&mut caller), retptr, ptr, len).map_err(in_adapter)
             },
         ),
-    })
+    };
+    Ok(func.internal(&mut store.inner))
 }
 
 /// Copies the `len` elements at `ptr` in memory `from` to `dst` in memory
@@ -165,7 +167,8 @@ fn adapt(
     let mut cx = Cx::new(store, instance, table, options);
     let args = lift_params(&mut cx, func_ty, params)?;
     let lends = std::mem::take(&mut cx.lends);
-    let result = call_lifted(store, instance, adapter.lifted, &args)?;
+    store.calls.component += 1;
+    let result = call_lifted(store, instance, adapter.lifted, &args, CallKind::Component)?;
     handle_table(store, instance, table).end_lends(lends);
     let retptr = return_pointer(func_ty, params)?;
     let mut flat = store.take_flat_buf();

@@ -89,7 +89,7 @@ pub(super) fn builtin_func<T: 'static>(
                     )
                 }
             };
-            Ok(func)
+            Ok(func.internal(&mut store.inner))
         },
     )
 }

@@ -2,6 +2,7 @@
 
 use super::context::{Cx, Options, handle_table};
 use super::instance::{resolve_core, without_leaving};
+use super::intercept::{Call, CallKind, intercepted};
 use crate::abi::{LiftedIndex, TrapKind};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Trap, Val as CoreVal};
@@ -60,7 +61,7 @@ impl Func {
             return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
         }
         data.entered = true;
-        let result = call_lifted(store, self.instance, self.lifted, params);
+        let result = call_lifted(store, self.instance, self.lifted, params, CallKind::Export);
         store.component_instances[self.instance].entered = false;
         if let (Some(slot), Some(result)) = (results.first_mut(), result?) {
             *slot = result;
@@ -73,7 +74,30 @@ impl Func {
 /// `instance` with `params` (already checked against its type): lowers them
 /// into the callee inside a borrow scope, runs it, lifts the result, closes
 /// the scope and runs `post-return`.
+///
+/// `kind` says who calls, for the store's interceptor.
 pub(super) fn call_lifted(
+    store: &mut StoreOpaque,
+    instance: usize,
+    index: LiftedIndex,
+    params: &[Val],
+    kind: CallKind,
+) -> Result<Option<Val>, Error> {
+    if store.interceptor.is_none() {
+        return run_lifted(store, instance, index, params);
+    }
+    let component = store.component_instances[instance].component.clone();
+    let name = match component.meta().lifted[index].name.as_str() {
+        "" => format!("(lifted function {index})"),
+        name => name.to_owned(),
+    };
+    intercepted(store, Call { kind, name: &name }, params, |store| {
+        run_lifted(store, instance, index, params)
+    })
+}
+
+/// [`call_lifted`], unseen.
+fn run_lifted(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,

@@ -10,13 +10,13 @@ use super::lowered::lowered_func;
 use super::{Component, Func};
 use crate::abi::{
     AdapterIndex, ComponentInstanceIndex, CoreDef, CoreInstanceIndex, EntityRef, ExportItem,
-    ImportPath, ImportType, Initializer, LiftedIndex, LoweredIndex, PrimaryMap,
-    ResourceBuiltinIndex, ResourceDef, TrapKind,
+    FUSED_ADAPTER_EXPORT, GlobalType, ImportPath, ImportType, Initializer, LiftedIndex,
+    LoweredIndex, PrimaryMap, ResourceBuiltinIndex, ResourceDef, TrapKind, ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
-    AsStore, AsStoreMut, Error, Extern, Func as CoreFunc, Instance as CoreInstance, Store, Trap,
-    Val as CoreVal,
+    AsStore, AsStoreMut, Error, Extern, Func as CoreFunc, Global, Instance as CoreInstance, Store,
+    Trap, Val as CoreVal,
 };
 use crate::canon::{HandleTable, ResourceVal};
 
@@ -104,6 +104,12 @@ impl Instance {
                     CoreDef::Builtin(i) => builtin_func(store, linker, index, *i).map(Extern::Func),
                     CoreDef::Adapter(i) => adapter_func(store, index, *i).map(Extern::Func),
                     CoreDef::Transfer(i) => transfer_func(store, index, *i).map(Extern::Func),
+                    // Intercepted calls need the values, which only the
+                    // runtime's adapter has.
+                    CoreDef::Fused { adapter, .. } if store.inner.interceptor.is_some() => {
+                        adapter_func(store, index, *adapter).map(Extern::Func)
+                    }
+                    CoreDef::CallCounter => call_counter(&mut store.inner).map(Extern::Global),
                     other => resolve_core(&store.inner, index, other),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -320,10 +326,32 @@ pub(super) fn resolve_core(
         CoreDef::Adapter(i) => data.adapters[*i]
             .map(Extern::Func)
             .ok_or_else(|| Error::Link(format!("adapter {i} used before it was created"))),
+        CoreDef::Fused { instance: core, .. } => data.core[*core]
+            .get_export(store, FUSED_ADAPTER_EXPORT)
+            .ok_or_else(|| Error::Link(format!("core instance {core} is no fused adapter"))),
         CoreDef::Transfer(i) => Err(Error::Link(format!(
             "the host half {i} of a fused adapter is only ever an adapter's import"
         ))),
+        CoreDef::CallCounter => store
+            .call_counter
+            .map(Extern::Global)
+            .ok_or_else(|| Error::Link("the call counter used before it was created".into())),
     }
+}
+
+/// The store's count of calls between components, which fused adapters
+/// increment: a mutable `i64` global, made on first use.
+fn call_counter(store: &mut StoreOpaque) -> Result<Global, Error> {
+    if let Some(counter) = store.call_counter {
+        return Ok(counter);
+    }
+    let ty = GlobalType {
+        content: ValType::I64,
+        mutable: true,
+    };
+    let counter = Global::new(&mut *store, ty, CoreVal::I64(0))?;
+    store.call_counter = Some(counter);
+    Ok(counter)
 }
 
 /// Canonical options `options` of entry `i` of `slot` in store component

@@ -143,14 +143,19 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     let component_instance_ok = |i: crate::abi::ComponentInstanceIndex| i.as_u32() < meta.instances;
     // `instances` is the number of core instances created so far: a
     // definition may only name an earlier one.
+    let adapter_ok = |i| {
+        (meta.adapters.get(i))
+            .is_some_and(|a| meta.lifted.is_valid(a.lifted) && component_instance_ok(a.instance))
+    };
     let def_ok = |d: &CoreDef, instances: usize| match d {
         CoreDef::Export { instance, .. } => instance.index() < instances,
         CoreDef::Lowered(i) => meta.lowered.is_valid(*i),
         CoreDef::Builtin(i) => meta.builtins.is_valid(*i),
-        CoreDef::Adapter(i) => meta
-            .adapters
-            .get(*i)
-            .is_some_and(|a| meta.lifted.is_valid(a.lifted) && component_instance_ok(a.instance)),
+        CoreDef::Adapter(i) => adapter_ok(*i),
+        CoreDef::Fused { instance, adapter } => {
+            instance.index() < instances && adapter_ok(*adapter)
+        }
+        CoreDef::CallCounter => true,
         // Its memories are exports of earlier core instances.
         CoreDef::Transfer(i) => meta.transfers.get(*i).is_some_and(|t| {
             [&t.from, &t.to].iter().all(

@@ -4,6 +4,7 @@
 
 use super::context::{Cx, handle_table};
 use super::instance::{check_may_leave, on_first_use, resolved_options};
+use super::intercept::{Call, CallKind, intercepted};
 use super::linker::{Definition, HostFunc, Linker};
 use crate::abi::{LoweredIndex, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
@@ -55,6 +56,7 @@ pub(super) fn lowered_func<T: 'static>(
                     )));
                 }
             };
+            let name = path.join("#");
             let func_ty = lowered.ty.clone();
             let options = lowered.options.clone();
             let table = lowered.instance;
@@ -71,9 +73,16 @@ pub(super) fn lowered_func<T: 'static>(
                     let args = lift_params(&mut cx, &func_ty, params)?;
                     // Borrows lifted for the call stay lent until the host returns.
                     let lends = std::mem::take(&mut cx.lends);
-                    let mut out: Vec<Val> =
-                        func_ty.result.iter().map(|_| Val::Bool(false)).collect();
-                    host(caller.reborrow(), &args, &mut out)?;
+                    let call = Call {
+                        kind: CallKind::Import,
+                        name: &name,
+                    };
+                    let result = intercepted(&mut caller, call, &args, |caller| {
+                        let mut out: Vec<Val> =
+                            func_ty.result.iter().map(|_| Val::Bool(false)).collect();
+                        host(caller.reborrow(), &args, &mut out)?;
+                        Ok(out.pop())
+                    })?;
                     let store = caller.as_store_mut();
                     handle_table(store, instance, table).end_lends(lends);
                     let retptr = return_pointer(&func_ty, params)?;
@@ -81,7 +90,7 @@ pub(super) fn lowered_func<T: 'static>(
                     lower_results(
                         &mut Cx::new(store, instance, table, options),
                         &func_ty,
-                        out.first(),
+                        result.as_ref(),
                         retptr,
                         &mut flat,
                     )?;
