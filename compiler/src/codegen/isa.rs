@@ -32,6 +32,10 @@ pub fn build_isa(target: Option<&str>, settings: &CompileSettings) -> Result<Own
         },
     )?;
     set(&mut flags, "enable_probestack", "false")?;
+    // A function may return more values than there are return registers
+    // (found by the differential fuzzer): the rest go through a return area
+    // Cranelift adds. Callers and callees are all compiled by the same cmc.
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     let shared = settings::Flags::new(flags);
 
     let builder = match target {

@@ -51,6 +51,62 @@ fn fib_example_runs() {
     );
 }
 
+/// More results than return registers (a differential-fuzzer finding:
+/// Cranelift refused to compile such a function): returned from the host's
+/// call, a direct call, a `call_indirect` and back through a host function.
+#[test]
+fn functions_return_more_values_than_there_are_registers() {
+    let results = "i64 ".repeat(20) + &"f64 ".repeat(12) + "i32";
+    let body: String = (0..20)
+        .map(|i| format!("(i64.add (local.get 0) (i64.const {i}))"))
+        .chain((0..12).map(|i| format!("(f64.const {i}.5)")))
+        .chain(["(i32.const 33)".to_owned()])
+        .collect::<Vec<_>>()
+        .join(" ");
+    let wat = format!(
+        r#"(module
+            (type $many (func (param i64) (result {results})))
+            (import "host" "many" (func $host (type $many)))
+            (func (export "via-host") (param i64) (result {results})
+                (call $host (local.get 0)))
+            (table 1 funcref) (elem (i32.const 0) $many)
+            (func $many (export "many") (type $many) {body})
+            (func (export "direct") (param i64) (result {results})
+                (call $many (local.get 0)))
+            (func (export "indirect") (param i64) (result {results})
+                (call_indirect (type $many) (local.get 0) (i32.const 0))))"#
+    );
+    let many = |base: i64| -> Vec<Val> {
+        (0..20)
+            .map(|i| Val::I64(base + i))
+            .chain((0..12).map(|i| Val::F64((i as f64 + 0.5).to_bits())))
+            .chain([Val::I32(33)])
+            .collect()
+    };
+    let expected = many(100);
+    let engine = engine();
+    let module = Module::new(&engine, &wat).unwrap();
+    let ty = module.exports().find(|e| e.name == "many").map(|e| e.ty.clone());
+    let Some(cmc_runtime::EntityType::Func(ty)) = ty else {
+        panic!("`many` is an exported function")
+    };
+    let ty = module.func_type(ty).clone();
+    let mut linker = Linker::new();
+    linker.func_new("host", "many", ty, move |_, params, results| {
+        let Val::I64(base) = params[0] else {
+            panic!("an i64 parameter")
+        };
+        results.clone_from_slice(&many(base));
+        Ok(())
+    });
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    for name in ["many", "direct", "indirect", "via-host"] {
+        let out = call(&mut store, &instance, name, &[Val::I64(100)]).unwrap();
+        assert_eq!(out, expected, "{name}");
+    }
+}
+
 #[test]
 fn multi_value_and_every_scalar_type_round_trip() {
     let (mut store, instance) = instantiate(
