@@ -74,6 +74,15 @@ fn wasmi_trap(code: wasmi::TrapCode) -> Trap {
     }
 }
 
+/// The most bytes each engine lets a memory grow to: a module that doubles
+/// its memory in a loop would otherwise take gigabytes in each engine (a
+/// finding of the fuzzer about itself). Both refuse to grow past it by
+/// returning -1.
+const MEMORY_LIMIT: u64 = 32 << 16;
+
+/// The most elements each engine lets a table grow to, for the same reason.
+const TABLE_LIMIT: u32 = 10_000;
+
 /// A failure that is not a trap (a resource one engine refuses): the case
 /// cannot be compared.
 const RESOURCE: &str = "an engine refused a resource (memory, table size)";
@@ -182,7 +191,9 @@ impl Cmc {
             }
             Err(e) => return Err(e),
         };
-        let store = cmc::Store::new(&engine, ());
+        let mut store = cmc::Store::new(&engine, ());
+        store.limit_memory_size(MEMORY_LIMIT);
+        store.limit_table_elements(TABLE_LIMIT.into());
         Ok(Some(Cmc {
             module,
             store,
@@ -289,7 +300,7 @@ fn from_cmc(v: &cmc::Val) -> Value {
 /// The module on wasmi.
 struct Wasmi {
     module: wasmi::Module,
-    store: wasmi::Store<()>,
+    store: wasmi::Store<wasmi::StoreLimits>,
     instance: Option<wasmi::Instance>,
 }
 
@@ -303,7 +314,12 @@ impl Wasmi {
             .set_max_stack_height(64 << 20);
         let engine = wasmi::Engine::new(&config);
         let module = wasmi::Module::new(&engine, wasm)?;
-        let store = wasmi::Store::new(&engine, ());
+        let limits = wasmi::StoreLimitsBuilder::new()
+            .memory_size(MEMORY_LIMIT as usize)
+            .table_elements(TABLE_LIMIT as usize)
+            .build();
+        let mut store = wasmi::Store::new(&engine, limits);
+        store.limiter(|limits| limits);
         Ok(Wasmi {
             module,
             store,
@@ -312,7 +328,7 @@ impl Wasmi {
     }
 
     fn instantiate(&mut self) -> Result<Did, String> {
-        let linker = wasmi::Linker::<()>::new(self.store.engine());
+        let linker = wasmi::Linker::new(self.store.engine());
         match linker.instantiate_and_start(&mut self.store, &self.module) {
             Ok(instance) => {
                 self.instance = Some(instance);
@@ -320,6 +336,14 @@ impl Wasmi {
             }
             Err(e) => match e.as_trap_code() {
                 Some(code) => Ok(Did::Trapped(wasmi_trap(code))),
+                // wasmi reports a segment out of bounds at instantiation as
+                // an error of its own rather than a trap.
+                None if e.to_string().contains("out of bounds table access") => {
+                    Ok(Did::Trapped(Trap::TableOutOfBounds))
+                }
+                None if e.to_string().contains("out of bounds memory access") => {
+                    Ok(Did::Trapped(Trap::MemoryOutOfBounds))
+                }
                 None => Err(e.to_string()),
             },
         }

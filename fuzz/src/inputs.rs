@@ -50,7 +50,16 @@ fn compile_load_run(wasm: &[u8]) -> Result<Outcome, Finding> {
         consume_fuel: true,
         ..CompileSettings::default()
     };
-    let valid = wasmparser::Validator::new().validate_all(wasm).is_ok();
+    // Valid as cmc reads it: WebAssembly 2.0 for a core module, and for a
+    // component what its parser accepts.
+    let features = if wasmparser::Parser::is_component(wasm) {
+        cmc_compiler::component::component_features()
+    } else {
+        cmc_compiler::module::features()
+    };
+    let valid = (wasmparser::Validator::new_with_features(features))
+        .validate_all(wasm)
+        .is_ok();
     let artifact = match cmc_compiler::compile(wasm, &settings, None) {
         Ok(artifact) => artifact,
         Err(CompileError::Unsupported(_)) => return Ok(Outcome::Skipped("unsupported feature")),

@@ -23,6 +23,11 @@ struct Args {
     /// Threads (default: one per core).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Instead of running, write the module that the `differential` and
+    /// `artifacts` targets generate from seed `--first` to this file (to
+    /// look at a finding with other tools).
+    #[arg(long, value_name = "FILE")]
+    dump_module: Option<std::path::PathBuf>,
 }
 
 /// Each worker's stack: a case may recurse as deep as wasm lets it.
@@ -30,6 +35,18 @@ const WORKER_STACK: usize = 16 << 20;
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(path) = &args.dump_module {
+        let data = cmc_fuzz::seeds::bytes(args.first);
+        let Some(wasm) = cmc_fuzz::smith::module(&mut arbitrary::Unstructured::new(&data)) else {
+            eprintln!("seed {}: too few bytes for a module", args.first);
+            return ExitCode::FAILURE;
+        };
+        if let Err(e) = std::fs::write(path, wasm) {
+            eprintln!("cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        return ExitCode::SUCCESS;
+    }
     let targets: Vec<Target> = if args.targets.is_empty() {
         TARGETS.to_vec()
     } else {
