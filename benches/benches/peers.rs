@@ -37,6 +37,7 @@ fn main() -> Result<()> {
         .nresamples(20_000)
         .configure_from_args();
     compute(&mut c, &engines)?;
+    bounded(&mut c, &engines)?;
     host_to_wasm(&mut c, &engines)?;
     wasm_to_host(&mut c, &engines)?;
     component_calls(&mut c, &engines)?;
@@ -228,6 +229,59 @@ fn compute(c: &mut Criterion, engines: &Engines) -> Result<()> {
             g.bench_function(peer.name(), |b| b.iter(|| run(black_box(w.arg)).unwrap()));
         }
         g.finish();
+    }
+    Ok(())
+}
+
+/// The compute workloads on cmc and wasmtime built with fuel metering, then
+/// with epoch interruption, each checked against the unbounded answer.
+fn bounded(c: &mut Criterion, engines: &Engines) -> Result<()> {
+    for bound in report::BOUNDS {
+        let mut cmc_config = cmc_runtime::Config::default();
+        let mut wasmtime_config = wasmtime::Config::new();
+        match bound {
+            "fuel" => {
+                cmc_config.consume_fuel(true);
+                wasmtime_config.consume_fuel(true);
+            }
+            _ => {
+                cmc_config.epoch_interruption(true);
+                wasmtime_config.epoch_interruption(true);
+            }
+        }
+        let cmc = cmc_compiler::engine(cmc_config);
+        let wasmtime = wasmtime::Engine::new(&wasmtime_config)?;
+        for w in COMPUTE {
+            let wasm = w.wasm()?;
+            let expected = engines
+                .compile(Peer::Cmc, &wasm)?
+                .instantiate_run(Api::Typed)?(w.arg)?;
+            let mut g = c.benchmark_group(report::bounded_group(w.name));
+            g.sampling_mode(SamplingMode::Flat);
+            let runs = [
+                (
+                    Peer::Cmc,
+                    engines::Compiled::Cmc(cmc_runtime::Module::new(&cmc, &wasm)?),
+                ),
+                (
+                    Peer::Wasmtime,
+                    engines::Compiled::Wasmtime(wasmtime::Module::new(&wasmtime, &wasm)?),
+                ),
+            ];
+            for (peer, compiled) in runs {
+                let mut run = compiled.instantiate_run(Api::Typed)?;
+                let answer = run(w.arg)?;
+                anyhow::ensure!(
+                    answer == expected,
+                    "`{}` with {bound} on {} answers {answer}, unbounded {expected}",
+                    w.name,
+                    peer.name()
+                );
+                let id = report::bounded_id(peer, bound);
+                g.bench_function(id, |b| b.iter(|| run(black_box(w.arg)).unwrap()));
+            }
+            g.finish();
+        }
     }
     Ok(())
 }

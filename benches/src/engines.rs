@@ -155,6 +155,10 @@ impl Compiled {
             Compiled::Wasmtime(module) => {
                 let linker = wasmtime_linker(module.engine(), api)?;
                 let mut store = wasmtime::Store::new(module.engine(), ());
+                // As for cmc: all the fuel (an error when fuel is off), and a
+                // deadline never reached (wasmtime's default is the next tick).
+                let _ = store.set_fuel(u64::MAX);
+                store.set_epoch_deadline(1 << 40);
                 let instance = linker.instantiate(&mut store, module)?;
                 match api {
                     Api::Typed => {
@@ -220,6 +224,9 @@ pub fn cmc_instance(
     module: &cmc_runtime::Module,
 ) -> Result<(cmc_runtime::Store<()>, cmc_runtime::Instance)> {
     let mut store = cmc_runtime::Store::new(module.engine(), ());
+    // An engine that meters fuel gives the guest all there is (a store
+    // starts with none); one with epoch checks has no deadline by default.
+    store.set_fuel(u64::MAX);
     let instance = linker.instantiate(&mut store, module)?;
     Ok((store, instance))
 }

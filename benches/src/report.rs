@@ -34,6 +34,22 @@ pub mod group {
     pub const COMPONENT: &str = "component";
     /// Calls from one component into another, in a loop in wasm.
     pub const COMPOSE: &str = "compose";
+    /// The compute workloads with fuel metering or epoch interruption on:
+    /// the group `bounded-WORKLOAD`, ids `PEER-BOUND` (see [`bounded_id`]).
+    pub const BOUNDED: &str = "bounded";
+}
+
+/// How the bounded benchmarks bound the guest.
+pub const BOUNDS: [&str; 2] = ["fuel", "epochs"];
+
+/// The criterion group of workload `workload` bounded.
+pub fn bounded_group(workload: &str) -> String {
+    format!("{}-{workload}", group::BOUNDED)
+}
+
+/// The criterion id of `peer` with `bound` on.
+pub fn bounded_id(peer: Peer, bound: &str) -> String {
+    format!("{}-{bound}", peer.name())
 }
 
 /// The criterion benchmark id of a call-overhead variant.
@@ -314,7 +330,63 @@ pub fn render(results: &Results, sizes: &Sizes) -> String {
          95% confidence interval; ratios are of means measured in this run (below 1: cmc faster).\n",
     );
     out.push_str(&goals(results));
+    out.push_str(&bounded(results));
     out.push_str(&sizes_and_throughput(results, sizes));
+    out
+}
+
+/// The table of bounded runs: each compute workload with fuel metering on,
+/// then with epoch interruption on, on cmc and wasmtime, with their ratio
+/// and each engine's cost over its own unbounded run.
+fn bounded(results: &Results) -> String {
+    let (cmc, wasmtime) = (Peer::Cmc, Peer::Wasmtime);
+    let mut out = String::from(
+        "\nBounded guests, same run: fuel metering on (a store with all the fuel there is), \
+         then epoch interruption on (a deadline never reached); `/off` is an engine's time \
+         over its own unbounded run above.\n\n| workload |",
+    );
+    for bound in BOUNDS {
+        let _ = write!(
+            out,
+            " cmc {bound} | wasmtime {bound} | cmc/wasmtime | cmc {bound}/off | wasmtime {bound}/off |"
+        );
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---:|".repeat(5 * BOUNDS.len()));
+    out.push('\n');
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); BOUNDS.len()];
+    let ratio = |r: Option<f64>| r.map_or("—".into(), |r| format!("{r:.2}"));
+    for w in COMPUTE {
+        let group = bounded_group(w.name);
+        if results.get(&group, &bounded_id(cmc, BOUNDS[0])).is_none() {
+            continue;
+        }
+        let _ = write!(out, "| `{}` |", w.name);
+        for (i, bound) in BOUNDS.iter().enumerate() {
+            let get = |peer: Peer| results.get(&group, &bounded_id(peer, bound));
+            let over_off =
+                |peer: Peer| Some(get(peer)?.mean / results.get(w.name, peer.name())?.mean);
+            let vs = get(cmc).zip(get(wasmtime)).map(|(a, b)| a.mean / b.mean);
+            ratios[i].extend(vs);
+            let _ = write!(
+                out,
+                " {} | {} | {} | {} | {} |",
+                get(cmc).map_or("—".into(), cell),
+                get(wasmtime).map_or("—".into(), cell),
+                ratio(vs),
+                ratio(over_off(cmc)),
+                ratio(over_off(wasmtime)),
+            );
+        }
+        out.push('\n');
+    }
+    for (bound, ratios) in BOUNDS.iter().zip(&ratios) {
+        let _ = writeln!(
+            out,
+            "\nGeometric mean cmc/wasmtime with {bound} on: {}.",
+            ratio(geomean(ratios))
+        );
+    }
     out
 }
 

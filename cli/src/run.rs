@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// by commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
+    /// The guest may run N wasm instructions, then traps with "all fuel
+    /// consumed" (the same as -W fuel=N).
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
     /// After the run, print to stderr what it cost: compile or load,
     /// instantiate and run times, fuel used, peak linear memory, and the
     /// number of host calls and of calls between components.
@@ -89,7 +93,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         (Input::Artifact(info), None) => info.header.settings.opt_level,
         (_, level) => level.unwrap_or_default(),
     };
-    let options = WasmOptions::parse(&args.wasm)?;
+    let mut options = WasmOptions::parse(&args.wasm)?;
+    if let Some(fuel) = args.fuel {
+        if options.fuel.is_some_and(|given| given != fuel) {
+            bail!("--fuel {fuel} and -W fuel disagree: give the fuel once");
+        }
+        options.fuel = Some(fuel);
+    }
     // An artifact runs with the checks it was built with; a timeout or fuel
     // needs them (the loader says how to rebuild an artifact without them).
     let built = match &input {

@@ -617,6 +617,36 @@ fn fuel_bounds_what_a_guest_runs() {
         "consume-fuel=y",
         ("fuel=lots", "is not a number of instructions"),
     );
+    // `--fuel N` is the short spelling, and the fuel a run used is the same
+    // on every run.
+    let dir = scratch("fuel-alias");
+    let wat = &write_wat(
+        &dir,
+        "count",
+        r#"(module (func (export "count") (param i32) (result i32)
+            (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+            (local.get 0)))"#,
+    );
+    let used = || {
+        let o = cmc(&[
+            "run", "--stats", "--fuel", "1000000", "--invoke", "count", wat, "1000",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let err = stderr(&o);
+        let line = err
+            .lines()
+            .find(|l| l.contains("fuel used"))
+            .unwrap()
+            .to_owned();
+        line
+    };
+    assert_eq!(used(), used());
+    let o = cmc(&["run", "--fuel", "10", "--invoke", "count", wat, "1000"]);
+    assert!(stderr(&o).contains("all fuel consumed"), "{}", stderr(&o));
+    let o = cmc(&[
+        "run", "--fuel", "10", "-W", "fuel=20", "--invoke", "count", wat, "1",
+    ]);
+    assert!(stderr(&o).contains("give the fuel once"), "{}", stderr(&o));
 }
 
 #[test]
@@ -778,4 +808,28 @@ fn stats_show_what_a_run_cost() {
     let err = stderr(&o);
     assert!(err.contains("  load    "), "{err}");
     assert!(err.contains("  fuel used    "), "{err}");
+}
+
+/// A guest growing its memory forever ends at `-W max-memory-size`.
+#[test]
+fn a_guest_growing_memory_forever_stops_at_max_memory_size() {
+    let dir = scratch("grow-forever");
+    let wat = &write_wat(
+        &dir,
+        "grow",
+        r#"(module (memory 1)
+            (func (export "grow-forever") (result i32)
+                (loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+                (memory.size)))"#,
+    );
+    let o = cmc(&[
+        "run",
+        "-W",
+        "max-memory-size=1048576",
+        "--invoke",
+        "grow-forever",
+        wat,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "16\n");
 }

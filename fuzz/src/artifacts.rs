@@ -50,7 +50,11 @@ pub fn check(data: &[u8]) -> Result<Outcome, Finding> {
     // the checksum must refuse them before anything is mapped.
     match unsafe { cmc::Module::from_artifact(&engine, &damaged) } {
         Err(cmc::Error::Artifact(_)) => {}
-        Err(e) => return Err(Finding(format!("damage refused with a non-artifact error: {e}"))),
+        Err(e) => {
+            return Err(Finding(format!(
+                "damage refused with a non-artifact error: {e}"
+            )));
+        }
         Ok(_) => return Err(Finding("a damaged artifact loaded".into())),
     }
 
@@ -66,7 +70,9 @@ pub fn check(data: &[u8]) -> Result<Outcome, Finding> {
     // leave a module that runs safely (its code is untouched).
     match unsafe { cmc::Module::from_artifact(&engine, &tampered) } {
         Err(cmc::Error::Artifact(_)) => Ok(Outcome::Checked),
-        Err(e) => Err(Finding(format!("tampering refused with a non-artifact error: {e}"))),
+        Err(e) => Err(Finding(format!(
+            "tampering refused with a non-artifact error: {e}"
+        ))),
         Ok(module) => crate::inputs::run_exports(&module, RUN_FUEL),
     }
 }

@@ -23,7 +23,9 @@ enum Value {
     F32(u32),
     F64(u64),
     /// A reference: whether it is null.
-    Ref { null: bool },
+    Ref {
+        null: bool,
+    },
 }
 
 /// The trap kinds both engines have.
@@ -106,9 +108,7 @@ pub fn check(data: &[u8]) -> Result<Outcome, Finding> {
     match &started {
         (Err(_), _) | (_, Err(_)) => return Ok(Outcome::Skipped(RESOURCE)),
         (Ok(a), Ok(b)) if a != b => {
-            return Err(Finding(format!(
-                "instantiation: cmc {a:?}, wasmi {b:?}"
-            )));
+            return Err(Finding(format!("instantiation: cmc {a:?}, wasmi {b:?}")));
         }
         (Ok(Did::Trapped(_)), _) => return Ok(Outcome::Checked),
         _ => {}
@@ -246,8 +246,11 @@ impl Cmc {
         let args: Vec<cmc::Val> = (args.iter().zip(ty.params.iter()))
             .map(|(&v, &t)| to_cmc(v, t))
             .collect();
-        let mut results: Vec<cmc::Val> =
-            ty.results.iter().map(|&t| cmc::Val::default_for(t)).collect();
+        let mut results: Vec<cmc::Val> = ty
+            .results
+            .iter()
+            .map(|&t| cmc::Val::default_for(t))
+            .collect();
         match func.call(&mut self.store, &args, &mut results) {
             Ok(()) => Did::Returned(results.iter().map(from_cmc).collect()),
             Err(cmc::Error::Trap(t)) => Did::Trapped(cmc_trap(t.kind)),
@@ -360,8 +363,11 @@ impl Wasmi {
             .zip(ty.params())
             .map(|(&v, &t)| to_wasmi(v, t))
             .collect();
-        let mut results: Vec<wasmi::Val> =
-            ty.results().iter().map(|&t| wasmi::Val::default_for_ty(t)).collect();
+        let mut results: Vec<wasmi::Val> = ty
+            .results()
+            .iter()
+            .map(|&t| wasmi::Val::default_for_ty(t))
+            .collect();
         match func.call(&mut self.store, &args, &mut results) {
             Ok(()) => Did::Returned(results.iter().map(from_wasmi).collect()),
             Err(e) => Did::Trapped(e.as_trap_code().map_or(Trap::Other, wasmi_trap)),

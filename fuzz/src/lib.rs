@@ -48,9 +48,7 @@ impl fmt::Display for Finding {
 }
 
 /// Runs `check` on `case`, turning a panic into a finding.
-pub fn without_panics(
-    case: impl FnOnce() -> Result<Outcome, Finding>,
-) -> Result<Outcome, Finding> {
+pub fn without_panics(case: impl FnOnce() -> Result<Outcome, Finding>) -> Result<Outcome, Finding> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(case)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<String>()

@@ -106,7 +106,8 @@ fn run_parallel(target: Target, first: u64, count: u64, jobs: usize) -> Tally {
                         let mut last = last_report.lock().unwrap();
                         if last.elapsed().as_secs() >= 10 {
                             *last = Instant::now();
-                            let done = tally.checked + tally.skipped_total() + tally.findings.len() as u64;
+                            let done =
+                                tally.checked + tally.skipped_total() + tally.findings.len() as u64;
                             eprintln!(
                                 "{}: {done}/{count} cases, {} findings, {:.0} s",
                                 target.name,

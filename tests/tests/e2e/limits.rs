@@ -211,3 +211,22 @@ fn stores_hold_no_more_instances_memories_and_tables_than_allowed() {
     let err = Memory::new(&mut store, ty).err().unwrap();
     assert!(err.to_string().contains("at most 1 memories"), "{err}");
 }
+
+/// A guest that grows its memory for as long as it can: the store's limit
+/// stops it (`memory.grow` returns -1), and it ends.
+#[test]
+fn a_guest_growing_memory_forever_stops_at_the_limit() {
+    let wat = r#"(module (memory 1)
+        (func (export "grow-forever") (result i32)
+            (loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+            (memory.size)))"#;
+    let engine = cmc_compiler::engine(Config::default());
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.limit_memory_size(64 << 20);
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let grow = instance.get_func(&store, "grow-forever").unwrap();
+    let mut out = [Val::I32(0)];
+    grow.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out, [Val::I32(1024)], "64 MiB is 1024 pages");
+}

@@ -86,7 +86,10 @@ fn functions_return_more_values_than_there_are_registers() {
     let expected = many(100);
     let engine = engine();
     let module = Module::new(&engine, &wat).unwrap();
-    let ty = module.exports().find(|e| e.name == "many").map(|e| e.ty.clone());
+    let ty = module
+        .exports()
+        .find(|e| e.name == "many")
+        .map(|e| e.ty.clone());
     let Some(cmc_runtime::EntityType::Func(ty)) = ty else {
         panic!("`many` is an exported function")
     };
