@@ -633,12 +633,10 @@ fn fuel_bounds_what_a_guest_runs() {
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         let err = stderr(&o);
-        let line = err
-            .lines()
+        err.lines()
             .find(|l| l.contains("fuel used"))
             .unwrap()
-            .to_owned();
-        line
+            .to_owned()
     };
     assert_eq!(used(), used());
     let o = cmc(&["run", "--fuel", "10", "--invoke", "count", wat, "1000"]);
