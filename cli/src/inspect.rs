@@ -28,7 +28,7 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
             let wasm = wat::parse_bytes(&bytes)
                 .with_context(|| format!("cannot parse `{}`", path.display()))?;
             let translation =
-                cmc_compiler::module::translate_module(&wasm, cmc_compiler::module::features())
+                cmc_compiler::module::translate_module(&wasm, cmc_compiler::module::features(cmc_runtime::Proposals::default()))
                     .with_context(context)?;
             outln!("core module ({} bytes)", wasm.len());
             print_items(&translation.meta, None, "");

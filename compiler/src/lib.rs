@@ -20,7 +20,7 @@ pub use error::CompileError;
 pub use progress::{Progress, Silent};
 
 use cmc_runtime::abi::CompileSettings;
-use cmc_runtime::{Config, Engine};
+use cmc_runtime::{Config, Engine, Proposals};
 
 /// Compiles wasm (binary or text) for `target` (the host when `None`) into
 /// artifact bytes.
@@ -49,6 +49,7 @@ pub struct Options<'a> {
     target: Option<&'a str>,
     symbols: codegen::Symbols,
     progress: &'a dyn Progress,
+    proposals: Proposals,
 }
 
 impl<'a> Options<'a> {
@@ -59,6 +60,7 @@ impl<'a> Options<'a> {
             target: None,
             symbols: codegen::Symbols::Local,
             progress: &Silent,
+            proposals: Proposals::default(),
         }
     }
 
@@ -75,6 +77,11 @@ impl<'a> Options<'a> {
         }
     }
 
+    /// Accepting core modules that use `proposals` (all by default).
+    pub fn proposals(self, proposals: Proposals) -> Options<'a> {
+        Options { proposals, ..self }
+    }
+
     /// Reporting to `progress` as functions are compiled.
     pub fn progress(self, progress: &'a dyn Progress) -> Options<'a> {
         Options { progress, ..self }
@@ -89,7 +96,8 @@ pub fn compile_with(wasm: &[u8], options: &Options<'_>) -> Result<Vec<u8>, Compi
     if wasmparser::Parser::is_component(&wasm) {
         component::compile_component(&wasm, &*isa, settings, symbols, progress)
     } else {
-        codegen::compile_module(&wasm, &*isa, settings, symbols, progress)
+        let features = module::features(options.proposals);
+        codegen::compile_module(&wasm, &*isa, settings, symbols, progress, features)
     }
 }
 
@@ -116,9 +124,10 @@ impl cmc_runtime::Compiler for HostCompiler {
     fn compile_module(
         &self,
         wasm: &[u8],
-        settings: &CompileSettings,
+        config: &Config,
     ) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(compile(wasm, settings, None)?)
+        let options = Options::new(&config.settings).proposals(config.proposals);
+        Ok(compile_with(wasm, &options)?)
     }
 }
 

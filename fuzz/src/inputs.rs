@@ -55,7 +55,7 @@ fn compile_load_run(wasm: &[u8]) -> Result<Outcome, Finding> {
     let features = if wasmparser::Parser::is_component(wasm) {
         cmc_compiler::component::component_features()
     } else {
-        cmc_compiler::module::features()
+        cmc_compiler::module::features(cmc::Proposals::default())
     };
     let valid = (wasmparser::Validator::new_with_features(features))
         .validate_all(wasm)

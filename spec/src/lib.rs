@@ -41,6 +41,7 @@ macro_rules! say {
     }};
 }
 
+use cmc_runtime::Proposals;
 use cmc_compiler::Progress;
 use std::path::PathBuf;
 
@@ -132,27 +133,35 @@ pub fn run_script(name: &str, source: &str) -> Report {
     run_script_with_progress(name, source, &cmc_compiler::Silent)
 }
 
-/// [`run_script`] in stores that intercept every call across a component
-/// boundary (with an interceptor that only watches), so that calls between
-/// components take the runtime's adapters instead of the fused ones: both
-/// must behave alike.
-pub fn run_script_intercepted(name: &str, source: &str) -> Report {
-    run_on_thread(name, source, &cmc_compiler::Silent, Watch::Intercepted)
+/// How a script runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScriptOptions {
+    /// The proposals modules may use: the 1.0 and 2.0 scripts expect the
+    /// modules of later proposals to be refused ([`Proposals::NONE`]).
+    pub proposals: Proposals,
+    /// Whether the stores intercept every call across a component boundary
+    /// (with an interceptor that only watches), so that calls between
+    /// components take the runtime's adapters instead of the fused ones:
+    /// both must behave alike.
+    pub intercept_calls: bool,
+}
+
+/// [`run_script`] as `options` say.
+pub fn run_script_with(name: &str, source: &str, options: &ScriptOptions) -> Report {
+    run_on_thread(name, source, &cmc_compiler::Silent, options)
 }
 
 /// [`run_script`], reporting each directive run (or skipped) to `progress`.
 pub fn run_script_with_progress(name: &str, source: &str, progress: &dyn Progress) -> Report {
-    run_on_thread(name, source, progress, Watch::Plain)
+    run_on_thread(name, source, progress, &ScriptOptions::default())
 }
 
-/// Whether a script's stores intercept calls.
-#[derive(Clone, Copy)]
-pub(crate) enum Watch {
-    Plain,
-    Intercepted,
-}
-
-fn run_on_thread(name: &str, source: &str, progress: &dyn Progress, watch: Watch) -> Report {
+fn run_on_thread(
+    name: &str,
+    source: &str,
+    progress: &dyn Progress,
+    options: &ScriptOptions,
+) -> Report {
     if skip_reason(name).is_some() {
         let report = skipped_script(source);
         progress.advance(report.skipped as u64);
@@ -163,7 +172,7 @@ fn run_on_thread(name: &str, source: &str, progress: &dyn Progress, watch: Watch
         let spawned = std::thread::Builder::new()
             .name(thread_name)
             .stack_size(SCRIPT_STACK_SIZE)
-            .spawn_scoped(scope, || script::run(source, progress, watch));
+            .spawn_scoped(scope, || script::run(source, progress, options));
         let mut report = Report::default();
         match spawned.map(|handle| handle.join()) {
             Ok(Ok(done)) => report = done,

@@ -1,7 +1,7 @@
 //! Executing the directives of one script, on core modules and components.
 
 use crate::values::{describe_vals, matches_ret};
-use crate::{Report, Watch};
+use crate::{Report, ScriptOptions};
 use cmc_compiler::CompileError;
 use cmc_compiler::Progress;
 use cmc_runtime::component::{self, Component};
@@ -74,10 +74,10 @@ pub(crate) fn count_directives(source: &str) -> usize {
 
 /// Runs every directive of `source` on the current thread, reporting each
 /// one done to `progress`.
-pub(crate) fn run(source: &str, progress: &dyn Progress, watch: Watch) -> Report {
+pub(crate) fn run(source: &str, progress: &dyn Progress, options: &ScriptOptions) -> Report {
     let mut report = Report::default();
     let parsed = with_directives(source, |directives| {
-        let mut runner = match Runner::new(source, watch) {
+        let mut runner = match Runner::new(source, options) {
             Ok(runner) => runner,
             Err(e) => {
                 report.fail(0, format!("cannot create the `spectest` module: {e}"));
@@ -135,10 +135,12 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    fn new(source: &'a str, watch: Watch) -> Result<Runner<'a>, Error> {
-        let engine = cmc_compiler::engine(Config::default());
+    fn new(source: &'a str, options: &ScriptOptions) -> Result<Runner<'a>, Error> {
+        let mut config = Config::default();
+        config.proposals(options.proposals);
+        let engine = cmc_compiler::engine(config);
         let mut store = Store::new(&engine, ());
-        if let Watch::Intercepted = watch {
+        if options.intercept_calls {
             store.intercept_calls(Watcher::default());
         }
         let mut linker = Linker::new();
@@ -657,7 +659,7 @@ mod tests {
     }
 }
 
-/// The interceptor of [`Watch::Intercepted`] runs: it only checks that
+/// The interceptor of [`ScriptOptions::intercept_calls`]: it only checks that
 /// every call's `after` follows its `before`, innermost first.
 #[derive(Default)]
 struct Watcher {

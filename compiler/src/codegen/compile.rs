@@ -7,6 +7,7 @@ use crate::error::{CompileError, Result};
 use crate::module::{
     FunctionToCompile, ModuleTranslation, body_size, fixed_tables, translate_module,
 };
+use wasmparser::WasmFeatures;
 use crate::progress::Progress;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
 use crate::translate::{ModuleEnv, translate_function};
@@ -42,8 +43,9 @@ pub fn compile_module(
     settings: &CompileSettings,
     symbols: Symbols,
     progress: &dyn Progress,
+    features: WasmFeatures,
 ) -> Result<Vec<u8>> {
-    let translation = translate_module(wasm, crate::module::features())?;
+    let translation = translate_module(wasm, features)?;
     progress.add_work(translation.code_size());
     let mut module = compile_core(translation, isa, settings, progress)?;
     let mut traps = Vec::new();

@@ -6,6 +6,7 @@ mod tables;
 
 pub use tables::{FixedTable, fixed_tables};
 
+use cmc_runtime::Proposals;
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
     ConstExpr, ConstOp, DataSegment, ElemItems, ElemSegment, EntityIndex, EntityType, Export,
@@ -18,9 +19,12 @@ use wasmparser::{
 };
 
 /// The features a standalone core module is validated against:
-/// WebAssembly 2.0.
-pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2
+/// WebAssembly 2.0 and the proposals `proposals` turns on.
+pub fn features(proposals: Proposals) -> WasmFeatures {
+    let mut features = WasmFeatures::WASM2;
+    features.set(WasmFeatures::EXTENDED_CONST, proposals.extended_const);
+    features.set(WasmFeatures::MULTI_MEMORY, proposals.multi_memory);
+    features
 }
 
 /// A function body with the validator that checks it as it is translated.

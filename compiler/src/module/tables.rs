@@ -150,7 +150,7 @@ mod tests {
     /// What `fixed_tables` says of table 0 of the module `wat`.
     fn table0(wat: &str) -> Option<FixedTable> {
         let wasm = wat::parse_str(wat).unwrap();
-        let t = translate_module(&wasm, features()).unwrap();
+        let t = translate_module(&wasm, features(cmc_runtime::Proposals::default())).unwrap();
         fixed_tables(&t.meta, &t.bodies)[TableIndex::from_u32(0)].clone()
     }
 

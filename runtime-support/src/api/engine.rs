@@ -9,12 +9,42 @@ use std::sync::{Arc, RwLock};
 /// Turns wasm (binary or text) into artifact bytes. Implemented by
 /// `cmc-compiler`; an engine without one loads artifacts only.
 pub trait Compiler: Send + Sync {
-    /// Compiles a core module.
+    /// Compiles a core module (or a component) as `config` says.
     fn compile_module(
         &self,
         wasm: &[u8],
-        settings: &CompileSettings,
+        config: &Config,
     ) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+/// The WebAssembly proposals beyond 2.0 that a core module may use, all on
+/// by default (as in wasmtime). They change what validates, not the code of
+/// a module that validates either way, so artifacts do not record them; the
+/// spec runner turns them off for the 1.0 and 2.0 scripts, which expect
+/// modules using them to be refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proposals {
+    /// Arithmetic (`i32.add`, `i64.mul`, …) in constant expressions.
+    pub extended_const: bool,
+    /// More than one memory per module.
+    pub multi_memory: bool,
+}
+
+impl Proposals {
+    /// WebAssembly 2.0 alone.
+    pub const NONE: Proposals = Proposals {
+        extended_const: false,
+        multi_memory: false,
+    };
+}
+
+impl Default for Proposals {
+    fn default() -> Proposals {
+        Proposals {
+            extended_const: true,
+            multi_memory: true,
+        }
+    }
 }
 
 /// Engine configuration.
@@ -24,6 +54,8 @@ pub struct Config {
     pub settings: CompileSettings,
     /// Bytes of native stack wasm may use below the host's entry call.
     pub max_wasm_stack: usize,
+    /// The proposals beyond WebAssembly 2.0 modules may use.
+    pub proposals: Proposals,
 }
 
 impl Default for Config {
@@ -31,6 +63,7 @@ impl Default for Config {
         Config {
             settings: CompileSettings::default(),
             max_wasm_stack: 512 * 1024,
+            proposals: Proposals::default(),
         }
     }
 }
@@ -58,6 +91,12 @@ impl Config {
     /// store per block of straight-line code.
     pub fn consume_fuel(&mut self, on: bool) -> &mut Config {
         self.settings.consume_fuel = on;
+        self
+    }
+
+    /// Lets modules use the proposals `proposals` (all by default).
+    pub fn proposals(&mut self, proposals: Proposals) -> &mut Config {
+        self.proposals = proposals;
         self
     }
 

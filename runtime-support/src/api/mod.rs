@@ -15,7 +15,7 @@ mod values;
 pub use crate::artifact::ArtifactError;
 pub use crate::trap::FrameInfo;
 pub use crate::vm::{ExternRef, Func, Val};
-pub use engine::{Compiler, Config, Engine};
+pub use engine::{Compiler, Config, Engine, Proposals};
 pub use error::{Error, Trap};
 pub use externals::{Extern, ExternType, Global, Memory, Table};
 pub use func::Caller;

@@ -70,7 +70,7 @@ impl Module {
         }
         let compiler = engine.compiler().ok_or(Error::NoCompiler)?;
         let artifact = compiler
-            .compile_module(bytes, &engine.config().settings)
+            .compile_module(bytes, engine.config())
             .map_err(Error::Compile)?;
         // SAFETY: the bytes were just produced by the engine's own compiler.
         unsafe { Module::from_artifact(engine, &artifact) }

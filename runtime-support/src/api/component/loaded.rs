@@ -28,7 +28,7 @@ impl Component {
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component, Error> {
         let compiler = engine.compiler().ok_or(Error::NoCompiler)?;
         let artifact = compiler
-            .compile_module(bytes.as_ref(), &engine.config().settings)
+            .compile_module(bytes.as_ref(), engine.config())
             .map_err(Error::Compile)?;
         // SAFETY: the bytes were just produced by the engine's own compiler.
         unsafe { Component::from_artifact(engine, &artifact) }
