@@ -27,9 +27,11 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
         Input::Module(bytes) => {
             let wasm = wat::parse_bytes(&bytes)
                 .with_context(|| format!("cannot parse `{}`", path.display()))?;
-            let translation =
-                cmc_compiler::module::translate_module(&wasm, cmc_compiler::module::features(cmc_runtime::Proposals::default()))
-                    .with_context(context)?;
+            let translation = cmc_compiler::module::translate_module(
+                &wasm,
+                cmc_compiler::module::features(cmc_runtime::Proposals::default()),
+            )
+            .with_context(context)?;
             outln!("core module ({} bytes)", wasm.len());
             print_items(&translation.meta, None, "");
         }

@@ -41,8 +41,8 @@ macro_rules! say {
     }};
 }
 
-use cmc_runtime::Proposals;
 use cmc_compiler::Progress;
+use cmc_runtime::Proposals;
 use std::path::PathBuf;
 
 /// Scripts that are deliberately not run: a file-name pattern (one `*`

@@ -21,7 +21,7 @@ struct Suite {
 }
 
 /// Every suite `cargo test` runs.
-fn suites() -> [Suite; 4] {
+fn suites() -> [Suite; 5] {
     let spec_version = ScriptOptions {
         proposals: Proposals::NONE,
         ..ScriptOptions::default()
@@ -47,6 +47,11 @@ fn suites() -> [Suite; 4] {
             tests: || proposal(Proposal::MultiMemory).collect(),
             options: ScriptOptions::default(),
         },
+        Suite {
+            dir: "proposals/wide-arithmetic",
+            tests: || proposal(Proposal::WideArithmetic).collect(),
+            options: ScriptOptions::default(),
+        },
     ]
 }
 
@@ -57,7 +62,15 @@ fn main() {
     let totals: Arc<Mutex<Vec<Report>>> =
         Arc::new(Mutex::new(vec![Report::default(); suites.len()]));
     let mut trials = Vec::new();
-    for (suite, Suite { dir, tests, options }) in suites.iter().enumerate() {
+    for (
+        suite,
+        Suite {
+            dir,
+            tests,
+            options,
+        },
+    ) in suites.iter().enumerate()
+    {
         let options = *options;
         for test in tests() {
             let name = format!("{dir}/{}", test.name());
@@ -65,7 +78,8 @@ fn main() {
             if cmc_spec::skip_reason(&name).is_some() {
                 // Skipped scripts are only counted (their directives as
                 // skipped), not run.
-                totals.lock().unwrap()[suite].add(&cmc_spec::run_script_with(&name, source, &options));
+                totals.lock().unwrap()[suite]
+                    .add(&cmc_spec::run_script_with(&name, source, &options));
                 trials.push(Trial::test(name, || Ok(())).with_ignored_flag(true));
                 continue;
             }

@@ -7,7 +7,6 @@ use crate::error::{CompileError, Result};
 use crate::module::{
     FunctionToCompile, ModuleTranslation, body_size, fixed_tables, translate_module,
 };
-use wasmparser::WasmFeatures;
 use crate::progress::Progress;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
 use crate::translate::{ModuleEnv, translate_function};
@@ -20,6 +19,7 @@ use cranelift_codegen::{Context, ir};
 use cranelift_frontend::FunctionBuilderContext;
 use rayon::prelude::*;
 use wasmparser::FuncValidatorAllocations;
+use wasmparser::WasmFeatures;
 
 /// A core module compiled to linked machine code.
 pub struct CompiledModule {

@@ -6,8 +6,8 @@ mod tables;
 
 pub use tables::{FixedTable, fixed_tables};
 
-use cmc_runtime::Proposals;
 use crate::error::{CompileError, Result};
+use cmc_runtime::Proposals;
 use cmc_runtime::abi::{
     ConstExpr, ConstOp, DataSegment, ElemItems, ElemSegment, EntityIndex, EntityType, Export,
     FuncIndex, FuncRefIndex, FuncType, GlobalIndex, GlobalType, Import, Limits, MemoryIndex,
@@ -24,6 +24,7 @@ pub fn features(proposals: Proposals) -> WasmFeatures {
     let mut features = WasmFeatures::WASM2;
     features.set(WasmFeatures::EXTENDED_CONST, proposals.extended_const);
     features.set(WasmFeatures::MULTI_MEMORY, proposals.multi_memory);
+    features.set(WasmFeatures::WIDE_ARITHMETIC, proposals.wide_arithmetic);
     features
 }
 

@@ -320,6 +320,13 @@ impl FuncTranslator<'_, '_> {
         self.push(v);
     }
 
+    /// Pushes a 128-bit value as wasm sees it: its low, then its high i64.
+    fn push_i128(&mut self, v: Value) {
+        let (lo, hi) = self.b.ins().isplit(v);
+        self.push(lo);
+        self.push(hi);
+    }
+
     /// Sign-extends the low `from` bits of the top value in place.
     fn sign_extend_low(&mut self, from: ir::Type, to: ir::Type) {
         self.unary(|b, v| {
@@ -655,6 +662,33 @@ impl FuncTranslator<'_, '_> {
             }
             O::F64ReinterpretI64 => {
                 self.unary(|b, v| b.ins().bitcast(types::F64, MemFlagsData::new(), v))
+            }
+
+            // wide-arithmetic: 128-bit results as (low, high) pairs of i64.
+            O::I64Add128 | O::I64Sub128 => {
+                let (b_hi, b_lo) = (self.pop(), self.pop());
+                let (a_hi, a_lo) = (self.pop(), self.pop());
+                let a = self.b.ins().iconcat(a_lo, a_hi);
+                let b = self.b.ins().iconcat(b_lo, b_hi);
+                let sum = if matches!(op, O::I64Add128) {
+                    self.b.ins().iadd(a, b)
+                } else {
+                    self.b.ins().isub(a, b)
+                };
+                self.push_i128(sum);
+            }
+            O::I64MulWideS | O::I64MulWideU => {
+                let (a, b) = self.pop2();
+                let widen = |b: &mut FunctionBuilder<'_>, v| {
+                    if matches!(op, O::I64MulWideS) {
+                        b.ins().sextend(types::I128, v)
+                    } else {
+                        b.ins().uextend(types::I128, v)
+                    }
+                };
+                let (a, b) = (widen(&mut self.b, a), widen(&mut self.b, b));
+                let product = self.b.ins().imul(a, b);
+                self.push_i128(product);
             }
 
             ref other => {

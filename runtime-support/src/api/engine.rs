@@ -28,6 +28,8 @@ pub struct Proposals {
     pub extended_const: bool,
     /// More than one memory per module.
     pub multi_memory: bool,
+    /// 128-bit addition and subtraction, 64×64→128-bit multiplication.
+    pub wide_arithmetic: bool,
 }
 
 impl Proposals {
@@ -35,6 +37,7 @@ impl Proposals {
     pub const NONE: Proposals = Proposals {
         extended_const: false,
         multi_memory: false,
+        wide_arithmetic: false,
     };
 }
 
@@ -43,6 +46,7 @@ impl Default for Proposals {
         Proposals {
             extended_const: true,
             multi_memory: true,
+            wide_arithmetic: true,
         }
     }
 }
