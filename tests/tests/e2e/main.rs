@@ -110,6 +110,46 @@ fn functions_return_more_values_than_there_are_registers() {
     }
 }
 
+/// The typed API with as many results as a tuple holds (12, more than the
+/// return registers): a typed call into wasm, and a typed host function
+/// that wasm calls.
+#[test]
+fn typed_calls_and_host_functions_return_twelve_values() {
+    type Twelve = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    let results = "i64 ".repeat(12);
+    let wat = format!(
+        r#"(module
+            (import "host" "twelve" (func $twelve (param i64) (result {results})))
+            (func (export "via-host") (param i64) (result {results})
+                (call $twelve (local.get 0))))"#
+    );
+    let engine = engine();
+    let module = Module::new(&engine, &wat).unwrap();
+    let mut linker = Linker::new();
+    linker.func_wrap("host", "twelve", |_, (n,): (i64,)| -> Result<Twelve, _> {
+        Ok((
+            n,
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 8,
+            n + 9,
+            n + 10,
+            n + 11,
+        ))
+    });
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let func = instance.get_func(&store, "via-host").unwrap();
+    let typed = func.typed::<(i64,), Twelve>(&store).unwrap();
+    let out = typed.call(&mut store, (10,)).unwrap();
+    assert_eq!(out, (10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21));
+}
+
 #[test]
 fn multi_value_and_every_scalar_type_round_trip() {
     let (mut store, instance) = instantiate(
