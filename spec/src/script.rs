@@ -479,6 +479,7 @@ impl<'a> Runner<'a> {
             WastArgCore::I64(v) => Val::I64(*v),
             WastArgCore::F32(v) => Val::F32(v.bits),
             WastArgCore::F64(v) => Val::F64(v.bits),
+            WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
             WastArgCore::RefNull(heap) => crate::values::null_of(heap)
                 .ok_or_else(|| format!("unsupported null reference type {heap:?}"))?,
             WastArgCore::RefExtern(n) => Val::ExternRef(Some(self.externref(*n))),

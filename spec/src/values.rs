@@ -3,7 +3,7 @@
 
 use cmc_runtime::{Store, Val};
 use wast::WastRet;
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastRetCore};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastRetCore};
 use wast::token::{F32, F64};
 
 /// The null reference of heap type `heap`, for the types cmc supports.
@@ -22,7 +22,7 @@ pub(crate) fn null_of(heap: &HeapType<'_>) -> Option<Val> {
 }
 
 /// Whether `actual` matches the expected result `want`. Patterns cmc cannot
-/// produce (v128, GC references) never match.
+/// produce (GC references) never match.
 pub(crate) fn matches_ret(store: &Store<()>, want: &WastRet<'_>, actual: &Val) -> bool {
     match want {
         WastRet::Core(core) => matches_core(store, core, actual),
@@ -34,16 +34,9 @@ fn matches_core(store: &Store<()>, want: &WastRetCore<'_>, actual: &Val) -> bool
     match (want, actual) {
         (WastRetCore::I32(w), Val::I32(a)) => w == a,
         (WastRetCore::I64(w), Val::I64(a)) => w == a,
-        (WastRetCore::F32(w), Val::F32(a)) => match w {
-            NanPattern::Value(w) => w.bits == *a,
-            NanPattern::CanonicalNan => (a & 0x7fff_ffff) == 0x7fc0_0000,
-            NanPattern::ArithmeticNan => (a & 0x7fc0_0000) == 0x7fc0_0000,
-        },
-        (WastRetCore::F64(w), Val::F64(a)) => match w {
-            NanPattern::Value(w) => w.bits == *a,
-            NanPattern::CanonicalNan => (a & 0x7fff_ffff_ffff_ffff) == 0x7ff8_0000_0000_0000,
-            NanPattern::ArithmeticNan => (a & 0x7ff8_0000_0000_0000) == 0x7ff8_0000_0000_0000,
-        },
+        (WastRetCore::F32(w), Val::F32(a)) => matches_f32(w, *a),
+        (WastRetCore::F64(w), Val::F64(a)) => matches_f64(w, *a),
+        (WastRetCore::V128(w), Val::V128(a)) => matches_v128(w, *a),
         (WastRetCore::RefNull(None), Val::FuncRef(None) | Val::ExternRef(None)) => true,
         (WastRetCore::RefNull(Some(heap)), _) => null_of(heap).as_ref() == Some(actual),
         (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
@@ -55,6 +48,40 @@ fn matches_core(store: &Store<()>, want: &WastRetCore<'_>, actual: &Val) -> bool
         (WastRetCore::RefFunc(None), Val::FuncRef(Some(_))) => true,
         (WastRetCore::Either(options), _) => options.iter().any(|w| matches_core(store, w, actual)),
         _ => false,
+    }
+}
+
+fn matches_f32(want: &NanPattern<F32>, bits: u32) -> bool {
+    match want {
+        NanPattern::Value(w) => w.bits == bits,
+        NanPattern::CanonicalNan => (bits & 0x7fff_ffff) == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => (bits & 0x7fc0_0000) == 0x7fc0_0000,
+    }
+}
+
+fn matches_f64(want: &NanPattern<F64>, bits: u64) -> bool {
+    match want {
+        NanPattern::Value(w) => w.bits == bits,
+        NanPattern::CanonicalNan => (bits & 0x7fff_ffff_ffff_ffff) == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => (bits & 0x7ff8_0000_0000_0000) == 0x7ff8_0000_0000_0000,
+    }
+}
+
+/// Whether the lanes of `bits` (little-endian) match `want`, lane by lane.
+fn matches_v128(want: &V128Pattern, bits: u128) -> bool {
+    let bytes = bits.to_le_bytes();
+    let lane = |i: usize, n: usize| {
+        let mut b = [0u8; 8];
+        b[..n].copy_from_slice(&bytes[i * n..(i + 1) * n]);
+        u64::from_le_bytes(b)
+    };
+    match want {
+        V128Pattern::I8x16(w) => (0..16).all(|i| lane(i, 1) as u8 == w[i] as u8),
+        V128Pattern::I16x8(w) => (0..8).all(|i| lane(i, 2) as u16 == w[i] as u16),
+        V128Pattern::I32x4(w) => (0..4).all(|i| lane(i, 4) as u32 == w[i] as u32),
+        V128Pattern::I64x2(w) => (0..2).all(|i| lane(i, 8) == w[i] as u64),
+        V128Pattern::F32x4(w) => (0..4).all(|i| matches_f32(&w[i], lane(i, 4) as u32)),
+        V128Pattern::F64x2(w) => (0..2).all(|i| matches_f64(&w[i], lane(i, 8))),
     }
 }
 

@@ -21,7 +21,7 @@ struct Suite {
 }
 
 /// Every suite `cargo test` runs.
-fn suites() -> [Suite; 5] {
+fn suites() -> [Suite; 6] {
     let spec_version = ScriptOptions {
         proposals: Proposals::NONE,
         ..ScriptOptions::default()
@@ -45,6 +45,11 @@ fn suites() -> [Suite; 5] {
         Suite {
             dir: "proposals/multi-memory",
             tests: || proposal(Proposal::MultiMemory).collect(),
+            options: ScriptOptions::default(),
+        },
+        Suite {
+            dir: "proposals/simd",
+            tests: || proposal(Proposal::Simd).collect(),
             options: ScriptOptions::default(),
         },
         Suite {

@@ -10,7 +10,8 @@ use target_lexicon::Triple;
 /// Builds the ISA for `target` (the host when `None`) with `settings`.
 ///
 /// For the host, CPU features are detected; for another target, a
-/// conservative baseline is used (x86-64-v2 on x86_64).
+/// conservative baseline is used (x86-64-v2 on x86_64, the vector extension
+/// on riscv64).
 pub fn build_isa(target: Option<&str>, settings: &CompileSettings) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
@@ -46,18 +47,23 @@ pub fn build_isa(target: Option<&str>, settings: &CompileSettings) -> Result<Own
                 .map_err(|e| CompileError::Target(format!("target `{triple}`: {e}")))?;
             let mut builder = isa::lookup(triple.clone())
                 .map_err(|e| CompileError::Target(format!("target `{triple}`: {e}")))?;
-            if triple.architecture == target_lexicon::Architecture::X86_64 {
-                for feature in [
+            // x86-64-v2 on x86_64; on riscv64 the vector extension, which
+            // SIMD code needs (and the RVA23 profile makes mandatory).
+            let baseline: &[&str] = match triple.architecture {
+                target_lexicon::Architecture::X86_64 => &[
                     "has_sse3",
                     "has_ssse3",
                     "has_sse41",
                     "has_sse42",
                     "has_popcnt",
-                ] {
-                    builder
-                        .enable(feature)
-                        .map_err(|e| CompileError::Target(format!("{feature}: {e}")))?;
-                }
+                ],
+                target_lexicon::Architecture::Riscv64(_) => &["has_v"],
+                _ => &[],
+            };
+            for feature in baseline {
+                builder
+                    .enable(feature)
+                    .map_err(|e| CompileError::Target(format!("{feature}: {e}")))?;
             }
             builder
         }

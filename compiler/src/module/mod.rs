@@ -322,6 +322,7 @@ pub(crate) fn const_expr(
             O::I64Const { value } => ConstOp::I64Const(value),
             O::F32Const { value } => ConstOp::F32Const(value.bits()),
             O::F64Const { value } => ConstOp::F64Const(value.bits()),
+            O::V128Const { value } => ConstOp::V128Const(u128::from_le_bytes(*value.bytes())),
             O::RefNull { .. } => ConstOp::RefNull,
             O::RefFunc { function_index } => {
                 let func = FuncIndex::from_u32(function_index);

@@ -691,6 +691,7 @@ impl FuncTranslator<'_, '_> {
                 self.push_i128(product);
             }
 
+            ref other if self.translate_simd(other)? => {}
             ref other => {
                 return Err(CompileError::Unsupported(format!(
                     "instruction `{}`",

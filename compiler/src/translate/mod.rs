@@ -15,6 +15,7 @@ mod call;
 mod control;
 mod func;
 mod memory;
+mod simd;
 mod table;
 
 pub use func::translate_function;

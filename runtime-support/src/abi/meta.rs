@@ -196,6 +196,8 @@ pub enum ConstOp {
     F32Const(u32),
     /// `f64.const`, as bits.
     F64Const(u64),
+    /// `v128.const`, its bytes little-endian.
+    V128Const(u128),
     /// `ref.null`.
     RefNull,
     /// `ref.func`.

@@ -319,6 +319,7 @@ fn eval_const(data: &InstanceData, expr: &ConstExpr) -> ValRaw {
             ConstOp::I64Const(v) => ValRaw::from_u64(v as u64),
             ConstOp::F32Const(v) => ValRaw::from_u32(v),
             ConstOp::F64Const(v) => ValRaw::from_u64(v),
+            ConstOp::V128Const(v) => ValRaw::from_u128(v),
             ConstOp::RefNull => ValRaw::from_u64(0),
             ConstOp::RefFunc(f) => ValRaw::from_u64(data.func_ref(f) as u64),
             // SAFETY: validated global indices; storage is initialised.

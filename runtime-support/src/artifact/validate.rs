@@ -218,6 +218,7 @@ fn const_value(meta: &ModuleMeta, expr: &ConstExpr, visible: usize) -> Option<Co
             ConstOp::I64Const(_) => Const::Of(ValType::I64),
             ConstOp::F32Const(_) => Const::Of(ValType::F32),
             ConstOp::F64Const(_) => Const::Of(ValType::F64),
+            ConstOp::V128Const(_) => Const::Of(ValType::V128),
             ConstOp::RefNull => Const::Null,
             ConstOp::RefFunc(f) => {
                 if !referable(meta, f) {

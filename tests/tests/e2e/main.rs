@@ -4,6 +4,7 @@ mod artifacts;
 mod bad_input;
 mod component_values;
 mod components;
+mod cross_targets;
 mod intercept;
 mod limits;
 mod linking;
