@@ -21,7 +21,7 @@ struct Suite {
 }
 
 /// Every suite `cargo test` runs.
-fn suites() -> [Suite; 6] {
+fn suites() -> [Suite; 7] {
     let spec_version = ScriptOptions {
         proposals: Proposals::NONE,
         ..ScriptOptions::default()
@@ -50,6 +50,11 @@ fn suites() -> [Suite; 6] {
         Suite {
             dir: "proposals/simd",
             tests: || proposal(Proposal::Simd).collect(),
+            options: ScriptOptions::default(),
+        },
+        Suite {
+            dir: "proposals/relaxed-simd",
+            tests: || proposal(Proposal::RelaxedSimd).collect(),
             options: ScriptOptions::default(),
         },
         Suite {

@@ -25,6 +25,7 @@ pub fn features(proposals: Proposals) -> WasmFeatures {
     features.set(WasmFeatures::EXTENDED_CONST, proposals.extended_const);
     features.set(WasmFeatures::MULTI_MEMORY, proposals.multi_memory);
     features.set(WasmFeatures::WIDE_ARITHMETIC, proposals.wide_arithmetic);
+    features.set(WasmFeatures::RELAXED_SIMD, proposals.relaxed_simd);
     features
 }
 

