@@ -8,7 +8,7 @@
 //! filtered run reports just what it measured.
 
 use crate::engines::{Api, Peer};
-use crate::workloads::{COMPOSE_CALLS, COMPUTE, HOST};
+use crate::workloads::{COMPOSE_CALLS, COMPUTE, HOST, SIMD};
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -211,6 +211,7 @@ fn rows(sizes: &Sizes) -> Vec<Row> {
     };
     let mut rows: Vec<Row> = COMPUTE
         .iter()
+        .chain(&SIMD)
         .map(|w| plain(format!("`{}` {}", w.name, w.about), w.name))
         .collect();
     for api in Api::BOTH {
@@ -427,6 +428,17 @@ fn goals(results: &Results) -> String {
         "cmc ≥ 6× faster than wasmi (slowest workload, wasmi/cmc)".into(),
         speedup.iter().copied().reduce(f64::min),
         &|v| v >= 6.0,
+    );
+    let simd: Vec<f64> = (SIMD.iter())
+        .filter_map(|w| results.ratio(w.name, cmc, wasmtime))
+        .collect();
+    goal(
+        format!(
+            "geometric mean cmc/wasmtime over the {} SIMD workloads ≤ 1.0",
+            simd.len()
+        ),
+        geomean(&simd),
+        &|v| v <= 1.0,
     );
     goal(
         "call-heavy (`calls`) cmc/wasmtime ≤ 0.7".into(),

@@ -66,6 +66,30 @@ pub const COMPUTE: [Workload; 6] = [
     },
 ];
 
+/// SIMD kernels written with `v128`, kept apart from [`COMPUTE`] so that
+/// the headline stays comparable across runs; the goal is cmc at least as
+/// fast as wasmtime on them.
+pub const SIMD: [Workload; 3] = [
+    Workload {
+        name: "simd-dot",
+        about: "i32x4 dot product of 16,384 elements, 100 rounds",
+        wat: include_str!("../wat/simd_dot.wat"),
+        arg: 100,
+    },
+    Workload {
+        name: "simd-search",
+        about: "i8x16 byte search over 1 MiB, 16 needles",
+        wat: include_str!("../wat/simd_search.wat"),
+        arg: 16,
+    },
+    Workload {
+        name: "simd-hash",
+        about: "i32x4 multiply-rotate hash of 1 MiB",
+        wat: include_str!("../wat/simd_hash.wat"),
+        arg: 1 << 20,
+    },
+];
+
 /// The host↔wasm module: `nop` for host→wasm, `run(n)` makes n calls to the
 /// empty host import for wasm→host.
 pub const HOST: Workload = Workload {
