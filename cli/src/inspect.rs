@@ -144,6 +144,15 @@ fn print_exports(items: &[(String, ExportItem)], meta: &ComponentMeta, depth: us
 /// Prints imports, exports and functions, each line after `indent`; with
 /// code sizes when compiled.
 fn print_items(meta: &ModuleMeta, compiled: Option<&ModuleMeta>, indent: &str) {
+    if let Some(compiled) = compiled {
+        let names = compiled.features.names();
+        let names = if names.is_empty() {
+            "-".to_owned()
+        } else {
+            names.join(", ")
+        };
+        outln!("{indent}features: {names}");
+    }
     outln!("{indent}imports ({}):", meta.imports.len());
     for i in &meta.imports {
         outln!(

@@ -831,3 +831,29 @@ fn a_guest_growing_memory_forever_stops_at_max_memory_size() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "16\n");
 }
+
+/// An artifact records the features beyond WebAssembly 2.0's scalar core
+/// that its module uses, and `cmc inspect` shows them.
+#[test]
+fn inspect_shows_the_features_a_module_uses() {
+    let dir = scratch("features");
+    let cases = [
+        ("plain", "(module (func (export \"f\")))", "features: -"),
+        (
+            "vector",
+            r#"(module (memory 1) (memory 1)
+                (global i32 (i32.add (i32.const 1) (i32.const 2)))
+                (func (export "f") (result i32)
+                    (i32x4.extract_lane 0 (i32x4.relaxed_trunc_f32x4_s (v128.const f32x4 1 2 3 4)))))"#,
+            "features: simd, relaxed-simd, multi-memory, extended-const",
+        ),
+    ];
+    for (name, wat, expected) in cases {
+        let wat = write_wat(&dir, name, wat);
+        let artifact = dir.join(format!("{name}.cmc")).display().to_string();
+        let o = cmc(&["build", &wat, "-o", &artifact]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = cmc(&["inspect", &artifact]);
+        assert!(stdout(&o).contains(expected), "{name}: {}", stdout(&o));
+    }
+}

@@ -152,8 +152,10 @@ pub fn compile_core(
         )
         .collect::<Result<_>>()?;
 
+    let features = env.features();
     let linked = link(isa, &functions, &entries, &exits)?;
     let names = symbol_names(&meta, &escaping, &linked);
+    meta.features = features;
     meta.code = linked.functions;
     meta.array_trampolines = escaping.into_iter().zip(linked.entries).collect();
     meta.import_trampolines = linked.exits;

@@ -5,9 +5,9 @@ use super::{ModuleEnv, NS_WASM_FUNC, clif_type, trap_code, wasm_signature};
 use crate::error::{CompileError, Result};
 use crate::module::val_type;
 use cmc_runtime::abi::{
-    DataIndex, ElemIndex, EntityRef, FuncIndex, GlobalIndex, MemoryIndex, STORE_CTX_EPOCH,
-    STORE_CTX_EPOCH_DEADLINE, STORE_CTX_FUEL, STORE_CTX_STACK_LIMIT, TableIndex, TrapKind,
-    TypeIndex, VMOffsets, ValType,
+    DataIndex, ElemIndex, EntityRef, Features, FuncIndex, GlobalIndex, MemoryIndex,
+    STORE_CTX_EPOCH, STORE_CTX_EPOCH_DEADLINE, STORE_CTX_FUEL, STORE_CTX_STACK_LIMIT, TableIndex,
+    TrapKind, TypeIndex, VMOffsets, ValType,
 };
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -55,6 +55,7 @@ pub fn translate_function(
         func_refs: HashMap::new(),
         builtin_sigs: HashMap::new(),
         unpaid_fuel: 0,
+        used: Features::default(),
     };
     t.prologue(entry, ty.params.as_ref(), ty.results.as_ref());
     let mut locals = body.get_locals_reader()?;
@@ -79,6 +80,7 @@ pub fn translate_function(
         t.translate(&op)?;
     }
     ops.finish()?;
+    env.record(t.used);
     t.b.finalize(env.isa.frontend_config());
     Ok(func)
 }
@@ -103,6 +105,8 @@ pub(super) struct FuncTranslator<'a, 'f> {
     pub builtin_sigs: HashMap<usize, ir::SigRef>,
     /// Instructions translated since fuel was last charged (fuel metering).
     pub unpaid_fuel: i64,
+    /// The features the function uses.
+    pub used: Features,
 }
 
 /// Whether `op` ends a stretch of straight-line code (it branches, calls or
@@ -666,6 +670,7 @@ impl FuncTranslator<'_, '_> {
 
             // wide-arithmetic: 128-bit results as (low, high) pairs of i64.
             O::I64Add128 | O::I64Sub128 => {
+                self.used.wide_arithmetic = true;
                 let (b_hi, b_lo) = (self.pop(), self.pop());
                 let (a_hi, a_lo) = (self.pop(), self.pop());
                 let a = self.b.ins().iconcat(a_lo, a_hi);
@@ -678,6 +683,7 @@ impl FuncTranslator<'_, '_> {
                 self.push_i128(sum);
             }
             O::I64MulWideS | O::I64MulWideU => {
+                self.used.wide_arithmetic = true;
                 let (a, b) = self.pop2();
                 let widen = |b: &mut FunctionBuilder<'_>, v| {
                     if matches!(op, O::I64MulWideS) {

@@ -22,7 +22,8 @@ pub use func::translate_function;
 
 use crate::module::FixedTable;
 use cmc_runtime::abi::{
-    CompileSettings, FuncType, ModuleMeta, PrimaryMap, TableIndex, TrapKind, VMOffsets, ValType,
+    CompileSettings, ConstExpr, ConstOp, ElemItems, Features, FuncType, ModuleMeta, PrimaryMap,
+    SegmentMode, TableIndex, TrapKind, VMOffsets, ValType,
 };
 use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
@@ -47,6 +48,9 @@ pub struct ModuleEnv<'a> {
     pub epoch_interruption: bool,
     /// Whether functions charge the store's fuel for what they run.
     pub consume_fuel: bool,
+    /// The features the functions translated so far use (they are
+    /// translated in parallel).
+    pub used: std::sync::Mutex<Features>,
 }
 
 impl<'a> ModuleEnv<'a> {
@@ -65,7 +69,59 @@ impl<'a> ModuleEnv<'a> {
             fixed_tables,
             epoch_interruption: settings.epoch_interruption,
             consume_fuel: settings.consume_fuel,
+            used: std::sync::Mutex::new(module_features(meta)),
         }
+    }
+
+    /// Adds `used` to the features of the module.
+    pub fn record(&self, used: Features) {
+        let mut all = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        *all = all.union(used);
+    }
+
+    /// The features the module uses, once every function is translated.
+    pub fn features(&self) -> Features {
+        *self.used.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The features a module's declarations show: more than one memory,
+/// arithmetic in a constant expression.
+fn module_features(meta: &ModuleMeta) -> Features {
+    let extended = |expr: &ConstExpr| {
+        (expr.0.iter()).any(|op| {
+            matches!(
+                op,
+                ConstOp::I32Add
+                    | ConstOp::I32Sub
+                    | ConstOp::I32Mul
+                    | ConstOp::I64Add
+                    | ConstOp::I64Sub
+                    | ConstOp::I64Mul
+            )
+        })
+    };
+    fn offset<I>(mode: &SegmentMode<I>) -> Option<&ConstExpr> {
+        match mode {
+            SegmentMode::Active { offset, .. } => Some(offset),
+            SegmentMode::Passive | SegmentMode::Declared => None,
+        }
+    }
+    let offsets = (meta.data.values().filter_map(|d| offset(&d.mode)))
+        .chain(meta.elems.values().filter_map(|e| offset(&e.mode)));
+    let items = meta.elems.values().flat_map(|e| match &e.items {
+        ElemItems::Exprs(exprs) => exprs.as_slice(),
+        ElemItems::Funcs(_) => &[],
+    });
+    Features {
+        multi_memory: meta.memories.len() > 1,
+        extended_const: meta
+            .global_inits
+            .iter()
+            .chain(offsets)
+            .chain(items)
+            .any(extended),
+        ..Features::default()
     }
 }
 

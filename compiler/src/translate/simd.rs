@@ -43,6 +43,34 @@ fn dot_i8x16(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
     b.ins().iadd_pairwise(low, high)
 }
 
+/// Whether `op` is a relaxed SIMD operator.
+fn is_relaxed(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::I8x16RelaxedSwizzle
+            | O::I32x4RelaxedTruncF32x4S
+            | O::I32x4RelaxedTruncF32x4U
+            | O::I32x4RelaxedTruncF64x2SZero
+            | O::I32x4RelaxedTruncF64x2UZero
+            | O::F32x4RelaxedMadd
+            | O::F32x4RelaxedNmadd
+            | O::F64x2RelaxedMadd
+            | O::F64x2RelaxedNmadd
+            | O::I8x16RelaxedLaneselect
+            | O::I16x8RelaxedLaneselect
+            | O::I32x4RelaxedLaneselect
+            | O::I64x2RelaxedLaneselect
+            | O::F32x4RelaxedMin
+            | O::F32x4RelaxedMax
+            | O::F64x2RelaxedMin
+            | O::F64x2RelaxedMax
+            | O::I16x8RelaxedQ15mulrS
+            | O::I16x8RelaxedDotI8x16I7x16S
+            | O::I32x4RelaxedDotI8x16I7x16AddS
+    )
+}
+
 /// `v` as a vector of type `ty`.
 fn cast(b: &mut FunctionBuilder<'_>, ty: ir::Type, v: Value) -> Value {
     if b.func.dfg.value_type(v) == ty {
@@ -230,6 +258,9 @@ impl FuncTranslator<'_, '_> {
     /// Translates `op` if it is a SIMD operator; `false` if it is not one.
     pub(super) fn translate_simd(&mut self, op: &Operator<'_>) -> Result<bool> {
         use Operator as O;
+        if is_relaxed(op) {
+            self.used.relaxed_simd = true;
+        }
         use types::{F32X4, F64X2, I8X16, I16X8, I32X4, I64X2};
         match *op {
             // Memory.
@@ -610,6 +641,7 @@ impl FuncTranslator<'_, '_> {
 
             _ => return Ok(false),
         }
+        self.used.simd = true;
         Ok(true)
     }
 

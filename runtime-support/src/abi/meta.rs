@@ -359,6 +359,49 @@ pub struct TrapSite {
     pub code: u8,
 }
 
+/// The features beyond WebAssembly 2.0's scalar core that a module uses, as
+/// the compiler found them (`cmc inspect` shows them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Features {
+    /// `v128` operators.
+    pub simd: bool,
+    /// Relaxed SIMD operators.
+    pub relaxed_simd: bool,
+    /// The 128-bit operators of wide-arithmetic.
+    pub wide_arithmetic: bool,
+    /// More than one memory.
+    pub multi_memory: bool,
+    /// Arithmetic in constant expressions.
+    pub extended_const: bool,
+}
+
+impl Features {
+    /// The names of the features used, as the proposals spell them.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.simd, "simd"),
+            (self.relaxed_simd, "relaxed-simd"),
+            (self.wide_arithmetic, "wide-arithmetic"),
+            (self.multi_memory, "multi-memory"),
+            (self.extended_const, "extended-const"),
+        ]
+        .into_iter()
+        .filter_map(|(used, name)| used.then_some(name))
+        .collect()
+    }
+
+    /// The features either uses.
+    pub fn union(self, other: Features) -> Features {
+        Features {
+            simd: self.simd || other.simd,
+            relaxed_simd: self.relaxed_simd || other.relaxed_simd,
+            wide_arithmetic: self.wide_arithmetic || other.wide_arithmetic,
+            multi_memory: self.multi_memory || other.multi_memory,
+            extended_const: self.extended_const || other.extended_const,
+        }
+    }
+}
+
 /// Everything the runtime knows about a compiled core module.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleMeta {
@@ -408,6 +451,8 @@ pub struct ModuleMeta {
     pub import_trampolines: Vec<CodeRange>,
     /// The trap table in the artifact's trap section.
     pub traps: TrapTable,
+    /// The features the module uses.
+    pub features: Features,
 }
 
 impl ModuleMeta {
