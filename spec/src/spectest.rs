@@ -56,6 +56,7 @@ pub(crate) fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<(
             max: Some(2),
         },
         shared: false,
+        memory64: false,
     };
     let memory = Memory::new(&mut *store, memory_ty)?;
     linker.define("spectest", "memory", memory);

@@ -21,7 +21,7 @@ struct Suite {
 }
 
 /// Every suite `cargo test` runs.
-fn suites() -> [Suite; 7] {
+fn suites() -> [Suite; 8] {
     let spec_version = ScriptOptions {
         proposals: Proposals::NONE,
         ..ScriptOptions::default()
@@ -56,6 +56,18 @@ fn suites() -> [Suite; 7] {
             dir: "proposals/relaxed-simd",
             tests: || proposal(Proposal::RelaxedSimd).collect(),
             options: ScriptOptions::default(),
+        },
+        Suite {
+            dir: "proposals/memory64",
+            tests: || proposal(Proposal::Memory64).collect(),
+            // The scripts expect modules with two memories to be refused.
+            options: ScriptOptions {
+                proposals: Proposals {
+                    multi_memory: false,
+                    ..Proposals::default()
+                },
+                ..ScriptOptions::default()
+            },
         },
         Suite {
             dir: "proposals/wide-arithmetic",

@@ -26,6 +26,7 @@ pub fn features(proposals: Proposals) -> WasmFeatures {
     features.set(WasmFeatures::MULTI_MEMORY, proposals.multi_memory);
     features.set(WasmFeatures::WIDE_ARITHMETIC, proposals.wide_arithmetic);
     features.set(WasmFeatures::RELAXED_SIMD, proposals.relaxed_simd);
+    features.set(WasmFeatures::MEMORY64, proposals.memory64);
     features
 }
 
@@ -403,11 +404,6 @@ fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
 }
 
 fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
-    if ty.memory64 {
-        return Err(CompileError::Unsupported(
-            "64-bit memories (memory64 proposal)".into(),
-        ));
-    }
     if ty.page_size_log2.is_some() {
         return Err(CompileError::Unsupported("custom page sizes".into()));
     }
@@ -417,6 +413,7 @@ fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
             max: ty.maximum,
         },
         shared: ty.shared,
+        memory64: ty.memory64,
     })
 }
 

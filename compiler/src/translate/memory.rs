@@ -12,9 +12,16 @@
 //! the load or store's trap-table entry turns the fault into "out of bounds
 //! memory access". No explicit check is emitted. The base never moves, so its
 //! load is marked read-only and movable, letting Cranelift hoist it.
+//!
+//! A 64-bit memory (memory64) has the same reservation, but an `i64` index
+//! and offset reach far beyond it: every access checks `index + offset +
+//! access size <= length` explicitly (the sum trapping on overflow), against
+//! the current length, which `memory.grow` changes.
 
 use super::func::FuncTranslator;
+use super::trap_code;
 use cmc_runtime::abi::{Builtin, DataIndex, MemoryIndex, TrapKind, memory_def};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, MemArgTarget};
@@ -37,12 +44,55 @@ impl FuncTranslator<'_, '_> {
     fn heap_addr(&mut self, memarg: &MemArg, index: Value) -> (Value, i32) {
         let mem = Self::memory_index(memarg);
         let base = self.vmctx_load(self.env.offsets.memory_base(mem));
-        let index = self.b.ins().uextend(types::I64, index);
+        let index = if self.env.meta.memories[mem].memory64 {
+            self.bounds_check(mem, memarg, index);
+            index
+        } else {
+            self.b.ins().uextend(types::I64, index)
+        };
         let addr = self.b.ins().iadd(base, index);
         match i32::try_from(memarg.offset) {
             Ok(offset) => (addr, offset),
             Err(_) => (self.b.ins().iadd_imm_u(addr, memarg.offset as i64), 0),
         }
+    }
+
+    /// Traps unless the access `memarg` at `index` (an `i64`) lies within
+    /// memory `mem`'s current length. The access size is the natural
+    /// alignment wasm gives the instruction.
+    fn bounds_check(&mut self, mem: MemoryIndex, memarg: &MemArg, index: Value) {
+        let access = 1u64 << memarg.max_align;
+        // An offset so large that the sum overflows is always out of bounds:
+        // adding `u64::MAX` overflows, or leaves an end past any length.
+        let reach = memarg.offset.saturating_add(access);
+        let reach = self.b.ins().iconst(types::I64, reach as i64);
+        let end =
+            self.b
+                .ins()
+                .uadd_overflow_trap(index, reach, trap_code(TrapKind::MemoryOutOfBounds));
+        let def = self.vmctx_load(self.env.offsets.memory(mem));
+        let len = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            def,
+            memory_def::LENGTH as i32,
+        );
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+        self.trapnz(out, TrapKind::MemoryOutOfBounds);
+    }
+
+    /// `v` as an `i64`: an `i32` address or length is zero-extended.
+    fn address_i64(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == types::I32 {
+            self.b.ins().uextend(types::I64, v)
+        } else {
+            v
+        }
+    }
+
+    /// Whether memory `mem` has `i64` addresses.
+    fn is_memory64(&self, mem: MemoryIndex) -> bool {
+        self.env.meta.memories[mem].memory64
     }
 
     pub(super) fn load(
@@ -75,19 +125,32 @@ impl FuncTranslator<'_, '_> {
             memory_def::LENGTH as i32,
         );
         let pages = self.b.ins().ushr_imm_u(len, 16);
-        let pages = self.b.ins().ireduce(types::I32, pages);
+        let pages = if self.is_memory64(mem) {
+            pages
+        } else {
+            self.b.ins().ireduce(types::I32, pages)
+        };
         self.push(pages);
     }
 
     pub(super) fn translate_memory_grow(&mut self, mem: MemoryIndex) {
         let delta = self.pop();
+        let delta = self.address_i64(delta);
+        let memory64 = self.is_memory64(mem);
         let mem = self.index_arg(mem);
         let old = self.call_builtin(Builtin::memory_grow, &[mem, delta]);
+        let old = if memory64 {
+            old
+        } else {
+            // -1 (all ones) stays -1.
+            self.b.ins().ireduce(types::I32, old)
+        };
         self.push(old);
     }
 
     pub(super) fn translate_memory_fill(&mut self, mem: MemoryIndex) {
         let (dst, val, len) = self.pop3();
+        let (dst, len) = (self.address_i64(dst), self.address_i64(len));
         let mem = self.index_arg(mem);
         self.checked_builtin(
             Builtin::memory_fill,
@@ -98,6 +161,8 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_memory_copy(&mut self, dst_mem: MemoryIndex, src_mem: MemoryIndex) {
         let (dst, src, len) = self.pop3();
+        let (dst, src) = (self.address_i64(dst), self.address_i64(src));
+        let len = self.address_i64(len);
         let dst_mem = self.index_arg(dst_mem);
         let src_mem = self.index_arg(src_mem);
         self.checked_builtin(
@@ -109,6 +174,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_memory_init(&mut self, data: DataIndex, mem: MemoryIndex) {
         let (dst, src, len) = self.pop3();
+        let dst = self.address_i64(dst);
         let mem = self.index_arg(mem);
         let data = self.index_arg(data);
         self.checked_builtin(

@@ -115,6 +115,7 @@ fn module_features(meta: &ModuleMeta) -> Features {
     });
     Features {
         multi_memory: meta.memories.len() > 1,
+        memory64: meta.memories.values().any(|m| m.memory64),
         extended_const: meta
             .global_inits
             .iter()

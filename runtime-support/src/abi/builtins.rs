@@ -17,14 +17,16 @@
 macro_rules! foreach_builtin {
     ($mac:ident) => {
         $mac! {
-            /// `memory.grow`: old size in pages, or -1.
-            memory_grow(vmctx: vmctx, memory: memory, delta: i32) -> i32;
+            /// `memory.grow`: old size in pages, or -1. Addresses and sizes
+            /// are `i64` for 32- and 64-bit memories alike (zero-extended
+            /// from a 32-bit memory's `i32`s).
+            memory_grow(vmctx: vmctx, memory: memory, delta: i64) -> i64;
             /// `memory.fill`: non-zero when out of bounds.
-            memory_fill(vmctx: vmctx, memory: memory, dst: i32, val: i32, len: i32) -> i32;
+            memory_fill(vmctx: vmctx, memory: memory, dst: i64, val: i32, len: i64) -> i32;
             /// `memory.copy`: non-zero when out of bounds.
-            memory_copy(vmctx: vmctx, dst_mem: memory, src_mem: memory, dst: i32, src: i32, len: i32) -> i32;
+            memory_copy(vmctx: vmctx, dst_mem: memory, src_mem: memory, dst: i64, src: i64, len: i64) -> i32;
             /// `memory.init`: non-zero when out of bounds.
-            memory_init(vmctx: vmctx, memory: memory, data: data, dst: i32, src: i32, len: i32) -> i32;
+            memory_init(vmctx: vmctx, memory: memory, data: data, dst: i64, src: i32, len: i32) -> i32;
             /// `data.drop`.
             data_drop(vmctx: vmctx, data: data) -> i32;
             /// `table.grow`: old size, or -1.

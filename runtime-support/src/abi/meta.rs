@@ -119,6 +119,19 @@ pub struct MemoryType {
     pub limits: Limits,
     /// Whether the memory is shared between threads.
     pub shared: bool,
+    /// Whether addresses are `i64` (memory64) rather than `i32`.
+    pub memory64: bool,
+}
+
+impl MemoryType {
+    /// The type of an address into the memory.
+    pub fn address_type(&self) -> ValType {
+        if self.memory64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
 }
 
 /// A table's type.
@@ -373,6 +386,8 @@ pub struct Features {
     pub multi_memory: bool,
     /// Arithmetic in constant expressions.
     pub extended_const: bool,
+    /// A memory with `i64` addresses.
+    pub memory64: bool,
 }
 
 impl Features {
@@ -384,6 +399,7 @@ impl Features {
             (self.wide_arithmetic, "wide-arithmetic"),
             (self.multi_memory, "multi-memory"),
             (self.extended_const, "extended-const"),
+            (self.memory64, "memory64"),
         ]
         .into_iter()
         .filter_map(|(used, name)| used.then_some(name))
@@ -398,6 +414,7 @@ impl Features {
             wide_arithmetic: self.wide_arithmetic || other.wide_arithmetic,
             multi_memory: self.multi_memory || other.multi_memory,
             extended_const: self.extended_const || other.extended_const,
+            memory64: self.memory64 || other.memory64,
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct Proposals {
     /// SIMD operators whose result may depend on the machine; cmc gives
     /// each one lowering, the same everywhere.
     pub relaxed_simd: bool,
+    /// Memories with `i64` addresses (64-bit tables are not supported yet).
+    pub memory64: bool,
 }
 
 impl Proposals {
@@ -42,6 +44,7 @@ impl Proposals {
         multi_memory: false,
         wide_arithmetic: false,
         relaxed_simd: false,
+        memory64: false,
     };
 }
 
@@ -52,6 +55,7 @@ impl Default for Proposals {
             multi_memory: true,
             wide_arithmetic: true,
             relaxed_simd: true,
+            memory64: true,
         }
     }
 }

@@ -214,7 +214,10 @@ fn link_imports(
             (EntityType::Memory(want), Extern::Memory(m)) => {
                 store.check(m.store_id)?;
                 let have = m.ty(&*store);
-                if have.shared != want.shared || !have.limits.matches(&want.limits) {
+                if have.shared != want.shared
+                    || have.memory64 != want.memory64
+                    || !have.limits.matches(&want.limits)
+                {
                     return Err(mismatch(format!("a memory with limits {:?}", have.limits)));
                 }
                 data.memories.push(&mut *store.memories[m.index]);
@@ -387,14 +390,19 @@ fn initialize_segments(module: &Module, data: &mut InstanceData) -> Result<(), E
     }
     for (i, seg) in &meta.data {
         if let SegmentMode::Active { index, offset } = &seg.mode {
-            let offset = eval_const(data, offset).get_u32();
             // SAFETY: memory pointers refer to store-owned memories.
             let memory = unsafe { &mut *data.memories[*index] };
+            let offset = eval_const(data, offset);
+            let offset = if memory.ty.memory64 {
+                offset.get_u64()
+            } else {
+                u64::from(offset.get_u32())
+            };
             let bytes = module.artifact().data_segment(i);
-            let end = u64::from(offset) + bytes.len() as u64;
-            if end > memory.def.length as u64 {
+            let end = offset.checked_add(bytes.len() as u64);
+            let Some(end) = end.filter(|&end| end <= memory.def.length as u64) else {
                 return Err(Trap::new(TrapKind::MemoryOutOfBounds).into());
-            }
+            };
             memory.data_mut()[offset as usize..end as usize].copy_from_slice(bytes);
             data.dropped_data[i] = true;
         }

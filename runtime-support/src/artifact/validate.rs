@@ -90,12 +90,12 @@ pub(crate) fn validate_meta(
         return fail("a global's initializer does not give a value of its type");
     }
     let all_globals = meta.globals.len();
-    let offset_ok = |offset: &ConstExpr| {
-        const_value(meta, offset, all_globals) == Some(Const::Of(ValType::I32))
+    let offset_ok = |offset: &ConstExpr, ty: ValType| {
+        const_value(meta, offset, all_globals) == Some(Const::Of(ty))
     };
     let data_ok = meta.data.values().all(|d| match &d.mode {
         SegmentMode::Active { index, offset } => {
-            meta.memories.is_valid(*index) && offset_ok(offset)
+            (meta.memories.get(*index)).is_some_and(|m| offset_ok(offset, m.address_type()))
         }
         SegmentMode::Passive => true,
         SegmentMode::Declared => false,
@@ -113,7 +113,7 @@ pub(crate) fn validate_meta(
                 meta.tables
                     .get(*index)
                     .is_some_and(|t| t.element == e.element)
-                    && offset_ok(offset)
+                    && offset_ok(offset, ValType::I32)
             }
             SegmentMode::Passive | SegmentMode::Declared => true,
         };
@@ -273,6 +273,7 @@ mod tests {
             memories: PrimaryMap::from(vec![MemoryType {
                 limits: crate::abi::Limits { min: 1, max: None },
                 shared: false,
+                memory64: false,
             }]),
             globals: PrimaryMap::from(vec![GlobalType {
                 content: ValType::I32,

@@ -15,8 +15,8 @@ use std::ffi::c_void;
 type VmCtx = *mut c_void;
 
 /// Bounds check for `start..start+len` within `size`.
-fn in_bounds(start: u32, len: u32, size: usize) -> bool {
-    u64::from(start) + u64::from(len) <= size as u64
+fn in_bounds(start: impl Into<u64>, len: impl Into<u64>, size: usize) -> bool {
+    (start.into().checked_add(len.into())).is_some_and(|end| end <= size as u64)
 }
 
 const OK: u32 = 0;
@@ -72,21 +72,20 @@ fn table_of(inst: &mut InstanceData, index: TableIndex) -> Option<&mut Table> {
     inst.tables.get(index).map(|&t| unsafe { &mut *t })
 }
 
-unsafe extern "C" fn memory_grow(vmctx: VmCtx, memory: MemoryIndex, delta: u32) -> u32 {
+unsafe extern "C" fn memory_grow(vmctx: VmCtx, memory: MemoryIndex, delta: u64) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let Some(mem) = memory_of(unsafe { instance(vmctx) }, memory) else {
-        return u32::MAX;
+        return u64::MAX;
     };
-    mem.grow(u64::from(delta))
-        .map_or(u32::MAX, |old| old as u32)
+    mem.grow(delta).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn memory_fill(
     vmctx: VmCtx,
     memory: MemoryIndex,
-    dst: u32,
+    dst: u64,
     val: u32,
-    len: u32,
+    len: u64,
 ) -> u32 {
     // SAFETY: as in `memory_grow`.
     let Some(mem) = memory_of(unsafe { instance(vmctx) }, memory) else {
@@ -104,9 +103,9 @@ unsafe extern "C" fn memory_copy(
     vmctx: VmCtx,
     dst_mem: MemoryIndex,
     src_mem: MemoryIndex,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: as in `memory_grow`; the two memories may be the same, so
     // only raw pointers are used for the copy.
@@ -136,7 +135,7 @@ unsafe extern "C" fn memory_init(
     vmctx: VmCtx,
     memory: MemoryIndex,
     data: DataIndex,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -152,6 +151,7 @@ unsafe extern "C" fn memory_init(
     };
     // SAFETY: memory pointers refer to store-owned memories.
     let target = unsafe { &mut *mem }.data_mut();
+    let (src, len) = (u64::from(src), u64::from(len));
     if !in_bounds(src, len, bytes.len()) || !in_bounds(dst, len, target.len()) {
         return TRAP;
     }

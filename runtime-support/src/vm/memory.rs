@@ -221,6 +221,7 @@ mod tests {
         MemoryType {
             limits: Limits { min, max },
             shared: false,
+            memory64: false,
         }
     }
 

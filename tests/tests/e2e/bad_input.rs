@@ -58,10 +58,21 @@ fn missing_export_and_wrong_arguments() {
     );
 }
 
+/// Modules using a proposal cmc does not compile are refused with an error
+/// that names it.
 #[test]
 fn unsupported_features_are_named() {
-    let msg = compile_error(br#"(module (func (result v128) (v128.const i32x4 0 0 0 0)))"#);
-    assert!(msg.contains("unsupported") && msg.contains("SIMD"), "{msg}");
+    for (wat, named) in [
+        ("(module (func $f (return_call $f)))", "tail calls"),
+        ("(module (type (struct)))", "gc"),
+        ("(module (tag))", "exceptions"),
+        ("(module (memory 1 1 shared))", "threads"),
+        ("(module (memory 1 (pagesize 1)))", "custom page sizes"),
+        ("(module (table i64 1 funcref))", "64-bit tables"),
+    ] {
+        let msg = compile_error(wat.as_bytes());
+        assert!(msg.contains(named), "{wat}: {msg}");
+    }
 }
 
 #[test]

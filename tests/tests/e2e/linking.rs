@@ -149,6 +149,7 @@ fn host_created_items_can_be_imported() {
                 max: Some(2),
             },
             shared: false,
+            memory64: false,
         },
     )
     .unwrap();
