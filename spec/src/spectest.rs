@@ -57,6 +57,7 @@ pub(crate) fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<(
         },
         shared: false,
         memory64: false,
+        page_size_log2: 16,
     };
     let memory = Memory::new(&mut *store, memory_ty)?;
     linker.define("spectest", "memory", memory);

@@ -21,7 +21,7 @@ struct Suite {
 }
 
 /// Every suite `cargo test` runs.
-fn suites() -> [Suite; 8] {
+fn suites() -> [Suite; 9] {
     let spec_version = ScriptOptions {
         proposals: Proposals::NONE,
         ..ScriptOptions::default()
@@ -68,6 +68,11 @@ fn suites() -> [Suite; 8] {
                 },
                 ..ScriptOptions::default()
             },
+        },
+        Suite {
+            dir: "proposals/custom-page-sizes",
+            tests: || proposal(Proposal::CustomPageSizes).collect(),
+            options: ScriptOptions::default(),
         },
         Suite {
             dir: "proposals/wide-arithmetic",

@@ -27,6 +27,7 @@ pub fn features(proposals: Proposals) -> WasmFeatures {
     features.set(WasmFeatures::WIDE_ARITHMETIC, proposals.wide_arithmetic);
     features.set(WasmFeatures::RELAXED_SIMD, proposals.relaxed_simd);
     features.set(WasmFeatures::MEMORY64, proposals.memory64);
+    features.set(WasmFeatures::CUSTOM_PAGE_SIZES, proposals.custom_page_sizes);
     features
 }
 
@@ -404,9 +405,15 @@ fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
 }
 
 fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
-    if ty.page_size_log2.is_some() {
-        return Err(CompileError::Unsupported("custom page sizes".into()));
-    }
+    let page_size_log2 = match ty.page_size_log2 {
+        None => 16,
+        Some(log2 @ (0 | 16)) => log2 as u8,
+        Some(other) => {
+            return Err(CompileError::Unsupported(format!(
+                "a page size of 2^{other} bytes"
+            )));
+        }
+    };
     Ok(MemoryType {
         limits: Limits {
             min: ty.initial,
@@ -414,6 +421,7 @@ fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
         },
         shared: ty.shared,
         memory64: ty.memory64,
+        page_size_log2,
     })
 }
 

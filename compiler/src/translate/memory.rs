@@ -14,9 +14,11 @@
 //! load is marked read-only and movable, letting Cranelift hoist it.
 //!
 //! A 64-bit memory (memory64) has the same reservation, but an `i64` index
-//! and offset reach far beyond it: every access checks `index + offset +
-//! access size <= length` explicitly (the sum trapping on overflow), against
-//! the current length, which `memory.grow` changes.
+//! and offset reach far beyond it; a memory of one-byte pages
+//! (custom-page-sizes) ends inside a system page, where no fault comes.
+//! Their accesses check `index + offset + access size <= length` explicitly
+//! (the sum trapping on overflow), against the current length, which
+//! `memory.grow` changes.
 
 use super::func::FuncTranslator;
 use super::trap_code;
@@ -44,7 +46,8 @@ impl FuncTranslator<'_, '_> {
     fn heap_addr(&mut self, memarg: &MemArg, index: Value) -> (Value, i32) {
         let mem = Self::memory_index(memarg);
         let base = self.vmctx_load(self.env.offsets.memory_base(mem));
-        let index = if self.env.meta.memories[mem].memory64 {
+        let index = if self.env.meta.memories[mem].needs_bounds_checks() {
+            let index = self.address_i64(index);
             self.bounds_check(mem, memarg, index);
             index
         } else {
@@ -124,7 +127,8 @@ impl FuncTranslator<'_, '_> {
             def,
             memory_def::LENGTH as i32,
         );
-        let pages = self.b.ins().ushr_imm_u(len, 16);
+        let shift = self.env.meta.memories[mem].page_size_log2;
+        let pages = self.b.ins().ushr_imm_u(len, i64::from(shift));
         let pages = if self.is_memory64(mem) {
             pages
         } else {

@@ -116,6 +116,7 @@ fn module_features(meta: &ModuleMeta) -> Features {
     Features {
         multi_memory: meta.memories.len() > 1,
         memory64: meta.memories.values().any(|m| m.memory64),
+        custom_page_sizes: meta.memories.values().any(|m| m.page_size_log2 != 16),
         extended_const: meta
             .global_inits
             .iter()

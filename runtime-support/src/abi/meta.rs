@@ -121,9 +121,24 @@ pub struct MemoryType {
     pub shared: bool,
     /// Whether addresses are `i64` (memory64) rather than `i32`.
     pub memory64: bool,
+    /// The page size, as a power of two: 16 (64 KiB) unless the
+    /// custom-page-sizes proposal chose 0 (one byte). The limits count
+    /// pages of this size.
+    pub page_size_log2: u8,
 }
 
 impl MemoryType {
+    /// The page size in bytes.
+    pub fn page_size(&self) -> u64 {
+        1 << self.page_size_log2
+    }
+
+    /// Whether accesses need an explicit bounds check: the guard region
+    /// catches only 32-bit indices into memories of whole 64 KiB pages.
+    pub fn needs_bounds_checks(&self) -> bool {
+        self.memory64 || self.page_size_log2 != 16
+    }
+
     /// The type of an address into the memory.
     pub fn address_type(&self) -> ValType {
         if self.memory64 {
@@ -388,6 +403,8 @@ pub struct Features {
     pub extended_const: bool,
     /// A memory with `i64` addresses.
     pub memory64: bool,
+    /// A memory with one-byte pages.
+    pub custom_page_sizes: bool,
 }
 
 impl Features {
@@ -400,6 +417,7 @@ impl Features {
             (self.multi_memory, "multi-memory"),
             (self.extended_const, "extended-const"),
             (self.memory64, "memory64"),
+            (self.custom_page_sizes, "custom-page-sizes"),
         ]
         .into_iter()
         .filter_map(|(used, name)| used.then_some(name))
@@ -415,6 +433,7 @@ impl Features {
             multi_memory: self.multi_memory || other.multi_memory,
             extended_const: self.extended_const || other.extended_const,
             memory64: self.memory64 || other.memory64,
+            custom_page_sizes: self.custom_page_sizes || other.custom_page_sizes,
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Proposals {
     pub relaxed_simd: bool,
     /// Memories with `i64` addresses (64-bit tables are not supported yet).
     pub memory64: bool,
+    /// Memories with one-byte pages.
+    pub custom_page_sizes: bool,
 }
 
 impl Proposals {
@@ -45,6 +47,7 @@ impl Proposals {
         wide_arithmetic: false,
         relaxed_simd: false,
         memory64: false,
+        custom_page_sizes: false,
     };
 }
 
@@ -56,6 +59,7 @@ impl Default for Proposals {
             wide_arithmetic: true,
             relaxed_simd: true,
             memory64: true,
+            custom_page_sizes: true,
         }
     }
 }

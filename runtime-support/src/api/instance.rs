@@ -216,6 +216,7 @@ fn link_imports(
                 let have = m.ty(&*store);
                 if have.shared != want.shared
                     || have.memory64 != want.memory64
+                    || have.page_size_log2 != want.page_size_log2
                     || !have.limits.matches(&want.limits)
                 {
                     return Err(mismatch(format!("a memory with limits {:?}", have.limits)));

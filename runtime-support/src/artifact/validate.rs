@@ -274,6 +274,7 @@ mod tests {
                 limits: crate::abi::Limits { min: 1, max: None },
                 shared: false,
                 memory64: false,
+                page_size_log2: 16,
             }]),
             globals: PrimaryMap::from(vec![GlobalType {
                 content: ValType::I32,

@@ -15,10 +15,13 @@ use super::VMMemoryDefinition;
 use crate::abi::MemoryType;
 use std::sync::Mutex;
 
-/// Bytes in a wasm page.
+/// Bytes in a wasm page (of the default size).
 pub(crate) const WASM_PAGE: usize = 65536;
-/// Pages a 32-bit memory can hold at most.
-pub(crate) const MAX_PAGES: u64 = 65536;
+/// The most bytes a memory may hold: 4 GiB, for 64-bit memories too (they
+/// share the 32-bit reservation, so their base never moves either).
+const MAX_BYTES: u64 = 1 << 32;
+/// Default-sized pages a memory can hold at most.
+pub(crate) const MAX_PAGES: u64 = MAX_BYTES / WASM_PAGE as u64;
 /// Virtual bytes reserved per memory: index + offset + access size.
 const RESERVATION: usize = (8 << 30) + WASM_PAGE;
 
@@ -103,6 +106,13 @@ unsafe fn release(base: *mut u8, used: usize) {
     }
 }
 
+/// `len` rounded up to whole pages of the system.
+fn system_pages(len: usize) -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    len.next_multiple_of(page)
+}
+
 /// One linear memory.
 pub(crate) struct Memory {
     pub def: VMMemoryDefinition,
@@ -119,17 +129,17 @@ impl Memory {
     /// Reserves address space and makes the initial pages accessible; the
     /// memory never grows past `limit_pages`.
     pub(crate) fn new(ty: MemoryType, limit_pages: u64) -> Result<Memory, String> {
-        if ty.limits.min > MAX_PAGES {
+        let min_bytes = ty.limits.min.checked_mul(ty.page_size());
+        let Some(min_bytes) = min_bytes.filter(|&bytes| bytes <= MAX_BYTES) else {
             return Err(format!(
-                "memory minimum of {} pages is over 65536",
+                "memory minimum of {} pages is over 4 GiB",
                 ty.limits.min
             ));
-        }
-        if ty.limits.min > limit_pages {
+        };
+        if min_bytes > limit_pages * WASM_PAGE as u64 {
             return Err(format!(
-                "memory minimum of {} pages ({} bytes) is over the store's limit of {} bytes",
+                "memory minimum of {} pages ({min_bytes} bytes) is over the store's limit of {} bytes",
                 ty.limits.min,
-                ty.limits.min * WASM_PAGE as u64,
                 limit_pages * WASM_PAGE as u64
             ));
         }
@@ -153,33 +163,40 @@ impl Memory {
         Ok(memory)
     }
 
-    /// Current size in pages.
+    /// Current size in pages (of this memory's page size).
     pub(crate) fn pages(&self) -> u64 {
-        (self.def.length / WASM_PAGE) as u64
+        self.def.length as u64 >> self.ty.page_size_log2
     }
 
     /// The largest size this memory may reach, in pages.
     pub(crate) fn max_pages(&self) -> u64 {
-        (self.ty.limits.max.unwrap_or(MAX_PAGES))
-            .min(MAX_PAGES)
-            .min(self.limit_pages)
+        let log2 = self.ty.page_size_log2;
+        (self.ty.limits.max.unwrap_or(u64::MAX))
+            .min(MAX_BYTES >> log2)
+            .min((self.limit_pages * WASM_PAGE as u64) >> log2)
     }
 
     /// Grows by `delta` pages; returns the old size, or `None` when the
     /// maximum would be exceeded or the pages cannot be committed.
+    ///
+    /// The accessible range is whole pages of the system; with one-byte
+    /// wasm pages it may end past `length`, which compiled code checks
+    /// explicitly for such memories.
     pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
         if new > self.max_pages() {
             return None;
         }
-        if delta > 0 {
+        let new_len = (new << self.ty.page_size_log2) as usize;
+        let (from, to) = (system_pages(self.def.length), system_pages(new_len));
+        if to > from {
             // SAFETY: the range lies inside this memory's reservation, past
             // the accessible part; making it accessible affects nothing else.
             let rc = unsafe {
                 libc::mprotect(
-                    self.def.base.add(self.def.length).cast(),
-                    delta as usize * WASM_PAGE,
+                    self.def.base.add(from).cast(),
+                    to - from,
                     libc::PROT_READ | libc::PROT_WRITE,
                 )
             };
@@ -187,7 +204,7 @@ impl Memory {
                 return None;
             }
         }
-        self.def.length = new as usize * WASM_PAGE;
+        self.def.length = new_len;
         Some(old)
     }
 
@@ -208,7 +225,7 @@ impl Memory {
 impl Drop for Memory {
     fn drop(&mut self) {
         // SAFETY: the reservation came from `reserve` and dies with `self`.
-        unsafe { release(self.def.base, self.def.length) };
+        unsafe { release(self.def.base, system_pages(self.def.length)) };
     }
 }
 
@@ -222,6 +239,7 @@ mod tests {
             limits: Limits { min, max },
             shared: false,
             memory64: false,
+            page_size_log2: 16,
         }
     }
 

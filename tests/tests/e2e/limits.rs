@@ -207,6 +207,7 @@ fn stores_hold_no_more_instances_memories_and_tables_than_allowed() {
         limits: Limits { min: 1, max: None },
         shared: false,
         memory64: false,
+        page_size_log2: 16,
     };
     Memory::new(&mut store, ty).unwrap();
     let err = Memory::new(&mut store, ty).err().unwrap();

@@ -150,6 +150,7 @@ fn host_created_items_can_be_imported() {
             },
             shared: false,
             memory64: false,
+            page_size_log2: 16,
         },
     )
     .unwrap();
