@@ -52,6 +52,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         opt_level: args.opt_level,
         epoch_interruption: false,
         consume_fuel: false,
+        explicit_bounds_checks: false,
     };
     for option in args.wasm.iter().flat_map(|o| o.split(',')) {
         let (key, value) = match option.split_once('=') {
@@ -63,8 +64,11 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
                 settings.epoch_interruption = on_off("-W epoch-interruption", value)?;
             }
             "consume-fuel" => settings.consume_fuel = on_off("-W consume-fuel", value)?,
+            "explicit-bounds-checks" => {
+                settings.explicit_bounds_checks = on_off("-W explicit-bounds-checks", value)?;
+            }
             _ => bail!(
-                "unknown -W option `{option}` for build (known: epoch-interruption=y|n, consume-fuel=y|n)"
+                "unknown -W option `{option}` for build (known: epoch-interruption=y|n, consume-fuel=y|n, explicit-bounds-checks=y|n)"
             ),
         }
     }

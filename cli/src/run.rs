@@ -49,8 +49,9 @@ pub struct RunArgs {
     /// traps with "all fuel consumed"), max-memory-size=BYTES and
     /// max-table-elements=N (memory.grow and table.grow past them return
     /// -1), max-instances=N, max-memories=N and max-tables=N (how many
-    /// the program may create), epoch-interruption=y|n (several separated
-    /// by commas).
+    /// the program may create), epoch-interruption=y|n,
+    /// explicit-bounds-checks=y|n (a check in the code of every memory
+    /// access instead of the guard region; several separated by commas).
     #[arg(short = 'W', value_name = "KEY=VAL[,..]")]
     wasm: Vec<String>,
     /// The guest may run N wasm instructions, then traps with "all fuel
@@ -112,6 +113,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         options.timeout.is_some() || options.epoch_interruption || built.epoch_interruption,
     );
     config.consume_fuel(options.fuel.is_some() || built.consume_fuel);
+    config.explicit_bounds_checks(options.explicit_bounds_checks || built.explicit_bounds_checks);
     if let Some(bytes) = options.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }
@@ -462,6 +464,8 @@ struct WasmOptions {
     timeout: Option<Duration>,
     /// Compile with epoch-interruption checks even without a timeout.
     epoch_interruption: bool,
+    /// Compile every memory access with an explicit bounds check.
+    explicit_bounds_checks: bool,
     /// How many wasm instructions the guest may run.
     fuel: Option<u64>,
     /// The most bytes each linear memory may have.
@@ -525,8 +529,11 @@ impl WasmOptions {
                 ("epoch-interruption", on) => {
                     parsed.epoch_interruption = on_off("-W epoch-interruption", on)?;
                 }
+                ("explicit-bounds-checks", on) => {
+                    parsed.explicit_bounds_checks = on_off("-W explicit-bounds-checks", on)?;
+                }
                 _ => bail!(
-                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, max-memory-size=BYTES, max-table-elements=N, max-instances=N, max-memories=N, max-tables=N, timeout=DURATION, fuel=N, epoch-interruption=y|n)"
+                    "unknown -W option `{option}` (known: max-wasm-stack=BYTES, max-memory-size=BYTES, max-table-elements=N, max-instances=N, max-memories=N, max-tables=N, timeout=DURATION, fuel=N, epoch-interruption=y|n, explicit-bounds-checks=y|n)"
                 ),
             }
         }

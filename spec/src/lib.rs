@@ -110,6 +110,9 @@ pub struct ScriptOptions {
     /// The proposals modules may use: the 1.0 and 2.0 scripts expect the
     /// modules of later proposals to be refused ([`Proposals::NONE`]).
     pub proposals: Proposals,
+    /// Whether code checks the bounds of every memory access explicitly
+    /// (`Config::explicit_bounds_checks`).
+    pub explicit_bounds_checks: bool,
     /// Whether the stores intercept every call across a component boundary
     /// (with an interceptor that only watches), so that calls between
     /// components take the runtime's adapters instead of the fused ones:

@@ -138,6 +138,7 @@ impl<'a> Runner<'a> {
     fn new(source: &'a str, options: &ScriptOptions) -> Result<Runner<'a>, Error> {
         let mut config = Config::default();
         config.proposals(options.proposals);
+        config.explicit_bounds_checks(options.explicit_bounds_checks);
         let engine = cmc_compiler::engine(config);
         let mut store = Store::new(&engine, ());
         if options.intercept_calls {

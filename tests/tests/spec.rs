@@ -20,7 +20,7 @@ struct Suite {
 }
 
 /// Every suite `cargo test` runs.
-fn suites() -> [Suite; 9] {
+fn suites() -> [Suite; 10] {
     let spec_version = ScriptOptions {
         proposals: Proposals::NONE,
         ..ScriptOptions::default()
@@ -73,12 +73,42 @@ fn suites() -> [Suite; 9] {
             tests: || proposal(Proposal::CustomPageSizes).collect(),
             options: ScriptOptions::default(),
         },
+        // Every script about memory again, with every access checked
+        // explicitly instead of by the guard region.
+        Suite {
+            dir: "explicit-bounds-checks",
+            tests: || {
+                (spec(SpecVersion::V2).chain(proposal(Proposal::Simd)))
+                    .filter(|t| is_about_memory(t.name()))
+                    .collect()
+            },
+            options: ScriptOptions {
+                explicit_bounds_checks: true,
+                ..spec_version
+            },
+        },
         Suite {
             dir: "proposals/wide-arithmetic",
             tests: || proposal(Proposal::WideArithmetic).collect(),
             options: ScriptOptions::default(),
         },
     ]
+}
+
+/// Whether the script called `name` tests memory accesses (of one memory:
+/// these run with every proposal off, as the 2.0 scripts need, so the
+/// multi-memory SIMD script stays in `proposals/simd` only).
+fn is_about_memory(name: &str) -> bool {
+    let topics = [
+        "memory",
+        "address",
+        "load",
+        "store",
+        "align",
+        "endianness",
+        "bulk",
+    ];
+    topics.iter().any(|topic| name.contains(topic)) && !name.contains("multi")
 }
 
 fn main() {

@@ -18,7 +18,8 @@
 //! (custom-page-sizes) ends inside a system page, where no fault comes.
 //! Their accesses check `index + offset + access size <= length` explicitly
 //! (the sum trapping on overflow), against the current length, which
-//! `memory.grow` changes.
+//! `memory.grow` changes; so do every memory's with
+//! `CompileSettings::explicit_bounds_checks`.
 
 use super::func::FuncTranslator;
 use super::trap_code;
@@ -46,7 +47,9 @@ impl FuncTranslator<'_, '_> {
     fn heap_addr(&mut self, memarg: &MemArg, index: Value) -> (Value, i32) {
         let mem = Self::memory_index(memarg);
         let base = self.vmctx_load(self.env.offsets.memory_base(mem));
-        let index = if self.env.meta.memories[mem].needs_bounds_checks() {
+        let checked =
+            self.env.explicit_bounds_checks || self.env.meta.memories[mem].needs_bounds_checks();
+        let index = if checked {
             let index = self.address_i64(index);
             self.bounds_check(mem, memarg, index);
             index

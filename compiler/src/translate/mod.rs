@@ -48,6 +48,8 @@ pub struct ModuleEnv<'a> {
     pub epoch_interruption: bool,
     /// Whether functions charge the store's fuel for what they run.
     pub consume_fuel: bool,
+    /// Whether every memory access checks its bounds explicitly.
+    pub explicit_bounds_checks: bool,
     /// The features the functions translated so far use (they are
     /// translated in parallel).
     pub used: std::sync::Mutex<Features>,
@@ -69,6 +71,7 @@ impl<'a> ModuleEnv<'a> {
             fixed_tables,
             epoch_interruption: settings.epoch_interruption,
             consume_fuel: settings.consume_fuel,
+            explicit_bounds_checks: settings.explicit_bounds_checks,
             used: std::sync::Mutex::new(module_features(meta)),
         }
     }

@@ -153,6 +153,9 @@ pub struct CompileSettings {
     /// Whether code charges the store's fuel for every wasm instruction it
     /// runs (see `Store::set_fuel`).
     pub consume_fuel: bool,
+    /// Whether every memory access checks its bounds explicitly, instead of
+    /// relying on the guard region of a 32-bit memory of 64 KiB pages.
+    pub explicit_bounds_checks: bool,
 }
 
 /// The header every artifact starts its metadata with.

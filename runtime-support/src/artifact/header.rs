@@ -84,6 +84,13 @@ pub(crate) fn check_header(
             "the artifact was built {built} fuel metering, and this engine {runs}"
         )));
     }
+    if header.settings.explicit_bounds_checks != settings.explicit_bounds_checks {
+        return Err(mismatch(
+            "explicit bounds checks",
+            header.settings.explicit_bounds_checks,
+            settings.explicit_bounds_checks,
+        ));
+    }
     if header.kind != kind {
         return Err(mismatch("kind", header.kind, kind));
     }

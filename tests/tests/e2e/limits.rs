@@ -232,3 +232,32 @@ fn a_guest_growing_memory_forever_stops_at_the_limit() {
     grow.call(&mut store, &[], &mut out).unwrap();
     assert_eq!(out, [Val::I32(1024)], "64 MiB is 1024 pages");
 }
+
+/// `Config::explicit_bounds_checks` puts a check in the code of every
+/// access (the code grows), and the accesses still trap exactly past the
+/// end. (The memory spec scripts also run in this mode, in `tests/spec.rs`.)
+#[test]
+fn explicit_bounds_checks_are_in_the_code_and_trap_past_the_end() {
+    let wat = r#"(module (memory 1)
+        (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))"#;
+    let size = |explicit: bool| {
+        let mut config = Config::default();
+        config.explicit_bounds_checks(explicit);
+        let engine = cmc_compiler::engine(config);
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let load = instance.get_func(&store, "load").unwrap();
+        let mut out = [Val::I32(0)];
+        load.call(&mut store, &[Val::I32(65532)], &mut out).unwrap();
+        let err = load
+            .call(&mut store, &[Val::I32(65533)], &mut out)
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Trap(t) if t.kind == TrapKind::MemoryOutOfBounds),
+            "{err}"
+        );
+        module.code_size()
+    };
+    assert!(size(true) > size(false));
+}
