@@ -22,6 +22,7 @@ enum Value {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     /// A reference: whether it is null.
     Ref {
         null: bool,
@@ -166,7 +167,8 @@ fn arbitrary_value(u: &mut Unstructured<'_>, ty: cmc::ValType) -> Value {
         T::I64 => Value::I64(u.arbitrary().unwrap_or_default()),
         T::F32 => Value::F32(u.arbitrary().unwrap_or_default()),
         T::F64 => Value::F64(u.arbitrary().unwrap_or_default()),
-        _ => Value::Ref { null: true },
+        T::V128 => Value::V128(u.arbitrary().unwrap_or_default()),
+        T::FuncRef | T::ExternRef => Value::Ref { null: true },
     }
 }
 
@@ -284,6 +286,7 @@ fn to_cmc(v: Value, ty: cmc::ValType) -> cmc::Val {
         Value::I64(x) => cmc::Val::I64(x),
         Value::F32(x) => cmc::Val::F32(x),
         Value::F64(x) => cmc::Val::F64(x),
+        Value::V128(x) => cmc::Val::V128(x),
         Value::Ref { .. } => cmc::Val::default_for(ty),
     }
 }
@@ -294,7 +297,7 @@ fn from_cmc(v: &cmc::Val) -> Value {
         cmc::Val::I64(x) => Value::I64(*x),
         cmc::Val::F32(x) => Value::F32(*x),
         cmc::Val::F64(x) => Value::F64(*x),
-        cmc::Val::V128(_) => Value::Ref { null: false },
+        cmc::Val::V128(x) => Value::V128(*x),
         cmc::Val::FuncRef(f) => Value::Ref { null: f.is_none() },
         cmc::Val::ExternRef(r) => Value::Ref { null: r.is_none() },
     }
@@ -397,6 +400,7 @@ fn to_wasmi(v: Value, ty: wasmi::ValType) -> wasmi::Val {
         Value::I64(x) => wasmi::Val::I64(x),
         Value::F32(x) => wasmi::Val::F32(f32::from_bits(x).into()),
         Value::F64(x) => wasmi::Val::F64(f64::from_bits(x).into()),
+        Value::V128(x) => wasmi::Val::V128(x.into()),
         Value::Ref { .. } => wasmi::Val::default_for_ty(ty),
     }
 }
@@ -407,8 +411,8 @@ fn from_wasmi(v: &wasmi::Val) -> Value {
         wasmi::Val::I64(x) => Value::I64(*x),
         wasmi::Val::F32(x) => Value::F32(x.to_bits()),
         wasmi::Val::F64(x) => Value::F64(x.to_bits()),
+        wasmi::Val::V128(x) => Value::V128(x.as_u128()),
         wasmi::Val::FuncRef(f) => Value::Ref { null: f.is_null() },
         wasmi::Val::ExternRef(r) => Value::Ref { null: r.is_null() },
-        _ => Value::Ref { null: false },
     }
 }

@@ -1,5 +1,6 @@
 //! The modules the targets generate: wasm-smith, limited to what cmc
-//! compiles (WebAssembly 2.0 without SIMD), and made to terminate.
+//! compiles and wasmi runs alike (WebAssembly 2.0 with SIMD, and the
+//! deterministic proposals), and made to terminate.
 
 use arbitrary::Unstructured;
 
@@ -9,20 +10,21 @@ use arbitrary::Unstructured;
 /// their own fuel, so outcomes stay comparable.
 pub const FUEL: u32 = 2000;
 
-/// wasm-smith's configuration: the proposals of WebAssembly 2.0 but SIMD
-/// (multi-value, bulk memory, reference types, sign extension, saturating
-/// conversions), one memory, one table, no imports, everything exported,
-/// NaNs canonicalized (their bits are otherwise up to the engine).
+/// wasm-smith's configuration: WebAssembly 2.0 (multi-value, bulk memory,
+/// reference types, sign extension, saturating conversions, SIMD) and
+/// extended-const, one memory, one table, no imports, everything exported,
+/// NaNs canonicalized (their bits are otherwise up to the engine). Relaxed
+/// SIMD is left out: engines may differ on it by design.
 pub fn config() -> wasm_smith::Config {
     wasm_smith::Config {
-        simd_enabled: false,
+        simd_enabled: true,
         relaxed_simd_enabled: false,
         threads_enabled: false,
         exceptions_enabled: false,
         gc_enabled: false,
         tail_call_enabled: false,
         wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: true,
         custom_page_sizes_enabled: false,
         memory64_enabled: false,
         max_memories: 1,
