@@ -110,12 +110,27 @@ impl Tally {
     }
 }
 
-/// Runs `target` on the cases of seeds `first..first + count`.
+/// The native stack a case runs on: wasm may use 512 KiB of it, and the
+/// compiler and wasmi recurse on deeply nested code (more so in a debug
+/// build) beyond the 2 MiB of a test thread.
+pub const CASE_STACK: usize = 16 << 20;
+
+/// Runs `target` on the cases of seeds `first..first + count`, on a thread
+/// with a [`CASE_STACK`] stack.
 pub fn run(target: Target, first: u64, count: u64) -> Tally {
-    let mut tally = Tally::default();
-    for seed in first..first + count {
-        let data = seeds::bytes(seed);
-        tally.add(seed, without_panics(|| (target.run)(&data)));
-    }
-    tally
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new().stack_size(CASE_STACK);
+        let cases = worker.spawn_scoped(scope, || {
+            let mut tally = Tally::default();
+            for seed in first..first + count {
+                let data = seeds::bytes(seed);
+                tally.add(seed, without_panics(|| (target.run)(&data)));
+            }
+            tally
+        });
+        cases
+            .expect("a worker thread starts")
+            .join()
+            .expect("cases do not unwind past `without_panics`")
+    })
 }

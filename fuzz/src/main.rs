@@ -30,9 +30,6 @@ struct Args {
     dump_module: Option<std::path::PathBuf>,
 }
 
-/// Each worker's stack: a case may recurse as deep as wasm lets it.
-const WORKER_STACK: usize = 16 << 20;
-
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(path) = &args.dump_module {
@@ -88,7 +85,7 @@ fn run_parallel(target: Target, first: u64, count: u64, jobs: usize) -> Tally {
     let last_report = Mutex::new(Instant::now());
     std::thread::scope(|scope| {
         for _ in 0..jobs {
-            let builder = std::thread::Builder::new().stack_size(WORKER_STACK);
+            let builder = std::thread::Builder::new().stack_size(cmc_fuzz::CASE_STACK);
             builder
                 .spawn_scoped(scope, || {
                     loop {
