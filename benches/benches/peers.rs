@@ -234,7 +234,8 @@ fn compute(c: &mut Criterion, engines: &Engines) -> Result<()> {
 }
 
 /// The compute workloads on cmc and wasmtime built with fuel metering, then
-/// with epoch interruption, each checked against the unbounded answer.
+/// with epoch interruption, then with explicit bounds checks, each checked
+/// against the default answer.
 fn bounded(c: &mut Criterion, engines: &Engines) -> Result<()> {
     for bound in report::BOUNDS {
         let mut cmc_config = cmc_runtime::Config::default();
@@ -244,9 +245,13 @@ fn bounded(c: &mut Criterion, engines: &Engines) -> Result<()> {
                 cmc_config.consume_fuel(true);
                 wasmtime_config.consume_fuel(true);
             }
-            _ => {
+            "epochs" => {
                 cmc_config.epoch_interruption(true);
                 wasmtime_config.epoch_interruption(true);
+            }
+            _ => {
+                cmc_config.explicit_bounds_checks(true);
+                wasmtime_config.memory_reservation(0).memory_guard_size(0);
             }
         }
         let cmc = cmc_compiler::engine(cmc_config);

@@ -39,8 +39,10 @@ pub mod group {
     pub const BOUNDED: &str = "bounded";
 }
 
-/// How the bounded benchmarks bound the guest.
-pub const BOUNDS: [&str; 2] = ["fuel", "epochs"];
+/// How the bounded benchmarks bound the guest: fuel, epochs, or (not a
+/// bound, but a cost of the same kind) memory accesses checked explicitly
+/// instead of by a guard region.
+pub const BOUNDS: [&str; 3] = ["fuel", "epochs", "checks"];
 
 /// The criterion group of workload `workload` bounded.
 pub fn bounded_group(workload: &str) -> String {
@@ -343,8 +345,10 @@ fn bounded(results: &Results) -> String {
     let (cmc, wasmtime) = (Peer::Cmc, Peer::Wasmtime);
     let mut out = String::from(
         "\nBounded guests, same run: fuel metering on (a store with all the fuel there is), \
-         then epoch interruption on (a deadline never reached); `/off` is an engine's time \
-         over its own unbounded run above.\n\n| workload |",
+         then epoch interruption on (a deadline never reached), then explicit bounds checks \
+         on every memory access instead of the guard region (wasmtime without memory \
+         reservation or guard); `/off` is an engine's time over its own default run \
+         above.\n\n| workload |",
     );
     for bound in BOUNDS {
         let _ = write!(
