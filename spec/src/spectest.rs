@@ -61,5 +61,13 @@ pub(crate) fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<(
     };
     let memory = Memory::new(&mut *store, memory_ty)?;
     linker.define("spectest", "memory", memory);
+    let shared = Memory::new(
+        &mut *store,
+        MemoryType {
+            shared: true,
+            ..memory_ty
+        },
+    )?;
+    linker.define("spectest", "shared_memory", shared);
     Ok(())
 }

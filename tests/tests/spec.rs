@@ -20,7 +20,7 @@ struct Suite {
 }
 
 /// Every suite `cargo test` runs.
-fn suites() -> [Suite; 10] {
+fn suites() -> [Suite; 11] {
     let spec_version = ScriptOptions {
         proposals: Proposals::NONE,
         ..ScriptOptions::default()
@@ -85,6 +85,20 @@ fn suites() -> [Suite; 10] {
             options: ScriptOptions {
                 explicit_bounds_checks: true,
                 ..spec_version
+            },
+        },
+        Suite {
+            dir: "proposals/threads",
+            tests: || proposal(Proposal::Threads).collect(),
+            // Written against WebAssembly 1.0: a second memory or table is
+            // refused.
+            options: ScriptOptions {
+                proposals: Proposals {
+                    wasm2: false,
+                    multi_memory: false,
+                    ..Proposals::default()
+                },
+                ..ScriptOptions::default()
             },
         },
         Suite {

@@ -21,13 +21,18 @@ use wasmparser::{
 /// The features a standalone core module is validated against:
 /// WebAssembly 2.0 and the proposals `proposals` turns on.
 pub fn features(proposals: Proposals) -> WasmFeatures {
-    let mut features = WasmFeatures::WASM2;
+    let mut features = if proposals.wasm2 {
+        WasmFeatures::WASM2
+    } else {
+        WasmFeatures::WASM1
+    };
     features.set(WasmFeatures::EXTENDED_CONST, proposals.extended_const);
     features.set(WasmFeatures::MULTI_MEMORY, proposals.multi_memory);
     features.set(WasmFeatures::WIDE_ARITHMETIC, proposals.wide_arithmetic);
     features.set(WasmFeatures::RELAXED_SIMD, proposals.relaxed_simd);
     features.set(WasmFeatures::MEMORY64, proposals.memory64);
     features.set(WasmFeatures::CUSTOM_PAGE_SIZES, proposals.custom_page_sizes);
+    features.set(WasmFeatures::THREADS, proposals.threads);
     features
 }
 

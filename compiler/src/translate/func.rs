@@ -698,6 +698,7 @@ impl FuncTranslator<'_, '_> {
             }
 
             ref other if self.translate_simd(other)? => {}
+            ref other if self.translate_atomic(other)? => {}
             ref other => {
                 return Err(CompileError::Unsupported(format!(
                     "instruction `{}`",

@@ -36,7 +36,7 @@ fn heap_flags() -> MemFlagsData {
 }
 
 impl FuncTranslator<'_, '_> {
-    fn memory_index(memarg: &MemArg) -> MemoryIndex {
+    pub(super) fn memory_index(memarg: &MemArg) -> MemoryIndex {
         match memarg.target {
             MemArgTarget::Memory(m) => MemoryIndex::from_u32(m),
             MemArgTarget::Array(_) => unreachable!("validated: GC is not enabled"),
@@ -44,7 +44,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The native address of a wasm access and the immediate offset to use.
-    fn heap_addr(&mut self, memarg: &MemArg, index: Value) -> (Value, i32) {
+    pub(super) fn heap_addr(&mut self, memarg: &MemArg, index: Value) -> (Value, i32) {
         let mem = Self::memory_index(memarg);
         let base = self.vmctx_load(self.env.offsets.memory_base(mem));
         let checked =

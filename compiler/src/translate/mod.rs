@@ -11,6 +11,7 @@
 //! they touch is reached through the callee's context using the layout in
 //! [`cmc_runtime::abi::VMOffsets`].
 
+mod atomic;
 mod call;
 mod control;
 mod func;
@@ -120,6 +121,7 @@ fn module_features(meta: &ModuleMeta) -> Features {
         multi_memory: meta.memories.len() > 1,
         memory64: meta.memories.values().any(|m| m.memory64),
         custom_page_sizes: meta.memories.values().any(|m| m.page_size_log2 != 16),
+        threads: meta.memories.values().any(|m| m.shared),
         extended_const: meta
             .global_inits
             .iter()

@@ -29,6 +29,13 @@ macro_rules! foreach_builtin {
             memory_init(vmctx: vmctx, memory: memory, data: data, dst: i64, src: i32, len: i32) -> i32;
             /// `data.drop`.
             data_drop(vmctx: vmctx, data: data) -> i32;
+            /// `memory.atomic.notify` at effective address `addr` (aligned
+            /// and in bounds, checked by the caller): the waiters woken.
+            memory_atomic_notify(vmctx: vmctx, memory: memory, addr: i64, count: i32) -> i32;
+            /// `memory.atomic.wait32` (`wide` 0) or `wait64` (`wide` 1) at
+            /// effective address `addr` (aligned and in bounds): 0 woken,
+            /// 1 not equal, 2 timed out, -1 the memory is not shared.
+            memory_atomic_wait(vmctx: vmctx, memory: memory, addr: i64, expected: i64, timeout: i64, wide: i32) -> i32;
             /// `table.grow`: old size, or -1.
             table_grow(vmctx: vmctx, table: table, delta: i32, init: ptr) -> i32;
             /// `table.fill`: non-zero when out of bounds.

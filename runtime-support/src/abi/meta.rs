@@ -405,6 +405,8 @@ pub struct Features {
     pub memory64: bool,
     /// A memory with one-byte pages.
     pub custom_page_sizes: bool,
+    /// A shared memory or an atomic operator.
+    pub threads: bool,
 }
 
 impl Features {
@@ -418,6 +420,7 @@ impl Features {
             (self.extended_const, "extended-const"),
             (self.memory64, "memory64"),
             (self.custom_page_sizes, "custom-page-sizes"),
+            (self.threads, "threads"),
         ]
         .into_iter()
         .filter_map(|(used, name)| used.then_some(name))
@@ -434,6 +437,7 @@ impl Features {
             extended_const: self.extended_const || other.extended_const,
             memory64: self.memory64 || other.memory64,
             custom_page_sizes: self.custom_page_sizes || other.custom_page_sizes,
+            threads: self.threads || other.threads,
         }
     }
 }

@@ -48,11 +48,15 @@ pub enum TrapKind {
     Interrupt = 17,
     /// The store's fuel ran out (fuel metering).
     OutOfFuel = 18,
+    /// An atomic access at an address not aligned to its size.
+    UnalignedAtomic = 19,
+    /// `memory.atomic.wait` on a memory that is not shared.
+    WaitOnUnsharedMemory = 20,
 }
 
 impl TrapKind {
     /// Every trap kind, for round-trip checks.
-    pub const ALL: [TrapKind; 18] = [
+    pub const ALL: [TrapKind; 20] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -71,6 +75,8 @@ impl TrapKind {
         TrapKind::CannotLeaveComponent,
         TrapKind::Interrupt,
         TrapKind::OutOfFuel,
+        TrapKind::UnalignedAtomic,
+        TrapKind::WaitOnUnsharedMemory,
     ];
 
     /// The code stored in trap tables.
@@ -104,6 +110,8 @@ impl TrapKind {
             TrapKind::CannotLeaveComponent => "cannot leave component instance",
             TrapKind::Interrupt => "interrupt",
             TrapKind::OutOfFuel => "all fuel consumed",
+            TrapKind::UnalignedAtomic => "unaligned atomic",
+            TrapKind::WaitOnUnsharedMemory => "expected shared memory",
         }
     }
 }

@@ -24,6 +24,11 @@ pub trait Compiler: Send + Sync {
 /// modules using them to be refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Proposals {
+    /// WebAssembly 2.0's own additions to 1.0 (reference types, bulk
+    /// memory, multi-value, SIMD, sign extension, saturating conversions);
+    /// off only to check modules against 1.0, as scripts written for it
+    /// expect.
+    pub wasm2: bool,
     /// Arithmetic (`i32.add`, `i64.mul`, …) in constant expressions.
     pub extended_const: bool,
     /// More than one memory per module.
@@ -37,29 +42,35 @@ pub struct Proposals {
     pub memory64: bool,
     /// Memories with one-byte pages.
     pub custom_page_sizes: bool,
+    /// Shared memories and atomic operators.
+    pub threads: bool,
 }
 
 impl Proposals {
     /// WebAssembly 2.0 alone.
     pub const NONE: Proposals = Proposals {
+        wasm2: true,
         extended_const: false,
         multi_memory: false,
         wide_arithmetic: false,
         relaxed_simd: false,
         memory64: false,
         custom_page_sizes: false,
+        threads: false,
     };
 }
 
 impl Default for Proposals {
     fn default() -> Proposals {
         Proposals {
+            wasm2: true,
             extended_const: true,
             multi_memory: true,
             wide_arithmetic: true,
             relaxed_simd: true,
             memory64: true,
             custom_page_sizes: true,
+            threads: true,
         }
     }
 }

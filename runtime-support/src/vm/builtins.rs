@@ -170,6 +170,57 @@ unsafe extern "C" fn data_drop(vmctx: VmCtx, data: DataIndex) -> u32 {
     }
 }
 
+/// The native address of the `size`-byte atomic at effective address
+/// `addr` of `memory`, if it is aligned and in bounds (compiled code checked
+/// both; a bad value still never reaches memory).
+fn atomic_address(memory: &Memory, addr: u64, size: u64) -> Option<usize> {
+    let aligned = addr.is_multiple_of(size);
+    (aligned && in_bounds(addr, size, memory.def.length))
+        .then(|| memory.def.base as usize + addr as usize)
+}
+
+unsafe extern "C" fn memory_atomic_notify(
+    vmctx: VmCtx,
+    memory: MemoryIndex,
+    addr: u64,
+    count: u32,
+) -> u32 {
+    // SAFETY: as in `memory_grow`.
+    let Some(mem) = memory_of(unsafe { instance(vmctx) }, memory) else {
+        return 0;
+    };
+    // An unshared memory has no other thread to wake.
+    match atomic_address(mem, addr, 4) {
+        Some(native) if mem.ty.shared => super::parking::notify(native, count),
+        _ => 0,
+    }
+}
+
+unsafe extern "C" fn memory_atomic_wait(
+    vmctx: VmCtx,
+    memory: MemoryIndex,
+    addr: u64,
+    expected: u64,
+    timeout: u64,
+    wide: u32,
+) -> u32 {
+    // SAFETY: as in `memory_grow`.
+    let Some(mem) = memory_of(unsafe { instance(vmctx) }, memory) else {
+        return u32::MAX;
+    };
+    let wide = wide != 0;
+    let size = if wide { 8 } else { 4 };
+    let (true, Some(native)) = (mem.ty.shared, atomic_address(mem, addr, size)) else {
+        return u32::MAX;
+    };
+    // A negative timeout waits forever.
+    let timeout = i64::try_from(timeout)
+        .ok()
+        .map(|ns| std::time::Duration::from_nanos(ns as u64));
+    // SAFETY: aligned and in bounds of a live memory (checked above).
+    unsafe { super::parking::wait(native, expected, wide, timeout) as u32 }
+}
+
 unsafe extern "C" fn table_grow(vmctx: VmCtx, table: TableIndex, delta: u32, init: usize) -> u32 {
     // SAFETY: as in `memory_grow`.
     let Some(t) = table_of(unsafe { instance(vmctx) }, table) else {

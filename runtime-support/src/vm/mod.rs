@@ -7,6 +7,7 @@
 pub(crate) mod builtins;
 pub(crate) mod instance;
 pub(crate) mod memory;
+mod parking;
 pub(crate) mod table;
 mod values;
 mod vmcontext;
