@@ -47,6 +47,7 @@ pub(crate) fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<(
             min: 10,
             max: Some(20),
         },
+        table64: false,
     };
     let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
     linker.define("spectest", "table", table);

@@ -395,17 +395,13 @@ fn func_type(ty: &wasmparser::FuncType) -> Result<FuncType> {
 }
 
 fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
-    if ty.table64 {
-        return Err(CompileError::Unsupported(
-            "64-bit tables (memory64 proposal)".into(),
-        ));
-    }
     Ok(TableType {
         element: ref_type(ty.element_type)?,
         limits: Limits {
             min: ty.initial,
             max: ty.maximum,
         },
+        table64: ty.table64,
     })
 }
 

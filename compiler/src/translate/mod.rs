@@ -119,7 +119,8 @@ fn module_features(meta: &ModuleMeta) -> Features {
     });
     Features {
         multi_memory: meta.memories.len() > 1,
-        memory64: meta.memories.values().any(|m| m.memory64),
+        memory64: meta.memories.values().any(|m| m.memory64)
+            || meta.tables.values().any(|t| t.table64),
         custom_page_sizes: meta.memories.values().any(|m| m.page_size_log2 != 16),
         threads: meta.memories.values().any(|m| m.shared),
         extended_const: meta

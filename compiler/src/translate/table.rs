@@ -24,6 +24,9 @@ impl FuncTranslator<'_, '_> {
         oob: TrapKind,
     ) -> Value {
         let def = self.vmctx_load(self.env.offsets.table(table));
+        // A 64-bit table's index is compared as it is, a 32-bit one's
+        // widened first (a table never has 2^32 elements).
+        let index = self.index_i64(index);
         let (out, base_flags) = match &self.env.fixed_tables[table] {
             Some(fixed) => {
                 let (ge, len) = (IntCC::UnsignedGreaterThanOrEqual, i64::from(fixed.len));
@@ -36,13 +39,13 @@ impl FuncTranslator<'_, '_> {
                     def,
                     table_def::LENGTH as i32,
                 );
+                let len = self.b.ins().uextend(types::I64, len);
                 let ge = IntCC::UnsignedGreaterThanOrEqual;
                 (self.b.ins().icmp(ge, index, len), MemFlagsData::trusted())
             }
         };
         self.trapnz(out, oob);
         let base = (self.b.ins()).load(types::I64, base_flags, def, table_def::BASE as i32);
-        let index = self.b.ins().uextend(types::I64, index);
         let offset = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, offset)
     }
@@ -63,6 +66,15 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
     }
 
+    /// `v` as an `i64`: a 32-bit table's index or length is zero-extended.
+    fn index_i64(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == types::I32 {
+            self.b.ins().uextend(types::I64, v)
+        } else {
+            v
+        }
+    }
+
     pub(super) fn translate_table_size(&mut self, table: TableIndex) {
         let def = self.vmctx_load(self.env.offsets.table(table));
         let len = self.b.ins().load(
@@ -71,18 +83,32 @@ impl FuncTranslator<'_, '_> {
             def,
             table_def::LENGTH as i32,
         );
+        let len = if self.env.meta.tables[table].table64 {
+            self.b.ins().uextend(types::I64, len)
+        } else {
+            len
+        };
         self.push(len);
     }
 
     pub(super) fn translate_table_grow(&mut self, table: TableIndex) {
         let (init, delta) = self.pop2();
+        let delta = self.index_i64(delta);
+        let table64 = self.env.meta.tables[table].table64;
         let table = self.index_arg(table);
         let old = self.call_builtin(Builtin::table_grow, &[table, delta, init]);
+        let old = if table64 {
+            old
+        } else {
+            // -1 (all ones) stays -1.
+            self.b.ins().ireduce(types::I32, old)
+        };
         self.push(old);
     }
 
     pub(super) fn translate_table_fill(&mut self, table: TableIndex) {
         let (dst, val, len) = self.pop3();
+        let (dst, len) = (self.index_i64(dst), self.index_i64(len));
         let table = self.index_arg(table);
         self.checked_builtin(
             Builtin::table_fill,
@@ -93,6 +119,8 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_table_copy(&mut self, dst_table: TableIndex, src_table: TableIndex) {
         let (dst, src, len) = self.pop3();
+        let (dst, src) = (self.index_i64(dst), self.index_i64(src));
+        let len = self.index_i64(len);
         let dst_table = self.index_arg(dst_table);
         let src_table = self.index_arg(src_table);
         self.checked_builtin(
@@ -104,6 +132,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_table_init(&mut self, elem: ElemIndex, table: TableIndex) {
         let (dst, src, len) = self.pop3();
+        let dst = self.index_i64(dst);
         let table = self.index_arg(table);
         let elem = self.index_arg(elem);
         self.checked_builtin(

@@ -36,14 +36,15 @@ macro_rules! foreach_builtin {
             /// effective address `addr` (aligned and in bounds): 0 woken,
             /// 1 not equal, 2 timed out, -1 the memory is not shared.
             memory_atomic_wait(vmctx: vmctx, memory: memory, addr: i64, expected: i64, timeout: i64, wide: i32) -> i32;
-            /// `table.grow`: old size, or -1.
-            table_grow(vmctx: vmctx, table: table, delta: i32, init: ptr) -> i32;
+            /// `table.grow`: old size, or -1. Indices and sizes are `i64`
+            /// for 32- and 64-bit tables alike, as for memories.
+            table_grow(vmctx: vmctx, table: table, delta: i64, init: ptr) -> i64;
             /// `table.fill`: non-zero when out of bounds.
-            table_fill(vmctx: vmctx, table: table, dst: i32, val: ptr, len: i32) -> i32;
+            table_fill(vmctx: vmctx, table: table, dst: i64, val: ptr, len: i64) -> i32;
             /// `table.copy`: non-zero when out of bounds.
-            table_copy(vmctx: vmctx, dst_table: table, src_table: table, dst: i32, src: i32, len: i32) -> i32;
+            table_copy(vmctx: vmctx, dst_table: table, src_table: table, dst: i64, src: i64, len: i64) -> i32;
             /// `table.init`: non-zero when out of bounds.
-            table_init(vmctx: vmctx, table: table, elem: elem, dst: i32, src: i32, len: i32) -> i32;
+            table_init(vmctx: vmctx, table: table, elem: elem, dst: i64, src: i32, len: i32) -> i32;
             /// `elem.drop`.
             elem_drop(vmctx: vmctx, elem: elem) -> i32;
         }

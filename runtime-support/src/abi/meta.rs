@@ -156,6 +156,9 @@ pub struct TableType {
     pub element: ValType,
     /// Size limits in elements.
     pub limits: Limits,
+    /// Whether indices are `i64` (memory64's 64-bit tables) rather than
+    /// `i32`.
+    pub table64: bool,
 }
 
 /// A global's type.
@@ -401,7 +404,7 @@ pub struct Features {
     pub multi_memory: bool,
     /// Arithmetic in constant expressions.
     pub extended_const: bool,
-    /// A memory with `i64` addresses.
+    /// A memory or table with `i64` addresses.
     pub memory64: bool,
     /// A memory with one-byte pages.
     pub custom_page_sizes: bool,

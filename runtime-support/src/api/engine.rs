@@ -38,7 +38,7 @@ pub struct Proposals {
     /// SIMD operators whose result may depend on the machine; cmc gives
     /// each one lowering, the same everywhere.
     pub relaxed_simd: bool,
-    /// Memories with `i64` addresses (64-bit tables are not supported yet).
+    /// Memories and tables with `i64` addresses.
     pub memory64: bool,
     /// Memories with one-byte pages.
     pub custom_page_sizes: bool,

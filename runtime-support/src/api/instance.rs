@@ -202,7 +202,10 @@ fn link_imports(
             (EntityType::Table(want), Extern::Table(t)) => {
                 store.check(t.store_id)?;
                 let have = t.ty(&*store);
-                if have.element != want.element || !have.limits.matches(&want.limits) {
+                if have.element != want.element
+                    || have.table64 != want.table64
+                    || !have.limits.matches(&want.limits)
+                {
                     return Err(mismatch(format!(
                         "a table of {} with limits {:?}",
                         have.element, have.limits
@@ -375,14 +378,19 @@ fn initialize_segments(module: &Module, data: &mut InstanceData) -> Result<(), E
     for (i, seg) in &meta.elems {
         match &seg.mode {
             SegmentMode::Active { index, offset } => {
-                let offset = eval_const(data, offset).get_u32();
                 // SAFETY: table pointers refer to store-owned tables.
                 let table = unsafe { &mut *data.tables[*index] };
+                let offset = eval_const(data, offset);
+                let offset = if table.ty.table64 {
+                    offset.get_u64()
+                } else {
+                    u64::from(offset.get_u32())
+                };
                 let items = std::mem::take(&mut data.elements[i]);
-                let end = u64::from(offset) + items.len() as u64;
-                if end > u64::from(table.len()) {
+                let end = offset.checked_add(items.len() as u64);
+                let Some(end) = end.filter(|&end| end <= u64::from(table.len())) else {
                     return Err(Trap::new(TrapKind::TableOutOfBounds).into());
-                }
+                };
                 table.elements[offset as usize..end as usize].copy_from_slice(&items);
             }
             SegmentMode::Declared => data.elements[i] = Vec::new(),

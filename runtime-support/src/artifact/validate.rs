@@ -109,12 +109,14 @@ pub(crate) fn validate_meta(
                 .all(|x| const_value(meta, x, all_globals).is_some_and(|c| c.fits(e.element))),
         };
         let mode_ok = match &e.mode {
-            SegmentMode::Active { index, offset } => {
-                meta.tables
-                    .get(*index)
-                    .is_some_and(|t| t.element == e.element)
-                    && offset_ok(offset, ValType::I32)
-            }
+            SegmentMode::Active { index, offset } => meta.tables.get(*index).is_some_and(|t| {
+                let address = if t.table64 {
+                    ValType::I64
+                } else {
+                    ValType::I32
+                };
+                t.element == e.element && offset_ok(offset, address)
+            }),
             SegmentMode::Passive | SegmentMode::Declared => true,
         };
         items_ok && mode_ok

@@ -221,20 +221,24 @@ unsafe extern "C" fn memory_atomic_wait(
     unsafe { super::parking::wait(native, expected, wide, timeout) as u32 }
 }
 
-unsafe extern "C" fn table_grow(vmctx: VmCtx, table: TableIndex, delta: u32, init: usize) -> u32 {
+unsafe extern "C" fn table_grow(vmctx: VmCtx, table: TableIndex, delta: u64, init: usize) -> u64 {
     // SAFETY: as in `memory_grow`.
     let Some(t) = table_of(unsafe { instance(vmctx) }, table) else {
-        return u32::MAX;
+        return u64::MAX;
     };
-    t.grow(delta, init).unwrap_or(u32::MAX)
+    // No table holds 2^32 elements: a larger delta fails like any other.
+    let Ok(delta) = u32::try_from(delta) else {
+        return u64::MAX;
+    };
+    t.grow(delta, init).map_or(u64::MAX, u64::from)
 }
 
 unsafe extern "C" fn table_fill(
     vmctx: VmCtx,
     table: TableIndex,
-    dst: u32,
+    dst: u64,
     val: usize,
-    len: u32,
+    len: u64,
 ) -> u32 {
     // SAFETY: as in `memory_grow`.
     let Some(t) = table_of(unsafe { instance(vmctx) }, table) else {
@@ -251,9 +255,9 @@ unsafe extern "C" fn table_copy(
     vmctx: VmCtx,
     dst_table: TableIndex,
     src_table: TableIndex,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: as in `table_grow`; the tables may be the same one.
     let inst = unsafe { instance(vmctx) };
@@ -280,7 +284,7 @@ unsafe extern "C" fn table_init(
     vmctx: VmCtx,
     table: TableIndex,
     elem: ElemIndex,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -291,6 +295,7 @@ unsafe extern "C" fn table_init(
     };
     // SAFETY: table pointers refer to store-owned tables.
     let t = unsafe { &mut *t };
+    let (src, len) = (u64::from(src), u64::from(len));
     if !in_bounds(src, len, items.len()) || !in_bounds(dst, len, t.elements.len()) {
         return TRAP;
     }

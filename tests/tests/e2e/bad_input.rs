@@ -67,7 +67,6 @@ fn unsupported_features_are_named() {
         ("(module (type (struct)))", "gc"),
         ("(module (tag))", "exceptions"),
         ("(module (memory 1 1 shared))", "threads"),
-        ("(module (table i64 1 funcref))", "64-bit tables"),
     ] {
         let msg = compile_error(wat.as_bytes());
         assert!(msg.contains(named), "{wat}: {msg}");

@@ -159,6 +159,7 @@ fn host_created_items_can_be_imported() {
         TableType {
             element: ValType::FuncRef,
             limits: Limits { min: 3, max: None },
+            table64: false,
         },
         Val::FuncRef(None),
     )

@@ -9,6 +9,7 @@ mod intercept;
 mod limits;
 mod linking;
 mod resources;
+mod tables64;
 mod traps;
 
 use cmc_runtime::{Config, Engine, Instance, Linker, Module, Store, Val};
