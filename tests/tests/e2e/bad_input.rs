@@ -66,7 +66,10 @@ fn unsupported_features_are_named() {
         ("(module (func $f (return_call $f)))", "tail calls"),
         ("(module (type (struct)))", "gc"),
         ("(module (tag))", "exceptions"),
-        ("(module (memory 1 1 shared))", "threads"),
+        (
+            "(module (type $f (func)) (type $c (cont $f)))",
+            "stack switching",
+        ),
     ] {
         let msg = compile_error(wat.as_bytes());
         assert!(msg.contains(named), "{wat}: {msg}");
