@@ -11,8 +11,9 @@ use arbitrary::Unstructured;
 pub const FUEL: u32 = 2000;
 
 /// wasm-smith's configuration: WebAssembly 2.0 (multi-value, bulk memory,
-/// reference types, sign extension, saturating conversions, SIMD) and
-/// extended-const, one memory, one table, no imports, everything exported,
+/// reference types, sign extension, saturating conversions, SIMD),
+/// extended-const, memory64 (its memories take explicit bounds checks) and
+/// up to two memories, one table, no imports, everything exported,
 /// NaNs canonicalized (their bits are otherwise up to the engine). Relaxed
 /// SIMD is left out: engines may differ on it by design.
 pub fn config() -> wasm_smith::Config {
@@ -26,8 +27,8 @@ pub fn config() -> wasm_smith::Config {
         wide_arithmetic_enabled: false,
         extended_const_enabled: true,
         custom_page_sizes_enabled: false,
-        memory64_enabled: false,
-        max_memories: 1,
+        memory64_enabled: true,
+        max_memories: 2,
         max_tables: 1,
         max_imports: 0,
         export_everything: true,
@@ -36,6 +37,7 @@ pub fn config() -> wasm_smith::Config {
         // Memories of at most 16 pages, so that thousands of cases run in
         // minutes.
         max_memory32_bytes: 16 << 16,
+        max_memory64_bytes: 16 << 16,
         max_table_elements: 1000,
         ..wasm_smith::Config::default()
     }
