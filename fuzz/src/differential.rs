@@ -248,11 +248,7 @@ impl Cmc {
         let args: Vec<cmc::Val> = (args.iter().zip(ty.params.iter()))
             .map(|(&v, &t)| to_cmc(v, t))
             .collect();
-        let mut results: Vec<cmc::Val> = ty
-            .results
-            .iter()
-            .map(|&t| cmc::Val::default_for(t))
-            .collect();
+        let mut results = crate::zeros(&ty.results);
         match func.call(&mut self.store, &args, &mut results) {
             Ok(()) => Did::Returned(results.iter().map(from_cmc).collect()),
             Err(cmc::Error::Trap(t)) => Did::Trapped(cmc_trap(t.kind)),

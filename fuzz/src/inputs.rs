@@ -106,16 +106,8 @@ pub fn run_exports(module: &cmc::Module, fuel: u64) -> Result<Outcome, Finding> 
     for (_, export) in instance.exports(&store) {
         if let Some(func) = export.into_func() {
             let ty = func.ty(&store);
-            let args: Vec<cmc::Val> = ty
-                .params
-                .iter()
-                .map(|&t| cmc::Val::default_for(t))
-                .collect();
-            let mut results: Vec<cmc::Val> = ty
-                .results
-                .iter()
-                .map(|&t| cmc::Val::default_for(t))
-                .collect();
+            let args = crate::zeros(&ty.params);
+            let mut results = crate::zeros(&ty.results);
             let _ = func.call(&mut store, &args, &mut results);
         }
     }

@@ -59,6 +59,15 @@ pub fn without_panics(case: impl FnOnce() -> Result<Outcome, Finding>) -> Result
     })
 }
 
+/// The zero (or null) value of each of `types`, for arguments and result
+/// slots.
+pub(crate) fn zeros(types: &[cmc_runtime::ValType]) -> Vec<cmc_runtime::Val> {
+    types
+        .iter()
+        .map(|&t| cmc_runtime::Val::default_for(t))
+        .collect()
+}
+
 /// A fuzz target: a name and a function of bytes.
 #[derive(Clone, Copy)]
 pub struct Target {

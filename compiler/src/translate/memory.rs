@@ -76,13 +76,7 @@ impl FuncTranslator<'_, '_> {
             self.b
                 .ins()
                 .uadd_overflow_trap(index, reach, trap_code(TrapKind::MemoryOutOfBounds));
-        let def = self.vmctx_load(self.env.offsets.memory(mem));
-        let len = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            def,
-            memory_def::LENGTH as i32,
-        );
+        let len = self.memory_length(mem);
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
         self.trapnz(out, TrapKind::MemoryOutOfBounds);
     }
@@ -122,14 +116,20 @@ impl FuncTranslator<'_, '_> {
         emit(&mut self.b, heap_flags(), value, addr, offset);
     }
 
-    pub(super) fn translate_memory_size(&mut self, mem: MemoryIndex) {
+    /// The current length of memory `mem` in bytes, which `memory.grow`
+    /// changes (so never loaded as read-only).
+    fn memory_length(&mut self, mem: MemoryIndex) -> Value {
         let def = self.vmctx_load(self.env.offsets.memory(mem));
-        let len = self.b.ins().load(
+        self.b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
             def,
             memory_def::LENGTH as i32,
-        );
+        )
+    }
+
+    pub(super) fn translate_memory_size(&mut self, mem: MemoryIndex) {
+        let len = self.memory_length(mem);
         let shift = self.env.meta.memories[mem].page_size_log2;
         let pages = self.b.ins().ushr_imm_u(len, i64::from(shift));
         let pages = if self.is_memory64(mem) {

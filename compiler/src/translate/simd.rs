@@ -196,6 +196,19 @@ impl FuncTranslator<'_, '_> {
         });
     }
 
+    /// A load of 64 bits widened to a vector (`v128.load8x8_s` and the
+    /// like) by `load`.
+    fn load_extended(
+        &mut self,
+        memarg: &MemArg,
+        load: impl FnOnce(&mut FunctionBuilder<'_>, MemFlagsData, Value, i32) -> Value,
+    ) {
+        self.load(memarg, |b, flags, addr, offset| {
+            let v = load(b, flags, addr, offset);
+            cast(b, V128, v)
+        });
+    }
+
     /// `v128.loadN_lane`: loads lane `lane` of a vector of type `ty`.
     fn load_lane(&mut self, memarg: &MemArg, ty: ir::Type, lane: u8) {
         let v = self.pop_v(ty);
@@ -272,30 +285,24 @@ impl FuncTranslator<'_, '_> {
                     b.ins().store(f, v, a, o);
                 });
             }
-            O::V128Load8x8S { memarg } => self.load(&memarg, |b, f, a, o| {
-                let v = b.ins().sload8x8(f, a, o);
-                cast(b, V128, v)
-            }),
-            O::V128Load8x8U { memarg } => self.load(&memarg, |b, f, a, o| {
-                let v = b.ins().uload8x8(f, a, o);
-                cast(b, V128, v)
-            }),
-            O::V128Load16x4S { memarg } => self.load(&memarg, |b, f, a, o| {
-                let v = b.ins().sload16x4(f, a, o);
-                cast(b, V128, v)
-            }),
-            O::V128Load16x4U { memarg } => self.load(&memarg, |b, f, a, o| {
-                let v = b.ins().uload16x4(f, a, o);
-                cast(b, V128, v)
-            }),
-            O::V128Load32x2S { memarg } => self.load(&memarg, |b, f, a, o| {
-                let v = b.ins().sload32x2(f, a, o);
-                cast(b, V128, v)
-            }),
-            O::V128Load32x2U { memarg } => self.load(&memarg, |b, f, a, o| {
-                let v = b.ins().uload32x2(f, a, o);
-                cast(b, V128, v)
-            }),
+            O::V128Load8x8S { memarg } => {
+                self.load_extended(&memarg, |b, f, a, o| b.ins().sload8x8(f, a, o))
+            }
+            O::V128Load8x8U { memarg } => {
+                self.load_extended(&memarg, |b, f, a, o| b.ins().uload8x8(f, a, o))
+            }
+            O::V128Load16x4S { memarg } => {
+                self.load_extended(&memarg, |b, f, a, o| b.ins().sload16x4(f, a, o))
+            }
+            O::V128Load16x4U { memarg } => {
+                self.load_extended(&memarg, |b, f, a, o| b.ins().uload16x4(f, a, o))
+            }
+            O::V128Load32x2S { memarg } => {
+                self.load_extended(&memarg, |b, f, a, o| b.ins().sload32x2(f, a, o))
+            }
+            O::V128Load32x2U { memarg } => {
+                self.load_extended(&memarg, |b, f, a, o| b.ins().uload32x2(f, a, o))
+            }
             O::V128Load8Splat { memarg } => {
                 self.load_v(&memarg, types::I8, |b, x| b.ins().splat(I8X16, x))
             }
