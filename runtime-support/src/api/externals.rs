@@ -112,6 +112,14 @@ impl Memory {
         &store.memories[self.index]
     }
 
+    /// Whether the memory is shared with other stores (made from a
+    /// [`SharedMemory`]): then [`Memory::data`] and [`Memory::data_mut`]
+    /// give no bytes, and [`SharedMemory::data`] gives them as cells.
+    pub fn is_shared_between_stores(&self, store: &impl AsStore) -> bool {
+        let store = store.as_store();
+        store.check(self.store_id).is_ok() && Arc::strong_count(&store.memories[self.index]) > 1
+    }
+
     /// The type, with the current size as minimum.
     pub fn ty(&self, store: &impl AsStore) -> MemoryType {
         let m = self.get(store.as_store());
@@ -125,18 +133,23 @@ impl Memory {
         self.get(store.as_store()).pages()
     }
 
-    /// The memory's bytes.
+    /// The memory's bytes (none for a memory shared between stores).
     pub fn data<'a>(&self, store: &'a impl AsStore) -> &'a [u8] {
-        self.get(store.as_store()).data()
+        let store = store.as_store();
+        store
+            .check(self.store_id)
+            .expect("memory used with another store");
+        store.memory_bytes(self.index)
     }
 
-    /// The memory's bytes, mutably.
+    /// The memory's bytes, mutably (none for a memory shared between
+    /// stores).
     pub fn data_mut<'a>(&self, store: &'a mut impl AsStoreMut) -> &'a mut [u8] {
         let store = store.as_store_mut();
         store
             .check(self.store_id)
             .expect("memory used with another store");
-        store.memories[self.index].data_mut()
+        store.memory_bytes_mut(self.index)
     }
 
     /// The memory's bytes and the store's embedder data at once, for host
@@ -146,7 +159,7 @@ impl Memory {
         inner
             .check(self.store_id)
             .expect("memory used with another store");
-        (inner.memories[self.index].data_mut(), data)
+        (inner.memory_bytes_mut(self.index), data)
     }
 
     /// Grows by `delta` pages; returns the old size.
@@ -156,6 +169,75 @@ impl Memory {
         store.memories[self.index]
             .grow(delta)
             .ok_or_else(|| Error::Usage(format!("cannot grow memory by {delta} pages")))
+    }
+}
+
+/// A linear memory that several stores share, so that their threads run in
+/// it at once (the threads proposal). Its type must be `shared`, with a
+/// maximum; [`Memory::from_shared`] makes it a memory of a store, to define
+/// in a linker. It lives as long as any store or handle holds it.
+#[derive(Clone)]
+pub struct SharedMemory {
+    memory: Arc<VmMemory>,
+    engine: super::Engine,
+}
+
+impl SharedMemory {
+    /// A new shared memory of type `ty` for stores of `engine`.
+    pub fn new(engine: &super::Engine, ty: MemoryType) -> Result<SharedMemory, Error> {
+        if !ty.shared || ty.limits.max.is_none() {
+            return Err(Error::Usage(
+                "a shared memory needs a `shared` memory type with a maximum".into(),
+            ));
+        }
+        let memory = VmMemory::new(ty, crate::vm::memory::MAX_PAGES).map_err(Error::Resource)?;
+        Ok(SharedMemory {
+            memory: Arc::new(memory),
+            engine: engine.clone(),
+        })
+    }
+
+    /// The type, with the current size as minimum.
+    pub fn ty(&self) -> MemoryType {
+        let mut ty = self.memory.ty;
+        ty.limits.min = self.memory.pages();
+        ty
+    }
+
+    /// Current size in pages.
+    pub fn size(&self) -> u64 {
+        self.memory.pages()
+    }
+
+    /// Grows by `delta` pages; returns the old size. Threads running in the
+    /// memory see the new pages at once.
+    pub fn grow(&self, delta: u64) -> Result<u64, Error> {
+        (self.memory.grow(delta))
+            .ok_or_else(|| Error::Usage(format!("cannot grow memory by {delta} pages")))
+    }
+
+    /// The memory's bytes, as cells: other threads may change them at any
+    /// moment, so they are read and written without references (e.g.
+    /// `cell.get()` with `Cell`-like care, or atomics on aligned words).
+    pub fn data(&self) -> &[std::cell::UnsafeCell<u8>] {
+        let len = self.memory.len();
+        // SAFETY: `len` bytes from the base are mapped read-write for as
+        // long as `self` holds the memory; `UnsafeCell<u8>` has the layout
+        // of `u8` and asserts nothing about other writers.
+        unsafe { std::slice::from_raw_parts(self.memory.def.base.cast(), len) }
+    }
+}
+
+impl Memory {
+    /// `shared` as a memory of `store`, counted against its memory limit.
+    pub fn from_shared(mut store: impl AsStoreMut, shared: &SharedMemory) -> Result<Memory, Error> {
+        let store = store.as_store_mut();
+        if !super::Engine::same(&store.engine, &shared.engine) {
+            return Err(Error::Usage(
+                "the shared memory belongs to another engine than the store".into(),
+            ));
+        }
+        store.push_memory(shared.memory.clone())
     }
 }
 
@@ -319,9 +401,14 @@ impl Global {
 impl StoreOpaque {
     /// A new memory of type `ty`, within the store's limits.
     pub(crate) fn new_memory(&mut self, ty: MemoryType) -> Result<Memory, Error> {
-        check_count(self.memories.len(), self.limits.memories, "memories")?;
         let memory = VmMemory::new(ty, self.limits.memory_pages).map_err(Error::Resource)?;
-        self.memories.push(Box::new(memory));
+        self.push_memory(Arc::new(memory))
+    }
+
+    /// Adds `memory` to the store, within its count limit.
+    pub(crate) fn push_memory(&mut self, memory: Arc<VmMemory>) -> Result<Memory, Error> {
+        check_count(self.memories.len(), self.limits.memories, "memories")?;
+        self.memories.push(memory);
         Ok(Memory {
             store_id: self.id,
             index: self.memories.len() - 1,

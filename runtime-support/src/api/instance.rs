@@ -224,7 +224,7 @@ fn link_imports(
                 {
                     return Err(mismatch(format!("a memory with limits {:?}", have.limits)));
                 }
-                data.memories.push(&mut *store.memories[m.index]);
+                data.memories.push(Arc::as_ptr(&store.memories[m.index]));
                 data.memory_ids.push(m.index);
             }
             (EntityType::Global(want), Extern::Global(g)) => {
@@ -265,7 +265,8 @@ fn create_definitions(
         .skip(meta.num_imported_memories as usize);
     for ty in defined_memories {
         let handle = store.new_memory(*ty)?;
-        data.memories.push(&mut *store.memories[handle.index]);
+        data.memories
+            .push(Arc::as_ptr(&store.memories[handle.index]));
         data.memory_ids.push(handle.index);
     }
     for ty in meta.tables.values().skip(meta.num_imported_tables as usize) {
@@ -282,7 +283,10 @@ fn create_definitions(
         // SAFETY: the offsets come from this module's layout, and `memory`
         // points at a store-owned memory.
         unsafe {
-            data.write(data.offsets.memory(i), &mut (*memory).def as *mut _);
+            // Compiled code only reads the definition; growth changes its
+            // atomic length.
+            let def = std::ptr::addr_of!((*memory).def).cast_mut();
+            data.write(data.offsets.memory(i), def);
             data.write(data.offsets.memory_base(i), (*memory).def.base);
         }
     }
@@ -399,8 +403,9 @@ fn initialize_segments(module: &Module, data: &mut InstanceData) -> Result<(), E
     }
     for (i, seg) in &meta.data {
         if let SegmentMode::Active { index, offset } = &seg.mode {
-            // SAFETY: memory pointers refer to store-owned memories.
-            let memory = unsafe { &mut *data.memories[*index] };
+            // SAFETY: memory pointers refer to store-owned memories; a shared
+            // one is only reached through raw pointers below.
+            let memory = unsafe { &*data.memories[*index] };
             let offset = eval_const(data, offset);
             let offset = if memory.ty.memory64 {
                 offset.get_u64()
@@ -409,10 +414,18 @@ fn initialize_segments(module: &Module, data: &mut InstanceData) -> Result<(), E
             };
             let bytes = module.artifact().data_segment(i);
             let end = offset.checked_add(bytes.len() as u64);
-            let Some(end) = end.filter(|&end| end <= memory.def.length as u64) else {
+            if end.is_none_or(|end| end > memory.len() as u64) {
                 return Err(Trap::new(TrapKind::MemoryOutOfBounds).into());
+            }
+            // SAFETY: the range was checked against the memory's length; the
+            // segment's bytes are in the artifact, not in a linear memory.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    memory.def.base.add(offset as usize),
+                    bytes.len(),
+                )
             };
-            memory.data_mut()[offset as usize..end as usize].copy_from_slice(bytes);
             data.dropped_data[i] = true;
         }
     }

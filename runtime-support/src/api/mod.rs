@@ -17,7 +17,7 @@ pub use crate::trap::FrameInfo;
 pub use crate::vm::{ExternRef, Func, Val};
 pub use engine::{Compiler, Config, Engine, Proposals};
 pub use error::{Error, Trap};
-pub use externals::{Extern, ExternType, Global, Memory, Table};
+pub use externals::{Extern, ExternType, Global, Memory, SharedMemory, Table};
 pub use func::Caller;
 pub(crate) use func::HostFailure;
 pub use instance::Instance;

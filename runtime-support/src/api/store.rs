@@ -10,6 +10,7 @@ use crate::vm::memory::Memory as VmMemory;
 use crate::vm::table::Table as VmTable;
 use crate::vm::{VMFuncRef, VMGlobalDefinition, VMStoreContext, ValRaw};
 use std::any::Any;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An instance the store owns: the module it instantiates (for the API)
@@ -94,7 +95,9 @@ pub struct StoreOpaque {
     pub(crate) engine: Engine,
     pub(crate) ctx: Box<VMStoreContext>,
     pub(crate) instances: Vec<StoreInstance>,
-    pub(crate) memories: Vec<Box<VmMemory>>,
+    /// The store's memories; one shared with other stores (a
+    /// [`SharedMemory`](super::SharedMemory)) has other owners too.
+    pub(crate) memories: Vec<Arc<VmMemory>>,
     pub(crate) tables: Vec<Box<VmTable>>,
     pub(crate) globals: Vec<Box<VMGlobalDefinition>>,
     pub(crate) host_funcs: Vec<Box<VMHostFuncContext>>,
@@ -253,7 +256,7 @@ impl<T> Store<T> {
             host_calls: inner.calls.host,
             component_calls: inner.calls.component + fused,
             memories: inner.memories.len(),
-            memory_bytes: inner.memories.iter().map(|m| m.data().len() as u64).sum(),
+            memory_bytes: inner.memories.iter().map(|m| m.len() as u64).sum(),
         }
     }
 
@@ -319,6 +322,26 @@ impl<S: AsStoreMut + ?Sized> AsStoreMut for &mut S {
 }
 
 impl StoreOpaque {
+    /// The bytes of memory `index`, or none for a memory shared with other
+    /// stores, whose threads may write them at any time (its bytes are
+    /// reached through [`SharedMemory::data`](super::SharedMemory::data)).
+    pub(crate) fn memory_bytes(&self, index: usize) -> &[u8] {
+        let memory = &self.memories[index];
+        if Arc::strong_count(memory) == 1 {
+            memory.data()
+        } else {
+            &[]
+        }
+    }
+
+    /// [`StoreOpaque::memory_bytes`], mutably.
+    pub(crate) fn memory_bytes_mut(&mut self, index: usize) -> &mut [u8] {
+        match Arc::get_mut(&mut self.memories[index]) {
+            Some(memory) => memory.data_mut(),
+            None => &mut [],
+        }
+    }
+
     /// An empty buffer for the core values of a component call; give it
     /// back with [`StoreOpaque::put_flat_buf`]. A nested call (a host
     /// function calling back in) finds it taken and starts a new one.

@@ -59,11 +59,13 @@ unsafe fn instance<'a>(vmctx: VmCtx) -> &'a mut InstanceData {
     unsafe { InstanceData::from_vmctx(vmctx) }
 }
 
-/// Memory `index` of `inst`, if its module has it.
-fn memory_of(inst: &mut InstanceData, index: MemoryIndex) -> Option<&mut Memory> {
-    // SAFETY: memory pointers refer to store-owned memories, which outlive
-    // the instance; a builtin is the only user while it runs.
-    inst.memories.get(index).map(|&m| unsafe { &mut *m })
+/// Memory `index` of `inst`, if its module has it. Shared: a shared memory
+/// may be in use by other threads, so its bytes are only ever reached
+/// through raw pointers.
+fn memory_of(inst: &InstanceData, index: MemoryIndex) -> Option<&Memory> {
+    // SAFETY: memory pointers refer to memories the store keeps alive
+    // (shared ones through their `Arc`), which outlive the instance.
+    inst.memories.get(index).map(|&m| unsafe { &*m })
 }
 
 /// Table `index` of `inst`, if its module has it.
@@ -91,11 +93,16 @@ unsafe extern "C" fn memory_fill(
     let Some(mem) = memory_of(unsafe { instance(vmctx) }, memory) else {
         return TRAP;
     };
-    let data = mem.data_mut();
-    if !in_bounds(dst, len, data.len()) {
+    if !in_bounds(dst, len, mem.len()) {
         return TRAP;
     }
-    data[dst as usize..][..len as usize].fill(val as u8);
+    // SAFETY: the range was checked against the memory's length.
+    unsafe {
+        mem.def
+            .base
+            .add(dst as usize)
+            .write_bytes(val as u8, len as usize)
+    };
     OK
 }
 
@@ -116,7 +123,7 @@ unsafe extern "C" fn memory_copy(
     // SAFETY: memory pointers refer to store-owned memories; both are only
     // read here.
     let (d, s) = unsafe { (&*d, &*s) };
-    if !in_bounds(dst, len, d.def.length) || !in_bounds(src, len, s.def.length) {
+    if !in_bounds(dst, len, d.len()) || !in_bounds(src, len, s.len()) {
         return TRAP;
     }
     // SAFETY: both ranges were checked against their memories; `copy`
@@ -146,16 +153,22 @@ unsafe extern "C" fn memory_init(
         Some(false) => inst.module.data_segment(data),
         None => return TRAP,
     };
-    let Some(&mem) = inst.memories.get(memory) else {
+    let Some(mem) = memory_of(inst, memory) else {
         return TRAP;
     };
-    // SAFETY: memory pointers refer to store-owned memories.
-    let target = unsafe { &mut *mem }.data_mut();
     let (src, len) = (u64::from(src), u64::from(len));
-    if !in_bounds(src, len, bytes.len()) || !in_bounds(dst, len, target.len()) {
+    if !in_bounds(src, len, bytes.len()) || !in_bounds(dst, len, mem.len()) {
         return TRAP;
     }
-    target[dst as usize..][..len as usize].copy_from_slice(&bytes[src as usize..][..len as usize]);
+    // SAFETY: both ranges were checked; the segment's bytes are not in a
+    // linear memory.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            bytes.as_ptr().add(src as usize),
+            mem.def.base.add(dst as usize),
+            len as usize,
+        )
+    };
     OK
 }
 
@@ -175,7 +188,7 @@ unsafe extern "C" fn data_drop(vmctx: VmCtx, data: DataIndex) -> u32 {
 /// both; a bad value still never reaches memory).
 fn atomic_address(memory: &Memory, addr: u64, size: u64) -> Option<usize> {
     let aligned = addr.is_multiple_of(size);
-    (aligned && in_bounds(addr, size, memory.def.length))
+    (aligned && in_bounds(addr, size, memory.len()))
         .then(|| memory.def.base as usize + addr as usize)
 }
 

@@ -54,7 +54,7 @@ pub(crate) struct InstanceData {
     pub offsets: VMOffsets,
     vmctx: VMContextAlloc,
     /// Every memory by index (imported first), owned by the store.
-    pub memories: PrimaryMap<MemoryIndex, *mut Memory>,
+    pub memories: PrimaryMap<MemoryIndex, *const Memory>,
     /// Every table by index (imported first), owned by the store.
     pub tables: PrimaryMap<TableIndex, *mut Table>,
     /// Store indices of the memories and tables, for exports.

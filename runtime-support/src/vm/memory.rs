@@ -14,6 +14,7 @@
 use super::VMMemoryDefinition;
 use crate::abi::MemoryType;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bytes in a wasm page (of the default size).
 pub(crate) const WASM_PAGE: usize = 65536;
@@ -119,11 +120,21 @@ pub(crate) struct Memory {
     pub ty: MemoryType,
     /// The most pages its store lets it have (`Store::limit_memory_size`).
     limit_pages: u64,
+    /// Serializes the growth of a shared memory, which several threads may
+    /// grow at once.
+    growing: Mutex<()>,
 }
 
-// SAFETY: the memory is owned by one store; the raw base pointer refers to a
-// private mapping that moves with the `Memory`.
+// SAFETY: the raw base pointer refers to a private mapping that moves with
+// the `Memory`.
 unsafe impl Send for Memory {}
+
+// SAFETY: what `&Memory` allows is safe from several threads: growth takes
+// `growing` and publishes the length atomically, the base never moves, and
+// a memory shared between stores has its bytes reached only through raw
+// pointers (compiled code, builtins) or cells (`SharedMemory::data`); safe
+// slices are handed out only for a memory one store owns alone.
+unsafe impl Sync for Memory {}
 
 impl Memory {
     /// Reserves address space and makes the initial pages accessible; the
@@ -149,13 +160,14 @@ impl Memory {
                 RESERVATION >> 30
             ));
         };
-        let mut memory = Memory {
+        let memory = Memory {
             def: VMMemoryDefinition {
                 base: base.cast(),
-                length: 0,
+                length: AtomicUsize::new(0),
             },
             ty,
             limit_pages,
+            growing: Mutex::new(()),
         };
         if memory.grow(ty.limits.min).is_none() {
             return Err("cannot commit the initial pages of a linear memory".into());
@@ -165,7 +177,7 @@ impl Memory {
 
     /// Current size in pages (of this memory's page size).
     pub(crate) fn pages(&self) -> u64 {
-        self.def.length as u64 >> self.ty.page_size_log2
+        self.len() as u64 >> self.ty.page_size_log2
     }
 
     /// The largest size this memory may reach, in pages.
@@ -182,14 +194,15 @@ impl Memory {
     /// The accessible range is whole pages of the system; with one-byte
     /// wasm pages it may end past `length`, which compiled code checks
     /// explicitly for such memories.
-    pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
+    pub(crate) fn grow(&self, delta: u64) -> Option<u64> {
+        let _growing = self.growing.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.pages();
         let new = old.checked_add(delta)?;
         if new > self.max_pages() {
             return None;
         }
         let new_len = (new << self.ty.page_size_log2) as usize;
-        let (from, to) = (system_pages(self.def.length), system_pages(new_len));
+        let (from, to) = (system_pages(self.len()), system_pages(new_len));
         if to > from {
             // SAFETY: the range lies inside this memory's reservation, past
             // the accessible part; making it accessible affects nothing else.
@@ -204,28 +217,33 @@ impl Memory {
                 return None;
             }
         }
-        self.def.length = new_len;
+        self.def.length.store(new_len, Ordering::Release);
         Some(old)
+    }
+
+    /// The current length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.def.length.load(Ordering::Acquire)
     }
 
     /// The accessible bytes.
     pub(crate) fn data(&self) -> &[u8] {
         // SAFETY: `length` bytes from `base` are mapped read-write.
-        unsafe { std::slice::from_raw_parts(self.def.base, self.def.length) }
+        unsafe { std::slice::from_raw_parts(self.def.base, self.len()) }
     }
 
     /// The accessible bytes, mutably.
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: `length` bytes from `base` are mapped read-write and this
         // `&mut self` is the only handle to them here.
-        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.length) }
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.len()) }
     }
 }
 
 impl Drop for Memory {
     fn drop(&mut self) {
         // SAFETY: the reservation came from `reserve` and dies with `self`.
-        unsafe { release(self.def.base, system_pages(self.def.length)) };
+        unsafe { release(self.def.base, system_pages(self.len())) };
     }
 }
 

@@ -90,10 +90,14 @@ pub(crate) struct VMFuncImport {
 }
 
 /// Where a linear memory lives and its current length.
+///
+/// The length is atomic because a shared memory grows while other threads
+/// run in it; compiled code reads it with a plain aligned load, which is
+/// atomic on every target cmc supports.
 #[repr(C)]
 pub(crate) struct VMMemoryDefinition {
     pub base: *mut u8,
-    pub length: usize,
+    pub length: std::sync::atomic::AtomicUsize,
 }
 
 /// A table's element array and element count.

@@ -10,6 +10,7 @@ mod limits;
 mod linking;
 mod resources;
 mod tables64;
+mod threads;
 mod traps;
 
 use cmc_runtime::{Config, Engine, Instance, Linker, Module, Store, Val};

@@ -127,18 +127,23 @@ fn copy_between(
     dst: u32,
 ) -> Result<(), CanonError> {
     let memories = if from.index == to.index {
-        Memories::Same(store.memories[from.index].data_mut())
+        Memories::Same(store.memory_bytes_mut(from.index))
     } else {
-        // Two distinct memories of the store, borrowed side by side.
+        // Two distinct memories of the store, borrowed side by side (a
+        // memory shared between stores lends no bytes).
         let (low, high) = store.memories.split_at_mut(from.index.max(to.index));
         let (source, dest) = if from.index < to.index {
             (&low[from.index], &mut high[0])
         } else {
             (&high[0], &mut low[to.index])
         };
+        let source: &[u8] = match std::sync::Arc::strong_count(source) {
+            1 => source.data(),
+            _ => &[],
+        };
         Memories::Distinct {
-            from: source.data(),
-            to: dest.data_mut(),
+            from: source,
+            to: std::sync::Arc::get_mut(dest).map_or(&mut [], |m| m.data_mut()),
         }
     };
     transfer::copy_between(memories, elements, ptr, len, dst)
