@@ -50,7 +50,7 @@ use std::path::PathBuf;
 /// default) below the entry point; the host frames of the runner, the
 /// compiler (which may recurse on deeply nested code) and the signal handler
 /// need room beyond that, more than the 2 MiB a test thread gets.
-const SCRIPT_STACK_SIZE: usize = 32 << 20;
+pub(crate) const SCRIPT_STACK_SIZE: usize = 32 << 20;
 
 /// The outcome of one script, counted in directives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

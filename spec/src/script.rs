@@ -6,7 +6,8 @@ use cmc_compiler::CompileError;
 use cmc_compiler::Progress;
 use cmc_runtime::component::{self, Component};
 use cmc_runtime::{
-    Config, Engine, Error, ExternRef, Instance, Linker, Module, Store, TrapKind, Val,
+    Config, Engine, Error, Extern, ExternRef, Instance, Linker, Memory, Module, SharedMemory,
+    Store, TrapKind, Val,
 };
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -77,22 +78,9 @@ pub(crate) fn count_directives(source: &str) -> usize {
 pub(crate) fn run(source: &str, progress: &dyn Progress, options: &ScriptOptions) -> Report {
     let mut report = Report::default();
     let parsed = with_directives(source, |directives| {
-        let mut runner = match Runner::new(source, options) {
-            Ok(runner) => runner,
-            Err(e) => {
-                report.fail(0, format!("cannot create the `spectest` module: {e}"));
-                return;
-            }
-        };
-        for directive in directives {
-            let line = runner.line(directive.span());
-            let outcome = catch_unwind(AssertUnwindSafe(|| runner.directive(directive)))
-                .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(&*panic))));
-            match outcome {
-                Ok(()) => report.passed += 1,
-                Err(message) => report.fail(line, message),
-            }
-            progress.advance(1);
+        match Runner::new(source, options, Runner::engine(options)) {
+            Ok(mut runner) => run_directives(&mut runner, directives, progress, &mut report),
+            Err(e) => report.fail(0, format!("cannot create the `spectest` module: {e}")),
         }
     });
     if let Err(mut e) = parsed {
@@ -103,6 +91,80 @@ pub(crate) fn run(source: &str, progress: &dyn Progress, options: &ScriptOptions
     report
 }
 
+/// Runs `directives` with `runner`, adding their outcomes to `report`.
+///
+/// A `thread` directive runs its own directives on a thread of its own, in
+/// a store of its own that sees the shared memories of its `shared` module;
+/// `wait` joins it and adds what it counted.
+fn run_directives(
+    runner: &mut Runner<'_>,
+    directives: Vec<WastDirective<'_>>,
+    progress: &dyn Progress,
+    report: &mut Report,
+) {
+    std::thread::scope(|scope| {
+        let mut threads = HashMap::new();
+        for directive in directives {
+            let line = runner.line(directive.span());
+            let outcome = match directive {
+                WastDirective::Thread(thread) => runner
+                    .shared_exports(thread.shared_module)
+                    .and_then(|shared| {
+                        let (source, options) = (runner.source, runner.options);
+                        let engine = runner.engine.clone();
+                        let spawned = std::thread::Builder::new()
+                            .stack_size(crate::SCRIPT_STACK_SIZE)
+                            .spawn_scoped(scope, move || {
+                                let mut report = Report::default();
+                                match Runner::new(source, &options, engine) {
+                                    Ok(mut runner) => {
+                                        runner.shared = shared;
+                                        let silent = &cmc_compiler::Silent;
+                                        run_directives(
+                                            &mut runner,
+                                            thread.directives,
+                                            silent,
+                                            &mut report,
+                                        );
+                                    }
+                                    Err(e) => {
+                                        report.fail(line, format!("cannot start the thread: {e}"))
+                                    }
+                                }
+                                report
+                            })
+                            .map_err(|e| format!("cannot start the thread: {e}"))?;
+                        threads.insert(thread.name.name(), spawned);
+                        Ok(())
+                    }),
+                WastDirective::Wait { thread, .. } => match threads.remove(thread.name()) {
+                    Some(handle) => match handle.join() {
+                        Ok(done) => {
+                            report.add(&done);
+                            Ok(())
+                        }
+                        Err(_) => Err("the thread panicked".to_owned()),
+                    },
+                    None => Err(format!("no thread called `${}`", thread.name())),
+                },
+                directive => catch_unwind(AssertUnwindSafe(|| runner.directive(directive)))
+                    .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(&*panic)))),
+            };
+            match outcome {
+                Ok(()) => report.passed += 1,
+                Err(message) => report.fail(line, message),
+            }
+            progress.advance(1);
+        }
+        // Threads never waited for still count.
+        for (_, handle) in threads {
+            if let Ok(done) = handle.join() {
+                report.add(&done);
+            }
+        }
+    });
+}
+
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
     panic
         .downcast_ref::<&str>()
@@ -110,6 +172,10 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
 }
+
+/// A module instance a `thread` shares with the script: its name and its
+/// shared memories by export name (what can cross into another store).
+type SharedModule = (String, Vec<(String, SharedMemory)>);
 
 /// The state a script builds up: one store with everything instantiated so
 /// far, and the names it was registered or defined under.
@@ -132,14 +198,23 @@ struct Runner<'a> {
     last_definition: Option<Compiled>,
     /// `ref.extern N` arguments, one host reference per `N`.
     externrefs: HashMap<u32, ExternRef>,
+    /// How the script runs (for the threads it starts).
+    options: ScriptOptions,
+    /// In a `thread`, the module it shares with the script.
+    shared: Option<SharedModule>,
 }
 
 impl<'a> Runner<'a> {
-    fn new(source: &'a str, options: &ScriptOptions) -> Result<Runner<'a>, Error> {
+    /// The engine a script's runners share (a thread's store must be of
+    /// the same engine to share a memory).
+    fn engine(options: &ScriptOptions) -> Engine {
         let mut config = Config::default();
         config.proposals(options.proposals);
         config.explicit_bounds_checks(options.explicit_bounds_checks);
-        let engine = cmc_compiler::engine(config);
+        cmc_compiler::engine(config)
+    }
+
+    fn new(source: &'a str, options: &ScriptOptions, engine: Engine) -> Result<Runner<'a>, Error> {
         let mut store = Store::new(&engine, ());
         if options.intercept_calls {
             store.intercept_calls(Watcher::default());
@@ -157,6 +232,8 @@ impl<'a> Runner<'a> {
             definitions: HashMap::new(),
             last_definition: None,
             externrefs: HashMap::new(),
+            options: *options,
+            shared: None,
         })
     }
 
@@ -209,6 +286,22 @@ impl<'a> Runner<'a> {
                     .instantiate(&compiled)
                     .map_err(|e| format!("failed to instantiate: {}", one_line(&e)))?;
                 self.set_current(instance, new);
+            }
+            WastDirective::Register {
+                name,
+                module: Some(module),
+                ..
+            } if self
+                .shared
+                .as_ref()
+                .is_some_and(|(id, _)| id == module.name()) =>
+            {
+                let (_, memories) = self.shared.clone().expect("checked above");
+                for (export, shared) in memories {
+                    let memory = Memory::from_shared(&mut self.store, &shared)
+                        .map_err(|e| format!("cannot share memory `{export}`: {e}"))?;
+                    self.linker.define(name, &export, memory);
+                }
             }
             WastDirective::Register { name, module, .. } => match self.instance(module)? {
                 AnyInstance::Module(instance) => {
@@ -382,6 +475,25 @@ impl<'a> Runner<'a> {
     }
 
     /// The instance called `name`, or the current one.
+    /// The shared memories that module instance `name` exports, for a
+    /// thread that shares it (the module's other exports stay in this
+    /// store).
+    fn shared_exports(&self, name: Option<Id<'_>>) -> Result<Option<SharedModule>, Failure> {
+        let Some(id) = name else {
+            return Ok(None);
+        };
+        let AnyInstance::Module(instance) = self.instance(Some(id))? else {
+            return Err(format!("`${}` is not a module instance", id.name()));
+        };
+        let memories = (instance.exports(&self.store).into_iter())
+            .filter_map(|(export, item)| match item {
+                Extern::Memory(memory) => Some((export, memory.to_shared(&self.store)?)),
+                _ => None,
+            })
+            .collect();
+        Ok(Some((id.name().to_owned(), memories)))
+    }
+
     fn instance(&self, name: Option<Id<'_>>) -> Result<AnyInstance, Failure> {
         match name {
             Some(id) => self

@@ -229,6 +229,17 @@ impl SharedMemory {
 }
 
 impl Memory {
+    /// A handle to this memory for other stores, if its type is `shared`.
+    pub fn to_shared(&self, store: &impl AsStore) -> Option<SharedMemory> {
+        let store = store.as_store();
+        store.check(self.store_id).ok()?;
+        let memory = &store.memories[self.index];
+        memory.ty.shared.then(|| SharedMemory {
+            memory: memory.clone(),
+            engine: store.engine.clone(),
+        })
+    }
+
     /// `shared` as a memory of `store`, counted against its memory limit.
     pub fn from_shared(mut store: impl AsStoreMut, shared: &SharedMemory) -> Result<Memory, Error> {
         let store = store.as_store_mut();
