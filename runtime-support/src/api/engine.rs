@@ -131,8 +131,9 @@ impl Config {
     /// Compiles code that checks the bounds of every memory access
     /// explicitly, instead of letting the guard region that follows a
     /// 32-bit memory catch the accesses out of bounds (64-bit memories and
-    /// memories of one-byte pages are always checked). Off by default: the
-    /// checks cost a compare and a branch per access.
+    /// memories of one-byte pages are always checked). Memories then reserve
+    /// only their largest size, not 8 GiB of address space each. Off by
+    /// default: the checks cost a compare and a branch per access.
     pub fn explicit_bounds_checks(&mut self, on: bool) -> &mut Config {
         self.settings.explicit_bounds_checks = on;
         self

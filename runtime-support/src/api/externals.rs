@@ -190,7 +190,9 @@ impl SharedMemory {
                 "a shared memory needs a `shared` memory type with a maximum".into(),
             ));
         }
-        let memory = VmMemory::new(ty, crate::vm::memory::MAX_PAGES).map_err(Error::Resource)?;
+        let guarded = !engine.config().settings.explicit_bounds_checks;
+        let memory =
+            VmMemory::new(ty, crate::vm::memory::MAX_PAGES, guarded).map_err(Error::Resource)?;
         Ok(SharedMemory {
             memory: Arc::new(memory),
             engine: engine.clone(),
@@ -412,7 +414,11 @@ impl Global {
 impl StoreOpaque {
     /// A new memory of type `ty`, within the store's limits.
     pub(crate) fn new_memory(&mut self, ty: MemoryType) -> Result<Memory, Error> {
-        let memory = VmMemory::new(ty, self.limits.memory_pages).map_err(Error::Resource)?;
+        // Code of an engine with explicit bounds checks needs no guard
+        // region (every artifact it loads has the same setting).
+        let guarded = !self.engine.config().settings.explicit_bounds_checks;
+        let memory =
+            VmMemory::new(ty, self.limits.memory_pages, guarded).map_err(Error::Resource)?;
         self.push_memory(Arc::new(memory))
     }
 

@@ -32,9 +32,12 @@ const POOL_CAPACITY: usize = 16;
 /// Released reservations: inaccessible and zeroed, ready for reuse.
 static POOL: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
-/// A fresh or recycled reservation, all of it inaccessible.
-fn reserve() -> Option<*mut u8> {
-    if let Some(base) = POOL.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+/// A fresh or recycled reservation of `size` bytes, all of it
+/// inaccessible (only full-size ones are pooled).
+fn reserve(size: usize) -> Option<*mut u8> {
+    if size == RESERVATION
+        && let Some(base) = POOL.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    {
         return Some(base as *mut u8);
     }
     // SAFETY: a fresh anonymous, inaccessible mapping; no existing memory is
@@ -42,7 +45,7 @@ fn reserve() -> Option<*mut u8> {
     let base = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            RESERVATION,
+            size,
             libc::PROT_NONE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
             -1,
@@ -88,22 +91,28 @@ unsafe fn wipe(base: *mut u8, used: usize) -> bool {
     unsafe { libc::madvise(base.cast(), used, libc::MADV_DONTNEED) == 0 }
 }
 
-/// Returns a reservation whose first `used` bytes were accessible: wipes and
-/// protects them and pools the reservation, or unmaps it.
+/// Returns a reservation of `size` bytes whose first `used` bytes were
+/// accessible: wipes and protects them and pools a full-size reservation,
+/// or unmaps it.
 ///
 /// # Safety
 ///
-/// `base` must be a reservation from [`reserve`] that nothing uses anymore.
-unsafe fn release(base: *mut u8, used: usize) {
+/// `base` must be a reservation of `size` bytes from [`reserve`] that
+/// nothing uses anymore.
+unsafe fn release(base: *mut u8, used: usize, size: usize) {
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let poolable = size == RESERVATION && pool.len() < POOL_CAPACITY;
     // SAFETY: the range belongs to this unused reservation.
-    let wiped = used == 0
-        || unsafe { wipe(base, used) && libc::mprotect(base.cast(), used, libc::PROT_NONE) == 0 };
-    if wiped && pool.len() < POOL_CAPACITY {
+    let wiped = poolable
+        && (used == 0
+            || unsafe {
+                wipe(base, used) && libc::mprotect(base.cast(), used, libc::PROT_NONE) == 0
+            });
+    if wiped {
         pool.push(base as usize);
     } else {
         // SAFETY: unmaps exactly one whole reservation.
-        unsafe { libc::munmap(base.cast(), RESERVATION) };
+        unsafe { libc::munmap(base.cast(), size) };
     }
 }
 
@@ -123,6 +132,8 @@ pub(crate) struct Memory {
     /// Serializes the growth of a shared memory, which several threads may
     /// grow at once.
     growing: Mutex<()>,
+    /// Bytes of address space reserved at `def.base`.
+    reserved: usize,
 }
 
 // SAFETY: the raw base pointer refers to a private mapping that moves with
@@ -138,8 +149,11 @@ unsafe impl Sync for Memory {}
 
 impl Memory {
     /// Reserves address space and makes the initial pages accessible; the
-    /// memory never grows past `limit_pages`.
-    pub(crate) fn new(ty: MemoryType, limit_pages: u64) -> Result<Memory, String> {
+    /// memory never grows past `limit_pages`. A `guarded` memory gets the
+    /// full reservation, whose guard region catches 32-bit accesses out of
+    /// bounds; one only code with explicit bounds checks uses gets just its
+    /// largest size.
+    pub(crate) fn new(ty: MemoryType, limit_pages: u64, guarded: bool) -> Result<Memory, String> {
         let min_bytes = ty.limits.min.checked_mul(ty.page_size());
         let Some(min_bytes) = min_bytes.filter(|&bytes| bytes <= MAX_BYTES) else {
             return Err(format!(
@@ -154,10 +168,20 @@ impl Memory {
                 limit_pages * WASM_PAGE as u64
             ));
         }
-        let Some(base) = reserve() else {
+        let log2 = ty.page_size_log2;
+        let max_bytes = (ty.limits.max.unwrap_or(u64::MAX))
+            .min(MAX_BYTES >> log2)
+            .min((limit_pages * WASM_PAGE as u64) >> log2)
+            << log2;
+        let reserved = if guarded {
+            RESERVATION
+        } else {
+            // Never empty: a zero-length mapping does not exist.
+            system_pages(max_bytes as usize).max(system_pages(1))
+        };
+        let Some(base) = reserve(reserved) else {
             return Err(format!(
-                "cannot reserve {} GiB of address space for a linear memory",
-                RESERVATION >> 30
+                "cannot reserve {reserved} bytes of address space for a linear memory"
             ));
         };
         let memory = Memory {
@@ -168,6 +192,7 @@ impl Memory {
             ty,
             limit_pages,
             growing: Mutex::new(()),
+            reserved,
         };
         if memory.grow(ty.limits.min).is_none() {
             return Err("cannot commit the initial pages of a linear memory".into());
@@ -243,7 +268,7 @@ impl Memory {
 impl Drop for Memory {
     fn drop(&mut self) {
         // SAFETY: the reservation came from `reserve` and dies with `self`.
-        unsafe { release(self.def.base, system_pages(self.len())) };
+        unsafe { release(self.def.base, system_pages(self.len()), self.reserved) };
     }
 }
 
@@ -263,7 +288,7 @@ mod tests {
 
     #[test]
     fn grows_to_and_not_past_the_maximum() {
-        let mut m = Memory::new(ty(1, Some(3)), MAX_PAGES).unwrap();
+        let mut m = Memory::new(ty(1, Some(3)), MAX_PAGES, true).unwrap();
         assert_eq!(m.pages(), 1);
         assert_eq!(m.grow(2), Some(1));
         assert_eq!(m.grow(1), None);
@@ -277,7 +302,7 @@ mod tests {
         // Small memories are wiped in place, larger ones by the kernel.
         for i in 0..2 * POOL_CAPACITY {
             let pages = if i % 2 == 0 { 1 } else { 6 };
-            let mut m = Memory::new(ty(pages, None), MAX_PAGES).unwrap();
+            let mut m = Memory::new(ty(pages, None), MAX_PAGES, true).unwrap();
             assert!(
                 m.data().iter().all(|&b| b == 0),
                 "fresh memory reads as zero"

@@ -261,3 +261,49 @@ fn explicit_bounds_checks_are_in_the_code_and_trap_past_the_end() {
     };
     assert!(size(true) > size(false));
 }
+
+/// With explicit bounds checks a memory needs no guard region: it reserves
+/// only its largest size, so far more memories fit in the address space
+/// than the 8 GiB reservations of guarded ones would allow (20,000 of those
+/// would need 160 TiB, more than a process has).
+#[test]
+fn explicit_bounds_checks_let_memories_reserve_only_their_size() {
+    let mut config = Config::default();
+    config.explicit_bounds_checks(true);
+    let engine = cmc_compiler::engine(config);
+    let module = Module::new(
+        &engine,
+        r#"(module (import "env" "m" (memory 1 1))
+            (func (export "last") (result i32) (i32.load8_u (i32.const 65535)))
+            (func (export "past") (result i32) (i32.load8_u (i32.const 65536))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let ty = MemoryType {
+        limits: Limits {
+            min: 1,
+            max: Some(1),
+        },
+        shared: false,
+        memory64: false,
+        page_size_log2: 16,
+    };
+    let memories: Vec<Memory> = (0..20_000)
+        .map(|_| Memory::new(&mut store, ty).unwrap())
+        .collect();
+    let last = memories.last().unwrap();
+    last.data_mut(&mut store)[65535] = 9;
+    let mut linker = Linker::new();
+    linker.define("env", "m", *last);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let mut out = [Val::I32(0)];
+    let f = instance.get_func(&store, "last").unwrap();
+    f.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out, [Val::I32(9)]);
+    let f = instance.get_func(&store, "past").unwrap();
+    let err = f.call(&mut store, &[], &mut out).unwrap_err();
+    assert!(
+        matches!(&err, Error::Trap(t) if t.kind == TrapKind::MemoryOutOfBounds),
+        "{err}"
+    );
+}
