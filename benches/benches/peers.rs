@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use cmc_benches::engines::{self, Api, Engines, Peer};
 use cmc_benches::report::{self, Results, Sizes, call_id, group};
 use cmc_benches::workloads::{
-    COMPOSE_CALLS, COMPUTE, HOST, INSTANTIATE, LARGE_ARG, LARGE_BYTES, LARGE_SEED, SIMD,
+    COMPOSE_CALLS, COMPUTE, HOST, INSTANTIATE, LARGE_ARG, LARGE_BYTES, LARGE_SEED, MEMORY64, SIMD,
 };
 use cmc_benches::{check, check_all, large};
 use criterion::{Criterion, SamplingMode};
@@ -218,7 +218,7 @@ fn same<T: PartialEq + std::fmt::Debug>(what: &str, got: &T, want: &T) -> Result
 
 /// Compute kernels: one instance per engine, `run(arg)` timed.
 fn compute(c: &mut Criterion, engines: &Engines) -> Result<()> {
-    for w in COMPUTE.into_iter().chain(SIMD) {
+    for w in COMPUTE.into_iter().chain(SIMD).chain([MEMORY64]) {
         let wasm = w.wasm()?;
         let mut g = c.benchmark_group(w.name);
         // Interpreters take tens of milliseconds per call: equal-sized

@@ -16,7 +16,7 @@ pub mod workloads;
 use anyhow::{Result, bail};
 use engines::{Api, Engines, Peer};
 use std::path::{Path, PathBuf};
-use workloads::{COMPUTE, HOST, INSTANTIATE, SIMD};
+use workloads::{COMPUTE, HOST, INSTANTIATE, MEMORY64, SIMD};
 
 /// Runs `run(arg)` of `wasm` once on a fresh instance of every engine (and
 /// through both APIs) and returns the common answer, or fails listing every
@@ -44,7 +44,7 @@ pub fn check_all(engines: &Engines) -> Result<Vec<(&'static str, i64)>> {
     COMPUTE
         .into_iter()
         .chain(SIMD)
-        .chain([HOST, INSTANTIATE])
+        .chain([MEMORY64, HOST, INSTANTIATE])
         .map(|w| Ok((w.name, check(engines, w.name, &w.wasm()?, w.arg)?)))
         .collect()
 }

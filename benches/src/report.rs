@@ -8,7 +8,7 @@
 //! filtered run reports just what it measured.
 
 use crate::engines::{Api, Peer};
-use crate::workloads::{COMPOSE_CALLS, COMPUTE, HOST, SIMD};
+use crate::workloads::{COMPOSE_CALLS, COMPUTE, HOST, MEMORY64, SIMD};
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -214,6 +214,7 @@ fn rows(sizes: &Sizes) -> Vec<Row> {
     let mut rows: Vec<Row> = COMPUTE
         .iter()
         .chain(&SIMD)
+        .chain([&MEMORY64])
         .map(|w| plain(format!("`{}` {}", w.name, w.about), w.name))
         .collect();
     for api in Api::BOTH {
@@ -464,6 +465,19 @@ fn goals(results: &Results) -> String {
                 &|v| v <= 1.0,
             );
         }
+    }
+    for peer in [cmc, wasmtime] {
+        lines.push(format!(
+            "- memory64's cost on {peer} (`{}` over `fnv1a`): {}",
+            MEMORY64.name,
+            results
+                .get(MEMORY64.name, peer)
+                .zip(results.get("fnv1a", peer))
+                .map_or("not measured".into(), |(m64, m32)| format!(
+                    "{:.2}",
+                    m64.mean / m32.mean
+                ))
+        ));
     }
     format!("\nGoals:\n\n{}\n", lines.join("\n"))
 }

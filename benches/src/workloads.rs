@@ -90,6 +90,16 @@ pub const SIMD: [Workload; 3] = [
     },
 ];
 
+/// `fnv1a` on a 64-bit memory, beside the compute workloads: what memory64's
+/// explicitly checked `i64` addresses cost over the guard region of
+/// [`COMPUTE`]'s `fnv1a` (the report gives the ratio per engine).
+pub const MEMORY64: Workload = Workload {
+    name: "fnv1a-memory64",
+    about: "FNV-1a 64 over 1 MiB of a 64-bit memory",
+    wat: include_str!("../wat/fnv64.wat"),
+    arg: 1 << 20,
+};
+
 /// The host↔wasm module: `nop` for host→wasm, `run(n)` makes n calls to the
 /// empty host import for wasm→host.
 pub const HOST: Workload = Workload {
