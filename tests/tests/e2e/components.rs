@@ -158,6 +158,22 @@ fn names_that_differ_only_by_case_conflict() {
     );
 }
 
+/// A canonical option naming a 64-bit memory (memory64 in components) is
+/// refused, and the error says which feature it needs.
+#[test]
+fn canonical_options_with_a_64_bit_memory_are_refused_by_name() {
+    let wat = r#"(component
+        (core module $m
+            (memory (export "mem") i64 1)
+            (func (export "f") (param i64 i64)))
+        (core instance $i (instantiate $m))
+        (func (export "f") (param "s" string)
+            (canon lift (core func $i "f") (memory (core memory $i "mem")))))"#;
+    let err = Component::new(&engine(), wat).err().expect("refused");
+    assert!(err.to_string().contains("64-bit memories"), "{err}");
+    assert!(err.to_string().contains("cm64"), "{err}");
+}
+
 #[test]
 fn unused_async_built_ins_compile_and_used_ones_are_refused_by_name() {
     let define = r#"(core func $cancel (canon task.cancel))"#;
