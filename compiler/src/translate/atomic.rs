@@ -42,7 +42,7 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop();
         let addr = self.atomic_addr(memarg, index);
         let v = self.b.ins().atomic_load(width, atomic_flags(), addr);
-        let v = self.widen(v, ty);
+        let v = self.uextend_to(v, ty);
         self.push(v);
     }
 
@@ -50,7 +50,7 @@ impl FuncTranslator<'_, '_> {
     fn atomic_store(&mut self, memarg: &MemArg, width: ir::Type) {
         let (index, value) = self.pop2();
         let addr = self.atomic_addr(memarg, index);
-        let value = self.narrow(value, width);
+        let value = self.ireduce_to(value, width);
         self.b.ins().atomic_store(atomic_flags(), value, addr);
     }
 
@@ -59,12 +59,12 @@ impl FuncTranslator<'_, '_> {
     fn atomic_rmw(&mut self, memarg: &MemArg, op: AtomicRmwOp, ty: ir::Type, width: ir::Type) {
         let (index, value) = self.pop2();
         let addr = self.atomic_addr(memarg, index);
-        let value = self.narrow(value, width);
+        let value = self.ireduce_to(value, width);
         let old = self
             .b
             .ins()
             .atomic_rmw(width, atomic_flags(), op, addr, value);
-        let old = self.widen(old, ty);
+        let old = self.uextend_to(old, ty);
         self.push(old);
     }
 
@@ -73,30 +73,14 @@ impl FuncTranslator<'_, '_> {
     fn atomic_cmpxchg(&mut self, memarg: &MemArg, ty: ir::Type, width: ir::Type) {
         let (index, expected, replacement) = self.pop3();
         let addr = self.atomic_addr(memarg, index);
-        let expected = self.narrow(expected, width);
-        let replacement = self.narrow(replacement, width);
+        let expected = self.ireduce_to(expected, width);
+        let replacement = self.ireduce_to(replacement, width);
         let old = self
             .b
             .ins()
             .atomic_cas(atomic_flags(), addr, expected, replacement);
-        let old = self.widen(old, ty);
+        let old = self.uextend_to(old, ty);
         self.push(old);
-    }
-
-    fn narrow(&mut self, v: Value, width: ir::Type) -> Value {
-        if self.b.func.dfg.value_type(v) == width {
-            v
-        } else {
-            self.b.ins().ireduce(width, v)
-        }
-    }
-
-    fn widen(&mut self, v: Value, ty: ir::Type) -> Value {
-        if self.b.func.dfg.value_type(v) == ty {
-            v
-        } else {
-            self.b.ins().uextend(ty, v)
-        }
     }
 
     /// The effective address of a wait or notify, checked like an atomic
@@ -112,7 +96,7 @@ impl FuncTranslator<'_, '_> {
     fn atomic_wait(&mut self, memarg: &MemArg, wide: bool) {
         let (index, expected, timeout) = self.pop3();
         let addr = self.waiter_address(memarg, index);
-        let expected = self.widen(expected, types::I64);
+        let expected = self.uextend_to(expected, types::I64);
         let mem = self.index_arg(Self::memory_index(memarg));
         let wide = self.b.ins().iconst(types::I32, i64::from(wide));
         let result = self.call_builtin(

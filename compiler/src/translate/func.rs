@@ -324,6 +324,26 @@ impl FuncTranslator<'_, '_> {
         self.push(v);
     }
 
+    /// `v` zero-extended to `ty` (as it is if it has that type already):
+    /// 32-bit addresses, indices and lengths as `i64`, narrow atomics.
+    pub(super) fn uextend_to(&mut self, v: Value, ty: ir::Type) -> Value {
+        if self.b.func.dfg.value_type(v) == ty {
+            v
+        } else {
+            self.b.ins().uextend(ty, v)
+        }
+    }
+
+    /// The low `ty` bits of `v` (as it is if it has that type already):
+    /// lanes and narrow atomics taken from an `i32` or `i64`.
+    pub(super) fn ireduce_to(&mut self, v: Value, ty: ir::Type) -> Value {
+        if self.b.func.dfg.value_type(v) == ty {
+            v
+        } else {
+            self.b.ins().ireduce(ty, v)
+        }
+    }
+
     /// Pushes a 128-bit value as wasm sees it: its low, then its high i64.
     fn push_i128(&mut self, v: Value) {
         let (lo, hi) = self.b.ins().isplit(v);

@@ -50,7 +50,7 @@ impl FuncTranslator<'_, '_> {
         let checked =
             self.env.explicit_bounds_checks || self.env.meta.memories[mem].needs_bounds_checks();
         let index = if checked {
-            let index = self.address_i64(index);
+            let index = self.uextend_to(index, types::I64);
             self.bounds_check(mem, memarg, index);
             index
         } else {
@@ -79,15 +79,6 @@ impl FuncTranslator<'_, '_> {
         let len = self.memory_length(mem);
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
         self.trapnz(out, TrapKind::MemoryOutOfBounds);
-    }
-
-    /// `v` as an `i64`: an `i32` address or length is zero-extended.
-    fn address_i64(&mut self, v: Value) -> Value {
-        if self.b.func.dfg.value_type(v) == types::I32 {
-            self.b.ins().uextend(types::I64, v)
-        } else {
-            v
-        }
     }
 
     /// Whether memory `mem` has `i64` addresses.
@@ -142,7 +133,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_memory_grow(&mut self, mem: MemoryIndex) {
         let delta = self.pop();
-        let delta = self.address_i64(delta);
+        let delta = self.uextend_to(delta, types::I64);
         let memory64 = self.is_memory64(mem);
         let mem = self.index_arg(mem);
         let old = self.call_builtin(Builtin::memory_grow, &[mem, delta]);
@@ -157,7 +148,10 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_memory_fill(&mut self, mem: MemoryIndex) {
         let (dst, val, len) = self.pop3();
-        let (dst, len) = (self.address_i64(dst), self.address_i64(len));
+        let (dst, len) = (
+            self.uextend_to(dst, types::I64),
+            self.uextend_to(len, types::I64),
+        );
         let mem = self.index_arg(mem);
         self.checked_builtin(
             Builtin::memory_fill,
@@ -168,8 +162,11 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_memory_copy(&mut self, dst_mem: MemoryIndex, src_mem: MemoryIndex) {
         let (dst, src, len) = self.pop3();
-        let (dst, src) = (self.address_i64(dst), self.address_i64(src));
-        let len = self.address_i64(len);
+        let (dst, src) = (
+            self.uextend_to(dst, types::I64),
+            self.uextend_to(src, types::I64),
+        );
+        let len = self.uextend_to(len, types::I64);
         let dst_mem = self.index_arg(dst_mem);
         let src_mem = self.index_arg(src_mem);
         self.checked_builtin(
@@ -181,7 +178,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_memory_init(&mut self, data: DataIndex, mem: MemoryIndex) {
         let (dst, src, len) = self.pop3();
-        let dst = self.address_i64(dst);
+        let dst = self.uextend_to(dst, types::I64);
         let mem = self.index_arg(mem);
         let data = self.index_arg(data);
         self.checked_builtin(

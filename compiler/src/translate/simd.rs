@@ -43,34 +43,6 @@ fn dot_i8x16(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
     b.ins().iadd_pairwise(low, high)
 }
 
-/// Whether `op` is a relaxed SIMD operator.
-fn is_relaxed(op: &Operator<'_>) -> bool {
-    use Operator as O;
-    matches!(
-        op,
-        O::I8x16RelaxedSwizzle
-            | O::I32x4RelaxedTruncF32x4S
-            | O::I32x4RelaxedTruncF32x4U
-            | O::I32x4RelaxedTruncF64x2SZero
-            | O::I32x4RelaxedTruncF64x2UZero
-            | O::F32x4RelaxedMadd
-            | O::F32x4RelaxedNmadd
-            | O::F64x2RelaxedMadd
-            | O::F64x2RelaxedNmadd
-            | O::I8x16RelaxedLaneselect
-            | O::I16x8RelaxedLaneselect
-            | O::I32x4RelaxedLaneselect
-            | O::I64x2RelaxedLaneselect
-            | O::F32x4RelaxedMin
-            | O::F32x4RelaxedMax
-            | O::F64x2RelaxedMin
-            | O::F64x2RelaxedMax
-            | O::I16x8RelaxedQ15mulrS
-            | O::I16x8RelaxedDotI8x16I7x16S
-            | O::I32x4RelaxedDotI8x16I7x16AddS
-    )
-}
-
 /// `v` as a vector of type `ty`.
 fn cast(b: &mut FunctionBuilder<'_>, ty: ir::Type, v: Value) -> Value {
     if b.func.dfg.value_type(v) == ty {
@@ -145,12 +117,7 @@ impl FuncTranslator<'_, '_> {
     /// 8- and 16-bit lanes) to every lane of `ty`.
     fn splat_v(&mut self, ty: ir::Type) {
         let x = self.pop();
-        let lane = ty.lane_type();
-        let x = if self.b.func.dfg.value_type(x) == lane {
-            x
-        } else {
-            self.b.ins().ireduce(lane, x)
-        };
+        let x = self.ireduce_to(x, ty.lane_type());
         let v = self.b.ins().splat(ty, x);
         self.push_v(v);
     }
@@ -172,11 +139,7 @@ impl FuncTranslator<'_, '_> {
     fn replace_lane(&mut self, ty: ir::Type, lane: u8) {
         let x = self.pop();
         let v = self.pop_v(ty);
-        let x = if self.b.func.dfg.value_type(x) == ty.lane_type() {
-            x
-        } else {
-            self.b.ins().ireduce(ty.lane_type(), x)
-        };
+        let x = self.ireduce_to(x, ty.lane_type());
         let r = self.b.ins().insertlane(v, x, lane);
         self.push_v(r);
     }
@@ -271,9 +234,6 @@ impl FuncTranslator<'_, '_> {
     /// Translates `op` if it is a SIMD operator; `false` if it is not one.
     pub(super) fn translate_simd(&mut self, op: &Operator<'_>) -> Result<bool> {
         use Operator as O;
-        if is_relaxed(op) {
-            self.used.relaxed_simd = true;
-        }
         use types::{F32X4, F64X2, I8X16, I16X8, I32X4, I64X2};
         match *op {
             // Memory.
@@ -604,7 +564,23 @@ impl FuncTranslator<'_, '_> {
             O::F32x4DemoteF64x2Zero => self.unary_v(F64X2, |b, x| b.ins().fvdemote(x)),
             O::F64x2PromoteLowF32x4 => self.unary_v(F32X4, |b, x| b.ins().fvpromote_low(x)),
 
-            // Relaxed SIMD (see the module's documentation).
+            ref op => {
+                if !self.translate_relaxed_simd(op)? {
+                    return Ok(false);
+                }
+                self.used.relaxed_simd = true;
+            }
+        }
+        self.used.simd = true;
+        Ok(true)
+    }
+
+    /// Translates `op` if it is a relaxed SIMD operator (each lowered as
+    /// the module's documentation says); `false` if it is not one.
+    fn translate_relaxed_simd(&mut self, op: &Operator<'_>) -> Result<bool> {
+        use Operator as O;
+        use types::{F32X4, F64X2, I8X16, I16X8, I32X4};
+        match *op {
             O::I8x16RelaxedSwizzle => self.binary_v(I8X16, |b, x, y| b.ins().swizzle(x, y)),
             O::I32x4RelaxedTruncF32x4S => {
                 self.translate_simd(&O::I32x4TruncSatF32x4S)?;
@@ -648,7 +624,6 @@ impl FuncTranslator<'_, '_> {
 
             _ => return Ok(false),
         }
-        self.used.simd = true;
         Ok(true)
     }
 

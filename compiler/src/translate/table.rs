@@ -26,7 +26,7 @@ impl FuncTranslator<'_, '_> {
         let def = self.vmctx_load(self.env.offsets.table(table));
         // A 64-bit table's index is compared as it is, a 32-bit one's
         // widened first (a table never has 2^32 elements).
-        let index = self.index_i64(index);
+        let index = self.uextend_to(index, types::I64);
         let (out, base_flags) = match &self.env.fixed_tables[table] {
             Some(fixed) => {
                 let (ge, len) = (IntCC::UnsignedGreaterThanOrEqual, i64::from(fixed.len));
@@ -66,15 +66,6 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
     }
 
-    /// `v` as an `i64`: a 32-bit table's index or length is zero-extended.
-    fn index_i64(&mut self, v: Value) -> Value {
-        if self.b.func.dfg.value_type(v) == types::I32 {
-            self.b.ins().uextend(types::I64, v)
-        } else {
-            v
-        }
-    }
-
     pub(super) fn translate_table_size(&mut self, table: TableIndex) {
         let def = self.vmctx_load(self.env.offsets.table(table));
         let len = self.b.ins().load(
@@ -93,7 +84,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_table_grow(&mut self, table: TableIndex) {
         let (init, delta) = self.pop2();
-        let delta = self.index_i64(delta);
+        let delta = self.uextend_to(delta, types::I64);
         let table64 = self.env.meta.tables[table].table64;
         let table = self.index_arg(table);
         let old = self.call_builtin(Builtin::table_grow, &[table, delta, init]);
@@ -108,7 +99,10 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_table_fill(&mut self, table: TableIndex) {
         let (dst, val, len) = self.pop3();
-        let (dst, len) = (self.index_i64(dst), self.index_i64(len));
+        let (dst, len) = (
+            self.uextend_to(dst, types::I64),
+            self.uextend_to(len, types::I64),
+        );
         let table = self.index_arg(table);
         self.checked_builtin(
             Builtin::table_fill,
@@ -119,8 +113,11 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_table_copy(&mut self, dst_table: TableIndex, src_table: TableIndex) {
         let (dst, src, len) = self.pop3();
-        let (dst, src) = (self.index_i64(dst), self.index_i64(src));
-        let len = self.index_i64(len);
+        let (dst, src) = (
+            self.uextend_to(dst, types::I64),
+            self.uextend_to(src, types::I64),
+        );
+        let len = self.uextend_to(len, types::I64);
         let dst_table = self.index_arg(dst_table);
         let src_table = self.index_arg(src_table);
         self.checked_builtin(
@@ -132,7 +129,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_table_init(&mut self, elem: ElemIndex, table: TableIndex) {
         let (dst, src, len) = self.pop3();
-        let dst = self.index_i64(dst);
+        let dst = self.uextend_to(dst, types::I64);
         let table = self.index_arg(table);
         let elem = self.index_arg(elem);
         self.checked_builtin(

@@ -268,8 +268,9 @@ impl Func {
     /// between components, a resource built-in): calls to it are not
     /// counted as host calls.
     pub(crate) fn internal(self, store: &mut StoreOpaque) -> Func {
-        if let Some(ctx) = (store.host_funcs.iter_mut().rev())
-            .find(|h| std::ptr::eq(&h.func_ref, self.func_ref.as_ptr()))
+        // It was made just now: the last host function of the store.
+        if let Some(ctx) = store.host_funcs.last_mut()
+            && std::ptr::eq(&ctx.func_ref, self.func_ref.as_ptr())
         {
             ctx.counted = false;
         }

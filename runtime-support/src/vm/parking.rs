@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 /// One waiting thread: woken when `notified` turns true.
@@ -19,7 +19,7 @@ struct Waiter {
 }
 
 /// Waiters by native address.
-static WAITERS: Mutex<Option<HashMap<usize, Vec<Arc<Waiter>>>>> = Mutex::new(None);
+static WAITERS: LazyLock<Mutex<HashMap<usize, Vec<Arc<Waiter>>>>> = LazyLock::new(Mutex::default);
 
 /// What a wait ended with, as wasm numbers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,11 +59,7 @@ pub(crate) unsafe fn wait(
         if current != expected {
             return Woken::NotEqual;
         }
-        table
-            .get_or_insert_default()
-            .entry(addr)
-            .or_default()
-            .push(waiter.clone());
+        table.entry(addr).or_default().push(waiter.clone());
     }
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut notified = waiter.notified.lock().unwrap_or_else(|e| e.into_inner());
@@ -92,7 +88,7 @@ pub(crate) unsafe fn wait(
     drop(notified);
     // Timed out: leave the queue, unless a notify took this waiter meanwhile.
     let mut table = WAITERS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(queue) = table.get_or_insert_default().get_mut(&addr) {
+    if let Some(queue) = table.get_mut(&addr) {
         queue.retain(|w| !Arc::ptr_eq(w, &waiter));
     }
     if *waiter.notified.lock().unwrap_or_else(|e| e.into_inner()) {
@@ -106,7 +102,7 @@ pub(crate) unsafe fn wait(
 /// returns how many it woke.
 pub(crate) fn notify(addr: usize, count: u32) -> u32 {
     let mut table = WAITERS.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(queue) = table.get_or_insert_default().get_mut(&addr) else {
+    let Some(queue) = table.get_mut(&addr) else {
         return 0;
     };
     let n = queue.len().min(count as usize);
@@ -115,7 +111,7 @@ pub(crate) fn notify(addr: usize, count: u32) -> u32 {
         waiter.wake.notify_one();
     }
     if queue.is_empty() {
-        table.get_or_insert_default().remove(&addr);
+        table.remove(&addr);
     }
     n as u32
 }
