@@ -20,9 +20,10 @@
 //! return pointer the caller passed.
 //!
 //! Records and tuples of those are their fields, in order. Other
-//! signatures (other encodings, other lists, handles, variants, `char`,
-//! records as results, spilled parameters) are still adapted by the
-//! runtime's canonical-ABI code (`AdapterFunc`).
+//! signatures (other encodings, other lists, strings and lists of 64-bit
+//! memories, handles, variants, `char`, records as results, spilled
+//! parameters) are still adapted by the runtime's canonical-ABI code
+//! (`AdapterFunc`).
 
 use cmc_runtime::abi::{
     CanonOptions, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT, FuncIndex, LiftedFunc,
@@ -30,7 +31,7 @@ use cmc_runtime::abi::{
 };
 use cmc_runtime::component::flatten::MAX_FLAT_PARAMS;
 use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
-use cmc_runtime::component::types::{InterfaceType, StringEncoding};
+use cmc_runtime::component::types::{InterfaceType, PtrType, StringEncoding};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType,
     Ieee32, Ieee64, ImportSection, Instruction, Module, NameMap, NameSection, TypeSection, ValType,
@@ -157,7 +158,10 @@ impl Param {
         use InterfaceType as T;
         let utf8 = |o: &CanonOptions| o.encoding == StringEncoding::Utf8;
         let ints = |size| Param::Memory(Elements::Ints { size, align: size });
+        // The host halves move `i32` pairs between 32-bit memories.
+        let ptr32 = [caller, callee].iter().all(|o| o.ptr_type == PtrType::I32);
         Some(match ty {
+            T::String | T::List(_) if !ptr32 => return None,
             T::String if utf8(caller) && utf8(callee) => Param::Memory(Elements::Utf8),
             T::List(elem) => match **elem {
                 T::U8 | T::S8 => ints(1),

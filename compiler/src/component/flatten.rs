@@ -35,7 +35,7 @@ use cmc_runtime::abi::{
     EntityRef, ExportItem, ImportPath, Initializer, LiftedFunc, LiftedIndex, LoweredFunc,
     ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltin, ResourceDef, ResourceOp,
 };
-use cmc_runtime::component::types::{ResourceTypeId, StringEncoding};
+use cmc_runtime::component::types::{PtrType, ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, ResourceId};
@@ -675,7 +675,7 @@ impl Inliner<'_, '_> {
                 let lifted = deferred((|| {
                     Ok(LiftedFunc {
                         core: s.core_funcs[*core_func_index as usize].def()?,
-                        options: canon_options(s, options)?,
+                        options: canon_options(s, types, options)?,
                         ty: TypeConverter::new(types, &s.resources, renames)
                             .func_type_at(s.funcs.len() as u32)?,
                         instance: s.instance,
@@ -695,14 +695,14 @@ impl Inliner<'_, '_> {
                     Func::Import(path) => deferred((|| {
                         Ok(LoweredFunc {
                             import: path.clone(),
-                            options: canon_options(s, options)?,
+                            options: canon_options(s, types, options)?,
                             ty: TypeConverter::new(types, &s.resources, renames)
                                 .func_type_at(*func_index)?,
                             instance: s.instance,
                         })
                     })())?
                     .map(|lowered| CoreDef::Lowered(self.meta.lowered.push(lowered))),
-                    Func::Lifted(lifted) => deferred(canon_options(s, options))?
+                    Func::Lifted(lifted) => deferred(canon_options(s, types, options))?
                         .map(|options| self.adapter(*lifted, options, s.instance)),
                     Func::Unsupported(what) => Err(what.clone()),
                 };
@@ -801,9 +801,12 @@ fn instance_export(instance: &Instance, name: &str, kind: ComponentExternalKind)
     })
 }
 
-fn canon_options(s: &Scope, options: &[CanonicalOption]) -> Result<CanonOptions> {
+/// The canonical options `options`; `types` are the validator's types of
+/// the component, for the address type of the memory.
+fn canon_options(s: &Scope, types: &Types, options: &[CanonicalOption]) -> Result<CanonOptions> {
     let mut out = CanonOptions {
         memory: None,
+        ptr_type: PtrType::I32,
         realloc: None,
         post_return: None,
         encoding: StringEncoding::Utf8,
@@ -813,7 +816,12 @@ fn canon_options(s: &Scope, options: &[CanonicalOption]) -> Result<CanonOptions>
             CanonicalOption::UTF8 => out.encoding = StringEncoding::Utf8,
             CanonicalOption::UTF16 => out.encoding = StringEncoding::Utf16,
             CanonicalOption::CompactUTF16 => out.encoding = StringEncoding::Latin1Utf16,
-            CanonicalOption::Memory(m) => out.memory = Some(s.core_memories[m as usize].def()?),
+            CanonicalOption::Memory(m) => {
+                out.memory = Some(s.core_memories[m as usize].def()?);
+                if types.as_ref().memory_at(m).memory64 {
+                    out.ptr_type = PtrType::I64;
+                }
+            }
             CanonicalOption::Realloc(f) => out.realloc = Some(s.core_funcs[f as usize].def()?),
             CanonicalOption::PostReturn(f) => {
                 out.post_return = Some(s.core_funcs[f as usize].def()?)

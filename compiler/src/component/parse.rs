@@ -28,13 +28,11 @@ use wasmparser::{
 /// The reference scripts are written against the whole current component
 /// model, so validation accepts every proposal wasmparser knows (except
 /// nested `ns:pkg/iface/x` names, which the current spec rejects); what cmc
-/// cannot compile yet is refused afterwards with an error naming it. The
-/// one exception is 64-bit canonical options (`cm64`), which the validator
-/// itself refuses by name: cmc's canonical ABI has 32-bit pointers only.
+/// cannot compile yet is refused afterwards with an error naming it (of
+/// `cm64`, 64-bit canonical options are compiled and resources with an
+/// `i64` representation are refused).
 pub fn component_features() -> WasmFeatures {
-    WasmFeatures::all()
-        .difference(WasmFeatures::CM_NESTED_NAMES)
-        .difference(WasmFeatures::CM64)
+    WasmFeatures::all().difference(WasmFeatures::CM_NESTED_NAMES)
 }
 
 /// A component definition of the binary (the root or a nested one), in
@@ -359,6 +357,17 @@ fn parse_validating<'a>(wasm: &'a [u8], validated: &[u8]) -> Result<Parsed<'a>> 
                 let frame = frames.last_mut().expect("inside a component");
                 for ty in reader {
                     frame.push(match ty? {
+                        ComponentType::Resource {
+                            rep: wasmparser::ValType::I64,
+                            ..
+                        } => {
+                            // The spec's handles and borrows are `i32`
+                            // everywhere; a 64-bit representation has no
+                            // defined lowering of `borrow` yet.
+                            return Err(CompileError::Unsupported(
+                                "resources with an `i64` representation (cm64)".into(),
+                            ));
+                        }
                         ComponentType::Resource { dtor, .. } => Def::Resource { dtor },
                         _ => Def::Type,
                     });

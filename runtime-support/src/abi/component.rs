@@ -15,7 +15,7 @@
 //! time, as `CanonicalABI.md` requires, so lifted and lowered functions and
 //! resource built-ins record the component instance they belong to.
 
-use super::interface::{FuncType, ResourceTypeId, StringEncoding};
+use super::interface::{FuncType, PtrType, ResourceTypeId, StringEncoding};
 use super::{
     AdapterIndex, CodeRange, ComponentInstanceIndex, CoreInstanceIndex, LiftedIndex, LoweredIndex,
     ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltinIndex, RootImportIndex, TransferIndex,
@@ -187,6 +187,9 @@ pub enum Initializer {
 pub struct CanonOptions {
     /// The memory strings and lists live in.
     pub memory: Option<CoreDef>,
+    /// The address type of `memory` (`i32` without one): the type of
+    /// pointers and lengths in flat values and in memory, and of `realloc`.
+    pub ptr_type: PtrType,
     /// The allocation function.
     pub realloc: Option<CoreDef>,
     /// Called after a lifted export's results were read.

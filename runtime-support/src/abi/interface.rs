@@ -313,8 +313,54 @@ pub enum StringEncoding {
     /// UTF-16 little-endian; the length counts 16-bit code units.
     Utf16,
     /// `latin1+utf16`: Latin-1 when every character fits in a byte, else
-    /// UTF-16 with [`UTF16_TAG`](crate::component::string::UTF16_TAG) set in the length.
+    /// UTF-16 with the pointer type's [`utf16_tag`](PtrType::utf16_tag)
+    /// set in the length.
     Latin1Utf16,
+}
+
+/// The address type of the `memory` canonical option (`ptr_type` of the
+/// spec): strings and lists are an `i32` pointer and length in a 32-bit
+/// memory and an `i64` pair in a 64-bit one, and `realloc` takes and returns
+/// the same type. Options without a memory count as 32-bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PtrType {
+    /// A 32-bit memory. The default.
+    #[default]
+    I32,
+    /// A 64-bit memory (the `memory64` proposal).
+    I64,
+}
+
+impl PtrType {
+    /// Bytes of a pointer (`ptr_size`): 4 or 8.
+    pub fn size(self) -> u32 {
+        match self {
+            PtrType::I32 => 4,
+            PtrType::I64 => 8,
+        }
+    }
+
+    /// The core type pointers flatten to.
+    pub fn flat(self) -> FlatType {
+        match self {
+            PtrType::I32 => FlatType::I32,
+            PtrType::I64 => FlatType::I64,
+        }
+    }
+
+    /// The bit set in a latin1+utf16 string's length when its code units
+    /// are UTF-16 (`utf16_tag`): the pointer's top bit.
+    pub fn utf16_tag(self) -> u64 {
+        1 << (self.size() * 8 - 1)
+    }
+
+    /// The largest value a pointer or length of this type holds.
+    pub fn max(self) -> u64 {
+        match self {
+            PtrType::I32 => u64::from(u32::MAX),
+            PtrType::I64 => u64::MAX,
+        }
+    }
 }
 
 /// A core wasm value type that component values flatten to.

@@ -20,7 +20,7 @@ use super::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count_all};
 use super::lift::lift_flat_values;
 use super::lower::{SpillTo, lower_flat_values};
 use super::memory::{FlatReader, core_type_name};
-use super::types::{FlatType, FuncType, InterfaceType};
+use super::types::{FuncType, InterfaceType, PtrType};
 use super::values::Val;
 use crate::vm::Val as CoreVal;
 
@@ -124,20 +124,26 @@ pub fn lift_params<C: LiftContext>(
     Ok(args)
 }
 
-/// The return pointer among a lowered import's core arguments: the last one
-/// when the results exceed [`MAX_FLAT_RESULTS`] core values, else `None`.
-pub fn return_pointer(ft: &FuncType, flat_args: &[CoreVal]) -> Result<Option<u32>, CanonError> {
+/// The return pointer among a lowered import's core arguments, of type
+/// `pt`: the last one when the results exceed [`MAX_FLAT_RESULTS`] core
+/// values, else `None`.
+pub fn return_pointer(
+    ft: &FuncType,
+    flat_args: &[CoreVal],
+    pt: PtrType,
+) -> Result<Option<u64>, CanonError> {
     if flat_count_all(ft.result_types()) <= MAX_FLAT_RESULTS {
         return Ok(None);
     }
-    match flat_args.last() {
-        Some(CoreVal::I32(ptr)) => Ok(Some(*ptr as u32)),
-        Some(other) => Err(CanonError::FlatTypeMismatch {
+    match (pt, flat_args.last()) {
+        (PtrType::I32, Some(CoreVal::I32(ptr))) => Ok(Some(u64::from(*ptr as u32))),
+        (PtrType::I64, Some(CoreVal::I64(ptr))) => Ok(Some(*ptr as u64)),
+        (_, Some(other)) => Err(CanonError::FlatTypeMismatch {
             index: flat_args.len() - 1,
-            expected: FlatType::I32,
+            expected: pt.flat(),
             found: core_type_name(other),
         }),
-        None => Err(CanonError::MissingReturnPointer),
+        (_, None) => Err(CanonError::MissingReturnPointer),
     }
 }
 
@@ -149,7 +155,7 @@ pub fn lower_results<C: LowerContext>(
     cx: &mut C,
     ft: &FuncType,
     result: Option<&Val>,
-    retptr: Option<u32>,
+    retptr: Option<u64>,
     out: &mut Vec<CoreVal>,
 ) -> Result<(), C::Error> {
     match (&ft.result, result) {

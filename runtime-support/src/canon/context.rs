@@ -8,7 +8,7 @@
 //! of raw pointers and of any knowledge of stores or calls.
 
 use super::error::CanonError;
-use super::types::{ResourceTypeId, StringEncoding};
+use super::types::{PtrType, ResourceTypeId, StringEncoding};
 use super::values::ResourceVal;
 
 /// Read access for lifting values out of a component instance.
@@ -23,6 +23,9 @@ pub trait LiftContext {
 
     /// The `string-encoding` canonical option.
     fn string_encoding(&self) -> StringEncoding;
+
+    /// The address type of the `memory` option.
+    fn ptr_type(&self) -> PtrType;
 
     /// Lifts an `own<ty>` from handle `index` (spec `lift_own`): removes the
     /// handle from the instance's table, checking its type, that it is owned
@@ -49,17 +52,21 @@ pub trait LowerContext {
     /// The `string-encoding` canonical option.
     fn string_encoding(&self) -> StringEncoding;
 
+    /// The address type of the `memory` option: of `realloc`'s parameters
+    /// and result too.
+    fn ptr_type(&self) -> PtrType;
+
     /// Calls the instance's `realloc(old_ptr, old_size, align, new_size)`
     /// and returns its result unchecked; the caller checks alignment and
     /// bounds as the spec requires. `realloc(0, 0, align, size)` allocates.
     /// A context without a `realloc` option returns an error naming it.
     fn realloc(
         &mut self,
-        old_ptr: u32,
-        old_size: u32,
+        old_ptr: u64,
+        old_size: u64,
         align: u32,
-        new_size: u32,
-    ) -> Result<u32, Self::Error>;
+        new_size: u64,
+    ) -> Result<u64, Self::Error>;
 
     /// Lowers an owning handle (spec `lower_own`): adds an owned handle for
     /// the resource to the instance's table and returns its index.

@@ -46,7 +46,7 @@ pub enum CanonError {
         /// What the pointer points to.
         what: &'static str,
         /// The pointer.
-        ptr: u32,
+        ptr: u64,
         /// The required alignment.
         align: u32,
     },
@@ -71,7 +71,7 @@ pub enum CanonError {
     )]
     StringOutOfBounds {
         /// Start of the string.
-        ptr: u32,
+        ptr: u64,
         /// Its length in bytes.
         byte_len: u64,
         /// Size of the linear memory.
@@ -91,7 +91,7 @@ pub enum CanonError {
     )]
     ListOutOfBounds {
         /// Start of the list.
-        ptr: u32,
+        ptr: u64,
         /// Its length in bytes.
         byte_len: u64,
         /// Size of the linear memory.
@@ -111,7 +111,7 @@ pub enum CanonError {
     #[error("realloc return: result not aligned: {ptr:#x} is not {align}-byte aligned")]
     ReallocUnaligned {
         /// The returned pointer.
-        ptr: u32,
+        ptr: u64,
         /// The requested alignment.
         align: u32,
     },
@@ -123,9 +123,9 @@ pub enum CanonError {
         /// What was allocated: "string", "list" or "arguments".
         what: &'static str,
         /// The returned pointer.
-        ptr: u32,
+        ptr: u64,
         /// The requested size.
-        size: u32,
+        size: u64,
         /// Size of the linear memory.
         memory_len: usize,
     },

@@ -1,7 +1,8 @@
 //! Flattening of component types to core wasm value types: the "Flattening"
 //! section of `CanonicalABI.md` (`flatten_functype`, `flatten_type`,
-//! `flatten_variant`, `join` of `definitions.py`) for synchronous functions
-//! and 32-bit memories.
+//! `flatten_variant`, `join` of `definitions.py`) for synchronous functions,
+//! with the pointers of strings, lists and spilled values of the options'
+//! [`PtrType`].
 //!
 //! A function whose parameters flatten to more than [`MAX_FLAT_PARAMS`] core
 //! values takes one pointer to them instead; results beyond
@@ -9,7 +10,7 @@
 //! lifted function or written through a pointer parameter by a lowered one.
 
 pub use super::types::FlatType;
-use super::types::{FuncType, InterfaceType};
+use super::types::{FuncType, InterfaceType, PtrType};
 
 /// Most core parameters a synchronous function passes flat.
 pub const MAX_FLAT_PARAMS: usize = 16;
@@ -36,19 +37,19 @@ pub struct CoreSignature {
     pub results: Vec<FlatType>,
 }
 
-/// The core signature of a synchronous component function
-/// (`flatten_functype`).
-pub fn flatten_functype(ft: &FuncType, context: FlatContext) -> CoreSignature {
-    let mut params = flatten_types(ft.param_types());
-    let mut results = flatten_types(ft.result_types());
+/// The core signature of a synchronous component function whose options'
+/// memory has pointers of type `ptr` (`flatten_functype`).
+pub fn flatten_functype(ft: &FuncType, context: FlatContext, ptr: PtrType) -> CoreSignature {
+    let mut params = flatten_types(ft.param_types(), ptr);
+    let mut results = flatten_types(ft.result_types(), ptr);
     if params.len() > MAX_FLAT_PARAMS {
-        params = vec![FlatType::I32];
+        params = vec![ptr.flat()];
     }
     if results.len() > MAX_FLAT_RESULTS {
         match context {
-            FlatContext::Lift => results = vec![FlatType::I32],
+            FlatContext::Lift => results = vec![ptr.flat()],
             FlatContext::Lower => {
-                params.push(FlatType::I32);
+                params.push(ptr.flat());
                 results = Vec::new();
             }
         }
@@ -57,23 +58,26 @@ pub fn flatten_functype(ft: &FuncType, context: FlatContext) -> CoreSignature {
 }
 
 /// The core types a sequence of values flattens to (`flatten_types`).
-pub fn flatten_types<'a>(types: impl IntoIterator<Item = &'a InterfaceType>) -> Vec<FlatType> {
+pub fn flatten_types<'a>(
+    types: impl IntoIterator<Item = &'a InterfaceType>,
+    ptr: PtrType,
+) -> Vec<FlatType> {
     let mut out = Vec::new();
     for t in types {
-        flatten_into(t, &mut out);
+        flatten_into(t, ptr, &mut out);
     }
     out
 }
 
 /// The core types one value flattens to (`flatten_type`).
-pub fn flatten_type(ty: &InterfaceType) -> Vec<FlatType> {
+pub fn flatten_type(ty: &InterfaceType, ptr: PtrType) -> Vec<FlatType> {
     let mut out = Vec::new();
-    flatten_into(ty, &mut out);
+    flatten_into(ty, ptr, &mut out);
     out
 }
 
 /// Appends the flattening of `ty` to `out`.
-pub fn flatten_into(ty: &InterfaceType, out: &mut Vec<FlatType>) {
+pub fn flatten_into(ty: &InterfaceType, ptr: PtrType, out: &mut Vec<FlatType>) {
     match ty {
         InterfaceType::Bool
         | InterfaceType::S8
@@ -90,10 +94,10 @@ pub fn flatten_into(ty: &InterfaceType, out: &mut Vec<FlatType>) {
         InterfaceType::F32 => out.push(FlatType::F32),
         InterfaceType::F64 => out.push(FlatType::F64),
         InterfaceType::String | InterfaceType::List(_) => {
-            out.extend([FlatType::I32, FlatType::I32]);
+            out.extend([ptr.flat(), ptr.flat()]);
         }
-        InterfaceType::Record(fields) => fields.iter().for_each(|(_, t)| flatten_into(t, out)),
-        InterfaceType::Tuple(types) => types.iter().for_each(|t| flatten_into(t, out)),
+        InterfaceType::Record(fields) => fields.iter().for_each(|(_, t)| flatten_into(t, ptr, out)),
+        InterfaceType::Tuple(types) => types.iter().for_each(|t| flatten_into(t, ptr, out)),
         InterfaceType::Variant(_)
         | InterfaceType::Enum(_)
         | InterfaceType::Option(_)
@@ -101,7 +105,7 @@ pub fn flatten_into(ty: &InterfaceType, out: &mut Vec<FlatType>) {
             let cases = ty.variant_cases().unwrap_or_default();
             // Every discriminant type (u8, u16, u32) flattens to one i32.
             out.push(FlatType::I32);
-            out.extend(variant_payload_types(&cases));
+            out.extend(variant_payload_types(&cases, ptr));
         }
     }
 }
@@ -109,10 +113,10 @@ pub fn flatten_into(ty: &InterfaceType, out: &mut Vec<FlatType>) {
 /// The joined core types of a variant's payload slots: slot `i` holds the
 /// join of the `i`-th flat type of every case that has one
 /// (`flatten_variant` without the discriminant).
-pub fn variant_payload_types(cases: &[Option<&InterfaceType>]) -> Vec<FlatType> {
+pub fn variant_payload_types(cases: &[Option<&InterfaceType>], ptr: PtrType) -> Vec<FlatType> {
     let mut joined: Vec<FlatType> = Vec::new();
     for case in cases.iter().flatten() {
-        for (i, t) in flatten_type(case).into_iter().enumerate() {
+        for (i, t) in flatten_type(case, ptr).into_iter().enumerate() {
             match joined.get_mut(i) {
                 Some(slot) => *slot = slot.join(t),
                 None => joined.push(t),
@@ -157,7 +161,7 @@ mod tests {
     use InterfaceType as T;
 
     fn check(t: T, expect: &[FlatType]) {
-        assert_eq!(flatten_type(&t), expect, "{t}");
+        assert_eq!(flatten_type(&t, PtrType::I32), expect, "{t}");
         assert_eq!(flat_count(&t), expect.len(), "{t}");
     }
 
@@ -274,7 +278,7 @@ mod tests {
             result: Some(T::U32),
         };
         for cx in [FlatContext::Lift, FlatContext::Lower] {
-            let sig = flatten_functype(&ft, cx);
+            let sig = flatten_functype(&ft, cx, PtrType::I32);
             assert_eq!(sig.params, vec![I32; 16]);
             assert_eq!(sig.results, [I32]);
         }
@@ -283,25 +287,56 @@ mod tests {
             params: params(17, T::U32),
             result: None,
         };
-        let sig = flatten_functype(&ft, FlatContext::Lift);
+        let sig = flatten_functype(&ft, FlatContext::Lift, PtrType::I32);
         assert_eq!((sig.params, sig.results), (vec![I32], vec![]));
         // 8 strings = 16 flat values: no spill.
         let ft = FuncType {
             params: params(8, T::String),
             result: Some(T::String),
         };
-        let sig = flatten_functype(&ft, FlatContext::Lift);
+        let sig = flatten_functype(&ft, FlatContext::Lift, PtrType::I32);
         assert_eq!((sig.params.len(), sig.results), (16, vec![I32]));
-        let sig = flatten_functype(&ft, FlatContext::Lower);
+        let sig = flatten_functype(&ft, FlatContext::Lower, PtrType::I32);
         assert_eq!((sig.params.len(), sig.results), (17, vec![]));
         // Both spill when lowered: the argument pointer and the return pointer.
         let ft = FuncType {
             params: params(9, T::String),
             result: Some(T::Tuple(vec![T::U8, T::U8])),
         };
-        let sig = flatten_functype(&ft, FlatContext::Lower);
+        let sig = flatten_functype(&ft, FlatContext::Lower, PtrType::I32);
         assert_eq!((sig.params, sig.results), (vec![I32, I32], vec![]));
-        let sig = flatten_functype(&ft, FlatContext::Lift);
+        let sig = flatten_functype(&ft, FlatContext::Lift, PtrType::I32);
         assert_eq!((sig.params, sig.results), (vec![I32], vec![I32]));
+    }
+
+    /// A 64-bit memory's pointers and lengths are `i64`, also the spilled
+    /// argument and return pointers; other values flatten as before.
+    #[test]
+    fn pointers_of_64_bit_memories() {
+        let ptr = PtrType::I64;
+        assert_eq!(flatten_type(&T::String, ptr), [I64, I64]);
+        assert_eq!(
+            flatten_type(&T::Option(Box::new(T::List(Box::new(T::U8)))), ptr),
+            [I32, I64, I64]
+        );
+        // variant { a(f32), b(string) } → disc, join(f32, i64)=i64, i64.
+        assert_eq!(
+            flatten_type(&var(&[Some(T::F32), Some(T::String)]), ptr),
+            [I32, I64, I64]
+        );
+        let ft = FuncType {
+            params: params(9, T::String),
+            result: Some(T::String),
+        };
+        let sig = flatten_functype(&ft, FlatContext::Lower, ptr);
+        assert_eq!((sig.params, sig.results), (vec![I64, I64], vec![]));
+        let sig = flatten_functype(&ft, FlatContext::Lift, ptr);
+        assert_eq!((sig.params, sig.results), (vec![I64], vec![I64]));
+        let ft = FuncType {
+            params: params(2, T::U32),
+            result: Some(T::U32),
+        };
+        let sig = flatten_functype(&ft, FlatContext::Lift, ptr);
+        assert_eq!((sig.params, sig.results), (vec![I32, I32], vec![I32]));
     }
 }

@@ -14,9 +14,9 @@ use super::flatten::{flat_count_all, flatten_type, variant_payload_types};
 use super::layout::{
     Layout, MAX_LIST_BYTE_LENGTH, field_offsets, flags_size, layout, record_layout, variant_layout,
 };
-use super::memory::{FlatReader, check_block, in_bounds, read};
+use super::memory::{FlatReader, check_block, in_bounds, read, read_ptr};
 use super::string::load_string_from_range;
-use super::types::{FlatType, InterfaceType};
+use super::types::{FlatType, InterfaceType, PtrType};
 use super::values::Val;
 use crate::vm::Val as CoreVal;
 
@@ -54,9 +54,9 @@ pub fn convert_i32_to_char(i: u32) -> Result<char, CanonError> {
 ///
 /// The spec only calls `load` on checked pointers; this entry point checks
 /// alignment and bounds itself, so any pointer is safe to pass.
-pub fn load<C: LiftContext>(cx: &mut C, ptr: u32, ty: &InterfaceType) -> Result<Val, C::Error> {
-    check_block(cx.memory().len(), ptr, layout(ty), "value")?;
-    load_at(cx, u64::from(ptr), ty)
+pub fn load<C: LiftContext>(cx: &mut C, ptr: u64, ty: &InterfaceType) -> Result<Val, C::Error> {
+    check_block(cx.memory().len(), ptr, layout(ty, cx.ptr_type()), "value")?;
+    load_at(cx, ptr, ty)
 }
 
 /// Lifts a value of type `ty` from exactly the core values it flattens to
@@ -66,7 +66,7 @@ pub fn lift_flat<C: LiftContext>(
     flat: &[CoreVal],
     ty: &InterfaceType,
 ) -> Result<Val, C::Error> {
-    let expected = flatten_type(ty).len();
+    let expected = flatten_type(ty, cx.ptr_type()).len();
     if flat.len() != expected {
         return Err(CanonError::ArityMismatch {
             what: "core values",
@@ -76,6 +76,14 @@ pub fn lift_flat<C: LiftContext>(
         .into());
     }
     lift_flat_from(cx, &mut FlatReader::new(flat), ty)
+}
+
+/// A string's or list's pointer and length at `ptr`.
+fn read_pair(mem: &[u8], ptr: u64, pt: PtrType) -> Result<(u64, u64), CanonError> {
+    Ok((
+        read_ptr(mem, ptr, pt)?,
+        read_ptr(mem, ptr + u64::from(pt.size()), pt)?,
+    ))
 }
 
 fn u16_at(mem: &[u8], ptr: u64) -> Result<u16, CanonError> {
@@ -97,6 +105,7 @@ pub(crate) fn load_at<C: LiftContext>(
     ty: &InterfaceType,
 ) -> Result<Val, C::Error> {
     use InterfaceType as T;
+    let pt = cx.ptr_type();
     let mem = cx.memory();
     Ok(match ty {
         T::Bool => Val::Bool(read::<1>(mem, ptr)?[0] != 0),
@@ -112,20 +121,21 @@ pub(crate) fn load_at<C: LiftContext>(
         T::F64 => Val::F64(decode_f64(u64_at(mem, ptr)?)),
         T::Char => Val::Char(convert_i32_to_char(u32_at(mem, ptr)?)?),
         T::String => {
-            let (begin, units) = (u32_at(mem, ptr)?, u32_at(mem, ptr + 4)?);
+            let (begin, units) = read_pair(mem, ptr, pt)?;
             Val::String(load_string_from_range(
                 mem,
                 cx.string_encoding(),
+                pt,
                 begin,
                 units,
             )?)
         }
         T::List(elem) => {
-            let (begin, len) = (u32_at(mem, ptr)?, u32_at(mem, ptr + 4)?);
+            let (begin, len) = read_pair(mem, ptr, pt)?;
             load_list_from_range(cx, begin, len, elem)?
         }
         T::Record(fields) => {
-            let offsets = field_offsets(fields.iter().map(|(_, t)| t));
+            let offsets = field_offsets(fields.iter().map(|(_, t)| t), pt);
             let mut out = Vec::with_capacity(fields.len());
             for ((name, t), off) in fields.iter().zip(offsets) {
                 out.push((name.clone(), load_at(cx, ptr + u64::from(off), t)?));
@@ -133,7 +143,7 @@ pub(crate) fn load_at<C: LiftContext>(
             Val::Record(out)
         }
         T::Tuple(types) => {
-            let offsets = field_offsets(types);
+            let offsets = field_offsets(types, pt);
             let mut out = Vec::with_capacity(types.len());
             for (t, off) in types.iter().zip(offsets) {
                 out.push(load_at(cx, ptr + u64::from(off), t)?);
@@ -142,7 +152,7 @@ pub(crate) fn load_at<C: LiftContext>(
         }
         T::Variant(_) | T::Enum(_) | T::Option(_) | T::Result { .. } => {
             let cases = ty.variant_cases().unwrap_or_default();
-            let vl = variant_layout(&cases);
+            let vl = variant_layout(&cases, pt);
             let disc = match vl.discriminant_size {
                 1 => u32::from(read::<1>(mem, ptr)?[0]),
                 2 => u32::from(u16_at(mem, ptr)?),
@@ -181,45 +191,45 @@ pub(crate) fn load_at<C: LiftContext>(
 /// A `list<u8>` comes out as [`Val::Bytes`], copied in one piece.
 pub fn load_list_from_range<C: LiftContext>(
     cx: &mut C,
-    ptr: u32,
-    len: u32,
+    ptr: u64,
+    len: u64,
     elem: &InterfaceType,
 ) -> Result<Val, C::Error> {
-    let l = layout(elem);
+    let l = layout(elem, cx.ptr_type());
     check_list(cx.memory().len(), ptr, len, l)?;
+    // The checks bound `len` by the memory size and `MAX_LIST_BYTE_LENGTH`.
+    let (start, count) = (ptr as usize, len as usize);
     if *elem == InterfaceType::U8 {
-        let start = ptr as usize;
-        return Ok(Val::Bytes(
-            cx.memory()[start..start + len as usize].to_vec(),
-        ));
+        return Ok(Val::Bytes(cx.memory()[start..start + count].to_vec()));
     }
-    let mut out = Vec::with_capacity(len as usize);
-    for i in 0..u64::from(len) {
-        out.push(load_at(cx, u64::from(ptr) + i * u64::from(l.size), elem)?);
+    let mut out = Vec::with_capacity(count);
+    for i in 0..len {
+        out.push(load_at(cx, ptr + i * u64::from(l.size), elem)?);
     }
     Ok(Val::List(out))
 }
 
 /// The checks of `load_list_from_range` for `len` elements of layout `l`
 /// at `ptr` in a memory of `memory_len` bytes.
-pub fn check_list(memory_len: usize, ptr: u32, len: u32, l: Layout) -> Result<(), CanonError> {
-    let byte_len = u64::from(len) * u64::from(l.size);
+pub fn check_list(memory_len: usize, ptr: u64, len: u64, l: Layout) -> Result<(), CanonError> {
     // A zero-sized element (only possible for invalid types) counts as one
-    // byte here so that a huge length cannot make us loop for ever.
-    if u64::from(len) * u64::from(l.size.max(1)) > u64::from(MAX_LIST_BYTE_LENGTH) {
+    // byte here so that a huge length cannot make us loop for ever. In
+    // `u128`, since a 64-bit memory's length can be anything.
+    if u128::from(len) * u128::from(l.size.max(1)) > u128::from(MAX_LIST_BYTE_LENGTH) {
         return Err(CanonError::ListTooLong {
-            len: u64::from(len),
+            len,
             elem_size: l.size,
         });
     }
-    if !ptr.is_multiple_of(l.align) {
+    let byte_len = len * u64::from(l.size);
+    if !ptr.is_multiple_of(u64::from(l.align)) {
         return Err(CanonError::UnalignedPointer {
             what: "list",
             ptr,
             align: l.align,
         });
     }
-    if !in_bounds(memory_len, u64::from(ptr), byte_len) {
+    if !in_bounds(memory_len, ptr, byte_len) {
         return Err(CanonError::ListOutOfBounds {
             ptr,
             byte_len,
@@ -279,6 +289,7 @@ pub(crate) fn lift_flat_from<C: LiftContext>(
     ty: &InterfaceType,
 ) -> Result<Val, C::Error> {
     use InterfaceType as T;
+    let pt = cx.ptr_type();
     Ok(match ty {
         T::Bool => Val::Bool(vi.next_u32()? != 0),
         // Narrow integers keep the low bits of their i32 (`lift_flat_unsigned`
@@ -295,16 +306,17 @@ pub(crate) fn lift_flat_from<C: LiftContext>(
         T::F64 => Val::F64(decode_f64(vi.next_f64_bits()?)),
         T::Char => Val::Char(convert_i32_to_char(vi.next_u32()?)?),
         T::String => {
-            let (ptr, units) = (vi.next_u32()?, vi.next_u32()?);
+            let (ptr, units) = (vi.next_ptr(pt)?, vi.next_ptr(pt)?);
             Val::String(load_string_from_range(
                 cx.memory(),
                 cx.string_encoding(),
+                pt,
                 ptr,
                 units,
             )?)
         }
         T::List(elem) => {
-            let (ptr, len) = (vi.next_u32()?, vi.next_u32()?);
+            let (ptr, len) = (vi.next_ptr(pt)?, vi.next_ptr(pt)?);
             load_list_from_range(cx, ptr, len, elem)?
         }
         T::Record(fields) => {
@@ -345,14 +357,14 @@ fn lift_flat_variant<C: LiftContext>(
     ty: &InterfaceType,
 ) -> Result<Val, C::Error> {
     let cases = ty.variant_cases().unwrap_or_default();
-    let joined = variant_payload_types(&cases);
+    let joined = variant_payload_types(&cases, cx.ptr_type());
     let disc = vi.next_u32()?;
     let case = check_discriminant(disc, &cases)?;
     let mut used = 0;
     let payload = match case {
         None => None,
         Some(case_ty) => {
-            let wants = flatten_type(case_ty);
+            let wants = flatten_type(case_ty, cx.ptr_type());
             used = wants.len();
             let mut coerced = Vec::with_capacity(wants.len());
             for (have, want) in joined.iter().zip(&wants) {
@@ -411,10 +423,16 @@ pub(crate) fn lift_flat_values<'t, C: LiftContext>(
         }
         return Ok(());
     }
-    let ptr = vi.next_u32()?;
-    check_block(cx.memory().len(), ptr, record_layout(types.clone()), what)?;
-    for (t, off) in types.clone().zip(field_offsets(types)) {
-        sink(load_at(cx, u64::from(ptr) + u64::from(off), t)?);
+    let pt = cx.ptr_type();
+    let ptr = vi.next_ptr(pt)?;
+    check_block(
+        cx.memory().len(),
+        ptr,
+        record_layout(types.clone(), pt),
+        what,
+    )?;
+    for (t, off) in types.clone().zip(field_offsets(types, pt)) {
+        sink(load_at(cx, ptr + u64::from(off), t)?);
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use super::layout::{
     MAX_LIST_BYTE_LENGTH, field_offsets, flags_size, layout, record_layout, variant_layout,
 };
 use super::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
-use super::memory::{check_block, realloc_checked, write};
+use super::memory::{check_block, ptr_val, realloc_checked, write, write_ptr};
 use super::string::store_string_into_range;
 use super::types::{FlatType, InterfaceType};
 use super::values::{Val, mismatch};
@@ -50,10 +50,10 @@ pub fn store<C: LowerContext>(
     cx: &mut C,
     v: &Val,
     ty: &InterfaceType,
-    ptr: u32,
+    ptr: u64,
 ) -> Result<(), C::Error> {
-    check_block(cx.memory().len(), ptr, layout(ty), "value")?;
-    store_at(cx, v, ty, u64::from(ptr))
+    check_block(cx.memory().len(), ptr, layout(ty, cx.ptr_type()), "value")?;
+    store_at(cx, v, ty, ptr)
 }
 
 /// Lowers `v` of type `ty` to the core values it flattens to (`lower_flat`).
@@ -75,6 +75,7 @@ pub(crate) fn store_at<C: LowerContext>(
     ptr: u64,
 ) -> Result<(), C::Error> {
     use InterfaceType as T;
+    let pt = cx.ptr_type();
     let bytes = |b: &[u8], cx: &mut C| -> Result<(), C::Error> { Ok(write(cx.memory(), ptr, b)?) };
     match (ty, v) {
         (T::Bool, Val::Bool(b)) => bytes(&[u8::from(*b)], cx),
@@ -103,7 +104,7 @@ pub(crate) fn store_at<C: LowerContext>(
         }
         (T::Record(fields), Val::Record(vals)) => {
             check_record(ty, fields, vals)?;
-            let offsets = field_offsets(fields.iter().map(|(_, t)| t));
+            let offsets = field_offsets(fields.iter().map(|(_, t)| t), pt);
             for (((_, t), (_, v)), off) in fields.iter().zip(vals).zip(offsets) {
                 store_at(cx, v, t, ptr + u64::from(off))?;
             }
@@ -113,7 +114,7 @@ pub(crate) fn store_at<C: LowerContext>(
             if types.len() != vals.len() {
                 return Err(mismatch("value", ty, format!("tuple of {}", vals.len())).into());
             }
-            let offsets = field_offsets(types);
+            let offsets = field_offsets(types, pt);
             for ((t, v), off) in types.iter().zip(vals).zip(offsets) {
                 store_at(cx, v, t, ptr + u64::from(off))?;
             }
@@ -122,7 +123,7 @@ pub(crate) fn store_at<C: LowerContext>(
         (T::Variant(_) | T::Enum(_) | T::Option(_) | T::Result { .. }, _) => {
             let cases = ty.variant_cases().unwrap_or_default();
             let (index, payload) = match_case(ty, &cases, v)?;
-            let vl = variant_layout(&cases);
+            let vl = variant_layout(&cases, pt);
             let disc = (index as u32).to_le_bytes();
             bytes(&disc[..vl.discriminant_size as usize], cx)?;
             match (payload, cases[index]) {
@@ -147,10 +148,11 @@ pub(crate) fn store_at<C: LowerContext>(
 }
 
 /// Writes a pointer/length pair (a string or list) at `ptr`.
-fn store_pair<C: LowerContext>(cx: &mut C, ptr: u64, begin: u32, len: u32) -> Result<(), C::Error> {
+fn store_pair<C: LowerContext>(cx: &mut C, ptr: u64, begin: u64, len: u64) -> Result<(), C::Error> {
+    let pt = cx.ptr_type();
     let mem = cx.memory();
-    write(mem, ptr, &begin.to_le_bytes())?;
-    write(mem, ptr + 4, &len.to_le_bytes())?;
+    write_ptr(mem, ptr, pt, begin)?;
+    write_ptr(mem, ptr + u64::from(pt.size()), pt, len)?;
     Ok(())
 }
 
@@ -160,8 +162,8 @@ pub fn store_list_into_range<C: LowerContext>(
     cx: &mut C,
     items: &[Val],
     elem: &InterfaceType,
-) -> Result<(u32, u32), C::Error> {
-    let l = layout(elem);
+) -> Result<(u64, u64), C::Error> {
+    let l = layout(elem, cx.ptr_type());
     let len = items.len() as u64;
     let byte_len = len * u64::from(l.size);
     if byte_len > u64::from(MAX_LIST_BYTE_LENGTH) || len > u64::from(u32::MAX) {
@@ -171,16 +173,11 @@ pub fn store_list_into_range<C: LowerContext>(
         }
         .into());
     }
-    let ptr = realloc_checked(cx, "list", 0, 0, l.align, byte_len as u32)?;
+    let ptr = realloc_checked(cx, "list", 0, 0, l.align, byte_len)?;
     for (i, item) in items.iter().enumerate() {
-        store_at(
-            cx,
-            item,
-            elem,
-            u64::from(ptr) + i as u64 * u64::from(l.size),
-        )?;
+        store_at(cx, item, elem, ptr + i as u64 * u64::from(l.size))?;
     }
-    Ok((ptr, len as u32))
+    Ok((ptr, len))
 }
 
 /// `store_list_into_range` of a `list<u8>` given as bytes: one `realloc`
@@ -188,14 +185,14 @@ pub fn store_list_into_range<C: LowerContext>(
 pub fn store_bytes_into_range<C: LowerContext>(
     cx: &mut C,
     data: &[u8],
-) -> Result<(u32, u32), C::Error> {
+) -> Result<(u64, u64), C::Error> {
     let len = data.len() as u64;
     if len > u64::from(MAX_LIST_BYTE_LENGTH) {
         return Err(CanonError::ListTooLong { len, elem_size: 1 }.into());
     }
-    let ptr = realloc_checked(cx, "list", 0, 0, 1, len as u32)?;
-    write(cx.memory(), u64::from(ptr), data)?;
-    Ok((ptr, len as u32))
+    let ptr = realloc_checked(cx, "list", 0, 0, 1, len)?;
+    write(cx.memory(), ptr, data)?;
+    Ok((ptr, len))
 }
 
 /// Checks that a record value has the type's fields, in order.
@@ -278,6 +275,7 @@ pub(crate) fn lower_flat_into<C: LowerContext>(
     out: &mut Vec<CoreVal>,
 ) -> Result<(), C::Error> {
     use InterfaceType as T;
+    let pt = cx.ptr_type();
     // Narrow integers are zero- or sign-extended to i32 (`lower_flat_signed`).
     let flat = match (ty, v) {
         (T::Bool, Val::Bool(b)) => CoreVal::I32(i32::from(*b)),
@@ -294,17 +292,17 @@ pub(crate) fn lower_flat_into<C: LowerContext>(
         (T::Char, Val::Char(c)) => CoreVal::I32(u32::from(*c) as i32),
         (T::String, Val::String(s)) => {
             let (ptr, units) = store_string_into_range(cx, s)?;
-            out.extend([CoreVal::I32(ptr as i32), CoreVal::I32(units as i32)]);
+            out.extend([ptr_val(pt, ptr), ptr_val(pt, units)]);
             return Ok(());
         }
         (T::List(elem), Val::List(items)) => {
             let (ptr, len) = store_list_into_range(cx, items, elem)?;
-            out.extend([CoreVal::I32(ptr as i32), CoreVal::I32(len as i32)]);
+            out.extend([ptr_val(pt, ptr), ptr_val(pt, len)]);
             return Ok(());
         }
         (T::List(elem), Val::Bytes(data)) if **elem == T::U8 => {
             let (ptr, len) = store_bytes_into_range(cx, data)?;
-            out.extend([CoreVal::I32(ptr as i32), CoreVal::I32(len as i32)]);
+            out.extend([ptr_val(pt, ptr), ptr_val(pt, len)]);
             return Ok(());
         }
         (T::Record(fields), Val::Record(vals)) => {
@@ -345,7 +343,7 @@ fn lower_flat_variant<C: LowerContext>(
 ) -> Result<(), C::Error> {
     let cases = ty.variant_cases().unwrap_or_default();
     let (index, payload) = match_case(ty, &cases, v)?;
-    let joined = variant_payload_types(&cases);
+    let joined = variant_payload_types(&cases, cx.ptr_type());
     out.push(CoreVal::I32(index as i32));
     let mut flat = Vec::new();
     if let (Some(v), Some(t)) = (payload, cases[index]) {
@@ -389,7 +387,7 @@ pub(crate) enum SpillTo {
     Allocate,
     /// Store through this pointer from wasm and return no flat values
     /// (results of a lowered import).
-    Pointer(u32),
+    Pointer(u64),
 }
 
 /// `lower_flat_values`: values flat, or, if they flatten to more than
@@ -410,11 +408,13 @@ pub(crate) fn lower_flat_values<'v, C: LowerContext>(
         }
         return Ok(());
     }
-    let tuple = record_layout(types.clone());
+    let pt = cx.ptr_type();
+    let tuple = record_layout(types.clone(), pt);
     let ptr = match spill {
         SpillTo::Allocate => {
-            let ptr = realloc_checked(cx, "arguments", 0, 0, tuple.align, tuple.size)?;
-            out.push(CoreVal::I32(ptr as i32));
+            let size = u64::from(tuple.size);
+            let ptr = realloc_checked(cx, "arguments", 0, 0, tuple.align, size)?;
+            out.push(ptr_val(pt, ptr));
             ptr
         }
         SpillTo::Pointer(ptr) => {
@@ -422,8 +422,8 @@ pub(crate) fn lower_flat_values<'v, C: LowerContext>(
             ptr
         }
     };
-    for ((v, t), off) in values.zip(field_offsets(types)) {
-        store_at(cx, v, t, u64::from(ptr) + u64::from(off))?;
+    for ((v, t), off) in values.zip(field_offsets(types, pt)) {
+        store_at(cx, v, t, ptr + u64::from(off))?;
     }
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! Bounds- and alignment-checked access to linear memory and to the list of
-//! flat core values, shared by lifting and lowering. Addresses are `u64` here
-//! so that `ptr + len` never overflows for a 4 GiB memory.
+//! flat core values, shared by lifting and lowering. Addresses are `u64` for
+//! both pointer types; sums are checked, so `ptr + len` never wraps.
 
 use super::context::LowerContext;
 use super::error::CanonError;
 use super::layout::Layout;
-use super::types::FlatType;
+use super::types::{FlatType, PtrType};
 use crate::vm::Val as CoreVal;
 
 /// Whether `[ptr, ptr + len)` lies inside a memory of `memory_len` bytes.
@@ -35,6 +35,33 @@ pub(crate) fn slice_mut(mem: &mut [u8], ptr: u64, len: u64) -> Result<&mut [u8],
     Ok(&mut mem[ptr as usize..(ptr + len) as usize])
 }
 
+/// The pointer or length of type `ty` at `ptr`.
+pub(crate) fn read_ptr(mem: &[u8], ptr: u64, ty: PtrType) -> Result<u64, CanonError> {
+    Ok(match ty {
+        PtrType::I32 => u64::from(u32::from_le_bytes(read(mem, ptr)?)),
+        PtrType::I64 => u64::from_le_bytes(read(mem, ptr)?),
+    })
+}
+
+/// Writes the pointer or length `value` of type `ty` at `ptr`.
+pub(crate) fn write_ptr(
+    mem: &mut [u8],
+    ptr: u64,
+    ty: PtrType,
+    value: u64,
+) -> Result<(), CanonError> {
+    let bytes = value.to_le_bytes();
+    write(mem, ptr, &bytes[..ty.size() as usize])
+}
+
+/// The core value of the pointer or length `value` of type `ty`.
+pub(crate) fn ptr_val(ty: PtrType, value: u64) -> CoreVal {
+    match ty {
+        PtrType::I32 => CoreVal::I32(value as u32 as i32),
+        PtrType::I64 => CoreVal::I64(value as i64),
+    }
+}
+
 /// Writes `bytes` at `ptr`.
 pub(crate) fn write(mem: &mut [u8], ptr: u64, bytes: &[u8]) -> Result<(), CanonError> {
     slice_mut(mem, ptr, bytes.len() as u64)?.copy_from_slice(bytes);
@@ -54,21 +81,21 @@ fn oob(memory_len: usize, ptr: u64, len: u64) -> CanonError {
 /// first, then in bounds, in the order of the spec's `trap_if`s.
 pub(crate) fn check_block(
     memory_len: usize,
-    ptr: u32,
+    ptr: u64,
     layout: Layout,
     what: &'static str,
 ) -> Result<(), CanonError> {
-    if !ptr.is_multiple_of(layout.align) {
+    if !ptr.is_multiple_of(u64::from(layout.align)) {
         return Err(CanonError::UnalignedPointer {
             what,
             ptr,
             align: layout.align,
         });
     }
-    if !in_bounds(memory_len, u64::from(ptr), u64::from(layout.size)) {
+    if !in_bounds(memory_len, ptr, u64::from(layout.size)) {
         return Err(CanonError::OutOfBounds {
             what,
-            ptr: u64::from(ptr),
+            ptr,
             len: u64::from(layout.size),
             memory_len,
         });
@@ -82,17 +109,17 @@ pub(crate) fn check_block(
 pub(crate) fn realloc_checked<C: LowerContext>(
     cx: &mut C,
     what: &'static str,
-    old_ptr: u32,
-    old_size: u32,
+    old_ptr: u64,
+    old_size: u64,
     align: u32,
-    new_size: u32,
-) -> Result<u32, C::Error> {
+    new_size: u64,
+) -> Result<u64, C::Error> {
     let ptr = cx.realloc(old_ptr, old_size, align, new_size)?;
-    if !ptr.is_multiple_of(align) {
+    if !ptr.is_multiple_of(u64::from(align)) {
         return Err(CanonError::ReallocUnaligned { ptr, align }.into());
     }
     let memory_len = cx.memory().len();
-    if !in_bounds(memory_len, u64::from(ptr), u64::from(new_size)) {
+    if !in_bounds(memory_len, ptr, new_size) {
         return Err(CanonError::ReallocOutOfBounds {
             what,
             ptr,
@@ -179,6 +206,14 @@ impl<'a> FlatReader<'a> {
             CoreVal::I64(x) => Some(*x as u64),
             _ => None,
         })
+    }
+
+    /// The next pointer or length of type `ptr`, as unsigned bits.
+    pub(crate) fn next_ptr(&mut self, ptr: PtrType) -> Result<u64, CanonError> {
+        match ptr {
+            PtrType::I32 => self.next_u32().map(u64::from),
+            PtrType::I64 => self.next_u64(),
+        }
     }
 
     /// The next `f32`, as bits.

@@ -11,8 +11,9 @@
 //! per-instance resource handle tables ([`handles`]), and the memory work of
 //! fused adapters' host halves (`transfer`).
 //!
-//! Everything here works on 32-bit linear memories (the spec's `ptr_type` is
-//! always `i32`). Memory, `realloc` and the resource hooks are reached through
+//! Pointers follow the options' memory ([`PtrType`]): `i32` in 32-bit
+//! memories, `i64` in 64-bit ones; in this code they are `u64` either way.
+//! Memory, `realloc` and the resource hooks are reached through
 //! the [`LiftContext`] and [`LowerContext`] traits ([`context`]), so this code
 //! never touches raw pointers and has no `unsafe`. Compiled fused adapters
 //! (component-to-component calls) implement the same rules in generated code;
@@ -21,7 +22,7 @@
 //!
 //! Not covered yet, because the value type model has no case for them: the
 //! async value types (`stream`, `future`, `error-context`), fixed-length lists
-//! (`list<T, N>`) and `map`; and 64-bit memories.
+//! (`list<T, N>`) and `map`.
 
 pub mod call;
 pub mod context;
@@ -51,6 +52,6 @@ pub use flatten::{
 };
 pub use handles::{Dropped, HandleTable, Lends, ResourceHandle, ScopeId, Table};
 pub use layout::{Layout, alignment, elem_size, layout};
-pub use string::{MAX_STRING_BYTE_LENGTH, UTF16_TAG};
-pub use types::{FlatType, FuncType, InterfaceType, ResourceTypeId, StringEncoding};
+pub use string::MAX_STRING_BYTE_LENGTH;
+pub use types::{FlatType, FuncType, InterfaceType, PtrType, ResourceTypeId, StringEncoding};
 pub use values::{ResourceVal, Val};

@@ -14,15 +14,14 @@
 use super::context::LowerContext;
 use super::error::CanonError;
 use super::memory::{in_bounds, realloc_checked, slice, slice_mut, write};
-use super::types::StringEncoding;
-
-/// Set in a latin1+utf16 string's length when its code units are UTF-16
-/// (`utf16_tag` for 32-bit memories).
-pub const UTF16_TAG: u32 = 1 << 31;
+use super::types::{PtrType, StringEncoding};
 
 /// The largest byte length of a string in memory (`MAX_STRING_BYTE_LENGTH`):
 /// `2^28 - 1`, so that every worst-case transcoding size fits in `u32`.
 pub const MAX_STRING_BYTE_LENGTH: u32 = (1 << 28) - 1;
+
+/// [`MAX_STRING_BYTE_LENGTH`] as a length.
+const MAX_BYTES: u64 = MAX_STRING_BYTE_LENGTH as u64;
 
 /// How a string's bytes are encoded once the latin1+utf16 tag is resolved.
 #[derive(Clone, Copy)]
@@ -33,22 +32,25 @@ enum Simple {
 }
 
 /// Decodes the string at `ptr` with `tagged_code_units` code units in
-/// `encoding` (`load_string_from_range`).
+/// `encoding` (`load_string_from_range`), in a memory whose pointers have
+/// type `pt` (which places the latin1+utf16 tag).
 pub fn load_string_from_range(
     mem: &[u8],
     encoding: StringEncoding,
-    ptr: u32,
-    tagged_code_units: u32,
+    pt: PtrType,
+    ptr: u64,
+    tagged_code_units: u64,
 ) -> Result<String, CanonError> {
-    let units = u64::from(tagged_code_units);
+    let units = tagged_code_units;
+    // Two bytes per unit, saturating: anything that large is too long.
+    let utf16_bytes = |units: u64| units.saturating_mul(2);
+    let tag = pt.utf16_tag();
     let (align, byte_len, simple) = match encoding {
         StringEncoding::Utf8 => (1, units, Simple::Utf8),
-        StringEncoding::Utf16 => (2, 2 * units, Simple::Utf16),
-        StringEncoding::Latin1Utf16 if tagged_code_units & UTF16_TAG != 0 => (
-            2,
-            2 * u64::from(tagged_code_units ^ UTF16_TAG),
-            Simple::Utf16,
-        ),
+        StringEncoding::Utf16 => (2, utf16_bytes(units), Simple::Utf16),
+        StringEncoding::Latin1Utf16 if units & tag != 0 => {
+            (2, utf16_bytes(units ^ tag), Simple::Utf16)
+        }
         StringEncoding::Latin1Utf16 => (2, units, Simple::Latin1),
     };
     let bytes = string_bytes(mem, ptr, byte_len, align)?;
@@ -61,31 +63,31 @@ pub fn load_string_from_range(
 
 /// A utf8 string's checks of `load_string_from_range` without building the
 /// string: what a fused adapter runs before it copies the bytes as they are.
-pub fn check_utf8(mem: &[u8], ptr: u32, len: u32) -> Result<(), CanonError> {
-    utf8(string_bytes(mem, ptr, u64::from(len), 1)?).map(drop)
+pub fn check_utf8(mem: &[u8], ptr: u64, len: u64) -> Result<(), CanonError> {
+    utf8(string_bytes(mem, ptr, len, 1)?).map(drop)
 }
 
 /// The `byte_len` bytes of a string at `ptr`, after the length, alignment
 /// and bounds checks of lifting it.
-fn string_bytes(mem: &[u8], ptr: u32, byte_len: u64, align: u32) -> Result<&[u8], CanonError> {
-    if byte_len > u64::from(MAX_STRING_BYTE_LENGTH) {
+fn string_bytes(mem: &[u8], ptr: u64, byte_len: u64, align: u32) -> Result<&[u8], CanonError> {
+    if byte_len > MAX_BYTES {
         return Err(CanonError::StringTooLong { byte_len });
     }
-    if !ptr.is_multiple_of(align) {
+    if !ptr.is_multiple_of(u64::from(align)) {
         return Err(CanonError::UnalignedPointer {
             what: "string",
             ptr,
             align,
         });
     }
-    if !in_bounds(mem.len(), u64::from(ptr), byte_len) {
+    if !in_bounds(mem.len(), ptr, byte_len) {
         return Err(CanonError::StringOutOfBounds {
             ptr,
             byte_len,
             memory_len: mem.len(),
         });
     }
-    slice(mem, u64::from(ptr), byte_len)
+    slice(mem, ptr, byte_len)
 }
 
 fn utf8(bytes: &[u8]) -> Result<&str, CanonError> {
@@ -132,12 +134,13 @@ fn decode_utf16(bytes: &[u8]) -> Result<String, CanonError> {
 pub fn store_string_into_range<C: LowerContext>(
     cx: &mut C,
     s: &str,
-) -> Result<(u32, u32), C::Error> {
-    let Ok(src_code_units) = u32::try_from(s.len()) else {
-        return Err(too_long(s).into());
-    };
-    if src_code_units > MAX_STRING_BYTE_LENGTH {
-        return Err(too_long(s).into());
+) -> Result<(u64, u64), C::Error> {
+    let src_code_units = s.len() as u64;
+    if src_code_units > MAX_BYTES {
+        return Err(CanonError::StringTooLong {
+            byte_len: src_code_units,
+        }
+        .into());
     }
     match cx.string_encoding() {
         StringEncoding::Utf8 => store_utf8_copy(cx, s, src_code_units),
@@ -146,20 +149,14 @@ pub fn store_string_into_range<C: LowerContext>(
     }
 }
 
-fn too_long(s: &str) -> CanonError {
-    CanonError::StringTooLong {
-        byte_len: s.len() as u64,
-    }
-}
-
 /// utf8 to utf8: one allocation, one copy (`store_string_copy`).
 fn store_utf8_copy<C: LowerContext>(
     cx: &mut C,
     s: &str,
-    src_code_units: u32,
-) -> Result<(u32, u32), C::Error> {
+    src_code_units: u64,
+) -> Result<(u64, u64), C::Error> {
     let ptr = realloc_checked(cx, "string", 0, 0, 1, src_code_units)?;
-    write(cx.memory(), u64::from(ptr), s.as_bytes())?;
+    write(cx.memory(), ptr, s.as_bytes())?;
     Ok((ptr, src_code_units))
 }
 
@@ -168,11 +165,11 @@ fn store_utf8_copy<C: LowerContext>(
 fn store_utf8_to_utf16<C: LowerContext>(
     cx: &mut C,
     s: &str,
-    src_code_units: u32,
-) -> Result<(u32, u32), C::Error> {
+    src_code_units: u64,
+) -> Result<(u64, u64), C::Error> {
     let worst_case_size = 2 * src_code_units;
     let mut ptr = realloc_checked(cx, "string", 0, 0, 2, worst_case_size)?;
-    let dst = slice_mut(cx.memory(), u64::from(ptr), u64::from(worst_case_size))?;
+    let dst = slice_mut(cx.memory(), ptr, worst_case_size)?;
     let code_units = encode_utf16_into(dst, s, 0);
     let byte_len = 2 * code_units;
     if byte_len < worst_case_size {
@@ -188,23 +185,19 @@ fn store_utf8_to_utf16<C: LowerContext>(
 fn store_string_to_latin1_or_utf16<C: LowerContext>(
     cx: &mut C,
     s: &str,
-    src_code_units: u32,
-) -> Result<(u32, u32), C::Error> {
+    src_code_units: u64,
+) -> Result<(u64, u64), C::Error> {
     let mut ptr = realloc_checked(cx, "string", 0, 0, 2, src_code_units)?;
-    let mut dst_byte_length: u32 = 0;
+    let mut dst_byte_length: u64 = 0;
     for c in s.chars() {
         if let Ok(byte) = u8::try_from(c) {
-            write(
-                cx.memory(),
-                u64::from(ptr) + u64::from(dst_byte_length),
-                &[byte],
-            )?;
+            write(cx.memory(), ptr + dst_byte_length, &[byte])?;
             dst_byte_length += 1;
             continue;
         }
         let worst_case_size = 2 * src_code_units;
         ptr = realloc_checked(cx, "string", ptr, src_code_units, 2, worst_case_size)?;
-        let dst = slice_mut(cx.memory(), u64::from(ptr), u64::from(worst_case_size))?;
+        let dst = slice_mut(cx.memory(), ptr, worst_case_size)?;
         // Inflate latin1 byte j to utf16 unit j, from the end so nothing is
         // overwritten before it is read; 2*j+1 < 2*dst_byte_length <= dst.len().
         for j in (0..dst_byte_length as usize).rev() {
@@ -216,7 +209,7 @@ fn store_string_to_latin1_or_utf16<C: LowerContext>(
         if worst_case_size > byte_len {
             ptr = realloc_checked(cx, "string", ptr, worst_case_size, 2, byte_len)?;
         }
-        return Ok((ptr, code_units | UTF16_TAG));
+        return Ok((ptr, code_units | cx.ptr_type().utf16_tag()));
     }
     if dst_byte_length < src_code_units {
         ptr = realloc_checked(cx, "string", ptr, src_code_units, 2, dst_byte_length)?;
@@ -228,7 +221,7 @@ fn store_string_to_latin1_or_utf16<C: LowerContext>(
 /// holds two bytes per unit) and returns the total number of units of `s`.
 /// `dst` always has room: a UTF-8 string never has more UTF-16 code units
 /// than bytes.
-fn encode_utf16_into(dst: &mut [u8], s: &str, skip: usize) -> u32 {
+fn encode_utf16_into(dst: &mut [u8], s: &str, skip: usize) -> u64 {
     let mut count = 0;
     for (i, (pair, unit)) in dst.chunks_exact_mut(2).zip(s.encode_utf16()).enumerate() {
         if i >= skip {

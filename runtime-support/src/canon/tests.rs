@@ -27,15 +27,21 @@ fn lower_results_vec<C: LowerContext>(
     retptr: Option<u32>,
 ) -> Result<Vec<CoreVal>, C::Error> {
     let mut out = Vec::new();
-    lower_results(cx, ft, result, retptr, &mut out)?;
+    lower_results(cx, ft, result, retptr.map(u64::from), &mut out)?;
     Ok(out)
 }
 
+/// The latin1+utf16 tag of a 32-bit memory, which most tests use.
+const UTF16_TAG: u32 = 1 << 31;
+
 /// A component instance for tests: 64 KiB of memory, a bump allocator from
 /// 1024 on (which shrinks in place and copies when growing), a log of
-/// `realloc` calls, and a handle table with one open call.
+/// `realloc` calls, and a handle table with one open call. Its memory is
+/// 32-bit unless `ptr` says otherwise; addresses stay below 64 KiB either
+/// way, so the log keeps them as `u32`.
 struct Cx {
     mem: Vec<u8>,
+    ptr: PtrType,
     next: u32,
     encoding: StringEncoding,
     reallocs: Vec<(u32, u32, u32, u32)>,
@@ -52,6 +58,7 @@ impl Cx {
         let scope = table.enter_call().unwrap();
         Cx {
             mem: vec![0; 65536],
+            ptr: PtrType::I32,
             next: 1024,
             encoding,
             reallocs: Vec::new(),
@@ -92,19 +99,25 @@ impl LowerContext for Cx {
         self.encoding
     }
 
+    fn ptr_type(&self) -> PtrType {
+        self.ptr
+    }
+
     fn realloc(
         &mut self,
-        old_ptr: u32,
-        old_size: u32,
+        old_ptr: u64,
+        old_size: u64,
         align: u32,
-        new_size: u32,
-    ) -> Result<u32, CanonError> {
+        new_size: u64,
+    ) -> Result<u64, CanonError> {
+        let small = |v: u64| u32::try_from(v).expect("test addresses fit in u32");
+        let (old_ptr, old_size, new_size) = (small(old_ptr), small(old_size), small(new_size));
         self.reallocs.push((old_ptr, old_size, align, new_size));
         if let Some(ptr) = self.forced {
-            return Ok(ptr);
+            return Ok(u64::from(ptr));
         }
         if old_ptr != 0 && new_size <= old_size {
-            return Ok(old_ptr);
+            return Ok(u64::from(old_ptr));
         }
         let ptr = align_to(self.next, align);
         let end = ptr + new_size;
@@ -113,7 +126,7 @@ impl LowerContext for Cx {
         self.mem
             .copy_within(old_ptr as usize..old_ptr as usize + keep, ptr as usize);
         self.next = end;
-        Ok(ptr)
+        Ok(u64::from(ptr))
     }
 
     fn lower_own(&mut self, ty: ResourceTypeId, r: ResourceVal) -> Result<u32, CanonError> {
@@ -134,6 +147,10 @@ impl LiftContext for Cx {
 
     fn string_encoding(&self) -> StringEncoding {
         self.encoding
+    }
+
+    fn ptr_type(&self) -> PtrType {
+        self.ptr
     }
 
     fn lift_own(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, CanonError> {
@@ -190,26 +207,36 @@ fn roundtrip_as(cx: &mut Cx, ty: &T, v: &Val, expect: &Val) {
     v.matches(ty).unwrap();
     let flat = lower::lower_flat(cx, v, ty).unwrap();
     let types: Vec<FlatType> = flat.iter().map(flat_type).collect();
-    assert_eq!(types, flatten_type(ty), "flat types of {ty}");
+    assert_eq!(types, flatten_type(ty, cx.ptr), "flat types of {ty}");
     assert_eq!(
         &lift::lift_flat(cx, &flat, ty).unwrap(),
         expect,
         "flat {ty}"
     );
 
-    let ptr = align_to(cx.next, alignment(ty));
-    cx.next = ptr + elem_size(ty);
-    lower::store(cx, v, ty, ptr).unwrap();
-    assert_eq!(&lift::load(cx, ptr, ty).unwrap(), expect, "memory {ty}");
+    let ptr = align_to(cx.next, alignment(ty, cx.ptr));
+    cx.next = ptr + elem_size(ty, cx.ptr);
+    lower::store(cx, v, ty, u64::from(ptr)).unwrap();
+    assert_eq!(
+        &lift::load(cx, u64::from(ptr), ty).unwrap(),
+        expect,
+        "memory {ty}"
+    );
 }
 
+/// [`roundtrip_as`] in every string encoding, with 32-bit and with 64-bit
+/// pointers.
 fn roundtrip(ty: T, v: Val) {
     for encoding in [
         StringEncoding::Utf8,
         StringEncoding::Utf16,
         StringEncoding::Latin1Utf16,
     ] {
-        roundtrip_as(&mut Cx::new(encoding), &ty, &v, &v);
+        for ptr in [PtrType::I32, PtrType::I64] {
+            let mut cx = Cx::new(encoding);
+            cx.ptr = ptr;
+            roundtrip_as(&mut cx, &ty, &v, &v);
+        }
     }
 }
 
@@ -498,7 +525,7 @@ fn record_and_variant_memory_layout() {
         ("d".into(), Val::Flags(labels(&["f0", "f8"]))),
     ]);
     // a @0, b @4, c @8 (disc @8, payload @10), d @12 (2 bytes) → 14, align 4 → 16.
-    assert_eq!(elem_size(&ty), 16);
+    assert_eq!(elem_size(&ty, PtrType::I32), 16);
     lower::store(&mut cx, &v, &ty, 32).unwrap();
     assert_eq!(
         cx.bytes(32, 14),
@@ -520,7 +547,7 @@ fn variant_flat_joins() {
     ]);
     // Slots: disc i32, join(f32, i64, i32) = i64, join(f64) = f64.
     assert_eq!(
-        flatten_type(&ty),
+        flatten_type(&ty, PtrType::I32),
         [FlatType::I32, FlatType::I64, FlatType::F64]
     );
     let lower = |cx: &mut Cx, v: Val| lower::lower_flat(cx, &v, &ty).unwrap();
@@ -679,7 +706,7 @@ fn flat_params_and_results() {
         ]
     );
     assert_eq!(lift_params(&mut cx, &f, &flat).unwrap(), args);
-    assert_eq!(return_pointer(&f, &flat), Ok(None));
+    assert_eq!(return_pointer(&f, &flat, PtrType::I32), Ok(None));
     let out = lower_results_vec(&mut cx, &f, Some(&Val::S32(-9)), None).unwrap();
     assert_eq!(out, [CoreVal::I32(-9)]);
     assert_eq!(lift_results(&mut cx, &f, &out).unwrap(), Some(Val::S32(-9)));
@@ -743,7 +770,7 @@ fn results_spill_over_one() {
     // Lowered import: the caller passes a return pointer as the last argument.
     let args = [CoreVal::I32(1), CoreVal::I32(64)];
     assert_eq!(lift_params(&mut cx, &f, &args).unwrap(), [Val::U32(1)]);
-    assert_eq!(return_pointer(&f, &args), Ok(Some(64)));
+    assert_eq!(return_pointer(&f, &args, PtrType::I32), Ok(Some(64)));
     assert_eq!(
         lower_results_vec(&mut cx, &f, Some(&result), Some(64)).unwrap(),
         []
@@ -778,7 +805,7 @@ fn results_spill_over_one() {
         Err(CanonError::MissingReturnPointer)
     );
     assert_eq!(
-        return_pointer(&g, &[]),
+        return_pointer(&g, &[], PtrType::I32),
         Err(CanonError::MissingReturnPointer)
     );
 }
@@ -1351,4 +1378,69 @@ fn types_serialize() {
     assert!(T::Flags(n_labels(33)).validate().is_err());
     assert!(T::List(b(T::Record(vec![]))).validate().is_err());
     assert!(T::Option(b(T::Flags(n_labels(32)))).validate().is_ok());
+}
+
+/// A 64-bit context.
+fn cx64(encoding: StringEncoding) -> Cx {
+    let mut cx = Cx::new(encoding);
+    cx.ptr = PtrType::I64;
+    cx
+}
+
+#[test]
+fn pointers_of_64_bit_memories() {
+    // A string is an `i64` pair, flat and in memory (16 bytes, 8-aligned).
+    let mut cx = cx64(StringEncoding::Utf8);
+    let flat = lower::lower_flat(&mut cx, &s("hey"), &T::String).unwrap();
+    assert_eq!(flat, [CoreVal::I64(1024), CoreVal::I64(3)]);
+    lower::store(&mut cx, &s("hey"), &T::String, 64).unwrap();
+    assert_eq!(
+        cx.bytes(64, 16),
+        [1027u64.to_le_bytes(), 3u64.to_le_bytes()].concat()
+    );
+    assert_eq!(lift::load(&mut cx, 64, &T::String).unwrap(), s("hey"));
+    let e = lift::load(&mut cx, 68, &T::String).unwrap_err();
+    assert!(e.to_string().starts_with("unaligned pointer"), "{e}");
+    // `i32` values where the type says `i64` are refused.
+    let e = lift::lift_flat(&mut cx, &[CoreVal::I32(1024), CoreVal::I32(3)], &T::String);
+    assert!(e.unwrap_err().to_string().contains("i64"));
+    // A length beyond `u32` is too long, not wrapped.
+    let huge = CoreVal::I64(1 << 32);
+    let e = lift::lift_flat(&mut cx, &[CoreVal::I64(0), huge], &T::List(b(T::U8)));
+    assert!(e.unwrap_err().to_string().starts_with("list too long"));
+
+    // latin1+utf16 tags bit 63; bit 31 is just a (too large) length.
+    let mut cx = cx64(StringEncoding::Latin1Utf16);
+    let flat = lower::lower_flat(&mut cx, &s("日本"), &T::String).unwrap();
+    let tagged = 2 | (1u64 << 63);
+    assert_eq!(flat[1], CoreVal::I64(tagged as i64));
+    assert_eq!(
+        lift::lift_flat(&mut cx, &flat, &T::String).unwrap(),
+        s("日本")
+    );
+    let old_tag = [flat[0], CoreVal::I64(i64::from(2 | UTF16_TAG))];
+    let e = lift::lift_flat(&mut cx, &old_tag, &T::String).unwrap_err();
+    assert!(e.to_string().starts_with("string too long"), "{e}");
+
+    // Spilled parameters: `realloc` and the argument pointer are 64-bit; the
+    // return pointer of a lowered import must be an `i64`.
+    let mut cx = cx64(StringEncoding::Utf8);
+    let f = ft(vec![T::String; 9], Some(T::String));
+    let args: Vec<Val> = (0..9).map(|i| s(&"y".repeat(i))).collect();
+    let flat = lower_params_vec(&mut cx, &f, &args).unwrap();
+    assert_eq!(cx.reallocs[0], (0, 0, 8, 9 * 16));
+    assert_eq!(flat, [CoreVal::I64(1024)]);
+    assert_eq!(
+        lift_params(&mut cx, &f, &[flat[0], CoreVal::I64(0)]).unwrap(),
+        args
+    );
+    let retptr = [flat[0], CoreVal::I64(48)];
+    assert_eq!(return_pointer(&f, &retptr, PtrType::I64), Ok(Some(48)));
+    let e = return_pointer(&f, &[flat[0], CoreVal::I32(48)], PtrType::I64).unwrap_err();
+    assert!(e.to_string().contains("i64"), "{e}");
+    lower_results_vec(&mut cx, &f, Some(&s("ok")), Some(48)).unwrap();
+    assert_eq!(
+        lift_results(&mut cx, &f, &[CoreVal::I64(48)]).unwrap(),
+        Some(s("ok"))
+    );
 }

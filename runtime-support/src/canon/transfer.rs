@@ -15,7 +15,8 @@ use super::memory::check_block;
 use super::string::check_utf8;
 use crate::abi::Elements;
 
-/// The layout of a string's or list's `(ptr, len)` pair in memory.
+/// The layout of a string's or list's `(ptr, len)` pair in a 32-bit memory
+/// (fused adapters carry strings and lists between 32-bit memories only).
 const PAIR: Layout = Layout { size: 8, align: 4 };
 
 /// The two memories a copy reads and writes: one memory, or two distinct
@@ -40,17 +41,20 @@ pub(crate) fn check_elements(
     len: u32,
 ) -> Result<(), CanonError> {
     match elements {
-        Elements::Utf8 => check_utf8(memory, ptr, len),
-        Elements::Ints { size, align } => {
-            check_list(memory.len(), ptr, len, Layout { size, align })
-        }
+        Elements::Utf8 => check_utf8(memory, u64::from(ptr), u64::from(len)),
+        Elements::Ints { size, align } => check_list(
+            memory.len(),
+            u64::from(ptr),
+            u64::from(len),
+            Layout { size, align },
+        ),
     }
 }
 
 /// The `(ptr, len)` pair at `at` in `memory`, checked as the spec checks a
 /// pointer to a returned tuple.
 pub(crate) fn load_pair(memory: &[u8], at: u32) -> Result<(u32, u32), CanonError> {
-    check_block(memory.len(), at, PAIR, "return pointer")?;
+    check_block(memory.len(), u64::from(at), PAIR, "return pointer")?;
     let word = |i: usize| u32::from_le_bytes(memory[i..i + 4].try_into().expect("4 bytes"));
     Ok((word(at as usize), word(at as usize + 4)))
 }
@@ -58,7 +62,7 @@ pub(crate) fn load_pair(memory: &[u8], at: u32) -> Result<(u32, u32), CanonError
 /// Checks `retptr` as the place of a returned `(ptr, len)` pair in a memory
 /// of `memory_len` bytes.
 pub(crate) fn check_retptr(memory_len: usize, retptr: u32) -> Result<(), CanonError> {
-    check_block(memory_len, retptr, PAIR, "return pointer")
+    check_block(memory_len, u64::from(retptr), PAIR, "return pointer")
 }
 
 /// Stores the pair `(ptr, len)` at `retptr` in `memory`, checked first.
@@ -68,7 +72,7 @@ pub(crate) fn store_pair(
     ptr: u32,
     len: u32,
 ) -> Result<(), CanonError> {
-    check_block(memory.len(), retptr, PAIR, "return pointer")?;
+    check_block(memory.len(), u64::from(retptr), PAIR, "return pointer")?;
     let at = retptr as usize;
     memory[at..at + 4].copy_from_slice(&ptr.to_le_bytes());
     memory[at + 4..at + 8].copy_from_slice(&len.to_le_bytes());
@@ -97,7 +101,10 @@ pub(crate) fn copy_between(
     let (size, align) = elements.layout();
     let bytes = len * size;
     if !dst.is_multiple_of(align) {
-        return Err(CanonError::ReallocUnaligned { ptr: dst, align });
+        return Err(CanonError::ReallocUnaligned {
+            ptr: u64::from(dst),
+            align,
+        });
     }
     if u64::from(dst) + u64::from(bytes) > to_len as u64 {
         return Err(CanonError::ReallocOutOfBounds {
@@ -105,8 +112,8 @@ pub(crate) fn copy_between(
                 Elements::Utf8 => "string",
                 Elements::Ints { .. } => "list",
             },
-            ptr: dst,
-            size: bytes,
+            ptr: u64::from(dst),
+            size: u64::from(bytes),
             memory_len: to_len,
         });
     }

@@ -2,16 +2,19 @@
 //! export `echo(x: T) -> T` whose core code forwards its flat arguments to
 //! the host import `host#echo` and returns what that wrote. Each value is
 //! lowered into the component, lifted out to the host import, lowered back
-//! and lifted for the caller, through memory wherever it spills.
+//! and lifted for the caller, through memory wherever it spills; once with
+//! a 32-bit memory and once with a 64-bit one.
 
 use super::engine;
 use cmc_runtime::Store;
 use cmc_runtime::component::{
-    Component, FlatContext, FlatType, FuncType, InterfaceType as T, Linker, Val, flatten_functype,
+    Component, FlatContext, FlatType, FuncType, InterfaceType as T, Linker, PtrType, Val,
+    flatten_functype,
 };
 
 /// A type as written in WAT (a `$t` definition when `named`), its interface
 /// type, and a value of it.
+#[derive(Clone)]
 struct Case {
     wat: &'static str,
     named: bool,
@@ -32,21 +35,22 @@ fn list(tys: &[FlatType]) -> String {
     tys.iter().map(flat).collect::<Vec<_>>().join(" ")
 }
 
-/// The echo component for `case`.
-fn component_wat(case: &Case) -> String {
+/// The echo component for `case`, whose memory has pointers of type `ptr`.
+fn component_wat(case: &Case, ptr: PtrType) -> String {
     let ty = FuncType {
         params: vec![("x".into(), case.ty.clone())],
         result: Some(case.ty.clone()),
     };
-    let lift = flatten_functype(&ty, FlatContext::Lift);
-    let lower = flatten_functype(&ty, FlatContext::Lower);
+    let lift = flatten_functype(&ty, FlatContext::Lift, ptr);
+    let lower = flatten_functype(&ty, FlatContext::Lower, ptr);
+    let a = flat(&ptr.flat());
     let args: String = (0..lift.params.len())
         .map(|i| format!("(local.get {i}) "))
         .collect();
     // When the result spills, the import writes it at 64 and the export
     // returns that address.
     let body = if lower.results.is_empty() {
-        format!("{args} (i32.const 64) (call $echo) (i32.const 64)")
+        format!("{args} ({a}.const 64) (call $echo) ({a}.const 64)")
     } else {
         format!("{args} (call $echo)")
     };
@@ -71,19 +75,19 @@ fn component_wat(case: &Case) -> String {
     (export "echo" (func (param "x" {inner_ty}) (result {inner_ty})))))
   {type_defs}
   (core module $libc
-    (memory (export "memory") 1)
-    (global $next (mut i32) (i32.const 1024))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $ptr i32)
-      (local.set $ptr (i32.and (i32.add (global.get $next) (i32.sub (local.get 2) (i32.const 1)))
-                               (i32.sub (i32.const 0) (local.get 2))))
-      (global.set $next (i32.add (local.get $ptr) (local.get 3)))
+    (memory (export "memory") {a} 1)
+    (global $next (mut {a}) ({a}.const 1024))
+    (func (export "realloc") (param {a} {a} {a} {a}) (result {a})
+      (local $ptr {a})
+      (local.set $ptr ({a}.and ({a}.add (global.get $next) ({a}.sub (local.get 2) ({a}.const 1)))
+                               ({a}.sub ({a}.const 0) (local.get 2))))
+      (global.set $next ({a}.add (local.get $ptr) (local.get 3)))
       (local.get $ptr)))
   (core instance $libc (instantiate $libc))
   (core func $echo (canon lower (func $host "echo")
     (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
   (core module $main
-    (import "libc" "memory" (memory 1))
+    (import "libc" "memory" (memory {a} 1))
     (import "host" "echo" (func $echo (param {lower_params}) (result {lower_results})))
     (func (export "echo") (param {lift_params}) (result {lift_results}) {body}))
   (core instance $main (instantiate $main
@@ -259,10 +263,13 @@ fn cases() -> Vec<Case> {
 #[test]
 fn every_value_type_round_trips_through_a_component() {
     let engine = engine();
-    for case in cases() {
-        let wat = component_wat(&case);
-        let component =
-            Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{}: {e}\n{wat}", case.wat));
+    for (case, ptr) in cases()
+        .into_iter()
+        .flat_map(|case| [PtrType::I32, PtrType::I64].map(|ptr| (case.clone(), ptr)))
+    {
+        let wat = component_wat(&case, ptr);
+        let component = Component::new(&engine, &wat)
+            .unwrap_or_else(|e| panic!("{} ({ptr:?}): {e}\n{wat}", case.wat));
         let mut linker = Linker::new();
         linker
             .instance("host")
@@ -275,8 +282,8 @@ fn every_value_type_round_trips_through_a_component() {
         let echo = instance.get_func(&store, &["echo"]).unwrap();
         let mut out = [Val::Bool(false)];
         echo.call(&mut store, std::slice::from_ref(&case.value), &mut out)
-            .unwrap_or_else(|e| panic!("{}: {e}", case.wat));
-        assert_eq!(out[0], case.value, "{}", case.wat);
+            .unwrap_or_else(|e| panic!("{} ({ptr:?}): {e}", case.wat));
+        assert_eq!(out[0], case.value, "{} ({ptr:?})", case.wat);
     }
 }
 

@@ -158,20 +158,50 @@ fn names_that_differ_only_by_case_conflict() {
     );
 }
 
-/// A canonical option naming a 64-bit memory (memory64 in components) is
-/// refused, and the error says which feature it needs.
+/// Strings and lists cross between components whose memories have
+/// different address types (`memory64` canonical options), in both
+/// directions, with the latin1+utf16 tag of a 64-bit memory; a 64-bit
+/// pointer beyond the memory traps.
 #[test]
-fn canonical_options_with_a_64_bit_memory_are_refused_by_name() {
-    let wat = r#"(component
-        (core module $m
-            (memory (export "mem") i64 1)
-            (func (export "f") (param i64 i64)))
-        (core instance $i (instantiate $m))
-        (func (export "f") (param "s" string)
-            (canon lift (core func $i "f") (memory (core memory $i "mem")))))"#;
+fn canonical_options_with_64_bit_memories() {
+    let component = Component::new(&engine(), include_str!("../../components/memory64.wat"))
+        .expect("component compiles");
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    assert_eq!(
+        call(&mut store, &instance, &["caller64", "greet-world"], &[]),
+        Val::String("hi world".into())
+    );
+    assert_eq!(
+        call(&mut store, &instance, &["caller64", "sum"], &[]),
+        Val::U64(3 + (1 << 32))
+    );
+    assert_eq!(
+        call(&mut store, &instance, &["caller32", "echo"], &[]),
+        Val::String("日本".into())
+    );
+    assert_eq!(
+        call(&mut store, &instance, &["last-len"], &[]),
+        Val::U64(2 | 1 << 63)
+    );
+    let far = instance
+        .get_func(&store, &["caller64", "greet-far"])
+        .unwrap();
+    let err = far.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
+    assert_eq!(
+        err.as_trap().map(|t| t.kind),
+        Some(TrapKind::StringOutOfBounds),
+        "{err}"
+    );
+}
+
+/// Resources with an `i64` representation (the rest of `cm64`) are refused
+/// by name.
+#[test]
+fn resources_with_64_bit_representations_are_refused_by_name() {
+    let wat = r#"(component (type (resource (rep i64))))"#;
     let err = Component::new(&engine(), wat).err().expect("refused");
-    assert!(err.to_string().contains("64-bit memories"), "{err}");
-    assert!(err.to_string().contains("cm64"), "{err}");
+    assert!(err.to_string().contains("`i64` representation"), "{err}");
 }
 
 #[test]

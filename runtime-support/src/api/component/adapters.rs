@@ -36,7 +36,7 @@ pub(super) fn adapter_func<T: 'static>(
             let func_ty = component.meta().lifted[adapter.lifted].ty.clone();
             let func = CoreFunc::new(
                 store,
-                lowered_core_type(&func_ty),
+                lowered_core_type(&func_ty, adapter.options.ptr_type),
                 move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
                     let store = caller.as_store_mut();
                     check_may_leave(store, instance, adapter.instance)?;
@@ -175,7 +175,7 @@ fn adapt(
     store.calls.component += 1;
     let result = call_lifted(store, instance, adapter.lifted, &args, CallKind::Component)?;
     handle_table(store, instance, table).end_lends(lends);
-    let retptr = return_pointer(func_ty, params)?;
+    let retptr = return_pointer(func_ty, params, options.ptr_type())?;
     let mut flat = store.take_flat_buf();
     lower_results(
         &mut Cx::new(store, instance, table, options),

@@ -8,8 +8,8 @@ use crate::abi::{CanonOptions, ComponentInstanceIndex, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
 use crate::canon::{
-    HandleTable, Lends, LiftContext, LowerContext, ResourceDefiner, ResourceTypeId, ResourceVal,
-    ScopeId, StringEncoding,
+    HandleTable, Lends, LiftContext, LowerContext, PtrType, ResourceDefiner, ResourceTypeId,
+    ResourceVal, ScopeId, StringEncoding,
 };
 
 /// Canonical options resolved to store items.
@@ -19,6 +19,7 @@ pub(crate) struct Options {
     realloc: Option<Func>,
     pub post_return: Option<Func>,
     encoding: StringEncoding,
+    ptr_type: PtrType,
 }
 
 impl Options {
@@ -55,7 +56,13 @@ impl Options {
             realloc: func(&options.realloc)?,
             post_return: func(&options.post_return)?,
             encoding: options.encoding,
+            ptr_type: options.ptr_type,
         })
+    }
+
+    /// The address type of the memory.
+    pub fn ptr_type(&self) -> PtrType {
+        self.ptr_type
     }
 }
 
@@ -139,6 +146,10 @@ impl LiftContext for Cx<'_> {
         self.options.encoding
     }
 
+    fn ptr_type(&self) -> PtrType {
+        self.options.ptr_type
+    }
+
     fn lift_own(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, Error> {
         let rep = self.handles().take_own(index, ty)?;
         Ok(ResourceVal {
@@ -174,22 +185,38 @@ impl LowerContext for Cx<'_> {
         self.options.encoding
     }
 
+    fn ptr_type(&self) -> PtrType {
+        self.options.ptr_type
+    }
+
+    /// Calls `realloc` with arguments of the memory's address type; callers
+    /// pass values that fit it.
     fn realloc(
         &mut self,
-        old_ptr: u32,
-        old_size: u32,
+        old_ptr: u64,
+        old_size: u64,
         align: u32,
-        new_size: u32,
-    ) -> Result<u32, Error> {
+        new_size: u64,
+    ) -> Result<u64, Error> {
         let realloc = self.options.realloc.ok_or_else(|| {
             Error::Usage("the component needs a `realloc` option to receive this value".into())
         })?;
-        let args = [old_ptr, old_size, align, new_size].map(|v| CoreVal::I32(v as i32));
-        let mut out = [CoreVal::I32(0)];
+        let args = [old_ptr, old_size, u64::from(align), new_size];
+        let (args, mut out) = match self.options.ptr_type {
+            PtrType::I32 => (
+                args.map(|v| CoreVal::I32(v as u32 as i32)),
+                [CoreVal::I32(0)],
+            ),
+            PtrType::I64 => (args.map(|v| CoreVal::I64(v as i64)), [CoreVal::I64(0)]),
+        };
         without_leaving(self.store, self.instance, self.table, |store| {
             realloc.call(store, &args, &mut out)
         })?;
-        Ok(out[0].i32().unwrap_or_default() as u32)
+        Ok(match out[0] {
+            CoreVal::I32(ptr) => u64::from(ptr as u32),
+            CoreVal::I64(ptr) => ptr as u64,
+            _ => 0,
+        })
     }
 
     fn lower_own(&mut self, ty: ResourceTypeId, resource: ResourceVal) -> Result<u32, Error> {

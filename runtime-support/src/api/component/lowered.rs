@@ -9,12 +9,14 @@ use super::linker::{Definition, HostFunc, Linker};
 use crate::abi::{LoweredIndex, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
 use crate::canon::{
-    FlatContext, FlatType, Val, flatten_functype, lift_params, lower_results, return_pointer,
+    FlatContext, FlatType, PtrType, Val, flatten_functype, lift_params, lower_results,
+    return_pointer,
 };
 
-/// The core type of a `canon lower` of `ty`.
-pub(super) fn lowered_core_type(ty: &crate::canon::FuncType) -> crate::abi::FuncType {
-    let sig = flatten_functype(ty, FlatContext::Lower);
+/// The core type of a `canon lower` of `ty` whose memory has pointers of
+/// type `ptr`.
+pub(super) fn lowered_core_type(ty: &crate::canon::FuncType, ptr: PtrType) -> crate::abi::FuncType {
+    let sig = flatten_functype(ty, FlatContext::Lower, ptr);
     crate::abi::FuncType::new(
         sig.params.iter().map(|t| core_type(*t)),
         sig.results.iter().map(|t| core_type(*t)),
@@ -60,7 +62,7 @@ pub(super) fn lowered_func<T: 'static>(
             let func_ty = lowered.ty.clone();
             let options = lowered.options.clone();
             let table = lowered.instance;
-            let core_ty = lowered_core_type(&func_ty);
+            let core_ty = lowered_core_type(&func_ty, options.ptr_type);
             let func = CoreFunc::new(
                 store,
                 core_ty,
@@ -85,7 +87,7 @@ pub(super) fn lowered_func<T: 'static>(
                     })?;
                     let store = caller.as_store_mut();
                     handle_table(store, instance, table).end_lends(lends);
-                    let retptr = return_pointer(&func_ty, params)?;
+                    let retptr = return_pointer(&func_ty, params, options.ptr_type())?;
                     let mut flat = store.take_flat_buf();
                     lower_results(
                         &mut Cx::new(store, instance, table, options),
