@@ -69,9 +69,9 @@ fn main() -> Result<()> {
 }
 
 /// Host→component calls (`inc(u32) -> u32`, `len(string) -> u32` with a
-/// 1 KiB string) and the same `inc` as a plain core export. cmc's component
-/// API is dynamic only; wasmtime and Pulley are measured typed and untyped.
-/// wasmi has no components (its cells stay empty).
+/// 1 KiB string) and the same `inc` as a plain core export, through each
+/// engine's typed and untyped component APIs. wasmi has no components (its
+/// cells stay empty).
 fn component_calls(c: &mut Criterion, engines: &Engines) -> Result<()> {
     use cmc_runtime::component::{Component, Linker, Val};
     let component_wasm = wat::parse_str(include_str!("../wat/component.wat"))?;
@@ -89,15 +89,25 @@ fn component_calls(c: &mut Criterion, engines: &Engines) -> Result<()> {
     same("cmc component inc", &out[0], &Val::U32(42))?;
     len.call(&mut store, &[Val::String(text.clone())], &mut out)?;
     same("cmc component len", &out[0], &Val::U32(1024))?;
-    g.bench_function(format!("{}-u32", Peer::Cmc.name()), |b| {
+    g.bench_function(format!("{}-u32-untyped", Peer::Cmc.name()), |b| {
         b.iter(|| {
             inc.call(&mut store, &[Val::U32(black_box(41))], &mut out)
                 .unwrap()
         })
     });
     let arg = [Val::String(text.clone())];
-    g.bench_function(format!("{}-string", Peer::Cmc.name()), |b| {
+    g.bench_function(format!("{}-string-untyped", Peer::Cmc.name()), |b| {
         b.iter(|| len.call(&mut store, black_box(&arg), &mut out).unwrap())
+    });
+    let inc = inc.typed::<(u32,), (u32,)>(&store)?;
+    let len = len.typed::<(&str,), (u32,)>(&store)?;
+    same("cmc typed inc", &inc.call(&mut store, (41,))?.0, &42)?;
+    same("cmc typed len", &len.call(&mut store, (&text,))?.0, &1024)?;
+    g.bench_function(format!("{}-u32-typed", Peer::Cmc.name()), |b| {
+        b.iter(|| inc.call(&mut store, (black_box(41),)).unwrap())
+    });
+    g.bench_function(format!("{}-string-typed", Peer::Cmc.name()), |b| {
+        b.iter(|| len.call(&mut store, (black_box(text.as_str()),)).unwrap())
     });
     let module = cmc_runtime::Module::new(&engines.cmc, &core_wasm)?;
     let (mut store, instance) = engines::cmc_instance(&engines::cmc_linker(Api::Typed), &module)?;

@@ -236,21 +236,17 @@ fn rows(sizes: &Sizes) -> Vec<Row> {
             per: f64::from(HOST.arg),
         });
     }
-    // cmc's component API is dynamic: its one figure faces the peers' typed
-    // and untyped APIs; wasmi has no components.
+    // Each engine's typed component API against the others', and the
+    // untyped ones; wasmi has no components.
     for (what, label) in [
         ("u32", "`inc(u32) -> u32`"),
         ("string", "`len(string) -> u32`, 1 KiB string"),
     ] {
         for api in Api::BOTH {
             rows.push(Row {
-                label: format!(
-                    "host→component call {label} (cmc dynamic, peers {})",
-                    api.name()
-                ),
+                label: format!("host→component call {label} ({})", api.name()),
                 group: group::COMPONENT.to_owned(),
                 ids: Peer::ALL.map(|p| match p {
-                    Peer::Cmc => format!("cmc-{what}"),
                     Peer::Wasmi => "none".to_owned(),
                     _ => format!("{}-{what}-{}", p.name(), api.name()),
                 }),

@@ -40,9 +40,12 @@ mod vm;
 /// functions by interface name, instantiates and calls exports.
 pub mod component {
     pub use crate::api::component::{
-        Call, CallKind, Component, Func, Instance, Interceptor, Linker, LinkerInstance,
+        Call, CallKind, Component, Func, Instance, Interceptor, Linker, LinkerInstance, TypedFunc,
     };
     pub use crate::canon::*;
+    /// `#[derive(ComponentType)]` for records, variants, enums and flags
+    /// (see the `cmc-derive` crate).
+    pub use cmc_derive::ComponentType;
 }
 
 pub use abi::{

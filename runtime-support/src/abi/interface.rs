@@ -159,6 +159,23 @@ impl InterfaceType {
         })
     }
 
+    /// Whether a value of this type can hold a `borrow` handle.
+    pub fn contains_borrow(&self) -> bool {
+        match self {
+            InterfaceType::Borrow(_) => true,
+            InterfaceType::List(t) | InterfaceType::Option(t) => t.contains_borrow(),
+            InterfaceType::Record(fields) => fields.iter().any(|(_, t)| t.contains_borrow()),
+            InterfaceType::Tuple(types) => types.iter().any(InterfaceType::contains_borrow),
+            InterfaceType::Variant(cases) => cases
+                .iter()
+                .any(|(_, t)| t.as_ref().is_some_and(InterfaceType::contains_borrow)),
+            InterfaceType::Result { ok, err } => [ok, err]
+                .into_iter()
+                .any(|t| t.as_deref().is_some_and(InterfaceType::contains_borrow)),
+            _ => false,
+        }
+    }
+
     /// The field types of the record this type despecializes to, in order,
     /// or `None` if it is not record-like.
     pub fn record_fields(&self) -> Option<Vec<&InterfaceType>> {
@@ -396,6 +413,24 @@ impl From<FlatType> for ValType {
             FlatType::I64 => ValType::I64,
             FlatType::F32 => ValType::F32,
             FlatType::F64 => ValType::F64,
+        }
+    }
+}
+
+/// WIT's spelling: `func(a: u32, b: string) -> string`.
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("func(")?;
+        for (i, (name, ty)) in self.params.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}: {ty}")?;
+        }
+        f.write_str(")")?;
+        match &self.result {
+            Some(ty) => write!(f, " -> {ty}"),
+            None => Ok(()),
         }
     }
 }

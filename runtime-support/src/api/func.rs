@@ -242,6 +242,39 @@ impl Func {
         Ok(())
     }
 
+    /// Calls the function with the flat values of a canonical-ABI call,
+    /// which match its type (numbers only) unless an artifact was tampered
+    /// with: the counts are checked, the types are not (a wrong one only
+    /// gives wrong bits). `results` receive their values by the type.
+    pub(crate) fn call_flat(
+        &self,
+        store: &mut StoreOpaque,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
+        let ty = self.ty_ref();
+        if params.len() != ty.params.len() || results.len() != ty.results.len() {
+            return Err(Error::Usage(format!(
+                "a canonical-ABI call passes {} core value(s) and expects {}, the core function has type {ty}",
+                params.len(),
+                results.len()
+            )));
+        }
+        let mut values = [ValRaw::default(); crate::canon::MAX_FLAT_PARAMS];
+        let values = &mut values[..params.len().max(results.len())];
+        for (slot, param) in values.iter_mut().zip(params) {
+            *slot = param.to_raw(store)?;
+        }
+        // SAFETY: the func ref belongs to this store (the component
+        // instance's), and `values` has one slot per parameter and result of
+        // its type.
+        unsafe { store.call_raw(self.func_ref.as_ptr(), values)? };
+        for (result, (raw, &t)) in results.iter_mut().zip(values.iter().zip(ty.results.iter())) {
+            *result = Val::from_raw(store, *raw, t);
+        }
+        Ok(())
+    }
+
     /// Records that compiled code may call this host function through
     /// `trampoline` (an exit trampoline of a module that imports it), so the
     /// function can also be called through tables.

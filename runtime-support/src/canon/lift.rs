@@ -392,7 +392,7 @@ fn bits(v: CoreVal) -> u64 {
 
 /// Converts a value read from a joined slot of type `have` to the type
 /// `want` the case's payload flattens to (`CoerceValueIter.next`).
-fn coerce_lift(v: CoreVal, have: FlatType, want: FlatType) -> CoreVal {
+pub(crate) fn coerce_lift(v: CoreVal, have: FlatType, want: FlatType) -> CoreVal {
     match (have, want) {
         (FlatType::I32, FlatType::F32) | (FlatType::I64, FlatType::F32) => {
             // `wrap_i64_to_i32` then `decode_i32_as_float`.

@@ -360,7 +360,7 @@ fn lower_flat_variant<C: LowerContext>(
 }
 
 /// Converts a payload value to the joined slot type `want`.
-fn coerce_lower(v: CoreVal, want: FlatType) -> CoreVal {
+pub(crate) fn coerce_lower(v: CoreVal, want: FlatType) -> CoreVal {
     match (v, want) {
         (CoreVal::F32(b), FlatType::I32) => CoreVal::I32(b as i32),
         (CoreVal::I32(x), FlatType::I64) => CoreVal::I64(i64::from(x as u32)),
@@ -371,7 +371,7 @@ fn coerce_lower(v: CoreVal, want: FlatType) -> CoreVal {
 }
 
 /// The zero of a flat type, for unused variant slots.
-fn zero(t: FlatType) -> CoreVal {
+pub(crate) fn zero(t: FlatType) -> CoreVal {
     match t {
         FlatType::I32 => CoreVal::I32(0),
         FlatType::I64 => CoreVal::I64(0),

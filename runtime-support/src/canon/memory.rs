@@ -145,13 +145,14 @@ pub(crate) fn core_type_name(v: &CoreVal) -> &'static str {
 }
 
 /// A typed cursor over flat core values (the spec's `CoreValueIter`).
-pub(crate) struct FlatReader<'a> {
+pub struct FlatReader<'a> {
     vals: &'a [CoreVal],
     pos: usize,
 }
 
 impl<'a> FlatReader<'a> {
-    pub(crate) fn new(vals: &'a [CoreVal]) -> Self {
+    /// A cursor at the first of `vals`.
+    pub fn new(vals: &'a [CoreVal]) -> Self {
         FlatReader { vals, pos: 0 }
     }
 
@@ -179,7 +180,7 @@ impl<'a> FlatReader<'a> {
     }
 
     /// The next value, which must have type `ty`.
-    pub(crate) fn next(&mut self, ty: FlatType) -> Result<CoreVal, CanonError> {
+    pub fn next(&mut self, ty: FlatType) -> Result<CoreVal, CanonError> {
         self.take(ty, |v| {
             let ok = matches!(
                 (ty, v),
@@ -193,7 +194,7 @@ impl<'a> FlatReader<'a> {
     }
 
     /// The next `i32`, as unsigned bits.
-    pub(crate) fn next_u32(&mut self) -> Result<u32, CanonError> {
+    pub fn next_u32(&mut self) -> Result<u32, CanonError> {
         self.take(FlatType::I32, |v| match v {
             CoreVal::I32(x) => Some(*x as u32),
             _ => None,
@@ -201,7 +202,7 @@ impl<'a> FlatReader<'a> {
     }
 
     /// The next `i64`, as unsigned bits.
-    pub(crate) fn next_u64(&mut self) -> Result<u64, CanonError> {
+    pub fn next_u64(&mut self) -> Result<u64, CanonError> {
         self.take(FlatType::I64, |v| match v {
             CoreVal::I64(x) => Some(*x as u64),
             _ => None,
@@ -209,7 +210,7 @@ impl<'a> FlatReader<'a> {
     }
 
     /// The next pointer or length of type `ptr`, as unsigned bits.
-    pub(crate) fn next_ptr(&mut self, ptr: PtrType) -> Result<u64, CanonError> {
+    pub fn next_ptr(&mut self, ptr: PtrType) -> Result<u64, CanonError> {
         match ptr {
             PtrType::I32 => self.next_u32().map(u64::from),
             PtrType::I64 => self.next_u64(),
@@ -217,7 +218,7 @@ impl<'a> FlatReader<'a> {
     }
 
     /// The next `f32`, as bits.
-    pub(crate) fn next_f32_bits(&mut self) -> Result<u32, CanonError> {
+    pub fn next_f32_bits(&mut self) -> Result<u32, CanonError> {
         self.take(FlatType::F32, |v| match v {
             CoreVal::F32(x) => Some(*x),
             _ => None,
@@ -225,7 +226,7 @@ impl<'a> FlatReader<'a> {
     }
 
     /// The next `f64`, as bits.
-    pub(crate) fn next_f64_bits(&mut self) -> Result<u64, CanonError> {
+    pub fn next_f64_bits(&mut self) -> Result<u64, CanonError> {
         self.take(FlatType::F64, |v| match v {
             CoreVal::F64(x) => Some(*x),
             _ => None,

@@ -35,6 +35,7 @@ pub mod lower;
 pub(crate) mod memory;
 pub mod string;
 pub(crate) mod transfer;
+pub mod typed;
 pub mod values;
 
 /// The interface types live with the contract (`abi`), since plans store them.
@@ -53,5 +54,6 @@ pub use flatten::{
 pub use handles::{Dropped, HandleTable, Lends, ResourceHandle, ScopeId, Table};
 pub use layout::{Layout, alignment, elem_size, layout};
 pub use string::MAX_STRING_BYTE_LENGTH;
+pub use typed::{ComponentType, Lift, Lower};
 pub use types::{FlatType, FuncType, InterfaceType, PtrType, ResourceTypeId, StringEncoding};
 pub use values::{ResourceVal, Val};

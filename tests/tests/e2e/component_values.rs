@@ -15,11 +15,11 @@ use cmc_runtime::component::{
 /// A type as written in WAT (a `$t` definition when `named`), its interface
 /// type, and a value of it.
 #[derive(Clone)]
-struct Case {
-    wat: &'static str,
-    named: bool,
-    ty: T,
-    value: Val,
+pub(super) struct Case {
+    pub wat: &'static str,
+    pub named: bool,
+    pub ty: T,
+    pub value: Val,
 }
 
 fn flat(t: &FlatType) -> &'static str {
@@ -36,7 +36,7 @@ fn list(tys: &[FlatType]) -> String {
 }
 
 /// The echo component for `case`, whose memory has pointers of type `ptr`.
-fn component_wat(case: &Case, ptr: PtrType) -> String {
+pub(super) fn component_wat(case: &Case, ptr: PtrType) -> String {
     let ty = FuncType {
         params: vec![("x".into(), case.ty.clone())],
         result: Some(case.ty.clone()),

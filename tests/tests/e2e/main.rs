@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod bad_input;
+mod component_typed;
 mod component_values;
 mod components;
 mod cross_targets;

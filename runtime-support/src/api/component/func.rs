@@ -6,7 +6,7 @@ use super::intercept::{Call, CallKind, intercepted};
 use crate::abi::{LiftedIndex, TrapKind};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Trap, Val as CoreVal};
-use crate::canon::{FuncType, Val, lift_results, lower_params};
+use crate::canon::{FuncType, InterfaceType, Val, lift_results, lower_params};
 
 /// An exported (lifted) function of a component instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,20 +54,32 @@ impl Func {
                 results.len()
             )));
         }
-        // A host function called from inside this component instance may not
-        // call back into it (`trap_if(not inst.may_enter_from(caller))`).
-        let data = &mut store.component_instances[self.instance];
-        if data.entered {
-            return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
-        }
-        data.entered = true;
-        let result = call_lifted(store, self.instance, self.lifted, params, CallKind::Export);
-        store.component_instances[self.instance].entered = false;
-        if let (Some(slot), Some(result)) = (results.first_mut(), result?) {
+        let result = entered(store, self.instance, |store| {
+            call_lifted(store, self.instance, self.lifted, params, CallKind::Export)
+        })?;
+        if let (Some(slot), Some(result)) = (results.first_mut(), result) {
             *slot = result;
         }
         Ok(())
     }
+}
+
+/// Runs `call` as the host's call into component instance `instance`,
+/// which must not be running already: a host function called from inside
+/// it may not call back into it (`trap_if(not inst.may_enter_from(caller))`).
+pub(super) fn entered<R>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    call: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let data = &mut store.component_instances[instance];
+    if data.entered {
+        return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
+    }
+    data.entered = true;
+    let result = call(store);
+    store.component_instances[instance].entered = false;
+    result
 }
 
 /// Calls lifted function `lifted` of the store's component instance
@@ -96,6 +108,15 @@ pub(super) fn call_lifted(
     })
 }
 
+/// A lifted function's core function and options, resolved on its first
+/// call, and whether its calls need a borrow scope.
+#[derive(Clone, Copy)]
+pub(crate) struct ResolvedLift {
+    core: crate::api::Func,
+    options: Options,
+    scoped: bool,
+}
+
 /// [`call_lifted`], unseen.
 fn run_lifted(
     store: &mut StoreOpaque,
@@ -103,10 +124,31 @@ fn run_lifted(
     index: LiftedIndex,
     params: &[Val],
 ) -> Result<Option<Val>, Error> {
+    run_lifted_with(
+        store,
+        instance,
+        index,
+        |cx, ty, flat| lower_params(cx, ty, params, flat),
+        |cx, ty, flat| lift_results(cx, ty, flat),
+    )
+}
+
+/// Calls lifted function `index` of the store's component instance
+/// `instance`: `lower` writes the core arguments into the callee inside a
+/// borrow scope, the core function runs, `lift` reads the result out of
+/// its core results, the scope closes and `post-return` runs. Dynamic and
+/// typed calls differ only in `lower` and `lift`.
+pub(super) fn run_lifted_with<R>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    index: LiftedIndex,
+    lower: impl FnOnce(&mut Cx<'_>, &FuncType, &mut Vec<CoreVal>) -> Result<(), Error>,
+    lift: impl FnOnce(&mut Cx<'_>, &FuncType, &[CoreVal]) -> Result<R, Error>,
+) -> Result<R, Error> {
     let component = store.component_instances[instance].component.clone();
     let lifted = &component.meta().lifted[index];
     let ty = &lifted.ty;
-    let (core, options) = match store.component_instances[instance].lifted[index] {
+    let resolved = match store.component_instances[instance].lifted[index] {
         Some(resolved) => resolved,
         None => {
             let Extern::Func(core) = resolve_core(store, instance, &lifted.core)? else {
@@ -114,32 +156,43 @@ fn run_lifted(
                     "a lifted function is not a core function".into(),
                 ));
             };
-            let resolved = (core, Options::resolve(store, instance, &lifted.options)?);
+            let resolved = ResolvedLift {
+                core,
+                options: Options::resolve(store, instance, &lifted.options)?,
+                scoped: ty.param_types().any(InterfaceType::contains_borrow),
+            };
             store.component_instances[instance].lifted[index] = Some(resolved);
             resolved
         }
     };
+    let ResolvedLift {
+        core,
+        options,
+        scoped,
+    } = resolved;
     // The call's borrow scope: borrows lowered into it must be dropped
-    // before it returns.
-    let scope = handle_table(store, instance, lifted.instance).enter_call()?;
+    // before it returns. Only `borrow` parameters lower into it.
+    let scope = match scoped {
+        true => Some(handle_table(store, instance, lifted.instance).enter_call()?),
+        false => None,
+    };
     let mut flat = store.take_flat_buf();
     let mut cx = Cx::new(&mut *store, instance, lifted.instance, options);
-    cx.scope = Some(scope);
-    lower_params(&mut cx, ty, params, &mut flat)?;
+    cx.scope = scope;
+    lower(&mut cx, ty, &mut flat)?;
     // A lifted function has at most one core result (MAX_FLAT_RESULTS).
     let mut results_buf = [CoreVal::I32(0)];
     let core_results = &mut results_buf[..core.ty_ref().results.len().min(1)];
-    if let (Some(slot), Some(&t)) = (core_results.first_mut(), core.ty_ref().results.first()) {
-        *slot = CoreVal::default_for(t);
-    }
-    core.call(&mut *store, &flat, core_results)?;
+    core.call_flat(&mut *store, &flat, core_results)?;
     store.put_flat_buf(flat);
-    let result = lift_results(
+    let result = lift(
         &mut Cx::new(&mut *store, instance, lifted.instance, options),
         ty,
         core_results,
     )?;
-    handle_table(store, instance, lifted.instance).exit_call(scope)?;
+    if let Some(scope) = scope {
+        handle_table(store, instance, lifted.instance).exit_call(scope)?;
+    }
     if let Some(post_return) = options.post_return {
         without_leaving(store, instance, lifted.instance, |store| {
             post_return.call(store, core_results, &mut [])

@@ -40,7 +40,7 @@ pub(crate) struct ComponentInstanceData {
     pub tables: PrimaryMap<ComponentInstanceIndex, HandleTable>,
     /// Each lifted function's core callee and options, resolved on its
     /// first call so later calls look nothing up by name.
-    pub lifted: PrimaryMap<LiftedIndex, Option<(CoreFunc, super::context::Options)>>,
+    pub lifted: PrimaryMap<LiftedIndex, Option<super::func::ResolvedLift>>,
     /// The spec's `may_leave` of each of the plan's component instances:
     /// false while its `realloc` or `post-return` runs, which may not call
     /// out of it.

@@ -1,14 +1,34 @@
 //! Host definitions for component imports, grouped by interface name.
 
+use super::lowered::{TypedHost, TypedHostFunc};
 use super::{Component, Instance};
 use crate::api::{Caller, Error, Store};
 use crate::canon::Val;
+use crate::canon::typed::{LiftParams, LowerResults};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A host function of a component import: component values in, results out.
-pub(crate) type HostFunc<T> =
-    Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync>;
+/// A dynamic host function: component values in, results out.
+pub(crate) type DynamicHostFunc<T> =
+    dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
+
+/// A host function of a component import.
+pub(crate) enum HostFunc<T> {
+    /// Defined with [`LinkerInstance::func_new`].
+    Dynamic(Arc<DynamicHostFunc<T>>),
+    /// Defined with [`LinkerInstance::func_wrap`]: checked against the
+    /// import's type when a component is instantiated.
+    Typed(Arc<dyn TypedHostFunc<T>>),
+}
+
+impl<T> Clone for HostFunc<T> {
+    fn clone(&self) -> Self {
+        match self {
+            HostFunc::Dynamic(f) => HostFunc::Dynamic(f.clone()),
+            HostFunc::Typed(f) => HostFunc::Typed(f.clone()),
+        }
+    }
+}
 
 /// The destructor of a host resource type: called with the representation
 /// when a component drops the last (owning) handle of such a resource.
@@ -123,8 +143,28 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         name: &str,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> &mut Self {
-        self.defs
-            .insert(name.to_owned(), Definition::Func(Arc::new(func)));
+        let func = HostFunc::Dynamic(Arc::new(func));
+        self.defs.insert(name.to_owned(), Definition::Func(func));
+        self
+    }
+
+    /// Defines host function `name` with Rust types: `func` receives the
+    /// parameters as a tuple of [`Lift`](crate::component::Lift) types and
+    /// returns `()` for no result or `(R,)` for a result of a
+    /// [`Lower`](crate::component::Lower) type. The types are checked
+    /// against the import's type when a component importing it is
+    /// instantiated; calls then convert no `Val`s.
+    pub fn func_wrap<P, R>(
+        &mut self,
+        name: &str,
+        func: impl Fn(Caller<'_, T>, P) -> Result<R, Error> + Send + Sync + 'static,
+    ) -> &mut Self
+    where
+        P: LiftParams + 'static,
+        R: LowerResults + 'static,
+    {
+        let func = HostFunc::Typed(Arc::new(TypedHost::new(func)));
+        self.defs.insert(name.to_owned(), Definition::Func(func));
         self
     }
 

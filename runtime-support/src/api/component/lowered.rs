@@ -2,16 +2,18 @@
 //! the calling component instance, call the host function the linker
 //! defines, and lower its results back.
 
-use super::context::{Cx, handle_table};
+use super::context::{Cx, Options, handle_table};
 use super::instance::{check_may_leave, on_first_use, resolved_options};
 use super::intercept::{Call, CallKind, intercepted};
 use super::linker::{Definition, HostFunc, Linker};
-use crate::abi::{LoweredIndex, ValType};
+use crate::abi::{ComponentInstanceIndex, LoweredIndex, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
+use crate::canon::typed::{LiftParams, LowerResults, lift_params_typed};
 use crate::canon::{
-    FlatContext, FlatType, PtrType, Val, flatten_functype, lift_params, lower_results,
+    FlatContext, FlatType, FuncType, PtrType, Val, flatten_functype, lift_params, lower_results,
     return_pointer,
 };
+use std::marker::PhantomData;
 
 /// The core type of a `canon lower` of `ty` whose memory has pointers of
 /// type `ptr`.
@@ -59,51 +61,184 @@ pub(super) fn lowered_func<T: 'static>(
                 }
             };
             let name = path.join("#");
-            let func_ty = lowered.ty.clone();
+            if let HostFunc::Typed(typed) = &host {
+                typed
+                    .typecheck(&lowered.ty)
+                    .map_err(|e| Error::Link(format!("import `{name}`: {e}")))?;
+            }
+            let site = ImportSite {
+                instance,
+                table: lowered.instance,
+                ty: lowered.ty.clone(),
+            };
             let options = lowered.options.clone();
-            let table = lowered.instance;
-            let core_ty = lowered_core_type(&func_ty, options.ptr_type);
+            let core_ty = lowered_core_type(&site.ty, options.ptr_type);
             let func = CoreFunc::new(
                 store,
                 core_ty,
                 move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
                     let store = caller.as_store_mut();
-                    check_may_leave(store, instance, table)?;
+                    check_may_leave(store, instance, site.table)?;
                     let options =
                         resolved_options(store, instance, |d| &mut d.lowered_options, i, &options)?;
-                    let mut cx = Cx::new(store, instance, table, options);
-                    let args = lift_params(&mut cx, &func_ty, params)?;
-                    // Borrows lifted for the call stay lent until the host returns.
-                    let lends = std::mem::take(&mut cx.lends);
-                    let call = Call {
-                        kind: CallKind::Import,
-                        name: &name,
-                    };
-                    let result = intercepted(&mut caller, call, &args, |caller| {
-                        let mut out: Vec<Val> =
-                            func_ty.result.iter().map(|_| Val::Bool(false)).collect();
-                        host(caller.reborrow(), &args, &mut out)?;
-                        Ok(out.pop())
-                    })?;
-                    let store = caller.as_store_mut();
-                    handle_table(store, instance, table).end_lends(lends);
-                    let retptr = return_pointer(&func_ty, params, options.ptr_type())?;
-                    let mut flat = store.take_flat_buf();
-                    lower_results(
-                        &mut Cx::new(store, instance, table, options),
-                        &func_ty,
-                        result.as_ref(),
-                        retptr,
-                        &mut flat,
-                    )?;
-                    results.copy_from_slice(&flat);
-                    store.put_flat_buf(flat);
-                    Ok(())
+                    match &host {
+                        HostFunc::Typed(typed) if store.interceptor.is_none() => {
+                            typed.call(caller, &site, options, params, results)
+                        }
+                        _ => call_dynamic(caller, &site, &name, &host, options, params, results),
+                    }
                 },
             );
             Ok(func)
         },
     )
+}
+
+/// Where a lowered import is called from: the store's component instance,
+/// the plan's component instance that lowers it, and the import's type.
+pub(crate) struct ImportSite {
+    instance: usize,
+    table: ComponentInstanceIndex,
+    ty: FuncType,
+}
+
+/// A call of a host import with component values: lifts the arguments,
+/// calls the host (through the store's interceptor, if any) and lowers the
+/// result.
+fn call_dynamic<T: 'static>(
+    mut caller: Caller<'_, T>,
+    site: &ImportSite,
+    name: &str,
+    host: &HostFunc<T>,
+    options: Options,
+    params: &[CoreVal],
+    results: &mut [CoreVal],
+) -> Result<(), Error> {
+    let (instance, table, ty) = (site.instance, site.table, &site.ty);
+    let store = caller.as_store_mut();
+    let mut cx = Cx::new(store, instance, table, options);
+    let args = lift_params(&mut cx, ty, params)?;
+    // Borrows lifted for the call stay lent until the host returns.
+    let lends = std::mem::take(&mut cx.lends);
+    let call = Call {
+        kind: CallKind::Import,
+        name,
+    };
+    let result = intercepted(&mut caller, call, &args, |caller| match host {
+        HostFunc::Dynamic(f) => {
+            let mut out: Vec<Val> = ty.result.iter().map(|_| Val::Bool(false)).collect();
+            f(caller.reborrow(), &args, &mut out)?;
+            Ok(out.pop())
+        }
+        HostFunc::Typed(f) => f.call_vals(caller.reborrow(), ty, &args),
+    })?;
+    let store = caller.as_store_mut();
+    handle_table(store, instance, table).end_lends(lends);
+    let retptr = return_pointer(ty, params, options.ptr_type())?;
+    let mut flat = store.take_flat_buf();
+    lower_results(
+        &mut Cx::new(store, instance, table, options),
+        ty,
+        result.as_ref(),
+        retptr,
+        &mut flat,
+    )?;
+    results.copy_from_slice(&flat);
+    store.put_flat_buf(flat);
+    Ok(())
+}
+
+/// A host function with Rust parameter and result types, behind
+/// [`HostFunc::Typed`].
+pub(crate) trait TypedHostFunc<T>: Send + Sync {
+    /// Checks the Rust types against the import's type.
+    fn typecheck(&self, ty: &FuncType) -> Result<(), String>;
+
+    /// A call from wasm: lifts the arguments straight into Rust values,
+    /// calls the function and lowers its result.
+    fn call(
+        &self,
+        caller: Caller<'_, T>,
+        site: &ImportSite,
+        options: Options,
+        params: &[CoreVal],
+        results: &mut [CoreVal],
+    ) -> Result<(), Error>;
+
+    /// A call with component values, for a store that intercepts calls.
+    fn call_vals(
+        &self,
+        caller: Caller<'_, T>,
+        ty: &FuncType,
+        args: &[Val],
+    ) -> Result<Option<Val>, Error>;
+}
+
+/// The closure of [`LinkerInstance::func_wrap`](super::LinkerInstance::func_wrap).
+pub(crate) struct TypedHost<F, P, R> {
+    func: F,
+    _marker: PhantomData<fn(P) -> R>,
+}
+
+impl<F, P, R> TypedHost<F, P, R> {
+    pub(crate) fn new(func: F) -> Self {
+        TypedHost {
+            func,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static, F, P, R> TypedHostFunc<T> for TypedHost<F, P, R>
+where
+    F: Fn(Caller<'_, T>, P) -> Result<R, Error> + Send + Sync + 'static,
+    P: LiftParams + 'static,
+    R: LowerResults + 'static,
+{
+    fn typecheck(&self, ty: &FuncType) -> Result<(), String> {
+        P::typecheck(&ty.params)
+            .and_then(|()| R::typecheck(ty.result.as_ref()))
+            .map_err(|e| format!("the function has type {ty}: {e}"))
+    }
+
+    fn call(
+        &self,
+        mut caller: Caller<'_, T>,
+        site: &ImportSite,
+        options: Options,
+        params: &[CoreVal],
+        results: &mut [CoreVal],
+    ) -> Result<(), Error> {
+        let (instance, table, ty) = (site.instance, site.table, &site.ty);
+        let mut cx = Cx::new(caller.as_store_mut(), instance, table, options);
+        let args: P = lift_params_typed(&mut cx, ty, params)?;
+        let lends = std::mem::take(&mut cx.lends);
+        let result = (self.func)(caller.reborrow(), args)?;
+        let store = caller.as_store_mut();
+        handle_table(store, instance, table).end_lends(lends);
+        let retptr = return_pointer(ty, params, options.ptr_type())?;
+        let mut flat = store.take_flat_buf();
+        result.lower(
+            &mut Cx::new(store, instance, table, options),
+            ty.result.as_ref(),
+            retptr,
+            &mut flat,
+        )?;
+        results.copy_from_slice(&flat);
+        store.put_flat_buf(flat);
+        Ok(())
+    }
+
+    fn call_vals(
+        &self,
+        caller: Caller<'_, T>,
+        ty: &FuncType,
+        args: &[Val],
+    ) -> Result<Option<Val>, Error> {
+        let args = P::from_vals(args.to_vec(), &ty.params)?;
+        let result = (self.func)(caller, args)?;
+        Ok(result.to_val(ty.result.as_ref()))
+    }
 }
 
 fn core_type(t: FlatType) -> ValType {

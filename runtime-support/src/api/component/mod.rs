@@ -1,5 +1,7 @@
 //! The component embedding API: load components, link host functions by
-//! interface name, instantiate, and call exports with component values.
+//! interface name, instantiate, and call exports with component values
+//! ([`Func::call`], [`LinkerInstance::func_new`]) or with Rust values whose
+//! types are checked once ([`Func::typed`], [`LinkerInstance::func_wrap`]).
 //!
 //! A compiled component is a list of core modules plus a flat plan (see
 //! [`ComponentMeta`](crate::abi::ComponentMeta)); instantiating it runs the
@@ -23,6 +25,7 @@ mod intercept;
 mod linker;
 mod loaded;
 mod lowered;
+mod typed;
 
 pub use func::Func;
 pub(crate) use instance::ComponentInstanceData;
@@ -30,3 +33,4 @@ pub use instance::Instance;
 pub use intercept::{Call, CallKind, Interceptor};
 pub use linker::{Linker, LinkerInstance};
 pub use loaded::Component;
+pub use typed::TypedFunc;
