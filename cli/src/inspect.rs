@@ -94,6 +94,10 @@ fn print_component(meta: &ComponentMeta) {
     }
     outln!("exports ({}):", meta.exports.len());
     print_exports(&meta.exports, meta, 1);
+    let (fused, runtime) = meta.adapter_counts();
+    if fused + runtime > 0 {
+        outln!("calls between components: {fused} fused, {runtime} through the runtime's adapter");
+    }
     outln!("core modules ({}):", meta.modules.len());
     for (i, image) in &meta.modules {
         outln!(

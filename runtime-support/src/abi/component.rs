@@ -64,6 +64,23 @@ pub enum CoreDef {
     /// The store's count of calls between components: a mutable `i64`
     /// global that every fused adapter increments.
     CallCounter,
+    /// A canonical-ABI trap that a fused adapter raises through the
+    /// runtime, which gives it the spec's wording.
+    AbiTrap(AbiTrap),
+}
+
+/// The traps a fused adapter detects in its own code but raises through a
+/// host function `(value: i32) -> ()` that always fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AbiTrap {
+    /// "invalid `char` bit pattern": a surrogate or a value past U+10FFFF.
+    InvalidChar,
+    /// "invalid variant discriminant": a case index of a variant (or enum,
+    /// option, result) with `cases` cases.
+    InvalidDiscriminant {
+        /// The number of cases.
+        cases: u32,
+    },
 }
 
 /// The name a fused adapter module exports its function under.
@@ -307,4 +324,25 @@ pub struct ComponentMeta {
     pub instances: u32,
     /// Root exports.
     pub exports: Vec<(String, ExportItem)>,
+}
+
+impl ComponentMeta {
+    /// How many lowerings of another component's function the plan has:
+    /// `(fused, runtime)`, compiled into fused adapters or left to the
+    /// runtime's adapter.
+    pub fn adapter_counts(&self) -> (usize, usize) {
+        let imports = self.initializers.iter().flat_map(|init| {
+            let Initializer::Instantiate { imports, .. } = init;
+            imports
+        });
+        let (mut fused, mut runtime) = (0, 0);
+        for def in imports {
+            match def {
+                CoreDef::Fused { .. } => fused += 1,
+                CoreDef::Adapter(_) => runtime += 1,
+                _ => {}
+            }
+        }
+        (fused, runtime)
+    }
 }

@@ -6,6 +6,7 @@ mod component_typed;
 mod component_values;
 mod components;
 mod cross_targets;
+mod fused_oracle;
 mod intercept;
 mod limits;
 mod linking;

@@ -7,7 +7,7 @@ use super::func::call_lifted;
 use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
 use super::lowered::lowered_core_type;
-use crate::abi::{AdapterFunc, AdapterIndex, Elements, TransferIndex, TransferOp};
+use crate::abi::{AbiTrap, AdapterFunc, AdapterIndex, Elements, TransferIndex, TransferOp};
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
@@ -60,6 +60,21 @@ fn in_adapter(e: CanonError) -> Error {
         Some(kind) => Error::Trap(Trap::new(kind)),
         None => Error::Canon(e),
     }
+}
+
+/// The host function through which a fused adapter raises `trap`: it
+/// fails with the error the runtime's adapter gives for the same value.
+pub(super) fn abi_trap_func<T: 'static>(store: &mut Store<T>, trap: AbiTrap) -> CoreFunc {
+    let func = CoreFunc::wrap(store, move |_: Caller<'_, T>, (value,): (u32,)| {
+        Err::<(), _>(in_adapter(match trap {
+            AbiTrap::InvalidChar => CanonError::InvalidChar(value),
+            AbiTrap::InvalidDiscriminant { cases } => CanonError::InvalidDiscriminant {
+                discriminant: value,
+                cases: cases as usize,
+            },
+        }))
+    });
+    func.internal(&mut store.inner)
 }
 
 /// The host half `i` of a fused adapter, for the adapter's instance (made

@@ -3,7 +3,7 @@
 //! components), `builtins` (the resource built-ins) and `lowered` (host
 //! imports), each on first use.
 
-use super::adapters::{adapter_func, transfer_func};
+use super::adapters::{abi_trap_func, adapter_func, transfer_func};
 use super::builtins::builtin_func;
 use super::linker::{Definition, Linker};
 use super::lowered::lowered_func;
@@ -110,6 +110,7 @@ impl Instance {
                         adapter_func(store, index, *adapter).map(Extern::Func)
                     }
                     CoreDef::CallCounter => call_counter(&mut store.inner).map(Extern::Global),
+                    CoreDef::AbiTrap(trap) => Ok(Extern::Func(abi_trap_func(store, *trap))),
                     other => resolve_core(&store.inner, index, other),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -331,6 +332,9 @@ pub(super) fn resolve_core(
             .ok_or_else(|| Error::Link(format!("core instance {core} is no fused adapter"))),
         CoreDef::Transfer(i) => Err(Error::Link(format!(
             "the host half {i} of a fused adapter is only ever an adapter's import"
+        ))),
+        CoreDef::AbiTrap(trap) => Err(Error::Link(format!(
+            "the trap {trap:?} of a fused adapter is only ever an adapter's import"
         ))),
         CoreDef::CallCounter => store
             .call_counter

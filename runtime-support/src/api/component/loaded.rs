@@ -132,6 +132,13 @@ impl Component {
         Some(id)
     }
 
+    /// How many calls between the component's components its plan has:
+    /// `(fused, runtime)`, compiled into fused adapters or carried by the
+    /// runtime's adapter.
+    pub fn adapter_counts(&self) -> (usize, usize) {
+        self.inner.meta.adapter_counts()
+    }
+
     /// The root exports.
     pub fn exports(&self) -> &[(String, ExportItem)] {
         &self.inner.meta.exports
@@ -155,7 +162,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
         CoreDef::Fused { instance, adapter } => {
             instance.index() < instances && adapter_ok(*adapter)
         }
-        CoreDef::CallCounter => true,
+        CoreDef::CallCounter | CoreDef::AbiTrap(_) => true,
         // Its memories are exports of earlier core instances.
         CoreDef::Transfer(i) => meta.transfers.get(*i).is_some_and(|t| {
             [&t.from, &t.to].iter().all(

@@ -9,7 +9,9 @@
 //! else it needs) and exports the adapter; it is compiled like every other
 //! module of the component. For numbers and booleans each lift-then-lower
 //! is a fixed instruction sequence on one flat value (a mask, a sign
-//! extension, a NaN canonicalization). A utf8 string (on both sides) or a
+//! extension, a NaN canonicalization, a `char` check); records, variants,
+//! enums, options, results and flags of those are a recursive translation
+//! of their flat values (`flat`), discriminants checked. A utf8 string (on both sides) or a
 //! list of integers is checked where it lies ([`TransferOp::Check`]),
 //! allocated with the callee's `realloc` and copied across
 //! ([`TransferOp::Copy`]): the steps that need the memories are the
@@ -21,109 +23,23 @@
 //!
 //! Records and tuples of those are their fields, in order. Other
 //! signatures (other encodings, other lists, strings and lists of 64-bit
-//! memories, handles, variants, `char`, records as results, spilled
-//! parameters) are still adapted by the runtime's canonical-ABI code
-//! (`AdapterFunc`).
+//! memories or inside variants, handles, results of more than one core
+//! value, spilled parameters) are still adapted by the runtime's
+//! canonical-ABI code (`AdapterFunc`).
+
+mod flat;
 
 use cmc_runtime::abi::{
-    CanonOptions, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT, FuncIndex, LiftedFunc,
-    MemoryTransfer, TransferOp,
+    AbiTrap, CanonOptions, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT, FuncIndex,
+    LiftedFunc, MemoryTransfer, TransferOp,
 };
-use cmc_runtime::component::flatten::MAX_FLAT_PARAMS;
-use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
+use cmc_runtime::component::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use cmc_runtime::component::types::{InterfaceType, PtrType, StringEncoding};
+use flat::{Code, Flat};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType,
-    Ieee32, Ieee64, ImportSection, Instruction, Module, NameMap, NameSection, TypeSection, ValType,
+    ImportSection, Instruction, Module, NameMap, NameSection, TypeSection, ValType,
 };
-
-/// How one flat value is carried from one side to the other: its core type
-/// and the instructions that lift it on one side and lower it on the other.
-#[derive(Clone, Copy)]
-enum Scalar {
-    /// `bool`: any non-zero `i32` is true, lowered as 1.
-    Bool,
-    /// `u8`, `u16`: the low bits of an `i32`, under this mask.
-    Mask(i32),
-    /// `s8`: the low 8 bits, sign-extended.
-    Extend8,
-    /// `s16`: the low 16 bits, sign-extended.
-    Extend16,
-    /// `u32`, `s32`, `u64`, `s64`: passed as is.
-    Int(ValType),
-    /// `f32`, `f64`: NaNs are canonicalized.
-    Float(ValType),
-}
-
-impl Scalar {
-    fn of(ty: &InterfaceType) -> Option<Scalar> {
-        use InterfaceType as T;
-        Some(match ty {
-            T::Bool => Scalar::Bool,
-            T::U8 => Scalar::Mask(0xff),
-            T::U16 => Scalar::Mask(0xffff),
-            T::S8 => Scalar::Extend8,
-            T::S16 => Scalar::Extend16,
-            T::U32 | T::S32 => Scalar::Int(ValType::I32),
-            T::U64 | T::S64 => Scalar::Int(ValType::I64),
-            T::F32 => Scalar::Float(ValType::F32),
-            T::F64 => Scalar::Float(ValType::F64),
-            _ => return None,
-        })
-    }
-
-    fn core_type(self) -> ValType {
-        match self {
-            Scalar::Bool | Scalar::Mask(_) | Scalar::Extend8 | Scalar::Extend16 => ValType::I32,
-            Scalar::Int(t) | Scalar::Float(t) => t,
-        }
-    }
-
-    /// Converts the value on top of the stack, using the float locals of
-    /// `scratch` where the value is needed twice.
-    fn convert(self, f: &mut Function, scratch: Scratch) {
-        match self {
-            Scalar::Bool => {
-                f.instruction(&Instruction::I32Const(0));
-                f.instruction(&Instruction::I32Ne);
-            }
-            Scalar::Mask(mask) => {
-                f.instruction(&Instruction::I32Const(mask));
-                f.instruction(&Instruction::I32And);
-            }
-            Scalar::Extend8 => {
-                f.instruction(&Instruction::I32Extend8S);
-            }
-            Scalar::Extend16 => {
-                f.instruction(&Instruction::I32Extend16S);
-            }
-            Scalar::Int(_) => {}
-            Scalar::Float(t) => {
-                // x == x ? x : the canonical NaN
-                let (local, nan, eq) = if t == ValType::F32 {
-                    let nan = Ieee32::new(CANONICAL_FLOAT32_NAN);
-                    (scratch.f32, Instruction::F32Const(nan), Instruction::F32Eq)
-                } else {
-                    let nan = Ieee64::new(CANONICAL_FLOAT64_NAN);
-                    (scratch.f64, Instruction::F64Const(nan), Instruction::F64Eq)
-                };
-                f.instruction(&Instruction::LocalTee(local));
-                f.instruction(&nan);
-                f.instruction(&Instruction::LocalGet(local));
-                f.instruction(&Instruction::LocalGet(local));
-                f.instruction(&eq);
-                f.instruction(&Instruction::Select);
-            }
-        }
-    }
-}
-
-/// The adapter's locals for a float that is read twice.
-#[derive(Clone, Copy)]
-struct Scratch {
-    f32: u32,
-    f64: u32,
-}
 
 /// What a fused adapter module imports, in its import order.
 pub enum Import {
@@ -146,9 +62,10 @@ pub struct Fused {
 }
 
 /// One parameter as the adapter carries it.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Param {
-    Scalar(Scalar),
+    /// Flat on both sides.
+    Flat(Flat),
     /// `(ptr, len)` of elements copied as they are.
     Memory(Elements),
 }
@@ -170,7 +87,7 @@ impl Param {
                 T::U64 | T::S64 => ints(8),
                 _ => return None,
             },
-            t => Param::Scalar(Scalar::of(t)?),
+            t => Param::Flat(Flat::of(t)?),
         })
     }
 
@@ -200,16 +117,16 @@ impl Param {
     }
 
     /// Its core types.
-    fn core_types(self) -> Vec<ValType> {
+    fn core_types(&self) -> Vec<ValType> {
         match self {
-            Param::Scalar(s) => vec![s.core_type()],
+            Param::Flat(flat) => flat.core_types(),
             Param::Memory(_) => vec![ValType::I32, ValType::I32],
         }
     }
 }
 
 /// The signature of a call the adapter can carry: its parameters flattened
-/// to numbers, strings and lists.
+/// to values flat on both sides, strings and lists.
 struct Signature {
     /// Each parameter with the index of its first core parameter.
     params: Vec<(Param, u32)>,
@@ -231,8 +148,9 @@ impl Signature {
             Param::leaves(ty, caller, callee, &mut leaves)?;
         }
         for param in leaves {
-            params.push((param, core_params.len() as u32));
+            let start = core_params.len() as u32;
             core_params.extend(param.core_types());
+            params.push((param, start));
         }
         if core_params.len() > MAX_FLAT_PARAMS {
             return None;
@@ -241,6 +159,12 @@ impl Signature {
             Some(t) => Some(Param::of(t, caller, callee)?),
             None => None,
         };
+        // A flat result beyond one core value goes through memory.
+        if let Some(Param::Flat(flat)) = &result
+            && flat.core_types().len() > MAX_FLAT_RESULTS
+        {
+            return None;
+        }
         Some(Signature {
             params,
             core_params,
@@ -251,8 +175,8 @@ impl Signature {
     /// The callee's core results: a scalar, or the pointer to a string or
     /// list.
     fn callee_results(&self) -> Vec<ValType> {
-        match self.result {
-            Some(Param::Scalar(s)) => vec![s.core_type()],
+        match &self.result {
+            Some(Param::Flat(flat)) => flat.core_types(),
             Some(Param::Memory(_)) => vec![ValType::I32],
             None => vec![],
         }
@@ -261,8 +185,8 @@ impl Signature {
     /// The adapter's (the caller's) core signature.
     fn adapter_type(&self) -> (Vec<ValType>, Vec<ValType>) {
         let mut params = self.core_params.clone();
-        match self.result {
-            Some(Param::Scalar(s)) => (params, vec![s.core_type()]),
+        match &self.result {
+            Some(Param::Flat(flat)) => (params, flat.core_types()),
             Some(Param::Memory(_)) => {
                 params.push(ValType::I32);
                 (params, vec![])
@@ -281,10 +205,22 @@ impl Signature {
 
     /// The strings and lists: elements and first core parameter.
     fn in_memory(&self) -> impl Iterator<Item = (Elements, u32)> + '_ {
-        self.params.iter().filter_map(|&(p, start)| match p {
-            Param::Memory(elements) => Some((elements, start)),
-            Param::Scalar(_) => None,
+        self.params.iter().filter_map(|(p, start)| match p {
+            Param::Memory(elements) => Some((*elements, *start)),
+            Param::Flat(_) => None,
         })
+    }
+
+    /// The traps its flat values may raise.
+    fn traps(&self) -> Vec<AbiTrap> {
+        let mut traps = Vec::new();
+        let flats = self.params.iter().map(|(p, _)| p).chain(&self.result);
+        for param in flats {
+            if let Param::Flat(flat) = param {
+                flat.traps(&mut traps);
+            }
+        }
+        traps
     }
 }
 
@@ -322,6 +258,8 @@ struct Callees {
     transfers: Vec<(Elements, FuncIndex, FuncIndex)>,
     /// Where a string or list result goes back to the caller.
     result: Option<ResultCallees>,
+    /// The function raising each trap of the flat values.
+    traps: Vec<(AbiTrap, u32)>,
 }
 
 /// The functions that bring a string or list result back to the caller.
@@ -373,6 +311,7 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         realloc: None,
         transfers: Vec::new(),
         result: None,
+        traps: Vec::new(),
     };
     if sig.in_memory().next().is_some() {
         callees.realloc =
@@ -419,6 +358,11 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         });
     }
 
+    for trap in sig.traps() {
+        let func = imports.add(Import::Def(CoreDef::AbiTrap(trap)), &i32s(1), &[]);
+        callees.traps.push((trap, func.as_u32()));
+    }
+
     let adapter = FuncIndex::new(imports.imports.len());
     imports.section.import(
         "",
@@ -458,111 +402,120 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
     })
 }
 
-/// The adapter's code: lift every argument out of the caller (the checks
-/// of strings and lists), lower them into the callee (allocate and copy),
-/// call, lift and lower the result, run `post-return`.
+/// The adapter's code: lift every argument out of the caller (checking
+/// flat values, strings and lists in order), lower them into the callee
+/// (allocate and copy), call, lift and lower the result, run `post-return`.
 fn body(sig: &Signature, callees: &Callees) -> Function {
+    use Instruction as I;
     // Locals after the parameters (and the caller's return pointer, `n`,
-    // for a result in memory): the float scratch locals, the callee's result
-    // as it returned it (for `post-return`; an unused i64 when there is
-    // none), the pointer, length and new place of a result in memory, then
-    // where each string or list argument went.
+    // for a result in memory): the callee's result as it returned it (for
+    // `post-return`; an unused i64 when there is none), the pointer, length
+    // and new place of a result in memory, where each string or list
+    // argument went, then the translations' own.
     let n = sig.adapter_type().0.len() as u32;
     let retptr = sig.core_params.len() as u32;
-    let scratch = Scratch { f32: n, f64: n + 1 };
-    let raw_result = n + 2;
-    let (result_ptr, result_len, result_dst) = (n + 3, n + 4, n + 5);
-    let first_dst = n + 6;
+    let raw_result = n;
+    let (result_ptr, result_len, result_dst) = (n + 1, n + 2, n + 3);
+    let first_dst = n + 4;
     let raw_type = sig
         .callee_results()
         .first()
         .copied()
         .unwrap_or(ValType::I64);
     let copies = sig.in_memory().count() as u32;
-    let mut f = Function::new([
-        (1, ValType::F32),
-        (1, ValType::F64),
-        (1, raw_type),
-        (3 + copies, ValType::I32),
-    ]);
+    let mut f = Code::new(first_dst + copies, callees.traps.clone());
     let dsts = || sig.in_memory().zip(first_dst..);
 
     // Count the call (for `cmc run --stats`).
-    f.instruction(&Instruction::GlobalGet(0));
-    f.instruction(&Instruction::I64Const(1));
-    f.instruction(&Instruction::I64Add);
-    f.instruction(&Instruction::GlobalSet(0));
+    f.push(I::GlobalGet(0));
+    f.push(I::I64Const(1));
+    f.push(I::I64Add);
+    f.push(I::GlobalSet(0));
 
-    for ((elements, start), _) in dsts() {
-        f.instruction(&Instruction::LocalGet(start));
-        f.instruction(&Instruction::LocalGet(start + 1));
-        f.instruction(&Instruction::Call(callees.transfer(elements).0.as_u32()));
+    // Lift, in parameter order: check strings and lists where they lie,
+    // translate flat values into locals of their own.
+    let mut lowered: Vec<Vec<u32>> = Vec::new();
+    for (param, start) in &sig.params {
+        match param {
+            Param::Memory(elements) => {
+                f.push(I::LocalGet(*start));
+                f.push(I::LocalGet(start + 1));
+                f.push(I::Call(callees.transfer(*elements).0.as_u32()));
+                lowered.push(Vec::new());
+            }
+            Param::Flat(flat) => {
+                let from: Vec<u32> = (*start..start + flat.core_types().len() as u32).collect();
+                let to = f.locals(&flat.core_types());
+                f.translate(flat, &from, &to);
+                lowered.push(to);
+            }
+        }
     }
     for ((elements, start), dst) in dsts() {
         let (size, align) = elements.layout();
         // realloc(0, 0, align, len * size): the check bounded the product.
-        f.instruction(&Instruction::I32Const(0));
-        f.instruction(&Instruction::I32Const(0));
-        f.instruction(&Instruction::I32Const(align as i32));
-        f.instruction(&Instruction::LocalGet(start + 1));
-        f.instruction(&Instruction::I32Const(size as i32));
-        f.instruction(&Instruction::I32Mul);
+        f.push(I::I32Const(0));
+        f.push(I::I32Const(0));
+        f.push(I::I32Const(align as i32));
+        f.push(I::LocalGet(start + 1));
+        f.push(I::I32Const(size as i32));
+        f.push(I::I32Mul);
         let realloc = callees
             .realloc
             .expect("imported when something is in memory");
-        f.instruction(&Instruction::Call(realloc.as_u32()));
-        f.instruction(&Instruction::LocalSet(dst));
-        f.instruction(&Instruction::LocalGet(start));
-        f.instruction(&Instruction::LocalGet(start + 1));
-        f.instruction(&Instruction::LocalGet(dst));
-        f.instruction(&Instruction::Call(callees.transfer(elements).1.as_u32()));
+        f.push(I::Call(realloc.as_u32()));
+        f.push(I::LocalSet(dst));
+        f.push(I::LocalGet(start));
+        f.push(I::LocalGet(start + 1));
+        f.push(I::LocalGet(dst));
+        f.push(I::Call(callees.transfer(elements).1.as_u32()));
     }
     let mut dst = first_dst;
-    for &(param, start) in &sig.params {
+    for ((param, start), locals) in sig.params.iter().zip(&lowered) {
         match param {
-            Param::Scalar(s) => {
-                f.instruction(&Instruction::LocalGet(start));
-                s.convert(&mut f, scratch);
-            }
+            Param::Flat(_) => locals.iter().for_each(|&l| f.push(I::LocalGet(l))),
             Param::Memory(_) => {
-                f.instruction(&Instruction::LocalGet(dst));
-                f.instruction(&Instruction::LocalGet(start + 1));
+                f.push(I::LocalGet(dst));
+                f.push(I::LocalGet(start + 1));
                 dst += 1;
             }
         }
     }
-    f.instruction(&Instruction::Call(callees.callee.as_u32()));
-    match (sig.result, &callees.result) {
-        (Some(Param::Scalar(s)), _) => {
-            f.instruction(&Instruction::LocalTee(raw_result));
-            s.convert(&mut f, scratch);
+    f.push(I::Call(callees.callee.as_u32()));
+    match (&sig.result, &callees.result) {
+        (Some(Param::Flat(flat)), _) => {
+            // One core value (`Signature::of` checked).
+            f.push(I::LocalSet(raw_result));
+            let to = f.locals(&flat.core_types());
+            f.translate(flat, &[raw_result], &to);
+            f.push(I::LocalGet(to[0]));
         }
         (Some(Param::Memory(_)), Some(r)) => {
             // Lift it from the callee (checked where it lies), check the
             // caller's return pointer, then allocate in the caller, copy,
             // and store `(ptr, len)` at the return pointer.
-            f.instruction(&Instruction::LocalTee(raw_result));
-            f.instruction(&Instruction::Call(r.load.as_u32()));
-            f.instruction(&Instruction::LocalSet(result_len));
-            f.instruction(&Instruction::LocalSet(result_ptr));
-            f.instruction(&Instruction::LocalGet(retptr));
-            f.instruction(&Instruction::Call(r.check_retptr.as_u32()));
-            f.instruction(&Instruction::I32Const(0));
-            f.instruction(&Instruction::I32Const(0));
-            f.instruction(&Instruction::I32Const(r.align as i32));
-            f.instruction(&Instruction::LocalGet(result_len));
-            f.instruction(&Instruction::I32Const(r.size as i32));
-            f.instruction(&Instruction::I32Mul);
-            f.instruction(&Instruction::Call(r.realloc.as_u32()));
-            f.instruction(&Instruction::LocalSet(result_dst));
-            f.instruction(&Instruction::LocalGet(result_ptr));
-            f.instruction(&Instruction::LocalGet(result_len));
-            f.instruction(&Instruction::LocalGet(result_dst));
-            f.instruction(&Instruction::Call(r.copy.as_u32()));
-            f.instruction(&Instruction::LocalGet(retptr));
-            f.instruction(&Instruction::LocalGet(result_dst));
-            f.instruction(&Instruction::LocalGet(result_len));
-            f.instruction(&Instruction::Call(r.store.as_u32()));
+            f.push(I::LocalTee(raw_result));
+            f.push(I::Call(r.load.as_u32()));
+            f.push(I::LocalSet(result_len));
+            f.push(I::LocalSet(result_ptr));
+            f.push(I::LocalGet(retptr));
+            f.push(I::Call(r.check_retptr.as_u32()));
+            f.push(I::I32Const(0));
+            f.push(I::I32Const(0));
+            f.push(I::I32Const(r.align as i32));
+            f.push(I::LocalGet(result_len));
+            f.push(I::I32Const(r.size as i32));
+            f.push(I::I32Mul);
+            f.push(I::Call(r.realloc.as_u32()));
+            f.push(I::LocalSet(result_dst));
+            f.push(I::LocalGet(result_ptr));
+            f.push(I::LocalGet(result_len));
+            f.push(I::LocalGet(result_dst));
+            f.push(I::Call(r.copy.as_u32()));
+            f.push(I::LocalGet(retptr));
+            f.push(I::LocalGet(result_dst));
+            f.push(I::LocalGet(result_len));
+            f.push(I::Call(r.store.as_u32()));
         }
         (Some(Param::Memory(_)), None) => unreachable!("`fuse` imports the result's functions"),
         (None, _) => {}
@@ -571,10 +524,16 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         // The result is lifted (above) before `post-return` runs, as in
         // `canon_lift`; the callee gets its own flat result back.
         if sig.result.is_some() {
-            f.instruction(&Instruction::LocalGet(raw_result));
+            f.push(I::LocalGet(raw_result));
         }
-        f.instruction(&Instruction::Call(post_return.as_u32()));
+        f.push(I::Call(post_return.as_u32()));
     }
-    f.instruction(&Instruction::End);
-    f
+    f.push(I::End);
+    let mut locals = vec![(1, raw_type), (3 + copies, ValType::I32)];
+    locals.extend(f.added_locals());
+    let mut func = Function::new(locals);
+    for i in &f.instrs {
+        func.instruction(i);
+    }
+    func
 }
