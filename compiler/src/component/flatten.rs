@@ -600,7 +600,7 @@ impl Inliner<'_, '_> {
         options: CanonOptions,
         instance: ComponentInstanceIndex,
     ) -> CoreDef {
-        let fused = adapter::fuse(&self.meta.lifted[lifted], &options);
+        let fused = adapter::fuse(&self.meta.lifted[lifted], &options, instance);
         let adapter = self.meta.adapters.push(AdapterFunc {
             lifted,
             options,

@@ -67,6 +67,57 @@ pub enum CoreDef {
     /// A canonical-ABI trap that a fused adapter raises through the
     /// runtime, which gives it the spec's wording.
     AbiTrap(AbiTrap),
+    /// A handle operation of a fused adapter, on the handle tables the
+    /// runtime keeps.
+    Handle(HandleOp),
+}
+
+/// What a fused adapter asks of the handle tables when a call between
+/// components passes resource handles. The borrows of one call are
+/// bracketed by [`HandleOp::Enter`], [`HandleOp::Exit`] and
+/// [`HandleOp::EndLends`]; calls nest, so the runtime keeps the open ones
+/// on a stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HandleOp {
+    /// `(index: i32) -> i32`: moves an owning handle of `ty` out of
+    /// `from`'s table into `to`'s (`lift_own`, then `lower_own`).
+    MoveOwn {
+        /// The resource type.
+        ty: ResourceTypeId,
+        /// The instance whose table it leaves.
+        from: ComponentInstanceIndex,
+        /// The instance whose table it enters.
+        to: ComponentInstanceIndex,
+    },
+    /// `(index: i32) -> i32`: lends `from`'s handle of `ty` to the call on
+    /// top of the stack (`lift_borrow`) and gives `to` the representation
+    /// if it implements `ty`, else a borrow handle in that call's scope
+    /// (`lower_borrow`).
+    Lend {
+        /// The resource type.
+        ty: ResourceTypeId,
+        /// The caller.
+        from: ComponentInstanceIndex,
+        /// The callee.
+        to: ComponentInstanceIndex,
+    },
+    /// `() -> ()`: opens the borrow scope of a call into `to` and pushes
+    /// it, with no lends yet.
+    Enter {
+        /// The callee.
+        to: ComponentInstanceIndex,
+    },
+    /// `() -> ()`: closes the scope on top of the stack as the callee
+    /// returns (traps if borrow handles remain in it).
+    Exit {
+        /// The callee.
+        to: ComponentInstanceIndex,
+    },
+    /// `() -> ()`: pops the call and ends the lends of `from`'s handles.
+    EndLends {
+        /// The caller.
+        from: ComponentInstanceIndex,
+    },
 }
 
 /// The traps a fused adapter detects in its own code but raises through a

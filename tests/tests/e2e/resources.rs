@@ -432,3 +432,50 @@ fn incompatible_interface_versions_do_not_link() {
         "unknown import: `a:b/f@0.3.0` has not been defined (the host has `a:b/f@0.2.5`, which is not semver-compatible)"
     );
 }
+
+/// Handles passed between components go through fused adapters: owning
+/// handles move between the handle tables, borrows are lent for the call
+/// (and become borrow handles of their own in an instance that does not
+/// implement the type), with the same results and traps as the runtime's
+/// adapters give.
+#[test]
+fn fused_adapters_move_and_lend_handles() {
+    let component = compile(include_str!("../../components/fused_handles.wat"));
+    // new, get, bump, drops and the two calls of `$mid` from `$user`, and
+    // `get` from `$mid`.
+    assert_eq!(component.adapter_counts(), (7, 0));
+    let run = |intercepted: bool| {
+        let mut store = Store::new(component.engine(), ());
+        if intercepted {
+            store.intercept_calls(Quiet);
+        }
+        let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+        ["counters", "leak", "use-after-move"].map(|name| {
+            let f = instance.get_func(&store, &["user", name]).unwrap();
+            let mut out = [Val::U32(0)];
+            f.call(&mut store, &[], &mut out)
+                .map(|()| out[0].clone())
+                .map_err(|e| e.to_string())
+        })
+    };
+    let fused = run(false);
+    assert_eq!(fused[0], Ok(Val::U32(506062)));
+    let leak = fused[1].clone().unwrap_err();
+    assert!(leak.contains("borrow handles still remain"), "{leak}");
+    let moved = fused[2].clone().unwrap_err();
+    assert!(moved.contains("unknown handle index"), "{moved}");
+    assert_eq!(fused, run(true), "the runtime's adapters agree");
+}
+
+/// An interceptor that sees nothing, for the runtime's adapters.
+struct Quiet;
+
+impl cmc_runtime::component::Interceptor for Quiet {
+    fn before(&mut self, _: cmc_runtime::component::Call<'_>, _: &[Val]) {}
+    fn after(
+        &mut self,
+        _: cmc_runtime::component::Call<'_>,
+        _: Result<Option<&Val>, &cmc_runtime::Error>,
+    ) {
+    }
+}

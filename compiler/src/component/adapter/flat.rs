@@ -9,9 +9,11 @@
 //! mask flags, and for a variant convert the joined payload slots of the
 //! active case to the case's own types and back, with zeros in the slots
 //! it does not use. A check that fails calls an [`AbiTrap`] import, which
-//! raises the runtime's error with the spec's wording.
+//! raises the runtime's error with the spec's wording. Resource handles
+//! move between the two instances' handle tables, which the runtime keeps:
+//! each is one call of a [`HandleOp`](cmc_runtime::abi::HandleOp) import.
 
-use cmc_runtime::abi::AbiTrap;
+use cmc_runtime::abi::{AbiTrap, ResourceTypeId};
 use cmc_runtime::component::flatten::{flatten_type, variant_payload_types};
 use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
 use cmc_runtime::component::types::{FlatType, InterfaceType, PtrType};
@@ -36,6 +38,10 @@ pub(super) enum Scalar {
     Float(ValType),
     /// `char`: a surrogate or a value past U+10FFFF traps.
     Char,
+    /// `own<T>`: the handle moves to the other instance's table.
+    Own(ResourceTypeId),
+    /// `borrow<T>`: the handle is lent to the callee for the call.
+    Borrow(ResourceTypeId),
 }
 
 impl Scalar {
@@ -52,6 +58,8 @@ impl Scalar {
             T::F32 => Scalar::Float(ValType::F32),
             T::F64 => Scalar::Float(ValType::F64),
             T::Char => Scalar::Char,
+            T::Own(ty) => Scalar::Own(*ty),
+            T::Borrow(ty) => Scalar::Borrow(*ty),
             // Bits beyond the labels are ignored when lifted, so never
             // lowered (`unpack_flags_from_int`, `pack_flags_into_int`).
             T::Flags(labels) => Scalar::Mask(match labels.len() {
@@ -109,8 +117,8 @@ fn core_types(ty: &InterfaceType) -> Vec<ValType> {
 }
 
 impl Flat {
-    /// The translation of `ty`, or `None` if it holds a string, list or
-    /// handle, which need memory or the handle tables.
+    /// The translation of `ty`, or `None` if it holds a string or list,
+    /// which need memory.
     pub(super) fn of(ty: &InterfaceType) -> Option<Flat> {
         use InterfaceType as T;
         Some(match ty {
@@ -153,25 +161,48 @@ impl Flat {
         }
     }
 
-    /// Adds the traps the translation may raise to `out`.
-    pub(super) fn traps(&self, out: &mut Vec<AbiTrap>) {
-        let mut add = |t| {
-            if !out.contains(&t) {
-                out.push(t);
+    /// Adds the imports the translation calls to `out`; `into_callee`
+    /// says which way it goes (arguments, or the result).
+    pub(super) fn needs(&self, into_callee: bool, out: &mut Vec<Need>) {
+        let mut add = |n| {
+            if !out.contains(&n) {
+                out.push(n);
             }
         };
         match self {
-            Flat::Scalar(Scalar::Char) => add(AbiTrap::InvalidChar),
+            Flat::Scalar(Scalar::Char) => add(Need::Trap(AbiTrap::InvalidChar)),
+            Flat::Scalar(Scalar::Own(ty)) => add(Need::Own {
+                ty: *ty,
+                into_callee,
+            }),
+            Flat::Scalar(Scalar::Borrow(ty)) => add(Need::Borrow(*ty)),
             Flat::Scalar(_) => {}
-            Flat::Fields(fields) => fields.iter().for_each(|f| f.traps(out)),
+            Flat::Fields(fields) => fields.iter().for_each(|f| f.needs(into_callee, out)),
             Flat::Variant(v) => {
-                add(AbiTrap::InvalidDiscriminant {
+                add(Need::Trap(AbiTrap::InvalidDiscriminant {
                     cases: v.cases.len() as u32,
-                });
-                v.cases.iter().flatten().for_each(|(f, _)| f.traps(out));
+                }));
+                v.cases
+                    .iter()
+                    .flatten()
+                    .for_each(|(f, _)| f.needs(into_callee, out));
             }
         }
     }
+}
+
+/// An import a translation calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Need {
+    /// Raising a trap.
+    Trap(AbiTrap),
+    /// Moving an owning handle of `ty`, into the callee or back.
+    Own {
+        ty: ResourceTypeId,
+        into_callee: bool,
+    },
+    /// Lending a handle of `ty` to the callee.
+    Borrow(ResourceTypeId),
 }
 
 /// An adapter function's code under construction: its instructions and the
@@ -182,20 +213,32 @@ pub(super) struct Code {
     first_local: u32,
     /// Types of the added locals.
     locals: Vec<ValType>,
-    /// The function index of each trap import.
-    traps: Vec<(AbiTrap, u32)>,
+    /// The function index of each import the translations call.
+    imports: Vec<(Need, u32)>,
+    /// Whether values go into the callee (arguments) or back (the result).
+    pub into_callee: bool,
 }
 
 impl Code {
-    /// Code whose added locals start at `first_local`, raising traps
-    /// through the imported functions `traps`.
-    pub(super) fn new(first_local: u32, traps: Vec<(AbiTrap, u32)>) -> Code {
+    /// Code whose added locals start at `first_local`, calling the
+    /// imported functions `imports`.
+    pub(super) fn new(first_local: u32, imports: Vec<(Need, u32)>) -> Code {
         Code {
             instrs: Vec::new(),
             first_local,
             locals: Vec::new(),
-            traps,
+            imports,
+            into_callee: true,
         }
+    }
+
+    /// The function index of import `need`.
+    fn import(&self, need: Need) -> u32 {
+        self.imports
+            .iter()
+            .find(|(n, _)| *n == need)
+            .map(|&(_, f)| f)
+            .expect("the adapter imports every function its translations call")
     }
 
     pub(super) fn push(&mut self, i: Instruction<'static>) {
@@ -220,12 +263,7 @@ impl Code {
 
     /// Calls the import raising `trap` with the value of `local`.
     fn trap(&mut self, trap: AbiTrap, local: u32) {
-        let func = self
-            .traps
-            .iter()
-            .find(|(t, _)| *t == trap)
-            .map(|&(_, f)| f)
-            .expect("the adapter imports every trap its translations raise");
+        let func = self.import(Need::Trap(trap));
         self.push(Instruction::LocalGet(local));
         self.push(Instruction::Call(func));
         self.push(Instruction::Unreachable);
@@ -300,6 +338,19 @@ impl Code {
                 self.push(I::I32Extend16S);
             }
             Scalar::Int(_) => self.push(I::LocalGet(from)),
+            Scalar::Own(ty) => {
+                let func = self.import(Need::Own {
+                    ty,
+                    into_callee: self.into_callee,
+                });
+                self.push(I::LocalGet(from));
+                self.push(I::Call(func));
+            }
+            Scalar::Borrow(ty) => {
+                let func = self.import(Need::Borrow(ty));
+                self.push(I::LocalGet(from));
+                self.push(I::Call(func));
+            }
         }
         self.push(I::LocalSet(to));
     }

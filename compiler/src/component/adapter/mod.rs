@@ -30,12 +30,12 @@
 mod flat;
 
 use cmc_runtime::abi::{
-    AbiTrap, CanonOptions, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT, FuncIndex,
-    LiftedFunc, MemoryTransfer, TransferOp,
+    CanonOptions, ComponentInstanceIndex, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT,
+    FuncIndex, HandleOp, LiftedFunc, MemoryTransfer, TransferOp,
 };
 use cmc_runtime::component::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use cmc_runtime::component::types::{InterfaceType, PtrType, StringEncoding};
-use flat::{Code, Flat};
+use flat::{Code, Flat, Need};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType,
     ImportSection, Instruction, Module, NameMap, NameSection, TypeSection, ValType,
@@ -211,16 +211,18 @@ impl Signature {
         })
     }
 
-    /// The traps its flat values may raise.
-    fn traps(&self) -> Vec<AbiTrap> {
-        let mut traps = Vec::new();
-        let flats = self.params.iter().map(|(p, _)| p).chain(&self.result);
-        for param in flats {
+    /// The imports its flat values' translations call.
+    fn needs(&self) -> Vec<Need> {
+        let mut needs = Vec::new();
+        for (param, _) in &self.params {
             if let Param::Flat(flat) = param {
-                flat.traps(&mut traps);
+                flat.needs(true, &mut needs);
             }
         }
-        traps
+        if let Some(Param::Flat(flat)) = &self.result {
+            flat.needs(false, &mut needs);
+        }
+        needs
     }
 }
 
@@ -258,8 +260,11 @@ struct Callees {
     transfers: Vec<(Elements, FuncIndex, FuncIndex)>,
     /// Where a string or list result goes back to the caller.
     result: Option<ResultCallees>,
-    /// The function raising each trap of the flat values.
-    traps: Vec<(AbiTrap, u32)>,
+    /// The functions the flat values' translations call.
+    needs: Vec<(Need, u32)>,
+    /// When borrows are passed: the handle operations that open the call's
+    /// borrow scope, close it, and end the caller's lends.
+    borrow_scope: Option<[FuncIndex; 3]>,
 }
 
 /// The functions that bring a string or list result back to the caller.
@@ -291,7 +296,14 @@ impl Callees {
 
 /// The fused adapter for calls of `lifted` through a lowering with options
 /// `caller`, or `None` when the signature needs the runtime's adapter.
-pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
+///
+/// The caller is component instance `caller_instance`, whose handles move
+/// or are lent to the callee's.
+pub fn fuse(
+    lifted: &LiftedFunc,
+    caller: &CanonOptions,
+    caller_instance: ComponentInstanceIndex,
+) -> Option<Fused> {
     let sig = Signature::of(lifted, caller)?;
     let callee = &lifted.options;
     let results = sig.callee_results();
@@ -311,7 +323,8 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         realloc: None,
         transfers: Vec::new(),
         result: None,
-        traps: Vec::new(),
+        needs: Vec::new(),
+        borrow_scope: None,
     };
     if sig.in_memory().next().is_some() {
         callees.realloc =
@@ -358,9 +371,54 @@ pub fn fuse(lifted: &LiftedFunc, caller: &CanonOptions) -> Option<Fused> {
         });
     }
 
-    for trap in sig.traps() {
-        let func = imports.add(Import::Def(CoreDef::AbiTrap(trap)), &i32s(1), &[]);
-        callees.traps.push((trap, func.as_u32()));
+    let callee_instance = lifted.instance;
+    for need in sig.needs() {
+        let (def, results) = match need {
+            Need::Trap(trap) => (CoreDef::AbiTrap(trap), i32s(0)),
+            Need::Own { ty, into_callee } => {
+                let (from, to) = match into_callee {
+                    true => (caller_instance, callee_instance),
+                    false => (callee_instance, caller_instance),
+                };
+                (CoreDef::Handle(HandleOp::MoveOwn { ty, from, to }), i32s(1))
+            }
+            Need::Borrow(ty) => {
+                let (from, to) = (caller_instance, callee_instance);
+                (CoreDef::Handle(HandleOp::Lend { ty, from, to }), i32s(1))
+            }
+        };
+        let func = imports.add(Import::Def(def), &i32s(1), &results);
+        callees.needs.push((need, func.as_u32()));
+    }
+    if callees
+        .needs
+        .iter()
+        .any(|(n, _)| matches!(n, Need::Borrow(_)))
+    {
+        let op = |op| Import::Def(CoreDef::Handle(op));
+        callees.borrow_scope = Some([
+            imports.add(
+                op(HandleOp::Enter {
+                    to: callee_instance,
+                }),
+                &[],
+                &[],
+            ),
+            imports.add(
+                op(HandleOp::Exit {
+                    to: callee_instance,
+                }),
+                &[],
+                &[],
+            ),
+            imports.add(
+                op(HandleOp::EndLends {
+                    from: caller_instance,
+                }),
+                &[],
+                &[],
+            ),
+        ]);
     }
 
     let adapter = FuncIndex::new(imports.imports.len());
@@ -423,7 +481,7 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         .copied()
         .unwrap_or(ValType::I64);
     let copies = sig.in_memory().count() as u32;
-    let mut f = Code::new(first_dst + copies, callees.traps.clone());
+    let mut f = Code::new(first_dst + copies, callees.needs.clone());
     let dsts = || sig.in_memory().zip(first_dst..);
 
     // Count the call (for `cmc run --stats`).
@@ -431,6 +489,10 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
     f.push(I::I64Const(1));
     f.push(I::I64Add);
     f.push(I::GlobalSet(0));
+    // The callee's borrow scope, before the borrows it receives.
+    if let Some([enter, ..]) = callees.borrow_scope {
+        f.push(I::Call(enter.as_u32()));
+    }
 
     // Lift, in parameter order: check strings and lists where they lie,
     // translate flat values into locals of their own.
@@ -487,6 +549,7 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
             // One core value (`Signature::of` checked).
             f.push(I::LocalSet(raw_result));
             let to = f.locals(&flat.core_types());
+            f.into_callee = false;
             f.translate(flat, &[raw_result], &to);
             f.push(I::LocalGet(to[0]));
         }
@@ -520,6 +583,10 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
         (Some(Param::Memory(_)), None) => unreachable!("`fuse` imports the result's functions"),
         (None, _) => {}
     }
+    // The callee returned: its borrows must be gone (`Task.return_`).
+    if let Some([_, exit, _]) = callees.borrow_scope {
+        f.push(I::Call(exit.as_u32()));
+    }
     if let Some(post_return) = callees.post_return {
         // The result is lifted (above) before `post-return` runs, as in
         // `canon_lift`; the callee gets its own flat result back.
@@ -527,6 +594,10 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
             f.push(I::LocalGet(raw_result));
         }
         f.push(I::Call(post_return.as_u32()));
+    }
+    // The call is over for the caller: its lent handles are free again.
+    if let Some([.., end_lends]) = callees.borrow_scope {
+        f.push(I::Call(end_lends.as_u32()));
     }
     f.push(I::End);
     let mut locals = vec![(1, raw_type), (3 + copies, ValType::I32)];

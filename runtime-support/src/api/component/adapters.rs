@@ -7,13 +7,15 @@ use super::func::call_lifted;
 use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
 use super::lowered::lowered_core_type;
-use crate::abi::{AbiTrap, AdapterFunc, AdapterIndex, Elements, TransferIndex, TransferOp};
+use crate::abi::{
+    AbiTrap, AdapterFunc, AdapterIndex, Elements, HandleOp, ResourceDef, TransferIndex, TransferOp,
+};
 use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
 };
 use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair, store_pair};
-use crate::canon::{CanonError, FuncType, lift_params, lower_results, return_pointer};
+use crate::canon::{CanonError, FuncType, Lends, lift_params, lower_results, return_pointer};
 
 /// The core function for adapter `i`, created on first use: lifts the
 /// arguments out of the calling component instance, calls the lifted
@@ -74,6 +76,70 @@ pub(super) fn abi_trap_func<T: 'static>(store: &mut Store<T>, trap: AbiTrap) -> 
             },
         }))
     });
+    func.internal(&mut store.inner)
+}
+
+/// The host function of handle operation `op` for the store's component
+/// instance `instance` (see [`HandleOp`]).
+pub(super) fn handle_func<T: 'static>(
+    store: &mut Store<T>,
+    instance: usize,
+    op: HandleOp,
+) -> CoreFunc {
+    let func = match op {
+        HandleOp::MoveOwn { ty, from, to } => {
+            CoreFunc::wrap(store, move |mut caller: Caller<'_, T>, (index,): (u32,)| {
+                let store = caller.as_store_mut();
+                let rep = handle_table(store, instance, from).take_own(index, ty)?;
+                Ok((handle_table(store, instance, to).new_own(ty, rep)?,))
+            })
+        }
+        HandleOp::Lend { ty, from, to } => {
+            let component = store.inner.component_instances[instance].component.clone();
+            // `lower_borrow`: the implementing instance gets the representation.
+            let implements = matches!(
+                component.meta().resources.get(ty),
+                Some(ResourceDef::Guest { instance, .. }) if *instance == to
+            );
+            CoreFunc::wrap(store, move |mut caller: Caller<'_, T>, (index,): (u32,)| {
+                let store = caller.as_store_mut();
+                let data = &mut store.component_instances[instance];
+                let Some((scope, lends)) = data.fused_calls.last_mut() else {
+                    return Err(Error::Link("a fused adapter lends outside a call".into()));
+                };
+                let scope = *scope;
+                let rep = data.tables[from].lend(index, ty, lends)?;
+                if implements {
+                    return Ok((rep,));
+                }
+                Ok((data.tables[to].new_borrow(ty, rep, scope)?,))
+            })
+        }
+        HandleOp::Enter { to } => {
+            CoreFunc::wrap(store, move |mut caller: Caller<'_, T>, (): ()| {
+                let data = &mut caller.as_store_mut().component_instances[instance];
+                let scope = data.tables[to].enter_call()?;
+                data.fused_calls.push((scope, Lends::new()));
+                Ok(())
+            })
+        }
+        HandleOp::Exit { to } => CoreFunc::wrap(store, move |mut caller: Caller<'_, T>, (): ()| {
+            let data = &mut caller.as_store_mut().component_instances[instance];
+            let Some(&(scope, _)) = data.fused_calls.last() else {
+                return Err(Error::Link("a fused adapter returns outside a call".into()));
+            };
+            Ok(data.tables[to].exit_call(scope)?)
+        }),
+        HandleOp::EndLends { from } => {
+            CoreFunc::wrap(store, move |mut caller: Caller<'_, T>, (): ()| {
+                let data = &mut caller.as_store_mut().component_instances[instance];
+                if let Some((_, lends)) = data.fused_calls.pop() {
+                    data.tables[from].end_lends(lends);
+                }
+                Ok(())
+            })
+        }
+    };
     func.internal(&mut store.inner)
 }
 

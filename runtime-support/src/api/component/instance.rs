@@ -3,7 +3,7 @@
 //! components), `builtins` (the resource built-ins) and `lowered` (host
 //! imports), each on first use.
 
-use super::adapters::{abi_trap_func, adapter_func, transfer_func};
+use super::adapters::{abi_trap_func, adapter_func, handle_func, transfer_func};
 use super::builtins::builtin_func;
 use super::linker::{Definition, Linker};
 use super::lowered::lowered_func;
@@ -45,6 +45,10 @@ pub(crate) struct ComponentInstanceData {
     /// false while its `realloc` or `post-return` runs, which may not call
     /// out of it.
     pub may_leave: PrimaryMap<ComponentInstanceIndex, bool>,
+    /// The calls between components in progress that pass borrows through
+    /// fused adapters: the callee's borrow scope and the caller's lends,
+    /// innermost last ([`HandleOp`](crate::abi::HandleOp)).
+    pub fused_calls: Vec<(crate::canon::ScopeId, crate::canon::Lends)>,
     /// Whether a call from the host is inside this instance. The root
     /// component instance is an ancestor of every component instance of
     /// the plan, so the spec's `may_enter` for a call from the host is this
@@ -93,6 +97,7 @@ impl Instance {
             tables: PrimaryMap::from(vec![table; instances]),
             lifted: PrimaryMap::from(vec![None; meta.lifted.len()]),
             may_leave: PrimaryMap::from(vec![true; instances]),
+            fused_calls: Vec::new(),
             entered: false,
         });
         for init in &meta.initializers {
@@ -111,6 +116,7 @@ impl Instance {
                     }
                     CoreDef::CallCounter => call_counter(&mut store.inner).map(Extern::Global),
                     CoreDef::AbiTrap(trap) => Ok(Extern::Func(abi_trap_func(store, *trap))),
+                    CoreDef::Handle(op) => Ok(Extern::Func(handle_func(store, index, *op))),
                     other => resolve_core(&store.inner, index, other),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -335,6 +341,9 @@ pub(super) fn resolve_core(
         ))),
         CoreDef::AbiTrap(trap) => Err(Error::Link(format!(
             "the trap {trap:?} of a fused adapter is only ever an adapter's import"
+        ))),
+        CoreDef::Handle(op) => Err(Error::Link(format!(
+            "the handle operation {op:?} of a fused adapter is only ever an adapter's import"
         ))),
         CoreDef::CallCounter => store
             .call_counter

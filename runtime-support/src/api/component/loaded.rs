@@ -1,8 +1,8 @@
 //! Loading compiled components.
 
 use crate::abi::{
-    ArtifactKind, ComponentMeta, CoreDef, EntityRef, ExportItem, Initializer, ModuleIndex,
-    PrimaryMap, ResourceDef,
+    ArtifactKind, ComponentMeta, CoreDef, EntityRef, ExportItem, HandleOp, Initializer,
+    ModuleIndex, PrimaryMap, ResourceDef,
 };
 use crate::api::{ArtifactError, Engine, Error, Module};
 use crate::artifact::{ArtifactSource, CodeMap, Integrity, LoadedArtifact, check_header};
@@ -163,6 +163,15 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             instance.index() < instances && adapter_ok(*adapter)
         }
         CoreDef::CallCounter | CoreDef::AbiTrap(_) => true,
+        CoreDef::Handle(op) => match *op {
+            HandleOp::MoveOwn { ty, from, to } | HandleOp::Lend { ty, from, to } => {
+                meta.resources.is_valid(ty)
+                    && component_instance_ok(from)
+                    && component_instance_ok(to)
+            }
+            HandleOp::Enter { to } | HandleOp::Exit { to } => component_instance_ok(to),
+            HandleOp::EndLends { from } => component_instance_ok(from),
+        },
         // Its memories are exports of earlier core instances.
         CoreDef::Transfer(i) => meta.transfers.get(*i).is_some_and(|t| {
             [&t.from, &t.to].iter().all(
