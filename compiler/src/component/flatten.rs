@@ -807,6 +807,7 @@ fn canon_options(s: &Scope, types: &Types, options: &[CanonicalOption]) -> Resul
     let mut out = CanonOptions {
         memory: None,
         ptr_type: PtrType::I32,
+        page_size_log2: 16,
         realloc: None,
         post_return: None,
         encoding: StringEncoding::Utf8,
@@ -818,9 +819,11 @@ fn canon_options(s: &Scope, types: &Types, options: &[CanonicalOption]) -> Resul
             CanonicalOption::CompactUTF16 => out.encoding = StringEncoding::Latin1Utf16,
             CanonicalOption::Memory(m) => {
                 out.memory = Some(s.core_memories[m as usize].def()?);
-                if types.as_ref().memory_at(m).memory64 {
+                let ty = types.as_ref().memory_at(m);
+                if ty.memory64 {
                     out.ptr_type = PtrType::I64;
                 }
+                out.page_size_log2 = ty.page_size_log2.unwrap_or(16) as u8;
             }
             CanonicalOption::Realloc(f) => out.realloc = Some(s.core_funcs[f as usize].def()?),
             CanonicalOption::PostReturn(f) => {

@@ -180,14 +180,11 @@ pub enum TransferOp {
     /// `(retptr: i32) -> ()`: checks that the caller's return pointer holds
     /// a `(ptr, len)` pair in `to`, before `realloc` runs there.
     CheckRetptr,
-    /// `(retptr: i32, ptr: i32, len: i32) -> ()`: stores the pair at
-    /// `retptr` in `to`.
-    StoreResult,
 }
 
-/// The host half of a fused adapter: string work that needs the two
-/// instances' memories side by side (the adapter's compiled code does the
-/// rest).
+/// The host half of a fused adapter: the checks and copies of a string or
+/// list with the spec's errors, which the adapter's compiled code falls
+/// back to when its own checks fail (or a string is not ASCII).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryTransfer {
     /// What it does.
@@ -258,6 +255,9 @@ pub struct CanonOptions {
     /// The address type of `memory` (`i32` without one): the type of
     /// pointers and lengths in flat values and in memory, and of `realloc`.
     pub ptr_type: PtrType,
+    /// The log2 of `memory`'s page size (16 without one): what a fused
+    /// adapter that imports the memory declares.
+    pub page_size_log2: u8,
     /// The allocation function.
     pub realloc: Option<CoreDef>,
     /// Called after a lifted export's results were read.

@@ -1,7 +1,9 @@
 //! The memory work of a fused adapter's host halves (`CoreDef::Transfer`):
 //! checking a string or list where it lies, copying it between the two
 //! instances' memories into the bytes the callee's `realloc` returned, and
-//! loading or storing a returned `(ptr, len)` pair.
+//! loading a returned `(ptr, len)` pair: what a fused adapter calls when
+//! its own checks fail, to fail with the spec's error (or to do the work,
+//! for utf8 strings that are not ASCII).
 //!
 //! The adapter is compiled code and calls these through host functions the
 //! embedding API makes (`api/component`), which only resolve the memories;
@@ -63,20 +65,6 @@ pub(crate) fn load_pair(memory: &[u8], at: u32) -> Result<(u32, u32), CanonError
 /// of `memory_len` bytes.
 pub(crate) fn check_retptr(memory_len: usize, retptr: u32) -> Result<(), CanonError> {
     check_block(memory_len, u64::from(retptr), PAIR, "return pointer")
-}
-
-/// Stores the pair `(ptr, len)` at `retptr` in `memory`, checked first.
-pub(crate) fn store_pair(
-    memory: &mut [u8],
-    retptr: u32,
-    ptr: u32,
-    len: u32,
-) -> Result<(), CanonError> {
-    check_block(memory.len(), u64::from(retptr), PAIR, "return pointer")?;
-    let at = retptr as usize;
-    memory[at..at + 4].copy_from_slice(&ptr.to_le_bytes());
-    memory[at + 4..at + 8].copy_from_slice(&len.to_le_bytes());
-    Ok(())
 }
 
 /// Copies the `len` elements at `ptr` in the source memory (checked by

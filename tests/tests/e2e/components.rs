@@ -478,3 +478,67 @@ fn realloc_and_post_return_cannot_call_out() {
         );
     }
 }
+
+/// A component instance that lowers a function it lifted itself, with the
+/// same memory on both sides: the fused adapter copies within one memory
+/// (`memory.copy`, which allows overlap) and gives what the runtime's
+/// adapter gives.
+#[test]
+fn a_fused_adapter_within_one_memory() {
+    let wat = r#"(component
+      (core module $libc
+        (memory (export "memory") 1)
+        (global $next (mut i32) (i32.const 1024))
+        (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+          (local $ptr i32)
+          (local.set $ptr (global.get $next))
+          (global.set $next (i32.add (local.get $ptr) (local.get 3)))
+          (local.get $ptr))
+        (func (export "sum") (param $ptr i32) (param $len i32) (result i32)
+          (local $acc i32)
+          (block $done (loop $l
+            (br_if $done (i32.eqz (local.get $len)))
+            (local.set $acc (i32.add (local.get $acc) (i32.load8_u (local.get $ptr))))
+            (local.set $ptr (i32.add (local.get $ptr) (i32.const 1)))
+            (local.set $len (i32.sub (local.get $len) (i32.const 1)))
+            (br $l)))
+          (local.get $acc))
+        (data (i32.const 16) "hello, world"))
+      (core instance $libc (instantiate $libc))
+      (func $sum (param "s" string) (result u32)
+        (canon lift (core func $libc "sum")
+          (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+      (core func $lowered (canon lower (func $sum) (memory (core memory $libc "memory"))))
+      (core module $m
+        (import "" "sum" (func $sum (param i32 i32) (result i32)))
+        (func (export "run") (param i32) (result i32) (call $sum (i32.const 16) (local.get 0))))
+      (core instance $m (instantiate $m (with "" (instance (export "sum" (func $lowered))))))
+      (func (export "run") (param "n" u32) (result u32) (canon lift (core func $m "run"))))"#;
+    let component = Component::new(&engine(), wat).expect("component compiles");
+    assert_eq!(component.adapter_counts(), (1, 0));
+    let hello: u32 = "hello, world".bytes().map(u32::from).sum();
+    for intercept in [false, true] {
+        let mut store = Store::new(component.engine(), ());
+        if intercept {
+            store.intercept_calls(Silent);
+        }
+        let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+        assert_eq!(call(&mut store, &instance, &["run"], &[Val::U32(12)]), Val::U32(hello));
+        let run = instance.get_func(&store, &["run"]).unwrap();
+        let err = run.call(&mut store, &[Val::U32(70_000)], &mut [Val::U32(0)]).unwrap_err();
+        assert_eq!(err.as_trap().map(|t| t.kind), Some(TrapKind::StringOutOfBounds), "{err}");
+    }
+}
+
+/// Sees nothing: with it, calls between components take the runtime's adapter.
+struct Silent;
+
+impl cmc_runtime::component::Interceptor for Silent {
+    fn before(&mut self, _: cmc_runtime::component::Call<'_>, _: &[Val]) {}
+    fn after(
+        &mut self,
+        _: cmc_runtime::component::Call<'_>,
+        _: Result<Option<&Val>, &cmc_runtime::Error>,
+    ) {
+    }
+}

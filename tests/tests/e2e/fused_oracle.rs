@@ -8,14 +8,17 @@
 //! A caller component forwards raw bits (any bits: invalid discriminants
 //! and `char`s, garbage in unused variant slots, NaNs, non-canonical
 //! `bool`s) as the flat arguments of a call into a callee, which hashes the
-//! flat values it receives; and a callee returns raw bits as a result,
-//! which the caller hands to the host. Signatures are flat on both sides
-//! (what the fused adapters translate in compiled code); many functions
-//! share one component, so the compile cost is paid per batch.
+//! flat values it receives (and the bytes of its strings and lists); and a
+//! callee returns raw bits as a result, which the caller hands to the host.
+//! Strings and lists point into a stretch of bytes at the end of each
+//! memory (ASCII, other utf8, invalid utf8), often far enough to cross the
+//! end. Signatures are what the fused adapters carry in compiled code; many
+//! functions share one component, so the compile cost is paid per batch.
 
 use super::engine;
 use cmc_runtime::component::{
     Call, Component, FlatType, Interceptor, InterfaceType as T, Linker, PtrType, Val, flatten_type,
+    layout,
 };
 use cmc_runtime::{Error, Store};
 use std::fmt::Write;
@@ -82,16 +85,33 @@ fn anonymous(rng: &mut Rng, depth: u32) -> T {
     }
 }
 
-/// A random parameter type: anonymous, or a named record, variant, enum
-/// or flags of anonymous parts.
+/// A string or a list of integers: what fused adapters copy.
+fn in_memory(rng: &mut Rng) -> T {
+    const ELEMENTS: [T; 8] = [T::U8, T::S8, T::U16, T::S16, T::U32, T::S32, T::U64, T::S64];
+    match rng.below(3) {
+        0 => T::String,
+        _ => T::List(Box::new(ELEMENTS[rng.below(8) as usize].clone())),
+    }
+}
+
+/// A random parameter type: anonymous, a string or list, or a named
+/// record (of anonymous parts, strings and lists), variant, enum or flags
+/// (of anonymous parts).
 fn param_type(rng: &mut Rng) -> T {
     let labels = |rng: &mut Rng, n: u64| (0..1 + rng.below(n)).map(|i| format!("l{i}")).collect();
-    match rng.below(8) {
+    match rng.below(9) {
         0 => T::Record(
             (0..1 + rng.below(3))
-                .map(|i| (format!("f{i}"), anonymous(rng, 1)))
+                .map(|i| {
+                    let t = match rng.below(3) {
+                        0 => in_memory(rng),
+                        _ => anonymous(rng, 1),
+                    };
+                    (format!("f{i}"), t)
+                })
                 .collect(),
         ),
+        4 => in_memory(rng),
         1 => T::Variant(
             (0..1 + rng.below(4))
                 .map(|i| {
@@ -121,6 +141,7 @@ fn wat(ty: &T) -> String {
             "(tuple {})",
             ts.iter().map(wat).collect::<Vec<_>>().join(" ")
         ),
+        T::List(t) => format!("(list {})", wat(t)),
         t => t.to_string(),
     }
 }
@@ -193,6 +214,28 @@ struct Signature {
     result: T,
 }
 
+/// What a flat argument slot holds, for the caller to make bits for it
+/// and the callee to hash it.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// A flat value: any bits.
+    Bits(FlatType),
+    /// A string's or list's pointer; elements of this size follow.
+    Ptr(u32),
+    /// Its length.
+    Len,
+}
+
+/// The slots `ty` flattens to.
+fn slots(ty: &T, out: &mut Vec<Slot>) {
+    match ty {
+        T::String => out.extend([Slot::Ptr(1), Slot::Len]),
+        T::List(e) => out.extend([Slot::Ptr(layout(e, PtrType::I32).size), Slot::Len]),
+        T::Record(fields) => fields.iter().for_each(|(_, t)| slots(t, out)),
+        t => out.extend(flatten_type(t, PtrType::I32).into_iter().map(Slot::Bits)),
+    }
+}
+
 impl Signature {
     fn flat_params(&self) -> Vec<FlatType> {
         self.params
@@ -201,8 +244,24 @@ impl Signature {
             .collect()
     }
 
+    fn slots(&self) -> Vec<Slot> {
+        let mut out = Vec::new();
+        self.params.iter().for_each(|t| slots(t, &mut out));
+        out
+    }
+
+    /// The result's core type; a string or list comes back through memory.
     fn flat_result(&self) -> FlatType {
         flatten_type(&self.result, PtrType::I32)[0]
+    }
+
+    /// The element size of a result in memory.
+    fn result_in_memory(&self) -> Option<u32> {
+        match &self.result {
+            T::String => Some(1),
+            T::List(e) => Some(layout(e, PtrType::I32).size),
+            _ => None,
+        }
     }
 }
 
@@ -212,12 +271,13 @@ fn signature(rng: &mut Rng) -> Signature {
     loop {
         let params: Vec<T> = (0..1 + rng.below(4)).map(|_| param_type(rng)).collect();
         let result = loop {
-            let t = match rng.below(3) {
+            let t = match rng.below(4) {
+                3 => in_memory(rng),
                 0 => T::Enum((0..1 + rng.below(4)).map(|i| format!("e{i}")).collect()),
                 1 => T::Flags((0..1 + rng.below(32)).map(|i| format!("g{i}")).collect()),
                 _ => PRIMS[rng.below(PRIMS.len() as u64) as usize].clone(),
             };
-            if flatten_type(&t, PtrType::I32).len() == 1 {
+            if flatten_type(&t, PtrType::I32).len() == 1 || matches!(t, T::String | T::List(_)) {
                 break t;
             }
         };
@@ -261,9 +321,63 @@ fn type_defs(i: usize, sig: &Signature, import: bool) -> (String, Vec<String>, S
     (defs, params, result)
 }
 
+/// Where the bytes that strings and lists point into begin, in both
+/// memories (four pages): the last 1 KiB.
+const DATA: u32 = 4 * 65536 - 1024;
+
+/// The bytes at [`DATA`]: ASCII text, other utf8, then invalid utf8, as a
+/// WAT string.
+fn data() -> String {
+    let mut bytes: Vec<u8> = Vec::new();
+    while bytes.len() < 1024 {
+        bytes.extend(b"plain ascii text, ");
+        bytes.extend("\u{e9}t\u{e9} \u{65e5}\u{672c} \u{1f600} ".as_bytes());
+        bytes.extend(b"ok ");
+        bytes.extend([0xff, 0xc3, 0x28, 0xe2, 0x82, b' ']);
+    }
+    bytes.truncate(1024);
+    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
+}
+
+/// A bump allocator that starts over at 1024 before it reaches [`DATA`].
+const REALLOC: &str = r#"
+      (global $next (mut i32) (i32.const 1024))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (local $ptr i32)
+        (if (i32.gt_u (i32.add (global.get $next) (local.get 3)) (i32.const 200000))
+          (then (global.set $next (i32.const 1024))))
+        (local.set $ptr (i32.and (i32.add (global.get $next) (i32.sub (local.get 2) (i32.const 1)))
+                                 (i32.sub (i32.const 0) (local.get 2))))
+        (global.set $next (i32.add (local.get $ptr) (local.get 3)))
+        (local.get $ptr))"#;
+
+/// The callee's code hashing flat slot `k` (a string's or list's bytes for
+/// a pointer, whose length is slot `k + 1`).
+fn hash_slot(k: usize, slot: Slot) -> String {
+    let mix = |value: String| {
+        format!("(local.set $h (i64.add (i64.mul (local.get $h) (i64.const 1000003)) {value}))")
+    };
+    match slot {
+        Slot::Bits(t) => mix(format!("(local.get {k}) {}", to_i64(t))),
+        Slot::Len => mix(format!("(i64.extend_i32_u (local.get {k}))")),
+        Slot::Ptr(size) => format!(
+            r#"(local.set $i (i32.const 0))
+               (block $done (loop $bytes
+                 (br_if $done (i32.ge_u (local.get $i) (i32.mul (local.get {len}) (i32.const {size}))))
+                 {byte}
+                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                 (br $bytes)))"#,
+            len = k + 1,
+            byte = mix(format!(
+                "(i64.load8_u (i32.add (local.get {k}) (local.get $i)))"
+            )),
+        ),
+    }
+}
+
 /// The component for a batch of signatures: `$callee` hashes and returns
-/// bits, `$caller` forwards the host's bits to it, and exports `f{i}` and
-/// `g{i}` of the root stand for the caller's.
+/// bits, `$caller` forwards the host's bits to it, and the root exports
+/// both (the caller's `f{i}` and `g{i}` are what the host calls).
 fn component(sigs: &[Signature]) -> String {
     let mut callee_types = String::new();
     let mut callee_core = String::new();
@@ -275,29 +389,72 @@ fn component(sigs: &[Signature]) -> String {
     let mut caller_funcs = String::new();
     let mut with = String::new();
     let mut core_with = String::new();
+    let options = |memory: &str, realloc: &str| {
+        format!(
+            r#"(memory (core memory {memory} "memory")) (realloc (core func {realloc} "realloc"))"#
+        )
+    };
     for (i, sig) in sigs.iter().enumerate() {
         let flat = sig.flat_params();
         let params: String = flat.iter().map(|t| format!("{} ", core(*t))).collect();
-        let hash: String = flat
-            .iter()
+        let hash: String = sig
+            .slots()
+            .into_iter()
             .enumerate()
-            .map(|(k, t)| {
-                format!(
-                    "(local.set $h (i64.add (i64.mul (local.get $h) (i64.const 1000003)) (local.get {k}) {}))",
-                    to_i64(*t)
-                )
-            })
+            .map(|(k, slot)| hash_slot(k, slot))
             .collect();
-        let r = sig.flat_result();
         write!(
             callee_core,
-            r#"(func (export "f{i}") (param {params}) (result i64) (local $h i64) {hash} (local.get $h))
-               (func (export "g{i}") (param i64) (result {}) (local.get 0) {})
-            "#,
-            core(r),
-            from_i64(r)
+            r#"(func (export "f{i}") (param {params}) (result i64) (local $h i64) (local $i i32)
+                 {hash} (local.get $h))
+            "#
         )
         .unwrap();
+        // `g` returns the bits as the result; a string or list as a pair at
+        // 16 (or, for one bits pattern, at the unaligned 17) pointing near
+        // the end of memory.
+        let (g_result, caller_g_params, caller_g_results, caller_g_body) = match sig
+            .result_in_memory()
+        {
+            Some(_) => {
+                write!(
+                        callee_core,
+                        r#"(func (export "g{i}") (param i64) (result i32)
+                             (i32.store (i32.const 16) (i32.add (i32.const {start})
+                               (i32.and (i32.wrap_i64 (local.get 0)) (i32.const 0x3ff))))
+                             (i32.store (i32.const 20)
+                               (i32.and (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 12))) (i32.const 0xff)))
+                             (i32.add (i32.const 16)
+                               (i32.eqz (i32.and (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 24))) (i32.const 0x3f)))))
+                        "#,
+                        start = DATA - 64,
+                    )
+                    .unwrap();
+                (
+                    "i32",
+                    "i64 i32",
+                    "",
+                    format!("(call $g{i} (local.get 0) (i32.const 32)) (i32.const 32)"),
+                )
+            }
+            None => {
+                let r = sig.flat_result();
+                write!(
+                    callee_core,
+                    r#"(func (export "g{i}") (param i64) (result {}) (local.get 0) {})
+                        "#,
+                    core(r),
+                    from_i64(r)
+                )
+                .unwrap();
+                (
+                    core(r),
+                    "i64",
+                    core(r),
+                    format!("(call $g{i} (local.get 0))"),
+                )
+            }
+        };
         let (defs, ptys, rty) = type_defs(i, sig, false);
         callee_types.push_str(&defs);
         let fparams: String = ptys
@@ -305,10 +462,11 @@ fn component(sigs: &[Signature]) -> String {
             .enumerate()
             .map(|(j, t)| format!("(param \"x{j}\" {t}) "))
             .collect();
+        let callee_options = options("$m", "$m");
         write!(
             callee_funcs,
-            r#"(func (export "f{i}") {fparams} (result u64) (canon lift (core func $m "f{i}")))
-               (func (export "g{i}") (param "bits" u64) (result {rty}) (canon lift (core func $m "g{i}")))
+            r#"(func (export "f{i}") {fparams} (result u64) (canon lift (core func $m "f{i}") {callee_options}))
+               (func (export "g{i}") (param "bits" u64) (result {rty}) (canon lift (core func $m "g{i}") {callee_options}))
             "#
         )
         .unwrap();
@@ -340,9 +498,11 @@ fn component(sigs: &[Signature]) -> String {
             "(with \"f{i}\" (func $callee \"f{i}\")) (with \"g{i}\" (func $callee \"g{i}\")) "
         )
         .unwrap();
+        let caller_options = options("$libc", "$libc");
         write!(
             caller_lowers,
-            "(core func $f{i} (canon lower (func $f{i}))) (core func $g{i} (canon lower (func $g{i}))) "
+            "(core func $f{i} (canon lower (func $f{i}) {caller_options}))
+             (core func $g{i} (canon lower (func $g{i}) {caller_options})) "
         )
         .unwrap();
         write!(
@@ -350,12 +510,15 @@ fn component(sigs: &[Signature]) -> String {
             "(export \"f{i}\" (func $f{i})) (export \"g{i}\" (func $g{i})) "
         )
         .unwrap();
+        let g_results = match caller_g_results {
+            "" => String::new(),
+            r => format!("(result {r})"),
+        };
         write!(
             caller_core_imports,
             r#"(import "" "f{i}" (func $f{i} (param {params}) (result i64)))
-               (import "" "g{i}" (func $g{i} (param i64) (result {})))
-            "#,
-            core(r)
+               (import "" "g{i}" (func $g{i} (param {caller_g_params}) {g_results}))
+            "#
         )
         .unwrap();
         let loads: String = flat
@@ -372,25 +535,29 @@ fn component(sigs: &[Signature]) -> String {
         write!(
             caller_core,
             r#"(func (export "f{i}") (param i32 i32) (result i64) {loads} (call $f{i}))
-               (func (export "g{i}") (param i64) (result {}) (call $g{i} (local.get 0)))
-            "#,
-            core(r)
+               (func (export "g{i}") (param i64) (result {g_result}) {caller_g_body})
+            "#
         )
         .unwrap();
         write!(
             caller_funcs,
             r#"(func (export "f{i}") (param "bits" (list u64)) (result u64)
-                 (canon lift (core func $main "f{i}") (memory (core memory $libc "memory"))
-                   (realloc (core func $libc "realloc"))))
-               (func (export "g{i}") (param "bits" u64) (result {rty}) (canon lift (core func $main "g{i}")))
+                 (canon lift (core func $main "f{i}") {caller_options}))
+               (func (export "g{i}") (param "bits" u64) (result {rty})
+                 (canon lift (core func $main "g{i}") {caller_options}))
             "#
         )
         .unwrap();
     }
+    let data = data();
     format!(
         r#"(component
   (component $callee
-    (core module $m {callee_core})
+    (core module $m
+      (memory (export "memory") 4)
+      (data (i32.const {DATA}) "{data}")
+      {REALLOC}
+      {callee_core})
     (core instance $m (instantiate $m))
     {callee_types}
     {callee_funcs})
@@ -398,18 +565,13 @@ fn component(sigs: &[Signature]) -> String {
   (component $caller
     {caller_types}
     (core module $libc
-      (memory (export "memory") 1)
-      (global $next (mut i32) (i32.const 1024))
-      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-        (local $ptr i32)
-        (local.set $ptr (i32.and (i32.add (global.get $next) (i32.sub (local.get 2) (i32.const 1)))
-                                 (i32.sub (i32.const 0) (local.get 2))))
-        (global.set $next (i32.add (local.get $ptr) (local.get 3)))
-        (local.get $ptr)))
+      (memory (export "memory") 4)
+      (data (i32.const {DATA}) "{data}")
+      {REALLOC})
     (core instance $libc (instantiate $libc))
     {caller_lowers}
     (core module $main
-      (import "libc" "memory" (memory 1))
+      (import "libc" "memory" (memory 4))
       {caller_core_imports}
       {caller_core})
     (core instance $main (instantiate $main
@@ -420,6 +582,25 @@ fn component(sigs: &[Signature]) -> String {
   (export "callee" (instance $callee))
   (export "caller" (instance $caller)))"#
     )
+}
+
+/// Bits for flat slot `slot`: for a string or list, a pointer near
+/// [`DATA`] (aligned or not) or anywhere, and a length that often crosses
+/// the end of memory.
+fn slot_bits(rng: &mut Rng, slot: Slot) -> u64 {
+    match slot {
+        Slot::Bits(_) => rng.bits(),
+        Slot::Ptr(size) => match rng.below(4) {
+            0 => rng.next() as u32 as u64,
+            1 => u64::from(DATA) + rng.below(1024),
+            _ => u64::from(DATA) + rng.below(1024 / u64::from(size)) * u64::from(size),
+        },
+        Slot::Len => match rng.below(8) {
+            0 => rng.next() as u32 as u64,
+            1 => rng.below(1024),
+            _ => rng.below(48),
+        },
+    }
 }
 
 /// Sees nothing: setting it makes the store use the runtime's adapters.
@@ -463,14 +644,15 @@ fn run(seed: u64, batches: usize, per_batch: usize, calls: usize) -> (usize, usi
         let fused_instance = Linker::new().instantiate(&mut fused, &component).unwrap();
         let runtime_instance = Linker::new().instantiate(&mut runtime, &component).unwrap();
         for (i, sig) in sigs.iter().enumerate() {
-            let n = sig.flat_params().len();
+            let slots = sig.slots();
             for name in [format!("f{i}"), format!("g{i}")] {
                 let path = ["caller", name.as_str()];
                 let a = fused_instance.get_func(&fused, &path).unwrap();
                 let b = runtime_instance.get_func(&runtime, &path).unwrap();
                 for _ in 0..calls {
                     let args = if name.starts_with('f') {
-                        vec![Val::List((0..n).map(|_| Val::U64(rng.bits())).collect())]
+                        let bits = slots.iter().map(|&s| Val::U64(slot_bits(&mut rng, s)));
+                        vec![Val::List(bits.collect())]
                     } else {
                         vec![Val::U64(rng.bits())]
                     };

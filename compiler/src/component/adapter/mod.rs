@@ -28,6 +28,7 @@
 //! canonical-ABI code (`AdapterFunc`).
 
 mod flat;
+mod memory;
 
 use cmc_runtime::abi::{
     CanonOptions, ComponentInstanceIndex, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT,
@@ -277,8 +278,6 @@ struct ResultCallees {
     realloc: FuncIndex,
     /// [`TransferOp::Copy`], from the callee's memory to the caller's.
     copy: FuncIndex,
-    /// [`TransferOp::StoreResult`].
-    store: FuncIndex,
     size: u32,
     align: u32,
 }
@@ -365,7 +364,6 @@ pub fn fuse(
             check_retptr: imports.add(transfer(TransferOp::CheckRetptr)?, &i32s(1), &[]),
             realloc: imports.add(Import::Def(caller.realloc.clone()?), &i32s(4), &i32s(1)),
             copy: imports.add(transfer(TransferOp::Copy(elements))?, &i32s(3), &[]),
-            store: imports.add(transfer(TransferOp::StoreResult)?, &i32s(3), &[]),
             size,
             align,
         });
@@ -432,6 +430,31 @@ pub fn fuse(
         }),
     );
     imports.imports.push(Import::CallCounter);
+    // Strings and lists are copied between the two memories in the
+    // adapter's own code: the caller's is memory 0, the callee's memory 1.
+    let pages = memory::PageSizes {
+        caller: u32::from(caller.page_size_log2),
+        callee: u32::from(callee.page_size_log2),
+    };
+    if sig.in_memory().next().is_some() || sig.result_in_memory().is_some() {
+        for (name, options, log2) in [
+            ("caller-memory", caller, pages.caller),
+            ("callee-memory", callee, pages.callee),
+        ] {
+            imports.section.import(
+                "",
+                name,
+                EntityType::Memory(wasm_encoder::MemoryType {
+                    minimum: 0,
+                    maximum: None,
+                    memory64: false,
+                    shared: false,
+                    page_size_log2: (log2 != 16).then_some(log2),
+                }),
+            );
+            imports.imports.push(Import::Def(options.memory.clone()?));
+        }
+    }
     let mut types = imports.types;
     let (adapter_params, adapter_results) = sig.adapter_type();
     types.ty().function(adapter_params, adapter_results);
@@ -440,7 +463,8 @@ pub fn fuse(
     let mut exports = ExportSection::new();
     exports.export(FUSED_ADAPTER_EXPORT, ExportKind::Func, adapter.as_u32());
     let mut code = CodeSection::new();
-    code.function(&body(&sig, &callees));
+    let distinct = caller.memory != callee.memory;
+    code.function(&body(&sig, &callees, pages, distinct));
     let mut names = NameSection::new();
     let mut func_names = NameMap::new();
     func_names.append(adapter.as_u32(), "fused-adapter");
@@ -463,8 +487,12 @@ pub fn fuse(
 /// The adapter's code: lift every argument out of the caller (checking
 /// flat values, strings and lists in order), lower them into the callee
 /// (allocate and copy), call, lift and lower the result, run `post-return`.
-fn body(sig: &Signature, callees: &Callees) -> Function {
+///
+/// `distinct` says whether the caller's and the callee's memories are two
+/// memories (not one, named twice).
+fn body(sig: &Signature, callees: &Callees, pages: memory::PageSizes, distinct: bool) -> Function {
     use Instruction as I;
+    use memory::{CALLEE, CALLER};
     // Locals after the parameters (and the caller's return pointer, `n`,
     // for a result in memory): the callee's result as it returned it (for
     // `post-return`; an unused i64 when there is none), the pointer, length
@@ -500,9 +528,9 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
     for (param, start) in &sig.params {
         match param {
             Param::Memory(elements) => {
-                f.push(I::LocalGet(*start));
-                f.push(I::LocalGet(start + 1));
-                f.push(I::Call(callees.transfer(*elements).0.as_u32()));
+                let check = callees.transfer(*elements).0.as_u32();
+                let pair = (*start, start + 1);
+                memory::check_or_call(&mut f, pages, CALLER, *elements, pair, check);
                 lowered.push(Vec::new());
             }
             Param::Flat(flat) => {
@@ -527,10 +555,10 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
             .expect("imported when something is in memory");
         f.push(I::Call(realloc.as_u32()));
         f.push(I::LocalSet(dst));
-        f.push(I::LocalGet(start));
-        f.push(I::LocalGet(start + 1));
-        f.push(I::LocalGet(dst));
-        f.push(I::Call(callees.transfer(elements).1.as_u32()));
+        let copy = callees.transfer(elements).1.as_u32();
+        let pair = (start, start + 1);
+        let memories = (CALLER, CALLEE);
+        memory::copy(&mut f, pages, memories, distinct, elements, pair, dst, copy);
     }
     let mut dst = first_dst;
     for ((param, start), locals) in sig.params.iter().zip(&lowered) {
@@ -553,16 +581,15 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
             f.translate(flat, &[raw_result], &to);
             f.push(I::LocalGet(to[0]));
         }
-        (Some(Param::Memory(_)), Some(r)) => {
+        (Some(Param::Memory(elements)), Some(r)) => {
             // Lift it from the callee (checked where it lies), check the
             // caller's return pointer, then allocate in the caller, copy,
             // and store `(ptr, len)` at the return pointer.
-            f.push(I::LocalTee(raw_result));
-            f.push(I::Call(r.load.as_u32()));
-            f.push(I::LocalSet(result_len));
-            f.push(I::LocalSet(result_ptr));
-            f.push(I::LocalGet(retptr));
-            f.push(I::Call(r.check_retptr.as_u32()));
+            f.push(I::LocalSet(raw_result));
+            let pair = (result_ptr, result_len);
+            let (load, check) = (r.load.as_u32(), r.check_retptr.as_u32());
+            memory::load_pair(&mut f, pages, CALLEE, *elements, raw_result, pair, load);
+            memory::check_pair_place(&mut f, pages, CALLER, retptr, check);
             f.push(I::I32Const(0));
             f.push(I::I32Const(0));
             f.push(I::I32Const(r.align as i32));
@@ -571,14 +598,12 @@ fn body(sig: &Signature, callees: &Callees) -> Function {
             f.push(I::I32Mul);
             f.push(I::Call(r.realloc.as_u32()));
             f.push(I::LocalSet(result_dst));
-            f.push(I::LocalGet(result_ptr));
-            f.push(I::LocalGet(result_len));
-            f.push(I::LocalGet(result_dst));
-            f.push(I::Call(r.copy.as_u32()));
-            f.push(I::LocalGet(retptr));
-            f.push(I::LocalGet(result_dst));
-            f.push(I::LocalGet(result_len));
-            f.push(I::Call(r.store.as_u32()));
+            let copy = r.copy.as_u32();
+            let memories = (CALLEE, CALLER);
+            memory::copy(
+                &mut f, pages, memories, distinct, *elements, pair, result_dst, copy,
+            );
+            memory::store_pair(&mut f, CALLER, retptr, (result_dst, result_len));
         }
         (Some(Param::Memory(_)), None) => unreachable!("`fuse` imports the result's functions"),
         (None, _) => {}

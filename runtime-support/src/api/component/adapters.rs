@@ -14,7 +14,7 @@ use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
 };
-use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair, store_pair};
+use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair};
 use crate::canon::{CanonError, FuncType, Lends, lift_params, lower_results, return_pointer};
 
 /// The core function for adapter `i`, created on first use: lifts the
@@ -186,12 +186,6 @@ pub(super) fn transfer_func<T: 'static>(
                 check_retptr(to.data(&caller).len(), retptr).map_err(in_adapter)
             })
         }
-        TransferOp::StoreResult => CoreFunc::wrap(
-            store,
-            move |mut caller: Caller<'_, T>, (retptr, ptr, len): (u32, u32, u32)| {
-                store_pair(to.data_mut(&mut caller), retptr, ptr, len).map_err(in_adapter)
-            },
-        ),
     };
     Ok(func.internal(&mut store.inner))
 }

@@ -1,0 +1,373 @@
+//! Strings and lists that a fused adapter copies from one instance's memory
+//! into the other's in its own code. The adapter imports both memories
+//! (multi-memory): the caller's is memory 0, the callee's memory 1.
+//!
+//! The checks of lifting (length, alignment, bounds, utf8) and of
+//! `realloc`'s result (alignment, bounds) run in compiled code, utf8 as a
+//! scan for bytes beyond ASCII. When a check fails, or a string holds such a
+//! byte, the adapter calls the runtime's host half instead
+//! ([`TransferOp`](cmc_runtime::abi::TransferOp)), which repeats the checks
+//! and fails with the spec's error (or, for valid utf8 that is not ASCII,
+//! does the work). Valid ASCII strings and lists of integers never leave
+//! compiled code.
+
+use super::flat::Code;
+use cmc_runtime::abi::Elements;
+use cmc_runtime::component::MAX_STRING_BYTE_LENGTH;
+use wasm_encoder::{BlockType, Instruction as I, MemArg, MemArgTarget, ValType};
+
+/// The caller's memory in the adapter.
+pub(super) const CALLER: u32 = 0;
+/// The callee's memory in the adapter.
+pub(super) const CALLEE: u32 = 1;
+
+/// The two memories' page sizes (log2), for their lengths in bytes.
+#[derive(Clone, Copy)]
+pub(super) struct PageSizes {
+    pub caller: u32,
+    pub callee: u32,
+}
+
+impl PageSizes {
+    fn of(self, memory: u32) -> u32 {
+        match memory {
+            CALLER => self.caller,
+            _ => self.callee,
+        }
+    }
+}
+
+fn arg(offset: u64, align: u32, memory: u32) -> MemArg {
+    MemArg {
+        offset,
+        align,
+        target: MemArgTarget::Memory(memory),
+        ordering: None,
+    }
+}
+
+/// Pushes the length of `memory` in bytes, as an `i64`.
+fn memory_bytes(code: &mut Code, pages: PageSizes, memory: u32) {
+    code.push(I::MemorySize(memory));
+    code.push(I::I64ExtendI32U);
+    code.push(I::I64Const(i64::from(pages.of(memory))));
+    code.push(I::I64Shl);
+}
+
+/// Sets `ok` to whether `len` elements at `ptr` in `memory` pass lifting's
+/// checks: at most `MAX_*_BYTE_LENGTH` bytes, aligned, in bounds, and for a
+/// utf8 string all ASCII. `ok` must be 1 on entry; `bytes` (an `i64`)
+/// receives the byte length.
+pub(super) fn check(
+    code: &mut Code,
+    pages: PageSizes,
+    memory: u32,
+    elements: Elements,
+    (ptr, len): (u32, u32),
+    bytes: u32,
+    ok: u32,
+) {
+    check_bounds(code, pages, memory, elements, (ptr, len), bytes, ok);
+    if elements == Elements::Utf8 {
+        code.push(I::LocalGet(ok));
+        code.push(I::If(BlockType::Empty));
+        ascii(code, memory, ptr, len, ok);
+        code.push(I::End);
+    }
+}
+
+/// [`check`] without the scan for bytes beyond ASCII.
+fn check_bounds(
+    code: &mut Code,
+    pages: PageSizes,
+    memory: u32,
+    elements: Elements,
+    (ptr, len): (u32, u32),
+    bytes: u32,
+    ok: u32,
+) {
+    let (size, align) = elements.layout();
+    code.push(I::LocalGet(len));
+    code.push(I::I64ExtendI32U);
+    code.push(I::I64Const(i64::from(size)));
+    code.push(I::I64Mul);
+    code.push(I::LocalTee(bytes));
+    // Lists have the same limit (`MAX_LIST_BYTE_LENGTH`).
+    code.push(I::I64Const(i64::from(MAX_STRING_BYTE_LENGTH)));
+    code.push(I::I64LeU);
+    fits(code, pages, memory, ptr, align, bytes);
+    code.push(I::I32And);
+    code.push(I::LocalSet(ok));
+}
+
+/// Pushes whether `bytes` at `ptr` are `align`-aligned and inside `memory`.
+fn fits(code: &mut Code, pages: PageSizes, memory: u32, ptr: u32, align: u32, bytes: u32) {
+    code.push(I::LocalGet(ptr));
+    code.push(I::I32Const(align as i32 - 1));
+    code.push(I::I32And);
+    code.push(I::I32Eqz);
+    code.push(I::LocalGet(ptr));
+    code.push(I::I64ExtendI32U);
+    code.push(I::LocalGet(bytes));
+    code.push(I::I64Add);
+    memory_bytes(code, pages, memory);
+    code.push(I::I64LeU);
+    code.push(I::I32And);
+}
+
+/// Clears `ok` if a byte of `[ptr, ptr + len)` in `memory` (in bounds) is
+/// beyond ASCII.
+fn ascii(code: &mut Code, memory: u32, ptr: u32, len: u32, ok: u32) {
+    walk(code, (memory, None), (ptr, len), true, ok);
+}
+
+/// Walks `[src, src + len)` of memory `from` (in bounds) in chunks of 16,
+/// 8 and 1 bytes: with `ascii`, stops and clears `ok` at a chunk holding a
+/// byte beyond ASCII; with a destination `(to, dst)`, copies each chunk
+/// there (in bounds, and not overlapping the source).
+fn walk(
+    code: &mut Code,
+    (from, to): (u32, Option<(u32, u32)>),
+    (src, len): (u32, u32),
+    ascii: bool,
+    ok: u32,
+) {
+    let at = code.local(ValType::I32);
+    let chunk_v128 = code.local(ValType::V128);
+    let chunk_i64 = code.local(ValType::I64);
+    code.push(I::I32Const(0));
+    code.push(I::LocalSet(at));
+    let address = |code: &mut Code, base: u32| {
+        code.push(I::LocalGet(base));
+        code.push(I::LocalGet(at));
+        code.push(I::I32Add);
+    };
+    code.push(I::Block(BlockType::Empty)); // done
+    for width in [16u32, 8, 1] {
+        let (chunk, load, store, high): (u32, I, I, I) = match width {
+            16 => (
+                chunk_v128,
+                I::V128Load(arg(0, 0, from)),
+                I::V128Store(arg(0, 0, to.map_or(0, |(m, _)| m))),
+                I::V128Const(0x8080_8080_8080_8080_8080_8080_8080_8080_u128 as i128),
+            ),
+            8 => (
+                chunk_i64,
+                I::I64Load(arg(0, 0, from)),
+                I::I64Store(arg(0, 0, to.map_or(0, |(m, _)| m))),
+                I::I64Const(0x8080_8080_8080_8080_u64 as i64),
+            ),
+            _ => (
+                chunk_i64,
+                I::I64Load8U(arg(0, 0, from)),
+                I::I64Store8(arg(0, 0, to.map_or(0, |(m, _)| m))),
+                I::I64Const(0x80),
+            ),
+        };
+        code.push(I::Block(BlockType::Empty)); // next width
+        code.push(I::Loop(BlockType::Empty));
+        // Fewer than `width` bytes left: on to the next width.
+        code.push(I::LocalGet(len));
+        code.push(I::LocalGet(at));
+        code.push(I::I32Sub);
+        code.push(I::I32Const(width as i32));
+        code.push(I::I32LtU);
+        code.push(I::BrIf(1));
+        address(code, src);
+        code.push(load);
+        code.push(I::LocalSet(chunk));
+        if ascii {
+            code.push(I::LocalGet(chunk));
+            code.push(high);
+            if width == 16 {
+                code.push(I::V128And);
+                code.push(I::V128AnyTrue);
+            } else {
+                code.push(I::I64And);
+                code.push(I::I64Const(0));
+                code.push(I::I64Ne);
+            }
+            code.push(I::If(BlockType::Empty));
+            code.push(I::I32Const(0));
+            code.push(I::LocalSet(ok));
+            // The `if`, the loop, the next-width block: out to `done`.
+            code.push(I::Br(3));
+            code.push(I::End);
+        }
+        if let Some((_, dst)) = to {
+            address(code, dst);
+            code.push(I::LocalGet(chunk));
+            code.push(store);
+        }
+        code.push(I::LocalGet(at));
+        code.push(I::I32Const(width as i32));
+        code.push(I::I32Add);
+        code.push(I::LocalSet(at));
+        code.push(I::Br(0));
+        code.push(I::End); // loop
+        code.push(I::End); // next width
+    }
+    code.push(I::End); // done
+}
+
+/// Copies the elements from `src` in memory `from` to `dst` in memory
+/// `to`, if `dst` is aligned and in bounds (the checks of `realloc`'s
+/// result) and the source still passes lifting's checks (the `realloc` ran
+/// in between); else calls `host_copy(src, len, dst)`, the runtime's copy.
+///
+/// Between two distinct memories the copy is a loop over 16-byte chunks
+/// that checks a string's bytes again as it goes (no overlap is possible,
+/// and it saves a scan and a call of the runtime's `memory.copy`); within
+/// one memory it is `memory.copy`, after a scan.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn copy(
+    code: &mut Code,
+    pages: PageSizes,
+    (from, to): (u32, u32),
+    distinct: bool,
+    elements: Elements,
+    (src, len): (u32, u32),
+    dst: u32,
+    host_copy: u32,
+) {
+    let bytes = code.local(ValType::I64);
+    let ok = code.local(ValType::I32);
+    code.push(I::I32Const(1));
+    code.push(I::LocalSet(ok));
+    check_bounds(code, pages, from, elements, (src, len), bytes, ok);
+    let (_, align) = elements.layout();
+    code.push(I::LocalGet(ok));
+    fits(code, pages, to, dst, align, bytes);
+    code.push(I::I32And);
+    code.push(I::LocalSet(ok));
+    code.push(I::LocalGet(ok));
+    code.push(I::If(BlockType::Empty));
+    if distinct {
+        // The byte length, which the checks bounded by 2^28.
+        let byte_len = code.local(ValType::I32);
+        code.push(I::LocalGet(bytes));
+        code.push(I::I32WrapI64);
+        code.push(I::LocalSet(byte_len));
+        let ascii = elements == Elements::Utf8;
+        walk(code, (from, Some((to, dst))), (src, byte_len), ascii, ok);
+    } else {
+        if elements == Elements::Utf8 {
+            ascii(code, from, src, len, ok);
+        }
+        code.push(I::LocalGet(ok));
+        code.push(I::If(BlockType::Empty));
+        code.push(I::LocalGet(dst));
+        code.push(I::LocalGet(src));
+        code.push(I::LocalGet(bytes));
+        code.push(I::I32WrapI64);
+        code.push(I::MemoryCopy {
+            src_mem: from,
+            dst_mem: to,
+        });
+        code.push(I::End);
+    }
+    code.push(I::End);
+    code.push(I::LocalGet(ok));
+    code.push(I::I32Eqz);
+    code.push(I::If(BlockType::Empty));
+    code.push(I::LocalGet(src));
+    code.push(I::LocalGet(len));
+    code.push(I::LocalGet(dst));
+    code.push(I::Call(host_copy));
+    code.push(I::End);
+}
+
+/// Checks `len` elements at `ptr` in memory `memory` before `realloc` runs
+/// in the other: in compiled code, or through `host_check(ptr, len)`
+/// when that fails or the string is not ASCII.
+pub(super) fn check_or_call(
+    code: &mut Code,
+    pages: PageSizes,
+    memory: u32,
+    elements: Elements,
+    (ptr, len): (u32, u32),
+    host_check: u32,
+) {
+    let bytes = code.local(ValType::I64);
+    let ok = code.local(ValType::I32);
+    code.push(I::I32Const(1));
+    code.push(I::LocalSet(ok));
+    check(code, pages, memory, elements, (ptr, len), bytes, ok);
+    code.push(I::LocalGet(ok));
+    code.push(I::I32Eqz);
+    code.push(I::If(BlockType::Empty));
+    code.push(I::LocalGet(ptr));
+    code.push(I::LocalGet(len));
+    code.push(I::Call(host_check));
+    code.push(I::End);
+}
+
+/// Reads the `(ptr, len)` pair at `at` in memory `memory` into `ptr` and
+/// `len` if `at` is 4-aligned and the pair in bounds and the elements pass
+/// lifting's checks; else asks `host_load(at) -> (ptr, len)`, which checks
+/// the same with the spec's errors.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn load_pair(
+    code: &mut Code,
+    pages: PageSizes,
+    memory: u32,
+    elements: Elements,
+    at: u32,
+    (ptr, len): (u32, u32),
+    host_load: u32,
+) {
+    let bytes = code.local(ValType::I64);
+    let ok = code.local(ValType::I32);
+    code.push(I::I64Const(8));
+    code.push(I::LocalSet(bytes));
+    fits(code, pages, memory, at, 4, bytes);
+    code.push(I::LocalTee(ok));
+    code.push(I::If(BlockType::Empty));
+    code.push(I::LocalGet(at));
+    code.push(I::I32Load(arg(0, 2, memory)));
+    code.push(I::LocalSet(ptr));
+    code.push(I::LocalGet(at));
+    code.push(I::I32Load(arg(4, 2, memory)));
+    code.push(I::LocalSet(len));
+    check(code, pages, memory, elements, (ptr, len), bytes, ok);
+    code.push(I::End);
+    code.push(I::LocalGet(ok));
+    code.push(I::I32Eqz);
+    code.push(I::If(BlockType::Empty));
+    code.push(I::LocalGet(at));
+    code.push(I::Call(host_load));
+    code.push(I::LocalSet(len));
+    code.push(I::LocalSet(ptr));
+    code.push(I::End);
+}
+
+/// Checks that `at` in memory `memory` can hold a `(ptr, len)` pair, or
+/// calls `host_check(at)`, which fails with the spec's error.
+pub(super) fn check_pair_place(
+    code: &mut Code,
+    pages: PageSizes,
+    memory: u32,
+    at: u32,
+    host_check: u32,
+) {
+    let bytes = code.local(ValType::I64);
+    code.push(I::I64Const(8));
+    code.push(I::LocalSet(bytes));
+    fits(code, pages, memory, at, 4, bytes);
+    code.push(I::I32Eqz);
+    code.push(I::If(BlockType::Empty));
+    code.push(I::LocalGet(at));
+    code.push(I::Call(host_check));
+    code.push(I::End);
+}
+
+/// Stores the pair `(ptr, len)` at `at` in memory `memory`, checked by
+/// [`check_pair_place`] (memories only grow).
+pub(super) fn store_pair(code: &mut Code, memory: u32, at: u32, (ptr, len): (u32, u32)) {
+    code.push(I::LocalGet(at));
+    code.push(I::LocalGet(ptr));
+    code.push(I::I32Store(arg(0, 2, memory)));
+    code.push(I::LocalGet(at));
+    code.push(I::LocalGet(len));
+    code.push(I::I32Store(arg(4, 2, memory)));
+}
