@@ -163,6 +163,20 @@ pub fn store_list_into_range<C: LowerContext>(
     items: &[Val],
     elem: &InterfaceType,
 ) -> Result<(u64, u64), C::Error> {
+    store_elements(cx, items, elem, |cx, item, ptr| {
+        store_at(cx, item, elem, ptr)
+    })
+}
+
+/// `store_list_into_range` with `store(cx, item, ptr)` storing each item:
+/// checks the byte length, allocates with `realloc`, stores the items in
+/// order; returns the pointer and the length.
+pub(crate) fn store_elements<C: LowerContext, T>(
+    cx: &mut C,
+    items: &[T],
+    elem: &InterfaceType,
+    mut store: impl FnMut(&mut C, &T, u64) -> Result<(), C::Error>,
+) -> Result<(u64, u64), C::Error> {
     let l = layout(elem, cx.ptr_type());
     let len = items.len() as u64;
     let byte_len = len * u64::from(l.size);
@@ -175,7 +189,7 @@ pub fn store_list_into_range<C: LowerContext>(
     }
     let ptr = realloc_checked(cx, "list", 0, 0, l.align, byte_len)?;
     for (i, item) in items.iter().enumerate() {
-        store_at(cx, item, elem, ptr + i as u64 * u64::from(l.size))?;
+        store(cx, item, ptr + i as u64 * u64::from(l.size))?;
     }
     Ok((ptr, len))
 }

@@ -18,9 +18,9 @@
 pub use super::context::{LiftContext, LowerContext};
 pub use super::error::CanonError;
 use super::flatten::variant_payload_types;
-use super::layout::{MAX_LIST_BYTE_LENGTH, field_offsets, layout, variant_layout};
+use super::layout::{field_offsets, layout, variant_layout};
 use super::lift::{check_list, coerce_lift, convert_i32_to_char, decode_f32, decode_f64};
-use super::lower::{coerce_lower, encode_f32, encode_f64, zero};
+use super::lower::{coerce_lower, encode_f32, encode_f64, store_elements, zero};
 use super::memory::{ptr_val, read, read_ptr, realloc_checked, write, write_ptr};
 use super::string::{load_string_from_range, store_string_into_range};
 use super::types::FlatType;
@@ -433,21 +433,7 @@ fn store_list<C: LowerContext, T: Lower>(
     items: &[T],
     elem: &InterfaceType,
 ) -> Result<(u64, u64), C::Error> {
-    let l = layout(elem, cx.ptr_type());
-    let len = items.len() as u64;
-    let byte_len = len * u64::from(l.size);
-    if byte_len > u64::from(MAX_LIST_BYTE_LENGTH) {
-        return Err(CanonError::ListTooLong {
-            len,
-            elem_size: l.size,
-        }
-        .into());
-    }
-    let ptr = realloc_checked(cx, "list", 0, 0, l.align, byte_len)?;
-    for (i, item) in items.iter().enumerate() {
-        item.store(cx, elem, ptr + i as u64 * u64::from(l.size))?;
-    }
-    Ok((ptr, len))
+    store_elements(cx, items, elem, |cx, item, ptr| item.store(cx, elem, ptr))
 }
 
 impl<T: Lower> Lower for [T] {

@@ -523,10 +523,19 @@ fn a_fused_adapter_within_one_memory() {
             store.intercept_calls(Silent);
         }
         let instance = Linker::new().instantiate(&mut store, &component).unwrap();
-        assert_eq!(call(&mut store, &instance, &["run"], &[Val::U32(12)]), Val::U32(hello));
+        assert_eq!(
+            call(&mut store, &instance, &["run"], &[Val::U32(12)]),
+            Val::U32(hello)
+        );
         let run = instance.get_func(&store, &["run"]).unwrap();
-        let err = run.call(&mut store, &[Val::U32(70_000)], &mut [Val::U32(0)]).unwrap_err();
-        assert_eq!(err.as_trap().map(|t| t.kind), Some(TrapKind::StringOutOfBounds), "{err}");
+        let err = run
+            .call(&mut store, &[Val::U32(70_000)], &mut [Val::U32(0)])
+            .unwrap_err();
+        assert_eq!(
+            err.as_trap().map(|t| t.kind),
+            Some(TrapKind::StringOutOfBounds),
+            "{err}"
+        );
     }
 }
 

@@ -267,13 +267,22 @@ pub(super) fn copy(
         code.push(I::End);
     }
     code.push(I::End);
+    fallback(code, ok, &[src, len, dst], host_copy, &[]);
+}
+
+/// Unless `ok`, calls the runtime's `host` with the values of `args` and
+/// sets `results` to what it returns.
+fn fallback(code: &mut Code, ok: u32, args: &[u32], host: u32, results: &[u32]) {
     code.push(I::LocalGet(ok));
     code.push(I::I32Eqz);
     code.push(I::If(BlockType::Empty));
-    code.push(I::LocalGet(src));
-    code.push(I::LocalGet(len));
-    code.push(I::LocalGet(dst));
-    code.push(I::Call(host_copy));
+    for &arg in args {
+        code.push(I::LocalGet(arg));
+    }
+    code.push(I::Call(host));
+    for &result in results.iter().rev() {
+        code.push(I::LocalSet(result));
+    }
     code.push(I::End);
 }
 
@@ -293,13 +302,7 @@ pub(super) fn check_or_call(
     code.push(I::I32Const(1));
     code.push(I::LocalSet(ok));
     check(code, pages, memory, elements, (ptr, len), bytes, ok);
-    code.push(I::LocalGet(ok));
-    code.push(I::I32Eqz);
-    code.push(I::If(BlockType::Empty));
-    code.push(I::LocalGet(ptr));
-    code.push(I::LocalGet(len));
-    code.push(I::Call(host_check));
-    code.push(I::End);
+    fallback(code, ok, &[ptr, len], host_check, &[]);
 }
 
 /// Reads the `(ptr, len)` pair at `at` in memory `memory` into `ptr` and
@@ -331,14 +334,7 @@ pub(super) fn load_pair(
     code.push(I::LocalSet(len));
     check(code, pages, memory, elements, (ptr, len), bytes, ok);
     code.push(I::End);
-    code.push(I::LocalGet(ok));
-    code.push(I::I32Eqz);
-    code.push(I::If(BlockType::Empty));
-    code.push(I::LocalGet(at));
-    code.push(I::Call(host_load));
-    code.push(I::LocalSet(len));
-    code.push(I::LocalSet(ptr));
-    code.push(I::End);
+    fallback(code, ok, &[at], host_load, &[ptr, len]);
 }
 
 /// Checks that `at` in memory `memory` can hold a `(ptr, len)` pair, or
@@ -351,14 +347,12 @@ pub(super) fn check_pair_place(
     host_check: u32,
 ) {
     let bytes = code.local(ValType::I64);
+    let ok = code.local(ValType::I32);
     code.push(I::I64Const(8));
     code.push(I::LocalSet(bytes));
     fits(code, pages, memory, at, 4, bytes);
-    code.push(I::I32Eqz);
-    code.push(I::If(BlockType::Empty));
-    code.push(I::LocalGet(at));
-    code.push(I::Call(host_check));
-    code.push(I::End);
+    code.push(I::LocalSet(ok));
+    fallback(code, ok, &[at], host_check, &[]);
 }
 
 /// Stores the pair `(ptr, len)` at `at` in memory `memory`, checked by

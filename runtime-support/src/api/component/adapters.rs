@@ -2,7 +2,7 @@
 //! caller, call the lifted callee, lower back) and the host halves of fused
 //! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
 
-use super::context::{Cx, handle_table};
+use super::context::{Cx, finish_lowered_call, handle_table};
 use super::func::call_lifted;
 use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
@@ -15,7 +15,7 @@ use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
 };
 use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair};
-use crate::canon::{CanonError, FuncType, Lends, lift_params, lower_results, return_pointer};
+use crate::canon::{CanonError, FuncType, Lends, lift_params, lower_results};
 
 /// The core function for adapter `i`, created on first use: lifts the
 /// arguments out of the calling component instance, calls the lifted
@@ -249,17 +249,15 @@ fn adapt(
     let lends = std::mem::take(&mut cx.lends);
     store.calls.component += 1;
     let result = call_lifted(store, instance, adapter.lifted, &args, CallKind::Component)?;
-    handle_table(store, instance, table).end_lends(lends);
-    let retptr = return_pointer(func_ty, params, options.ptr_type())?;
-    let mut flat = store.take_flat_buf();
-    lower_results(
-        &mut Cx::new(store, instance, table, options),
+    let call = (params, results);
+    finish_lowered_call(
+        store,
+        instance,
+        table,
+        options,
         func_ty,
-        result.as_ref(),
-        retptr,
-        &mut flat,
-    )?;
-    results.copy_from_slice(&flat);
-    store.put_flat_buf(flat);
-    Ok(())
+        lends,
+        call,
+        |cx, retptr, flat| lower_results(cx, func_ty, result.as_ref(), retptr, flat),
+    )
 }

@@ -8,8 +8,8 @@ use crate::abi::{CanonOptions, ComponentInstanceIndex, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
 use crate::canon::{
-    HandleTable, Lends, LiftContext, LowerContext, PtrType, ResourceDefiner, ResourceTypeId,
-    ResourceVal, ScopeId, StringEncoding,
+    FuncType, HandleTable, Lends, LiftContext, LowerContext, PtrType, ResourceDefiner,
+    ResourceTypeId, ResourceVal, ScopeId, StringEncoding, return_pointer,
 };
 
 /// Canonical options resolved to store items.
@@ -120,6 +120,35 @@ impl<'s> Cx<'s> {
         }
         Ok(())
     }
+}
+
+/// Finishes a call that wasm made through a `canon lower` (of a host
+/// function, or of another component's function): ends the lends of the
+/// borrows lifted for it, then `lower` writes its result into the calling
+/// instance, given the return pointer among the core arguments `params`
+/// when the result spills, and the core results are copied to `results`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn finish_lowered_call(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    options: Options,
+    ty: &FuncType,
+    lends: Lends,
+    (params, results): (&[CoreVal], &mut [CoreVal]),
+    lower: impl FnOnce(&mut Cx<'_>, Option<u64>, &mut Vec<CoreVal>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    handle_table(store, instance, table).end_lends(lends);
+    let retptr = return_pointer(ty, params, options.ptr_type())?;
+    let mut flat = store.take_flat_buf();
+    lower(
+        &mut Cx::new(store, instance, table, options),
+        retptr,
+        &mut flat,
+    )?;
+    results.copy_from_slice(&flat);
+    store.put_flat_buf(flat);
+    Ok(())
 }
 
 /// The handle table of plan component instance `table` in the store's

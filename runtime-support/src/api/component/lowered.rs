@@ -2,7 +2,7 @@
 //! the calling component instance, call the host function the linker
 //! defines, and lower its results back.
 
-use super::context::{Cx, Options, handle_table};
+use super::context::{Cx, Options, finish_lowered_call};
 use super::instance::{check_may_leave, on_first_use, resolved_options};
 use super::intercept::{Call, CallKind, intercepted};
 use super::linker::{Definition, HostFunc, Linker};
@@ -11,7 +11,6 @@ use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as Core
 use crate::canon::typed::{LiftParams, LowerResults, lift_params_typed};
 use crate::canon::{
     FlatContext, FlatType, FuncType, PtrType, Val, flatten_functype, lift_params, lower_results,
-    return_pointer,
 };
 use std::marker::PhantomData;
 
@@ -133,19 +132,17 @@ fn call_dynamic<T: 'static>(
         HostFunc::Typed(f) => f.call_vals(caller.reborrow(), ty, &args),
     })?;
     let store = caller.as_store_mut();
-    handle_table(store, instance, table).end_lends(lends);
-    let retptr = return_pointer(ty, params, options.ptr_type())?;
-    let mut flat = store.take_flat_buf();
-    lower_results(
-        &mut Cx::new(store, instance, table, options),
+    let call = (params, results);
+    finish_lowered_call(
+        store,
+        instance,
+        table,
+        options,
         ty,
-        result.as_ref(),
-        retptr,
-        &mut flat,
-    )?;
-    results.copy_from_slice(&flat);
-    store.put_flat_buf(flat);
-    Ok(())
+        lends,
+        call,
+        |cx, retptr, flat| lower_results(cx, ty, result.as_ref(), retptr, flat),
+    )
 }
 
 /// A host function with Rust parameter and result types, behind
@@ -215,18 +212,17 @@ where
         let lends = std::mem::take(&mut cx.lends);
         let result = (self.func)(caller.reborrow(), args)?;
         let store = caller.as_store_mut();
-        handle_table(store, instance, table).end_lends(lends);
-        let retptr = return_pointer(ty, params, options.ptr_type())?;
-        let mut flat = store.take_flat_buf();
-        result.lower(
-            &mut Cx::new(store, instance, table, options),
-            ty.result.as_ref(),
-            retptr,
-            &mut flat,
-        )?;
-        results.copy_from_slice(&flat);
-        store.put_flat_buf(flat);
-        Ok(())
+        let call = (params, results);
+        finish_lowered_call(
+            store,
+            instance,
+            table,
+            options,
+            ty,
+            lends,
+            call,
+            |cx, retptr, flat| result.lower(cx, ty.result.as_ref(), retptr, flat),
+        )
     }
 
     fn call_vals(
