@@ -70,6 +70,10 @@ pub enum CoreDef {
     /// A handle operation of a fused adapter, on the handle tables the
     /// runtime keeps.
     Handle(HandleOp),
+    /// The `may_leave` flag of a component instance of the plan: a mutable
+    /// `i32` global, 1 when the instance may call out of itself, 0 while
+    /// its `realloc` or `post-return` runs.
+    MayLeave(ComponentInstanceIndex),
 }
 
 /// What a fused adapter asks of the handle tables when a call between
@@ -132,6 +136,9 @@ pub enum AbiTrap {
         /// The number of cases.
         cases: u32,
     },
+    /// "cannot leave component instance": a call out of an instance whose
+    /// `realloc` or `post-return` is running (the value is ignored).
+    CannotLeave,
 }
 
 /// The name a fused adapter module exports its function under.

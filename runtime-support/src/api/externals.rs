@@ -395,6 +395,22 @@ impl Global {
         Val::from_raw(store, raw, self.ty.content)
     }
 
+    /// The value of an `i32` global of the store `_store`, without checks:
+    /// for the runtime's own globals on hot paths.
+    pub(crate) fn get_i32(&self, _store: &StoreOpaque) -> i32 {
+        // SAFETY: the runtime only calls this on globals it made in this
+        // store (borrowed, so alive), whose first four bytes are the `i32`.
+        unsafe { self.def.as_ref().0.get_u32() as i32 }
+    }
+
+    /// Sets an `i32` global of the store `_store` to `value`, without
+    /// checks: for the runtime's own mutable globals.
+    pub(crate) fn set_i32(&self, _store: &mut StoreOpaque, value: i32) {
+        // SAFETY: as for `get_i32`; the store is borrowed mutably, so no
+        // other reference to the definition is in use.
+        unsafe { (*self.def.as_ptr()).0 = ValRaw::from_u32(value as u32) };
+    }
+
     /// Sets the value of a mutable global.
     pub fn set(&self, mut store: impl AsStoreMut, val: Val) -> Result<(), Error> {
         let store = store.as_store_mut();

@@ -551,3 +551,71 @@ impl cmc_runtime::component::Interceptor for Silent {
     ) {
     }
 }
+
+/// A callee's `realloc` and `post-return` may not call out in a call from
+/// another component either: the fused adapter clears the callee's
+/// `may_leave` around them, and the lowered import checks it, as the
+/// runtime's adapter does.
+#[test]
+fn realloc_and_post_return_cannot_call_out_between_components() {
+    let wat = r#"(component
+      (import "log" (func $log))
+      (component $callee
+        (import "log" (func $log))
+        (core func $log (canon lower (func $log)))
+        (core module $m
+          (import "" "log" (func $log))
+          (memory (export "mem") 1)
+          (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+            (call $log) (i32.const 64))
+          (func (export "take") (param i32 i32))
+          (func (export "quiet"))
+          (func (export "post-return") (call $log)))
+        (core instance $i (instantiate $m (with "" (instance (export "log" (func $log))))))
+        (func (export "take") (param "s" string)
+          (canon lift (core func $i "take") (memory (core memory $i "mem"))
+            (realloc (core func $i "realloc"))))
+        (func (export "quiet")
+          (canon lift (core func $i "quiet") (post-return (core func $i "post-return")))))
+      (instance $callee (instantiate $callee (with "log" (func $log))))
+      (component $caller
+        (import "take" (func $take (param "s" string)))
+        (import "quiet" (func $quiet))
+        (core module $libc (memory (export "mem") 1))
+        (core instance $libc (instantiate $libc))
+        (core func $take (canon lower (func $take) (memory (core memory $libc "mem"))))
+        (core func $quiet (canon lower (func $quiet)))
+        (core module $m
+          (import "" "take" (func $take (param i32 i32)))
+          (import "" "quiet" (func $quiet))
+          (func (export "take") (call $take (i32.const 0) (i32.const 1)))
+          (func (export "quiet") (call $quiet)))
+        (core instance $m (instantiate $m (with "" (instance
+          (export "take" (func $take)) (export "quiet" (func $quiet))))))
+        (func (export "take") (canon lift (core func $m "take")))
+        (func (export "quiet") (canon lift (core func $m "quiet"))))
+      (instance $caller (instantiate $caller
+        (with "take" (func $callee "take")) (with "quiet" (func $callee "quiet"))))
+      (export "take" (func $caller "take"))
+      (export "quiet" (func $caller "quiet")))"#;
+    let component = Component::new(&engine(), wat).unwrap();
+    assert_eq!(component.adapter_counts(), (2, 0));
+    for intercept in [false, true] {
+        let mut store = Store::new(component.engine(), ());
+        if intercept {
+            store.intercept_calls(Silent);
+        }
+        let mut linker = Linker::new();
+        linker.root().func_new("log", |_, _, _| Ok(()));
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        for name in ["take", "quiet"] {
+            let f = instance.get_func(&store, &[name]).unwrap();
+            let err = f.call(&mut store, &[], &mut []).unwrap_err();
+            assert_eq!(
+                err.as_trap().map(|t| t.kind),
+                Some(TrapKind::CannotLeaveComponent),
+                "{name} (intercepted: {intercept}): {err}"
+            );
+        }
+    }
+}

@@ -261,10 +261,10 @@ impl Code {
         self.locals.iter().map(|&t| (1, t)).collect()
     }
 
-    /// Calls the import raising `trap` with the value of `local`.
-    fn trap(&mut self, trap: AbiTrap, local: u32) {
+    /// Calls the import raising `trap` with the value `value` pushes.
+    pub(super) fn trap(&mut self, trap: AbiTrap, value: Instruction<'static>) {
         let func = self.import(Need::Trap(trap));
-        self.push(Instruction::LocalGet(local));
+        self.push(value);
         self.push(Instruction::Call(func));
         self.push(Instruction::Unreachable);
     }
@@ -301,7 +301,7 @@ impl Code {
                 self.push(I::I32GeU);
                 self.push(I::I32Or);
                 self.push(I::If(BlockType::Empty));
-                self.trap(AbiTrap::InvalidChar, from);
+                self.trap(AbiTrap::InvalidChar, I::LocalGet(from));
                 self.push(I::End);
                 self.push(I::LocalGet(from));
             }
@@ -366,7 +366,7 @@ impl Code {
         self.push(I::I32Const(cases as i32));
         self.push(I::I32GeU);
         self.push(I::If(BlockType::Empty));
-        self.trap(AbiTrap::InvalidDiscriminant { cases }, disc);
+        self.trap(AbiTrap::InvalidDiscriminant { cases }, I::LocalGet(disc));
         self.push(I::End);
         self.push(I::LocalGet(disc));
         self.push(I::LocalSet(to[0]));

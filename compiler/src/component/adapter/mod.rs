@@ -31,8 +31,8 @@ mod flat;
 mod memory;
 
 use cmc_runtime::abi::{
-    CanonOptions, ComponentInstanceIndex, CoreDef, Elements, EntityRef, FUSED_ADAPTER_EXPORT,
-    FuncIndex, HandleOp, LiftedFunc, MemoryTransfer, TransferOp,
+    AbiTrap, CanonOptions, ComponentInstanceIndex, CoreDef, Elements, EntityRef,
+    FUSED_ADAPTER_EXPORT, FuncIndex, HandleOp, LiftedFunc, MemoryTransfer, TransferOp,
 };
 use cmc_runtime::component::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use cmc_runtime::component::types::{InterfaceType, PtrType, StringEncoding};
@@ -370,7 +370,10 @@ pub fn fuse(
     }
 
     let callee_instance = lifted.instance;
-    for need in sig.needs() {
+    // The caller's `may_leave`, checked first; the import raising its trap.
+    let mut needs = sig.needs();
+    needs.push(Need::Trap(AbiTrap::CannotLeave));
+    for need in needs {
         let (def, results) = match need {
             Need::Trap(trap) => (CoreDef::AbiTrap(trap), i32s(0)),
             Need::Own { ty, into_callee } => {
@@ -430,6 +433,24 @@ pub fn fuse(
         }),
     );
     imports.imports.push(Import::CallCounter);
+    // Globals 1 and 2: the `may_leave` flags of the caller and the callee.
+    for (name, instance) in [
+        ("caller-may-leave", caller_instance),
+        ("callee-may-leave", callee_instance),
+    ] {
+        imports.section.import(
+            "",
+            name,
+            EntityType::Global(GlobalType {
+                val_type: ValType::I32,
+                mutable: true,
+                shared: false,
+            }),
+        );
+        imports
+            .imports
+            .push(Import::Def(CoreDef::MayLeave(instance)));
+    }
     // Strings and lists are copied between the two memories in the
     // adapter's own code: the caller's is memory 0, the callee's memory 1.
     let pages = memory::PageSizes {
@@ -484,6 +505,20 @@ pub fn fuse(
     })
 }
 
+/// The `may_leave` globals of the caller and the callee in the adapter.
+const CALLER_MAY_LEAVE: u32 = 1;
+const CALLEE_MAY_LEAVE: u32 = 2;
+
+/// Runs `call` (of `realloc` or `post-return`) with `may_leave` flag
+/// `flag` cleared, as the spec does: what it calls may not call out.
+fn without_leaving(f: &mut Code, flag: u32, call: Instruction<'static>) {
+    f.push(Instruction::I32Const(0));
+    f.push(Instruction::GlobalSet(flag));
+    f.push(call);
+    f.push(Instruction::I32Const(1));
+    f.push(Instruction::GlobalSet(flag));
+}
+
 /// The adapter's code: lift every argument out of the caller (checking
 /// flat values, strings and lists in order), lower them into the callee
 /// (allocate and copy), call, lift and lower the result, run `post-return`.
@@ -512,6 +547,13 @@ fn body(sig: &Signature, callees: &Callees, pages: memory::PageSizes, distinct: 
     let mut f = Code::new(first_dst + copies, callees.needs.clone());
     let dsts = || sig.in_memory().zip(first_dst..);
 
+    // `canon_lower`: the caller may not call out while its `realloc` or
+    // `post-return` runs.
+    f.push(I::GlobalGet(CALLER_MAY_LEAVE));
+    f.push(I::I32Eqz);
+    f.push(I::If(wasm_encoder::BlockType::Empty));
+    f.trap(AbiTrap::CannotLeave, I::I32Const(0));
+    f.push(I::End);
     // Count the call (for `cmc run --stats`).
     f.push(I::GlobalGet(0));
     f.push(I::I64Const(1));
@@ -553,7 +595,7 @@ fn body(sig: &Signature, callees: &Callees, pages: memory::PageSizes, distinct: 
         let realloc = callees
             .realloc
             .expect("imported when something is in memory");
-        f.push(I::Call(realloc.as_u32()));
+        without_leaving(&mut f, CALLEE_MAY_LEAVE, I::Call(realloc.as_u32()));
         f.push(I::LocalSet(dst));
         let copy = callees.transfer(elements).1.as_u32();
         let pair = (start, start + 1);
@@ -596,7 +638,7 @@ fn body(sig: &Signature, callees: &Callees, pages: memory::PageSizes, distinct: 
             f.push(I::LocalGet(result_len));
             f.push(I::I32Const(r.size as i32));
             f.push(I::I32Mul);
-            f.push(I::Call(r.realloc.as_u32()));
+            without_leaving(&mut f, CALLER_MAY_LEAVE, I::Call(r.realloc.as_u32()));
             f.push(I::LocalSet(result_dst));
             let copy = r.copy.as_u32();
             let memories = (CALLEE, CALLER);
@@ -618,7 +660,7 @@ fn body(sig: &Signature, callees: &Callees, pages: memory::PageSizes, distinct: 
         if sig.result.is_some() {
             f.push(I::LocalGet(raw_result));
         }
-        f.push(I::Call(post_return.as_u32()));
+        without_leaving(&mut f, CALLEE_MAY_LEAVE, I::Call(post_return.as_u32()));
     }
     // The call is over for the caller: its lent handles are free again.
     if let Some([.., end_lends]) = callees.borrow_scope {

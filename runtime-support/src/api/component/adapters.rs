@@ -68,13 +68,16 @@ fn in_adapter(e: CanonError) -> Error {
 /// fails with the error the runtime's adapter gives for the same value.
 pub(super) fn abi_trap_func<T: 'static>(store: &mut Store<T>, trap: AbiTrap) -> CoreFunc {
     let func = CoreFunc::wrap(store, move |_: Caller<'_, T>, (value,): (u32,)| {
-        Err::<(), _>(in_adapter(match trap {
-            AbiTrap::InvalidChar => CanonError::InvalidChar(value),
-            AbiTrap::InvalidDiscriminant { cases } => CanonError::InvalidDiscriminant {
+        Err::<(), _>(match trap {
+            AbiTrap::InvalidChar => in_adapter(CanonError::InvalidChar(value)),
+            AbiTrap::InvalidDiscriminant { cases } => in_adapter(CanonError::InvalidDiscriminant {
                 discriminant: value,
                 cases: cases as usize,
-            },
-        }))
+            }),
+            AbiTrap::CannotLeave => {
+                Error::Trap(Trap::new(crate::abi::TrapKind::CannotLeaveComponent))
+            }
+        })
     });
     func.internal(&mut store.inner)
 }

@@ -41,10 +41,11 @@ pub(crate) struct ComponentInstanceData {
     /// Each lifted function's core callee and options, resolved on its
     /// first call so later calls look nothing up by name.
     pub lifted: PrimaryMap<LiftedIndex, Option<super::func::ResolvedLift>>,
-    /// The spec's `may_leave` of each of the plan's component instances:
-    /// false while its `realloc` or `post-return` runs, which may not call
-    /// out of it.
-    pub may_leave: PrimaryMap<ComponentInstanceIndex, bool>,
+    /// The spec's `may_leave` of each of the plan's component instances, an
+    /// `i32` global (1 or 0) that fused adapters read and write too: 0
+    /// while its `realloc` or `post-return` runs, which may not call out
+    /// of it (`CoreDef::MayLeave`).
+    pub may_leave: PrimaryMap<ComponentInstanceIndex, Global>,
     /// The calls between components in progress that pass borrows through
     /// fused adapters: the callee's borrow scope and the caller's lends,
     /// innermost last ([`HandleOp`](crate::abi::HandleOp)).
@@ -86,6 +87,13 @@ impl Instance {
             }
         }
         let instances = meta.instances as usize;
+        let flag = GlobalType {
+            content: ValType::I32,
+            mutable: true,
+        };
+        let may_leave = (0..instances)
+            .map(|_| Global::new(&mut store.inner, flag, CoreVal::I32(1)))
+            .collect::<Result<Vec<_>, _>>()?;
         store.inner.component_instances.push(ComponentInstanceData {
             component: component.clone(),
             core: PrimaryMap::new(),
@@ -96,7 +104,7 @@ impl Instance {
             adapter_options: PrimaryMap::from(vec![None; meta.adapters.len()]),
             tables: PrimaryMap::from(vec![table; instances]),
             lifted: PrimaryMap::from(vec![None; meta.lifted.len()]),
-            may_leave: PrimaryMap::from(vec![true; instances]),
+            may_leave: PrimaryMap::from(may_leave),
             fused_calls: Vec::new(),
             entered: false,
         });
@@ -286,7 +294,7 @@ pub(super) fn check_may_leave(
     instance: usize,
     table: ComponentInstanceIndex,
 ) -> Result<(), Error> {
-    if store.component_instances[instance].may_leave[table] {
+    if store.component_instances[instance].may_leave[table].get_i32(store) != 0 {
         Ok(())
     } else {
         Err(Error::Trap(Trap::new(TrapKind::CannotLeaveComponent)))
@@ -301,12 +309,10 @@ pub(super) fn without_leaving<R>(
     table: ComponentInstanceIndex,
     f: impl FnOnce(&mut StoreOpaque) -> R,
 ) -> R {
-    let flag = |store: &mut StoreOpaque, value| {
-        store.component_instances[instance].may_leave[table] = value;
-    };
-    flag(store, false);
+    let flag = store.component_instances[instance].may_leave[table];
+    flag.set_i32(store, 0);
     let result = f(store);
-    flag(store, true);
+    flag.set_i32(store, 1);
     result
 }
 
@@ -345,6 +351,11 @@ pub(super) fn resolve_core(
         CoreDef::Handle(op) => Err(Error::Link(format!(
             "the handle operation {op:?} of a fused adapter is only ever an adapter's import"
         ))),
+        CoreDef::MayLeave(table) => data
+            .may_leave
+            .get(*table)
+            .map(|flag| Extern::Global(*flag))
+            .ok_or_else(|| Error::Link(format!("no component instance {table}"))),
         CoreDef::CallCounter => store
             .call_counter
             .map(Extern::Global)

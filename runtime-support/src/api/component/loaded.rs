@@ -172,6 +172,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             HandleOp::Enter { to } | HandleOp::Exit { to } => component_instance_ok(to),
             HandleOp::EndLends { from } => component_instance_ok(from),
         },
+        CoreDef::MayLeave(table) => component_instance_ok(*table),
         // Its memories are exports of earlier core instances.
         CoreDef::Transfer(i) => meta.transfers.get(*i).is_some_and(|t| {
             [&t.from, &t.to].iter().all(
