@@ -296,6 +296,7 @@ pub fn flatten(
         meta: ComponentMeta::default(),
         host_resources: HashMap::new(),
         fused: Vec::new(),
+        adapters_made: Vec::new(),
     };
     let root = Closure {
         index: root,
@@ -322,7 +323,13 @@ struct Inliner<'p, 'a> {
     host_resources: HashMap<ImportPath, ResourceTypeId>,
     /// Fused adapter modules, in plan order after `modules`.
     fused: Vec<Vec<u8>>,
+    /// The adapter of each lowering of a lifted function met so far.
+    adapters_made: Vec<(AdapterKey, CoreDef)>,
 }
+
+/// What makes two lowerings of lifted functions the same adapter: the
+/// callee, the caller's options and the caller.
+type AdapterKey = (LiftedIndex, CanonOptions, ComponentInstanceIndex);
 
 impl Inliner<'_, '_> {
     /// Walks the definitions of `component`. `args` binds a nested
@@ -594,7 +601,28 @@ impl Inliner<'_, '_> {
     /// lowering with `options`, calls lifted function `lifted`: a fused
     /// adapter compiled with the component where the signature allows, or
     /// else the runtime's adapter.
+    ///
+    /// The same lowering twice is one adapter; fused adapters of the same
+    /// shape (their imports are positional) share one module, compiled
+    /// once and instantiated for each.
     fn adapter(
+        &mut self,
+        lifted: LiftedIndex,
+        options: CanonOptions,
+        instance: ComponentInstanceIndex,
+    ) -> CoreDef {
+        let key = (lifted, options, instance);
+        if let Some((_, def)) = self.adapters_made.iter().find(|(k, _)| *k == key) {
+            return def.clone();
+        }
+        let (lifted, options, instance) = key.clone();
+        let def = self.new_adapter(lifted, options, instance);
+        self.adapters_made.push((key, def.clone()));
+        def
+    }
+
+    /// [`Self::adapter`] for a lowering not met before.
+    fn new_adapter(
         &mut self,
         lifted: LiftedIndex,
         options: CanonOptions,
@@ -620,8 +648,14 @@ impl Inliner<'_, '_> {
                 adapter::Import::CallCounter => CoreDef::CallCounter,
             })
             .collect();
-        let module = ModuleIndex::new(self.modules.len() + self.fused.len());
-        self.fused.push(fused.wasm);
+        let at = match self.fused.iter().position(|wasm| *wasm == fused.wasm) {
+            Some(at) => at,
+            None => {
+                self.fused.push(fused.wasm);
+                self.fused.len() - 1
+            }
+        };
+        let module = ModuleIndex::new(self.modules.len() + at);
         CoreDef::Fused {
             instance: self.initialize(Initializer::Instantiate { module, imports }),
             adapter,

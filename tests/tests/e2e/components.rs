@@ -619,3 +619,58 @@ fn realloc_and_post_return_cannot_call_out_between_components() {
         }
     }
 }
+
+/// Lowering the same function twice makes one adapter, and adapters of the
+/// same shape share one compiled module, instantiated for each callee.
+#[test]
+fn adapters_of_one_shape_share_a_module() {
+    use cmc_runtime::abi::Initializer;
+    use cmc_runtime::{ArtifactInfo, ArtifactMeta, CompileSettings};
+    let wat = r#"(component
+      (component $callee
+        (core module $m
+          (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+          (func (export "g") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2))))
+        (core instance $i (instantiate $m))
+        (func (export "f") (param "x" u32) (result u32) (canon lift (core func $i "f")))
+        (func (export "g") (param "x" u32) (result u32) (canon lift (core func $i "g"))))
+      (instance $callee (instantiate $callee))
+      (component $caller
+        (import "f" (func $f (param "x" u32) (result u32)))
+        (import "g" (func $g (param "x" u32) (result u32)))
+        (core func $f1 (canon lower (func $f)))
+        (core func $f2 (canon lower (func $f)))
+        (core func $g (canon lower (func $g)))
+        (core module $m
+          (import "" "f1" (func $f1 (param i32) (result i32)))
+          (import "" "f2" (func $f2 (param i32) (result i32)))
+          (import "" "g" (func $g (param i32) (result i32)))
+          (func (export "run") (param i32) (result i32)
+            (call $g (call $f2 (call $f1 (local.get 0))))))
+        (core instance $m (instantiate $m (with "" (instance
+          (export "f1" (func $f1)) (export "f2" (func $f2)) (export "g" (func $g))))))
+        (func (export "run") (param "x" u32) (result u32) (canon lift (core func $m "run"))))
+      (instance $caller (instantiate $caller
+        (with "f" (func $callee "f")) (with "g" (func $callee "g"))))
+      (export "run" (func $caller "run")))"#;
+    let bytes = cmc_compiler::compile(wat.as_bytes(), &CompileSettings::default(), None).unwrap();
+    let ArtifactMeta::Component(meta) = ArtifactInfo::read(&bytes).unwrap().meta else {
+        panic!("a component artifact")
+    };
+    // The callee's and the caller's modules, and one adapter module.
+    assert_eq!(meta.modules.len(), 3);
+    let adapter_instances = meta
+        .initializers
+        .iter()
+        .filter(|Initializer::Instantiate { module, .. }| module.as_u32() == 2)
+        .count();
+    assert_eq!(adapter_instances, 2, "one instance for `f`, one for `g`");
+    assert_eq!(meta.adapter_counts(), (3, 0));
+    let component = Component::new(&engine(), wat).unwrap();
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    assert_eq!(
+        call(&mut store, &instance, &["run"], &[Val::U32(3)]),
+        Val::U32(10)
+    );
+}
