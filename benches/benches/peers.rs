@@ -178,7 +178,12 @@ fn component_calls(c: &mut Criterion, engines: &Engines) -> Result<()> {
 fn compose(c: &mut Criterion, engines: &Engines) -> Result<()> {
     let wasm = wat::parse_str(include_str!("../wat/compose.wat"))?;
     let n = COMPOSE_CALLS;
-    let expected = [("u32", "run-inc", n), ("string", "run-len", 64 * n)];
+    let expected = [
+        ("u32", "run-inc", n),
+        ("string", "run-len", 64 * n),
+        ("utf16", "run-len16", 64 * n),
+        ("records", "run-count", 8 * n),
+    ];
     let mut g = c.benchmark_group(group::COMPOSE);
     {
         use cmc_runtime::component::{Component, Linker, Val};
