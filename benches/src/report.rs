@@ -263,8 +263,14 @@ fn rows(sizes: &Sizes) -> Vec<Row> {
     for (what, label) in [
         ("u32", "`inc(u32) -> u32`"),
         ("string", "`len(string) -> u32`, 64-byte string"),
-        ("utf16", "`len16(string) -> u32`, 64-byte utf8 string to utf16"),
-        ("records", "`count(list<record { a: u32, b: u32 }>) -> u32`, 8 records"),
+        (
+            "utf16",
+            "`len16(string) -> u32`, 64-byte utf8 string to utf16",
+        ),
+        (
+            "records",
+            "`count(list<record { a: u32, b: u32 }>) -> u32`, 8 records",
+        ),
     ] {
         rows.push(Row {
             label: format!("component→component call {label}, per call"),

@@ -149,8 +149,10 @@ pub const FUSED_ADAPTER_EXPORT: &str = "adapter";
 pub enum Elements {
     /// A utf8 string.
     Utf8,
-    /// A list of integers, whose bytes are their values.
-    Ints {
+    /// A list of plain values, whose bytes are their values: integers, and
+    /// records and tuples of them without padding (lifting and lowering one
+    /// is copying its bytes).
+    Plain {
         /// Bytes per element.
         size: u32,
         /// Alignment of the list.
@@ -163,7 +165,7 @@ impl Elements {
     pub fn layout(self) -> (u32, u32) {
         match self {
             Elements::Utf8 => (1, 1),
-            Elements::Ints { size, align } => (size, align),
+            Elements::Plain { size, align } => (size, align),
         }
     }
 }

@@ -44,7 +44,7 @@ pub(crate) fn check_elements(
 ) -> Result<(), CanonError> {
     match elements {
         Elements::Utf8 => check_utf8(memory, u64::from(ptr), u64::from(len)),
-        Elements::Ints { size, align } => check_list(
+        Elements::Plain { size, align } => check_list(
             memory.len(),
             u64::from(ptr),
             u64::from(len),
@@ -98,7 +98,7 @@ pub(crate) fn copy_between(
         return Err(CanonError::ReallocOutOfBounds {
             what: match elements {
                 Elements::Utf8 => "string",
-                Elements::Ints { .. } => "list",
+                Elements::Plain { .. } => "list",
             },
             ptr: u64::from(dst),
             size: u64::from(bytes),

@@ -85,12 +85,18 @@ fn anonymous(rng: &mut Rng, depth: u32) -> T {
     }
 }
 
-/// A string or a list of integers: what fused adapters copy.
+/// A string, or a list of integers or of tuples of them without padding:
+/// what fused adapters copy.
 fn in_memory(rng: &mut Rng) -> T {
-    const ELEMENTS: [T; 8] = [T::U8, T::S8, T::U16, T::S16, T::U32, T::S32, T::U64, T::S64];
+    const INTS: [T; 8] = [T::U8, T::S8, T::U16, T::S16, T::U32, T::S32, T::U64, T::S64];
+    let elem = match rng.below(4) {
+        0 => T::Tuple(vec![T::U32, T::S32]),
+        1 => T::Tuple(vec![T::U8, T::S8, T::U16]),
+        _ => INTS[rng.below(8) as usize].clone(),
+    };
     match rng.below(3) {
         0 => T::String,
-        _ => T::List(Box::new(ELEMENTS[rng.below(8) as usize].clone())),
+        _ => T::List(Box::new(elem)),
     }
 }
 

@@ -7,25 +7,24 @@
 //! result, lower it back, then run the callee's `post-return`. [`fuse`]
 //! writes that as a small core module that imports the callee (and what
 //! else it needs) and exports the adapter; it is compiled like every other
-//! module of the component. For numbers and booleans each lift-then-lower
-//! is a fixed instruction sequence on one flat value (a mask, a sign
-//! extension, a NaN canonicalization, a `char` check); records, variants,
-//! enums, options, results and flags of those are a recursive translation
-//! of their flat values (`flat`), discriminants checked. A utf8 string (on both sides) or a
-//! list of integers is checked where it lies ([`TransferOp::Check`]),
-//! allocated with the callee's `realloc` and copied across
-//! ([`TransferOp::Copy`]): the steps that need the memories are the
-//! runtime's, as [`CoreDef::Transfer`] imports.
+//! module of the component.
 //!
-//! A string or list result comes back the same way, from the callee's
-//! memory into the caller's `realloc`ed bytes, its `(ptr, len)` stored at the
-//! return pointer the caller passed.
+//! Values that are flat on both sides (numbers, `bool`, `char`, flags,
+//! handles, and records, variants, enums, options and results of those)
+//! are translated recursively in compiled code ([`flat`]). A utf8 string
+//! (on both sides) or a list of plain values (integers, and records and
+//! tuples of them without padding) is checked where it lies, allocated
+//! with the callee's `realloc` and copied across, in compiled code too
+//! ([`memory`]), with the runtime's host halves ([`CoreDef::Transfer`]) as
+//! the fallback that gives the spec's errors. A string or list result
+//! comes back the same way, into the caller's `realloc`ed bytes, its
+//! `(ptr, len)` stored at the return pointer the caller passed. Records and
+//! tuples of parameters are their fields, in order.
 //!
-//! Records and tuples of those are their fields, in order. Other
-//! signatures (other encodings, other lists, strings and lists of 64-bit
-//! memories or inside variants, handles, results of more than one core
-//! value, spilled parameters) are still adapted by the runtime's
-//! canonical-ABI code (`AdapterFunc`).
+//! Other signatures (other encodings, other lists, strings and lists of
+//! 64-bit memories or inside variants, results of more than one core value,
+//! spilled parameters) are still adapted by the runtime's canonical-ABI
+//! code (`AdapterFunc`).
 
 mod flat;
 mod memory;
@@ -35,6 +34,7 @@ use cmc_runtime::abi::{
     FUSED_ADAPTER_EXPORT, FuncIndex, HandleOp, LiftedFunc, MemoryTransfer, TransferOp,
 };
 use cmc_runtime::component::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use cmc_runtime::component::layout::layout;
 use cmc_runtime::component::types::{InterfaceType, PtrType, StringEncoding};
 use flat::{Code, Flat, Need};
 use wasm_encoder::{
@@ -75,19 +75,17 @@ impl Param {
     fn of(ty: &InterfaceType, caller: &CanonOptions, callee: &CanonOptions) -> Option<Param> {
         use InterfaceType as T;
         let utf8 = |o: &CanonOptions| o.encoding == StringEncoding::Utf8;
-        let ints = |size| Param::Memory(Elements::Ints { size, align: size });
+        let plain = |size, align| Param::Memory(Elements::Plain { size, align });
         // The host halves move `i32` pairs between 32-bit memories.
         let ptr32 = [caller, callee].iter().all(|o| o.ptr_type == PtrType::I32);
         Some(match ty {
             T::String | T::List(_) if !ptr32 => return None,
             T::String if utf8(caller) && utf8(callee) => Param::Memory(Elements::Utf8),
-            T::List(elem) => match **elem {
-                T::U8 | T::S8 => ints(1),
-                T::U16 | T::S16 => ints(2),
-                T::U32 | T::S32 => ints(4),
-                T::U64 | T::S64 => ints(8),
-                _ => return None,
-            },
+            T::List(elem) if plain_size(elem).is_some() => {
+                let l = layout(elem, PtrType::I32);
+                plain(l.size, l.align)
+            }
+            T::List(_) => return None,
             t => Param::Flat(Flat::of(t)?),
         })
     }
@@ -123,6 +121,25 @@ impl Param {
             Param::Flat(flat) => flat.core_types(),
             Param::Memory(_) => vec![ValType::I32, ValType::I32],
         }
+    }
+}
+
+/// The size of a plain value of type `ty` (see [`Elements::Plain`]): an
+/// integer, or a record or tuple of plain values whose fields fill it
+/// without padding; `None` for anything else.
+fn plain_size(ty: &InterfaceType) -> Option<u32> {
+    use InterfaceType as T;
+    match ty {
+        T::U8 | T::S8 => Some(1),
+        T::U16 | T::S16 => Some(2),
+        T::U32 | T::S32 => Some(4),
+        T::U64 | T::S64 => Some(8),
+        T::Record(_) | T::Tuple(_) => {
+            let fields = ty.record_fields()?;
+            let sum = fields.iter().map(|t| plain_size(t)).sum::<Option<u32>>()?;
+            (sum == layout(ty, PtrType::I32).size).then_some(sum)
+        }
+        _ => None,
     }
 }
 
@@ -674,4 +691,30 @@ fn body(sig: &Signature, callees: &Callees, pages: memory::PageSizes, distinct: 
         func.instruction(i);
     }
     func
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_size;
+    use cmc_runtime::component::types::InterfaceType as T;
+
+    /// Plain values are copied as bytes, so padding (which lowering leaves
+    /// alone) rules a record out, and so does any value that lifting
+    /// checks or changes.
+    #[test]
+    fn plain_values_have_no_padding_and_no_checks() {
+        assert_eq!(plain_size(&T::U16), Some(2));
+        assert_eq!(plain_size(&T::Tuple(vec![T::U32, T::S32])), Some(8));
+        let record = T::Record(vec![
+            ("a".into(), T::U8),
+            ("b".into(), T::U8),
+            ("c".into(), T::U16),
+        ]);
+        assert_eq!(plain_size(&record), Some(4));
+        assert_eq!(plain_size(&T::Tuple(vec![T::U8, T::U32])), None);
+        assert_eq!(plain_size(&T::Tuple(vec![T::U32, T::U8])), None);
+        for t in [T::Bool, T::Char, T::F32, T::F64, T::String] {
+            assert_eq!(plain_size(&t), None, "{t}");
+        }
+    }
 }
