@@ -15,12 +15,11 @@
 //! end. Signatures are what the fused adapters carry in compiled code; many
 //! functions share one component, so the compile cost is paid per batch.
 
-use super::engine;
+use super::{Unseen, engine};
+use cmc_runtime::Store;
 use cmc_runtime::component::{
-    Call, Component, FlatType, Interceptor, InterfaceType as T, Linker, PtrType, Val, flatten_type,
-    layout,
+    Component, FlatType, InterfaceType as T, Linker, PtrType, Val, flatten_type, layout,
 };
-use cmc_runtime::{Error, Store};
 use std::fmt::Write;
 
 /// xorshift64*: deterministic, so a failure names its seed.
@@ -609,14 +608,6 @@ fn slot_bits(rng: &mut Rng, slot: Slot) -> u64 {
     }
 }
 
-/// Sees nothing: setting it makes the store use the runtime's adapters.
-struct Blind;
-
-impl Interceptor for Blind {
-    fn before(&mut self, _: Call<'_>, _: &[Val]) {}
-    fn after(&mut self, _: Call<'_>, _: Result<Option<&Val>, &Error>) {}
-}
-
 /// One call's outcome: the value or the error's text.
 fn outcome(store: &mut Store<()>, func: &cmc_runtime::component::Func, args: &[Val]) -> String {
     let mut out = [Val::Bool(false)];
@@ -646,7 +637,7 @@ fn run(seed: u64, batches: usize, per_batch: usize, calls: usize) -> (usize, usi
         );
         let mut fused = Store::new(&engine, ());
         let mut runtime = Store::new(&engine, ());
-        runtime.intercept_calls(Blind);
+        runtime.intercept_calls(Unseen);
         let fused_instance = Linker::new().instantiate(&mut fused, &component).unwrap();
         let runtime_instance = Linker::new().instantiate(&mut runtime, &component).unwrap();
         for (i, sig) in sigs.iter().enumerate() {

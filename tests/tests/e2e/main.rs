@@ -265,3 +265,19 @@ fn typed_calls_check_the_signature_once() {
         "{err}"
     );
 }
+
+/// An interceptor that sees nothing: setting it makes a store take the
+/// runtime's adapters for calls between components, the oracle the fused
+/// adapters are compared with.
+pub struct Unseen;
+
+impl cmc_runtime::component::Interceptor for Unseen {
+    fn before(&mut self, _: cmc_runtime::component::Call<'_>, _: &[cmc_runtime::component::Val]) {}
+
+    fn after(
+        &mut self,
+        _: cmc_runtime::component::Call<'_>,
+        _: Result<Option<&cmc_runtime::component::Val>, &cmc_runtime::Error>,
+    ) {
+    }
+}

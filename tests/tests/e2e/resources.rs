@@ -5,7 +5,7 @@
 //! instance; calls from one component into another; and the traps for
 //! misusing handles.
 
-use super::engine;
+use super::{Unseen, engine};
 use cmc_runtime::Store;
 use cmc_runtime::component::{Component, Instance, Linker, ResourceTypeId, ResourceVal, Val};
 use std::sync::{Arc, Mutex};
@@ -447,7 +447,7 @@ fn fused_adapters_move_and_lend_handles() {
     let run = |intercepted: bool| {
         let mut store = Store::new(component.engine(), ());
         if intercepted {
-            store.intercept_calls(Quiet);
+            store.intercept_calls(Unseen);
         }
         let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         ["counters", "leak", "use-after-move"].map(|name| {
@@ -465,17 +465,4 @@ fn fused_adapters_move_and_lend_handles() {
     let moved = fused[2].clone().unwrap_err();
     assert!(moved.contains("unknown handle index"), "{moved}");
     assert_eq!(fused, run(true), "the runtime's adapters agree");
-}
-
-/// An interceptor that sees nothing, for the runtime's adapters.
-struct Quiet;
-
-impl cmc_runtime::component::Interceptor for Quiet {
-    fn before(&mut self, _: cmc_runtime::component::Call<'_>, _: &[Val]) {}
-    fn after(
-        &mut self,
-        _: cmc_runtime::component::Call<'_>,
-        _: Result<Option<&Val>, &cmc_runtime::Error>,
-    ) {
-    }
 }

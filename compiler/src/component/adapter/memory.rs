@@ -100,6 +100,16 @@ fn check_bounds(
     code.push(I::LocalSet(ok));
 }
 
+/// New locals for a [`check`]: the byte length (`i64`) and `ok` (`i32`),
+/// set to 1.
+fn check_locals(code: &mut Code) -> (u32, u32) {
+    let bytes = code.local(ValType::I64);
+    let ok = code.local(ValType::I32);
+    code.push(I::I32Const(1));
+    code.push(I::LocalSet(ok));
+    (bytes, ok)
+}
+
 /// Pushes whether `bytes` at `ptr` are `align`-aligned and inside `memory`.
 fn fits(code: &mut Code, pages: PageSizes, memory: u32, ptr: u32, align: u32, bytes: u32) {
     code.push(I::LocalGet(ptr));
@@ -230,10 +240,7 @@ pub(super) fn copy(
     dst: u32,
     host_copy: u32,
 ) {
-    let bytes = code.local(ValType::I64);
-    let ok = code.local(ValType::I32);
-    code.push(I::I32Const(1));
-    code.push(I::LocalSet(ok));
+    let (bytes, ok) = check_locals(code);
     check_bounds(code, pages, from, elements, (src, len), bytes, ok);
     let (_, align) = elements.layout();
     code.push(I::LocalGet(ok));
@@ -297,10 +304,7 @@ pub(super) fn check_or_call(
     (ptr, len): (u32, u32),
     host_check: u32,
 ) {
-    let bytes = code.local(ValType::I64);
-    let ok = code.local(ValType::I32);
-    code.push(I::I32Const(1));
-    code.push(I::LocalSet(ok));
+    let (bytes, ok) = check_locals(code);
     check(code, pages, memory, elements, (ptr, len), bytes, ok);
     fallback(code, ok, &[ptr, len], host_check, &[]);
 }
@@ -319,12 +323,8 @@ pub(super) fn load_pair(
     (ptr, len): (u32, u32),
     host_load: u32,
 ) {
-    let bytes = code.local(ValType::I64);
-    let ok = code.local(ValType::I32);
-    code.push(I::I64Const(8));
-    code.push(I::LocalSet(bytes));
-    fits(code, pages, memory, at, 4, bytes);
-    code.push(I::LocalTee(ok));
+    let (bytes, ok) = pair_fits(code, pages, memory, at);
+    code.push(I::LocalGet(ok));
     code.push(I::If(BlockType::Empty));
     code.push(I::LocalGet(at));
     code.push(I::I32Load(arg(0, 2, memory)));
@@ -346,13 +346,20 @@ pub(super) fn check_pair_place(
     at: u32,
     host_check: u32,
 ) {
+    let (_, ok) = pair_fits(code, pages, memory, at);
+    fallback(code, ok, &[at], host_check, &[]);
+}
+
+/// Sets new locals `(bytes, ok)` to 8 and whether a `(ptr, len)` pair at
+/// `at` in `memory` is 4-aligned and in bounds.
+fn pair_fits(code: &mut Code, pages: PageSizes, memory: u32, at: u32) -> (u32, u32) {
     let bytes = code.local(ValType::I64);
     let ok = code.local(ValType::I32);
     code.push(I::I64Const(8));
     code.push(I::LocalSet(bytes));
     fits(code, pages, memory, at, 4, bytes);
     code.push(I::LocalSet(ok));
-    fallback(code, ok, &[at], host_check, &[]);
+    (bytes, ok)
 }
 
 /// Stores the pair `(ptr, len)` at `at` in memory `memory`, checked by

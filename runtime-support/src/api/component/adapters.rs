@@ -2,7 +2,7 @@
 //! caller, call the lifted callee, lower back) and the host halves of fused
 //! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
 
-use super::context::{Cx, finish_lowered_call, handle_table};
+use super::context::{Cx, LowerSite, finish_lowered_call, handle_table};
 use super::func::call_lifted;
 use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
@@ -15,7 +15,7 @@ use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
 };
 use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair};
-use crate::canon::{CanonError, FuncType, Lends, lift_params, lower_results};
+use crate::canon::{CanonError, Lends, lift_params, lower_results};
 
 /// The core function for adapter `i`, created on first use: lifts the
 /// arguments out of the calling component instance, calls the lifted
@@ -35,18 +35,20 @@ pub(super) fn adapter_func<T: 'static>(
         |store| {
             let component = store.inner.component_instances[instance].component.clone();
             let adapter = component.meta().adapters[i].clone();
-            let func_ty = component.meta().lifted[adapter.lifted].ty.clone();
+            let site = LowerSite {
+                instance,
+                table: adapter.instance,
+                ty: component.meta().lifted[adapter.lifted].ty.clone(),
+            };
             let func = CoreFunc::new(
                 store,
-                lowered_core_type(&func_ty, adapter.options.ptr_type),
+                lowered_core_type(&site.ty, adapter.options.ptr_type),
                 move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
                     let store = caller.as_store_mut();
                     check_may_leave(store, instance, adapter.instance)?;
-                    adapt(store, instance, i, &adapter, &func_ty, params, results).map_err(|e| {
-                        match e {
-                            Error::Canon(canon) => in_adapter(canon),
-                            other => other,
-                        }
+                    adapt(store, &site, i, &adapter, params, results).map_err(|e| match e {
+                        Error::Canon(canon) => in_adapter(canon),
+                        other => other,
                     })
                 },
             );
@@ -227,19 +229,18 @@ fn copy_between(
     transfer::copy_between(memories, elements, ptr, len, dst)
 }
 
-/// One call through `adapter`, the plan's adapter `i`: lifts `params` out of
-/// the calling instance, calls the lifted callee, and lowers its result into
-/// `results`.
+/// One call through `adapter`, the plan's adapter `i`, lowered at `site`:
+/// lifts `params` out of the calling instance, calls the lifted callee, and
+/// lowers its result into `results`.
 fn adapt(
     store: &mut StoreOpaque,
-    instance: usize,
+    site: &LowerSite,
     i: AdapterIndex,
     adapter: &AdapterFunc,
-    func_ty: &FuncType,
     params: &[CoreVal],
     results: &mut [CoreVal],
 ) -> Result<(), Error> {
-    let table = adapter.instance;
+    let (instance, table, func_ty) = (site.instance, site.table, &site.ty);
     let options = resolved_options(
         store,
         instance,
@@ -253,14 +254,7 @@ fn adapt(
     store.calls.component += 1;
     let result = call_lifted(store, instance, adapter.lifted, &args, CallKind::Component)?;
     let call = (params, results);
-    finish_lowered_call(
-        store,
-        instance,
-        table,
-        options,
-        func_ty,
-        lends,
-        call,
-        |cx, retptr, flat| lower_results(cx, func_ty, result.as_ref(), retptr, flat),
-    )
+    finish_lowered_call(store, site, options, lends, call, |cx, retptr, flat| {
+        lower_results(cx, func_ty, result.as_ref(), retptr, flat)
+    })
 }

@@ -122,24 +122,31 @@ impl<'s> Cx<'s> {
     }
 }
 
-/// Finishes a call that wasm made through a `canon lower` (of a host
-/// function, or of another component's function): ends the lends of the
-/// borrows lifted for it, then `lower` writes its result into the calling
-/// instance, given the return pointer among the core arguments `params`
-/// when the result spills, and the core results are copied to `results`.
-#[allow(clippy::too_many_arguments)]
+/// Where a `canon lower` (of a host function, or of another component's
+/// function) is called from: the store's component instance, the plan's
+/// component instance that lowers it, and the function's type.
+pub(crate) struct LowerSite {
+    pub instance: usize,
+    pub table: ComponentInstanceIndex,
+    pub ty: FuncType,
+}
+
+/// Finishes a call that wasm made through the `canon lower` at `site`:
+/// ends the lends of the borrows lifted for it, then `lower` writes its
+/// result into the calling instance, given the return pointer among the
+/// core arguments `params` when the result spills, and the core results
+/// are copied to `results`.
 pub(super) fn finish_lowered_call(
     store: &mut StoreOpaque,
-    instance: usize,
-    table: ComponentInstanceIndex,
+    site: &LowerSite,
     options: Options,
-    ty: &FuncType,
     lends: Lends,
     (params, results): (&[CoreVal], &mut [CoreVal]),
     lower: impl FnOnce(&mut Cx<'_>, Option<u64>, &mut Vec<CoreVal>) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    let (instance, table) = (site.instance, site.table);
     handle_table(store, instance, table).end_lends(lends);
-    let retptr = return_pointer(ty, params, options.ptr_type())?;
+    let retptr = return_pointer(&site.ty, params, options.ptr_type())?;
     let mut flat = store.take_flat_buf();
     lower(
         &mut Cx::new(store, instance, table, options),

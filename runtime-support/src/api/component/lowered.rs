@@ -2,11 +2,11 @@
 //! the calling component instance, call the host function the linker
 //! defines, and lower its results back.
 
-use super::context::{Cx, Options, finish_lowered_call};
+use super::context::{Cx, LowerSite, Options, finish_lowered_call};
 use super::instance::{check_may_leave, on_first_use, resolved_options};
 use super::intercept::{Call, CallKind, intercepted};
 use super::linker::{Definition, HostFunc, Linker};
-use crate::abi::{ComponentInstanceIndex, LoweredIndex, ValType};
+use crate::abi::{LoweredIndex, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
 use crate::canon::typed::{LiftParams, LowerResults, lift_params_typed};
 use crate::canon::{
@@ -65,7 +65,7 @@ pub(super) fn lowered_func<T: 'static>(
                     .typecheck(&lowered.ty)
                     .map_err(|e| Error::Link(format!("import `{name}`: {e}")))?;
             }
-            let site = ImportSite {
+            let site = LowerSite {
                 instance,
                 table: lowered.instance,
                 ty: lowered.ty.clone(),
@@ -93,20 +93,12 @@ pub(super) fn lowered_func<T: 'static>(
     )
 }
 
-/// Where a lowered import is called from: the store's component instance,
-/// the plan's component instance that lowers it, and the import's type.
-pub(crate) struct ImportSite {
-    instance: usize,
-    table: ComponentInstanceIndex,
-    ty: FuncType,
-}
-
 /// A call of a host import with component values: lifts the arguments,
 /// calls the host (through the store's interceptor, if any) and lowers the
 /// result.
 fn call_dynamic<T: 'static>(
     mut caller: Caller<'_, T>,
-    site: &ImportSite,
+    site: &LowerSite,
     name: &str,
     host: &HostFunc<T>,
     options: Options,
@@ -133,16 +125,9 @@ fn call_dynamic<T: 'static>(
     })?;
     let store = caller.as_store_mut();
     let call = (params, results);
-    finish_lowered_call(
-        store,
-        instance,
-        table,
-        options,
-        ty,
-        lends,
-        call,
-        |cx, retptr, flat| lower_results(cx, ty, result.as_ref(), retptr, flat),
-    )
+    finish_lowered_call(store, site, options, lends, call, |cx, retptr, flat| {
+        lower_results(cx, ty, result.as_ref(), retptr, flat)
+    })
 }
 
 /// A host function with Rust parameter and result types, behind
@@ -156,7 +141,7 @@ pub(crate) trait TypedHostFunc<T>: Send + Sync {
     fn call(
         &self,
         caller: Caller<'_, T>,
-        site: &ImportSite,
+        site: &LowerSite,
         options: Options,
         params: &[CoreVal],
         results: &mut [CoreVal],
@@ -201,7 +186,7 @@ where
     fn call(
         &self,
         mut caller: Caller<'_, T>,
-        site: &ImportSite,
+        site: &LowerSite,
         options: Options,
         params: &[CoreVal],
         results: &mut [CoreVal],
@@ -213,16 +198,9 @@ where
         let result = (self.func)(caller.reborrow(), args)?;
         let store = caller.as_store_mut();
         let call = (params, results);
-        finish_lowered_call(
-            store,
-            instance,
-            table,
-            options,
-            ty,
-            lends,
-            call,
-            |cx, retptr, flat| result.lower(cx, ty.result.as_ref(), retptr, flat),
-        )
+        finish_lowered_call(store, site, options, lends, call, |cx, retptr, flat| {
+            result.lower(cx, ty.result.as_ref(), retptr, flat)
+        })
     }
 
     fn call_vals(
