@@ -144,15 +144,16 @@ pub enum AbiTrap {
 /// The name a fused adapter module exports its function under.
 pub const FUSED_ADAPTER_EXPORT: &str = "adapter";
 
-/// What a fused adapter passes through memory: bytes it copies as they are.
+/// A string or list that a fused adapter's host half checks or copies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Elements {
     /// A utf8 string.
     Utf8,
-    /// A list of plain values, whose bytes are their values: integers, and
-    /// records and tuples of them without padding (lifting and lowering one
-    /// is copying its bytes).
-    Plain {
+    /// A list of elements of `size` bytes aligned to `align`. The adapter
+    /// copies (with [`TransferOp::Copy`]) only lists of plain values, whose
+    /// bytes are their values: integers, and records and tuples of them
+    /// without padding.
+    List {
         /// Bytes per element.
         size: u32,
         /// Alignment of the list.
@@ -165,14 +166,47 @@ impl Elements {
     pub fn layout(self) -> (u32, u32) {
         match self {
             Elements::Utf8 => (1, 1),
-            Elements::Plain { size, align } => (size, align),
+            Elements::List { size, align } => (size, align),
+        }
+    }
+
+    /// What it is, in errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Elements::Utf8 => "string",
+            Elements::List { .. } => "list",
         }
     }
 }
 
-/// What the host half of a fused adapter does with a string or list that
-/// moves from memory `from` to memory `to` (the caller's and the callee's
-/// for an argument, the other way round for a result).
+/// What a block of memory that a fused adapter checks holds, named in the
+/// error when the check fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Block {
+    /// The caller's spilled parameters.
+    Parameters,
+    /// The callee's spilled results.
+    Results,
+    /// The caller's return pointer, where the results go.
+    ReturnPointer,
+}
+
+impl Block {
+    /// Its name in errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Block::Parameters => "parameters",
+            Block::Results => "results",
+            Block::ReturnPointer => "return pointer",
+        }
+    }
+}
+
+/// What the host half of a fused adapter does with a value that moves
+/// from memory `from` to memory `to` (the caller's and the callee's for an
+/// argument, the other way round for a result). The adapter calls all but
+/// [`TransferOp::Transcode`] only when its own checks fail (or a utf8
+/// string is not ASCII), so that the call fails with the spec's error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransferOp {
     /// `(ptr: i32, len: i32) -> ()`: the checks of lifting it from `from`
@@ -182,26 +216,72 @@ pub enum TransferOp {
     /// `(ptr: i32, len: i32, dst: i32) -> ()`: copies it to `dst` in `to`,
     /// which must be aligned for it and hold it.
     Copy(Elements),
-    /// `(retptr: i32) -> (ptr: i32, len: i32)`: reads a returned string or
-    /// list's `(ptr, len)` at `retptr` in `from` (aligned and in bounds),
-    /// then makes the checks of [`TransferOp::Check`].
-    LoadResult(Elements),
-    /// `(retptr: i32) -> ()`: checks that the caller's return pointer holds
-    /// a `(ptr, len)` pair in `to`, before `realloc` runs there.
-    CheckRetptr,
+    /// `(ptr: i32) -> ()`: checks that `size` bytes at `ptr` in `from` are
+    /// aligned to `align` and in bounds.
+    CheckBlock {
+        /// Bytes of the block.
+        size: u32,
+        /// Its alignment.
+        align: u32,
+        /// What it holds.
+        what: Block,
+    },
+    /// `(ptr: i32, len: i32) -> ()`: checks what `realloc` returned in `to`
+    /// for `len` elements of `size` bytes: aligned to `align`, in bounds.
+    CheckAlloc {
+        /// Bytes per element.
+        size: u32,
+        /// The alignment asked for.
+        align: u32,
+        /// What it is for: a list, or spilled arguments.
+        what: Alloc,
+    },
+    /// `(ptr: i32, units: i32) -> (ptr: i32, units: i32)`: lifts a string
+    /// from `from` in encoding `from`, and lowers it into `to` in encoding
+    /// `to` through [`MemoryTransfer::realloc`] (which runs with component
+    /// instance `into`'s `may_leave` cleared), as the spec does.
+    Transcode {
+        /// The source's encoding.
+        from: StringEncoding,
+        /// The destination's encoding.
+        to: StringEncoding,
+        /// The component instance lowered into.
+        into: ComponentInstanceIndex,
+    },
 }
 
-/// The host half of a fused adapter: the checks and copies of a string or
-/// list with the spec's errors, which the adapter's compiled code falls
-/// back to when its own checks fail (or a string is not ASCII).
+/// What `realloc` allocated, for [`TransferOp::CheckAlloc`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Alloc {
+    /// A list's elements.
+    List,
+    /// Spilled arguments.
+    Arguments,
+}
+
+impl Alloc {
+    /// Its name in errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alloc::List => "list",
+            Alloc::Arguments => "arguments",
+        }
+    }
+}
+
+/// The host half of a fused adapter: the checks and copies of a value in
+/// memory with the spec's errors, which the adapter's compiled code falls
+/// back to when its own checks fail, and the transcoding of strings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryTransfer {
     /// What it does.
     pub op: TransferOp,
-    /// The caller's memory.
+    /// The memory read.
     pub from: CoreDef,
-    /// The callee's memory.
+    /// The memory written.
     pub to: CoreDef,
+    /// The `realloc` of `to`'s instance, for [`TransferOp::Transcode`].
+    pub realloc: Option<CoreDef>,
 }
 
 /// Which `canon resource.*` built-in a [`ResourceBuiltin`] is.

@@ -1,9 +1,9 @@
 //! The memory work of a fused adapter's host halves (`CoreDef::Transfer`):
 //! checking a string or list where it lies, copying it between the two
-//! instances' memories into the bytes the callee's `realloc` returned, and
-//! loading a returned `(ptr, len)` pair: what a fused adapter calls when
-//! its own checks fail, to fail with the spec's error (or to do the work,
-//! for utf8 strings that are not ASCII).
+//! instances' memories into the bytes the callee's `realloc` returned,
+//! checking the place of spilled values and what `realloc` returned: what
+//! a fused adapter calls when its own checks fail, to fail with the spec's
+//! error (or to do the work, for utf8 strings that are not ASCII).
 //!
 //! The adapter is compiled code and calls these through host functions the
 //! embedding API makes (`api/component`), which only resolve the memories;
@@ -13,13 +13,8 @@
 use super::error::CanonError;
 use super::layout::Layout;
 use super::lift::check_list;
-use super::memory::check_block;
 use super::string::check_utf8;
-use crate::abi::Elements;
-
-/// The layout of a string's or list's `(ptr, len)` pair in a 32-bit memory
-/// (fused adapters carry strings and lists between 32-bit memories only).
-const PAIR: Layout = Layout { size: 8, align: 4 };
+use crate::abi::{Block, Elements};
 
 /// The two memories a copy reads and writes: one memory, or two distinct
 /// ones borrowed side by side.
@@ -44,7 +39,7 @@ pub(crate) fn check_elements(
 ) -> Result<(), CanonError> {
     match elements {
         Elements::Utf8 => check_utf8(memory, u64::from(ptr), u64::from(len)),
-        Elements::Plain { size, align } => check_list(
+        Elements::List { size, align } => check_list(
             memory.len(),
             u64::from(ptr),
             u64::from(len),
@@ -53,18 +48,46 @@ pub(crate) fn check_elements(
     }
 }
 
-/// The `(ptr, len)` pair at `at` in `memory`, checked as the spec checks a
-/// pointer to a returned tuple.
-pub(crate) fn load_pair(memory: &[u8], at: u32) -> Result<(u32, u32), CanonError> {
-    check_block(memory.len(), u64::from(at), PAIR, "return pointer")?;
-    let word = |i: usize| u32::from_le_bytes(memory[i..i + 4].try_into().expect("4 bytes"));
-    Ok((word(at as usize), word(at as usize + 4)))
+/// Checks that `size` bytes at `ptr` are aligned to `align` and inside a
+/// memory of `memory_len` bytes, as the spec checks the place of spilled
+/// values.
+pub(crate) fn check_block(
+    memory_len: usize,
+    ptr: u32,
+    size: u32,
+    align: u32,
+    what: Block,
+) -> Result<(), CanonError> {
+    let layout = Layout { size, align };
+    super::memory::check_block(memory_len, u64::from(ptr), layout, what.name())
 }
 
-/// Checks `retptr` as the place of a returned `(ptr, len)` pair in a memory
-/// of `memory_len` bytes.
-pub(crate) fn check_retptr(memory_len: usize, retptr: u32) -> Result<(), CanonError> {
-    check_block(memory_len, u64::from(retptr), PAIR, "return pointer")
+/// Checks what `realloc` returned for `len` elements of `size` bytes
+/// aligned to `align` in a memory of `memory_len` bytes, as
+/// `realloc_checked` does.
+pub(crate) fn check_alloc(
+    memory_len: usize,
+    ptr: u32,
+    (size, align): (u32, u32),
+    len: u32,
+    what: &'static str,
+) -> Result<(), CanonError> {
+    let bytes = u64::from(len) * u64::from(size);
+    if !ptr.is_multiple_of(align) {
+        return Err(CanonError::ReallocUnaligned {
+            ptr: u64::from(ptr),
+            align,
+        });
+    }
+    if u64::from(ptr) + bytes > memory_len as u64 {
+        return Err(CanonError::ReallocOutOfBounds {
+            what,
+            ptr: u64::from(ptr),
+            size: bytes,
+            memory_len,
+        });
+    }
+    Ok(())
 }
 
 /// Copies the `len` elements at `ptr` in the source memory (checked by
@@ -87,24 +110,8 @@ pub(crate) fn copy_between(
     // bound the byte length below 2^28.
     check_elements(from, elements, ptr, len)?;
     let (size, align) = elements.layout();
+    check_alloc(to_len, dst, (size, align), len, elements.name())?;
     let bytes = len * size;
-    if !dst.is_multiple_of(align) {
-        return Err(CanonError::ReallocUnaligned {
-            ptr: u64::from(dst),
-            align,
-        });
-    }
-    if u64::from(dst) + u64::from(bytes) > to_len as u64 {
-        return Err(CanonError::ReallocOutOfBounds {
-            what: match elements {
-                Elements::Utf8 => "string",
-                Elements::Plain { .. } => "list",
-            },
-            ptr: u64::from(dst),
-            size: u64::from(bytes),
-            memory_len: to_len,
-        });
-    }
     let (src, dst, bytes) = (ptr as usize, dst as usize, bytes as usize);
     match memories {
         Memories::Same(memory) => memory.copy_within(src..src + bytes, dst),

@@ -1,43 +1,65 @@
-//! Strings and lists that a fused adapter copies from one instance's memory
-//! into the other's in its own code. The adapter imports both memories
-//! (multi-memory): the caller's is memory 0, the callee's memory 1.
+//! Strings, lists and spilled values in a fused adapter's memories. The
+//! adapter imports both memories (multi-memory): the caller's is memory 0,
+//! the callee's memory 1.
 //!
 //! The checks of lifting (length, alignment, bounds, utf8) and of
 //! `realloc`'s result (alignment, bounds) run in compiled code, utf8 as a
 //! scan for bytes beyond ASCII. When a check fails, or a string holds such a
 //! byte, the adapter calls the runtime's host half instead
-//! ([`TransferOp`](cmc_runtime::abi::TransferOp)), which repeats the checks
-//! and fails with the spec's error (or, for valid utf8 that is not ASCII,
-//! does the work). Valid ASCII strings and lists of integers never leave
-//! compiled code.
+//! ([`TransferOp`]), which repeats the checks and fails with the spec's
+//! error (or, for valid utf8 that is not ASCII, does the work). Valid ASCII
+//! strings and lists of plain values never leave compiled code.
 
-use super::flat::Code;
-use cmc_runtime::abi::Elements;
+use super::Import;
+use super::code::{CALLER, Code};
+use cmc_runtime::abi::{Alloc, Block, Elements, MemoryTransfer, TransferOp};
 use cmc_runtime::component::MAX_STRING_BYTE_LENGTH;
 use wasm_encoder::{BlockType, Instruction as I, MemArg, MemArgTarget, ValType};
 
-/// The caller's memory in the adapter.
-pub(super) const CALLER: u32 = 0;
-/// The callee's memory in the adapter.
-pub(super) const CALLEE: u32 = 1;
+impl Code<'_> {
+    /// The function index of the host half doing `op` from memory `from`
+    /// to the other one, with this type.
+    pub(super) fn transfer(
+        &mut self,
+        op: TransferOp,
+        from: u32,
+        params: &[ValType],
+        results: &[ValType],
+    ) -> u32 {
+        let (source, dest) = match from {
+            CALLER => (&self.caller, &self.callee),
+            _ => (&self.callee, &self.caller),
+        };
+        let memory = |side: &super::code::Side| {
+            side.options
+                .memory
+                .clone()
+                .expect("`fuse` checks that both sides name a memory where one is used")
+        };
+        let realloc = match op {
+            TransferOp::Transcode { .. } => dest.options.realloc.clone(),
+            _ => None,
+        };
+        let transfer = MemoryTransfer {
+            op,
+            from: memory(source),
+            to: memory(dest),
+            realloc,
+        };
+        self.func(Import::Transfer(transfer), params, results)
+    }
 
-/// The two memories' page sizes (log2), for their lengths in bytes.
-#[derive(Clone, Copy)]
-pub(super) struct PageSizes {
-    pub caller: u32,
-    pub callee: u32,
-}
-
-impl PageSizes {
-    fn of(self, memory: u32) -> u32 {
+    /// The page size (log2) of memory `memory`.
+    fn page_log2(&self, memory: u32) -> u32 {
         match memory {
-            CALLER => self.caller,
-            _ => self.callee,
+            CALLER => self.caller.page_log2(),
+            _ => self.callee.page_log2(),
         }
     }
 }
 
-fn arg(offset: u64, align: u32, memory: u32) -> MemArg {
+/// A memory argument for `memory`: `offset`, alignment 2^`align`.
+pub(super) fn arg(offset: u64, align: u32, memory: u32) -> MemArg {
     MemArg {
         offset,
         align,
@@ -47,10 +69,11 @@ fn arg(offset: u64, align: u32, memory: u32) -> MemArg {
 }
 
 /// Pushes the length of `memory` in bytes, as an `i64`.
-fn memory_bytes(code: &mut Code, pages: PageSizes, memory: u32) {
+fn memory_bytes(code: &mut Code, memory: u32) {
+    let log2 = code.page_log2(memory);
     code.push(I::MemorySize(memory));
     code.push(I::I64ExtendI32U);
-    code.push(I::I64Const(i64::from(pages.of(memory))));
+    code.push(I::I64Const(i64::from(log2)));
     code.push(I::I64Shl);
 }
 
@@ -58,16 +81,15 @@ fn memory_bytes(code: &mut Code, pages: PageSizes, memory: u32) {
 /// checks: at most `MAX_*_BYTE_LENGTH` bytes, aligned, in bounds, and for a
 /// utf8 string all ASCII. `ok` must be 1 on entry; `bytes` (an `i64`)
 /// receives the byte length.
-pub(super) fn check(
+fn check(
     code: &mut Code,
-    pages: PageSizes,
     memory: u32,
     elements: Elements,
     (ptr, len): (u32, u32),
     bytes: u32,
     ok: u32,
 ) {
-    check_bounds(code, pages, memory, elements, (ptr, len), bytes, ok);
+    check_bounds(code, memory, elements, (ptr, len), bytes, ok);
     if elements == Elements::Utf8 {
         code.push(I::LocalGet(ok));
         code.push(I::If(BlockType::Empty));
@@ -79,7 +101,6 @@ pub(super) fn check(
 /// [`check`] without the scan for bytes beyond ASCII.
 fn check_bounds(
     code: &mut Code,
-    pages: PageSizes,
     memory: u32,
     elements: Elements,
     (ptr, len): (u32, u32),
@@ -95,7 +116,7 @@ fn check_bounds(
     // Lists have the same limit (`MAX_LIST_BYTE_LENGTH`).
     code.push(I::I64Const(i64::from(MAX_STRING_BYTE_LENGTH)));
     code.push(I::I64LeU);
-    fits(code, pages, memory, ptr, align, bytes);
+    fits(code, memory, ptr, align, bytes);
     code.push(I::I32And);
     code.push(I::LocalSet(ok));
 }
@@ -111,7 +132,7 @@ fn check_locals(code: &mut Code) -> (u32, u32) {
 }
 
 /// Pushes whether `bytes` at `ptr` are `align`-aligned and inside `memory`.
-fn fits(code: &mut Code, pages: PageSizes, memory: u32, ptr: u32, align: u32, bytes: u32) {
+fn fits(code: &mut Code, memory: u32, ptr: u32, align: u32, bytes: u32) {
     code.push(I::LocalGet(ptr));
     code.push(I::I32Const(align as i32 - 1));
     code.push(I::I32And);
@@ -120,7 +141,7 @@ fn fits(code: &mut Code, pages: PageSizes, memory: u32, ptr: u32, align: u32, by
     code.push(I::I64ExtendI32U);
     code.push(I::LocalGet(bytes));
     code.push(I::I64Add);
-    memory_bytes(code, pages, memory);
+    memory_bytes(code, memory);
     code.push(I::I64LeU);
     code.push(I::I32And);
 }
@@ -220,36 +241,28 @@ fn walk(
     code.push(I::End); // done
 }
 
-/// Copies the elements from `src` in memory `from` to `dst` in memory
-/// `to`, if `dst` is aligned and in bounds (the checks of `realloc`'s
-/// result) and the source still passes lifting's checks (the `realloc` ran
-/// in between); else calls `host_copy(src, len, dst)`, the runtime's copy.
+/// Copies the elements from `src` in the `from` side's memory to `dst` in
+/// the `to` side's, if `dst` is aligned and in bounds (the checks of
+/// `realloc`'s result) and the source still passes lifting's checks (the
+/// `realloc` ran in between); else calls the runtime's copy, which fails
+/// with the spec's error or (for a string beyond ASCII) does the work.
 ///
 /// Between two distinct memories the copy is a loop over 16-byte chunks
 /// that checks a string's bytes again as it goes (no overlap is possible,
 /// and it saves a scan and a call of the runtime's `memory.copy`); within
 /// one memory it is `memory.copy`, after a scan.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn copy(
-    code: &mut Code,
-    pages: PageSizes,
-    (from, to): (u32, u32),
-    distinct: bool,
-    elements: Elements,
-    (src, len): (u32, u32),
-    dst: u32,
-    host_copy: u32,
-) {
+pub(super) fn copy(code: &mut Code, elements: Elements, (src, len): (u32, u32), dst: u32) {
+    let (from, to) = (code.from().memory, code.to().memory);
     let (bytes, ok) = check_locals(code);
-    check_bounds(code, pages, from, elements, (src, len), bytes, ok);
+    check_bounds(code, from, elements, (src, len), bytes, ok);
     let (_, align) = elements.layout();
     code.push(I::LocalGet(ok));
-    fits(code, pages, to, dst, align, bytes);
+    fits(code, to, dst, align, bytes);
     code.push(I::I32And);
     code.push(I::LocalSet(ok));
     code.push(I::LocalGet(ok));
     code.push(I::If(BlockType::Empty));
-    if distinct {
+    if code.distinct {
         // The byte length, which the checks bounded by 2^28.
         let byte_len = code.local(ValType::I32);
         code.push(I::LocalGet(bytes));
@@ -274,7 +287,9 @@ pub(super) fn copy(
         code.push(I::End);
     }
     code.push(I::End);
-    fallback(code, ok, &[src, len, dst], host_copy, &[]);
+    let i32s = [ValType::I32; 3];
+    let host = code.transfer(TransferOp::Copy(elements), from, &i32s, &[]);
+    fallback(code, ok, &[src, len, dst], host, &[]);
 }
 
 /// Unless `ok`, calls the runtime's `host` with the values of `args` and
@@ -293,82 +308,59 @@ fn fallback(code: &mut Code, ok: u32, args: &[u32], host: u32, results: &[u32]) 
     code.push(I::End);
 }
 
-/// Checks `len` elements at `ptr` in memory `memory` before `realloc` runs
-/// in the other: in compiled code, or through `host_check(ptr, len)`
-/// when that fails or the string is not ASCII.
-pub(super) fn check_or_call(
-    code: &mut Code,
-    pages: PageSizes,
-    memory: u32,
-    elements: Elements,
-    (ptr, len): (u32, u32),
-    host_check: u32,
-) {
+/// Checks `len` elements at `ptr` in the `from` side's memory as lifting
+/// does: in compiled code, or through the runtime's check when that fails
+/// or a string is not ASCII.
+pub(super) fn check_elements(code: &mut Code, elements: Elements, (ptr, len): (u32, u32)) {
+    let memory = code.from().memory;
     let (bytes, ok) = check_locals(code);
-    check(code, pages, memory, elements, (ptr, len), bytes, ok);
-    fallback(code, ok, &[ptr, len], host_check, &[]);
+    check(code, memory, elements, (ptr, len), bytes, ok);
+    let host = code.transfer(TransferOp::Check(elements), memory, &[ValType::I32; 2], &[]);
+    fallback(code, ok, &[ptr, len], host, &[]);
 }
 
-/// Reads the `(ptr, len)` pair at `at` in memory `memory` into `ptr` and
-/// `len` if `at` is 4-aligned and the pair in bounds and the elements pass
-/// lifting's checks; else asks `host_load(at) -> (ptr, len)`, which checks
-/// the same with the spec's errors.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn load_pair(
+/// Checks that `size` bytes at `ptr` in `memory` are aligned to `align`
+/// and in bounds, the place of spilled values, or fails with the spec's
+/// error for `what`.
+pub(super) fn check_block(
     code: &mut Code,
-    pages: PageSizes,
     memory: u32,
-    elements: Elements,
-    at: u32,
-    (ptr, len): (u32, u32),
-    host_load: u32,
+    ptr: u32,
+    (size, align): (u32, u32),
+    what: Block,
 ) {
-    let (bytes, ok) = pair_fits(code, pages, memory, at);
-    code.push(I::LocalGet(ok));
-    code.push(I::If(BlockType::Empty));
-    code.push(I::LocalGet(at));
-    code.push(I::I32Load(arg(0, 2, memory)));
-    code.push(I::LocalSet(ptr));
-    code.push(I::LocalGet(at));
-    code.push(I::I32Load(arg(4, 2, memory)));
-    code.push(I::LocalSet(len));
-    check(code, pages, memory, elements, (ptr, len), bytes, ok);
-    code.push(I::End);
-    fallback(code, ok, &[at], host_load, &[ptr, len]);
-}
-
-/// Checks that `at` in memory `memory` can hold a `(ptr, len)` pair, or
-/// calls `host_check(at)`, which fails with the spec's error.
-pub(super) fn check_pair_place(
-    code: &mut Code,
-    pages: PageSizes,
-    memory: u32,
-    at: u32,
-    host_check: u32,
-) {
-    let (_, ok) = pair_fits(code, pages, memory, at);
-    fallback(code, ok, &[at], host_check, &[]);
-}
-
-/// Sets new locals `(bytes, ok)` to 8 and whether a `(ptr, len)` pair at
-/// `at` in `memory` is 4-aligned and in bounds.
-fn pair_fits(code: &mut Code, pages: PageSizes, memory: u32, at: u32) -> (u32, u32) {
     let bytes = code.local(ValType::I64);
     let ok = code.local(ValType::I32);
-    code.push(I::I64Const(8));
+    code.push(I::I64Const(i64::from(size)));
     code.push(I::LocalSet(bytes));
-    fits(code, pages, memory, at, 4, bytes);
+    fits(code, memory, ptr, align, bytes);
     code.push(I::LocalSet(ok));
-    (bytes, ok)
+    let op = TransferOp::CheckBlock { size, align, what };
+    let host = code.transfer(op, memory, &[ValType::I32], &[]);
+    fallback(code, ok, &[ptr], host, &[]);
 }
 
-/// Stores the pair `(ptr, len)` at `at` in memory `memory`, checked by
-/// [`check_pair_place`] (memories only grow).
-pub(super) fn store_pair(code: &mut Code, memory: u32, at: u32, (ptr, len): (u32, u32)) {
-    code.push(I::LocalGet(at));
-    code.push(I::LocalGet(ptr));
-    code.push(I::I32Store(arg(0, 2, memory)));
-    code.push(I::LocalGet(at));
+/// Checks what `realloc` returned in the `to` side's memory, `ptr`, for
+/// `len` elements of `size` bytes aligned to `align` (`len * size` known
+/// to be below 2^28), or fails with the spec's error.
+pub(super) fn check_alloc(
+    code: &mut Code,
+    ptr: u32,
+    len: u32,
+    (size, align): (u32, u32),
+    what: Alloc,
+) {
+    let (from, to) = (code.from().memory, code.to().memory);
+    let bytes = code.local(ValType::I64);
+    let ok = code.local(ValType::I32);
     code.push(I::LocalGet(len));
-    code.push(I::I32Store(arg(4, 2, memory)));
+    code.push(I::I64ExtendI32U);
+    code.push(I::I64Const(i64::from(size)));
+    code.push(I::I64Mul);
+    code.push(I::LocalSet(bytes));
+    fits(code, to, ptr, align, bytes);
+    code.push(I::LocalSet(ok));
+    let op = TransferOp::CheckAlloc { size, align, what };
+    let host = code.transfer(op, from, &[ValType::I32; 2], &[]);
+    fallback(code, ok, &[ptr, len], host, &[]);
 }

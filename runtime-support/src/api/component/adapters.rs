@@ -2,7 +2,7 @@
 //! caller, call the lifted callee, lower back) and the host halves of fused
 //! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
 
-use super::context::{Cx, LowerSite, finish_lowered_call, handle_table};
+use super::context::{Cx, LowerSite, Options, finish_lowered_call, handle_table};
 use super::func::call_lifted;
 use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
@@ -14,8 +14,9 @@ use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
 };
-use crate::canon::transfer::{self, Memories, check_elements, check_retptr, load_pair};
-use crate::canon::{CanonError, Lends, lift_params, lower_results};
+use crate::canon::string::{load_string_from_range, store_string_into_range};
+use crate::canon::transfer::{self, Memories, check_alloc, check_block, check_elements};
+use crate::canon::{CanonError, Lends, PtrType, lift_params, lower_results};
 
 /// The core function for adapter `i`, created on first use: lifts the
 /// arguments out of the calling component instance, calls the lifted
@@ -178,18 +179,59 @@ pub(super) fn transfer_func<T: 'static>(
                     .map_err(in_adapter)
             },
         ),
-        TransferOp::LoadResult(elements) => {
-            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
-                let memory = from.data(&caller);
-                let (ptr, len) = load_pair(memory, retptr).map_err(in_adapter)?;
-                check_elements(memory, elements, ptr, len).map_err(in_adapter)?;
-                Ok((ptr, len))
+        TransferOp::CheckBlock { size, align, what } => {
+            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (ptr,): (u32,)| {
+                let memory_len = from.data(&caller).len();
+                check_block(memory_len, ptr, size, align, what).map_err(in_adapter)
             })
         }
-        TransferOp::CheckRetptr => {
-            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (retptr,): (u32,)| {
-                check_retptr(to.data(&caller).len(), retptr).map_err(in_adapter)
-            })
+        TransferOp::CheckAlloc { size, align, what } => CoreFunc::wrap(
+            store,
+            move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
+                let memory_len = to.data(&caller).len();
+                check_alloc(memory_len, ptr, (size, align), len, what.name()).map_err(in_adapter)
+            },
+        ),
+        TransferOp::Transcode {
+            from: from_encoding,
+            to: to_encoding,
+            into,
+        } => {
+            let realloc = match &transfer.realloc {
+                Some(def) => match resolve_core(&store.inner, instance, def)? {
+                    Extern::Func(f) => Some(f),
+                    _ => {
+                        return Err(Error::Link(
+                            "a fused adapter's realloc is not a function".into(),
+                        ));
+                    }
+                },
+                None => None,
+            };
+            let options = Options::new(Some(to), realloc, to_encoding, PtrType::I32);
+            CoreFunc::wrap(
+                store,
+                move |mut caller: Caller<'_, T>, (ptr, units): (u32, u32)| {
+                    let store = caller.as_store_mut();
+                    let memory = store.memory_bytes_mut(from.index);
+                    let s = load_string_from_range(
+                        memory,
+                        from_encoding,
+                        PtrType::I32,
+                        u64::from(ptr),
+                        u64::from(units),
+                    )
+                    .map_err(in_adapter)?;
+                    let mut cx = Cx::new(store, instance, into, options);
+                    let (ptr, units) =
+                        store_string_into_range(&mut cx, &s).map_err(|e| match e {
+                            Error::Canon(canon) => in_adapter(canon),
+                            other => other,
+                        })?;
+                    // Both fit: the memory is 32-bit.
+                    Ok((ptr as u32, units as u32))
+                },
+            )
         }
     };
     Ok(func.internal(&mut store.inner))

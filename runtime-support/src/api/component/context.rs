@@ -23,6 +23,22 @@ pub(crate) struct Options {
 }
 
 impl Options {
+    /// Options of these items.
+    pub(super) fn new(
+        memory: Option<Memory>,
+        realloc: Option<Func>,
+        encoding: StringEncoding,
+        ptr_type: PtrType,
+    ) -> Options {
+        Options {
+            memory,
+            realloc,
+            post_return: None,
+            encoding,
+            ptr_type,
+        }
+    }
+
     /// Resolves `options` of component instance `instance`.
     pub(super) fn resolve(
         store: &StoreOpaque,
