@@ -7,13 +7,15 @@
 //!
 //! A caller component forwards raw bits (any bits: invalid discriminants
 //! and `char`s, garbage in unused variant slots, NaNs, non-canonical
-//! `bool`s) as the flat arguments of a call into a callee, which hashes the
-//! flat values it receives (and the bytes of its strings and lists); and a
-//! callee returns raw bits as a result, which the caller hands to the host.
-//! Strings and lists point into a stretch of bytes at the end of each
-//! memory (ASCII, other utf8, invalid utf8), often far enough to cross the
-//! end. Signatures are what the fused adapters carry in compiled code; many
-//! functions share one component, so the compile cost is paid per batch.
+//! `bool`s) as the flat arguments of a call into a callee (or, when they
+//! spill, as the bytes of the tuple they point to), which hashes the flat
+//! values it receives and every byte its `realloc` handed out for the call
+//! (strings, lists, nested lists, spilled arguments); and a callee returns
+//! raw bits as a result, which the caller hands to the host. Strings and
+//! lists point into a stretch of bytes at the end of each memory (ASCII,
+//! other utf8, invalid utf8), often far enough to cross the end. Each batch
+//! has its own pair of string encodings. Many functions share one
+//! component, so the compile cost is paid per batch.
 
 use super::{Unseen, engine};
 use cmc_runtime::Store;
@@ -67,9 +69,13 @@ const PRIMS: [T; 12] = [
 /// A random anonymous type (no names needed) of nesting `depth` at most.
 fn anonymous(rng: &mut Rng, depth: u32) -> T {
     if depth == 0 || rng.below(3) == 0 {
-        return PRIMS[rng.below(PRIMS.len() as u64) as usize].clone();
+        return match rng.below(8) {
+            0 => T::String,
+            _ => PRIMS[rng.below(PRIMS.len() as u64) as usize].clone(),
+        };
     }
-    match rng.below(4) {
+    match rng.below(6) {
+        4 => T::List(Box::new(anonymous(rng, depth - 1))),
         0 => T::Option(Box::new(anonymous(rng, depth - 1))),
         1 => {
             let ok = (rng.below(3) != 0).then(|| Box::new(anonymous(rng, depth - 1)));
@@ -84,13 +90,14 @@ fn anonymous(rng: &mut Rng, depth: u32) -> T {
     }
 }
 
-/// A string, or a list of integers or of tuples of them without padding:
-/// what fused adapters copy.
+/// A string, or a list of integers or of tuples of them without padding
+/// (which fused adapters copy as bytes), or of anything else.
 fn in_memory(rng: &mut Rng) -> T {
     const INTS: [T; 8] = [T::U8, T::S8, T::U16, T::S16, T::U32, T::S32, T::U64, T::S64];
-    let elem = match rng.below(4) {
+    let elem = match rng.below(5) {
         0 => T::Tuple(vec![T::U32, T::S32]),
         1 => T::Tuple(vec![T::U8, T::S8, T::U16]),
+        2 => anonymous(rng, 2),
         _ => INTS[rng.below(8) as usize].clone(),
     };
     match rng.below(3) {
@@ -122,7 +129,11 @@ fn param_type(rng: &mut Rng) -> T {
                 .map(|i| {
                     (
                         format!("c{i}"),
-                        (rng.below(3) != 0).then(|| anonymous(rng, 1)),
+                        match rng.below(4) {
+                            0 => None,
+                            1 => Some(in_memory(rng)),
+                            _ => Some(anonymous(rng, 1)),
+                        },
                     )
                 })
                 .collect(),
@@ -219,12 +230,11 @@ struct Signature {
     result: T,
 }
 
-/// What a flat argument slot holds, for the caller to make bits for it
-/// and the callee to hash it.
+/// What a flat argument slot holds, for the caller to make bits for it.
 #[derive(Clone, Copy)]
 enum Slot {
     /// A flat value: any bits.
-    Bits(FlatType),
+    Bits,
     /// A string's or list's pointer; elements of this size follow.
     Ptr(u32),
     /// Its length.
@@ -237,7 +247,7 @@ fn slots(ty: &T, out: &mut Vec<Slot>) {
         T::String => out.extend([Slot::Ptr(1), Slot::Len]),
         T::List(e) => out.extend([Slot::Ptr(layout(e, PtrType::I32).size), Slot::Len]),
         T::Record(fields) => fields.iter().for_each(|(_, t)| slots(t, out)),
-        t => out.extend(flatten_type(t, PtrType::I32).into_iter().map(Slot::Bits)),
+        t => out.extend(flatten_type(t, PtrType::I32).iter().map(|_| Slot::Bits)),
     }
 }
 
@@ -249,48 +259,53 @@ impl Signature {
             .collect()
     }
 
+    /// Whether the parameters spill: passed as a pointer to a tuple.
+    fn spills(&self) -> bool {
+        self.flat_params().len() > 16
+    }
+
+    /// The callee's core parameters.
+    fn callee_params(&self) -> Vec<FlatType> {
+        match self.spills() {
+            true => vec![FlatType::I32],
+            false => self.flat_params(),
+        }
+    }
+
+    /// The bits the host passes: the flat slots, or (when the parameters
+    /// spill) the bytes of the tuple, which the caller points to.
     fn slots(&self) -> Vec<Slot> {
+        if self.spills() {
+            let tuple = T::Tuple(self.params.clone());
+            let words = layout(&tuple, PtrType::I32).size.div_ceil(8);
+            return vec![Slot::Bits; words as usize];
+        }
         let mut out = Vec::new();
         self.params.iter().for_each(|t| slots(t, &mut out));
         out
     }
 
-    /// The result's core type; a string or list comes back through memory.
-    fn flat_result(&self) -> FlatType {
-        flatten_type(&self.result, PtrType::I32)[0]
-    }
-
-    /// The element size of a result in memory.
-    fn result_in_memory(&self) -> Option<u32> {
-        match &self.result {
-            T::String => Some(1),
-            T::List(e) => Some(layout(e, PtrType::I32).size),
+    /// The result's core type, when it is flat.
+    fn flat_result(&self) -> Option<FlatType> {
+        match flatten_type(&self.result, PtrType::I32)[..] {
+            [t] => Some(t),
             _ => None,
         }
     }
 }
 
-/// A signature whose parameters flatten to at most 16 core values and whose
-/// result to one.
+/// A signature of up to five parameters (which may spill) and a result
+/// (flat, or returned through memory).
 fn signature(rng: &mut Rng) -> Signature {
-    loop {
-        let params: Vec<T> = (0..1 + rng.below(4)).map(|_| param_type(rng)).collect();
-        let result = loop {
-            let t = match rng.below(4) {
-                3 => in_memory(rng),
-                0 => T::Enum((0..1 + rng.below(4)).map(|i| format!("e{i}")).collect()),
-                1 => T::Flags((0..1 + rng.below(32)).map(|i| format!("g{i}")).collect()),
-                _ => PRIMS[rng.below(PRIMS.len() as u64) as usize].clone(),
-            };
-            if flatten_type(&t, PtrType::I32).len() == 1 || matches!(t, T::String | T::List(_)) {
-                break t;
-            }
-        };
-        let sig = Signature { params, result };
-        if sig.flat_params().len() <= 16 {
-            return sig;
-        }
-    }
+    let params: Vec<T> = (0..1 + rng.below(5)).map(|_| param_type(rng)).collect();
+    let result = match rng.below(6) {
+        3 => in_memory(rng),
+        4 => anonymous(rng, 2),
+        0 => T::Enum((0..1 + rng.below(4)).map(|i| format!("e{i}")).collect()),
+        1 => T::Flags((0..1 + rng.below(32)).map(|i| format!("g{i}")).collect()),
+        _ => PRIMS[rng.below(PRIMS.len() as u64) as usize].clone(),
+    };
+    Signature { params, result }
 }
 
 /// The named types of signature `i`, defined as `$n{i}_{j}` (`j` a
@@ -344,9 +359,16 @@ fn data() -> String {
     bytes.iter().map(|b| format!("\\{b:02x}")).collect()
 }
 
-/// A bump allocator that starts over at 1024 before it reaches [`DATA`].
+/// A bump allocator that starts over at 1024 before it reaches [`DATA`],
+/// and `reset`, which zeroes what it handed out and starts over (called
+/// before every call, so that the calls are independent: a call that traps
+/// in one store after some allocations, and before them in the other, does
+/// not change the next one).
 const REALLOC: &str = r#"
       (global $next (mut i32) (i32.const 1024))
+      (func (export "reset")
+        (memory.fill (i32.const 1024) (i32.const 0) (i32.sub (global.get $next) (i32.const 1024)))
+        (global.set $next (i32.const 1024)))
       (func (export "realloc") (param i32 i32 i32 i32) (result i32)
         (local $ptr i32)
         (if (i32.gt_u (i32.add (global.get $next) (local.get 3)) (i32.const 200000))
@@ -356,34 +378,41 @@ const REALLOC: &str = r#"
         (global.set $next (i32.add (local.get $ptr) (local.get 3)))
         (local.get $ptr))"#;
 
-/// The callee's code hashing flat slot `k` (a string's or list's bytes for
-/// a pointer, whose length is slot `k + 1`).
-fn hash_slot(k: usize, slot: Slot) -> String {
-    let mix = |value: String| {
-        format!("(local.set $h (i64.add (i64.mul (local.get $h) (i64.const 1000003)) {value}))")
-    };
-    match slot {
-        Slot::Bits(t) => mix(format!("(local.get {k}) {}", to_i64(t))),
-        Slot::Len => mix(format!("(i64.extend_i32_u (local.get {k}))")),
-        Slot::Ptr(size) => format!(
-            r#"(local.set $i (i32.const 0))
-               (block $done (loop $bytes
-                 (br_if $done (i32.ge_u (local.get $i) (i32.mul (local.get {len}) (i32.const {size}))))
-                 {byte}
-                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                 (br $bytes)))"#,
-            len = k + 1,
-            byte = mix(format!(
-                "(i64.load8_u (i32.add (local.get {k}) (local.get $i)))"
-            )),
-        ),
-    }
+/// Mixes the `i64` that `value` pushes into the callee's hash `$h`.
+fn mix(value: &str) -> String {
+    format!("(local.set $h (i64.add (i64.mul (local.get $h) (i64.const 1000003)) {value}))")
 }
+
+/// The callee's code hashing its flat parameters `params`, then every byte
+/// its `realloc` handed out since the last `reset`.
+fn hash(params: &[FlatType]) -> String {
+    let mut code: String = params
+        .iter()
+        .enumerate()
+        .map(|(k, t)| mix(&format!("(local.get {k}) {}", to_i64(*t))))
+        .collect();
+    let byte = mix("(i64.load8_u (local.get $i))");
+    write!(
+        code,
+        r#"(local.set $i (i32.const 1024))
+           (block $done (loop $bytes
+             (br_if $done (i32.ge_u (local.get $i) (global.get $next)))
+             {byte}
+             (local.set $i (i32.add (local.get $i) (i32.const 1)))
+             (br $bytes)))"#
+    )
+    .unwrap();
+    code
+}
+
+/// The string encodings a batch's caller and callee use.
+const ENCODINGS: [&str; 3] = ["utf8", "utf16", "latin1+utf16"];
 
 /// The component for a batch of signatures: `$callee` hashes and returns
 /// bits, `$caller` forwards the host's bits to it, and the root exports
-/// both (the caller's `f{i}` and `g{i}` are what the host calls).
-fn component(sigs: &[Signature]) -> String {
+/// both (the caller's `f{i}` and `g{i}` are what the host calls). The two
+/// use the string encodings `(caller, callee)`.
+fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str)) -> String {
     let mut callee_types = String::new();
     let mut callee_core = String::new();
     let mut callee_funcs = String::new();
@@ -394,20 +423,18 @@ fn component(sigs: &[Signature]) -> String {
     let mut caller_funcs = String::new();
     let mut with = String::new();
     let mut core_with = String::new();
-    let options = |memory: &str, realloc: &str| {
+    let options = |memory: &str, encoding: &str| {
         format!(
-            r#"(memory (core memory {memory} "memory")) (realloc (core func {realloc} "realloc"))"#
+            r#"(memory (core memory {memory} "memory")) (realloc (core func {memory} "realloc")) string-encoding={encoding}"#
         )
     };
     for (i, sig) in sigs.iter().enumerate() {
-        let flat = sig.flat_params();
-        let params: String = flat.iter().map(|t| format!("{} ", core(*t))).collect();
-        let hash: String = sig
-            .slots()
-            .into_iter()
-            .enumerate()
-            .map(|(k, slot)| hash_slot(k, slot))
+        let callee_params = sig.callee_params();
+        let params: String = callee_params
+            .iter()
+            .map(|t| format!("{} ", core(*t)))
             .collect();
+        let hash = hash(&callee_params);
         write!(
             callee_core,
             r#"(func (export "f{i}") (param {params}) (result i64) (local $h i64) (local $i i32)
@@ -418,10 +445,8 @@ fn component(sigs: &[Signature]) -> String {
         // `g` returns the bits as the result; a string or list as a pair at
         // 16 (or, for one bits pattern, at the unaligned 17) pointing near
         // the end of memory.
-        let (g_result, caller_g_params, caller_g_results, caller_g_body) = match sig
-            .result_in_memory()
-        {
-            Some(_) => {
+        let (g_result, caller_g_params, caller_g_results, caller_g_body) = match sig.flat_result() {
+            None => {
                 write!(
                         callee_core,
                         r#"(func (export "g{i}") (param i64) (result i32)
@@ -442,8 +467,7 @@ fn component(sigs: &[Signature]) -> String {
                     format!("(call $g{i} (local.get 0) (i32.const 32)) (i32.const 32)"),
                 )
             }
-            None => {
-                let r = sig.flat_result();
+            Some(r) => {
                 write!(
                     callee_core,
                     r#"(func (export "g{i}") (param i64) (result {}) (local.get 0) {})
@@ -467,7 +491,7 @@ fn component(sigs: &[Signature]) -> String {
             .enumerate()
             .map(|(j, t)| format!("(param \"x{j}\" {t}) "))
             .collect();
-        let callee_options = options("$m", "$m");
+        let callee_options = options("$m", callee_encoding);
         write!(
             callee_funcs,
             r#"(func (export "f{i}") {fparams} (result u64) (canon lift (core func $m "f{i}") {callee_options}))
@@ -503,7 +527,7 @@ fn component(sigs: &[Signature]) -> String {
             "(with \"f{i}\" (func $callee \"f{i}\")) (with \"g{i}\" (func $callee \"g{i}\")) "
         )
         .unwrap();
-        let caller_options = options("$libc", "$libc");
+        let caller_options = options("$libc", caller_encoding);
         write!(
             caller_lowers,
             "(core func $f{i} (canon lower (func $f{i}) {caller_options}))
@@ -526,21 +550,27 @@ fn component(sigs: &[Signature]) -> String {
             "#
         )
         .unwrap();
-        let loads: String = flat
-            .iter()
-            .enumerate()
-            .map(|(k, t)| {
-                format!(
-                    "(i64.load offset={} (local.get 0)) {} ",
-                    8 * k,
-                    from_i64(*t)
-                )
-            })
-            .collect();
+        // The flat arguments from the bits, or the bits as the spilled
+        // tuple.
+        let args: String = match sig.spills() {
+            true => "(local.get 0)".into(),
+            false => sig
+                .flat_params()
+                .iter()
+                .enumerate()
+                .map(|(k, t)| {
+                    format!(
+                        "(i64.load offset={} (local.get 0)) {} ",
+                        8 * k,
+                        from_i64(*t)
+                    )
+                })
+                .collect(),
+        };
         write!(
             caller_core,
-            r#"(func (export "f{i}") (param i32 i32) (result i64) {loads} (call $f{i}))
-               (func (export "g{i}") (param i64) (result {g_result}) {caller_g_body})
+            r#"(func (export "f{i}") (param i32 i32) (result i64) (call $reset) (call $reset-libc) (call $f{i} {args}))
+               (func (export "g{i}") (param i64) (result {g_result}) (call $reset) (call $reset-libc) {caller_g_body})
             "#
         )
         .unwrap();
@@ -565,9 +595,11 @@ fn component(sigs: &[Signature]) -> String {
       {callee_core})
     (core instance $m (instantiate $m))
     {callee_types}
+    (func (export "reset") (canon lift (core func $m "reset")))
     {callee_funcs})
   (instance $callee (instantiate $callee))
   (component $caller
+    (import "reset" (func $reset))
     {caller_types}
     (core module $libc
       (memory (export "memory") 4)
@@ -575,15 +607,18 @@ fn component(sigs: &[Signature]) -> String {
       {REALLOC})
     (core instance $libc (instantiate $libc))
     {caller_lowers}
+    (core func $reset (canon lower (func $reset)))
     (core module $main
       (import "libc" "memory" (memory 4))
+      (import "libc" "reset" (func $reset-libc))
+      (import "" "reset" (func $reset))
       {caller_core_imports}
       {caller_core})
     (core instance $main (instantiate $main
       (with "libc" (instance $libc))
-      (with "" (instance {core_with}))))
+      (with "" (instance (export "reset" (func $reset)) {core_with}))))
     {caller_funcs})
-  (instance $caller (instantiate $caller {with}))
+  (instance $caller (instantiate $caller (with "reset" (func $callee "reset")) {with}))
   (export "callee" (instance $callee))
   (export "caller" (instance $caller)))"#
     )
@@ -594,7 +629,7 @@ fn component(sigs: &[Signature]) -> String {
 /// the end of memory.
 fn slot_bits(rng: &mut Rng, slot: Slot) -> u64 {
     match slot {
-        Slot::Bits(_) => rng.bits(),
+        Slot::Bits => rng.bits(),
         Slot::Ptr(size) => match rng.below(4) {
             0 => rng.next() as u32 as u64,
             1 => u64::from(DATA) + rng.below(1024),
@@ -626,13 +661,14 @@ fn run(seed: u64, batches: usize, per_batch: usize, calls: usize) -> (usize, usi
     let mut traps = 0;
     for batch in 0..batches {
         let sigs: Vec<Signature> = (0..per_batch).map(|_| signature(&mut rng)).collect();
-        let source = component(&sigs);
+        let encodings = (ENCODINGS[batch % 3], ENCODINGS[batch / 3 % 3]);
+        let source = component(&sigs, encodings);
         let component = Component::new(&engine, &source)
             .unwrap_or_else(|e| panic!("seed {seed} batch {batch}: {e}\n{source}"));
         // Every call is fused (or the comparison shows nothing).
         assert_eq!(
             component.adapter_counts(),
-            (2 * per_batch, 0),
+            (2 * per_batch + 1, 0),
             "seed {seed} batch {batch}"
         );
         let mut fused = Store::new(&engine, ());
