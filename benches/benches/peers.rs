@@ -182,6 +182,7 @@ fn compose(c: &mut Criterion, engines: &Engines) -> Result<()> {
         ("u32", "run-inc", n),
         ("string", "run-len", 64 * n),
         ("utf16", "run-len16", 64 * n),
+        ("from-utf16", "run-from16", 32 * n),
         ("records", "run-count", 8 * n),
     ];
     let mut g = c.benchmark_group(group::COMPOSE);

@@ -268,6 +268,10 @@ fn rows(sizes: &Sizes) -> Vec<Row> {
             "`len16(string) -> u32`, 64-byte utf8 string to utf16",
         ),
         (
+            "from-utf16",
+            "`len(string) -> u32`, 32 utf16 code units to utf8",
+        ),
+        (
             "records",
             "`count(list<record { a: u32, b: u32 }>) -> u32`, 8 records",
         ),
