@@ -255,6 +255,8 @@ pub enum TransferOp {
 pub enum Alloc {
     /// A list's elements.
     List,
+    /// A string's code units.
+    String,
     /// Spilled arguments.
     Arguments,
 }
@@ -264,6 +266,7 @@ impl Alloc {
     pub fn name(self) -> &'static str {
         match self {
             Alloc::List => "list",
+            Alloc::String => "string",
             Alloc::Arguments => "arguments",
         }
     }

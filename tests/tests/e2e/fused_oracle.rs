@@ -345,10 +345,16 @@ fn type_defs(i: usize, sig: &Signature, import: bool) -> (String, Vec<String>, S
 /// memories (four pages): the last 1 KiB.
 const DATA: u32 = 4 * 65536 - 1024;
 
-/// The bytes at [`DATA`]: ASCII text, other utf8, then invalid utf8, as a
-/// WAT string.
+/// The bytes at [`DATA`]: ASCII in utf16, then ASCII text, other utf8 and
+/// invalid utf8, as a WAT string.
 fn data() -> String {
-    let mut bytes: Vec<u8> = Vec::new();
+    // First a quarter of ASCII as utf16 code units.
+    let mut bytes: Vec<u8> = "utf-16 ascii "
+        .repeat(10)
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    bytes.truncate(256);
     while bytes.len() < 1024 {
         bytes.extend(b"plain ascii text, ");
         bytes.extend("\u{e9}t\u{e9} \u{65e5}\u{672c} \u{1f600} ".as_bytes());

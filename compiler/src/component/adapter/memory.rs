@@ -292,6 +292,206 @@ pub(super) fn copy(code: &mut Code, elements: Elements, (src, len): (u32, u32), 
     fallback(code, ok, &[src, len, dst], host, &[]);
 }
 
+/// Which way an ASCII string is transcoded in compiled code.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Ascii {
+    /// From utf8 bytes to utf16 code units.
+    Widen,
+    /// From utf16 code units to utf8 bytes.
+    Narrow,
+}
+
+impl Ascii {
+    /// Bytes per code unit of the source and of the destination.
+    fn units(self) -> (u32, u32) {
+        match self {
+            Ascii::Widen => (1, 2),
+            Ascii::Narrow => (2, 1),
+        }
+    }
+}
+
+/// Sets new local `ok` to whether the `len` code units at `ptr` in the
+/// `from` side's memory are an ASCII string that transcoding `way` can
+/// carry in compiled code: aligned, in bounds, both sides' byte lengths
+/// within `MAX_STRING_BYTE_LENGTH`, and every unit below 0x80. When not,
+/// the runtime's transcoder does the work (or fails with the spec's error).
+pub(super) fn ascii_transcodable(code: &mut Code, way: Ascii, (ptr, len): (u32, u32)) -> u32 {
+    let memory = code.from().memory;
+    let (unit, _) = way.units();
+    let (bytes, ok) = check_locals(code);
+    let source = Elements::List {
+        size: unit,
+        align: unit,
+    };
+    check_bounds(code, memory, source, (ptr, len), bytes, ok);
+    // The destination's worst case when widening: two bytes a unit.
+    code.push(I::LocalGet(ok));
+    code.push(I::LocalGet(len));
+    code.push(I::I32Const((MAX_STRING_BYTE_LENGTH / 2) as i32));
+    code.push(I::I32LeU);
+    code.push(I::I32And);
+    code.push(I::LocalSet(ok));
+    code.push(I::LocalGet(ok));
+    code.push(I::If(BlockType::Empty));
+    match way {
+        Ascii::Widen => ascii(code, memory, ptr, len, ok),
+        Ascii::Narrow => units16(code, (memory, None), (ptr, len), ok),
+    }
+    code.push(I::End);
+    ok
+}
+
+/// Transcodes the `len` ASCII code units at `src` in memory `from` (in
+/// bounds, checked by [`ascii_transcodable`]) to `dst` in memory `to` (in
+/// bounds, checked by [`check_alloc`]), 8 units at a time, then one by one.
+pub(super) fn transcode_ascii(
+    code: &mut Code,
+    way: Ascii,
+    (from, to): (u32, u32),
+    (src, len): (u32, u32),
+    dst: u32,
+) {
+    match way {
+        Ascii::Widen => widen(code, (from, to), (src, len), dst),
+        Ascii::Narrow => {
+            let ok = code.local(ValType::I32);
+            units16(code, (from, Some((to, dst))), (src, len), ok);
+        }
+    }
+}
+
+/// Widens `len` bytes at `src` in `from` to utf16 code units at `dst` in
+/// `to`.
+fn widen(code: &mut Code, (from, to): (u32, u32), (src, len): (u32, u32), dst: u32) {
+    let at = code.local(ValType::I32);
+    code.push(I::I32Const(0));
+    code.push(I::LocalSet(at));
+    code.push(I::Block(BlockType::Empty)); // done
+    for width in [8, 1] {
+        code.push(I::Block(BlockType::Empty)); // next width
+        code.push(I::Loop(BlockType::Empty));
+        code.push(I::LocalGet(len));
+        code.push(I::LocalGet(at));
+        code.push(I::I32Sub);
+        code.push(I::I32Const(width));
+        code.push(I::I32LtU);
+        code.push(I::BrIf(1));
+        // dst + 2 * at
+        code.push(I::LocalGet(dst));
+        code.push(I::LocalGet(at));
+        code.push(I::I32Const(1));
+        code.push(I::I32Shl);
+        code.push(I::I32Add);
+        code.push(I::LocalGet(src));
+        code.push(I::LocalGet(at));
+        code.push(I::I32Add);
+        if width == 8 {
+            code.push(I::V128Load8x8U(arg(0, 0, from)));
+            code.push(I::V128Store(arg(0, 0, to)));
+        } else {
+            code.push(I::I32Load8U(arg(0, 0, from)));
+            code.push(I::I32Store16(arg(0, 0, to)));
+        }
+        code.push(I::LocalGet(at));
+        code.push(I::I32Const(width));
+        code.push(I::I32Add);
+        code.push(I::LocalSet(at));
+        code.push(I::Br(0));
+        code.push(I::End); // loop
+        code.push(I::End); // next width
+    }
+    code.push(I::End); // done
+}
+
+/// Walks `len` utf16 code units at `src` in `from` (in bounds), 8 at a
+/// time, then one by one: without a destination, clears `ok` and stops at
+/// a unit of 0x80 or more (`ok` must be 1 on entry); with one `(to, dst)`,
+/// narrows each unit to a byte there.
+fn units16(
+    code: &mut Code,
+    (from, to): (u32, Option<(u32, u32)>),
+    (src, len): (u32, u32),
+    ok: u32,
+) {
+    let at = code.local(ValType::I32);
+    let chunk = code.local(ValType::V128);
+    code.push(I::I32Const(0));
+    code.push(I::LocalSet(at));
+    code.push(I::Block(BlockType::Empty)); // done
+    for width in [8, 1] {
+        code.push(I::Block(BlockType::Empty)); // next width
+        code.push(I::Loop(BlockType::Empty));
+        code.push(I::LocalGet(len));
+        code.push(I::LocalGet(at));
+        code.push(I::I32Sub);
+        code.push(I::I32Const(width));
+        code.push(I::I32LtU);
+        code.push(I::BrIf(1));
+        let source = |code: &mut Code| {
+            code.push(I::LocalGet(src));
+            code.push(I::LocalGet(at));
+            code.push(I::I32Const(1));
+            code.push(I::I32Shl);
+            code.push(I::I32Add);
+        };
+        match (to, width) {
+            (None, _) => {
+                source(code);
+                if width == 8 {
+                    code.push(I::V128Load(arg(0, 0, from)));
+                    code.push(I::V128Const(
+                        0xff80_ff80_ff80_ff80_ff80_ff80_ff80_ff80_u128 as i128,
+                    ));
+                    code.push(I::V128And);
+                    code.push(I::V128AnyTrue);
+                } else {
+                    code.push(I::I32Load16U(arg(0, 0, from)));
+                    code.push(I::I32Const(0xff80));
+                    code.push(I::I32And);
+                }
+                code.push(I::If(BlockType::Empty));
+                code.push(I::I32Const(0));
+                code.push(I::LocalSet(ok));
+                // The `if`, the loop, the next-width block: out to `done`.
+                code.push(I::Br(3));
+                code.push(I::End);
+            }
+            (Some((to, dst)), 8) => {
+                source(code);
+                code.push(I::V128Load(arg(0, 0, from)));
+                code.push(I::LocalSet(chunk));
+                code.push(I::LocalGet(dst));
+                code.push(I::LocalGet(at));
+                code.push(I::I32Add);
+                code.push(I::LocalGet(chunk));
+                code.push(I::LocalGet(chunk));
+                code.push(I::I8x16NarrowI16x8U);
+                code.push(I::V128Store64Lane {
+                    memarg: arg(0, 0, to),
+                    lane: 0,
+                });
+            }
+            (Some((to, dst)), _) => {
+                code.push(I::LocalGet(dst));
+                code.push(I::LocalGet(at));
+                code.push(I::I32Add);
+                source(code);
+                code.push(I::I32Load16U(arg(0, 0, from)));
+                code.push(I::I32Store8(arg(0, 0, to)));
+            }
+        }
+        code.push(I::LocalGet(at));
+        code.push(I::I32Const(width));
+        code.push(I::I32Add);
+        code.push(I::LocalSet(at));
+        code.push(I::Br(0));
+        code.push(I::End); // loop
+        code.push(I::End); // next width
+    }
+    code.push(I::End); // done
+}
+
 /// Unless `ok`, calls the runtime's `host` with the values of `args` and
 /// sets `results` to what it returns.
 fn fallback(code: &mut Code, ok: u32, args: &[u32], host: u32, results: &[u32]) {

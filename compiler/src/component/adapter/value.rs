@@ -19,7 +19,7 @@
 //! error with the spec's wording.
 
 use super::code::Code;
-use super::memory::{self, arg};
+use super::memory::{self, Ascii, arg};
 use cmc_runtime::abi::{AbiTrap, Alloc, CoreDef, Elements, HandleOp, TransferOp};
 use cmc_runtime::component::flatten::{flatten_type, variant_payload_types};
 use cmc_runtime::component::layout::{field_offsets, layout, variant_layout};
@@ -469,15 +469,14 @@ impl Code<'_> {
                 memory::copy(self, Elements::Utf8, (ptr, len), dst);
                 (dst, len)
             }
-            (from, to) => {
-                let op = TransferOp::Transcode {
-                    from,
-                    to,
-                    into: self.to().instance,
-                };
-                let memory = self.from().memory;
-                let i32s = [ValType::I32; 2];
-                let host = self.transfer(op, memory, &i32s, &i32s);
+            (StringEncoding::Utf8, StringEncoding::Utf16) if self.distinct => {
+                self.ascii_or_transcode(Ascii::Widen, (ptr, len))
+            }
+            (StringEncoding::Utf16, StringEncoding::Utf8) if self.distinct => {
+                self.ascii_or_transcode(Ascii::Narrow, (ptr, len))
+            }
+            encodings => {
+                let host = self.transcoder(encodings);
                 let out = (self.local(ValType::I32), self.local(ValType::I32));
                 self.push(I::LocalGet(ptr));
                 self.push(I::LocalGet(len));
@@ -488,6 +487,54 @@ impl Code<'_> {
             }
         };
         self.write_pair(dst, pair);
+    }
+
+    /// A string between utf8 and utf16 (two distinct memories): an ASCII
+    /// one in compiled code, with the one `realloc` the spec makes for it;
+    /// any other through the runtime's transcoder. Returns the locals of
+    /// the new `(ptr, len)`.
+    ///
+    /// Like the utf8 copy, the units are read again after `realloc` ran.
+    fn ascii_or_transcode(&mut self, way: Ascii, (ptr, len): (u32, u32)) -> (u32, u32) {
+        let out = (self.local(ValType::I32), self.local(ValType::I32));
+        let ok = memory::ascii_transcodable(self, way, (ptr, len));
+        self.push(I::LocalGet(ok));
+        self.push(I::If(BlockType::Empty));
+        let unit = match way {
+            Ascii::Widen => 2,
+            Ascii::Narrow => 1,
+        };
+        let dst = self.allocate(len, (unit, unit));
+        memory::check_alloc(self, dst, len, (unit, unit), Alloc::String);
+        let memories = (self.from().memory, self.to().memory);
+        memory::transcode_ascii(self, way, memories, (ptr, len), dst);
+        for (local, value) in [(out.0, dst), (out.1, len)] {
+            self.push(I::LocalGet(value));
+            self.push(I::LocalSet(local));
+        }
+        self.push(I::Else);
+        let encodings = (self.from().options.encoding, self.to().options.encoding);
+        let host = self.transcoder(encodings);
+        self.push(I::LocalGet(ptr));
+        self.push(I::LocalGet(len));
+        self.push(I::Call(host));
+        self.push(I::LocalSet(out.1));
+        self.push(I::LocalSet(out.0));
+        self.push(I::End);
+        out
+    }
+
+    /// The runtime's transcoder between these encodings, into the `to`
+    /// side: `(ptr, units) -> (ptr, units)`.
+    fn transcoder(&mut self, (from, to): (StringEncoding, StringEncoding)) -> u32 {
+        let op = TransferOp::Transcode {
+            from,
+            to,
+            into: self.to().instance,
+        };
+        let memory = self.from().memory;
+        let i32s = [ValType::I32; 2];
+        self.transfer(op, memory, &i32s, &i32s)
     }
 
     /// A list: checked where it lies, allocated on the other side, and
