@@ -302,7 +302,7 @@ pub fn flatten(
         index: root,
         outer: None,
     };
-    let exports = inliner.instantiate(&root, None)?;
+    let exports = inliner.instantiate(&root, None, None)?;
     inliner.meta.exports = exports
         .iter()
         .filter_map(|(name, item)| {
@@ -332,13 +332,14 @@ struct Inliner<'p, 'a> {
 type AdapterKey = (LiftedIndex, CanonOptions, ComponentInstanceIndex);
 
 impl Inliner<'_, '_> {
-    /// Walks the definitions of `component`. `args` binds a nested
-    /// component's imports; `None` means the root, whose imports come from
-    /// the host.
+    /// Walks the definitions of `component`, instantiated in component
+    /// instance `parent`. `args` binds a nested component's imports; `None`
+    /// means the root, whose imports come from the host.
     fn instantiate(
         &mut self,
         component: &Closure,
         args: Option<&HashMap<String, Item>>,
+        parent: Option<ComponentInstanceIndex>,
     ) -> Result<Vec<(String, Item)>> {
         let Some(index) = component.index else {
             return Err(unsupported("instantiating an imported component"));
@@ -368,6 +369,7 @@ impl Inliner<'_, '_> {
             exports: Vec::new(),
         };
         self.meta.instances += 1;
+        self.meta.parents.push(parent);
         for def in &body.defs {
             match def {
                 Def::CoreModule(m) => {
@@ -426,7 +428,7 @@ impl Inliner<'_, '_> {
                         bound.insert((*name).to_owned(), s.item(*kind, *index)?);
                     }
                     let component = s.components[*component].clone();
-                    let exports = self.instantiate(&component, Some(&bound))?;
+                    let exports = self.instantiate(&component, Some(&bound), Some(s.instance))?;
                     s.instances.push(Instance::Exports(Rc::new(exports)));
                 }
                 Def::InstanceFromExports(items) => {
@@ -628,7 +630,11 @@ impl Inliner<'_, '_> {
         options: CanonOptions,
         instance: ComponentInstanceIndex,
     ) -> CoreDef {
-        let fused = adapter::fuse(&self.meta.lifted[lifted], &options, instance);
+        let callee = &self.meta.lifted[lifted];
+        let entering: Vec<_> = (self.meta)
+            .entering_set(callee.instance, Some(instance))
+            .collect();
+        let fused = adapter::fuse(callee, &options, instance, &entering);
         let adapter = self.meta.adapters.push(AdapterFunc {
             lifted,
             options,

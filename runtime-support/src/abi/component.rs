@@ -74,6 +74,10 @@ pub enum CoreDef {
     /// `i32` global, 1 when the instance may call out of itself, 0 while
     /// its `realloc` or `post-return` runs.
     MayLeave(ComponentInstanceIndex),
+    /// The `may_enter` flag of a component instance of the plan: a mutable
+    /// `i32` global, 1 when a call may enter the instance, 0 while a call
+    /// into it (or into an instance inside it) runs.
+    MayEnter(ComponentInstanceIndex),
 }
 
 /// What a fused adapter asks of the handle tables when a call between
@@ -139,6 +143,9 @@ pub enum AbiTrap {
     /// "cannot leave component instance": a call out of an instance whose
     /// `realloc` or `post-return` is running (the value is ignored).
     CannotLeave,
+    /// "cannot enter component instance": a call into an instance that a
+    /// call in progress has entered (the value is ignored).
+    CannotEnter,
 }
 
 /// The name a fused adapter module exports its function under.
@@ -465,11 +472,29 @@ pub struct ComponentMeta {
     pub transfers: PrimaryMap<TransferIndex, MemoryTransfer>,
     /// Number of component instances (root and nested instantiations).
     pub instances: u32,
+    /// The component instance each one was instantiated in (`None` for
+    /// the root), always an earlier one.
+    pub parents: PrimaryMap<ComponentInstanceIndex, Option<ComponentInstanceIndex>>,
     /// Root exports.
     pub exports: Vec<(String, ExportItem)>,
 }
 
 impl ComponentMeta {
+    /// The component instances a call into `callee` from `caller` (`None`
+    /// for the host) enters, whose `may_enter` it checks and clears: the
+    /// callee and its ancestors, but for those of the caller
+    /// (`ComponentInstance.entering_set`).
+    pub fn entering_set(
+        &self,
+        callee: ComponentInstanceIndex,
+        caller: Option<ComponentInstanceIndex>,
+    ) -> impl Iterator<Item = ComponentInstanceIndex> + '_ {
+        let ancestors = move |from: Option<ComponentInstanceIndex>| {
+            std::iter::successors(from, move |&i| self.parents.get(i).copied().flatten())
+        };
+        ancestors(Some(callee)).filter(move |i| !ancestors(caller).any(|a| a == *i))
+    }
+
     /// How many lowerings of another component's function the plan has:
     /// `(fused, runtime)`, compiled into fused adapters or left to the
     /// runtime's adapter.

@@ -607,6 +607,74 @@ fn realloc_and_post_return_cannot_call_out_between_components() {
     }
 }
 
+/// A call into a component instance that a call in progress has entered
+/// traps, as `may_enter` says: here the root calls back into `$d` from
+/// inside `$d`'s own call to it (through a table the root fills after
+/// instantiating `$d`), while calling `$d` from the root alone is fine.
+#[test]
+fn a_call_cannot_reenter_an_instance_that_is_running() {
+    let wat = r#"(component
+      (core module $pm
+        (type $void (func))
+        (table (export "t") 1 funcref)
+        (func (export "f") (call_indirect (type $void) (i32.const 0))))
+      (core instance $pm (instantiate $pm))
+      (func $f (canon lift (core func $pm "f")))
+      (component $d
+        (import "f" (func $f))
+        (core func $f (canon lower (func $f)))
+        (core module $m
+          (import "" "f" (func $f))
+          (func (export "g"))
+          (func (export "h") (call $f)))
+        (core instance $m (instantiate $m (with "" (instance (export "f" (func $f))))))
+        (func (export "g") (canon lift (core func $m "g")))
+        (func (export "h") (canon lift (core func $m "h"))))
+      (instance $d (instantiate $d (with "f" (func $f))))
+      (core func $g (canon lower (func $d "g")))
+      (core module $fill
+        (import "" "t" (table 1 funcref))
+        (import "" "g" (func $g))
+        (elem declare func $g)
+        (func $start (table.set (i32.const 0) (ref.func $g)))
+        (start $start))
+      (core instance (instantiate $fill (with "" (instance
+        (export "t" (table $pm "t")) (export "g" (func $g))))))
+      (component $c
+        (import "h" (func $h))
+        (core func $h (canon lower (func $h)))
+        (core module $m
+          (import "" "h" (func $h))
+          (func (export "run") (call $h)))
+        (core instance $m (instantiate $m (with "" (instance (export "h" (func $h))))))
+        (func (export "run") (canon lift (core func $m "run"))))
+      (instance $c (instantiate $c (with "h" (func $d "h"))))
+      (export "direct" (func $f))
+      (export "reenter" (func $c "run")))"#;
+    let component = Component::new(&engine(), wat).unwrap();
+    assert_eq!(component.adapter_counts(), (3, 0));
+    for intercept in [false, true] {
+        let mut store = Store::new(component.engine(), ());
+        if intercept {
+            store.intercept_calls(Unseen);
+        }
+        let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+        let call = |store: &mut Store<()>, name| {
+            let f = instance.get_func(&*store, &[name]).unwrap();
+            f.call(store, &[], &mut [])
+        };
+        for _ in 0..2 {
+            call(&mut store, "direct").unwrap();
+            let err = call(&mut store, "reenter").unwrap_err();
+            assert_eq!(
+                err.as_trap().map(|t| t.kind),
+                Some(TrapKind::CannotEnterComponent),
+                "intercepted: {intercept}: {err}"
+            );
+        }
+    }
+}
+
 /// Lowering the same function twice makes one adapter, and adapters of the
 /// same shape share one compiled module, instantiated for each callee.
 #[test]

@@ -27,8 +27,8 @@ mod memory;
 mod value;
 
 use cmc_runtime::abi::{
-    Alloc, Block, CanonOptions, ComponentInstanceIndex, CoreDef, FUSED_ADAPTER_EXPORT, HandleOp,
-    LiftedFunc, MemoryTransfer,
+    AbiTrap, Alloc, Block, CanonOptions, ComponentInstanceIndex, CoreDef, FUSED_ADAPTER_EXPORT,
+    HandleOp, LiftedFunc, MemoryTransfer,
 };
 use cmc_runtime::component::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count};
 use cmc_runtime::component::layout::layout;
@@ -60,11 +60,13 @@ pub struct Fused {
     pub imports: Vec<Import>,
 }
 
-/// The globals the adapter imports: the call counter, then the `may_leave`
-/// flags of the caller and the callee.
+/// The globals the adapter imports: the call counter, the `may_leave`
+/// flags of the caller and the callee, then the `may_enter` flags of the
+/// instances the call enters.
 const CALLS: u32 = 0;
 const CALLER_MAY_LEAVE: u32 = 1;
 const CALLEE_MAY_LEAVE: u32 = 2;
+const FIRST_MAY_ENTER: u32 = 3;
 
 /// The shape of a call: its types and where they lie.
 struct Shape<'a> {
@@ -131,11 +133,13 @@ impl<'a> Shape<'a> {
 /// `caller`, or `None` when the signature needs the runtime's adapter.
 ///
 /// The caller is component instance `caller_instance`, whose handles move
-/// or are lent to the callee's.
+/// or are lent to the callee's; the call enters the component instances
+/// `entering` (see `ComponentMeta::entering_set`).
 pub fn fuse(
     lifted: &LiftedFunc,
     caller: &CanonOptions,
     caller_instance: ComponentInstanceIndex,
+    entering: &[ComponentInstanceIndex],
 ) -> Option<Fused> {
     let callee = &lifted.options;
     let shape = Shape::of(lifted);
@@ -168,14 +172,21 @@ pub fn fuse(
     );
     let (adapter_params, adapter_results) = shape.adapter_type();
     let mut code = Code::new(adapter_params.len() as u32, sides.0, sides.1);
-    body(&mut code, &shape, lifted);
-    Some(assemble(code, &shape, (adapter_params, adapter_results)))
+    body(&mut code, &shape, lifted, entering);
+    Some(assemble(
+        code,
+        &shape,
+        entering,
+        (adapter_params, adapter_results),
+    ))
 }
 
-/// The adapter's code: check the caller's `may_leave`, count the call,
-/// translate every argument into the callee, call it, translate its result
-/// back, run `post-return`, and close the call's borrow scope.
-fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc) {
+/// The adapter's code: check the caller's `may_leave` and the entered
+/// instances' `may_enter` (and clear those), count the call, translate
+/// every argument into the callee, call it, translate its result back, run
+/// `post-return`, set the `may_enter` flags again, and close the call's
+/// borrow scope.
+fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[ComponentInstanceIndex]) {
     let (callee_params, callee_results) = shape.callee_type();
     let n = shape.adapter_type().0.len() as u32;
     // `canon_lower`: the caller may not call out while its `realloc` or
@@ -183,8 +194,22 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc) {
     code.push(I::GlobalGet(CALLER_MAY_LEAVE));
     code.push(I::I32Eqz);
     code.push(I::If(wasm_encoder::BlockType::Empty));
-    code.trap(cmc_runtime::abi::AbiTrap::CannotLeave, I::I32Const(0));
+    code.trap(AbiTrap::CannotLeave, I::I32Const(0));
     code.push(I::End);
+    // `func_inst`: `trap_if(not inst.may_enter_from(caller))`, then
+    // `enter_from`.
+    let flags = FIRST_MAY_ENTER..FIRST_MAY_ENTER + entering.len() as u32;
+    for flag in flags.clone() {
+        code.push(I::GlobalGet(flag));
+        code.push(I::I32Eqz);
+        code.push(I::If(wasm_encoder::BlockType::Empty));
+        code.trap(AbiTrap::CannotEnter, I::I32Const(0));
+        code.push(I::End);
+    }
+    for flag in flags.clone() {
+        code.push(I::I32Const(0));
+        code.push(I::GlobalSet(flag));
+    }
     // Count the call (for `cmc run --stats`).
     code.push(I::GlobalGet(CALLS));
     code.push(I::I64Const(1));
@@ -279,6 +304,11 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc) {
         }
         code.without_leaving(CALLEE_MAY_LEAVE, I::Call(post_return));
     }
+    // `leave_to`.
+    for flag in flags {
+        code.push(I::I32Const(1));
+        code.push(I::GlobalSet(flag));
+    }
     // The call is over for the caller: its lent handles are free again.
     if borrows {
         let end = scope(code, HandleOp::EndLends { from });
@@ -289,7 +319,12 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc) {
 
 /// The adapter module around `code`: its imports (the functions it calls,
 /// the globals, both memories when values lie in memory) and its export.
-fn assemble(code: Code, shape: &Shape, (params, results): (Vec<ValType>, Vec<ValType>)) -> Fused {
+fn assemble(
+    code: Code,
+    shape: &Shape,
+    entering: &[ComponentInstanceIndex],
+    (params, results): (Vec<ValType>, Vec<ValType>),
+) -> Fused {
     let mut types = TypeSection::new();
     let mut section = ImportSection::new();
     let mut imports = Vec::new();
@@ -315,6 +350,10 @@ fn assemble(code: Code, shape: &Shape, (params, results): (Vec<ValType>, Vec<Val
     ] {
         section.import("", name, global(true, ValType::I32));
         imports.push(Import::Def(CoreDef::MayLeave(side.instance)));
+    }
+    for (i, &instance) in entering.iter().enumerate() {
+        section.import("", &format!("may-enter-{i}"), global(true, ValType::I32));
+        imports.push(Import::Def(CoreDef::MayEnter(instance)));
     }
     if shape.uses_memory() {
         for (name, side) in [

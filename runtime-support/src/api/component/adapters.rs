@@ -4,7 +4,7 @@
 
 use super::context::{Cx, LowerSite, Options, finish_lowered_call, handle_table};
 use super::func::call_lifted;
-use super::instance::{check_may_leave, on_first_use, resolve_core, resolved_options};
+use super::instance::{check_may_leave, entering, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
 use super::lowered::lowered_core_type;
 use crate::abi::{
@@ -79,6 +79,9 @@ pub(super) fn abi_trap_func<T: 'static>(store: &mut Store<T>, trap: AbiTrap) -> 
             }),
             AbiTrap::CannotLeave => {
                 Error::Trap(Trap::new(crate::abi::TrapKind::CannotLeaveComponent))
+            }
+            AbiTrap::CannotEnter => {
+                Error::Trap(Trap::new(crate::abi::TrapKind::CannotEnterComponent))
             }
         })
     });
@@ -294,7 +297,11 @@ fn adapt(
     let args = lift_params(&mut cx, func_ty, params)?;
     let lends = std::mem::take(&mut cx.lends);
     store.calls.component += 1;
-    let result = call_lifted(store, instance, adapter.lifted, &args, CallKind::Component)?;
+    let callee =
+        store.component_instances[instance].component.meta().lifted[adapter.lifted].instance;
+    let result = entering(store, instance, (callee, Some(table)), |store| {
+        call_lifted(store, instance, adapter.lifted, &args, CallKind::Component)
+    })?;
     let call = (params, results);
     finish_lowered_call(store, site, options, lends, call, |cx, retptr, flat| {
         lower_results(cx, func_ty, result.as_ref(), retptr, flat)

@@ -1,11 +1,11 @@
 //! Calling a component's exported functions with component values.
 
 use super::context::{Cx, Options, handle_table};
-use super::instance::{resolve_core, without_leaving};
+use super::instance::{entering, resolve_core, without_leaving};
 use super::intercept::{Call, CallKind, intercepted};
-use crate::abi::{LiftedIndex, TrapKind};
+use crate::abi::LiftedIndex;
 use crate::api::store::StoreOpaque;
-use crate::api::{AsStore, AsStoreMut, Error, Extern, Trap, Val as CoreVal};
+use crate::api::{AsStore, AsStoreMut, Error, Extern, Val as CoreVal};
 use crate::canon::{FuncType, InterfaceType, Val, lift_results, lower_params};
 
 /// An exported (lifted) function of a component instance.
@@ -54,7 +54,7 @@ impl Func {
                 results.len()
             )));
         }
-        let result = entered(store, self.instance, |store| {
+        let result = entered(store, self.instance, self.lifted, |store| {
             call_lifted(store, self.instance, self.lifted, params, CallKind::Export)
         })?;
         if let (Some(slot), Some(result)) = (results.first_mut(), result) {
@@ -64,22 +64,18 @@ impl Func {
     }
 }
 
-/// Runs `call` as the host's call into component instance `instance`,
-/// which must not be running already: a host function called from inside
-/// it may not call back into it (`trap_if(not inst.may_enter_from(caller))`).
+/// Runs `call` as the host's call of lifted function `lifted` of the
+/// store's component instance `instance`, which enters the lifting
+/// instance and its ancestors: none may be running already (a host
+/// function called from inside one may not call back into it).
 pub(super) fn entered<R>(
     store: &mut StoreOpaque,
     instance: usize,
+    lifted: LiftedIndex,
     call: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let data = &mut store.component_instances[instance];
-    if data.entered {
-        return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
-    }
-    data.entered = true;
-    let result = call(store);
-    store.component_instances[instance].entered = false;
-    result
+    let callee = store.component_instances[instance].component.meta().lifted[lifted].instance;
+    entering(store, instance, (callee, None), call)
 }
 
 /// Calls lifted function `lifted` of the store's component instance

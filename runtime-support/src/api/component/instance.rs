@@ -50,11 +50,11 @@ pub(crate) struct ComponentInstanceData {
     /// fused adapters: the callee's borrow scope and the caller's lends,
     /// innermost last ([`HandleOp`](crate::abi::HandleOp)).
     pub fused_calls: Vec<(crate::canon::ScopeId, crate::canon::Lends)>,
-    /// Whether a call from the host is inside this instance. The root
-    /// component instance is an ancestor of every component instance of
-    /// the plan, so the spec's `may_enter` for a call from the host is this
-    /// one flag.
-    pub entered: bool,
+    /// The spec's `may_enter` of each of the plan's component instances, an
+    /// `i32` global (1 or 0) that fused adapters read and write too: 0
+    /// while a call into it, or into an instance inside it, runs
+    /// (`CoreDef::MayEnter`).
+    pub may_enter: PrimaryMap<ComponentInstanceIndex, Global>,
 }
 
 /// An instance of a component in a store.
@@ -91,9 +91,12 @@ impl Instance {
             content: ValType::I32,
             mutable: true,
         };
-        let may_leave = (0..instances)
-            .map(|_| Global::new(&mut store.inner, flag, CoreVal::I32(1)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut flags = || {
+            (0..instances)
+                .map(|_| Global::new(&mut store.inner, flag, CoreVal::I32(1)))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (may_leave, may_enter) = (flags()?, flags()?);
         store.inner.component_instances.push(ComponentInstanceData {
             component: component.clone(),
             core: PrimaryMap::new(),
@@ -106,7 +109,7 @@ impl Instance {
             lifted: PrimaryMap::from(vec![None; meta.lifted.len()]),
             may_leave: PrimaryMap::from(may_leave),
             fused_calls: Vec::new(),
-            entered: false,
+            may_enter: PrimaryMap::from(may_enter),
         });
         for init in &meta.initializers {
             let Initializer::Instantiate { module, imports } = init;
@@ -301,6 +304,55 @@ pub(super) fn check_may_leave(
     }
 }
 
+/// Runs `call` as a call from plan component instance `caller` (`None` for
+/// the host) into `callee`, both of the store's component instance
+/// `instance`: it traps unless every instance it enters may be entered
+/// (`trap_if(not inst.may_enter_from(caller))`), and keeps them from being
+/// entered again while it runs (`enter_from`, `leave_to`). When a call
+/// from the host fails, every flag of the instance is set again (and the
+/// fused calls' borrow scopes dropped), so the store stays usable.
+pub(super) fn entering<R>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    (callee, caller): (ComponentInstanceIndex, Option<ComponentInstanceIndex>),
+    call: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let component = store.component_instances[instance].component.clone();
+    let flags = &store.component_instances[instance].may_enter;
+    let set = || component.meta().entering_set(callee, caller);
+    if set().any(|i| flags.get(i).is_none_or(|f| f.get_i32(store) == 0)) {
+        return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
+    }
+    let set_all = |store: &mut StoreOpaque, value| {
+        for i in set() {
+            let flag = store.component_instances[instance].may_enter[i];
+            flag.set_i32(store, value);
+        }
+    };
+    set_all(store, 0);
+    let result = call(store);
+    match (&result, caller) {
+        // A failed call from the host unwound every frame of the instance,
+        // and with them the fused adapters that would have set their
+        // flags again: nothing runs inside it now.
+        (Err(_), None) => {
+            let data = &store.component_instances[instance];
+            let flags: Vec<Global> = data
+                .may_enter
+                .values()
+                .chain(data.may_leave.values())
+                .copied()
+                .collect();
+            for flag in flags {
+                flag.set_i32(store, 1);
+            }
+            store.component_instances[instance].fused_calls.clear();
+        }
+        _ => set_all(store, 1),
+    }
+    result
+}
+
 /// Runs `f` with plan component instance `table`'s `may_leave` cleared, as
 /// the spec runs `realloc` and `post-return`.
 pub(super) fn without_leaving<R>(
@@ -353,6 +405,11 @@ pub(super) fn resolve_core(
         ))),
         CoreDef::MayLeave(table) => data
             .may_leave
+            .get(*table)
+            .map(|flag| Extern::Global(*flag))
+            .ok_or_else(|| Error::Link(format!("no component instance {table}"))),
+        CoreDef::MayEnter(table) => data
+            .may_enter
             .get(*table)
             .map(|flag| Extern::Global(*flag))
             .ok_or_else(|| Error::Link(format!("no component instance {table}"))),

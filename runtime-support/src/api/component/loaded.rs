@@ -154,31 +154,38 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
         (meta.adapters.get(i))
             .is_some_and(|a| meta.lifted.is_valid(a.lifted) && component_instance_ok(a.instance))
     };
-    let def_ok = |d: &CoreDef, instances: usize| match d {
-        CoreDef::Export { instance, .. } => instance.index() < instances,
-        CoreDef::Lowered(i) => meta.lowered.is_valid(*i),
-        CoreDef::Builtin(i) => meta.builtins.is_valid(*i),
-        CoreDef::Adapter(i) => adapter_ok(*i),
-        CoreDef::Fused { instance, adapter } => {
-            instance.index() < instances && adapter_ok(*adapter)
-        }
-        CoreDef::CallCounter | CoreDef::AbiTrap(_) => true,
-        CoreDef::Handle(op) => match *op {
-            HandleOp::MoveOwn { ty, from, to } | HandleOp::Lend { ty, from, to } => {
-                meta.resources.is_valid(ty)
-                    && component_instance_ok(from)
-                    && component_instance_ok(to)
+    let def_ok = |d: &CoreDef, instances: usize| {
+        match d {
+            CoreDef::Export { instance, .. } => instance.index() < instances,
+            CoreDef::Lowered(i) => meta.lowered.is_valid(*i),
+            CoreDef::Builtin(i) => meta.builtins.is_valid(*i),
+            CoreDef::Adapter(i) => adapter_ok(*i),
+            CoreDef::Fused { instance, adapter } => {
+                instance.index() < instances && adapter_ok(*adapter)
             }
-            HandleOp::Enter { to } | HandleOp::Exit { to } => component_instance_ok(to),
-            HandleOp::EndLends { from } => component_instance_ok(from),
-        },
-        CoreDef::MayLeave(table) => component_instance_ok(*table),
-        // Its memories are exports of earlier core instances.
-        CoreDef::Transfer(i) => meta.transfers.get(*i).is_some_and(|t| {
-            [&t.from, &t.to].iter().all(
-                |m| matches!(m, CoreDef::Export { instance, .. } if instance.index() < instances),
-            )
-        }),
+            CoreDef::CallCounter | CoreDef::AbiTrap(_) => true,
+            CoreDef::Handle(op) => match *op {
+                HandleOp::MoveOwn { ty, from, to } | HandleOp::Lend { ty, from, to } => {
+                    meta.resources.is_valid(ty)
+                        && component_instance_ok(from)
+                        && component_instance_ok(to)
+                }
+                HandleOp::Enter { to } | HandleOp::Exit { to } => component_instance_ok(to),
+                HandleOp::EndLends { from } => component_instance_ok(from),
+            },
+            CoreDef::MayLeave(table) | CoreDef::MayEnter(table) => component_instance_ok(*table),
+            // Its memories are exports of earlier core instances.
+            CoreDef::Transfer(i) => meta.transfers.get(*i).is_some_and(|t| {
+                let into_ok = match t.op {
+                    crate::abi::TransferOp::Transcode { into, .. } => component_instance_ok(into),
+                    _ => true,
+                };
+                into_ok
+                && [&t.from, &t.to].iter().all(|m| {
+                    matches!(m, CoreDef::Export { instance, .. } if instance.index() < instances)
+                })
+            }),
+        }
     };
     let resources_ok = meta.resources.values().all(|r| match r {
         ResourceDef::Guest { dtor, instance } => {
@@ -188,7 +195,10 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     });
     let builtins_ok = (meta.builtins.values())
         .all(|b| meta.resources.is_valid(b.resource) && component_instance_ok(b.instance));
-    if !resources_ok || !builtins_ok {
+    // One parent, earlier than itself (the root has none), per instance.
+    let parents_ok = meta.parents.len() == meta.instances as usize
+        && (meta.parents.iter()).all(|(i, p)| p.is_none_or(|p| p.as_u32() < i.as_u32()));
+    if !resources_ok || !builtins_ok || !parents_ok {
         return Err(corrupt());
     }
     let mut instances = 0;
@@ -217,6 +227,8 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             .flatten()
             .all(|d| def_ok(d, instances))
     };
+    let transcoders_ok =
+        (meta.transfers.values()).all(|t| t.realloc.as_ref().is_none_or(|d| def_ok(d, instances)));
     let lowered_ok = meta.lowered.values().all(|l| {
         options_ok(&l.options)
             && meta.imports.is_valid(l.import.import)
@@ -231,7 +243,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     });
     let exports_ok = |items: &[(String, ExportItem)]| exports_in_range(items, meta);
     let adapters_ok = meta.adapters.values().all(|a| options_ok(&a.options));
-    if lowered_ok && lifted_ok && adapters_ok && exports_ok(&meta.exports) {
+    if lowered_ok && transcoders_ok && lifted_ok && adapters_ok && exports_ok(&meta.exports) {
         Ok(())
     } else {
         Err(corrupt())

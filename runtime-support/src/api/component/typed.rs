@@ -70,12 +70,12 @@ impl<P: LowerParams, R: LiftResults> TypedFunc<P, R> {
         if store.interceptor.is_some() {
             let ty = self.func.ty(&*store);
             let args = params.to_vals(&ty.params);
-            let result = entered(store, instance, |store| {
+            let result = entered(store, instance, lifted, |store| {
                 call_lifted(store, instance, lifted, &args, CallKind::Export)
             })?;
             return Ok(R::from_val(result, ty.result.as_ref())?);
         }
-        entered(store, instance, |store| {
+        entered(store, instance, lifted, |store| {
             run_lifted_with(
                 store,
                 instance,
