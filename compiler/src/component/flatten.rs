@@ -32,8 +32,8 @@ use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
     AdapterFunc, CanonOptions, ComponentInstanceIndex, ComponentMeta, CoreDef, CoreInstanceIndex,
-    EntityRef, ExportItem, ImportPath, Initializer, LiftedFunc, LiftedIndex, LoweredFunc,
-    ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltin, ResourceDef, ResourceOp,
+    EntityRef, ExportItem, ImportPath, ImportType, Initializer, LiftedFunc, LiftedIndex,
+    LoweredFunc, ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltin, ResourceDef, ResourceOp,
 };
 use cmc_runtime::component::types::{PtrType, ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
@@ -303,15 +303,13 @@ pub fn flatten(
         outer: None,
     };
     let exports = inliner.instantiate(&root, None, None)?;
-    inliner.meta.exports = exports
-        .iter()
-        .filter_map(|(name, item)| {
-            inliner
-                .export_item(item)
-                .transpose()
-                .map(|e| e.map(|e| (name.clone(), e)))
-        })
-        .collect::<Result<_>>()?;
+    let mut root_exports = Vec::new();
+    for (name, item) in &exports {
+        if let Some(e) = inliner.export_item(name, item)? {
+            root_exports.push((name.clone(), e));
+        }
+    }
+    inliner.meta.exports = root_exports;
     Ok((inliner.meta, inliner.fused))
 }
 
@@ -654,18 +652,114 @@ impl Inliner<'_, '_> {
                 adapter::Import::CallCounter => CoreDef::CallCounter,
             })
             .collect();
-        let at = match self.fused.iter().position(|wasm| *wasm == fused.wasm) {
-            Some(at) => at,
-            None => {
-                self.fused.push(fused.wasm);
-                self.fused.len() - 1
-            }
-        };
-        let module = ModuleIndex::new(self.modules.len() + at);
+        let module = self.generated_module(fused.wasm);
         CoreDef::Fused {
             instance: self.initialize(Initializer::Instantiate { module, imports }),
             adapter,
         }
+    }
+
+    /// The plan's module for `wasm`, a module the compiler generated: one
+    /// module for equal bytes, after the component's own.
+    fn generated_module(&mut self, wasm: Vec<u8>) -> ModuleIndex {
+        let at = match self.fused.iter().position(|w| *w == wasm) {
+            Some(at) => at,
+            None => {
+                self.fused.push(wasm);
+                self.fused.len() - 1
+            }
+        };
+        ModuleIndex::new(self.modules.len() + at)
+    }
+
+    /// The type of the host import at `path`.
+    fn import_type(&self, path: &ImportPath) -> Option<&ImportType> {
+        let mut ty = &self.meta.imports.get(path.import)?.1;
+        for name in &path.names {
+            let ImportType::Instance(exports) = ty else {
+                return None;
+            };
+            ty = &exports.iter().find(|(n, _)| n == name)?.1;
+        }
+        Some(ty)
+    }
+
+    /// The root's export, as `name`, of the host function imported at
+    /// `path`: `canon lift` of its `canon lower`, through a
+    /// [`forwarder`](super::forwarder) module whose memory holds the values
+    /// in between.
+    fn reexport(&mut self, path: &ImportPath, name: String) -> Result<LiftedIndex> {
+        use super::forwarder::{CALL, MEMORY, REALLOC, RESET, forwarder};
+        let Some(ImportType::Func(ty)) = self.import_type(path) else {
+            return Err(unsupported(&format!(
+                "re-exporting `{name}`, an import cmc cannot link"
+            )));
+        };
+        let ty = ty.clone();
+        let module = self.generated_module(forwarder(&ty));
+        let shim = CoreInstanceIndex::new(self.meta.initializers.len());
+        let export = |name: &str| CoreDef::Export {
+            instance: shim,
+            name: name.to_owned(),
+        };
+        let root = ComponentInstanceIndex::from_u32(0);
+        let options = CanonOptions {
+            memory: Some(export(MEMORY)),
+            ptr_type: PtrType::I32,
+            page_size_log2: 16,
+            realloc: Some(export(REALLOC)),
+            post_return: None,
+            encoding: StringEncoding::Utf8,
+        };
+        let lowered = self.meta.lowered.push(LoweredFunc {
+            import: path.clone(),
+            options: options.clone(),
+            ty: ty.clone(),
+            instance: root,
+        });
+        self.initialize(Initializer::Instantiate {
+            module,
+            imports: vec![CoreDef::Lowered(lowered)],
+        });
+        Ok(self.meta.lifted.push(LiftedFunc {
+            core: export(CALL),
+            options: CanonOptions {
+                post_return: Some(export(RESET)),
+                ..options
+            },
+            ty,
+            instance: root,
+            name,
+        }))
+    }
+
+    /// The root's exports, under `name`, of the instance imported at
+    /// `path`, whose exports are `exports`: its functions re-exported, its
+    /// instances in turn.
+    fn reexport_instance(
+        &mut self,
+        path: &ImportPath,
+        name: &str,
+        exports: &[(String, ImportType)],
+    ) -> Result<Vec<(String, ExportItem)>> {
+        let mut out = Vec::new();
+        for (export, ty) in exports {
+            let mut inner = path.clone();
+            inner.names.push(export.clone());
+            let full = format!("{name}#{export}");
+            match ty {
+                ImportType::Func(_) => out.push((
+                    export.clone(),
+                    ExportItem::Func(self.reexport(&inner, full)?),
+                )),
+                ImportType::Instance(items) => {
+                    let items = self.reexport_instance(&inner, &full, items)?;
+                    out.push((export.clone(), ExportItem::Instance(items)));
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     /// Names the lifted functions that exporting `item` as `name` exports
@@ -773,28 +867,37 @@ impl Inliner<'_, '_> {
         Ok(())
     }
 
-    /// The export-tree entry of `item`; `None` for items that are not
-    /// exported to the host (types).
-    fn export_item(&self, item: &Item) -> Result<Option<ExportItem>> {
+    /// The export-tree entry of `item`, exported as `name`; `None` for
+    /// items that are not exported to the host (types).
+    fn export_item(&mut self, name: &str, item: &Item) -> Result<Option<ExportItem>> {
         Ok(match item {
             Item::Func(Func::Lifted(i)) => Some(ExportItem::Func(*i)),
-            Item::Func(Func::Import(_)) => {
-                return Err(unsupported("re-exporting an imported function"));
+            Item::Func(Func::Import(path)) => {
+                Some(ExportItem::Func(self.reexport(path, name.to_owned())?))
             }
             Item::Func(Func::Unsupported(what)) => return Err(unsupported(what)),
-            Item::Instance(Instance::Exports(exports)) => Some(ExportItem::Instance(
-                exports
-                    .iter()
-                    .filter_map(|(name, item)| {
-                        self.export_item(item)
-                            .transpose()
-                            .map(|e| e.map(|e| (name.clone(), e)))
-                    })
-                    .collect::<Result<_>>()?,
-            )),
-            Item::Instance(Instance::Import(_)) => {
-                return Err(unsupported("re-exporting an imported instance"));
+            Item::Instance(Instance::Exports(exports)) => {
+                let mut items = Vec::new();
+                for (export, item) in exports.iter() {
+                    if let Some(e) = self.export_item(&format!("{name}#{export}"), item)? {
+                        items.push((export.clone(), e));
+                    }
+                }
+                Some(ExportItem::Instance(items))
             }
+            Item::Instance(Instance::Import(path)) => match self.import_type(path) {
+                Some(ImportType::Instance(exports)) => {
+                    let exports = exports.clone();
+                    Some(ExportItem::Instance(
+                        self.reexport_instance(path, name, &exports)?,
+                    ))
+                }
+                _ => {
+                    return Err(unsupported(&format!(
+                        "re-exporting `{name}`, an import cmc cannot link"
+                    )));
+                }
+            },
             // The host API hands out functions and instances only; an
             // exported module or component stays inside.
             Item::Module(_) | Item::Component(_) => None,

@@ -4,6 +4,7 @@
 mod adapter;
 mod compat;
 mod flatten;
+mod forwarder;
 mod parse;
 mod types;
 

@@ -607,6 +607,71 @@ fn realloc_and_post_return_cannot_call_out_between_components() {
     }
 }
 
+/// A component may export what it imports: a function (here through a
+/// nested component too) and an instance. The host calls its own
+/// functions back through the component, with strings and a spilled
+/// result in between.
+#[test]
+fn imported_functions_and_instances_can_be_exported_again() {
+    let wat = r#"(component
+      (import "greet" (func $greet (param "name" string) (result string)))
+      (import "math" (instance $math
+        (export "pair" (func (param "x" u32) (result (tuple u32 string))))
+        (export "inner" (instance (export "twice" (func (param "x" u32) (result u32)))))))
+      (component $child
+        (import "greet" (func $g (param "name" string) (result string)))
+        (export "hello" (func $g)))
+      (instance $child (instantiate $child (with "greet" (func $greet))))
+      (export "greet-again" (func $greet))
+      (export "hello" (func $child "hello"))
+      (export "math" (instance $math)))"#;
+    let component = Component::new(&engine(), wat).unwrap();
+    let mut store = Store::new(component.engine(), ());
+    let mut linker = Linker::new();
+    linker.root().func_new("greet", |_, params, results| {
+        let Val::String(name) = &params[0] else {
+            unreachable!("typed")
+        };
+        results[0] = Val::String(format!("hello, {name}!"));
+        Ok(())
+    });
+    let mut math = linker.instance("math");
+    math.func_new("pair", |_, params, results| {
+        let Val::U32(x) = params[0] else {
+            unreachable!("typed")
+        };
+        results[0] = Val::Tuple(vec![Val::U32(x + 1), Val::String(format!("{x}"))]);
+        Ok(())
+    });
+    math.instance("inner").func_new("twice", |_, params, results| {
+        let Val::U32(x) = params[0] else {
+            unreachable!("typed")
+        };
+        results[0] = Val::U32(2 * x);
+        Ok(())
+    });
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    for name in ["greet-again", "hello"] {
+        let f = instance.get_func(&store, &[name]).unwrap();
+        let mut out = [Val::Bool(false)];
+        for _ in 0..3 {
+            f.call(&mut store, &[Val::String("wörld".into())], &mut out)
+                .unwrap();
+            assert_eq!(out[0], Val::String("hello, wörld!".into()), "{name}");
+        }
+    }
+    let pair = instance.get_func(&store, &["math", "pair"]).unwrap();
+    let mut out = [Val::Bool(false)];
+    pair.call(&mut store, &[Val::U32(41)], &mut out).unwrap();
+    assert_eq!(
+        out[0],
+        Val::Tuple(vec![Val::U32(42), Val::String("41".into())])
+    );
+    let twice = instance.get_func(&store, &["math", "inner", "twice"]).unwrap();
+    twice.call(&mut store, &[Val::U32(21)], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(42));
+}
+
 /// A call into a component instance that a call in progress has entered
 /// traps, as `may_enter` says: here the root calls back into `$d` from
 /// inside `$d`'s own call to it (through a table the root fills after
