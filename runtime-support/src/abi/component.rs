@@ -216,14 +216,14 @@ impl Block {
 /// string is not ASCII), so that the call fails with the spec's error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransferOp {
-    /// `(ptr: i32, len: i32) -> ()`: the checks of lifting it from `from`
+    /// `(ptr: i64, len: i64) -> ()`: the checks of lifting it from `from`
     /// (aligned, in bounds, not too long, valid utf8), before `realloc`
     /// runs in `to`.
     Check(Elements),
-    /// `(ptr: i32, len: i32, dst: i32) -> ()`: copies it to `dst` in `to`,
+    /// `(ptr: i64, len: i64, dst: i64) -> ()`: copies it to `dst` in `to`,
     /// which must be aligned for it and hold it.
     Copy(Elements),
-    /// `(ptr: i32) -> ()`: checks that `size` bytes at `ptr` in `from` are
+    /// `(ptr: i64) -> ()`: checks that `size` bytes at `ptr` in `from` are
     /// aligned to `align` and in bounds.
     CheckBlock {
         /// Bytes of the block.
@@ -233,7 +233,7 @@ pub enum TransferOp {
         /// What it holds.
         what: Block,
     },
-    /// `(ptr: i32, len: i32) -> ()`: checks what `realloc` returned in `to`
+    /// `(ptr: i64, len: i64) -> ()`: checks what `realloc` returned in `to`
     /// for `len` elements of `size` bytes: aligned to `align`, in bounds.
     CheckAlloc {
         /// Bytes per element.
@@ -243,15 +243,15 @@ pub enum TransferOp {
         /// What it is for: a list, or spilled arguments.
         what: Alloc,
     },
-    /// `(ptr: i32, units: i32) -> (ptr: i32, units: i32)`: lifts a string
+    /// `(ptr: i64, units: i64) -> (ptr: i64, units: i64)`: lifts a string
     /// from `from` in encoding `from`, and lowers it into `to` in encoding
     /// `to` through [`MemoryTransfer::realloc`] (which runs with component
     /// instance `into`'s `may_leave` cleared), as the spec does.
     Transcode {
-        /// The source's encoding.
-        from: StringEncoding,
-        /// The destination's encoding.
-        to: StringEncoding,
+        /// The source's encoding and address type.
+        from: (StringEncoding, PtrType),
+        /// The destination's encoding and address type.
+        to: (StringEncoding, PtrType),
         /// The component instance lowered into.
         into: ComponentInstanceIndex,
     },
@@ -282,6 +282,8 @@ impl Alloc {
 /// The host half of a fused adapter: the checks and copies of a value in
 /// memory with the spec's errors, which the adapter's compiled code falls
 /// back to when its own checks fail, and the transcoding of strings.
+/// Pointers and lengths pass as `i64`s, whatever the memories' address
+/// types.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryTransfer {
     /// What it does.

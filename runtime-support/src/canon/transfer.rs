@@ -34,17 +34,14 @@ pub(crate) enum Memories<'a> {
 pub(crate) fn check_elements(
     memory: &[u8],
     elements: Elements,
-    ptr: u32,
-    len: u32,
+    ptr: u64,
+    len: u64,
 ) -> Result<(), CanonError> {
     match elements {
-        Elements::Utf8 => check_utf8(memory, u64::from(ptr), u64::from(len)),
-        Elements::List { size, align } => check_list(
-            memory.len(),
-            u64::from(ptr),
-            u64::from(len),
-            Layout { size, align },
-        ),
+        Elements::Utf8 => check_utf8(memory, ptr, len),
+        Elements::List { size, align } => {
+            check_list(memory.len(), ptr, len, Layout { size, align })
+        }
     }
 }
 
@@ -53,13 +50,13 @@ pub(crate) fn check_elements(
 /// values.
 pub(crate) fn check_block(
     memory_len: usize,
-    ptr: u32,
+    ptr: u64,
     size: u32,
     align: u32,
     what: Block,
 ) -> Result<(), CanonError> {
     let layout = Layout { size, align };
-    super::memory::check_block(memory_len, u64::from(ptr), layout, what.name())
+    super::memory::check_block(memory_len, ptr, layout, what.name())
 }
 
 /// Checks what `realloc` returned for `len` elements of `size` bytes
@@ -67,22 +64,22 @@ pub(crate) fn check_block(
 /// `realloc_checked` does.
 pub(crate) fn check_alloc(
     memory_len: usize,
-    ptr: u32,
+    ptr: u64,
     (size, align): (u32, u32),
-    len: u32,
+    len: u64,
     what: &'static str,
 ) -> Result<(), CanonError> {
-    let bytes = u64::from(len) * u64::from(size);
-    if !ptr.is_multiple_of(align) {
-        return Err(CanonError::ReallocUnaligned {
-            ptr: u64::from(ptr),
-            align,
-        });
+    let bytes = len.saturating_mul(u64::from(size));
+    if !ptr.is_multiple_of(u64::from(align)) {
+        return Err(CanonError::ReallocUnaligned { ptr, align });
     }
-    if u64::from(ptr) + bytes > memory_len as u64 {
+    if ptr
+        .checked_add(bytes)
+        .is_none_or(|end| end > memory_len as u64)
+    {
         return Err(CanonError::ReallocOutOfBounds {
             what,
-            ptr: u64::from(ptr),
+            ptr,
             size: bytes,
             memory_len,
         });
@@ -97,9 +94,9 @@ pub(crate) fn check_alloc(
 pub(crate) fn copy_between(
     memories: Memories<'_>,
     elements: Elements,
-    ptr: u32,
-    len: u32,
-    dst: u32,
+    ptr: u64,
+    len: u64,
+    dst: u64,
 ) -> Result<(), CanonError> {
     let (from, to_len) = match &memories {
         Memories::Same(memory) => (&**memory, memory.len()),
@@ -111,7 +108,8 @@ pub(crate) fn copy_between(
     check_elements(from, elements, ptr, len)?;
     let (size, align) = elements.layout();
     check_alloc(to_len, dst, (size, align), len, elements.name())?;
-    let bytes = len * size;
+    // Both checks passed: the bytes are in memory on both sides.
+    let bytes = len * u64::from(size);
     let (src, dst, bytes) = (ptr as usize, dst as usize, bytes as usize);
     match memories {
         Memories::Same(memory) => memory.copy_within(src..src + bytes, dst),

@@ -161,38 +161,45 @@ fn names_that_differ_only_by_case_conflict() {
 /// Strings and lists cross between components whose memories have
 /// different address types (`memory64` canonical options), in both
 /// directions, with the latin1+utf16 tag of a 64-bit memory; a 64-bit
-/// pointer beyond the memory traps.
+/// pointer beyond the memory traps. The calls are fused, and the runtime's
+/// adapters (under an interceptor) agree.
 #[test]
 fn canonical_options_with_64_bit_memories() {
     let component = Component::new(&engine(), include_str!("../../components/memory64.wat"))
         .expect("component compiles");
-    let mut store = Store::new(component.engine(), ());
-    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
-    assert_eq!(
-        call(&mut store, &instance, &["caller64", "greet-world"], &[]),
-        Val::String("hi world".into())
-    );
-    assert_eq!(
-        call(&mut store, &instance, &["caller64", "sum"], &[]),
-        Val::U64(3 + (1 << 32))
-    );
-    assert_eq!(
-        call(&mut store, &instance, &["caller32", "echo"], &[]),
-        Val::String("日本".into())
-    );
-    assert_eq!(
-        call(&mut store, &instance, &["last-len"], &[]),
-        Val::U64(2 | 1 << 63)
-    );
-    let far = instance
-        .get_func(&store, &["caller64", "greet-far"])
-        .unwrap();
-    let err = far.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
-    assert_eq!(
-        err.as_trap().map(|t| t.kind),
-        Some(TrapKind::StringOutOfBounds),
-        "{err}"
-    );
+    assert_eq!(component.adapter_counts().1, 0, "every call is fused");
+    for intercept in [false, true] {
+        let mut store = Store::new(component.engine(), ());
+        if intercept {
+            store.intercept_calls(Unseen);
+        }
+        let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+        assert_eq!(
+            call(&mut store, &instance, &["caller64", "greet-world"], &[]),
+            Val::String("hi world".into())
+        );
+        assert_eq!(
+            call(&mut store, &instance, &["caller64", "sum"], &[]),
+            Val::U64(3 + (1 << 32))
+        );
+        assert_eq!(
+            call(&mut store, &instance, &["caller32", "echo"], &[]),
+            Val::String("日本".into())
+        );
+        assert_eq!(
+            call(&mut store, &instance, &["last-len"], &[]),
+            Val::U64(2 | 1 << 63)
+        );
+        let far = instance
+            .get_func(&store, &["caller64", "greet-far"])
+            .unwrap();
+        let err = far.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
+        assert_eq!(
+            err.as_trap().map(|t| t.kind),
+            Some(TrapKind::StringOutOfBounds),
+            "{err}"
+        );
+    }
 }
 
 /// Resources with an `i64` representation (the rest of `cm64`) are refused
@@ -643,13 +650,14 @@ fn imported_functions_and_instances_can_be_exported_again() {
         results[0] = Val::Tuple(vec![Val::U32(x + 1), Val::String(format!("{x}"))]);
         Ok(())
     });
-    math.instance("inner").func_new("twice", |_, params, results| {
-        let Val::U32(x) = params[0] else {
-            unreachable!("typed")
-        };
-        results[0] = Val::U32(2 * x);
-        Ok(())
-    });
+    math.instance("inner")
+        .func_new("twice", |_, params, results| {
+            let Val::U32(x) = params[0] else {
+                unreachable!("typed")
+            };
+            results[0] = Val::U32(2 * x);
+            Ok(())
+        });
     let instance = linker.instantiate(&mut store, &component).unwrap();
     for name in ["greet-again", "hello"] {
         let f = instance.get_func(&store, &[name]).unwrap();
@@ -667,7 +675,9 @@ fn imported_functions_and_instances_can_be_exported_again() {
         out[0],
         Val::Tuple(vec![Val::U32(42), Val::String("41".into())])
     );
-    let twice = instance.get_func(&store, &["math", "inner", "twice"]).unwrap();
+    let twice = instance
+        .get_func(&store, &["math", "inner", "twice"])
+        .unwrap();
     twice.call(&mut store, &[Val::U32(21)], &mut out).unwrap();
     assert_eq!(out[0], Val::U32(42));
 }

@@ -154,7 +154,8 @@ impl<'a> Code<'a> {
         self.push(Instruction::GlobalSet(flag));
     }
 
-    /// Calls the `to` side's `realloc(0, 0, align, <bytes on the stack>)`
+    /// Calls the `to` side's `realloc(0, 0, align, <bytes pushed by `bytes`,
+    /// of its address type>)`
     /// with its `may_leave` cleared; leaves the pointer on the stack.
     ///
     /// `fuse` checked that the options name one wherever a value needs it.
@@ -163,10 +164,15 @@ impl<'a> Code<'a> {
         let to = self.to();
         let (def, flag) = (to.options.realloc.clone(), to.may_leave);
         let def = def.expect("`fuse` checks that a realloc is named where it is needed");
-        let realloc = self.def(def, &[ValType::I32; 4], &[ValType::I32]);
-        self.push(I::I32Const(0));
-        self.push(I::I32Const(0));
-        self.push(I::I32Const(align as i32));
+        let addr = self.addr_type(to.memory);
+        let realloc = self.def(def, &[addr; 4], &[addr]);
+        let constant = |v: u32| match addr {
+            ValType::I64 => I::I64Const(i64::from(v)),
+            _ => I::I32Const(v as i32),
+        };
+        self.push(constant(0));
+        self.push(constant(0));
+        self.push(constant(align));
         bytes(self);
         self.without_leaving(flag, I::Call(realloc));
     }

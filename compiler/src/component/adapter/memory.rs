@@ -14,6 +14,7 @@ use super::Import;
 use super::code::{CALLER, Code};
 use cmc_runtime::abi::{Alloc, Block, Elements, MemoryTransfer, TransferOp};
 use cmc_runtime::component::MAX_STRING_BYTE_LENGTH;
+use cmc_runtime::component::types::PtrType;
 use wasm_encoder::{BlockType, Instruction as I, MemArg, MemArgTarget, ValType};
 
 impl Code<'_> {
@@ -56,6 +57,78 @@ impl Code<'_> {
             _ => self.callee.page_log2(),
         }
     }
+
+    /// Whether memory `memory` is 64-bit: its addresses and lengths are
+    /// `i64`s, else `i32`s.
+    pub(super) fn is64(&self, memory: u32) -> bool {
+        let side = match memory {
+            CALLER => &self.caller,
+            _ => &self.callee,
+        };
+        side.options.ptr_type == PtrType::I64
+    }
+
+    /// The core type of `memory`'s addresses and lengths.
+    pub(super) fn addr_type(&self, memory: u32) -> ValType {
+        match self.is64(memory) {
+            true => ValType::I64,
+            false => ValType::I32,
+        }
+    }
+
+    /// Pushes local `local`, an address or length of `memory`, as an `i64`.
+    pub(super) fn get_i64(&mut self, local: u32, memory: u32) {
+        self.push(I::LocalGet(local));
+        if !self.is64(memory) {
+            self.push(I::I64ExtendI32U);
+        }
+    }
+
+    /// Converts the `i64` on the stack to an address or length of
+    /// `memory` (known to fit).
+    pub(super) fn narrow_to(&mut self, memory: u32) {
+        if !self.is64(memory) {
+            self.push(I::I32WrapI64);
+        }
+    }
+
+    /// A new local of `to`'s address type holding local `local` of `from`'s
+    /// (a value known to fit).
+    pub(super) fn convert(&mut self, local: u32, (from, to): (u32, u32)) -> u32 {
+        if self.is64(from) == self.is64(to) {
+            return local;
+        }
+        let out = self.local(self.addr_type(to));
+        self.get_i64(local, from);
+        self.narrow_to(to);
+        self.push(I::LocalSet(out));
+        out
+    }
+
+    /// A new `i32` local holding local `local` of `memory` (a length known
+    /// to be below 2^28).
+    pub(super) fn len32(&mut self, local: u32, memory: u32) -> u32 {
+        let out = self.local(ValType::I32);
+        self.push(I::LocalGet(local));
+        if self.is64(memory) {
+            self.push(I::I32WrapI64);
+        }
+        self.push(I::LocalSet(out));
+        out
+    }
+
+    /// Pushes `base + at` as an address of `memory`: `base` of its
+    /// address type, `at` an `i32`.
+    pub(super) fn address(&mut self, base: u32, at: u32, memory: u32) {
+        self.push(I::LocalGet(base));
+        self.push(I::LocalGet(at));
+        if self.is64(memory) {
+            self.push(I::I64ExtendI32U);
+            self.push(I::I64Add);
+        } else {
+            self.push(I::I32Add);
+        }
+    }
 }
 
 /// A memory argument for `memory`: `offset`, alignment 2^`align`.
@@ -72,7 +145,9 @@ pub(super) fn arg(offset: u64, align: u32, memory: u32) -> MemArg {
 fn memory_bytes(code: &mut Code, memory: u32) {
     let log2 = code.page_log2(memory);
     code.push(I::MemorySize(memory));
-    code.push(I::I64ExtendI32U);
+    if !code.is64(memory) {
+        code.push(I::I64ExtendI32U);
+    }
     code.push(I::I64Const(i64::from(log2)));
     code.push(I::I64Shl);
 }
@@ -93,6 +168,7 @@ fn check(
     if elements == Elements::Utf8 {
         code.push(I::LocalGet(ok));
         code.push(I::If(BlockType::Empty));
+        let len = code.len32(len, memory);
         ascii(code, memory, ptr, len, ok);
         code.push(I::End);
     }
@@ -108,14 +184,18 @@ fn check_bounds(
     ok: u32,
 ) {
     let (size, align) = elements.layout();
-    code.push(I::LocalGet(len));
-    code.push(I::I64ExtendI32U);
+    // The length first, so that the product cannot wrap (a 64-bit one).
+    code.get_i64(len, memory);
+    code.push(I::I64Const(i64::from(MAX_STRING_BYTE_LENGTH)));
+    code.push(I::I64LeU);
+    code.get_i64(len, memory);
     code.push(I::I64Const(i64::from(size)));
     code.push(I::I64Mul);
     code.push(I::LocalTee(bytes));
     // Lists have the same limit (`MAX_LIST_BYTE_LENGTH`).
     code.push(I::I64Const(i64::from(MAX_STRING_BYTE_LENGTH)));
     code.push(I::I64LeU);
+    code.push(I::I32And);
     fits(code, memory, ptr, align, bytes);
     code.push(I::I32And);
     code.push(I::LocalSet(ok));
@@ -131,17 +211,25 @@ fn check_locals(code: &mut Code) -> (u32, u32) {
     (bytes, ok)
 }
 
-/// Pushes whether `bytes` at `ptr` are `align`-aligned and inside `memory`.
+/// Pushes whether `bytes` (an `i64`) at `ptr` are `align`-aligned and
+/// inside `memory`: `bytes <= size && ptr <= size - bytes`, which cannot
+/// wrap.
 fn fits(code: &mut Code, memory: u32, ptr: u32, align: u32, bytes: u32) {
     code.push(I::LocalGet(ptr));
+    if code.is64(memory) {
+        code.push(I::I32WrapI64);
+    }
     code.push(I::I32Const(align as i32 - 1));
     code.push(I::I32And);
     code.push(I::I32Eqz);
-    code.push(I::LocalGet(ptr));
-    code.push(I::I64ExtendI32U);
     code.push(I::LocalGet(bytes));
-    code.push(I::I64Add);
     memory_bytes(code, memory);
+    code.push(I::I64LeU);
+    code.push(I::I32And);
+    code.get_i64(ptr, memory);
+    memory_bytes(code, memory);
+    code.push(I::LocalGet(bytes));
+    code.push(I::I64Sub);
     code.push(I::I64LeU);
     code.push(I::I32And);
 }
@@ -168,11 +256,6 @@ fn walk(
     let chunk_i64 = code.local(ValType::I64);
     code.push(I::I32Const(0));
     code.push(I::LocalSet(at));
-    let address = |code: &mut Code, base: u32| {
-        code.push(I::LocalGet(base));
-        code.push(I::LocalGet(at));
-        code.push(I::I32Add);
-    };
     code.push(I::Block(BlockType::Empty)); // done
     for width in [16u32, 8, 1] {
         let (chunk, load, store, high): (u32, I, I, I) = match width {
@@ -204,7 +287,7 @@ fn walk(
         code.push(I::I32Const(width as i32));
         code.push(I::I32LtU);
         code.push(I::BrIf(1));
-        address(code, src);
+        code.address(src, at, from);
         code.push(load);
         code.push(I::LocalSet(chunk));
         if ascii {
@@ -225,8 +308,8 @@ fn walk(
             code.push(I::Br(3));
             code.push(I::End);
         }
-        if let Some((_, dst)) = to {
-            address(code, dst);
+        if let Some((to, dst)) = to {
+            code.address(dst, at, to);
             code.push(I::LocalGet(chunk));
             code.push(store);
         }
@@ -272,6 +355,7 @@ pub(super) fn copy(code: &mut Code, elements: Elements, (src, len): (u32, u32), 
         walk(code, (from, Some((to, dst))), (src, byte_len), ascii, ok);
     } else {
         if elements == Elements::Utf8 {
+            let len = code.len32(len, from);
             ascii(code, from, src, len, ok);
         }
         code.push(I::LocalGet(ok));
@@ -279,7 +363,7 @@ pub(super) fn copy(code: &mut Code, elements: Elements, (src, len): (u32, u32), 
         code.push(I::LocalGet(dst));
         code.push(I::LocalGet(src));
         code.push(I::LocalGet(bytes));
-        code.push(I::I32WrapI64);
+        code.narrow_to(from);
         code.push(I::MemoryCopy {
             src_mem: from,
             dst_mem: to,
@@ -287,9 +371,8 @@ pub(super) fn copy(code: &mut Code, elements: Elements, (src, len): (u32, u32), 
         code.push(I::End);
     }
     code.push(I::End);
-    let i32s = [ValType::I32; 3];
-    let host = code.transfer(TransferOp::Copy(elements), from, &i32s, &[]);
-    fallback(code, ok, &[src, len, dst], host, &[]);
+    let host = code.transfer(TransferOp::Copy(elements), from, &[ValType::I64; 3], &[]);
+    fallback(code, ok, &[(src, from), (len, from), (dst, to)], host, &[]);
 }
 
 /// Which way an ASCII string is transcoded in compiled code.
@@ -493,16 +576,18 @@ fn units16(
 }
 
 /// Unless `ok`, calls the runtime's `host` with the values of `args` and
-/// sets `results` to what it returns.
-fn fallback(code: &mut Code, ok: u32, args: &[u32], host: u32, results: &[u32]) {
+/// sets `results` to what it returns: addresses and lengths of the memory
+/// each names, passed as `i64`s.
+fn fallback(code: &mut Code, ok: u32, args: &[(u32, u32)], host: u32, results: &[(u32, u32)]) {
     code.push(I::LocalGet(ok));
     code.push(I::I32Eqz);
     code.push(I::If(BlockType::Empty));
-    for &arg in args {
-        code.push(I::LocalGet(arg));
+    for &(arg, memory) in args {
+        code.get_i64(arg, memory);
     }
     code.push(I::Call(host));
-    for &result in results.iter().rev() {
+    for &(result, memory) in results.iter().rev() {
+        code.narrow_to(memory);
         code.push(I::LocalSet(result));
     }
     code.push(I::End);
@@ -515,8 +600,8 @@ pub(super) fn check_elements(code: &mut Code, elements: Elements, (ptr, len): (u
     let memory = code.from().memory;
     let (bytes, ok) = check_locals(code);
     check(code, memory, elements, (ptr, len), bytes, ok);
-    let host = code.transfer(TransferOp::Check(elements), memory, &[ValType::I32; 2], &[]);
-    fallback(code, ok, &[ptr, len], host, &[]);
+    let host = code.transfer(TransferOp::Check(elements), memory, &[ValType::I64; 2], &[]);
+    fallback(code, ok, &[(ptr, memory), (len, memory)], host, &[]);
 }
 
 /// Checks that `size` bytes at `ptr` in `memory` are aligned to `align`
@@ -536,13 +621,14 @@ pub(super) fn check_block(
     fits(code, memory, ptr, align, bytes);
     code.push(I::LocalSet(ok));
     let op = TransferOp::CheckBlock { size, align, what };
-    let host = code.transfer(op, memory, &[ValType::I32], &[]);
-    fallback(code, ok, &[ptr], host, &[]);
+    let host = code.transfer(op, memory, &[ValType::I64], &[]);
+    fallback(code, ok, &[(ptr, memory)], host, &[]);
 }
 
 /// Checks what `realloc` returned in the `to` side's memory, `ptr`, for
-/// `len` elements of `size` bytes aligned to `align` (`len * size` known
-/// to be below 2^28), or fails with the spec's error.
+/// `len` elements (both of its address type) of `size` bytes aligned to
+/// `align` (`len * size` known to be below 2^28), or fails with the spec's
+/// error.
 pub(super) fn check_alloc(
     code: &mut Code,
     ptr: u32,
@@ -553,14 +639,13 @@ pub(super) fn check_alloc(
     let (from, to) = (code.from().memory, code.to().memory);
     let bytes = code.local(ValType::I64);
     let ok = code.local(ValType::I32);
-    code.push(I::LocalGet(len));
-    code.push(I::I64ExtendI32U);
+    code.get_i64(len, to);
     code.push(I::I64Const(i64::from(size)));
     code.push(I::I64Mul);
     code.push(I::LocalSet(bytes));
     fits(code, to, ptr, align, bytes);
     code.push(I::LocalSet(ok));
     let op = TransferOp::CheckAlloc { size, align, what };
-    let host = code.transfer(op, from, &[ValType::I32; 2], &[]);
-    fallback(code, ok, &[ptr, len], host, &[]);
+    let host = code.transfer(op, from, &[ValType::I64; 2], &[]);
+    fallback(code, ok, &[(ptr, to), (len, to)], host, &[]);
 }

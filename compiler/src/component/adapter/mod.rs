@@ -96,26 +96,36 @@ impl<'a> Shape<'a> {
         InterfaceType::Tuple(self.params.iter().map(|&t| t.clone()).collect())
     }
 
-    /// The callee's core parameters and results.
-    fn callee_type(&self) -> (Vec<ValType>, Vec<ValType>) {
+    /// The core parameters and results of the function a `canon lift` on
+    /// a side with pointers of type `ptr` wraps: the callee's.
+    fn callee_type(&self, ptr: PtrType) -> (Vec<ValType>, Vec<ValType>) {
+        let pointer = match ptr {
+            PtrType::I32 => ValType::I32,
+            PtrType::I64 => ValType::I64,
+        };
         let params = match self.spill_params {
-            true => vec![ValType::I32],
-            false => self.params.iter().flat_map(|t| core_types(t)).collect(),
+            true => vec![pointer],
+            false => self
+                .params
+                .iter()
+                .flat_map(|t| core_types(t, ptr))
+                .collect(),
         };
         let results = match (self.result, self.spill_result) {
-            (_, true) => vec![ValType::I32],
-            (Some(t), false) => core_types(t),
+            (_, true) => vec![pointer],
+            (Some(t), false) => core_types(t, ptr),
             (None, _) => vec![],
         };
         (params, results)
     }
 
-    /// The adapter's (the caller's) core parameters and results.
-    fn adapter_type(&self) -> (Vec<ValType>, Vec<ValType>) {
-        let (mut params, results) = self.callee_type();
+    /// The core parameters and results of the function a `canon lower` on
+    /// a side with pointers of type `ptr` makes: the adapter's, as the
+    /// caller calls it.
+    fn adapter_type(&self, ptr: PtrType) -> (Vec<ValType>, Vec<ValType>) {
+        let (mut params, mut results) = self.callee_type(ptr);
         if self.spill_result {
-            params.push(ValType::I32);
-            return (params, vec![]);
+            params.append(&mut results);
         }
         (params, results)
     }
@@ -144,15 +154,13 @@ pub fn fuse(
     let callee = &lifted.options;
     let shape = Shape::of(lifted);
     if shape.uses_memory() {
-        // The translation carries 32-bit pointers.
-        let pointers32 = [caller, callee].iter().all(|o| o.ptr_type == PtrType::I32);
         // Validation requires these options where the values need them;
         // without them the runtime's adapter gives its error.
         let memories = caller.memory.is_some() && callee.memory.is_some();
         let params_alloc = shape.spill_params || shape.params.iter().any(|t| holds_pointers(t));
         let reallocs = (!params_alloc || callee.realloc.is_some())
             && (!shape.result.is_some_and(holds_pointers) || caller.realloc.is_some());
-        if !(pointers32 && memories && reallocs) {
+        if !(memories && reallocs) {
             return None;
         }
     }
@@ -170,7 +178,7 @@ pub fn fuse(
             may_leave: CALLEE_MAY_LEAVE,
         },
     );
-    let (adapter_params, adapter_results) = shape.adapter_type();
+    let (adapter_params, adapter_results) = shape.adapter_type(caller.ptr_type);
     let mut code = Code::new(adapter_params.len() as u32, sides.0, sides.1);
     body(&mut code, &shape, lifted, entering);
     Some(assemble(
@@ -187,8 +195,9 @@ pub fn fuse(
 /// `post-return`, set the `may_enter` flags again, and close the call's
 /// borrow scope.
 fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[ComponentInstanceIndex]) {
-    let (callee_params, callee_results) = shape.callee_type();
-    let n = shape.adapter_type().0.len() as u32;
+    let (caller_ptr, callee_ptr) = (code.caller.options.ptr_type, code.callee.options.ptr_type);
+    let (callee_params, callee_results) = shape.callee_type(callee_ptr);
+    let n = shape.adapter_type(caller_ptr).0.len() as u32;
     // `canon_lower`: the caller may not call out while its `realloc` or
     // `post-return` runs.
     code.push(I::GlobalGet(CALLER_MAY_LEAVE));
@@ -228,15 +237,26 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
     let args = if shape.spill_params {
         // A pointer to the caller's tuple; the callee's, `realloc`ed.
         let tuple = shape.params_tuple();
-        let l = layout(&tuple, PtrType::I32);
-        memory::check_block(code, CALLER, 0, (l.size, l.align), Block::Parameters);
-        let dst = code.local(ValType::I32);
-        code.realloc_to(l.align, |code| code.push(I::I32Const(l.size as i32)));
+        let (theirs, ours) = (layout(&tuple, caller_ptr), layout(&tuple, callee_ptr));
+        memory::check_block(
+            code,
+            CALLER,
+            0,
+            (theirs.size, theirs.align),
+            Block::Parameters,
+        );
+        let addr = code.addr_type(CALLEE);
+        let dst = code.local(addr);
+        let one = code.local(addr);
+        let (size, count) = match addr {
+            ValType::I64 => (I::I64Const(i64::from(ours.size)), I::I64Const(1)),
+            _ => (I::I32Const(ours.size as i32), I::I32Const(1)),
+        };
+        code.realloc_to(ours.align, |code| code.push(size));
         code.push(I::LocalSet(dst));
-        let one = code.local(ValType::I32);
-        code.push(I::I32Const(1));
+        code.push(count);
         code.push(I::LocalSet(one));
-        memory::check_alloc(code, dst, one, (l.size, l.align), Alloc::Arguments);
+        memory::check_alloc(code, dst, one, (ours.size, ours.align), Alloc::Arguments);
         let at = |addr| Loc::Memory { addr, offset: 0 };
         code.translate(&tuple, &at(0), &at(dst));
         vec![dst]
@@ -244,10 +264,10 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
         let mut args = Vec::new();
         let mut next = 0;
         for ty in &shape.params {
-            let types = core_types(ty);
-            let src: Vec<u32> = (next..next + types.len() as u32).collect();
-            next += types.len() as u32;
-            let dst = code.locals(&types);
+            let count = core_types(ty, caller_ptr).len() as u32;
+            let src: Vec<u32> = (next..next + count).collect();
+            next += count;
+            let dst = code.locals(&core_types(ty, callee_ptr));
             code.translate(ty, &Loc::Flat(src), &Loc::Flat(dst.clone()));
             args.extend(dst);
         }
@@ -267,21 +287,27 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
     code.into_callee = false;
     match shape.result {
         Some(ty) if shape.spill_result => {
-            let l = layout(ty, PtrType::I32);
+            let (theirs, ours) = (layout(ty, callee_ptr), layout(ty, caller_ptr));
             let retptr = n - 1;
-            memory::check_block(code, CALLEE, raw[0], (l.size, l.align), Block::Results);
+            memory::check_block(
+                code,
+                CALLEE,
+                raw[0],
+                (theirs.size, theirs.align),
+                Block::Results,
+            );
             memory::check_block(
                 code,
                 CALLER,
                 retptr,
-                (l.size, l.align),
+                (ours.size, ours.align),
                 Block::ReturnPointer,
             );
             let at = |addr| Loc::Memory { addr, offset: 0 };
             code.translate(ty, &at(raw[0]), &at(retptr));
         }
         Some(ty) => {
-            let to = code.locals(&core_types(ty));
+            let to = code.locals(&core_types(ty, caller_ptr));
             code.translate(ty, &Loc::Flat(raw.clone()), &Loc::Flat(to.clone()));
             // Left on the stack as the adapter's result.
             for local in to {
@@ -364,7 +390,7 @@ fn assemble(
             let memory = wasm_encoder::MemoryType {
                 minimum: 0,
                 maximum: None,
-                memory64: false,
+                memory64: side.options.ptr_type == PtrType::I64,
                 shared: false,
                 page_size_log2: (log2 != 16).then_some(log2),
             };

@@ -26,7 +26,7 @@ use cmc_runtime::component::layout::{field_offsets, layout, variant_layout};
 use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
 use cmc_runtime::component::types::{FlatType, InterfaceType, PtrType, StringEncoding};
 use std::borrow::Cow;
-use wasm_encoder::{BlockType, Ieee32, Ieee64, Instruction as I, ValType};
+use wasm_encoder::{BlockType, Ieee32, Ieee64, Instruction as I, MemArg, ValType};
 
 /// Where a value lies on one side.
 #[derive(Clone, Debug)]
@@ -38,21 +38,22 @@ pub(super) enum Loc {
 }
 
 impl Loc {
-    /// The place of each of these fields of a record (or tuple) here.
-    fn fields(&self, types: &[&InterfaceType]) -> Vec<Loc> {
+    /// The place of each of these fields of a record (or tuple) here, on a
+    /// side with pointers of type `ptr`.
+    fn fields(&self, types: &[&InterfaceType], ptr: PtrType) -> Vec<Loc> {
         match self {
             Loc::Flat(locals) => {
                 let mut at = 0;
                 types
                     .iter()
                     .map(|t| {
-                        let n = core_types(t).len();
+                        let n = core_types(t, ptr).len();
                         at += n;
                         Loc::Flat(locals[at - n..at].to_vec())
                     })
                     .collect()
             }
-            Loc::Memory { addr, offset } => field_offsets(types.iter().copied(), PtrType::I32)
+            Loc::Memory { addr, offset } => field_offsets(types.iter().copied(), ptr)
                 .into_iter()
                 .map(|o| Loc::Memory {
                     addr: *addr,
@@ -72,17 +73,15 @@ fn core(t: FlatType) -> ValType {
     }
 }
 
-/// The core types `ty` flattens to (between 32-bit memories).
-pub(super) fn core_types(ty: &InterfaceType) -> Vec<ValType> {
-    flatten_type(ty, PtrType::I32)
-        .into_iter()
-        .map(core)
-        .collect()
+/// The core types `ty` flattens to on a side with pointers of type `ptr`.
+pub(super) fn core_types(ty: &InterfaceType, ptr: PtrType) -> Vec<ValType> {
+    flatten_type(ty, ptr).into_iter().map(core).collect()
 }
 
 /// The size of a plain value of type `ty`, whose bytes are its value (see
 /// [`Elements::List`]): an integer, or a record or tuple of plain values
-/// whose fields fill it without padding; `None` for anything else.
+/// whose fields fill it without padding; `None` for anything else. (It
+/// holds no pointers, so it is laid out alike on both sides.)
 pub(super) fn plain_size(ty: &InterfaceType) -> Option<u32> {
     use InterfaceType as T;
     match ty {
@@ -191,10 +190,11 @@ impl Code<'_> {
         match ty {
             T::Record(_) | T::Tuple(_) => {
                 let fields = ty.record_fields().unwrap_or_default();
+                let (from, to) = self.ptr_types();
                 for ((t, s), d) in fields
                     .iter()
-                    .zip(src.fields(&fields))
-                    .zip(dst.fields(&fields))
+                    .zip(src.fields(&fields, from))
+                    .zip(dst.fields(&fields, to))
                 {
                     self.translate(t, &s, &d);
                 }
@@ -206,6 +206,11 @@ impl Code<'_> {
             T::List(elem) => self.list(elem, src, dst),
             t => self.scalar(t, src, dst),
         }
+    }
+
+    /// The pointer types of the `from` and the `to` side.
+    fn ptr_types(&self) -> (PtrType, PtrType) {
+        (self.from().options.ptr_type, self.to().options.ptr_type)
     }
 
     /// Pushes the value at `src` (of core type `ty`, `bytes` wide in
@@ -240,7 +245,8 @@ impl Code<'_> {
     }
 
     fn scalar(&mut self, ty: &InterfaceType, src: &Loc, dst: &Loc) {
-        let core = core_types(ty)[0];
+        // A scalar holds no pointer.
+        let core = core_types(ty, PtrType::I32)[0];
         let bytes = layout(ty, PtrType::I32).size;
         let s = Scalar::of(ty);
         self.begin_write(dst);
@@ -319,12 +325,18 @@ impl Code<'_> {
     fn variant(&mut self, ty: &InterfaceType, src: &Loc, dst: &Loc) {
         let cases = ty.variant_cases().unwrap_or_default();
         let n = cases.len() as u32;
-        let shape = variant_layout(&cases, PtrType::I32);
-        let disc_bytes = shape.discriminant_size;
-        let joined: Vec<ValType> = variant_payload_types(&cases, PtrType::I32)
-            .into_iter()
-            .map(core)
-            .collect();
+        let (from, to) = self.ptr_types();
+        // Payloads holding pointers sit and flatten differently on sides
+        // with different pointer types; discriminants do not.
+        let shapes = (variant_layout(&cases, from), variant_layout(&cases, to));
+        let disc_bytes = shapes.0.discriminant_size;
+        let joined = |ptr| -> Vec<ValType> {
+            variant_payload_types(&cases, ptr)
+                .into_iter()
+                .map(core)
+                .collect()
+        };
+        let joined = (joined(from), joined(to));
         let disc = self.local(ValType::I32);
         self.read(src, ValType::I32, disc_bytes, false);
         self.push(I::LocalSet(disc));
@@ -337,14 +349,15 @@ impl Code<'_> {
         self.begin_write(dst);
         self.push(I::LocalGet(disc));
         self.end_write(dst, ValType::I32, disc_bytes);
-        let payload = |loc: &Loc| match loc {
+        let payload = |loc: &Loc, payload_offset| match loc {
             Loc::Flat(locals) => Loc::Flat(locals[1..].to_vec()),
             Loc::Memory { addr, offset } => Loc::Memory {
                 addr: *addr,
-                offset: offset + shape.payload_offset,
+                offset: offset + payload_offset,
             },
         };
-        let (src_slots, dst_slots) = (payload(src), payload(dst));
+        let src_slots = payload(src, shapes.0.payload_offset);
+        let dst_slots = payload(dst, shapes.1.payload_offset);
         // block $done { block $case_{n-1} … { block $case_0 { br_table } case 0 … } … }
         self.push(I::Block(BlockType::Empty));
         for _ in 0..n {
@@ -356,11 +369,11 @@ impl Code<'_> {
         for (i, case) in cases.iter().enumerate() {
             self.push(I::End);
             let used = match case {
-                Some(t) => self.payload(t, &joined, &src_slots, &dst_slots),
+                Some(t) => self.payload(t, (&joined.0, &joined.1), &src_slots, &dst_slots),
                 None => 0,
             };
             if let Loc::Flat(slots) = &dst_slots {
-                for (&slot, &t) in slots.iter().zip(&joined).skip(used) {
+                for (&slot, &t) in slots.iter().zip(&joined.1).skip(used) {
                     self.push(zero(t));
                     self.push(I::LocalSet(slot));
                 }
@@ -372,14 +385,24 @@ impl Code<'_> {
     }
 
     /// Translates the payload of type `ty` between the variant's payload
-    /// places; returns how many joined slots it fills when flat.
-    fn payload(&mut self, ty: &InterfaceType, joined: &[ValType], src: &Loc, dst: &Loc) -> usize {
-        let types = core_types(ty);
+    /// places, whose joined slot types are `joined` on the `from` and the
+    /// `to` side; returns how many joined slots it fills when flat.
+    fn payload(
+        &mut self,
+        ty: &InterfaceType,
+        joined: (&[ValType], &[ValType]),
+        src: &Loc,
+        dst: &Loc,
+    ) -> usize {
+        let (from, to) = self.ptr_types();
+        let (from_types, types) = (core_types(ty, from), core_types(ty, to));
         let src = match src {
             Loc::Flat(slots) => {
-                let lifted = self.locals(&types);
-                for ((&slot, &j), (&local, &t)) in
-                    slots.iter().zip(joined).zip(lifted.iter().zip(&types))
+                let lifted = self.locals(&from_types);
+                for ((&slot, &j), (&local, &t)) in slots
+                    .iter()
+                    .zip(joined.0)
+                    .zip(lifted.iter().zip(&from_types))
                 {
                     self.push(I::LocalGet(slot));
                     coerce(self, j, t);
@@ -394,7 +417,7 @@ impl Code<'_> {
                 let lowered = self.locals(&types);
                 self.translate(ty, &src, &Loc::Flat(lowered.clone()));
                 for ((&slot, &j), (&local, &t)) in
-                    slots.iter().zip(joined).zip(lowered.iter().zip(&types))
+                    slots.iter().zip(joined.1).zip(lowered.iter().zip(&types))
                 {
                     self.push(I::LocalGet(local));
                     coerce(self, t, j);
@@ -412,10 +435,15 @@ impl Code<'_> {
             Loc::Flat(locals) => (locals[0], locals[1]),
             Loc::Memory { addr, offset } => {
                 let memory = self.from().memory;
-                let pair = (self.local(ValType::I32), self.local(ValType::I32));
-                for (local, at) in [(pair.0, *offset), (pair.1, offset + 4)] {
+                let ty = self.addr_type(memory);
+                let pair = (self.local(ty), self.local(ty));
+                let (word, load): (u32, fn(MemArg) -> I<'static>) = match ty {
+                    ValType::I64 => (8, I::I64Load),
+                    _ => (4, I::I32Load),
+                };
+                for (local, at) in [(pair.0, *offset), (pair.1, offset + word)] {
                     self.push(I::LocalGet(*addr));
-                    self.push(I::I32Load(arg(u64::from(at), 2, memory)));
+                    self.push(load(arg(u64::from(at), word.trailing_zeros(), memory)));
                     self.push(I::LocalSet(local));
                 }
                 pair
@@ -423,7 +451,8 @@ impl Code<'_> {
         }
     }
 
-    /// Writes the `(ptr, len)` in these locals to `dst`.
+    /// Writes the `(ptr, len)` in these locals (of the `to` side's address
+    /// type) to `dst`.
     fn write_pair(&mut self, dst: &Loc, (ptr, len): (u32, u32)) {
         match dst {
             Loc::Flat(locals) => {
@@ -434,27 +463,41 @@ impl Code<'_> {
             }
             Loc::Memory { addr, offset } => {
                 let memory = self.to().memory;
-                for (local, at) in [(ptr, *offset), (len, offset + 4)] {
+                let (word, store): (u32, fn(MemArg) -> I<'static>) = match self.is64(memory) {
+                    true => (8, I::I64Store),
+                    false => (4, I::I32Store),
+                };
+                for (local, at) in [(ptr, *offset), (len, offset + word)] {
                     self.push(I::LocalGet(*addr));
                     self.push(I::LocalGet(local));
-                    self.push(I::I32Store(arg(u64::from(at), 2, memory)));
+                    self.push(store(arg(u64::from(at), word.trailing_zeros(), memory)));
                 }
             }
         }
     }
 
-    /// Allocates `len` elements of `size` bytes aligned to `align` on the
-    /// `to` side (`len * size` already checked to be below 2^28); returns
-    /// the local holding the pointer.
+    /// Allocates `len` (a local of the `to` side's address type) elements
+    /// of `size` bytes aligned to `align` on the `to` side (`len * size`
+    /// already checked to be below 2^28); returns the local holding the
+    /// pointer.
     fn allocate(&mut self, len: u32, (size, align): (u32, u32)) -> u32 {
-        let dst = self.local(ValType::I32);
+        let memory = self.to().memory;
+        let dst = self.local(self.addr_type(memory));
         self.realloc_to(align, |code| {
-            code.push(I::LocalGet(len));
-            code.push(I::I32Const(size as i32));
-            code.push(I::I32Mul);
+            code.get_i64(len, memory);
+            code.push(I::I64Const(i64::from(size)));
+            code.push(I::I64Mul);
+            code.narrow_to(memory);
         });
         self.push(I::LocalSet(dst));
         dst
+    }
+
+    /// The `from` side's length in local `len` as a local of the `to`
+    /// side's address type (checked to be below 2^28 by then).
+    fn len_to(&mut self, len: u32) -> u32 {
+        let memories = (self.from().memory, self.to().memory);
+        self.convert(len, memories)
     }
 
     /// A string: utf8 to utf8 checked and copied in compiled code (see
@@ -465,9 +508,10 @@ impl Code<'_> {
         let pair = match encodings {
             (StringEncoding::Utf8, StringEncoding::Utf8) => {
                 memory::check_elements(self, Elements::Utf8, (ptr, len));
-                let dst = self.allocate(len, (1, 1));
+                let len_to = self.len_to(len);
+                let dst = self.allocate(len_to, (1, 1));
                 memory::copy(self, Elements::Utf8, (ptr, len), dst);
-                (dst, len)
+                (dst, len_to)
             }
             (StringEncoding::Utf8, StringEncoding::Utf16) if self.distinct => {
                 self.ascii_or_transcode(Ascii::Widen, (ptr, len))
@@ -475,18 +519,19 @@ impl Code<'_> {
             (StringEncoding::Utf16, StringEncoding::Utf8) if self.distinct => {
                 self.ascii_or_transcode(Ascii::Narrow, (ptr, len))
             }
-            encodings => {
-                let host = self.transcoder(encodings);
-                let out = (self.local(ValType::I32), self.local(ValType::I32));
-                self.push(I::LocalGet(ptr));
-                self.push(I::LocalGet(len));
-                self.push(I::Call(host));
-                self.push(I::LocalSet(out.1));
-                self.push(I::LocalSet(out.0));
+            _ => {
+                let out = self.pair_locals();
+                self.transcode(encodings, (ptr, len), out);
                 out
             }
         };
         self.write_pair(dst, pair);
+    }
+
+    /// New locals for a `(ptr, len)` on the `to` side.
+    fn pair_locals(&mut self) -> (u32, u32) {
+        let ty = self.addr_type(self.to().memory);
+        (self.local(ty), self.local(ty))
     }
 
     /// A string between utf8 and utf16 (two distinct memories): an ASCII
@@ -496,7 +541,7 @@ impl Code<'_> {
     ///
     /// Like the utf8 copy, the units are read again after `realloc` ran.
     fn ascii_or_transcode(&mut self, way: Ascii, (ptr, len): (u32, u32)) -> (u32, u32) {
-        let out = (self.local(ValType::I32), self.local(ValType::I32));
+        let out = self.pair_locals();
         let ok = memory::ascii_transcodable(self, way, (ptr, len));
         self.push(I::LocalGet(ok));
         self.push(I::If(BlockType::Empty));
@@ -504,61 +549,74 @@ impl Code<'_> {
             Ascii::Widen => 2,
             Ascii::Narrow => 1,
         };
-        let dst = self.allocate(len, (unit, unit));
-        memory::check_alloc(self, dst, len, (unit, unit), Alloc::String);
+        let len_to = self.len_to(len);
+        let dst = self.allocate(len_to, (unit, unit));
+        memory::check_alloc(self, dst, len_to, (unit, unit), Alloc::String);
         let memories = (self.from().memory, self.to().memory);
-        memory::transcode_ascii(self, way, memories, (ptr, len), dst);
-        for (local, value) in [(out.0, dst), (out.1, len)] {
+        let units = self.len32(len, memories.0);
+        memory::transcode_ascii(self, way, memories, (ptr, units), dst);
+        for (local, value) in [(out.0, dst), (out.1, len_to)] {
             self.push(I::LocalGet(value));
             self.push(I::LocalSet(local));
         }
         self.push(I::Else);
         let encodings = (self.from().options.encoding, self.to().options.encoding);
-        let host = self.transcoder(encodings);
-        self.push(I::LocalGet(ptr));
-        self.push(I::LocalGet(len));
-        self.push(I::Call(host));
-        self.push(I::LocalSet(out.1));
-        self.push(I::LocalSet(out.0));
+        self.transcode(encodings, (ptr, len), out);
         self.push(I::End);
         out
     }
 
-    /// The runtime's transcoder between these encodings, into the `to`
-    /// side: `(ptr, units) -> (ptr, units)`.
-    fn transcoder(&mut self, (from, to): (StringEncoding, StringEncoding)) -> u32 {
+    /// Calls the runtime's transcoder between these encodings, into the
+    /// `to` side: `(ptr, units)` in, the new pair into the locals `out`.
+    fn transcode(
+        &mut self,
+        (from, to): (StringEncoding, StringEncoding),
+        (ptr, len): (u32, u32),
+        out: (u32, u32),
+    ) {
+        let (from_ptr, to_ptr) = self.ptr_types();
         let op = TransferOp::Transcode {
-            from,
-            to,
+            from: (from, from_ptr),
+            to: (to, to_ptr),
             into: self.to().instance,
         };
-        let memory = self.from().memory;
-        let i32s = [ValType::I32; 2];
-        self.transfer(op, memory, &i32s, &i32s)
+        let memories = (self.from().memory, self.to().memory);
+        let i64s = [ValType::I64; 2];
+        let host = self.transfer(op, memories.0, &i64s, &i64s);
+        self.get_i64(ptr, memories.0);
+        self.get_i64(len, memories.0);
+        self.push(I::Call(host));
+        self.narrow_to(memories.1);
+        self.push(I::LocalSet(out.1));
+        self.narrow_to(memories.1);
+        self.push(I::LocalSet(out.0));
     }
 
     /// A list: checked where it lies, allocated on the other side, and
     /// copied as bytes (plain elements) or translated element by element.
     fn list(&mut self, elem: &InterfaceType, src: &Loc, dst: &Loc) {
         let (ptr, len) = self.read_pair(src);
-        let l = layout(elem, PtrType::I32);
+        let (from, to) = self.ptr_types();
+        let (src_l, dst_l) = (layout(elem, from), layout(elem, to));
         let elements = Elements::List {
-            size: l.size,
-            align: l.align,
+            size: src_l.size,
+            align: src_l.align,
         };
         memory::check_elements(self, elements, (ptr, len));
-        let out = self.allocate(len, (l.size, l.align));
+        let len_to = self.len_to(len);
+        let out = self.allocate(len_to, (dst_l.size, dst_l.align));
         if plain_size(elem).is_some() {
             memory::copy(self, elements, (ptr, len), out);
         } else {
-            memory::check_alloc(self, out, len, (l.size, l.align), Alloc::List);
+            memory::check_alloc(self, out, len_to, (dst_l.size, dst_l.align), Alloc::List);
             // for (s, d, i) = (ptr, out, len); i != 0; s += size, d += size, i -= 1
-            let (s, d, i) = (
-                self.local(ValType::I32),
-                self.local(ValType::I32),
-                self.local(ValType::I32),
+            let memories = (self.from().memory, self.to().memory);
+            let (s, d) = (
+                self.local(self.addr_type(memories.0)),
+                self.local(self.addr_type(memories.1)),
             );
-            for (local, from) in [(s, ptr), (d, out), (i, len)] {
+            let i = self.len32(len, memories.0);
+            for (local, from) in [(s, ptr), (d, out)] {
                 self.push(I::LocalGet(from));
                 self.push(I::LocalSet(local));
             }
@@ -569,17 +627,27 @@ impl Code<'_> {
             self.push(I::BrIf(1));
             let at = |addr| Loc::Memory { addr, offset: 0 };
             self.translate(elem, &at(s), &at(d));
-            for (local, step) in [(s, l.size as i32), (d, l.size as i32), (i, -1)] {
+            for (local, step, memory) in [(s, src_l.size, memories.0), (d, dst_l.size, memories.1)]
+            {
                 self.push(I::LocalGet(local));
-                self.push(I::I32Const(step));
-                self.push(I::I32Add);
+                if self.is64(memory) {
+                    self.push(I::I64Const(i64::from(step)));
+                    self.push(I::I64Add);
+                } else {
+                    self.push(I::I32Const(step as i32));
+                    self.push(I::I32Add);
+                }
                 self.push(I::LocalSet(local));
             }
+            self.push(I::LocalGet(i));
+            self.push(I::I32Const(1));
+            self.push(I::I32Sub);
+            self.push(I::LocalSet(i));
             self.push(I::Br(0));
             self.push(I::End);
             self.push(I::End);
         }
-        self.write_pair(dst, (out, len));
+        self.write_pair(dst, (out, len_to));
     }
 }
 

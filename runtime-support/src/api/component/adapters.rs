@@ -16,7 +16,7 @@ use crate::api::{
 };
 use crate::canon::string::{load_string_from_range, store_string_into_range};
 use crate::canon::transfer::{self, Memories, check_alloc, check_block, check_elements};
-use crate::canon::{CanonError, Lends, PtrType, lift_params, lower_results};
+use crate::canon::{CanonError, Lends, lift_params, lower_results};
 
 /// The core function for adapter `i`, created on first use: lifts the
 /// arguments out of the calling component instance, calls the lifted
@@ -171,33 +171,33 @@ pub(super) fn transfer_func<T: 'static>(
     let func = match transfer.op {
         TransferOp::Check(elements) => CoreFunc::wrap(
             store,
-            move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
+            move |caller: Caller<'_, T>, (ptr, len): (u64, u64)| {
                 check_elements(from.data(&caller), elements, ptr, len).map_err(in_adapter)
             },
         ),
         TransferOp::Copy(elements) => CoreFunc::wrap(
             store,
-            move |mut caller: Caller<'_, T>, (ptr, len, dst): (u32, u32, u32)| {
+            move |mut caller: Caller<'_, T>, (ptr, len, dst): (u64, u64, u64)| {
                 copy_between(caller.as_store_mut(), from, to, elements, ptr, len, dst)
                     .map_err(in_adapter)
             },
         ),
         TransferOp::CheckBlock { size, align, what } => {
-            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (ptr,): (u32,)| {
+            CoreFunc::wrap(store, move |caller: Caller<'_, T>, (ptr,): (u64,)| {
                 let memory_len = from.data(&caller).len();
                 check_block(memory_len, ptr, size, align, what).map_err(in_adapter)
             })
         }
         TransferOp::CheckAlloc { size, align, what } => CoreFunc::wrap(
             store,
-            move |caller: Caller<'_, T>, (ptr, len): (u32, u32)| {
+            move |caller: Caller<'_, T>, (ptr, len): (u64, u64)| {
                 let memory_len = to.data(&caller).len();
                 check_alloc(memory_len, ptr, (size, align), len, what.name()).map_err(in_adapter)
             },
         ),
         TransferOp::Transcode {
-            from: from_encoding,
-            to: to_encoding,
+            from: (from_encoding, from_ptr),
+            to: (to_encoding, to_ptr),
             into,
         } => {
             let realloc = match &transfer.realloc {
@@ -211,28 +211,21 @@ pub(super) fn transfer_func<T: 'static>(
                 },
                 None => None,
             };
-            let options = Options::new(Some(to), realloc, to_encoding, PtrType::I32);
+            let options = Options::new(Some(to), realloc, to_encoding, to_ptr);
             CoreFunc::wrap(
                 store,
-                move |mut caller: Caller<'_, T>, (ptr, units): (u32, u32)| {
+                move |mut caller: Caller<'_, T>, (ptr, units): (u64, u64)| {
                     let store = caller.as_store_mut();
                     let memory = store.memory_bytes_mut(from.index);
-                    let s = load_string_from_range(
-                        memory,
-                        from_encoding,
-                        PtrType::I32,
-                        u64::from(ptr),
-                        u64::from(units),
-                    )
-                    .map_err(in_adapter)?;
+                    let s = load_string_from_range(memory, from_encoding, from_ptr, ptr, units)
+                        .map_err(in_adapter)?;
                     let mut cx = Cx::new(store, instance, into, options);
                     let (ptr, units) =
                         store_string_into_range(&mut cx, &s).map_err(|e| match e {
                             Error::Canon(canon) => in_adapter(canon),
                             other => other,
                         })?;
-                    // Both fit: the memory is 32-bit.
-                    Ok((ptr as u32, units as u32))
+                    Ok((ptr, units))
                 },
             )
         }
@@ -247,9 +240,9 @@ fn copy_between(
     from: Memory,
     to: Memory,
     elements: Elements,
-    ptr: u32,
-    len: u32,
-    dst: u32,
+    ptr: u64,
+    len: u64,
+    dst: u64,
 ) -> Result<(), CanonError> {
     let memories = if from.index == to.index {
         Memories::Same(store.memory_bytes_mut(from.index))
