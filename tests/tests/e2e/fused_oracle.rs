@@ -241,47 +241,51 @@ enum Slot {
     Len,
 }
 
-/// The slots `ty` flattens to.
-fn slots(ty: &T, out: &mut Vec<Slot>) {
+/// The slots `ty` flattens to on a side with pointers of type `ptr`.
+fn slots(ty: &T, ptr: PtrType, out: &mut Vec<Slot>) {
     match ty {
         T::String => out.extend([Slot::Ptr(1), Slot::Len]),
-        T::List(e) => out.extend([Slot::Ptr(layout(e, PtrType::I32).size), Slot::Len]),
-        T::Record(fields) => fields.iter().for_each(|(_, t)| slots(t, out)),
-        t => out.extend(flatten_type(t, PtrType::I32).iter().map(|_| Slot::Bits)),
+        T::List(e) => out.extend([Slot::Ptr(layout(e, ptr).size), Slot::Len]),
+        T::Record(fields) => fields.iter().for_each(|(_, t)| slots(t, ptr, out)),
+        t => out.extend(flatten_type(t, ptr).iter().map(|_| Slot::Bits)),
     }
 }
 
 impl Signature {
-    fn flat_params(&self) -> Vec<FlatType> {
+    /// The flat parameters on a side with pointers of type `ptr`.
+    fn flat_params(&self, ptr: PtrType) -> Vec<FlatType> {
         self.params
             .iter()
-            .flat_map(|t| flatten_type(t, PtrType::I32))
+            .flat_map(|t| flatten_type(t, ptr))
             .collect()
     }
 
-    /// Whether the parameters spill: passed as a pointer to a tuple.
+    /// Whether the parameters spill: passed as a pointer to a tuple (the
+    /// same on both sides: pointer types do not change the count).
     fn spills(&self) -> bool {
-        self.flat_params().len() > 16
+        self.flat_params(PtrType::I32).len() > 16
     }
 
-    /// The callee's core parameters.
-    fn callee_params(&self) -> Vec<FlatType> {
+    /// The core parameters a side with pointers of type `ptr` passes or
+    /// receives.
+    fn core_params(&self, ptr: PtrType) -> Vec<FlatType> {
         match self.spills() {
-            true => vec![FlatType::I32],
-            false => self.flat_params(),
+            true => vec![ptr.flat()],
+            false => self.flat_params(ptr),
         }
     }
 
-    /// The bits the host passes: the flat slots, or (when the parameters
-    /// spill) the bytes of the tuple, which the caller points to.
-    fn slots(&self) -> Vec<Slot> {
+    /// The bits the host passes to a caller with pointers of type `ptr`:
+    /// the flat slots, or (when the parameters spill) the bytes of the
+    /// tuple, which the caller points to.
+    fn slots(&self, ptr: PtrType) -> Vec<Slot> {
         if self.spills() {
             let tuple = T::Tuple(self.params.clone());
-            let words = layout(&tuple, PtrType::I32).size.div_ceil(8);
+            let words = layout(&tuple, ptr).size.div_ceil(8);
             return vec![Slot::Bits; words as usize];
         }
         let mut out = Vec::new();
-        self.params.iter().for_each(|t| slots(t, &mut out));
+        self.params.iter().for_each(|t| slots(t, ptr, &mut out));
         out
     }
 
@@ -370,19 +374,33 @@ fn data() -> String {
 /// before every call, so that the calls are independent: a call that traps
 /// in one store after some allocations, and before them in the other, does
 /// not change the next one).
-const REALLOC: &str = r#"
-      (global $next (mut i32) (i32.const 1024))
+///
+/// `a` is the memory's address type (`i32` or `i64`), as in the WAT below.
+fn realloc(a: &str) -> String {
+    format!(
+        r#"
+      (global $next (mut {a}) ({a}.const 1024))
       (func (export "reset")
-        (memory.fill (i32.const 1024) (i32.const 0) (i32.sub (global.get $next) (i32.const 1024)))
-        (global.set $next (i32.const 1024)))
-      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-        (local $ptr i32)
-        (if (i32.gt_u (i32.add (global.get $next) (local.get 3)) (i32.const 200000))
-          (then (global.set $next (i32.const 1024))))
-        (local.set $ptr (i32.and (i32.add (global.get $next) (i32.sub (local.get 2) (i32.const 1)))
-                                 (i32.sub (i32.const 0) (local.get 2))))
-        (global.set $next (i32.add (local.get $ptr) (local.get 3)))
-        (local.get $ptr))"#;
+        (memory.fill ({a}.const 1024) (i32.const 0) ({a}.sub (global.get $next) ({a}.const 1024)))
+        (global.set $next ({a}.const 1024)))
+      (func (export "realloc") (param {a} {a} {a} {a}) (result {a})
+        (local $ptr {a})
+        (if ({a}.gt_u ({a}.add (global.get $next) (local.get 3)) ({a}.const 200000))
+          (then (global.set $next ({a}.const 1024))))
+        (local.set $ptr ({a}.and ({a}.add (global.get $next) ({a}.sub (local.get 2) ({a}.const 1)))
+                                 ({a}.sub ({a}.const 0) (local.get 2))))
+        (global.set $next ({a}.add (local.get $ptr) (local.get 3)))
+        (local.get $ptr))"#
+    )
+}
+
+/// The address type of memories with pointers of type `ptr`, in WAT.
+fn addr(ptr: PtrType) -> &'static str {
+    match ptr {
+        PtrType::I32 => "i32",
+        PtrType::I64 => "i64",
+    }
+}
 
 /// Mixes the `i64` that `value` pushes into the callee's hash `$h`.
 fn mix(value: &str) -> String {
@@ -390,8 +408,9 @@ fn mix(value: &str) -> String {
 }
 
 /// The callee's code hashing its flat parameters `params`, then every byte
-/// its `realloc` handed out since the last `reset`.
-fn hash(params: &[FlatType]) -> String {
+/// its `realloc` handed out since the last `reset` (`a` is its memory's
+/// address type).
+fn hash(params: &[FlatType], a: &str) -> String {
     let mut code: String = params
         .iter()
         .enumerate()
@@ -400,11 +419,11 @@ fn hash(params: &[FlatType]) -> String {
     let byte = mix("(i64.load8_u (local.get $i))");
     write!(
         code,
-        r#"(local.set $i (i32.const 1024))
+        r#"(local.set $i ({a}.const 1024))
            (block $done (loop $bytes
-             (br_if $done (i32.ge_u (local.get $i) (global.get $next)))
+             (br_if $done ({a}.ge_u (local.get $i) (global.get $next)))
              {byte}
-             (local.set $i (i32.add (local.get $i) (i32.const 1)))
+             (local.set $i ({a}.add (local.get $i) ({a}.const 1)))
              (br $bytes)))"#
     )
     .unwrap();
@@ -417,8 +436,19 @@ const ENCODINGS: [&str; 3] = ["utf8", "utf16", "latin1+utf16"];
 /// The component for a batch of signatures: `$callee` hashes and returns
 /// bits, `$caller` forwards the host's bits to it, and the root exports
 /// both (the caller's `f{i}` and `g{i}` are what the host calls). The two
-/// use the string encodings `(caller, callee)`.
-fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str)) -> String {
+/// use the string encodings `(caller, callee)` and memories with pointers
+/// of types `ptrs`.
+fn component(
+    sigs: &[Signature],
+    (caller_encoding, callee_encoding): (&str, &str),
+    ptrs: (PtrType, PtrType),
+) -> String {
+    let (ca, ce) = (addr(ptrs.0), addr(ptrs.1));
+    let memory_type = |ptr| match ptr {
+        PtrType::I32 => "4",
+        PtrType::I64 => "i64 4",
+    };
+    let (caller_memory, callee_memory) = (memory_type(ptrs.0), memory_type(ptrs.1));
     let mut callee_types = String::new();
     let mut callee_core = String::new();
     let mut callee_funcs = String::new();
@@ -435,15 +465,16 @@ fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str
         )
     };
     for (i, sig) in sigs.iter().enumerate() {
-        let callee_params = sig.callee_params();
-        let params: String = callee_params
-            .iter()
-            .map(|t| format!("{} ", core(*t)))
-            .collect();
-        let hash = hash(&callee_params);
+        let callee_params = sig.core_params(ptrs.1);
+        let types = |params: &[FlatType]| -> String {
+            params.iter().map(|t| format!("{} ", core(*t))).collect()
+        };
+        let hash = hash(&callee_params, ce);
+        let callee_params = types(&callee_params);
+        let params = types(&sig.core_params(ptrs.0));
         write!(
             callee_core,
-            r#"(func (export "f{i}") (param {params}) (result i64) (local $h i64) (local $i i32)
+            r#"(func (export "f{i}") (param {callee_params}) (result i64) (local $h i64) (local $i {ce})
                  {hash} (local.get $h))
             "#
         )
@@ -453,24 +484,43 @@ fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str
         // the end of memory.
         let (g_result, caller_g_params, caller_g_results, caller_g_body) = match sig.flat_result() {
             None => {
+                // The pair `(ptr, len)` in the callee's address type.
+                let (word, wrap) = match ptrs.1 {
+                    PtrType::I32 => (4, "(i32.wrap_i64 (local.get 0))"),
+                    PtrType::I64 => (8, "(local.get 0)"),
+                };
+                let shifted = |bits: u32| match ptrs.1 {
+                    PtrType::I32 => {
+                        format!("(i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const {bits})))")
+                    }
+                    PtrType::I64 => format!("(i64.shr_u (local.get 0) (i64.const {bits}))"),
+                };
+                let unaligned = match ptrs.1 {
+                    PtrType::I32 => format!("(i32.eqz (i32.and {} (i32.const 0x3f)))", shifted(24)),
+                    PtrType::I64 => format!(
+                        "(i64.extend_i32_u (i64.eqz (i64.and {} (i64.const 0x3f))))",
+                        shifted(24)
+                    ),
+                };
                 write!(
-                        callee_core,
-                        r#"(func (export "g{i}") (param i64) (result i32)
-                             (i32.store (i32.const 16) (i32.add (i32.const {start})
-                               (i32.and (i32.wrap_i64 (local.get 0)) (i32.const 0x3ff))))
-                             (i32.store (i32.const 20)
-                               (i32.and (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 12))) (i32.const 0xff)))
-                             (i32.add (i32.const 16)
-                               (i32.eqz (i32.and (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 24))) (i32.const 0x3f)))))
-                        "#,
-                        start = DATA - 64,
-                    )
-                    .unwrap();
+                    callee_core,
+                    r#"(func (export "g{i}") (param i64) (result {ce})
+                         ({ce}.store ({ce}.const 16) ({ce}.add ({ce}.const {start})
+                           ({ce}.and {wrap} ({ce}.const 0x3ff))))
+                         ({ce}.store ({ce}.const {len_at})
+                           ({ce}.and {len} ({ce}.const 0xff)))
+                         ({ce}.add ({ce}.const 16) {unaligned}))
+                    "#,
+                    start = DATA - 64,
+                    len_at = 16 + word,
+                    len = shifted(12),
+                )
+                .unwrap();
                 (
-                    "i32",
-                    "i64 i32",
+                    ca,
+                    format!("i64 {ca}"),
                     "",
-                    format!("(call $g{i} (local.get 0) (i32.const 32)) (i32.const 32)"),
+                    format!("(call $g{i} (local.get 0) ({ca}.const 32)) ({ca}.const 32)"),
                 )
             }
             Some(r) => {
@@ -484,7 +534,7 @@ fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str
                 .unwrap();
                 (
                     core(r),
-                    "i64",
+                    "i64".to_owned(),
                     core(r),
                     format!("(call $g{i} (local.get 0))"),
                 )
@@ -561,7 +611,7 @@ fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str
         let args: String = match sig.spills() {
             true => "(local.get 0)".into(),
             false => sig
-                .flat_params()
+                .flat_params(ptrs.0)
                 .iter()
                 .enumerate()
                 .map(|(k, t)| {
@@ -575,7 +625,7 @@ fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str
         };
         write!(
             caller_core,
-            r#"(func (export "f{i}") (param i32 i32) (result i64) (call $reset) (call $reset-libc) (call $f{i} {args}))
+            r#"(func (export "f{i}") (param {ca} {ca}) (result i64) (call $reset) (call $reset-libc) (call $f{i} {args}))
                (func (export "g{i}") (param i64) (result {g_result}) (call $reset) (call $reset-libc) {caller_g_body})
             "#
         )
@@ -591,13 +641,14 @@ fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str
         .unwrap();
     }
     let data = data();
+    let (caller_realloc, callee_realloc) = (realloc(ca), realloc(ce));
     format!(
         r#"(component
   (component $callee
     (core module $m
-      (memory (export "memory") 4)
-      (data (i32.const {DATA}) "{data}")
-      {REALLOC}
+      (memory (export "memory") {callee_memory})
+      (data ({ce}.const {DATA}) "{data}")
+      {callee_realloc}
       {callee_core})
     (core instance $m (instantiate $m))
     {callee_types}
@@ -608,14 +659,14 @@ fn component(sigs: &[Signature], (caller_encoding, callee_encoding): (&str, &str
     (import "reset" (func $reset))
     {caller_types}
     (core module $libc
-      (memory (export "memory") 4)
-      (data (i32.const {DATA}) "{data}")
-      {REALLOC})
+      (memory (export "memory") {caller_memory})
+      (data ({ca}.const {DATA}) "{data}")
+      {caller_realloc})
     (core instance $libc (instantiate $libc))
     {caller_lowers}
     (core func $reset (canon lower (func $reset)))
     (core module $main
-      (import "libc" "memory" (memory 4))
+      (import "libc" "memory" (memory {caller_memory}))
       (import "libc" "reset" (func $reset-libc))
       (import "" "reset" (func $reset))
       {caller_core_imports}
@@ -668,7 +719,11 @@ fn run(seed: u64, batches: usize, per_batch: usize, calls: usize) -> (usize, usi
     for batch in 0..batches {
         let sigs: Vec<Signature> = (0..per_batch).map(|_| signature(&mut rng)).collect();
         let encodings = (ENCODINGS[batch % 3], ENCODINGS[batch / 3 % 3]);
-        let source = component(&sigs, encodings);
+        // One batch in four with 32-bit memories on both sides, the others
+        // with a 64-bit one on either or both.
+        const PTRS: [PtrType; 2] = [PtrType::I32, PtrType::I64];
+        let ptrs = (PTRS[batch / 9 % 2], PTRS[batch / 18 % 2]);
+        let source = component(&sigs, encodings, ptrs);
         let component = Component::new(&engine, &source)
             .unwrap_or_else(|e| panic!("seed {seed} batch {batch}: {e}\n{source}"));
         // Every call is fused (or the comparison shows nothing).
@@ -683,7 +738,7 @@ fn run(seed: u64, batches: usize, per_batch: usize, calls: usize) -> (usize, usi
         let fused_instance = Linker::new().instantiate(&mut fused, &component).unwrap();
         let runtime_instance = Linker::new().instantiate(&mut runtime, &component).unwrap();
         for (i, sig) in sigs.iter().enumerate() {
-            let slots = sig.slots();
+            let slots = sig.slots(ptrs.0);
             for name in [format!("f{i}"), format!("g{i}")] {
                 let path = ["caller", name.as_str()];
                 let a = fused_instance.get_func(&fused, &path).unwrap();

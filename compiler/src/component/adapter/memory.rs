@@ -120,8 +120,18 @@ impl Code<'_> {
     /// Pushes `base + at` as an address of `memory`: `base` of its
     /// address type, `at` an `i32`.
     pub(super) fn address(&mut self, base: u32, at: u32, memory: u32) {
+        self.scaled_address(base, at, 0, memory);
+    }
+
+    /// Pushes `base + (at << shift)` as an address of `memory`: `base` of
+    /// its address type, `at` an `i32`.
+    fn scaled_address(&mut self, base: u32, at: u32, shift: i32, memory: u32) {
         self.push(I::LocalGet(base));
         self.push(I::LocalGet(at));
+        if shift != 0 {
+            self.push(I::I32Const(shift));
+            self.push(I::I32Shl);
+        }
         if self.is64(memory) {
             self.push(I::I64ExtendI32U);
             self.push(I::I64Add);
@@ -410,13 +420,14 @@ pub(super) fn ascii_transcodable(code: &mut Code, way: Ascii, (ptr, len): (u32, 
     check_bounds(code, memory, source, (ptr, len), bytes, ok);
     // The destination's worst case when widening: two bytes a unit.
     code.push(I::LocalGet(ok));
-    code.push(I::LocalGet(len));
-    code.push(I::I32Const((MAX_STRING_BYTE_LENGTH / 2) as i32));
-    code.push(I::I32LeU);
+    code.get_i64(len, memory);
+    code.push(I::I64Const(i64::from(MAX_STRING_BYTE_LENGTH / 2)));
+    code.push(I::I64LeU);
     code.push(I::I32And);
     code.push(I::LocalSet(ok));
     code.push(I::LocalGet(ok));
     code.push(I::If(BlockType::Empty));
+    let len = code.len32(len, memory);
     match way {
         Ascii::Widen => ascii(code, memory, ptr, len, ok),
         Ascii::Narrow => units16(code, (memory, None), (ptr, len), ok),
@@ -460,15 +471,8 @@ fn widen(code: &mut Code, (from, to): (u32, u32), (src, len): (u32, u32), dst: u
         code.push(I::I32Const(width));
         code.push(I::I32LtU);
         code.push(I::BrIf(1));
-        // dst + 2 * at
-        code.push(I::LocalGet(dst));
-        code.push(I::LocalGet(at));
-        code.push(I::I32Const(1));
-        code.push(I::I32Shl);
-        code.push(I::I32Add);
-        code.push(I::LocalGet(src));
-        code.push(I::LocalGet(at));
-        code.push(I::I32Add);
+        code.scaled_address(dst, at, 1, to);
+        code.address(src, at, from);
         if width == 8 {
             code.push(I::V128Load8x8U(arg(0, 0, from)));
             code.push(I::V128Store(arg(0, 0, to)));
@@ -511,13 +515,7 @@ fn units16(
         code.push(I::I32Const(width));
         code.push(I::I32LtU);
         code.push(I::BrIf(1));
-        let source = |code: &mut Code| {
-            code.push(I::LocalGet(src));
-            code.push(I::LocalGet(at));
-            code.push(I::I32Const(1));
-            code.push(I::I32Shl);
-            code.push(I::I32Add);
-        };
+        let source = |code: &mut Code| code.scaled_address(src, at, 1, from);
         match (to, width) {
             (None, _) => {
                 source(code);
@@ -544,9 +542,7 @@ fn units16(
                 source(code);
                 code.push(I::V128Load(arg(0, 0, from)));
                 code.push(I::LocalSet(chunk));
-                code.push(I::LocalGet(dst));
-                code.push(I::LocalGet(at));
-                code.push(I::I32Add);
+                code.address(dst, at, to);
                 code.push(I::LocalGet(chunk));
                 code.push(I::LocalGet(chunk));
                 code.push(I::I8x16NarrowI16x8U);
@@ -556,9 +552,7 @@ fn units16(
                 });
             }
             (Some((to, dst)), _) => {
-                code.push(I::LocalGet(dst));
-                code.push(I::LocalGet(at));
-                code.push(I::I32Add);
+                code.address(dst, at, to);
                 source(code);
                 code.push(I::I32Load16U(arg(0, 0, from)));
                 code.push(I::I32Store8(arg(0, 0, to)));
