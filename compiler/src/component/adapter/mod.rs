@@ -17,10 +17,8 @@
 //! and the caller's return pointer. The adapter imports both memories
 //! ([`code::CALLER`], [`code::CALLEE`]) and copies strings and lists
 //! itself ([`memory`]); it calls the runtime to move handles, to transcode
-//! strings between encodings, and to raise the spec's errors.
-//!
-//! Strings and lists of 64-bit memories are still adapted by the runtime's
-//! canonical-ABI code (`AdapterFunc`).
+//! strings between encodings, and to raise the spec's errors. Each side's
+//! addresses have its memory's address type (`memory64` options).
 
 mod code;
 mod memory;
@@ -140,7 +138,9 @@ impl<'a> Shape<'a> {
 }
 
 /// The fused adapter for calls of `lifted` through a lowering with options
-/// `caller`, or `None` when the signature needs the runtime's adapter.
+/// `caller`, or `None` when the options lack a memory or `realloc` the
+/// values need (which validation rules out; the runtime's adapter then
+/// gives its error).
 ///
 /// The caller is component instance `caller_instance`, whose handles move
 /// or are lent to the callee's; the call enters the component instances
