@@ -317,15 +317,18 @@ pub(super) fn entering<R>(
     (callee, caller): (ComponentInstanceIndex, Option<ComponentInstanceIndex>),
     call: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let component = store.component_instances[instance].component.clone();
-    let flags = &store.component_instances[instance].may_enter;
-    let set = || component.meta().entering_set(callee, caller);
-    if set().any(|i| flags.get(i).is_none_or(|f| f.get_i32(store) == 0)) {
-        return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
+    // The flags, copied out of the store (the set is the nesting depth:
+    // a few instances).
+    let data = &store.component_instances[instance];
+    let mut set = EnteringFlags::default();
+    for i in data.component.meta().entering_set(callee, caller) {
+        match data.may_enter.get(i) {
+            Some(&flag) if flag.get_i32(store) != 0 => set.push(flag),
+            _ => return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent))),
+        }
     }
     let set_all = |store: &mut StoreOpaque, value| {
-        for i in set() {
-            let flag = store.component_instances[instance].may_enter[i];
+        for flag in set.iter() {
             flag.set_i32(store, value);
         }
     };
@@ -351,6 +354,27 @@ pub(super) fn entering<R>(
         _ => set_all(store, 1),
     }
     result
+}
+
+/// The `may_enter` flags a call sets, held in place for the usual nesting
+/// depths.
+#[derive(Default)]
+struct EnteringFlags {
+    inline: [Option<Global>; 4],
+    more: Vec<Global>,
+}
+
+impl EnteringFlags {
+    fn push(&mut self, flag: Global) {
+        match self.inline.iter_mut().find(|f| f.is_none()) {
+            Some(slot) => *slot = Some(flag),
+            None => self.more.push(flag),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Global> {
+        self.inline.iter().flatten().chain(&self.more)
+    }
 }
 
 /// Runs `f` with plan component instance `table`'s `may_leave` cleared, as
