@@ -25,21 +25,17 @@ pub const REALLOC: &str = "realloc";
 pub const RESET: &str = "reset";
 pub const CALL: &str = "call";
 
-fn core(t: FlatType) -> ValType {
-    match t {
-        FlatType::I32 => ValType::I32,
-        FlatType::I64 => ValType::I64,
-        FlatType::F32 => ValType::F32,
-        FlatType::F64 => ValType::F64,
-    }
-}
-
 /// The module forwarding calls of type `ty` to its import `"" "f"`, the
 /// import lowered with its memory and `realloc`.
 pub fn forwarder(ty: &FuncType) -> Vec<u8> {
     let lowered = flatten_functype(ty, FlatContext::Lower, PtrType::I32);
     let lifted = flatten_functype(ty, FlatContext::Lift, PtrType::I32);
-    let types_of = |ts: &[FlatType]| ts.iter().copied().map(core).collect::<Vec<_>>();
+    let types_of = |ts: &[FlatType]| {
+        ts.iter()
+            .copied()
+            .map(crate::component::core_type)
+            .collect::<Vec<_>>()
+    };
     let (lifted_params, lifted_results) = (types_of(&lifted.params), types_of(&lifted.results));
     // A spilled result: the lowered import takes one more parameter.
     let spilled = lowered.params.len() > lifted.params.len();

@@ -20,6 +20,18 @@ use cmc_runtime::abi::{
 use cranelift_codegen::isa::TargetIsa;
 use wasmparser::WasmFeatures;
 
+/// The `wasm-encoder` type of a flat core type, for the modules the
+/// compiler generates (adapters, forwarders).
+fn core_type(t: cmc_runtime::component::types::FlatType) -> wasm_encoder::ValType {
+    use cmc_runtime::component::types::FlatType;
+    match t {
+        FlatType::I32 => wasm_encoder::ValType::I32,
+        FlatType::I64 => wasm_encoder::ValType::I64,
+        FlatType::F32 => wasm_encoder::ValType::F32,
+        FlatType::F64 => wasm_encoder::ValType::F64,
+    }
+}
+
 /// Alignment of each module's code within the artifact's text.
 const MODULE_TEXT_ALIGN: usize = 64;
 

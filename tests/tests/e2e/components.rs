@@ -1,7 +1,7 @@
 //! Components through the embedding API: lifted exports called by the host,
 //! and host imports lowered into the component.
 
-use super::{Unseen, engine};
+use super::{engine, store_for};
 use cmc_runtime::Store;
 use cmc_runtime::abi::TrapKind;
 use cmc_runtime::component::{Component, Linker, Val};
@@ -169,10 +169,7 @@ fn canonical_options_with_64_bit_memories() {
         .expect("component compiles");
     assert_eq!(component.adapter_counts().1, 0, "every call is fused");
     for intercept in [false, true] {
-        let mut store = Store::new(component.engine(), ());
-        if intercept {
-            store.intercept_calls(Unseen);
-        }
+        let mut store = store_for(&component, intercept);
         let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         assert_eq!(
             call(&mut store, &instance, &["caller64", "greet-world"], &[]),
@@ -525,10 +522,7 @@ fn a_fused_adapter_within_one_memory() {
     assert_eq!(component.adapter_counts(), (1, 0));
     let hello: u32 = "hello, world".bytes().map(u32::from).sum();
     for intercept in [false, true] {
-        let mut store = Store::new(component.engine(), ());
-        if intercept {
-            store.intercept_calls(Unseen);
-        }
+        let mut store = store_for(&component, intercept);
         let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         assert_eq!(
             call(&mut store, &instance, &["run"], &[Val::U32(12)]),
@@ -595,10 +589,7 @@ fn realloc_and_post_return_cannot_call_out_between_components() {
     let component = Component::new(&engine(), wat).unwrap();
     assert_eq!(component.adapter_counts(), (2, 0));
     for intercept in [false, true] {
-        let mut store = Store::new(component.engine(), ());
-        if intercept {
-            store.intercept_calls(Unseen);
-        }
+        let mut store = store_for(&component, intercept);
         let mut linker = Linker::new();
         linker.root().func_new("log", |_, _, _| Ok(()));
         let instance = linker.instantiate(&mut store, &component).unwrap();
@@ -729,10 +720,7 @@ fn a_call_cannot_reenter_an_instance_that_is_running() {
     let component = Component::new(&engine(), wat).unwrap();
     assert_eq!(component.adapter_counts(), (3, 0));
     for intercept in [false, true] {
-        let mut store = Store::new(component.engine(), ());
-        if intercept {
-            store.intercept_calls(Unseen);
-        }
+        let mut store = store_for(&component, intercept);
         let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         let call = |store: &mut Store<()>, name| {
             let f = instance.get_func(&*store, &[name]).unwrap();

@@ -266,6 +266,20 @@ fn typed_calls_check_the_signature_once() {
     );
 }
 
+/// A store for `component`'s engine that carries calls between components
+/// through the fused adapters, or (with `runtime_adapters`) through the
+/// runtime's, under an [`Unseen`] interceptor.
+pub fn store_for(
+    component: &cmc_runtime::component::Component,
+    runtime_adapters: bool,
+) -> cmc_runtime::Store<()> {
+    let mut store = cmc_runtime::Store::new(component.engine(), ());
+    if runtime_adapters {
+        store.intercept_calls(Unseen);
+    }
+    store
+}
+
 /// An interceptor that sees nothing: setting it makes a store take the
 /// runtime's adapters for calls between components, the oracle the fused
 /// adapters are compared with.

@@ -5,7 +5,7 @@
 //! instance; calls from one component into another; and the traps for
 //! misusing handles.
 
-use super::{Unseen, engine};
+use super::{engine, store_for};
 use cmc_runtime::Store;
 use cmc_runtime::component::{Component, Instance, Linker, ResourceTypeId, ResourceVal, Val};
 use std::sync::{Arc, Mutex};
@@ -445,10 +445,7 @@ fn fused_adapters_move_and_lend_handles() {
     // `get` from `$mid`.
     assert_eq!(component.adapter_counts(), (7, 0));
     let run = |intercepted: bool| {
-        let mut store = Store::new(component.engine(), ());
-        if intercepted {
-            store.intercept_calls(Unseen);
-        }
+        let mut store = store_for(&component, intercepted);
         let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         ["counters", "leak", "use-after-move"].map(|name| {
             let f = instance.get_func(&store, &["user", name]).unwrap();

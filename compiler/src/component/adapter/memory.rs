@@ -261,13 +261,9 @@ fn walk(
     ascii: bool,
     ok: u32,
 ) {
-    let at = code.local(ValType::I32);
     let chunk_v128 = code.local(ValType::V128);
     let chunk_i64 = code.local(ValType::I64);
-    code.push(I::I32Const(0));
-    code.push(I::LocalSet(at));
-    code.push(I::Block(BlockType::Empty)); // done
-    for width in [16u32, 8, 1] {
+    chunks(code, len, &[16, 8, 1], |code, width, at| {
         let (chunk, load, store, high): (u32, I, I, I) = match width {
             16 => (
                 chunk_v128,
@@ -288,15 +284,6 @@ fn walk(
                 I::I64Const(0x80),
             ),
         };
-        code.push(I::Block(BlockType::Empty)); // next width
-        code.push(I::Loop(BlockType::Empty));
-        // Fewer than `width` bytes left: on to the next width.
-        code.push(I::LocalGet(len));
-        code.push(I::LocalGet(at));
-        code.push(I::I32Sub);
-        code.push(I::I32Const(width as i32));
-        code.push(I::I32LtU);
-        code.push(I::BrIf(1));
         code.address(src, at, from);
         code.push(load);
         code.push(I::LocalSet(chunk));
@@ -311,18 +298,36 @@ fn walk(
                 code.push(I::I64Const(0));
                 code.push(I::I64Ne);
             }
-            code.push(I::If(BlockType::Empty));
-            code.push(I::I32Const(0));
-            code.push(I::LocalSet(ok));
-            // The `if`, the loop, the next-width block: out to `done`.
-            code.push(I::Br(3));
-            code.push(I::End);
+            stop_if(code, ok);
         }
         if let Some((to, dst)) = to {
             code.address(dst, at, to);
             code.push(I::LocalGet(chunk));
             code.push(store);
         }
+    });
+}
+
+/// Walks `len` units (an `i32` local) in chunks of each of `widths` units,
+/// widest first, while at least that many are left: `body(code, width,
+/// at)` writes the code for one chunk, whose first unit is local `at`.
+/// [`stop_if`] in `body` ends the walk.
+fn chunks(code: &mut Code, len: u32, widths: &[u32], mut body: impl FnMut(&mut Code, u32, u32)) {
+    let at = code.local(ValType::I32);
+    code.push(I::I32Const(0));
+    code.push(I::LocalSet(at));
+    code.push(I::Block(BlockType::Empty)); // done
+    for &width in widths {
+        code.push(I::Block(BlockType::Empty)); // next width
+        code.push(I::Loop(BlockType::Empty));
+        // Fewer than `width` units left: on to the next width.
+        code.push(I::LocalGet(len));
+        code.push(I::LocalGet(at));
+        code.push(I::I32Sub);
+        code.push(I::I32Const(width as i32));
+        code.push(I::I32LtU);
+        code.push(I::BrIf(1));
+        body(code, width, at);
         code.push(I::LocalGet(at));
         code.push(I::I32Const(width as i32));
         code.push(I::I32Add);
@@ -332,6 +337,17 @@ fn walk(
         code.push(I::End); // next width
     }
     code.push(I::End); // done
+}
+
+/// In a [`chunks`] body: if the `i32` on the stack is not zero, clears
+/// `ok` and ends the walk.
+fn stop_if(code: &mut Code, ok: u32) {
+    code.push(I::If(BlockType::Empty));
+    code.push(I::I32Const(0));
+    code.push(I::LocalSet(ok));
+    // The `if`, the loop, the next-width block: out to `done`.
+    code.push(I::Br(3));
+    code.push(I::End);
 }
 
 /// Copies the elements from `src` in the `from` side's memory to `dst` in
@@ -458,19 +474,7 @@ pub(super) fn transcode_ascii(
 /// Widens `len` bytes at `src` in `from` to utf16 code units at `dst` in
 /// `to`.
 fn widen(code: &mut Code, (from, to): (u32, u32), (src, len): (u32, u32), dst: u32) {
-    let at = code.local(ValType::I32);
-    code.push(I::I32Const(0));
-    code.push(I::LocalSet(at));
-    code.push(I::Block(BlockType::Empty)); // done
-    for width in [8, 1] {
-        code.push(I::Block(BlockType::Empty)); // next width
-        code.push(I::Loop(BlockType::Empty));
-        code.push(I::LocalGet(len));
-        code.push(I::LocalGet(at));
-        code.push(I::I32Sub);
-        code.push(I::I32Const(width));
-        code.push(I::I32LtU);
-        code.push(I::BrIf(1));
+    chunks(code, len, &[8, 1], |code, width, at| {
         code.scaled_address(dst, at, 1, to);
         code.address(src, at, from);
         if width == 8 {
@@ -480,15 +484,7 @@ fn widen(code: &mut Code, (from, to): (u32, u32), (src, len): (u32, u32), dst: u
             code.push(I::I32Load8U(arg(0, 0, from)));
             code.push(I::I32Store16(arg(0, 0, to)));
         }
-        code.push(I::LocalGet(at));
-        code.push(I::I32Const(width));
-        code.push(I::I32Add);
-        code.push(I::LocalSet(at));
-        code.push(I::Br(0));
-        code.push(I::End); // loop
-        code.push(I::End); // next width
-    }
-    code.push(I::End); // done
+    });
 }
 
 /// Walks `len` utf16 code units at `src` in `from` (in bounds), 8 at a
@@ -501,20 +497,8 @@ fn units16(
     (src, len): (u32, u32),
     ok: u32,
 ) {
-    let at = code.local(ValType::I32);
     let chunk = code.local(ValType::V128);
-    code.push(I::I32Const(0));
-    code.push(I::LocalSet(at));
-    code.push(I::Block(BlockType::Empty)); // done
-    for width in [8, 1] {
-        code.push(I::Block(BlockType::Empty)); // next width
-        code.push(I::Loop(BlockType::Empty));
-        code.push(I::LocalGet(len));
-        code.push(I::LocalGet(at));
-        code.push(I::I32Sub);
-        code.push(I::I32Const(width));
-        code.push(I::I32LtU);
-        code.push(I::BrIf(1));
+    chunks(code, len, &[8, 1], |code, width, at| {
         let source = |code: &mut Code| code.scaled_address(src, at, 1, from);
         match (to, width) {
             (None, _) => {
@@ -531,12 +515,7 @@ fn units16(
                     code.push(I::I32Const(0xff80));
                     code.push(I::I32And);
                 }
-                code.push(I::If(BlockType::Empty));
-                code.push(I::I32Const(0));
-                code.push(I::LocalSet(ok));
-                // The `if`, the loop, the next-width block: out to `done`.
-                code.push(I::Br(3));
-                code.push(I::End);
+                stop_if(code, ok);
             }
             (Some((to, dst)), 8) => {
                 source(code);
@@ -558,15 +537,7 @@ fn units16(
                 code.push(I::I32Store8(arg(0, 0, to)));
             }
         }
-        code.push(I::LocalGet(at));
-        code.push(I::I32Const(width));
-        code.push(I::I32Add);
-        code.push(I::LocalSet(at));
-        code.push(I::Br(0));
-        code.push(I::End); // loop
-        code.push(I::End); // next width
-    }
-    code.push(I::End); // done
+    });
 }
 
 /// Unless `ok`, calls the runtime's `host` with the values of `args` and

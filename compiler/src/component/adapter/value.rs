@@ -24,7 +24,7 @@ use cmc_runtime::abi::{AbiTrap, Alloc, CoreDef, Elements, HandleOp, TransferOp};
 use cmc_runtime::component::flatten::{flatten_type, variant_payload_types};
 use cmc_runtime::component::layout::{field_offsets, layout, variant_layout};
 use cmc_runtime::component::lift::{CANONICAL_FLOAT32_NAN, CANONICAL_FLOAT64_NAN};
-use cmc_runtime::component::types::{FlatType, InterfaceType, PtrType, StringEncoding};
+use cmc_runtime::component::types::{InterfaceType, PtrType, StringEncoding};
 use std::borrow::Cow;
 use wasm_encoder::{BlockType, Ieee32, Ieee64, Instruction as I, MemArg, ValType};
 
@@ -64,18 +64,12 @@ impl Loc {
     }
 }
 
-fn core(t: FlatType) -> ValType {
-    match t {
-        FlatType::I32 => ValType::I32,
-        FlatType::I64 => ValType::I64,
-        FlatType::F32 => ValType::F32,
-        FlatType::F64 => ValType::F64,
-    }
-}
-
 /// The core types `ty` flattens to on a side with pointers of type `ptr`.
 pub(super) fn core_types(ty: &InterfaceType, ptr: PtrType) -> Vec<ValType> {
-    flatten_type(ty, ptr).into_iter().map(core).collect()
+    flatten_type(ty, ptr)
+        .into_iter()
+        .map(crate::component::core_type)
+        .collect()
 }
 
 /// The size of a plain value of type `ty`, whose bytes are its value (see
@@ -333,7 +327,7 @@ impl Code<'_> {
         let joined = |ptr| -> Vec<ValType> {
             variant_payload_types(&cases, ptr)
                 .into_iter()
-                .map(core)
+                .map(crate::component::core_type)
                 .collect()
         };
         let joined = (joined(from), joined(to));
