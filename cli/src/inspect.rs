@@ -122,6 +122,12 @@ fn print_import(name: &str, ty: &ImportType, depth: usize) {
         }
         ImportType::Type => outln!("{indent}{name}: type"),
         ImportType::Resource(_) => outln!("{indent}{name}: resource"),
+        ImportType::Module(exports) => {
+            outln!(
+                "{indent}{name}: core module exporting {}",
+                exports.join(", ")
+            )
+        }
         ImportType::Other(what) => outln!("{indent}{name}: {what}"),
     }
 }

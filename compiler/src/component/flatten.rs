@@ -135,7 +135,14 @@ enum Item {
 
 /// A core module: one of the binary's, or (`None`) one imported from the
 /// host, which cmc cannot instantiate yet.
-type ModuleRef = Option<ModuleIndex>;
+/// A core module: one of the component's own, or one the host provides
+/// for a root import, with the import names (module, field) its type
+/// declares.
+#[derive(Clone)]
+enum ModuleRef {
+    Own(ModuleIndex),
+    Host(ImportPath, Rc<Vec<(String, String)>>),
+}
 
 /// What a component import is bound to, for finding its resource types.
 enum Source<'i> {
@@ -220,7 +227,7 @@ impl Scope {
                 Item::Instance(self.instances[LocalInstanceIndex::from_u32(index)].clone())
             }
             ComponentExternalKind::Module => {
-                Item::Module(self.core_modules[LocalModuleIndex::from_u32(index)])
+                Item::Module(self.core_modules[LocalModuleIndex::from_u32(index)].clone())
             }
             ComponentExternalKind::Component => {
                 Item::Component(self.components[LocalComponentIndex::from_u32(index)].clone())
@@ -255,7 +262,7 @@ impl Scope {
         };
         match kind {
             ComponentOuterAliasKind::CoreModule => {
-                Item::Module(modules[LocalModuleIndex::from_u32(index)])
+                Item::Module(modules[LocalModuleIndex::from_u32(index)].clone())
             }
             ComponentOuterAliasKind::Component => {
                 Item::Component(components[LocalComponentIndex::from_u32(index)].clone())
@@ -371,11 +378,29 @@ impl Inliner<'_, '_> {
         for def in &body.defs {
             match def {
                 Def::CoreModule(m) => {
-                    s.core_modules.push(Some(*m));
+                    s.core_modules.push(ModuleRef::Own(*m));
                 }
                 Def::CoreInstantiate { module, args } => {
-                    let Some(module) = s.core_modules[*module] else {
-                        return Err(unsupported("instantiating an imported core module"));
+                    let arg = |module: &str, name: &str| -> Result<CoreDef> {
+                        let (_, instance) = args
+                            .iter()
+                            .find(|(m, _)| *m == module)
+                            .expect("validated: every import module is an argument");
+                        core_export(&s.core_instances[*instance], name).def()
+                    };
+                    let module = match &s.core_modules[*module] {
+                        ModuleRef::Own(module) => *module,
+                        ModuleRef::Host(import, names) => {
+                            let imports = names
+                                .iter()
+                                .map(|(m, n)| Ok((m.clone(), n.clone(), arg(m, n)?)))
+                                .collect::<Result<_>>()?;
+                            let import = import.clone();
+                            let init = Initializer::InstantiateImported { import, imports };
+                            let runtime = self.initialize(init);
+                            s.core_instances.push(CoreInstance::Runtime(runtime));
+                            continue;
+                        }
                     };
                     let meta = &self.modules[module];
                     let imports = meta
@@ -483,7 +508,14 @@ impl Inliner<'_, '_> {
                                 // The host cannot supply these yet (the
                                 // linker refuses the import by name), but
                                 // the component still compiles.
-                                ComponentExternalKind::Module => Item::Module(None),
+                                ComponentExternalKind::Module => {
+                                    let ComponentEntityType::Module(id) = entity else {
+                                        unreachable!("validated: a module import has a module type")
+                                    };
+                                    let imports =
+                                        types.as_ref()[id].imports.keys().cloned().collect();
+                                    Item::Module(ModuleRef::Host(path, Rc::new(imports)))
+                                }
                                 ComponentExternalKind::Component => Item::Component(Closure {
                                     index: None,
                                     outer: None,

@@ -167,7 +167,9 @@ impl<'t> TypeConverter<'t> {
                 ..
             } => ImportType::Resource(self.resource(r.resource())?),
             ComponentEntityType::Type { .. } => ImportType::Type,
-            ComponentEntityType::Module(_) => ImportType::Other("a core module".into()),
+            ComponentEntityType::Module(id) => {
+                ImportType::Module(self.types[*id].exports.keys().cloned().collect())
+            }
             ComponentEntityType::Component(_) => ImportType::Other("a component".into()),
             ComponentEntityType::Value(_) => ImportType::Other("a value".into()),
         })

@@ -346,6 +346,28 @@ pub enum Initializer {
         /// What each import is bound to.
         imports: Vec<CoreDef>,
     },
+    /// Instantiate the core module the host provides for a root import
+    /// (`Linker::module`), binding each of its imports by name; the
+    /// module may not import anything else.
+    InstantiateImported {
+        /// The import.
+        import: ImportPath,
+        /// What each import name (module, field) the component declares
+        /// for it is bound to.
+        imports: Vec<(String, String, CoreDef)>,
+    },
+}
+
+impl Initializer {
+    /// What the imports of the core instance it creates are bound to.
+    pub fn import_defs(&self) -> Box<dyn Iterator<Item = &CoreDef> + '_> {
+        match self {
+            Initializer::Instantiate { imports, .. } => Box::new(imports.iter()),
+            Initializer::InstantiateImported { imports, .. } => {
+                Box::new(imports.iter().map(|(_, _, def)| def))
+            }
+        }
+    }
 }
 
 /// The canonical options of a `canon lift` or `canon lower`.
@@ -436,8 +458,11 @@ pub enum ImportType {
     Type,
     /// A resource type the host defines (through the linker's `resource`).
     Resource(ResourceTypeId),
-    /// Something cmc does not link yet (types, modules, components, values);
-    /// a description for errors.
+    /// A core module, which the host provides (through the linker's
+    /// `module`), with the export names the component uses.
+    Module(Vec<String>),
+    /// Something cmc does not link yet (components, values); a description
+    /// for errors.
     Other(String),
 }
 
@@ -501,10 +526,7 @@ impl ComponentMeta {
     /// `(fused, runtime)`, compiled into fused adapters or left to the
     /// runtime's adapter.
     pub fn adapter_counts(&self) -> (usize, usize) {
-        let imports = self.initializers.iter().flat_map(|init| {
-            let Initializer::Instantiate { imports, .. } = init;
-            imports
-        });
+        let imports = self.initializers.iter().flat_map(Initializer::import_defs);
         let (mut fused, mut runtime) = (0, 0);
         for def in imports {
             match def {

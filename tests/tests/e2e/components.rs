@@ -673,6 +673,75 @@ fn imported_functions_and_instances_can_be_exported_again() {
     assert_eq!(out[0], Val::U32(42));
 }
 
+/// A component may import a core module, which the host provides and the
+/// component instantiates (twice here) with imports from its own core
+/// instances. A module that is missing, lacks an export the component
+/// uses, or imports what the component does not give is a link error.
+#[test]
+fn an_imported_core_module_is_instantiated_with_what_the_component_gives() {
+    let wat = r#"(component
+      (import "m" (core module $m
+        (import "env" "base" (global i32))
+        (export "add" (func (param i32) (result i32)))))
+      (core module $env (global (export "base") i32 (i32.const 100)))
+      (core module $env2 (global (export "base") i32 (i32.const 200)))
+      (core instance $env (instantiate $env))
+      (core instance $env2 (instantiate $env2))
+      (core instance $a (instantiate $m (with "env" (instance $env))))
+      (core instance $b (instantiate $m (with "env" (instance $env2))))
+      (func (export "a") (param "x" u32) (result u32) (canon lift (core func $a "add")))
+      (func (export "b") (param "x" u32) (result u32) (canon lift (core func $b "add"))))"#;
+    let engine = engine();
+    let component = Component::new(&engine, wat).unwrap();
+    let module = |wat: &str| cmc_runtime::Module::new(&engine, wat).unwrap();
+    let good = module(
+        r#"(module (import "env" "base" (global i32))
+             (func (export "add") (param i32) (result i32) (i32.add (local.get 0) (global.get 0))))"#,
+    );
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new();
+    linker.root().module("m", &good);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    assert_eq!(
+        call(&mut store, &instance, &["a"], &[Val::U32(1)]),
+        Val::U32(101)
+    );
+    assert_eq!(
+        call(&mut store, &instance, &["b"], &[Val::U32(1)]),
+        Val::U32(201)
+    );
+
+    let link_error = |linker: &Linker<()>| {
+        let mut store = Store::new(&engine, ());
+        let err = linker
+            .instantiate(&mut store, &component)
+            .expect_err("refused");
+        err.to_string()
+    };
+    let err = link_error(&Linker::new());
+    assert!(err.contains("unknown import: `m`"), "{err}");
+    let mut linker = Linker::new();
+    linker.root().module(
+        "m",
+        &module(r#"(module (func (export "sub") (param i32) (result i32) (local.get 0)))"#),
+    );
+    let err = link_error(&linker);
+    assert!(err.contains("has no export `add`"), "{err}");
+    let mut linker = Linker::new();
+    linker.root().module(
+        "m",
+        &module(
+            r#"(module (import "env" "other" (global i32))
+                 (func (export "add") (param i32) (result i32) (local.get 0)))"#,
+        ),
+    );
+    let err = link_error(&linker);
+    assert!(
+        err.contains("imports `env` `other`, which the component does not provide"),
+        "{err}"
+    );
+}
+
 /// A call into a component instance that a call in progress has entered
 /// traps, as `may_enter` says: here the root calls back into `$d` from
 /// inside `$d`'s own call to it (through a table the root fills after
@@ -780,7 +849,9 @@ fn adapters_of_one_shape_share_a_module() {
     let adapter_instances = meta
         .initializers
         .iter()
-        .filter(|Initializer::Instantiate { module, .. }| module.as_u32() == 2)
+        .filter(
+            |init| matches!(init, Initializer::Instantiate { module, .. } if module.as_u32() == 2),
+        )
         .count();
     assert_eq!(adapter_instances, 2, "one instance for `f`, one for `g`");
     assert_eq!(meta.adapter_counts(), (3, 0));

@@ -112,27 +112,45 @@ impl Instance {
             may_enter: PrimaryMap::from(may_enter),
         });
         for init in &meta.initializers {
-            let Initializer::Instantiate { module, imports } = init;
-            let externs = imports
-                .iter()
-                .map(|def| match def {
-                    CoreDef::Lowered(i) => lowered_func(store, linker, index, *i).map(Extern::Func),
-                    CoreDef::Builtin(i) => builtin_func(store, linker, index, *i).map(Extern::Func),
-                    CoreDef::Adapter(i) => adapter_func(store, index, *i).map(Extern::Func),
-                    CoreDef::Transfer(i) => transfer_func(store, index, *i).map(Extern::Func),
-                    // Intercepted calls need the values, which only the
-                    // runtime's adapter has.
-                    CoreDef::Fused { adapter, .. } if store.inner.interceptor.is_some() => {
-                        adapter_func(store, index, *adapter).map(Extern::Func)
-                    }
-                    CoreDef::CallCounter => call_counter(&mut store.inner).map(Extern::Global),
-                    CoreDef::AbiTrap(trap) => Ok(Extern::Func(abi_trap_func(store, *trap))),
-                    CoreDef::Handle(op) => Ok(Extern::Func(handle_func(store, index, *op))),
-                    other => resolve_core(&store.inner, index, other),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let module = &component.modules()[*module];
-            let core = CoreInstance::new(&mut *store, module, &externs)?;
+            let core = match init {
+                Initializer::Instantiate { module, imports } => {
+                    let externs = imports
+                        .iter()
+                        .map(|def| extern_for(store, linker, index, def))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    CoreInstance::new(&mut *store, &component.modules()[*module], &externs)?
+                }
+                Initializer::InstantiateImported { import, imports } => {
+                    let path = import_names(component, import);
+                    let Some(Definition::Module(module)) = linker.get(&path) else {
+                        return Err(Error::Link(format!(
+                            "import `{}` is a core module, which the linker does not define",
+                            path.join("#")
+                        )));
+                    };
+                    let externs = module
+                        .imports()
+                        .map(|i| {
+                            let def = imports
+                                .iter()
+                                .find(|(m, n, _)| *m == i.module && *n == i.name)
+                                .map(|(_, _, def)| def)
+                                .ok_or_else(|| {
+                                    Error::Link(format!(
+                                        "the core module given for `{}` imports `{}` `{}`, \
+                                         which the component does not provide",
+                                        path.join("#"),
+                                        i.module,
+                                        i.name
+                                    ))
+                                })?;
+                            extern_for(store, linker, index, def)
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let module = module.clone();
+                    CoreInstance::new(&mut *store, &module, &externs)?
+                }
+            };
             store.inner.component_instances[index].core.push(core);
         }
         Ok(Instance {
@@ -205,6 +223,31 @@ impl Instance {
     }
 }
 
+/// What the core import `def` of the store's component instance `index`
+/// is bound to, made now for the items the runtime provides.
+fn extern_for<T: 'static>(
+    store: &mut Store<T>,
+    linker: &Linker<T>,
+    index: usize,
+    def: &CoreDef,
+) -> Result<Extern, Error> {
+    match def {
+        CoreDef::Lowered(i) => lowered_func(store, linker, index, *i).map(Extern::Func),
+        CoreDef::Builtin(i) => builtin_func(store, linker, index, *i).map(Extern::Func),
+        CoreDef::Adapter(i) => adapter_func(store, index, *i).map(Extern::Func),
+        CoreDef::Transfer(i) => transfer_func(store, index, *i).map(Extern::Func),
+        // Intercepted calls need the values, which only the runtime's
+        // adapter has.
+        CoreDef::Fused { adapter, .. } if store.inner.interceptor.is_some() => {
+            adapter_func(store, index, *adapter).map(Extern::Func)
+        }
+        CoreDef::CallCounter => call_counter(&mut store.inner).map(Extern::Global),
+        CoreDef::AbiTrap(trap) => Ok(Extern::Func(abi_trap_func(store, *trap))),
+        CoreDef::Handle(op) => Ok(Extern::Func(handle_func(store, index, *op))),
+        other => resolve_core(&store.inner, index, other),
+    }
+}
+
 /// Fails unless `linker` defines the import at `path` with a matching kind.
 ///
 /// A resource type is the host's to define only where the plan says it is
@@ -247,6 +290,18 @@ fn check_import<'a, T: 'static>(
             Ok(())
         }
         (ImportType::Resource(_), Some(Definition::Resource(_))) | (ImportType::Type, _) => Ok(()),
+        (ImportType::Module(exports), Some(Definition::Module(module))) => {
+            match exports
+                .iter()
+                .find(|e| !module.exports().any(|x| x.name == e.as_str()))
+            {
+                Some(missing) => Err(Error::Link(format!(
+                    "import `{}`: the core module has no export `{missing}`",
+                    path.join("#")
+                ))),
+                None => Ok(()),
+            }
+        }
         (ImportType::Other(what), _) => Err(Error::Link(format!(
             "import `{}` is {what}, which cmc cannot link yet",
             path.join("#")
@@ -258,6 +313,7 @@ fn check_import<'a, T: 'static>(
             match ty {
                 ImportType::Func(_) => "a function",
                 ImportType::Instance(_) => "an instance",
+                ImportType::Module(_) => "a core module",
                 _ => "a resource type",
             },
             def.kind()

@@ -40,6 +40,7 @@ pub(crate) enum Definition<T> {
     Func(HostFunc<T>),
     Resource(HostDtor<T>),
     Instance(HashMap<String, Definition<T>>),
+    Module(crate::api::Module),
 }
 
 impl<T> Definition<T> {
@@ -49,6 +50,7 @@ impl<T> Definition<T> {
             Definition::Func(_) => "a function",
             Definition::Resource(_) => "a resource type",
             Definition::Instance(_) => "an instance",
+            Definition::Module(_) => "a core module",
         }
     }
 }
@@ -127,7 +129,9 @@ impl<T: 'static> Linker<T> {
         for name in rest {
             match def {
                 Definition::Instance(map) => def = map.get(*name)?,
-                Definition::Func(_) | Definition::Resource(_) => return None,
+                Definition::Func(_) | Definition::Resource(_) | Definition::Module(_) => {
+                    return None;
+                }
             }
         }
         Some(def)
@@ -135,6 +139,15 @@ impl<T: 'static> Linker<T> {
 }
 
 impl<'a, T: 'static> LinkerInstance<'a, T> {
+    /// Defines core module `name`, for a component that imports a core
+    /// module and instantiates it (with imports from its own core
+    /// instances; the module may import nothing else).
+    pub fn module(&mut self, name: &str, module: &crate::api::Module) -> &mut Self {
+        self.defs
+            .insert(name.to_owned(), Definition::Module(module.clone()));
+        self
+    }
+
     /// Defines host function `name`. It receives the arguments as component
     /// values and writes its result (if the function has one) to the
     /// one-element results slice.

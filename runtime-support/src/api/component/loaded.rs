@@ -203,13 +203,14 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     }
     let mut instances = 0;
     for init in &meta.initializers {
-        let Initializer::Instantiate { module, imports } = init;
-        let Some(image) = meta.modules.get(*module) else {
-            return Err(corrupt());
+        let shape_ok = match init {
+            Initializer::Instantiate { module, imports } => meta
+                .modules
+                .get(*module)
+                .is_some_and(|image| imports.len() == image.meta.imports.len()),
+            Initializer::InstantiateImported { import, .. } => meta.imports.is_valid(import.import),
         };
-        if imports.len() != image.meta.imports.len()
-            || !imports.iter().all(|d| def_ok(d, instances))
-        {
+        if !shape_ok || !init.import_defs().all(|d| def_ok(d, instances)) {
             return Err(corrupt());
         }
         instances += 1;
