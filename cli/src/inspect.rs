@@ -122,7 +122,7 @@ fn print_import(name: &str, ty: &ImportType, depth: usize) {
         }
         ImportType::Type => outln!("{indent}{name}: type"),
         ImportType::Resource(_) => outln!("{indent}{name}: resource"),
-        ImportType::Module(exports) => {
+        ImportType::Module { exports, .. } => {
             outln!(
                 "{indent}{name}: core module exporting {}",
                 exports.join(", ")

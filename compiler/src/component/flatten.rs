@@ -466,7 +466,15 @@ impl Inliner<'_, '_> {
                     instance,
                     name,
                 } => {
-                    let item = instance_export(&s.instances[*instance], name, *kind)?;
+                    let item = match (&s.instances[*instance], kind) {
+                        // A core module the host gives inside an instance.
+                        (Instance::Import(path), ComponentExternalKind::Module) => {
+                            let mut path = path.clone();
+                            path.names.push((*name).to_owned());
+                            self.host_module(path)
+                        }
+                        (instance, kind) => instance_export(instance, name, *kind)?,
+                    };
                     s.push(item, types)?;
                 }
                 Def::Import { name, ty } => {
@@ -505,17 +513,10 @@ impl Inliner<'_, '_> {
                                     Item::Instance(Instance::Import(path))
                                 }
                                 ComponentExternalKind::Type => Item::Type(None),
-                                // The host cannot supply these yet (the
-                                // linker refuses the import by name), but
-                                // the component still compiles.
-                                ComponentExternalKind::Module => {
-                                    let ComponentEntityType::Module(id) = entity else {
-                                        unreachable!("validated: a module import has a module type")
-                                    };
-                                    let imports =
-                                        types.as_ref()[id].imports.keys().cloned().collect();
-                                    Item::Module(ModuleRef::Host(path, Rc::new(imports)))
-                                }
+                                ComponentExternalKind::Module => self.host_module(path),
+                                // The host cannot supply a component yet
+                                // (the linker refuses the import by name),
+                                // but the component still compiles.
                                 ComponentExternalKind::Component => Item::Component(Closure {
                                     index: None,
                                     outer: None,
@@ -702,6 +703,16 @@ impl Inliner<'_, '_> {
             }
         };
         ModuleIndex::new(self.modules.len() + at)
+    }
+
+    /// The core module the host gives for the import at `path`, with the
+    /// imports its type declares.
+    fn host_module(&self, path: ImportPath) -> Item {
+        let imports = match self.import_type(&path) {
+            Some(ImportType::Module { imports, .. }) => imports.clone(),
+            _ => unreachable!("validated: a module import has a module type"),
+        };
+        Item::Module(ModuleRef::Host(path, Rc::new(imports)))
     }
 
     /// The type of the host import at `path`.

@@ -168,7 +168,11 @@ impl<'t> TypeConverter<'t> {
             } => ImportType::Resource(self.resource(r.resource())?),
             ComponentEntityType::Type { .. } => ImportType::Type,
             ComponentEntityType::Module(id) => {
-                ImportType::Module(self.types[*id].exports.keys().cloned().collect())
+                let ty = &self.types[*id];
+                ImportType::Module {
+                    imports: ty.imports.keys().cloned().collect(),
+                    exports: ty.exports.keys().cloned().collect(),
+                }
             }
             ComponentEntityType::Component(_) => ImportType::Other("a component".into()),
             ComponentEntityType::Value(_) => ImportType::Other("a value".into()),

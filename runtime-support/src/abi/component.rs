@@ -459,8 +459,14 @@ pub enum ImportType {
     /// A resource type the host defines (through the linker's `resource`).
     Resource(ResourceTypeId),
     /// A core module, which the host provides (through the linker's
-    /// `module`), with the export names the component uses.
-    Module(Vec<String>),
+    /// `module`).
+    Module {
+        /// The imports (module, field) its type declares, which the
+        /// component binds.
+        imports: Vec<(String, String)>,
+        /// The exports its type declares.
+        exports: Vec<String>,
+    },
     /// Something cmc does not link yet (components, values); a description
     /// for errors.
     Other(String),

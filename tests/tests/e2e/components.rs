@@ -673,9 +673,9 @@ fn imported_functions_and_instances_can_be_exported_again() {
     assert_eq!(out[0], Val::U32(42));
 }
 
-/// A component may import a core module, which the host provides and the
-/// component instantiates (twice here) with imports from its own core
-/// instances. A module that is missing, lacks an export the component
+/// A component may import a core module (at the root, or inside an
+/// imported instance), which the host provides and the component
+/// instantiates (twice here) with imports from its own core instances. A module that is missing, lacks an export the component
 /// uses, or imports what the component does not give is a link error.
 #[test]
 fn an_imported_core_module_is_instantiated_with_what_the_component_gives() {
@@ -690,7 +690,14 @@ fn an_imported_core_module_is_instantiated_with_what_the_component_gives() {
       (core instance $a (instantiate $m (with "env" (instance $env))))
       (core instance $b (instantiate $m (with "env" (instance $env2))))
       (func (export "a") (param "x" u32) (result u32) (canon lift (core func $a "add")))
-      (func (export "b") (param "x" u32) (result u32) (canon lift (core func $b "add"))))"#;
+      (func (export "b") (param "x" u32) (result u32) (canon lift (core func $b "add")))
+      (import "lib" (instance $lib
+        (export "m" (core module
+          (import "env" "base" (global i32))
+          (export "add" (func (param i32) (result i32)))))))
+      (alias export $lib "m" (core module $m2))
+      (core instance $c (instantiate $m2 (with "env" (instance $env))))
+      (func (export "c") (param "x" u32) (result u32) (canon lift (core func $c "add"))))"#;
     let engine = engine();
     let component = Component::new(&engine, wat).unwrap();
     let module = |wat: &str| cmc_runtime::Module::new(&engine, wat).unwrap();
@@ -701,7 +708,12 @@ fn an_imported_core_module_is_instantiated_with_what_the_component_gives() {
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new();
     linker.root().module("m", &good);
+    linker.instance("lib").module("m", &good);
     let instance = linker.instantiate(&mut store, &component).unwrap();
+    assert_eq!(
+        call(&mut store, &instance, &["c"], &[Val::U32(2)]),
+        Val::U32(102)
+    );
     assert_eq!(
         call(&mut store, &instance, &["a"], &[Val::U32(1)]),
         Val::U32(101)
@@ -721,6 +733,7 @@ fn an_imported_core_module_is_instantiated_with_what_the_component_gives() {
     let err = link_error(&Linker::new());
     assert!(err.contains("unknown import: `m`"), "{err}");
     let mut linker = Linker::new();
+    linker.instance("lib").module("m", &good);
     linker.root().module(
         "m",
         &module(r#"(module (func (export "sub") (param i32) (result i32) (local.get 0)))"#),
@@ -728,6 +741,7 @@ fn an_imported_core_module_is_instantiated_with_what_the_component_gives() {
     let err = link_error(&linker);
     assert!(err.contains("has no export `add`"), "{err}");
     let mut linker = Linker::new();
+    linker.instance("lib").module("m", &good);
     linker.root().module(
         "m",
         &module(

@@ -290,7 +290,7 @@ fn check_import<'a, T: 'static>(
             Ok(())
         }
         (ImportType::Resource(_), Some(Definition::Resource(_))) | (ImportType::Type, _) => Ok(()),
-        (ImportType::Module(exports), Some(Definition::Module(module))) => {
+        (ImportType::Module { exports, .. }, Some(Definition::Module(module))) => {
             match exports
                 .iter()
                 .find(|e| !module.exports().any(|x| x.name == e.as_str()))
@@ -313,7 +313,7 @@ fn check_import<'a, T: 'static>(
             match ty {
                 ImportType::Func(_) => "a function",
                 ImportType::Instance(_) => "an instance",
-                ImportType::Module(_) => "a core module",
+                ImportType::Module { .. } => "a core module",
                 _ => "a resource type",
             },
             def.kind()
