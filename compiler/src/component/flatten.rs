@@ -33,7 +33,8 @@ use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
     AdapterFunc, CanonOptions, ComponentInstanceIndex, ComponentMeta, CoreDef, CoreInstanceIndex,
     EntityRef, ExportItem, ImportPath, ImportType, Initializer, LiftedFunc, LiftedIndex,
-    LoweredFunc, ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltin, ResourceDef, ResourceOp,
+    LoweredFunc, LoweredIndex, ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltin, ResourceDef,
+    ResourceOp,
 };
 use cmc_runtime::component::types::{PtrType, ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
@@ -304,6 +305,7 @@ pub fn flatten(
         host_resources: HashMap::new(),
         fused: Vec::new(),
         adapters_made: Vec::new(),
+        reexports: Vec::new(),
     };
     let root = Closure {
         index: root,
@@ -317,6 +319,7 @@ pub fn flatten(
         }
     }
     inliner.meta.exports = root_exports;
+    inliner.instantiate_forwarder();
     Ok((inliner.meta, inliner.fused))
 }
 
@@ -330,6 +333,9 @@ struct Inliner<'p, 'a> {
     fused: Vec<Vec<u8>>,
     /// The adapter of each lowering of a lifted function met so far.
     adapters_made: Vec<(AdapterKey, CoreDef)>,
+    /// The root's re-exported imports: each lowering and its type, for the
+    /// forwarder module.
+    reexports: Vec<(LoweredIndex, cmc_runtime::component::types::FuncType)>,
 }
 
 /// What makes two lowerings of lifted functions the same adapter: the
@@ -728,18 +734,19 @@ impl Inliner<'_, '_> {
     }
 
     /// The root's export, as `name`, of the host function imported at
-    /// `path`: `canon lift` of its `canon lower`, through a
+    /// `path`: `canon lift` of its `canon lower`, through the
     /// [`forwarder`](super::forwarder) module whose memory holds the values
-    /// in between.
+    /// in between. The module, one for all re-exports, is instantiated by
+    /// [`Self::instantiate_forwarder`] after the root's exports, as the
+    /// plan's next core instance.
     fn reexport(&mut self, path: &ImportPath, name: String) -> Result<LiftedIndex> {
-        use super::forwarder::{CALL, MEMORY, REALLOC, RESET, forwarder};
+        use super::forwarder::{MEMORY, REALLOC, call, reset};
         let Some(ImportType::Func(ty)) = self.import_type(path) else {
             return Err(unsupported(&format!(
                 "re-exporting `{name}`, an import cmc cannot link"
             )));
         };
         let ty = ty.clone();
-        let module = self.generated_module(forwarder(&ty));
         let shim = CoreInstanceIndex::new(self.meta.initializers.len());
         let export = |name: &str| CoreDef::Export {
             instance: shim,
@@ -760,20 +767,34 @@ impl Inliner<'_, '_> {
             ty: ty.clone(),
             instance: root,
         });
-        self.initialize(Initializer::Instantiate {
-            module,
-            imports: vec![CoreDef::Lowered(lowered)],
-        });
+        let k = self.reexports.len();
+        self.reexports.push((lowered, ty.clone()));
         Ok(self.meta.lifted.push(LiftedFunc {
-            core: export(CALL),
+            core: export(&call(k)),
             options: CanonOptions {
-                post_return: Some(export(RESET)),
+                post_return: Some(export(&reset(k))),
                 ..options
             },
             ty,
             instance: root,
             name,
         }))
+    }
+
+    /// Instantiates the forwarder of the re-exports made, if any.
+    fn instantiate_forwarder(&mut self) {
+        if self.reexports.is_empty() {
+            return;
+        }
+        let (lowered, types): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reexports)
+            .into_iter()
+            .map(|(lowered, ty)| (CoreDef::Lowered(lowered), ty))
+            .unzip();
+        let module = self.generated_module(super::forwarder::forwarder(&types));
+        self.initialize(Initializer::Instantiate {
+            module,
+            imports: lowered,
+        });
     }
 
     /// The root's exports, under `name`, of the instance imported at

@@ -1,14 +1,15 @@
-//! The core module behind a re-exported import: a component that exports
-//! a function it imported (or an instance of them) exports `canon lift` of
+//! The core module behind re-exported imports: a component that exports a
+//! function it imported (or an instance of them) exports `canon lift` of
 //! `canon lower` of the import, as the spec's own definition of such an
 //! export would read, through this module.
 //!
-//! The module imports the lowered import and exports `call`, which the
-//! lift wraps: the same core signature but for a spilled result, which
-//! `call` allocates and returns a pointer to. Strings, lists and spilled
-//! values lie in the module's own memory (`memory`), allocated by a bump
-//! `realloc` that grows it; the lift's `post-return` (`reset`) starts the
-//! allocator over, since the values are read by then.
+//! The module imports each lowered import (`"" "f{k}"`) and exports, for
+//! the lift, `call{k}`: the same core signature but for a spilled result,
+//! which `call{k}` allocates and returns a pointer to. Strings, lists and
+//! spilled values lie in the module's one memory (`memory`), allocated by
+//! a bump `realloc` that grows it; each lift's `post-return` (`reset{k}`,
+//! which takes that function's core results) starts the allocator over,
+//! since the values are read by then.
 
 use cmc_runtime::component::flatten::{FlatContext, flatten_functype};
 use cmc_runtime::component::layout::record_layout;
@@ -22,38 +23,87 @@ use wasm_encoder::{
 /// The export names of the module.
 pub const MEMORY: &str = "memory";
 pub const REALLOC: &str = "realloc";
-pub const RESET: &str = "reset";
-pub const CALL: &str = "call";
 
-/// The module forwarding calls of type `ty` to its import `"" "f"`, the
-/// import lowered with its memory and `realloc`.
-pub fn forwarder(ty: &FuncType) -> Vec<u8> {
-    let lowered = flatten_functype(ty, FlatContext::Lower, PtrType::I32);
-    let lifted = flatten_functype(ty, FlatContext::Lift, PtrType::I32);
+/// The export the lift of re-exported function `k` wraps.
+pub fn call(k: usize) -> String {
+    format!("call{k}")
+}
+
+/// The `post-return` of re-exported function `k`.
+pub fn reset(k: usize) -> String {
+    format!("reset{k}")
+}
+
+/// The module forwarding calls of the functions of types `tys`, the `k`th
+/// to its import `"" "f{k}"`, the import lowered with the module's memory
+/// and `realloc`.
+pub fn forwarder(tys: &[FuncType]) -> Vec<u8> {
     let types_of = |ts: &[FlatType]| {
         ts.iter()
             .copied()
             .map(crate::component::core_type)
             .collect::<Vec<_>>()
     };
-    let (lifted_params, lifted_results) = (types_of(&lifted.params), types_of(&lifted.results));
-    // A spilled result: the lowered import takes one more parameter.
-    let spilled = lowered.params.len() > lifted.params.len();
-
     let mut types = TypeSection::new();
-    types
-        .ty()
-        .function(types_of(&lowered.params), types_of(&lowered.results));
-    types.ty().function([ValType::I32; 4], [ValType::I32]);
-    types.ty().function(lifted_results.clone(), []);
-    types
-        .ty()
-        .function(lifted_params.clone(), lifted_results.clone());
     let mut imports = ImportSection::new();
-    imports.import("", "f", EntityType::Function(0));
     let mut funcs = FunctionSection::new();
-    for ty in [1, 2, 3] {
-        funcs.function(ty);
+    let mut exports = ExportSection::new();
+    let mut code = CodeSection::new();
+    // Function indices: the imports, then `realloc`, then `call{k}` and
+    // `reset{k}` for each.
+    let n = tys.len() as u32;
+    let realloc = n;
+    types.ty().function([ValType::I32; 4], [ValType::I32]);
+    funcs.function(0);
+    exports.export(REALLOC, ExportKind::Func, realloc);
+    code.function(&bump_realloc());
+    for (k, ty) in tys.iter().enumerate() {
+        let lowered = flatten_functype(ty, FlatContext::Lower, PtrType::I32);
+        let lifted = flatten_functype(ty, FlatContext::Lift, PtrType::I32);
+        let (params, results) = (types_of(&lifted.params), types_of(&lifted.results));
+        // A spilled result: the lowered import takes one more parameter.
+        let spilled = lowered.params.len() > lifted.params.len();
+        let ty_index = types.len();
+        types
+            .ty()
+            .function(types_of(&lowered.params), types_of(&lowered.results));
+        types.ty().function(params.clone(), results.clone());
+        types.ty().function(results.clone(), []);
+        imports.import("", &format!("f{k}"), EntityType::Function(ty_index));
+        funcs.function(ty_index + 1);
+        funcs.function(ty_index + 2);
+        let k32 = k as u32;
+        let (call_index, reset_index) = (realloc + 1 + 2 * k32, realloc + 2 + 2 * k32);
+        exports.export(&call(k), ExportKind::Func, call_index);
+        exports.export(&reset(k), ExportKind::Func, reset_index);
+
+        let count = params.len() as u32;
+        let mut f = Function::new([(1, ValType::I32)]);
+        let mut body = f.instructions();
+        if spilled {
+            let block = record_layout(ty.result_types(), PtrType::I32);
+            body.i32_const(0)
+                .i32_const(0)
+                .i32_const(block.align as i32)
+                .i32_const(block.size as i32)
+                .call(realloc)
+                .local_set(count);
+        }
+        for i in 0..count {
+            body.local_get(i);
+        }
+        if spilled {
+            body.local_get(count);
+        }
+        body.call(k32);
+        if spilled {
+            body.local_get(count);
+        }
+        body.end();
+        code.function(&f);
+        let mut f = Function::new(Vec::new());
+        f.instructions().i32_const(0).global_set(0).end();
+        code.function(&f);
     }
     let mut memories = MemorySection::new();
     memories.memory(MemoryType {
@@ -63,6 +113,7 @@ pub fn forwarder(ty: &FuncType) -> Vec<u8> {
         shared: false,
         page_size_log2: None,
     });
+    exports.export(MEMORY, ExportKind::Memory, 0);
     let mut globals = GlobalSection::new();
     let next = GlobalType {
         val_type: ValType::I32,
@@ -70,42 +121,6 @@ pub fn forwarder(ty: &FuncType) -> Vec<u8> {
         shared: false,
     };
     globals.global(next, &ConstExpr::i32_const(0));
-    let (realloc, reset, call) = (1, 2, 3);
-    let mut exports = ExportSection::new();
-    exports.export(MEMORY, ExportKind::Memory, 0);
-    exports.export(REALLOC, ExportKind::Func, realloc);
-    exports.export(RESET, ExportKind::Func, reset);
-    exports.export(CALL, ExportKind::Func, call);
-
-    let mut code = CodeSection::new();
-    code.function(&bump_realloc());
-    let mut f = Function::new(Vec::new());
-    f.instructions().i32_const(0).global_set(0).end();
-    code.function(&f);
-    let n = lifted_params.len() as u32;
-    let mut f = Function::new([(1, ValType::I32)]);
-    let mut body = f.instructions();
-    if spilled {
-        let results = record_layout(ty.result_types(), PtrType::I32);
-        body.i32_const(0)
-            .i32_const(0)
-            .i32_const(results.align as i32)
-            .i32_const(results.size as i32)
-            .call(realloc)
-            .local_set(n);
-    }
-    for i in 0..n {
-        body.local_get(i);
-    }
-    if spilled {
-        body.local_get(n);
-    }
-    body.call(0);
-    if spilled {
-        body.local_get(n);
-    }
-    body.end();
-    code.function(&f);
 
     let mut module = Module::new();
     module
