@@ -3,17 +3,18 @@
 //! the spec's lift (`lift_flat`, `load`) followed by its lower
 //! (`lower_flat`, `store`), written as one recursive walk over the type.
 //!
-//! Both sides have the same component type, so they flatten to the same
-//! core types and lay values out alike (both memories are 32-bit). The
-//! walk normalizes `bool`s, masks or sign-extends narrow integers,
+//! Both sides have the same component type; they flatten it and lay it
+//! out alike but for pointers and lengths, which take each side's address
+//! type (`i32`, or `i64` for a 64-bit memory). The walk normalizes `bool`s, masks or sign-extends narrow integers,
 //! canonicalizes NaNs, checks `char`s and discriminants, masks flags,
 //! converts a variant's joined payload slots to the active case's types
 //! and back (zeros in the slots it does not use), moves resource handles
 //! between the two instances' tables (one call of a
 //! [`HandleOp`](cmc_runtime::abi::HandleOp) import each), and copies
 //! strings and lists into the other side's `realloc`ed memory: as bytes
-//! when their bytes are their values, else element by element. Strings in
-//! two different encodings are transcoded by the runtime
+//! when their bytes are their values, else element by element. An ASCII
+//! string between utf8 and utf16 is widened or narrowed in compiled code;
+//! other strings in two different encodings are transcoded by the runtime
 //! ([`TransferOp::Transcode`]). A check that fails calls an [`AbiTrap`]
 //! import, or the host half that repeats it, which raises the runtime's
 //! error with the spec's wording.
