@@ -134,15 +134,12 @@ enum Item {
     Type(Option<ResourceTypeId>),
 }
 
-/// A core module: one of the binary's, or (`None`) one imported from the
-/// host, which cmc cannot instantiate yet.
-/// A core module: one of the component's own, or one the host provides
-/// for a root import, with the import names (module, field) its type
-/// declares.
+/// A core module: one of the component's own, or the one the host gives
+/// for the import at a path (see `Linker::module`).
 #[derive(Clone)]
 enum ModuleRef {
     Own(ModuleIndex),
-    Host(ImportPath, Rc<Vec<(String, String)>>),
+    Host(ImportPath),
 }
 
 /// What a component import is bound to, for finding its resource types.
@@ -306,6 +303,7 @@ pub fn flatten(
         fused: Vec::new(),
         adapters_made: Vec::new(),
         reexports: Vec::new(),
+        forwarder: None,
     };
     let root = Closure {
         index: root,
@@ -334,8 +332,9 @@ struct Inliner<'p, 'a> {
     /// The adapter of each lowering of a lifted function met so far.
     adapters_made: Vec<(AdapterKey, CoreDef)>,
     /// The root's re-exported imports: each lowering and its type, for the
-    /// forwarder module.
+    /// forwarder module, and the core instance the forwarder will be.
     reexports: Vec<(LoweredIndex, cmc_runtime::component::types::FuncType)>,
+    forwarder: Option<CoreInstanceIndex>,
 }
 
 /// What makes two lowerings of lifted functions the same adapter: the
@@ -358,7 +357,7 @@ impl Inliner<'_, '_> {
         let body: &ComponentBody<'_> = &self.parsed.components[index];
         let types = &body.types;
         let mut s = Scope {
-            instance: ComponentInstanceIndex::from_u32(self.meta.instances),
+            instance: self.meta.parents.next_key(),
             // Outer type aliases reach the resource types of the enclosing
             // component.
             resources: component
@@ -379,7 +378,6 @@ impl Inliner<'_, '_> {
             funcs: Vec::new(),
             exports: Vec::new(),
         };
-        self.meta.instances += 1;
         self.meta.parents.push(parent);
         for def in &body.defs {
             match def {
@@ -394,33 +392,28 @@ impl Inliner<'_, '_> {
                             .expect("validated: every import module is an argument");
                         core_export(&s.core_instances[*instance], name).def()
                     };
-                    let module = match &s.core_modules[*module] {
-                        ModuleRef::Own(module) => *module,
-                        ModuleRef::Host(import, names) => {
-                            let imports = names
-                                .iter()
-                                .map(|(m, n)| Ok((m.clone(), n.clone(), arg(m, n)?)))
-                                .collect::<Result<_>>()?;
-                            let import = import.clone();
-                            let init = Initializer::InstantiateImported { import, imports };
-                            let runtime = self.initialize(init);
-                            s.core_instances.push(CoreInstance::Runtime(runtime));
-                            continue;
+                    let init = match &s.core_modules[*module] {
+                        ModuleRef::Own(module) => Initializer::Instantiate {
+                            module: *module,
+                            imports: (self.modules[*module].imports.iter())
+                                .map(|import| arg(&import.module, &import.name))
+                                .collect::<Result<_>>()?,
+                        },
+                        // Bound by the names its type declares.
+                        ModuleRef::Host(import) => {
+                            let Some(ImportType::Module { imports, .. }) = self.import_type(import)
+                            else {
+                                unreachable!("validated: a module import has a module type")
+                            };
+                            Initializer::InstantiateImported {
+                                import: import.clone(),
+                                imports: (imports.iter())
+                                    .map(|(m, n)| Ok((m.clone(), n.clone(), arg(m, n)?)))
+                                    .collect::<Result<_>>()?,
+                            }
                         }
                     };
-                    let meta = &self.modules[module];
-                    let imports = meta
-                        .imports
-                        .iter()
-                        .map(|import| {
-                            let (_, instance) = args
-                                .iter()
-                                .find(|(name, _)| *name == import.module)
-                                .expect("validated: every import module is an argument");
-                            core_export(&s.core_instances[*instance], &import.name).def()
-                        })
-                        .collect::<Result<_>>()?;
-                    let runtime = self.initialize(Initializer::Instantiate { module, imports });
+                    let runtime = self.initialize(init);
                     s.core_instances.push(CoreInstance::Runtime(runtime));
                 }
                 Def::CoreInstanceFromExports(items) => {
@@ -477,7 +470,7 @@ impl Inliner<'_, '_> {
                         (Instance::Import(path), ComponentExternalKind::Module) => {
                             let mut path = path.clone();
                             path.names.push((*name).to_owned());
-                            self.host_module(path)
+                            Item::Module(ModuleRef::Host(path))
                         }
                         (instance, kind) => instance_export(instance, name, *kind)?,
                     };
@@ -519,7 +512,9 @@ impl Inliner<'_, '_> {
                                     Item::Instance(Instance::Import(path))
                                 }
                                 ComponentExternalKind::Type => Item::Type(None),
-                                ComponentExternalKind::Module => self.host_module(path),
+                                ComponentExternalKind::Module => {
+                                    Item::Module(ModuleRef::Host(path))
+                                }
                                 // The host cannot supply a component yet
                                 // (the linker refuses the import by name),
                                 // but the component still compiles.
@@ -711,16 +706,6 @@ impl Inliner<'_, '_> {
         ModuleIndex::new(self.modules.len() + at)
     }
 
-    /// The core module the host gives for the import at `path`, with the
-    /// imports its type declares.
-    fn host_module(&self, path: ImportPath) -> Item {
-        let imports = match self.import_type(&path) {
-            Some(ImportType::Module { imports, .. }) => imports.clone(),
-            _ => unreachable!("validated: a module import has a module type"),
-        };
-        Item::Module(ModuleRef::Host(path, Rc::new(imports)))
-    }
-
     /// The type of the host import at `path`.
     fn import_type(&self, path: &ImportPath) -> Option<&ImportType> {
         let mut ty = &self.meta.imports.get(path.import)?.1;
@@ -747,7 +732,8 @@ impl Inliner<'_, '_> {
             )));
         };
         let ty = ty.clone();
-        let shim = CoreInstanceIndex::new(self.meta.initializers.len());
+        let next = CoreInstanceIndex::new(self.meta.initializers.len());
+        let shim = *self.forwarder.get_or_insert(next);
         let export = |name: &str| CoreDef::Export {
             instance: shim,
             name: name.to_owned(),
@@ -781,49 +767,25 @@ impl Inliner<'_, '_> {
         }))
     }
 
-    /// Instantiates the forwarder of the re-exports made, if any.
+    /// Instantiates the forwarder of the re-exports made, if any, as the
+    /// core instance [`Self::reexport`] named.
     fn instantiate_forwarder(&mut self) {
-        if self.reexports.is_empty() {
+        let Some(named) = self.forwarder else {
             return;
-        }
+        };
         let (lowered, types): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reexports)
             .into_iter()
             .map(|(lowered, ty)| (CoreDef::Lowered(lowered), ty))
             .unzip();
         let module = self.generated_module(super::forwarder::forwarder(&types));
-        self.initialize(Initializer::Instantiate {
+        let instance = self.initialize(Initializer::Instantiate {
             module,
             imports: lowered,
         });
-    }
-
-    /// The root's exports, under `name`, of the instance imported at
-    /// `path`, whose exports are `exports`: its functions re-exported, its
-    /// instances in turn.
-    fn reexport_instance(
-        &mut self,
-        path: &ImportPath,
-        name: &str,
-        exports: &[(String, ImportType)],
-    ) -> Result<Vec<(String, ExportItem)>> {
-        let mut out = Vec::new();
-        for (export, ty) in exports {
-            let mut inner = path.clone();
-            inner.names.push(export.clone());
-            let full = format!("{name}#{export}");
-            match ty {
-                ImportType::Func(_) => out.push((
-                    export.clone(),
-                    ExportItem::Func(self.reexport(&inner, full)?),
-                )),
-                ImportType::Instance(items) => {
-                    let items = self.reexport_instance(&inner, &full, items)?;
-                    out.push((export.clone(), ExportItem::Instance(items)));
-                }
-                _ => {}
-            }
-        }
-        Ok(out)
+        assert_eq!(
+            instance, named,
+            "nothing is instantiated while the root exports"
+        );
     }
 
     /// Names the lifted functions that exporting `item` as `name` exports
@@ -931,6 +893,21 @@ impl Inliner<'_, '_> {
         Ok(())
     }
 
+    /// The export-tree entry of an instance of `items`, exported as `name`.
+    fn export_instance(
+        &mut self,
+        name: &str,
+        items: impl IntoIterator<Item = (String, Item)>,
+    ) -> Result<ExportItem> {
+        let mut exports = Vec::new();
+        for (export, item) in items {
+            if let Some(e) = self.export_item(&format!("{name}#{export}"), &item)? {
+                exports.push((export, e));
+            }
+        }
+        Ok(ExportItem::Instance(exports))
+    }
+
     /// The export-tree entry of `item`, exported as `name`; `None` for
     /// items that are not exported to the host (types).
     fn export_item(&mut self, name: &str, item: &Item) -> Result<Option<ExportItem>> {
@@ -941,27 +918,29 @@ impl Inliner<'_, '_> {
             }
             Item::Func(Func::Unsupported(what)) => return Err(unsupported(what)),
             Item::Instance(Instance::Exports(exports)) => {
-                let mut items = Vec::new();
-                for (export, item) in exports.iter() {
-                    if let Some(e) = self.export_item(&format!("{name}#{export}"), item)? {
-                        items.push((export.clone(), e));
-                    }
-                }
-                Some(ExportItem::Instance(items))
+                Some(self.export_instance(name, exports.iter().cloned())?)
             }
-            Item::Instance(Instance::Import(path)) => match self.import_type(path) {
-                Some(ImportType::Instance(exports)) => {
-                    let exports = exports.clone();
-                    Some(ExportItem::Instance(
-                        self.reexport_instance(path, name, &exports)?,
-                    ))
-                }
-                _ => {
+            // Its functions and instances, as the imports they are.
+            Item::Instance(Instance::Import(path)) => {
+                let Some(ImportType::Instance(exports)) = self.import_type(path) else {
                     return Err(unsupported(&format!(
                         "re-exporting `{name}`, an import cmc cannot link"
                     )));
-                }
-            },
+                };
+                let items: Vec<_> = (exports.iter())
+                    .filter_map(|(export, ty)| {
+                        let mut inner = path.clone();
+                        inner.names.push(export.clone());
+                        let item = match ty {
+                            ImportType::Func(_) => Item::Func(Func::Import(inner)),
+                            ImportType::Instance(_) => Item::Instance(Instance::Import(inner)),
+                            _ => return None,
+                        };
+                        Some((export.clone(), item))
+                    })
+                    .collect();
+                Some(self.export_instance(name, items)?)
+            }
             // The host API hands out functions and instances only; an
             // exported module or component stays inside.
             Item::Module(_) | Item::Component(_) => None,

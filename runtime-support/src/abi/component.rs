@@ -503,10 +503,9 @@ pub struct ComponentMeta {
     pub adapters: PrimaryMap<AdapterIndex, AdapterFunc>,
     /// The host halves of fused adapters.
     pub transfers: PrimaryMap<TransferIndex, MemoryTransfer>,
-    /// Number of component instances (root and nested instantiations).
-    pub instances: u32,
-    /// The component instance each one was instantiated in (`None` for
-    /// the root), always an earlier one.
+    /// The component instances (root and nested instantiations): the one
+    /// each was instantiated in (`None` for the root), always an earlier
+    /// one.
     pub parents: PrimaryMap<ComponentInstanceIndex, Option<ComponentInstanceIndex>>,
     /// Root exports.
     pub exports: Vec<(String, ExportItem)>,

@@ -6,6 +6,15 @@ use cmc_runtime::Store;
 use cmc_runtime::abi::TrapKind;
 use cmc_runtime::component::{Component, Linker, Val};
 
+/// Asserts that `err` is a trap of `kind` (`context` says which call).
+fn assert_trap(err: &cmc_runtime::Error, kind: TrapKind, context: &str) {
+    assert_eq!(
+        err.as_trap().map(|t| t.kind),
+        Some(kind),
+        "{context}: {err}"
+    );
+}
+
 fn strings_component() -> Component {
     Component::new(&engine(), include_str!("../../components/strings.wat"))
         .expect("component compiles")
@@ -191,11 +200,7 @@ fn canonical_options_with_64_bit_memories() {
             .get_func(&store, &["caller64", "greet-far"])
             .unwrap();
         let err = far.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
-        assert_eq!(
-            err.as_trap().map(|t| t.kind),
-            Some(TrapKind::StringOutOfBounds),
-            "{err}"
-        );
+        assert_trap(&err, TrapKind::StringOutOfBounds, "the call");
     }
 }
 
@@ -271,7 +276,7 @@ fn abi_violations_between_components_are_traps() {
         let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         let run = instance.get_func(&store, &["run"]).unwrap();
         let err = run.call(&mut store, &[], &mut []).unwrap_err();
-        assert_eq!(err.as_trap().map(|t| t.kind), Some(kind), "{err}");
+        assert_trap(&err, kind, "the call");
         assert!(
             err.to_string().starts_with(&format!("wasm trap: {kind}")),
             "{err}"
@@ -373,11 +378,7 @@ fn fused_adapters_check_and_copy_strings_and_lists() {
         f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err()
     };
     let err = fails("out-of-bounds");
-    assert_eq!(
-        err.as_trap().map(|t| t.kind),
-        Some(TrapKind::StringOutOfBounds),
-        "{err}"
-    );
+    assert_trap(&err, TrapKind::StringOutOfBounds, "the call");
     let err = fails("invalid");
     assert!(err.to_string().contains("invalid utf-8"), "{err}");
 
@@ -394,11 +395,7 @@ fn fused_adapters_check_and_copy_strings_and_lists() {
     for name in ["unaligned-list", "bad-retptr", "bad-result"] {
         let f = instance.get_func(&store, &["caller", name]).unwrap();
         let err = f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
-        assert_eq!(
-            err.as_trap().map(|t| t.kind),
-            Some(TrapKind::UnalignedPointer),
-            "{name}: {err}"
-        );
+        assert_trap(&err, TrapKind::UnalignedPointer, name);
     }
 }
 
@@ -475,11 +472,7 @@ fn realloc_and_post_return_cannot_call_out() {
     run(&mut store, "noisy", &[]).unwrap();
     for (name, args) in [("take", vec![Val::String("x".into())]), ("quiet", vec![])] {
         let err = run(&mut store, name, &args).unwrap_err();
-        assert_eq!(
-            err.as_trap().map(|t| t.kind),
-            Some(TrapKind::CannotLeaveComponent),
-            "{name}: {err}"
-        );
+        assert_trap(&err, TrapKind::CannotLeaveComponent, name);
     }
 }
 
@@ -532,11 +525,7 @@ fn a_fused_adapter_within_one_memory() {
         let err = run
             .call(&mut store, &[Val::U32(70_000)], &mut [Val::U32(0)])
             .unwrap_err();
-        assert_eq!(
-            err.as_trap().map(|t| t.kind),
-            Some(TrapKind::StringOutOfBounds),
-            "{err}"
-        );
+        assert_trap(&err, TrapKind::StringOutOfBounds, "the call");
     }
 }
 
@@ -596,10 +585,10 @@ fn realloc_and_post_return_cannot_call_out_between_components() {
         for name in ["take", "quiet"] {
             let f = instance.get_func(&store, &[name]).unwrap();
             let err = f.call(&mut store, &[], &mut []).unwrap_err();
-            assert_eq!(
-                err.as_trap().map(|t| t.kind),
-                Some(TrapKind::CannotLeaveComponent),
-                "{name} (intercepted: {intercept}): {err}"
+            assert_trap(
+                &err,
+                TrapKind::CannotLeaveComponent,
+                &format!("{name} (intercepted: {intercept})"),
             );
         }
     }
@@ -814,10 +803,10 @@ fn a_call_cannot_reenter_an_instance_that_is_running() {
         for _ in 0..2 {
             call(&mut store, "direct").unwrap();
             let err = call(&mut store, "reenter").unwrap_err();
-            assert_eq!(
-                err.as_trap().map(|t| t.kind),
-                Some(TrapKind::CannotEnterComponent),
-                "intercepted: {intercept}: {err}"
+            assert_trap(
+                &err,
+                TrapKind::CannotEnterComponent,
+                &format!("intercepted: {intercept}"),
             );
         }
     }

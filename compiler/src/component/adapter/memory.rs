@@ -27,9 +27,10 @@ impl Code<'_> {
         params: &[ValType],
         results: &[ValType],
     ) -> u32 {
-        let (source, dest) = match from {
-            CALLER => (&self.caller, &self.callee),
-            _ => (&self.callee, &self.caller),
+        let source = self.side_of(from);
+        let dest = match from {
+            CALLER => &self.callee,
+            _ => &self.caller,
         };
         let memory = |side: &super::code::Side| {
             side.options
@@ -50,30 +51,28 @@ impl Code<'_> {
         self.func(Import::Transfer(transfer), params, results)
     }
 
+    /// The side whose memory is `memory`.
+    fn side_of(&self, memory: u32) -> &super::code::Side<'_> {
+        match memory {
+            CALLER => &self.caller,
+            _ => &self.callee,
+        }
+    }
+
     /// The page size (log2) of memory `memory`.
     fn page_log2(&self, memory: u32) -> u32 {
-        match memory {
-            CALLER => self.caller.page_log2(),
-            _ => self.callee.page_log2(),
-        }
+        self.side_of(memory).page_log2()
     }
 
     /// Whether memory `memory` is 64-bit: its addresses and lengths are
     /// `i64`s, else `i32`s.
     pub(super) fn is64(&self, memory: u32) -> bool {
-        let side = match memory {
-            CALLER => &self.caller,
-            _ => &self.callee,
-        };
-        side.options.ptr_type == PtrType::I64
+        self.side_of(memory).options.ptr_type == PtrType::I64
     }
 
     /// The core type of `memory`'s addresses and lengths.
     pub(super) fn addr_type(&self, memory: u32) -> ValType {
-        match self.is64(memory) {
-            true => ValType::I64,
-            false => ValType::I32,
-        }
+        crate::component::core_type(self.side_of(memory).options.ptr_type.flat())
     }
 
     /// Pushes local `local`, an address or length of `memory`, as an `i64`.
@@ -163,28 +162,8 @@ fn memory_bytes(code: &mut Code, memory: u32) {
 }
 
 /// Sets `ok` to whether `len` elements at `ptr` in `memory` pass lifting's
-/// checks: at most `MAX_*_BYTE_LENGTH` bytes, aligned, in bounds, and for a
-/// utf8 string all ASCII. `ok` must be 1 on entry; `bytes` (an `i64`)
-/// receives the byte length.
-fn check(
-    code: &mut Code,
-    memory: u32,
-    elements: Elements,
-    (ptr, len): (u32, u32),
-    bytes: u32,
-    ok: u32,
-) {
-    check_bounds(code, memory, elements, (ptr, len), bytes, ok);
-    if elements == Elements::Utf8 {
-        code.push(I::LocalGet(ok));
-        code.push(I::If(BlockType::Empty));
-        let len = code.len32(len, memory);
-        ascii(code, memory, ptr, len, ok);
-        code.push(I::End);
-    }
-}
-
-/// [`check`] without the scan for bytes beyond ASCII.
+/// bounds checks: at most `MAX_*_BYTE_LENGTH` bytes, aligned, in bounds.
+/// `bytes` (an `i64`) receives the byte length.
 fn check_bounds(
     code: &mut Code,
     memory: u32,
@@ -211,7 +190,7 @@ fn check_bounds(
     code.push(I::LocalSet(ok));
 }
 
-/// New locals for a [`check`]: the byte length (`i64`) and `ok` (`i32`),
+/// New locals for a [`check_bounds`]: the byte length (`i64`) and `ok` (`i32`),
 /// set to 1.
 fn check_locals(code: &mut Code) -> (u32, u32) {
     let bytes = code.local(ValType::I64);
@@ -564,7 +543,14 @@ fn fallback(code: &mut Code, ok: u32, args: &[(u32, u32)], host: u32, results: &
 pub(super) fn check_elements(code: &mut Code, elements: Elements, (ptr, len): (u32, u32)) {
     let memory = code.from().memory;
     let (bytes, ok) = check_locals(code);
-    check(code, memory, elements, (ptr, len), bytes, ok);
+    check_bounds(code, memory, elements, (ptr, len), bytes, ok);
+    if elements == Elements::Utf8 {
+        code.push(I::LocalGet(ok));
+        code.push(I::If(BlockType::Empty));
+        let len = code.len32(len, memory);
+        ascii(code, memory, ptr, len, ok);
+        code.push(I::End);
+    }
     let host = code.transfer(TransferOp::Check(elements), memory, &[ValType::I64; 2], &[]);
     fallback(code, ok, &[(ptr, memory), (len, memory)], host, &[]);
 }

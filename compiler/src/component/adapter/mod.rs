@@ -97,10 +97,7 @@ impl<'a> Shape<'a> {
     /// The core parameters and results of the function a `canon lift` on
     /// a side with pointers of type `ptr` wraps: the callee's.
     fn callee_type(&self, ptr: PtrType) -> (Vec<ValType>, Vec<ValType>) {
-        let pointer = match ptr {
-            PtrType::I32 => ValType::I32,
-            PtrType::I64 => ValType::I64,
-        };
+        let pointer = crate::component::core_type(ptr.flat());
         let params = match self.spill_params {
             true => vec![pointer],
             false => self

@@ -47,10 +47,7 @@ pub(super) fn adapter_func<T: 'static>(
                 move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
                     let store = caller.as_store_mut();
                     check_may_leave(store, instance, adapter.instance)?;
-                    adapt(store, &site, i, &adapter, params, results).map_err(|e| match e {
-                        Error::Canon(canon) => in_adapter(canon),
-                        other => other,
-                    })
+                    adapt(store, &site, i, &adapter, params, results).map_err(in_adapter_call)
                 },
             );
             Ok(func.internal(&mut store.inner))
@@ -64,6 +61,14 @@ fn in_adapter(e: CanonError) -> Error {
     match e.adapter_trap() {
         Some(kind) => Error::Trap(Trap::new(kind)),
         None => Error::Canon(e),
+    }
+}
+
+/// [`in_adapter`] for the canonical-ABI errors among `e`.
+fn in_adapter_call(e: Error) -> Error {
+    match e {
+        Error::Canon(canon) => in_adapter(canon),
+        other => other,
     }
 }
 
@@ -220,12 +225,7 @@ pub(super) fn transfer_func<T: 'static>(
                     let s = load_string_from_range(memory, from_encoding, from_ptr, ptr, units)
                         .map_err(in_adapter)?;
                     let mut cx = Cx::new(store, instance, into, options);
-                    let (ptr, units) =
-                        store_string_into_range(&mut cx, &s).map_err(|e| match e {
-                            Error::Canon(canon) => in_adapter(canon),
-                            other => other,
-                        })?;
-                    Ok((ptr, units))
+                    store_string_into_range(&mut cx, &s).map_err(in_adapter_call)
                 },
             )
         }

@@ -86,7 +86,7 @@ impl Instance {
                 table.set_host_defined(id);
             }
         }
-        let instances = meta.instances as usize;
+        let instances = meta.parents.len();
         let flag = GlobalType {
             content: ValType::I32,
             mutable: true,

@@ -147,7 +147,7 @@ impl Component {
 
 /// Refuses a plan whose indices point nowhere (a tampered artifact).
 fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
-    let component_instance_ok = |i: crate::abi::ComponentInstanceIndex| i.as_u32() < meta.instances;
+    let component_instance_ok = |i: crate::abi::ComponentInstanceIndex| meta.parents.is_valid(i);
     // `instances` is the number of core instances created so far: a
     // definition may only name an earlier one.
     let adapter_ok = |i| {
@@ -195,9 +195,8 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     });
     let builtins_ok = (meta.builtins.values())
         .all(|b| meta.resources.is_valid(b.resource) && component_instance_ok(b.instance));
-    // One parent, earlier than itself (the root has none), per instance.
-    let parents_ok = meta.parents.len() == meta.instances as usize
-        && (meta.parents.iter()).all(|(i, p)| p.is_none_or(|p| p.as_u32() < i.as_u32()));
+    // Each instance's parent is an earlier one (the root has none).
+    let parents_ok = (meta.parents.iter()).all(|(i, p)| p.is_none_or(|p| p.as_u32() < i.as_u32()));
     if !resources_ok || !builtins_ok || !parents_ok {
         return Err(corrupt());
     }
