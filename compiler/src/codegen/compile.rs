@@ -1,15 +1,15 @@
 //! Compiling a translated module's functions and trampolines.
 
 use super::artifact::{Sections, Symbols, write_artifact};
-use super::inline::Inliner;
-use super::link::{CompiledFunction, link};
+use super::inline::{ForeignBodies, Inliner, inlinable_elsewhere};
+use super::link::{CompiledFunction, ForeignReloc, link};
 use crate::error::{CompileError, Result};
 use crate::module::{
     FunctionToCompile, ModuleTranslation, body_size, fixed_tables, translate_module,
 };
 use crate::progress::Progress;
 use crate::trampoline::{entry_trampoline, exit_trampoline};
-use crate::translate::{ModuleEnv, translate_function};
+use crate::translate::{ForeignFunc, ModuleEnv, translate_function};
 use cmc_runtime::abi::{
     ArtifactKind, CodeRange, CompileSettings, DefinedFuncIndex, EntityRef, FuncIndex, ModuleMeta,
     PrimaryMap, TrapSite, TrapTable,
@@ -18,6 +18,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, ir};
 use cranelift_frontend::FunctionBuilderContext;
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use wasmparser::FuncValidatorAllocations;
 use wasmparser::WasmFeatures;
 
@@ -34,6 +35,30 @@ pub struct CompiledModule {
     pub traps: Vec<TrapSite>,
     /// A name for every function and trampoline.
     pub symbols: Vec<(String, CodeRange)>,
+    /// The references to other modules' functions in `text`.
+    pub foreign: Vec<ForeignReloc>,
+    /// The bodies of the functions [`CrossModule::wanted`] asked for that
+    /// can be inlined into other modules.
+    pub inlinable: Vec<(DefinedFuncIndex, ir::Function)>,
+}
+
+/// What the compile of one core module of a component knows of the
+/// others: which of its calls go to functions of theirs, and which of its
+/// functions they call.
+#[derive(Default)]
+pub struct CrossModule<'a> {
+    /// The imported functions the plan binds to another module's function
+    /// whose body is in `bodies`; calls to them inline it behind a test of
+    /// the binding.
+    pub callees: HashMap<FuncIndex, ForeignFunc>,
+    /// The bodies of the other modules' functions to inline.
+    pub bodies: Option<&'a ForeignBodies>,
+    /// The functions of this module that other modules call through fixed
+    /// imports, whose bodies to keep if they can be inlined.
+    pub wanted: HashSet<DefinedFuncIndex>,
+    /// Whether the compiler generated the module (fused adapters): its
+    /// functions may be inlined elsewhere even when they call or trap.
+    pub generated: bool,
 }
 
 /// Compiles `wasm` (a core module, binary) into artifact bytes.
@@ -47,7 +72,7 @@ pub fn compile_module(
 ) -> Result<Vec<u8>> {
     let translation = translate_module(wasm, features)?;
     progress.add_work(translation.code_size());
-    let mut module = compile_core(translation, isa, settings, progress)?;
+    let mut module = compile_core(translation, isa, settings, progress, CrossModule::default())?;
     let mut traps = Vec::new();
     module.meta.traps = TrapTable::encode(&module.traps, &mut traps);
     write_artifact(
@@ -81,13 +106,22 @@ pub fn compile_core(
     isa: &dyn TargetIsa,
     settings: &CompileSettings,
     progress: &dyn Progress,
+    cross: CrossModule<'_>,
 ) -> Result<CompiledModule> {
     let ModuleTranslation {
         mut meta,
         data,
         bodies,
     } = translation;
-    let env = ModuleEnv::new(&meta, isa, fixed_tables(&meta, &bodies), settings);
+    let no_bodies = ForeignBodies::new();
+    let foreign = cross.bodies.unwrap_or(&no_bodies);
+    let env = ModuleEnv::new(
+        &meta,
+        isa,
+        fixed_tables(&meta, &bodies),
+        settings,
+        cross.callees,
+    );
     let sizes: PrimaryMap<DefinedFuncIndex, u64> =
         bodies.iter().map(|(_, body)| body_size(body)).collect();
     let translate = |(builder, allocs): &mut TranslateState,
@@ -106,21 +140,25 @@ pub fn compile_core(
     let mut small: Vec<(DefinedFuncIndex, ir::Function)> = (small.into_par_iter())
         .map_init(TranslateState::default, translate)
         .collect::<Result<_>>()?;
-    let inliner = Inliner::new(&mut small)?;
+    let inliner = Inliner::new(&mut small, foreign)?;
     let inline_and_compile = |ctx: &mut Context, (index, func)| -> Result<_> {
         ctx.clear();
         ctx.func = func;
         inliner.inline_into(ctx)?;
+        let inlinable = (cross.wanted.contains(&index)
+            && inlinable_elsewhere(&ctx.func, cross.generated))
+        .then(|| ctx.func.clone());
         if is_small_leaf(&ctx.func) {
             ctx.func.stack_limit = None;
         }
         let compiled = compile_prepared(isa, ctx)?;
         progress.advance(sizes[index]);
-        Ok((index, compiled))
+        Ok((index, (compiled, inlinable)))
     };
-    let mut functions: Vec<(DefinedFuncIndex, CompiledFunction)> = (small.into_par_iter())
-        .map_init(Context::new, inline_and_compile)
-        .collect::<Result<_>>()?;
+    let mut functions: Vec<(DefinedFuncIndex, (CompiledFunction, Option<ir::Function>))> = (small
+        .into_par_iter())
+    .map_init(Context::new, inline_and_compile)
+    .collect::<Result<_>>()?;
     functions.par_extend(
         (large.into_par_iter())
             .map_init(
@@ -130,8 +168,13 @@ pub fn compile_core(
             .collect::<Result<Vec<_>>>()?,
     );
     functions.sort_unstable_by_key(|(index, _)| *index);
-    let functions: PrimaryMap<DefinedFuncIndex, CompiledFunction> =
-        functions.into_iter().map(|(_, f)| f).collect();
+    let mut inlinable = Vec::new();
+    let functions: PrimaryMap<DefinedFuncIndex, CompiledFunction> = (functions.into_iter())
+        .map(|(index, (f, body))| {
+            inlinable.extend(body.map(|body| (index, body)));
+            f
+        })
+        .collect();
 
     let escaping: Vec<FuncIndex> = (meta.func_ref_slots.iter())
         .filter_map(|(f, slot)| slot.map(|_| f))
@@ -165,6 +208,8 @@ pub fn compile_core(
         data,
         traps: linked.traps,
         symbols: names,
+        foreign: linked.foreign,
+        inlinable,
     })
 }
 

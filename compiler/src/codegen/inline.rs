@@ -14,10 +14,15 @@
 //! translated ahead of the others to find the leaves; every other function
 //! is translated, inlined into and compiled in one go, so that its IR never
 //! waits in memory for the rest of the module.
+//!
+//! In a component, calls into other core modules are inlined too, where
+//! the plan fixes the callee ([`super::CrossModule`]): leaves of the same
+//! kind, and the generated modules' functions (fused adapters), whose
+//! frames are no user's to see whatever they do.
 
 use crate::error::{CompileError, Result};
 use crate::module::body_size;
-use crate::translate::NS_WASM_FUNC;
+use crate::translate::{ForeignFunc, NS_WASM_FUNC};
 use cmc_runtime::abi::DefinedFuncIndex;
 use cranelift_codegen::Context;
 use cranelift_codegen::inline::{Inline, InlineCommand};
@@ -35,16 +40,26 @@ const MAX_INLINED_INSTS: usize = 24;
 /// an instruction).
 const MAX_INLINED_BODY_BYTES: u64 = 256;
 
+/// The largest function of a generated module (a fused adapter), in CLIF
+/// instructions, that is inlined into its callers in other modules.
+const MAX_INLINED_GENERATED_INSTS: usize = 400;
+
 /// How many times leaves are inlined into small callers to find more
 /// leaves; each round can add one level of a call chain.
 const LEAF_ROUNDS: usize = 3;
 
-/// The inlinable leaves of a module, by defined function index.
-pub struct Inliner {
+/// The bodies of other modules' functions that calls may inline, ready to
+/// inline (their own callees inlined already).
+pub type ForeignBodies = HashMap<ForeignFunc, ir::Function>;
+
+/// The inlinable leaves of a module, by defined function index, and the
+/// other modules' functions its calls may inline.
+pub struct Inliner<'f> {
     leaves: HashMap<DefinedFuncIndex, ir::Function>,
+    foreign: &'f ForeignBodies,
 }
 
-impl Inliner {
+impl<'f> Inliner<'f> {
     /// Whether the function with this body may end up a leaf worth
     /// inlining; only those are translated ahead of the others.
     pub fn may_inline(body: &FunctionBody<'_>) -> bool {
@@ -54,9 +69,13 @@ impl Inliner {
     /// Finds the leaves among `small` (the functions [`Inliner::may_inline`]
     /// chose, translated), inlining the leaves found so far into the other
     /// small functions to find more. `small` keeps the inlined bodies.
-    pub fn new(small: &mut [(DefinedFuncIndex, ir::Function)]) -> Result<Inliner> {
+    pub fn new(
+        small: &mut [(DefinedFuncIndex, ir::Function)],
+        foreign: &'f ForeignBodies,
+    ) -> Result<Inliner<'f>> {
         let mut inliner = Inliner {
             leaves: HashMap::new(),
+            foreign,
         };
         let mut ctx = Context::new();
         for _ in 0..LEAF_ROUNDS {
@@ -84,7 +103,7 @@ impl Inliner {
 
     /// Inlines the calls to leaves of the function in `ctx`.
     pub fn inline_into(&self, ctx: &mut Context) -> Result<()> {
-        if self.leaves.is_empty() {
+        if self.leaves.is_empty() && self.foreign.is_empty() {
             return Ok(());
         }
         ctx.inline(CallSites { inliner: self })
@@ -92,17 +111,52 @@ impl Inliner {
         Ok(())
     }
 
-    /// The leaf `callee` of `caller`, if it is one.
+    /// The body to inline for the call of `callee` in `caller`, if there
+    /// is one: a leaf of the module, or another module's function.
     fn leaf(&self, caller: &ir::Function, callee: ir::FuncRef) -> Option<&ir::Function> {
         let ExternalName::User(name) = &caller.dfg.ext_funcs[callee].name else {
             return None;
         };
         let name = &caller.params.user_named_funcs()[*name];
-        if name.namespace != NS_WASM_FUNC {
-            return None;
+        if name.namespace == NS_WASM_FUNC {
+            return self.leaves.get(&DefinedFuncIndex::from_u32(name.index));
         }
-        self.leaves.get(&DefinedFuncIndex::from_u32(name.index))
+        self.foreign.get(&ForeignFunc::from_name(name)?)
     }
+}
+
+/// Whether `func`, a function of a module (`generated` when the compiler
+/// made it), may be inlined into other modules: a small leaf that cannot
+/// trap, or a not too large generated function that calls no function of
+/// its own module directly (the names of those mean another function in
+/// the caller's module).
+pub fn inlinable_elsewhere(func: &ir::Function, generated: bool) -> bool {
+    if !generated {
+        return is_small_trap_free_leaf(func);
+    }
+    let mut count = 0;
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            count += 1;
+            let data = &func.dfg.insts[inst];
+            let calls_own =
+                match data.analyze_call(&func.dfg.value_lists, &func.dfg.exception_tables) {
+                    ir::instructions::CallInfo::Direct(callee, _) => {
+                        match &func.dfg.ext_funcs[callee].name {
+                            ExternalName::User(name) => {
+                                func.params.user_named_funcs()[*name].namespace == NS_WASM_FUNC
+                            }
+                            _ => true,
+                        }
+                    }
+                    _ => false,
+                };
+            if count > MAX_INLINED_GENERATED_INSTS || calls_own {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Whether `func` calls one of the leaves found so far.
@@ -139,7 +193,7 @@ fn is_small_trap_free_leaf(func: &ir::Function) -> bool {
 }
 
 struct CallSites<'i> {
-    inliner: &'i Inliner,
+    inliner: &'i Inliner<'i>,
 }
 
 impl Inline for CallSites<'_> {

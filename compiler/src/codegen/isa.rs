@@ -88,3 +88,13 @@ pub fn isa_features(isa: &dyn isa::TargetIsa) -> Vec<String> {
         .map(|v| v.name.to_owned())
         .collect()
 }
+
+/// Whether code for `isa` can refer to the address of another module's
+/// function (the test of a fixed call between modules): the artifact
+/// linker resolves those references on x86-64 and aarch64.
+pub fn supports_fixed_calls(isa: &dyn isa::TargetIsa) -> bool {
+    matches!(
+        isa.triple().architecture,
+        target_lexicon::Architecture::X86_64 | target_lexicon::Architecture::Aarch64(_)
+    )
+}

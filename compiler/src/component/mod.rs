@@ -3,6 +3,7 @@
 
 mod adapter;
 mod compat;
+mod fixed_calls;
 mod flatten;
 mod forwarder;
 mod parse;
@@ -10,14 +11,20 @@ mod types;
 
 pub use parse::component_features;
 
-use crate::codegen::{Sections, Symbols, compile_core, write_artifact};
+use crate::codegen::{
+    CompiledModule, CrossModule, ForeignBodies, Sections, Symbols, compile_core, patch_foreign,
+    supports_fixed_calls, write_artifact,
+};
 use crate::error::Result;
 use crate::module::translate_module;
 use crate::progress::Progress;
+use crate::translate::ForeignFunc;
 use cmc_runtime::abi::{
-    ArtifactKind, CodeRange, CompileSettings, ModuleImage, ModuleIndex, PrimaryMap, TrapTable,
+    ArtifactKind, CodeRange, CompileSettings, EntityRef, ModuleImage, ModuleIndex, PrimaryMap,
+    TrapTable,
 };
 use cranelift_codegen::isa::TargetIsa;
+use fixed_calls::FixedCalls;
 use wasmparser::WasmFeatures;
 
 /// The `wasm-encoder` type of a flat core type, for the modules the
@@ -57,13 +64,48 @@ pub fn compile_component(
         .collect::<Result<Vec<_>>>()?;
     let work = translations.iter().chain(&fused).map(|t| t.code_size());
     progress.add_work(work.sum());
-    let modules = (translations.into_iter().chain(fused))
-        .map(|translation| compile_core(translation, isa, settings, progress))
-        .collect::<Result<Vec<_>>>()?;
+    let generated = ModuleIndex::new(translations.len());
+    let mut translations: PrimaryMap<ModuleIndex, _> =
+        translations.into_iter().chain(fused).map(Some).collect();
+    let all_metas = (translations.values())
+        .map(|t| t.as_ref().expect("not compiled yet").meta.clone())
+        .collect();
+    let mut fixed = FixedCalls::new(&meta, &all_metas);
+    let mut bodies = ForeignBodies::new();
+    let mut compiled: PrimaryMap<ModuleIndex, Option<CompiledModule>> =
+        translations.keys().map(|_| None).collect();
+    for &index in &fixed.order {
+        let translation = translations[index]
+            .take()
+            .expect("each module compiled once");
+        let cross = CrossModule {
+            callees: (fixed.callees[index].iter())
+                .filter(|(_, callee)| bodies.contains_key(callee) && supports_fixed_calls(isa))
+                .map(|(&f, &callee)| (f, callee))
+                .collect(),
+            bodies: Some(&bodies),
+            wanted: std::mem::take(&mut fixed.wanted[index]),
+            generated: index >= generated,
+        };
+        let mut module = compile_core(translation, isa, settings, progress, cross)?;
+        for (func, body) in std::mem::take(&mut module.inlinable) {
+            bodies.insert(
+                ForeignFunc {
+                    module: index,
+                    func,
+                },
+                body,
+            );
+        }
+        compiled[index] = Some(module);
+    }
+    drop(bodies);
 
-    let (mut text, mut data, mut traps, mut names) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (i, mut module) in modules.into_iter().enumerate() {
+    let (mut text, mut data, mut traps, mut names, mut foreign) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (index, module) in compiled.into_iter() {
+        let mut module = module.expect("every module compiled");
+        let i = index.index();
         module.meta.traps = TrapTable::encode(&module.traps, &mut traps);
         text.resize(text.len().next_multiple_of(MODULE_TEXT_ALIGN), 0);
         let text_range = CodeRange {
@@ -81,6 +123,7 @@ pub fn compile_component(
             };
             (format!("module[{i}]::{name}"), r)
         }));
+        foreign.extend(module.foreign.drain(..).map(|r| (text_range.start, r)));
         text.extend_from_slice(&module.text);
         data.extend_from_slice(&module.data);
         meta.modules.push(ModuleImage {
@@ -89,6 +132,11 @@ pub fn compile_component(
             data: data_range,
         });
     }
+    let modules = &meta.modules;
+    patch_foreign(&mut text, foreign, |f: ForeignFunc| {
+        let image = modules.get(f.module)?;
+        Some(image.text.start + image.meta.code.get(f.func)?.start)
+    })?;
     let sections = Sections {
         text: &text,
         data: &data,

@@ -1,14 +1,14 @@
 //! Calls: direct, through imports, through tables, and to runtime builtins.
 
 use super::func::{FuncTranslator, readonly};
-use super::{NS_WASM_FUNC, wasm_signature};
+use super::{ForeignFunc, NS_WASM_FUNC, wasm_signature};
 use cmc_runtime::abi::{
     Builtin, EntityRef, FuncIndex, PTR_SIZE, TableIndex, TrapKind, TypeIndex, VMOffsets,
     func_import, func_ref,
 };
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    self, AbiParam, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
+    self, AbiParam, BlockArg, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
     UserExternalName, Value, types,
 };
 
@@ -66,6 +66,9 @@ impl FuncTranslator<'_, '_> {
             );
             let mut args = vec![callee_vmctx, self.vmctx];
             args.extend(wasm_args);
+            if let Some(&callee) = self.env.fixed_callees.get(&index) {
+                return self.translate_fixed_call(callee, type_index, code, &args);
+            }
             let sig = self.sig_ref(type_index);
             self.b.ins().call_indirect(sig, code, &args)
         } else {
@@ -75,6 +78,59 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().call(callee, &args)
         };
         self.push_results(call);
+    }
+
+    /// Calls an imported function that the plan binds to `callee`, a
+    /// function of another module of the component: directly (so that the
+    /// inliner replaces the call with its body) when the import's code is
+    /// `callee`'s, through `code` otherwise. The test keeps the binding the
+    /// runtime's: a store that intercepts calls between components binds
+    /// the import to the runtime's adapter instead.
+    fn translate_fixed_call(
+        &mut self,
+        callee: ForeignFunc,
+        type_index: TypeIndex,
+        code: Value,
+        args: &[Value],
+    ) {
+        let signature = self.sig_ref(type_index);
+        let name = (self.b.func).declare_imported_user_function(callee.name());
+        let direct = self.b.import_function(ExtFuncData {
+            name: ExternalName::User(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        let expected = self.b.ins().func_addr(types::I64, direct);
+        let bound = self.b.ins().icmp(IntCC::Equal, code, expected);
+        let (inline, other, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        for &ty in &self.b.func.dfg.signatures[signature].returns.clone() {
+            self.b.append_block_param(join, ty.value_type);
+        }
+        self.b.ins().brif(bound, inline, &[], other, &[]);
+        self.b.seal_block(inline);
+        self.b.seal_block(other);
+        self.b.set_cold_block(other);
+        let jump_with_results = |t: &mut Self, call: ir::Inst| {
+            let results: Vec<BlockArg> = (t.b.inst_results(call).iter())
+                .map(|&v| BlockArg::Value(v))
+                .collect();
+            t.b.ins().jump(join, &results);
+        };
+        self.b.switch_to_block(inline);
+        let call = self.b.ins().call(direct, args);
+        jump_with_results(self, call);
+        self.b.switch_to_block(other);
+        let call = self.b.ins().call_indirect(signature, code, args);
+        jump_with_results(self, call);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        let results = self.b.block_params(join).to_vec();
+        self.stack.extend(results);
     }
 
     fn direct_func_ref(&mut self, index: FuncIndex, type_index: TypeIndex) -> ir::FuncRef {

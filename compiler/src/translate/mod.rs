@@ -23,15 +23,50 @@ pub use func::translate_function;
 
 use crate::module::FixedTable;
 use cmc_runtime::abi::{
-    CompileSettings, ConstExpr, ConstOp, ElemItems, Features, FuncType, ModuleMeta, PrimaryMap,
-    SegmentMode, TableIndex, TrapKind, VMOffsets, ValType,
+    CompileSettings, ConstExpr, ConstOp, DefinedFuncIndex, ElemItems, Features, FuncIndex,
+    FuncType, ModuleIndex, ModuleMeta, PrimaryMap, SegmentMode, TableIndex, TrapKind, VMOffsets,
+    ValType,
 };
-use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
+use cranelift_codegen::ir::{
+    self, AbiParam, ArgumentPurpose, Signature, TrapCode, UserExternalName, types,
+};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
+use std::collections::HashMap;
 
 /// Namespace of user function names for wasm functions (index = defined
 /// function index).
 pub const NS_WASM_FUNC: u32 = 0;
+
+/// The first namespace of user function names for the functions of other
+/// core modules of the same component: module `m`'s are in namespace
+/// `NS_FOREIGN_FUNC + m` (index = defined function index), so a name means
+/// the same function in every module, and an inlined body keeps its meaning.
+const NS_FOREIGN_FUNC: u32 = 1;
+
+/// A defined function of another core module of the same component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ForeignFunc {
+    /// Its module.
+    pub module: ModuleIndex,
+    /// Its index among the module's defined functions.
+    pub func: DefinedFuncIndex,
+}
+
+impl ForeignFunc {
+    /// Its name in Cranelift IR.
+    pub fn name(self) -> UserExternalName {
+        UserExternalName::new(NS_FOREIGN_FUNC + self.module.as_u32(), self.func.as_u32())
+    }
+
+    /// The function `name` stands for, if it is another module's.
+    pub fn from_name(name: &UserExternalName) -> Option<ForeignFunc> {
+        let module = name.namespace.checked_sub(NS_FOREIGN_FUNC)?;
+        Some(ForeignFunc {
+            module: ModuleIndex::from_u32(module),
+            func: DefinedFuncIndex::from_u32(name.index),
+        })
+    }
+}
 
 /// Module-wide facts the function translator needs.
 pub struct ModuleEnv<'a> {
@@ -54,6 +89,11 @@ pub struct ModuleEnv<'a> {
     /// The features the functions translated so far use (they are
     /// translated in parallel).
     pub used: std::sync::Mutex<Features>,
+    /// The imported functions that the component's plan binds to a
+    /// function of another of its modules whose body can be inlined: calls
+    /// to them test that the import is bound so and run the inlined body
+    /// if it is ([`crate::codegen::CrossModule`]).
+    pub fixed_callees: HashMap<FuncIndex, ForeignFunc>,
 }
 
 impl<'a> ModuleEnv<'a> {
@@ -64,6 +104,7 @@ impl<'a> ModuleEnv<'a> {
         isa: &'a dyn TargetIsa,
         fixed_tables: PrimaryMap<TableIndex, Option<FixedTable>>,
         settings: &CompileSettings,
+        fixed_callees: HashMap<FuncIndex, ForeignFunc>,
     ) -> ModuleEnv<'a> {
         ModuleEnv {
             meta,
@@ -74,6 +115,7 @@ impl<'a> ModuleEnv<'a> {
             consume_fuel: settings.consume_fuel,
             explicit_bounds_checks: settings.explicit_bounds_checks,
             used: std::sync::Mutex::new(module_features(meta)),
+            fixed_callees,
         }
     }
 
