@@ -8,6 +8,7 @@
 //! of raw pointers and of any knowledge of stores or calls.
 
 use super::error::CanonError;
+use super::string::StringSource;
 use super::types::{PtrType, ResourceTypeId, StringEncoding};
 use super::values::ResourceVal;
 
@@ -37,6 +38,11 @@ pub trait LiftContext {
     /// the handle and lends it for the duration of the call (see
     /// [`HandleTable::lend`](super::HandleTable::lend)).
     fn lift_borrow(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, Self::Error>;
+
+    /// Sees where each string lifted came from, in lifting order: a
+    /// context that passes its values on to another component's lowering
+    /// keeps them for it ([`LowerContext::string_source`]).
+    fn lifted_string(&mut self, _source: StringSource) {}
 }
 
 /// Write access and allocation for lowering values into a component instance.
@@ -80,4 +86,11 @@ pub trait LowerContext {
         ty: ResourceTypeId,
         resource: ResourceVal,
     ) -> Result<u32, Self::Error>;
+
+    /// Where the string `s` being lowered came from, in lowering order: a
+    /// host string unless the context lowers what another component's
+    /// lifting saw ([`LiftContext::lifted_string`]).
+    fn string_source(&mut self, s: &str) -> StringSource {
+        StringSource::host(s)
+    }
 }

@@ -15,7 +15,7 @@ use super::layout::{
     Layout, MAX_LIST_BYTE_LENGTH, field_offsets, flags_size, layout, record_layout, variant_layout,
 };
 use super::memory::{FlatReader, check_block, in_bounds, read, read_ptr};
-use super::string::load_string_from_range;
+use super::string::lift_string;
 use super::types::{FlatType, InterfaceType, PtrType};
 use super::values::Val;
 use crate::vm::Val as CoreVal;
@@ -122,13 +122,9 @@ pub(crate) fn load_at<C: LiftContext>(
         T::Char => Val::Char(convert_i32_to_char(u32_at(mem, ptr)?)?),
         T::String => {
             let (begin, units) = read_pair(mem, ptr, pt)?;
-            Val::String(load_string_from_range(
-                mem,
-                cx.string_encoding(),
-                pt,
-                begin,
-                units,
-            )?)
+            let (s, source) = lift_string(mem, cx.string_encoding(), pt, begin, units)?;
+            cx.lifted_string(source);
+            Val::String(s)
         }
         T::List(elem) => {
             let (begin, len) = read_pair(mem, ptr, pt)?;
@@ -307,13 +303,9 @@ pub(crate) fn lift_flat_from<C: LiftContext>(
         T::Char => Val::Char(convert_i32_to_char(vi.next_u32()?)?),
         T::String => {
             let (ptr, units) = (vi.next_ptr(pt)?, vi.next_ptr(pt)?);
-            Val::String(load_string_from_range(
-                cx.memory(),
-                cx.string_encoding(),
-                pt,
-                ptr,
-                units,
-            )?)
+            let (s, source) = lift_string(cx.memory(), cx.string_encoding(), pt, ptr, units)?;
+            cx.lifted_string(source);
+            Val::String(s)
         }
         T::List(elem) => {
             let (ptr, len) = (vi.next_ptr(pt)?, vi.next_ptr(pt)?);

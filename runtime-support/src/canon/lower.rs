@@ -91,7 +91,8 @@ pub(crate) fn store_at<C: LowerContext>(
         (T::F64, Val::F64(f)) => bytes(&encode_f64(*f).to_le_bytes(), cx),
         (T::Char, Val::Char(c)) => bytes(&u32::from(*c).to_le_bytes(), cx),
         (T::String, Val::String(s)) => {
-            let (begin, units) = store_string_into_range(cx, s)?;
+            let source = cx.string_source(s);
+            let (begin, units) = store_string_into_range(cx, s, source)?;
             store_pair(cx, ptr, begin, units)
         }
         (T::List(elem), Val::List(items)) => {
@@ -305,7 +306,8 @@ pub(crate) fn lower_flat_into<C: LowerContext>(
         (T::F64, Val::F64(f)) => CoreVal::F64(encode_f64(*f)),
         (T::Char, Val::Char(c)) => CoreVal::I32(u32::from(*c) as i32),
         (T::String, Val::String(s)) => {
-            let (ptr, units) = store_string_into_range(cx, s)?;
+            let source = cx.string_source(s);
+            let (ptr, units) = store_string_into_range(cx, s, source)?;
             out.extend([ptr_val(pt, ptr), ptr_val(pt, units)]);
             return Ok(());
         }

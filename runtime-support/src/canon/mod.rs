@@ -53,7 +53,7 @@ pub use flatten::{
 };
 pub use handles::{Dropped, HandleTable, Lends, ResourceHandle, ScopeId, Table};
 pub use layout::{Layout, alignment, elem_size, layout};
-pub use string::MAX_STRING_BYTE_LENGTH;
+pub use string::{MAX_STRING_BYTE_LENGTH, StringSource};
 pub use typed::{ComponentType, Lift, Lower};
 pub use types::{FlatType, FuncType, InterfaceType, PtrType, ResourceTypeId, StringEncoding};
 pub use values::{ResourceVal, Val};

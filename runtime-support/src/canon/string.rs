@@ -4,12 +4,14 @@
 //!
 //! Lifting decodes utf8, utf16 or latin1+utf16 from linear memory into a Rust
 //! `String`, trapping on misaligned or out-of-bounds ranges and on invalid
-//! code units. Lowering transcodes a host string (always UTF-8 in Rust) into
-//! the instance's encoding with the spec's allocation pattern: allocate the
-//! worst case or the optimistic case with `realloc`, write, then shrink (or
-//! grow, for latin1+utf16 meeting its first non-latin1 character) with
-//! `realloc` again. The sequence of `realloc` calls is observable by wasm, so
-//! it follows `definitions.py` call for call.
+//! code units. Lowering transcodes the string into the instance's encoding
+//! with the spec's allocation pattern: allocate the worst case or the
+//! optimistic case with `realloc`, write, then shrink (or grow, for a
+//! character the optimistic case cannot hold) with `realloc` again. The
+//! sequence of `realloc` calls is observable by wasm, so it follows
+//! `definitions.py` call for call; it depends on where the string came
+//! from (its [`StringSource`]: a host string is utf8, a string passed
+//! between components keeps the encoding and length it had in the caller).
 
 use super::context::LowerContext;
 use super::error::CanonError;
@@ -24,11 +26,46 @@ pub const MAX_STRING_BYTE_LENGTH: u32 = (1 << 28) - 1;
 const MAX_BYTES: u64 = MAX_STRING_BYTE_LENGTH as u64;
 
 /// How a string's bytes are encoded once the latin1+utf16 tag is resolved.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Simple {
     Utf8,
     Utf16,
     Latin1,
+}
+
+/// Where a string being lowered was lifted from: its encoding there and its
+/// length in that encoding's code units, which decide how
+/// `store_string_into_range` allocates for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StringSource {
+    encoding: StringEncoding,
+    simple: Simple,
+    code_units: u64,
+}
+
+impl StringSource {
+    /// A string of the host's: utf8.
+    pub fn host(s: &str) -> StringSource {
+        StringSource {
+            encoding: StringEncoding::Utf8,
+            simple: Simple::Utf8,
+            code_units: s.len() as u64,
+        }
+    }
+
+    /// Whether `s` can have come from this source: the same length in its
+    /// code units (and only latin1 characters for latin1), so that storing
+    /// `s` as if it did stays within what the source's sizes allocate.
+    pub fn holds(&self, s: &str) -> bool {
+        match self.simple {
+            Simple::Utf8 => s.len() as u64 == self.code_units,
+            Simple::Utf16 => s.encode_utf16().count() as u64 == self.code_units,
+            Simple::Latin1 => {
+                s.chars().all(|c| u32::from(c) < 0x100)
+                    && s.chars().count() as u64 == self.code_units
+            }
+        }
+    }
 }
 
 /// Decodes the string at `ptr` with `tagged_code_units` code units in
@@ -41,24 +78,41 @@ pub fn load_string_from_range(
     ptr: u64,
     tagged_code_units: u64,
 ) -> Result<String, CanonError> {
+    lift_string(mem, encoding, pt, ptr, tagged_code_units).map(|(s, _)| s)
+}
+
+/// [`load_string_from_range`], with where the string came from.
+pub fn lift_string(
+    mem: &[u8],
+    encoding: StringEncoding,
+    pt: PtrType,
+    ptr: u64,
+    tagged_code_units: u64,
+) -> Result<(String, StringSource), CanonError> {
     let units = tagged_code_units;
     // Two bytes per unit, saturating: anything that large is too long.
     let utf16_bytes = |units: u64| units.saturating_mul(2);
     let tag = pt.utf16_tag();
-    let (align, byte_len, simple) = match encoding {
-        StringEncoding::Utf8 => (1, units, Simple::Utf8),
-        StringEncoding::Utf16 => (2, utf16_bytes(units), Simple::Utf16),
+    let (align, byte_len, simple, code_units) = match encoding {
+        StringEncoding::Utf8 => (1, units, Simple::Utf8, units),
+        StringEncoding::Utf16 => (2, utf16_bytes(units), Simple::Utf16, units),
         StringEncoding::Latin1Utf16 if units & tag != 0 => {
-            (2, utf16_bytes(units ^ tag), Simple::Utf16)
+            (2, utf16_bytes(units ^ tag), Simple::Utf16, units ^ tag)
         }
-        StringEncoding::Latin1Utf16 => (2, units, Simple::Latin1),
+        StringEncoding::Latin1Utf16 => (2, units, Simple::Latin1, units),
     };
     let bytes = string_bytes(mem, ptr, byte_len, align)?;
-    match simple {
-        Simple::Utf8 => Ok(utf8(bytes)?.to_owned()),
-        Simple::Utf16 => decode_utf16(bytes),
-        Simple::Latin1 => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
-    }
+    let s = match simple {
+        Simple::Utf8 => utf8(bytes)?.to_owned(),
+        Simple::Utf16 => decode_utf16(bytes)?,
+        Simple::Latin1 => bytes.iter().map(|&b| char::from(b)).collect(),
+    };
+    let source = StringSource {
+        encoding,
+        simple,
+        code_units,
+    };
+    Ok((s, source))
 }
 
 /// A utf8 string's checks of `load_string_from_range` without building the
@@ -128,35 +182,107 @@ fn decode_utf16(bytes: &[u8]) -> Result<String, CanonError> {
     Ok(out)
 }
 
-/// Copies a host string into freshly `realloc`ed memory in the context's
-/// encoding (`store_string_into_range` with a utf8 source) and returns the
-/// pointer and the (tagged) code-unit count to store beside it.
+/// Copies `s`, lifted from `source` (a host string's is
+/// [`StringSource::host`]), into freshly `realloc`ed memory in the
+/// context's encoding (`store_string_into_range`) and returns the pointer
+/// and the (tagged) code-unit count to store beside it. A source that
+/// cannot hold `s` is taken for the host's.
 pub fn store_string_into_range<C: LowerContext>(
     cx: &mut C,
     s: &str,
+    source: StringSource,
 ) -> Result<(u64, u64), C::Error> {
-    let src_code_units = s.len() as u64;
-    if src_code_units > MAX_BYTES {
-        return Err(CanonError::StringTooLong {
-            byte_len: src_code_units,
-        }
-        .into());
+    let source = match source.holds(s) {
+        true => source,
+        false => StringSource::host(s),
+    };
+    let units = source.code_units;
+    if units > MAX_BYTES {
+        return Err(CanonError::StringTooLong { byte_len: units }.into());
     }
-    match cx.string_encoding() {
-        StringEncoding::Utf8 => store_utf8_copy(cx, s, src_code_units),
-        StringEncoding::Utf16 => store_utf8_to_utf16(cx, s, src_code_units),
-        StringEncoding::Latin1Utf16 => store_string_to_latin1_or_utf16(cx, s, src_code_units),
+    match (cx.string_encoding(), source.simple) {
+        (StringEncoding::Utf8, Simple::Utf8) => store_copy(cx, s.as_bytes(), units, 1),
+        (StringEncoding::Utf8, Simple::Utf16) => store_string_to_utf8(cx, s, units, 3 * units),
+        (StringEncoding::Utf8, Simple::Latin1) => store_string_to_utf8(cx, s, units, 2 * units),
+        (StringEncoding::Utf16, Simple::Utf8) => store_utf8_to_utf16(cx, s, units),
+        (StringEncoding::Utf16, Simple::Utf16 | Simple::Latin1) => {
+            let mut utf16 = vec![0; 2 * units as usize];
+            encode_utf16_into(&mut utf16, s, 0);
+            store_copy(cx, &utf16, units, 2)
+        }
+        (StringEncoding::Latin1Utf16, simple) => match (source.encoding, simple) {
+            (StringEncoding::Latin1Utf16, Simple::Latin1) => {
+                let latin1: Vec<u8> = s.chars().map(|c| u32::from(c) as u8).collect();
+                store_copy(cx, &latin1, units, 2)
+            }
+            (StringEncoding::Latin1Utf16, _) => {
+                store_probably_utf16_to_latin1_or_utf16(cx, s, units)
+            }
+            _ => store_string_to_latin1_or_utf16(cx, s, units),
+        },
     }
 }
 
-/// utf8 to utf8: one allocation, one copy (`store_string_copy`).
-fn store_utf8_copy<C: LowerContext>(
+/// The same code units in the same encoding (`store_string_copy`): one
+/// allocation aligned to `align`, one copy of `bytes`.
+fn store_copy<C: LowerContext>(
+    cx: &mut C,
+    bytes: &[u8],
+    code_units: u64,
+    align: u32,
+) -> Result<(u64, u64), C::Error> {
+    let ptr = realloc_checked(cx, "string", 0, 0, align, bytes.len() as u64)?;
+    write(cx.memory(), ptr, bytes)?;
+    Ok((ptr, code_units))
+}
+
+/// utf16 or latin1 to utf8 (`store_string_to_utf8`): allocate one byte per
+/// source code unit and copy the ASCII prefix; at the first character
+/// beyond ASCII, grow to `worst_case_size`, write the rest, and shrink to
+/// the encoded size.
+fn store_string_to_utf8<C: LowerContext>(
+    cx: &mut C,
+    s: &str,
+    src_code_units: u64,
+    worst_case_size: u64,
+) -> Result<(u64, u64), C::Error> {
+    let mut ptr = realloc_checked(cx, "string", 0, 0, 1, src_code_units)?;
+    let bytes = s.as_bytes();
+    let ascii = bytes.iter().take_while(|b| b.is_ascii()).count();
+    write(cx.memory(), ptr, &bytes[..ascii])?;
+    if ascii == bytes.len() {
+        return Ok((ptr, src_code_units));
+    }
+    ptr = realloc_checked(cx, "string", ptr, src_code_units, 1, worst_case_size)?;
+    // The ASCII prefix has as many bytes as code units.
+    write(cx.memory(), ptr + ascii as u64, &bytes[ascii..])?;
+    let len = bytes.len() as u64;
+    if worst_case_size > len {
+        ptr = realloc_checked(cx, "string", ptr, worst_case_size, 1, len)?;
+    }
+    Ok((ptr, len))
+}
+
+/// utf16 (from a latin1+utf16 source) to latin1+utf16
+/// (`store_probably_utf16_to_latin1_or_utf16`): allocate and write utf16;
+/// if every character is latin1 after all, narrow to latin1 in place and
+/// shrink.
+fn store_probably_utf16_to_latin1_or_utf16<C: LowerContext>(
     cx: &mut C,
     s: &str,
     src_code_units: u64,
 ) -> Result<(u64, u64), C::Error> {
-    let ptr = realloc_checked(cx, "string", 0, 0, 1, src_code_units)?;
-    write(cx.memory(), ptr, s.as_bytes())?;
+    let src_byte_length = 2 * src_code_units;
+    let ptr = realloc_checked(cx, "string", 0, 0, 2, src_byte_length)?;
+    let dst = slice_mut(cx.memory(), ptr, src_byte_length)?;
+    encode_utf16_into(dst, s, 0);
+    if s.chars().any(|c| u32::from(c) >= 0x100) {
+        return Ok((ptr, src_code_units | cx.ptr_type().utf16_tag()));
+    }
+    for i in 0..src_code_units as usize {
+        dst[i] = dst[2 * i];
+    }
+    let ptr = realloc_checked(cx, "string", ptr, src_byte_length, 1, src_code_units)?;
     Ok((ptr, src_code_units))
 }
 
@@ -178,8 +304,9 @@ fn store_utf8_to_utf16<C: LowerContext>(
     Ok((ptr, code_units))
 }
 
-/// utf8 to latin1+utf16 (`store_string_to_latin1_or_utf16`): optimistically
-/// allocate one byte per source byte and write latin1; at the first character
+/// utf8 or utf16 to latin1+utf16 (`store_string_to_latin1_or_utf16`):
+/// optimistically allocate one byte per source code unit and write latin1;
+/// at the first character
 /// beyond U+00FF, grow to the utf16 worst case, inflate the latin1 written so
 /// far to utf16 in place, encode the rest, shrink, and tag the length.
 fn store_string_to_latin1_or_utf16<C: LowerContext>(
@@ -219,8 +346,8 @@ fn store_string_to_latin1_or_utf16<C: LowerContext>(
 
 /// Writes the UTF-16 code units of `s` from unit `skip` on into `dst` (which
 /// holds two bytes per unit) and returns the total number of units of `s`.
-/// `dst` always has room: a UTF-8 string never has more UTF-16 code units
-/// than bytes.
+/// `dst` always has room: a string has no more UTF-16 code units than
+/// its source has code units.
 fn encode_utf16_into(dst: &mut [u8], s: &str, skip: usize) -> u64 {
     let mut count = 0;
     for (i, (pair, unit)) in dst.chunks_exact_mut(2).zip(s.encode_utf16()).enumerate() {

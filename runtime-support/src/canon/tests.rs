@@ -924,6 +924,117 @@ fn strings_in_latin1_or_utf16() {
     );
 }
 
+/// Stores `text`, lifted from `bytes` (`units` code units, tagged) in
+/// `from`, into a context with encoding `to`, and checks the pointer and
+/// (tagged) length, the bytes stored and the `realloc` calls, which the
+/// spec makes depend on the source.
+fn check_transcoded(
+    (from, bytes, units): (StringEncoding, &[u8], u32),
+    to: StringEncoding,
+    text: &str,
+    stored: (u32, u32, &[u8]),
+    reallocs: &[(u32, u32, u32, u32)],
+) {
+    let (lifted, source) =
+        string::lift_string(bytes, from, PtrType::I32, 0, u64::from(units)).unwrap();
+    assert_eq!(lifted, text);
+    let mut cx = Cx::new(to);
+    let (ptr, len) = string::store_string_into_range(&mut cx, &lifted, source).unwrap();
+    let (expected_ptr, expected_len, expected_bytes) = stored;
+    let case = format!("{from:?} → {to:?} {text:?}");
+    assert_eq!(
+        (ptr, len),
+        (u64::from(expected_ptr), u64::from(expected_len)),
+        "{case}"
+    );
+    assert_eq!(
+        cx.bytes(ptr as u32, expected_bytes.len() as u32),
+        expected_bytes,
+        "{case}"
+    );
+    assert_eq!(cx.reallocs, reallocs, "{case}");
+}
+
+#[test]
+fn strings_between_encodings_are_stored_as_their_source_decides() {
+    use StringEncoding::{Latin1Utf16, Utf8, Utf16};
+    let utf16 = |text: &str| (Utf16, utf16le(text), text.encode_utf16().count() as u32);
+    // utf16 to utf8: one byte per unit, grown to three per unit at the
+    // first character beyond ASCII, shrunk to the encoded size.
+    let (e, b, n) = utf16("café");
+    check_transcoded(
+        (e, &b, n),
+        Utf8,
+        "café",
+        (1028, 5, "café".as_bytes()),
+        &[(0, 0, 1, 4), (1024, 4, 1, 12), (1028, 12, 1, 5)],
+    );
+    let (e, b, n) = utf16("hi");
+    check_transcoded((e, &b, n), Utf8, "hi", (1024, 2, b"hi"), &[(0, 0, 1, 2)]);
+    // latin1 to utf8: grown to two bytes per unit, which fits "ñ" exactly.
+    check_transcoded(
+        (Latin1Utf16, &[0xf1], 1),
+        Utf8,
+        "ñ",
+        (1025, 2, "ñ".as_bytes()),
+        &[(0, 0, 1, 1), (1024, 1, 1, 2)],
+    );
+    // To utf16 from utf16 or latin1: one copy of as many units.
+    let (e, b, n) = utf16("日");
+    check_transcoded((e, &b, n), Utf16, "日", (1024, 1, &b), &[(0, 0, 2, 2)]);
+    check_transcoded(
+        (Latin1Utf16, &[0xf1], 1),
+        Utf16,
+        "ñ",
+        (1024, 1, &[0xf1, 0]),
+        &[(0, 0, 2, 2)],
+    );
+    // latin1+utf16 to itself: latin1 is copied; utf16 is written as utf16
+    // and narrowed (then shrunk, aligned to 1) if it is all latin1.
+    check_transcoded(
+        (Latin1Utf16, &[0xf1], 1),
+        Latin1Utf16,
+        "ñ",
+        (1024, 1, &[0xf1]),
+        &[(0, 0, 2, 1)],
+    );
+    check_transcoded(
+        (Latin1Utf16, &[0xf1, 0], 1 | UTF16_TAG),
+        Latin1Utf16,
+        "ñ",
+        (1024, 1, &[0xf1]),
+        &[(0, 0, 2, 2), (1024, 2, 1, 1)],
+    );
+    check_transcoded(
+        (Latin1Utf16, &utf16le("日"), 1 | UTF16_TAG),
+        Latin1Utf16,
+        "日",
+        (1024, 1 | UTF16_TAG, &utf16le("日")),
+        &[(0, 0, 2, 2)],
+    );
+    // Plain utf16 to latin1+utf16: one byte per unit first, which "ñ"
+    // fits without a shrink (from utf8, its two bytes would shrink to one).
+    let (e, b, n) = utf16("ñ");
+    check_transcoded(
+        (e, &b, n),
+        Latin1Utf16,
+        "ñ",
+        (1024, 1, &[0xf1]),
+        &[(0, 0, 2, 1)],
+    );
+}
+
+#[test]
+fn a_source_that_cannot_hold_the_string_is_taken_for_the_hosts() {
+    let (_, source) =
+        string::lift_string(&utf16le("ab"), StringEncoding::Utf16, PtrType::I32, 0, 2).unwrap();
+    assert!(source.holds("ab") && !source.holds("abc") && !source.holds("日"));
+    let mut cx = Cx::new(StringEncoding::Utf8);
+    let stored = string::store_string_into_range(&mut cx, "日", source).unwrap();
+    assert_eq!(stored, (1024, 3));
+    assert_eq!(cx.reallocs, [(0, 0, 1, 3)]);
+}
+
 #[test]
 fn growing_realloc_moves_latin1_prefix() {
     // An allocator that moves on growth: the latin1 prefix must be carried

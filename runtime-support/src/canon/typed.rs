@@ -22,7 +22,7 @@ use super::layout::{field_offsets, layout, variant_layout};
 use super::lift::{check_list, coerce_lift, convert_i32_to_char, decode_f32, decode_f64};
 use super::lower::{coerce_lower, encode_f32, encode_f64, store_elements, zero};
 use super::memory::{ptr_val, read, read_ptr, realloc_checked, write, write_ptr};
-use super::string::{load_string_from_range, store_string_into_range};
+use super::string::{StringSource, load_string_from_range, store_string_into_range};
 use super::types::FlatType;
 pub use super::types::{InterfaceType, PtrType};
 use super::values::mismatch;
@@ -320,7 +320,7 @@ impl Lower for str {
         _: &InterfaceType,
         out: &mut Vec<CoreVal>,
     ) -> Result<(), C::Error> {
-        let pair = store_string_into_range(cx, self)?;
+        let pair = store_string_into_range(cx, self, StringSource::host(self))?;
         push_pair(cx.ptr_type(), pair, out);
         Ok(())
     }
@@ -331,7 +331,7 @@ impl Lower for str {
         _: &InterfaceType,
         ptr: u64,
     ) -> Result<(), C::Error> {
-        let pair = store_string_into_range(cx, self)?;
+        let pair = store_string_into_range(cx, self, StringSource::host(self))?;
         store_pair(cx, ptr, pair)
     }
 

@@ -358,6 +358,103 @@ fn a_module_instantiated_twice_calls_what_each_instance_was_given() {
     }
 }
 
+/// A string passed between components in different encodings is
+/// allocated in the callee as the spec allocates it from the caller's
+/// encoding and length (its `realloc` calls are seen by the callee), fused
+/// and through the runtime's adapter alike.
+#[test]
+fn transcoded_strings_are_allocated_as_their_source_decides() {
+    /// The caller's encoding, its string (wat data) and length, the
+    /// callee's encoding, the callee's `realloc` calls as (old ptr, old
+    /// size, align, new size), and the length it receives.
+    type Case = (
+        &'static str,
+        &'static str,
+        u32,
+        &'static str,
+        &'static [u32],
+        u32,
+    );
+    let cases: [Case; 4] = [
+        (
+            "utf16",
+            r"c\00a\00f\00\e9\00",
+            4,
+            "utf8",
+            &[0, 0, 1, 4, 1024, 4, 1, 12, 1028, 12, 1, 5],
+            5,
+        ),
+        (
+            "latin1+utf16",
+            r"\f1",
+            1,
+            "utf8",
+            &[0, 0, 1, 1, 1024, 1, 1, 2],
+            2,
+        ),
+        ("utf16", r"\f1\00", 1, "latin1+utf16", &[0, 0, 2, 1], 1),
+        ("utf16", r"\e5\65", 1, "utf16", &[0, 0, 2, 2], 1),
+    ];
+    for (from, data, units, to, reallocs, len) in cases {
+        let wat = format!(
+            r#"(component
+          (component $callee
+            (core module $m
+              (memory (export "memory") 1)
+              (global $next (mut i32) (i32.const 1024))
+              (global $n (mut i32) (i32.const 0))
+              (func $log (param i32)
+                (i32.store (i32.add (i32.const 64) (i32.shl (global.get $n) (i32.const 2)))
+                  (local.get 0))
+                (global.set $n (i32.add (global.get $n) (i32.const 1))))
+              (func (export "realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+                (call $log (local.get 0)) (call $log (local.get 1))
+                (call $log (local.get 2)) (call $log (local.get 3))
+                (local.set $p (global.get $next))
+                (memory.copy (local.get $p) (local.get 0) (local.get 1))
+                (global.set $next (i32.add (local.get $p) (local.get 3)))
+                (local.get $p))
+              (func (export "take") (param i32 i32) (result i32) (local.get 1))
+              (func (export "log") (result i32)
+                (i32.store (i32.const 32) (i32.const 64))
+                (i32.store (i32.const 36) (global.get $n))
+                (i32.const 32)))
+            (core instance $i (instantiate $m))
+            (func (export "take") (param "s" string) (result u32)
+              (canon lift (core func $i "take") string-encoding={to}
+                (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+            (func (export "log") (result (list u32))
+              (canon lift (core func $i "log") (memory (core memory $i "memory")))))
+          (component $caller
+            (import "take" (func $take (param "s" string) (result u32)))
+            (core module $mem (memory (export "memory") 1) (data (i32.const 0) "{data}"))
+            (core instance $mem (instantiate $mem))
+            (core func $take (canon lower (func $take) string-encoding={from}
+              (memory (core memory $mem "memory"))))
+            (core module $main
+              (import "" "take" (func $take (param i32 i32) (result i32)))
+              (func (export "run") (result i32) (call $take (i32.const 0) (i32.const {units}))))
+            (core instance $main (instantiate $main (with "" (instance (export "take" (func $take))))))
+            (func (export "run") (result u32) (canon lift (core func $main "run"))))
+          (instance $callee (instantiate $callee))
+          (instance $caller (instantiate $caller (with "take" (func $callee "take"))))
+          (export "run" (func $caller "run"))
+          (export "log" (func $callee "log")))"#
+        );
+        let component = Component::new(&engine(), &wat).expect("component compiles");
+        for intercept in [false, true] {
+            let case = format!("{from} → {to}, intercepted: {intercept}");
+            let mut store = store_for(&component, intercept);
+            let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+            let received = call(&mut store, &instance, &["run"], &[]);
+            assert_eq!(received, Val::U32(len), "{case}");
+            let log = call(&mut store, &instance, &["log"], &[]);
+            let expected = reallocs.iter().map(|&x| Val::U32(x)).collect();
+            assert_eq!(log, Val::List(expected), "{case}");
+        }
+    }
+}
+
 #[test]
 fn fused_adapters_convert_every_number_as_the_spec_lifts_and_lowers_it() {
     let component = Component::new(&engine(), include_str!("../../components/fused.wat"))

@@ -2,7 +2,7 @@
 //! caller, call the lifted callee, lower back) and the host halves of fused
 //! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
 
-use super::context::{Cx, LowerSite, Options, finish_lowered_call, handle_table};
+use super::context::{Cx, LowerSite, Options, Relay, finish_lowered_call, handle_table};
 use super::func::call_lifted;
 use super::instance::{check_may_leave, entering, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
@@ -14,7 +14,7 @@ use crate::api::store::StoreOpaque;
 use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
 };
-use crate::canon::string::{load_string_from_range, store_string_into_range};
+use crate::canon::string::{lift_string, store_string_into_range};
 use crate::canon::transfer::{self, Memories, check_alloc, check_block, check_elements};
 use crate::canon::{CanonError, Lends, lift_params, lower_results};
 
@@ -222,10 +222,10 @@ pub(super) fn transfer_func<T: 'static>(
                 move |mut caller: Caller<'_, T>, (ptr, units): (u64, u64)| {
                     let store = caller.as_store_mut();
                     let memory = store.memory_bytes_mut(from.index);
-                    let s = load_string_from_range(memory, from_encoding, from_ptr, ptr, units)
+                    let (s, source) = lift_string(memory, from_encoding, from_ptr, ptr, units)
                         .map_err(in_adapter)?;
                     let mut cx = Cx::new(store, instance, into, options);
-                    store_string_into_range(&mut cx, &s).map_err(in_adapter_call)
+                    store_string_into_range(&mut cx, &s, source).map_err(in_adapter_call)
                 },
             )
         }
@@ -287,6 +287,11 @@ fn adapt(
         &adapter.options,
     )?;
     let mut cx = Cx::new(store, instance, table, options);
+    // What an earlier call that failed half-way kept goes.
+    cx.store.component_instances[instance]
+        .relayed_strings
+        .clear();
+    cx.strings = Relay::Keep;
     let args = lift_params(&mut cx, func_ty, params)?;
     let lends = std::mem::take(&mut cx.lends);
     store.calls.component += 1;
@@ -297,6 +302,7 @@ fn adapt(
     })?;
     let call = (params, results);
     finish_lowered_call(store, site, options, lends, call, |cx, retptr, flat| {
+        cx.strings = Relay::Take;
         lower_results(cx, func_ty, result.as_ref(), retptr, flat)
     })
 }

@@ -9,7 +9,7 @@ use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
 use crate::canon::{
     FuncType, HandleTable, Lends, LiftContext, LowerContext, PtrType, ResourceDefiner,
-    ResourceTypeId, ResourceVal, ScopeId, StringEncoding, return_pointer,
+    ResourceTypeId, ResourceVal, ScopeId, StringEncoding, StringSource, return_pointer,
 };
 
 /// Canonical options resolved to store items.
@@ -100,6 +100,26 @@ pub(super) struct Cx<'s> {
     pub scope: Option<ScopeId>,
     /// Handles lent to the outgoing call being lifted from.
     pub lends: Lends,
+    /// Whether the strings it lifts or lowers pass between components.
+    pub strings: Relay,
+}
+
+/// How a context treats where strings come from. The runtime's adapter
+/// for a call between components lifts values on one side and lowers them
+/// on the other, and the spec's `realloc` calls for a string depend on its
+/// encoding and length on the side it came from, which the lifted value
+/// no longer has: the lifting context keeps them, in order, in the
+/// instance's [`relayed_strings`](super::instance::ComponentInstanceData),
+/// and the lowering context takes them back in the same order (both walk
+/// the same type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Relay {
+    /// Strings come from, and go to, the host.
+    Host,
+    /// Lifting for another component: keep each string's source.
+    Keep,
+    /// Lowering what another component's lifting kept.
+    Take,
 }
 
 impl<'s> Cx<'s> {
@@ -117,7 +137,13 @@ impl<'s> Cx<'s> {
             table,
             scope: None,
             lends: Lends::new(),
+            strings: Relay::Host,
         }
+    }
+
+    /// The sources kept for the call in progress.
+    fn relayed_strings(&mut self) -> &mut std::collections::VecDeque<StringSource> {
+        &mut self.store.component_instances[self.instance].relayed_strings
     }
 
     fn handles(&mut self) -> &mut HandleTable {
@@ -221,6 +247,12 @@ impl LiftContext for Cx<'_> {
             handle: rep?,
         })
     }
+
+    fn lifted_string(&mut self, source: StringSource) {
+        if self.strings == Relay::Keep {
+            self.relayed_strings().push_back(source);
+        }
+    }
 }
 
 impl LowerContext for Cx<'_> {
@@ -293,5 +325,14 @@ impl LowerContext for Cx<'_> {
             Error::Usage("a borrow handle can only be passed as a parameter".into())
         })?;
         Ok(self.handles().new_borrow(ty, resource.handle, scope)?)
+    }
+
+    fn string_source(&mut self, s: &str) -> StringSource {
+        match self.strings {
+            Relay::Take => {
+                (self.relayed_strings().pop_front()).unwrap_or_else(|| StringSource::host(s))
+            }
+            Relay::Host | Relay::Keep => StringSource::host(s),
+        }
     }
 }

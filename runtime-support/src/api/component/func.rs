@@ -1,6 +1,6 @@
 //! Calling a component's exported functions with component values.
 
-use super::context::{Cx, Options, handle_table};
+use super::context::{Cx, Options, Relay, handle_table};
 use super::instance::{entering, resolve_core, without_leaving};
 use super::intercept::{Call, CallKind, intercepted};
 use crate::abi::LiftedIndex;
@@ -91,8 +91,13 @@ pub(super) fn call_lifted(
     params: &[Val],
     kind: CallKind,
 ) -> Result<Option<Val>, Error> {
+    // A call between components relays where its strings came from.
+    let strings = match kind {
+        CallKind::Component => (Relay::Take, Relay::Keep),
+        CallKind::Export | CallKind::Import => (Relay::Host, Relay::Host),
+    };
     if store.interceptor.is_none() {
-        return run_lifted(store, instance, index, params);
+        return run_lifted(store, instance, index, params, strings);
     }
     let component = store.component_instances[instance].component.clone();
     let name = match component.meta().lifted[index].name.as_str() {
@@ -100,7 +105,7 @@ pub(super) fn call_lifted(
         name => name.to_owned(),
     };
     intercepted(store, Call { kind, name: &name }, params, |store| {
-        run_lifted(store, instance, index, params)
+        run_lifted(store, instance, index, params, strings)
     })
 }
 
@@ -114,18 +119,27 @@ pub(crate) struct ResolvedLift {
 }
 
 /// [`call_lifted`], unseen.
+/// `strings` says how the lowering of the parameters and the lifting of
+/// the result treat where strings come from.
 fn run_lifted(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,
     params: &[Val],
+    (lower, lift): (Relay, Relay),
 ) -> Result<Option<Val>, Error> {
     run_lifted_with(
         store,
         instance,
         index,
-        |cx, ty, flat| lower_params(cx, ty, params, flat),
-        |cx, ty, flat| lift_results(cx, ty, flat),
+        |cx, ty, flat| {
+            cx.strings = lower;
+            lower_params(cx, ty, params, flat)
+        },
+        |cx, ty, flat| {
+            cx.strings = lift;
+            lift_results(cx, ty, flat)
+        },
     )
 }
 

@@ -55,6 +55,10 @@ pub(crate) struct ComponentInstanceData {
     /// while a call into it, or into an instance inside it, runs
     /// (`CoreDef::MayEnter`).
     pub may_enter: PrimaryMap<ComponentInstanceIndex, Global>,
+    /// Where the strings the runtime's adapter lifted for the call between
+    /// components in progress came from, for its lowering on the other
+    /// side ([`Relay`](super::context::Relay)).
+    pub relayed_strings: std::collections::VecDeque<crate::canon::StringSource>,
 }
 
 /// An instance of a component in a store.
@@ -110,6 +114,7 @@ impl Instance {
             may_leave: PrimaryMap::from(may_leave),
             fused_calls: Vec::new(),
             may_enter: PrimaryMap::from(may_enter),
+            relayed_strings: std::collections::VecDeque::new(),
         });
         for init in &meta.initializers {
             let core = match init {
