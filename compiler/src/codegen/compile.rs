@@ -2,6 +2,7 @@
 
 use super::artifact::{Sections, Symbols, write_artifact};
 use super::inline::{ForeignBodies, Inliner, inlinable_elsewhere};
+use super::isa::supports_fixed_calls;
 use super::link::{CompiledFunction, ForeignReloc, link};
 use crate::error::{CompileError, Result};
 use crate::module::{
@@ -47,9 +48,9 @@ pub struct CompiledModule {
 /// functions they call.
 #[derive(Default)]
 pub struct CrossModule<'a> {
-    /// The imported functions the plan binds to another module's function
-    /// whose body is in `bodies`; calls to them inline it behind a test of
-    /// the binding.
+    /// The imported functions the plan binds to another module's function;
+    /// where its body is in `bodies` (and the target can refer to its
+    /// address), calls to them inline it behind a test of the binding.
     pub callees: HashMap<FuncIndex, ForeignFunc>,
     /// The bodies of the other modules' functions to inline.
     pub bodies: Option<&'a ForeignBodies>,
@@ -115,13 +116,9 @@ pub fn compile_core(
     } = translation;
     let no_bodies = ForeignBodies::new();
     let foreign = cross.bodies.unwrap_or(&no_bodies);
-    let env = ModuleEnv::new(
-        &meta,
-        isa,
-        fixed_tables(&meta, &bodies),
-        settings,
-        cross.callees,
-    );
+    let mut callees = cross.callees;
+    callees.retain(|_, callee| supports_fixed_calls(isa) && foreign.contains_key(callee));
+    let env = ModuleEnv::new(&meta, isa, fixed_tables(&meta, &bodies), settings, callees);
     let sizes: PrimaryMap<DefinedFuncIndex, u64> =
         bodies.iter().map(|(_, body)| body_size(body)).collect();
     let translate = |(builder, allocs): &mut TranslateState,

@@ -26,7 +26,7 @@ use crate::translate::{ForeignFunc, NS_WASM_FUNC};
 use cmc_runtime::abi::DefinedFuncIndex;
 use cranelift_codegen::Context;
 use cranelift_codegen::inline::{Inline, InlineCommand};
-use cranelift_codegen::ir::{self, ExternalName};
+use cranelift_codegen::ir::{self, ExternalName, UserExternalName};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use wasmparser::FunctionBody;
@@ -111,13 +111,9 @@ impl<'f> Inliner<'f> {
         Ok(())
     }
 
-    /// The body to inline for the call of `callee` in `caller`, if there
-    /// is one: a leaf of the module, or another module's function.
-    fn leaf(&self, caller: &ir::Function, callee: ir::FuncRef) -> Option<&ir::Function> {
-        let ExternalName::User(name) = &caller.dfg.ext_funcs[callee].name else {
-            return None;
-        };
-        let name = &caller.params.user_named_funcs()[*name];
+    /// The body to inline for a call of the function `name`, if there is
+    /// one: a leaf of the module, or another module's function.
+    fn body(&self, name: &UserExternalName) -> Option<&ir::Function> {
         if name.namespace == NS_WASM_FUNC {
             return self.leaves.get(&DefinedFuncIndex::from_u32(name.index));
         }
@@ -134,62 +130,57 @@ pub fn inlinable_elsewhere(func: &ir::Function, generated: bool) -> bool {
     if !generated {
         return is_small_trap_free_leaf(func);
     }
-    let mut count = 0;
-    for block in func.layout.blocks() {
-        for inst in func.layout.block_insts(block) {
-            count += 1;
-            let data = &func.dfg.insts[inst];
-            let calls_own =
-                match data.analyze_call(&func.dfg.value_lists, &func.dfg.exception_tables) {
-                    ir::instructions::CallInfo::Direct(callee, _) => {
-                        match &func.dfg.ext_funcs[callee].name {
-                            ExternalName::User(name) => {
-                                func.params.user_named_funcs()[*name].namespace == NS_WASM_FUNC
-                            }
-                            _ => true,
-                        }
-                    }
-                    _ => false,
-                };
-            if count > MAX_INLINED_GENERATED_INSTS || calls_own {
-                return false;
-            }
-        }
-    }
-    true
+    let calls_own = |data: &ir::InstructionData| {
+        direct_callee(func, data)
+            .is_some_and(|name| name.is_none_or(|n| n.namespace == NS_WASM_FUNC))
+    };
+    (instructions(func).enumerate())
+        .all(|(count, data)| count < MAX_INLINED_GENERATED_INSTS && !calls_own(data))
 }
 
 /// Whether `func` calls one of the leaves found so far.
 fn calls_a_leaf(func: &ir::Function, inliner: &Inliner) -> bool {
-    func.layout.blocks().any(|block| {
-        func.layout.block_insts(block).any(|inst| {
-            let data = &func.dfg.insts[inst];
-            match data.analyze_call(&func.dfg.value_lists, &func.dfg.exception_tables) {
-                ir::instructions::CallInfo::Direct(callee, _) => {
-                    inliner.leaf(func, callee).is_some()
-                }
-                _ => false,
-            }
-        })
+    instructions(func).any(|data| {
+        direct_callee(func, data)
+            .is_some_and(|name| name.is_some_and(|n| inliner.body(n).is_some()))
     })
 }
 
 /// Whether `func` is small, calls nothing and cannot trap.
 fn is_small_trap_free_leaf(func: &ir::Function) -> bool {
-    let mut count = 0;
-    for block in func.layout.blocks() {
-        for inst in func.layout.block_insts(block) {
-            count += 1;
-            let data = &func.dfg.insts[inst];
-            let op = data.opcode();
-            let traps_on_memory =
-                (op.can_load() || op.can_store()) && data.memflags_trap_code(&func.dfg).is_some();
-            if count > MAX_INLINED_INSTS || op.is_call() || op.can_trap() || traps_on_memory {
-                return false;
-            }
-        }
+    (instructions(func).enumerate()).all(|(count, data)| {
+        let op = data.opcode();
+        let traps_on_memory =
+            (op.can_load() || op.can_store()) && data.memflags_trap_code(&func.dfg).is_some();
+        count < MAX_INLINED_INSTS && !op.is_call() && !op.can_trap() && !traps_on_memory
+    })
+}
+
+/// The instructions of `func`, in layout order.
+fn instructions(func: &ir::Function) -> impl Iterator<Item = &ir::InstructionData> {
+    (func.layout.blocks())
+        .flat_map(|block| func.layout.block_insts(block))
+        .map(|inst| &func.dfg.insts[inst])
+}
+
+/// The name of the function `data` calls directly, if it is a direct call:
+/// `Some(None)` for a callee that is not a user function.
+fn direct_callee<'f>(
+    func: &'f ir::Function,
+    data: &ir::InstructionData,
+) -> Option<Option<&'f UserExternalName>> {
+    match data.analyze_call(&func.dfg.value_lists, &func.dfg.exception_tables) {
+        ir::instructions::CallInfo::Direct(callee, _) => Some(callee_name(func, callee)),
+        _ => None,
     }
-    true
+}
+
+/// The user function name of `callee` in `func`, if it has one.
+fn callee_name(func: &ir::Function, callee: ir::FuncRef) -> Option<&UserExternalName> {
+    match &func.dfg.ext_funcs[callee].name {
+        ExternalName::User(name) => Some(&func.params.user_named_funcs()[*name]),
+        _ => None,
+    }
 }
 
 struct CallSites<'i> {
@@ -205,7 +196,7 @@ impl Inline for CallSites<'_> {
         callee: ir::FuncRef,
         _args: &[ir::Value],
     ) -> InlineCommand<'_> {
-        match self.inliner.leaf(caller, callee) {
+        match callee_name(caller, callee).and_then(|name| self.inliner.body(name)) {
             Some(leaf) => InlineCommand::Inline {
                 callee: Cow::Borrowed(leaf),
                 visit_callee: false,

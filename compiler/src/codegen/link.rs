@@ -9,7 +9,7 @@ use cmc_runtime::abi::{CodeRange, DefinedFuncIndex, PrimaryMap, TrapSite};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{CompiledCode, FinalizedRelocTarget};
+use cranelift_codegen::{CompiledCode, FinalizedMachReloc, FinalizedRelocTarget};
 
 /// A site to patch: where, how, and which function it refers to.
 pub struct CallReloc<T> {
@@ -17,6 +17,18 @@ pub struct CallReloc<T> {
     kind: Reloc,
     addend: i64,
     target: T,
+}
+
+impl<T> CallReloc<T> {
+    /// Cranelift's relocation `r`, which refers to `target`.
+    fn new(r: &FinalizedMachReloc, target: T) -> CallReloc<T> {
+        CallReloc {
+            offset: r.offset,
+            kind: r.kind,
+            addend: r.addend,
+            target,
+        }
+    }
 }
 
 /// A reference to a function of another module of the component, at
@@ -36,21 +48,13 @@ impl CompiledFunction {
         let buffer = &compiled.buffer;
         let (mut relocs, mut foreign) = (Vec::new(), Vec::new());
         for r in buffer.relocs() {
-            fn reloc<T>(r: &cranelift_codegen::FinalizedMachReloc, target: T) -> CallReloc<T> {
-                CallReloc {
-                    offset: r.offset,
-                    kind: r.kind,
-                    addend: r.addend,
-                    target,
-                }
-            }
             match &r.target {
                 FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
                     let name = &func.params.user_named_funcs()[*name];
                     if name.namespace == NS_WASM_FUNC {
-                        relocs.push(reloc(r, DefinedFuncIndex::from_u32(name.index)));
+                        relocs.push(CallReloc::new(r, DefinedFuncIndex::from_u32(name.index)));
                     } else if let Some(f) = ForeignFunc::from_name(name) {
-                        foreign.push(reloc(r, f));
+                        foreign.push(CallReloc::new(r, f));
                     } else {
                         return Err(CompileError::Codegen(format!(
                             "call to unexpected symbol {name:?}"

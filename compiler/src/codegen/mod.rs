@@ -10,6 +10,5 @@ mod link;
 pub use artifact::{Sections, Symbols, write_artifact};
 pub use compile::{CompiledModule, CrossModule, compile_core, compile_module};
 pub use inline::ForeignBodies;
-pub use isa::supports_fixed_calls;
 pub use isa::{build_isa, isa_features};
 pub use link::patch_foreign;

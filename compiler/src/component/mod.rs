@@ -13,7 +13,7 @@ pub use parse::component_features;
 
 use crate::codegen::{
     CompiledModule, CrossModule, ForeignBodies, Sections, Symbols, compile_core, patch_foreign,
-    supports_fixed_calls, write_artifact,
+    write_artifact,
 };
 use crate::error::Result;
 use crate::module::translate_module;
@@ -57,7 +57,8 @@ pub fn compile_component(
     let translations = (parsed.modules.values())
         .map(|range| translate_module(&wasm[range.clone()], component_features()))
         .collect::<Result<Vec<_>>>()?;
-    let metas: PrimaryMap<ModuleIndex, _> = translations.iter().map(|t| t.meta.clone()).collect();
+    let mut metas: PrimaryMap<ModuleIndex, _> =
+        translations.iter().map(|t| t.meta.clone()).collect();
     let (mut meta, fused_wasm) = flatten::flatten(&parsed, &metas)?;
     let fused = (fused_wasm.iter())
         .map(|wasm| translate_module(wasm, WasmFeatures::default()))
@@ -65,12 +66,10 @@ pub fn compile_component(
     let work = translations.iter().chain(&fused).map(|t| t.code_size());
     progress.add_work(work.sum());
     let generated = ModuleIndex::new(translations.len());
+    metas.extend(fused.iter().map(|t| t.meta.clone()));
     let mut translations: PrimaryMap<ModuleIndex, _> =
         translations.into_iter().chain(fused).map(Some).collect();
-    let all_metas = (translations.values())
-        .map(|t| t.as_ref().expect("not compiled yet").meta.clone())
-        .collect();
-    let mut fixed = FixedCalls::new(&meta, &all_metas);
+    let mut fixed = FixedCalls::new(&meta, &metas);
     let mut bodies = ForeignBodies::new();
     let mut compiled: PrimaryMap<ModuleIndex, Option<CompiledModule>> =
         translations.keys().map(|_| None).collect();
@@ -79,10 +78,7 @@ pub fn compile_component(
             .take()
             .expect("each module compiled once");
         let cross = CrossModule {
-            callees: (fixed.callees[index].iter())
-                .filter(|(_, callee)| bodies.contains_key(callee) && supports_fixed_calls(isa))
-                .map(|(&f, &callee)| (f, callee))
-                .collect(),
+            callees: std::mem::take(&mut fixed.callees[index]),
             bodies: Some(&bodies),
             wanted: std::mem::take(&mut fixed.wanted[index]),
             generated: index >= generated,

@@ -1,7 +1,7 @@
 //! Calls: direct, through imports, through tables, and to runtime builtins.
 
 use super::func::{FuncTranslator, readonly};
-use super::{ForeignFunc, NS_WASM_FUNC, wasm_signature};
+use super::{ForeignFunc, NS_WASM_FUNC, clif_type, wasm_signature};
 use cmc_runtime::abi::{
     Builtin, EntityRef, FuncIndex, PTR_SIZE, TableIndex, TrapKind, TypeIndex, VMOffsets,
     func_import, func_ref,
@@ -67,7 +67,7 @@ impl FuncTranslator<'_, '_> {
             let mut args = vec![callee_vmctx, self.vmctx];
             args.extend(wasm_args);
             if let Some(&callee) = self.env.fixed_callees.get(&index) {
-                return self.translate_fixed_call(callee, type_index, code, &args);
+                return self.translate_fixed_call((index, callee), type_index, code, &args);
             }
             let sig = self.sig_ref(type_index);
             self.b.ins().call_indirect(sig, code, &args)
@@ -88,19 +88,13 @@ impl FuncTranslator<'_, '_> {
     /// the import to the runtime's adapter instead.
     fn translate_fixed_call(
         &mut self,
-        callee: ForeignFunc,
+        (index, callee): (FuncIndex, ForeignFunc),
         type_index: TypeIndex,
         code: Value,
         args: &[Value],
     ) {
         let signature = self.sig_ref(type_index);
-        let name = (self.b.func).declare_imported_user_function(callee.name());
-        let direct = self.b.import_function(ExtFuncData {
-            name: ExternalName::User(name),
-            signature,
-            colocated: true,
-            patchable: false,
-        });
+        let direct = self.named_func_ref(index, type_index, callee.name());
         let expected = self.b.ins().func_addr(types::I64, direct);
         let bound = self.b.ins().icmp(IntCC::Equal, code, expected);
         let (inline, other, join) = (
@@ -108,8 +102,8 @@ impl FuncTranslator<'_, '_> {
             self.b.create_block(),
             self.b.create_block(),
         );
-        for &ty in &self.b.func.dfg.signatures[signature].returns.clone() {
-            self.b.append_block_param(join, ty.value_type);
+        for &ty in self.env.meta.types[type_index].results.iter() {
+            self.b.append_block_param(join, clif_type(ty));
         }
         self.b.ins().brif(bound, inline, &[], other, &[]);
         self.b.seal_block(inline);
@@ -134,17 +128,28 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn direct_func_ref(&mut self, index: FuncIndex, type_index: TypeIndex) -> ir::FuncRef {
-        if let Some(&f) = self.func_refs.get(&index) {
-            return f;
-        }
-        let signature = self.sig_ref(type_index);
         let defined = self
             .env
             .meta
             .defined_func(index)
             .expect("a defined function");
-        let name = (self.b.func)
-            .declare_imported_user_function(UserExternalName::new(NS_WASM_FUNC, defined.as_u32()));
+        let name = UserExternalName::new(NS_WASM_FUNC, defined.as_u32());
+        self.named_func_ref(index, type_index, name)
+    }
+
+    /// The reference for direct calls of function `index` (of type
+    /// `type_index`), which compiled code knows as `name`, declared once.
+    fn named_func_ref(
+        &mut self,
+        index: FuncIndex,
+        type_index: TypeIndex,
+        name: UserExternalName,
+    ) -> ir::FuncRef {
+        if let Some(&f) = self.func_refs.get(&index) {
+            return f;
+        }
+        let signature = self.sig_ref(type_index);
+        let name = (self.b.func).declare_imported_user_function(name);
         let f = self.b.import_function(ExtFuncData {
             name: ExternalName::User(name),
             signature,

@@ -35,12 +35,14 @@ enum Simple {
 
 /// Where a string being lowered was lifted from: its encoding there and its
 /// length in that encoding's code units, which decide how
-/// `store_string_into_range` allocates for it.
+/// `store_string_into_range` allocates for it, and the utf8 length of the
+/// text lifted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StringSource {
     encoding: StringEncoding,
     simple: Simple,
     code_units: u64,
+    text_len: usize,
 }
 
 impl StringSource {
@@ -50,21 +52,16 @@ impl StringSource {
             encoding: StringEncoding::Utf8,
             simple: Simple::Utf8,
             code_units: s.len() as u64,
+            text_len: s.len(),
         }
     }
 
-    /// Whether `s` can have come from this source: the same length in its
-    /// code units (and only latin1 characters for latin1), so that storing
-    /// `s` as if it did stays within what the source's sizes allocate.
+    /// Whether `s` can be the text lifted from this source: as long in
+    /// utf8, a test that costs nothing per character. (A text stored
+    /// against a source it did not come from would be stored wrongly, but
+    /// within the memory: every write is bounds-checked.)
     pub fn holds(&self, s: &str) -> bool {
-        match self.simple {
-            Simple::Utf8 => s.len() as u64 == self.code_units,
-            Simple::Utf16 => s.encode_utf16().count() as u64 == self.code_units,
-            Simple::Latin1 => {
-                s.chars().all(|c| u32::from(c) < 0x100)
-                    && s.chars().count() as u64 == self.code_units
-            }
-        }
+        s.len() == self.text_len
     }
 }
 
@@ -111,6 +108,7 @@ pub fn lift_string(
         encoding,
         simple,
         code_units,
+        text_len: s.len(),
     };
     Ok((s, source))
 }
