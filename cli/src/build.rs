@@ -1,6 +1,6 @@
 //! `cmc build`: compile to an artifact file, atomically.
 
-use crate::progress::{self, Unit};
+use crate::compile::compile;
 use crate::wasi::on_off;
 use anyhow::{Context, Result, bail};
 use cmc_compiler::Options;
@@ -78,10 +78,8 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         Emit::Artifact => options,
         Emit::Obj => options.object(),
     };
-    let artifact = progress::with_bar(&format!("compiling {name}"), Unit::Code, |progress| {
-        cmc_compiler::compile_with(&wasm, &options.progress(progress))
-    })
-    .with_context(|| format!("cannot compile `{name}`"))?;
+    let artifact =
+        compile(&name, &wasm, options).with_context(|| format!("cannot compile `{name}`"))?;
     write_atomically(&args.output, &artifact)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
     Ok(ExitCode::SUCCESS)

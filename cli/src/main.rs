@@ -4,6 +4,7 @@
 mod output;
 mod build;
 mod cache;
+mod compile;
 mod input;
 mod inspect;
 mod progress;
@@ -16,8 +17,6 @@ mod wave;
 
 use clap::{Parser, Subcommand};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// cmc: an ahead-of-time WebAssembly compiler and runtime.

@@ -1,8 +1,8 @@
 //! `cmc run`: run a module or component as a command, or invoke one export.
 
 use crate::cache::Cache;
+use crate::compile::compile;
 use crate::input::{self, Input};
-use crate::progress::{self, Unit};
 use crate::stats::{Prepared, RunStats};
 use crate::trace::Tracer;
 use crate::values::{format_val as format_core_val, parse_val};
@@ -184,10 +184,8 @@ fn load(
         }
     }
     let name = path.display().to_string();
-    let artifact = progress::with_bar(&format!("compiling {name}"), Unit::Code, |progress| {
-        cmc_compiler::compile_with(&wasm, &Options::new(&settings).progress(progress))
-    })
-    .with_context(|| format!("cannot load `{name}`"))?;
+    let artifact = compile(&name, &wasm, Options::new(&settings))
+        .with_context(|| format!("cannot load `{name}`"))?;
     if let Some(cache) = cache {
         cache.put(&key, &artifact);
     }
