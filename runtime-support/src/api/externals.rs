@@ -397,6 +397,7 @@ impl Global {
 
     /// The value of an `i32` global of the store `_store`, without checks:
     /// for the runtime's own globals on hot paths.
+    #[inline]
     pub(crate) fn get_i32(&self, _store: &StoreOpaque) -> i32 {
         // SAFETY: the runtime only calls this on globals it made in this
         // store (borrowed, so alive), whose first four bytes are the `i32`.
@@ -405,6 +406,7 @@ impl Global {
 
     /// Sets an `i32` global of the store `_store` to `value`, without
     /// checks: for the runtime's own mutable globals.
+    #[inline]
     pub(crate) fn set_i32(&self, _store: &mut StoreOpaque, value: i32) {
         // SAFETY: as for `get_i32`; the store is borrowed mutably, so no
         // other reference to the definition is in use.

@@ -1390,6 +1390,7 @@ params!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I);
 params!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J);
 
 /// Whether values of these types spill to memory beyond `max_flat`.
+#[inline]
 fn spills(params: &[(String, InterfaceType)], max_flat: usize) -> bool {
     super::flatten::flat_count_all(params.iter().map(|(_, t)| t)) > max_flat
 }

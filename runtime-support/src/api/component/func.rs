@@ -3,7 +3,7 @@
 use super::context::{Cx, Options, Relay, handle_table};
 use super::instance::{entering, resolve_core, without_leaving};
 use super::intercept::{Call, CallKind, intercepted};
-use crate::abi::LiftedIndex;
+use crate::abi::{ComponentMeta, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Val as CoreVal};
 use crate::canon::{FuncType, InterfaceType, Val, lift_results, lower_params};
@@ -155,8 +155,13 @@ pub(super) fn run_lifted_with<R>(
     lower: impl FnOnce(&mut Cx<'_>, &FuncType, &mut Vec<CoreVal>) -> Result<(), Error>,
     lift: impl FnOnce(&mut Cx<'_>, &FuncType, &[CoreVal]) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let component = store.component_instances[instance].component.clone();
-    let lifted = &component.meta().lifted[index];
+    let meta: *const ComponentMeta = store.component_instances[instance].component.meta();
+    // SAFETY: the metadata lives behind the instance's `Component`, shared
+    // and immutable, which the store holds until it is dropped (it never
+    // removes a component instance): it outlives this call, whatever the
+    // call does to the store. Cloning the `Component` instead would cost
+    // two atomic operations a call.
+    let lifted = unsafe { &(&*meta).lifted[index] };
     let ty = &lifted.ty;
     let resolved = match store.component_instances[instance].lifted[index] {
         Some(resolved) => resolved,

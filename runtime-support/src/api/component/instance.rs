@@ -426,6 +426,7 @@ struct EnteringFlags {
 }
 
 impl EnteringFlags {
+    #[inline]
     fn push(&mut self, flag: Global) {
         match self.inline.iter_mut().find(|f| f.is_none()) {
             Some(slot) => *slot = Some(flag),
@@ -433,6 +434,7 @@ impl EnteringFlags {
         }
     }
 
+    #[inline]
     fn iter(&self) -> impl Iterator<Item = &Global> {
         self.inline.iter().flatten().chain(&self.more)
     }
