@@ -100,8 +100,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     ));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
+        // No `sync_all`: the rename is what keeps a failed or concurrent
+        // build from leaving a partial output, and a file torn by a system
+        // crash fails the loader's checksum instead of running. Syncing
+        // took 90 ms of the 3 s build of an 18 MB component.
         file.write_all(bytes)?;
-        file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
