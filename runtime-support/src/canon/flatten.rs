@@ -159,7 +159,8 @@ fn compound_flat_count(ty: &InterfaceType) -> usize {
                 .max()
                 .unwrap_or(0)
         }
-        _ => 1,
+        // Not compound: `flat_count` answers without coming back here.
+        _ => flat_count(ty),
     }
 }
 
