@@ -8,8 +8,9 @@
 //! huge pages back the heap, each time it does the kernel zeroes a whole
 //! 2 MiB page on the first touch, which took a tenth of the compile of an
 //! 18 MB component (`clear_page_erms` under `perf`). A compile therefore
-//! runs with huge pages off for the process, and switches them back on when
-//! it ends, so that a guest's memory is backed as the system decides.
+//! runs with huge pages off for the process and puts back the setting it
+//! found when it ends, so that a guest's memory is backed as the system
+//! (or the parent process) decides.
 
 use crate::progress::{self, Unit};
 use cmc_compiler::{CompileError, Options};
