@@ -369,7 +369,7 @@ impl Global {
         let store = store.as_store_mut();
         check_type(&val, ty.content)?;
         check_callable(store, &val)?;
-        let mut def = Box::new(VMGlobalDefinition(val.to_raw(store)?));
+        let mut def = Box::new(VMGlobalDefinition(val.encode_raw(store)?));
         let ptr = NonNull::from(&mut *def);
         store.globals.push(def);
         Ok(Global {
@@ -422,7 +422,7 @@ impl Global {
         }
         check_type(&val, self.ty.content)?;
         check_callable(store, &val)?;
-        let raw = val.to_raw(store)?;
+        let raw = val.encode_raw(store)?;
         // SAFETY: the definition is owned by this store (checked).
         unsafe { (*self.def.as_ptr()).0 = raw };
         Ok(())

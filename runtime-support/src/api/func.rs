@@ -231,7 +231,7 @@ impl Func {
                     param.ty()
                 )));
             }
-            values[i] = param.to_raw(store)?;
+            values[i] = param.encode_raw(store)?;
         }
         // SAFETY: the func ref belongs to this store (checked), and `values`
         // holds correctly typed parameters with room for the results.
@@ -263,7 +263,7 @@ impl Func {
         let mut values = [ValRaw::default(); crate::canon::MAX_FLAT_PARAMS];
         let values = &mut values[..params.len().max(results.len())];
         for (slot, param) in values.iter_mut().zip(params) {
-            *slot = param.to_raw(store)?;
+            *slot = param.encode_raw(store)?;
         }
         // SAFETY: the func ref belongs to this store (the component
         // instance's), and `values` has one slot per parameter and result of
@@ -439,7 +439,7 @@ fn call_host<T>(
                 result.ty()
             )));
         }
-        values[i] = result.to_raw(&store.inner)?;
+        values[i] = result.encode_raw(&store.inner)?;
     }
     Ok(())
 }
