@@ -127,24 +127,11 @@ pub fn variant_payload_types(cases: &[Option<&InterfaceType>], ptr: PtrType) -> 
 }
 
 /// How many core values `ty` flattens to, without building the list.
-/// Inlined for the scalar types, which every call meets.
+/// Inlined: every call meets it, mostly for scalar types.
 #[inline]
 pub fn flat_count(ty: &InterfaceType) -> usize {
     match ty {
         InterfaceType::String | InterfaceType::List(_) => 2,
-        InterfaceType::Record(_)
-        | InterfaceType::Tuple(_)
-        | InterfaceType::Variant(_)
-        | InterfaceType::Enum(_)
-        | InterfaceType::Option(_)
-        | InterfaceType::Result { .. } => compound_flat_count(ty),
-        _ => 1,
-    }
-}
-
-/// [`flat_count`] of a record, tuple or variant type.
-fn compound_flat_count(ty: &InterfaceType) -> usize {
-    match ty {
         InterfaceType::Record(fields) => fields.iter().map(|(_, t)| flat_count(t)).sum(),
         InterfaceType::Tuple(types) => types.iter().map(flat_count).sum(),
         InterfaceType::Variant(_)
@@ -159,8 +146,7 @@ fn compound_flat_count(ty: &InterfaceType) -> usize {
                 .max()
                 .unwrap_or(0)
         }
-        // Not compound: `flat_count` answers without coming back here.
-        _ => flat_count(ty),
+        _ => 1,
     }
 }
 
