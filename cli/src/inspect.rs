@@ -128,6 +128,15 @@ fn print_import(name: &str, ty: &ImportType, depth: usize) {
                 exports.join(", ")
             )
         }
+        ImportType::Component { imports, exports } => {
+            outln!("{indent}{name}: component {{");
+            for (label, items) in [("import", imports), ("export", exports)] {
+                for (name, ty) in items {
+                    print_import(&format!("{label} {name}"), ty, depth + 1);
+                }
+            }
+            outln!("{indent}}}");
+        }
         ImportType::Other(what) => outln!("{indent}{name}: {what}"),
     }
 }

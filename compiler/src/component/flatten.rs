@@ -31,12 +31,12 @@ use super::parse::{
 use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
-    AdapterFunc, CanonOptions, ComponentInstanceIndex, ComponentMeta, CoreDef, CoreInstanceIndex,
-    EntityRef, ExportItem, ImportPath, ImportType, Initializer, LiftedFunc, LiftedIndex,
-    LoweredFunc, LoweredIndex, ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltin, ResourceDef,
-    ResourceOp,
+    AdapterFunc, CanonOptions, ComponentArg, ComponentInstanceIndex, ComponentMeta, CoreDef,
+    CoreInstanceIndex, EntityRef, ExportItem, ImportPath, ImportType, ImportedInstance,
+    Initializer, LiftedFunc, LiftedIndex, LoweredFunc, LoweredIndex, ModuleIndex, ModuleMeta,
+    PathRoot, PrimaryMap, ResourceBuiltin, ResourceDef, ResourceOp,
 };
-use cmc_runtime::component::types::{PtrType, ResourceTypeId, StringEncoding};
+use cmc_runtime::component::types::{InterfaceType, PtrType, ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, ResourceId};
@@ -106,10 +106,18 @@ enum Instance {
 /// instantiated elsewhere still sees the modules its parent was given.
 #[derive(Clone)]
 struct Closure {
-    /// The definition, or `None` for a component imported from the host,
-    /// which cmc cannot instantiate yet.
-    index: Option<StaticComponentIndex>,
+    source: ComponentSource,
     outer: Option<Rc<Env>>,
+}
+
+/// Where a component's definition is.
+#[derive(Clone)]
+enum ComponentSource {
+    /// In the component being compiled.
+    Own(StaticComponentIndex),
+    /// With the host, which gives it for the import at this path: the plan
+    /// instantiates it without seeing into it ([`ImportedInstance`]).
+    Host(ImportPath),
 }
 
 /// A component's index spaces that nested components can alias, captured
@@ -294,7 +302,11 @@ pub fn flatten(
     parsed: &Parsed<'_>,
     modules: &PrimaryMap<ModuleIndex, ModuleMeta>,
 ) -> Result<(ComponentMeta, Vec<Vec<u8>>)> {
-    let root = parsed.components.last().map(|(index, _)| index);
+    let root = parsed
+        .components
+        .last()
+        .map(|(index, _)| index)
+        .expect("the parser gives the root component last");
     let mut inliner = Inliner {
         parsed,
         modules,
@@ -306,7 +318,7 @@ pub fn flatten(
         forwarder: None,
     };
     let root = Closure {
-        index: root,
+        source: ComponentSource::Own(root),
         outer: None,
     };
     let exports = inliner.instantiate(&root, None, None)?;
@@ -351,8 +363,13 @@ impl Inliner<'_, '_> {
         args: Option<&HashMap<String, Item>>,
         parent: Option<ComponentInstanceIndex>,
     ) -> Result<Vec<(String, Item)>> {
-        let Some(index) = component.index else {
-            return Err(unsupported("instantiating an imported component"));
+        let index = match &component.source {
+            ComponentSource::Own(index) => *index,
+            ComponentSource::Host(path) => {
+                let parent = parent.expect("the root is the component being compiled");
+                let args = args.expect("a nested instantiation has arguments");
+                return self.instantiate_imported(path, args, parent);
+            }
         };
         let body: &ComponentBody<'_> = &self.parsed.components[index];
         let types = &body.types;
@@ -435,7 +452,7 @@ impl Inliner<'_, '_> {
                 Def::Canon(canon) => self.canon(&mut s, types, canon)?,
                 Def::Component(c) => {
                     let closure = Closure {
-                        index: Some(*c),
+                        source: ComponentSource::Own(*c),
                         outer: Some(s.capture()),
                     };
                     s.components.push(closure);
@@ -468,9 +485,12 @@ impl Inliner<'_, '_> {
                     let item = match (&s.instances[*instance], kind) {
                         // A core module the host gives inside an instance.
                         (Instance::Import(path), ComponentExternalKind::Module) => {
-                            let mut path = path.clone();
-                            path.names.push((*name).to_owned());
-                            Item::Module(ModuleRef::Host(path))
+                            if path.host_import().is_none() {
+                                return Err(unsupported(
+                                    "a core module exported by an imported component",
+                                ));
+                            }
+                            Item::Module(ModuleRef::Host(path.join(name)))
                         }
                         (instance, kind) => instance_export(instance, name, *kind)?,
                     };
@@ -492,10 +512,7 @@ impl Inliner<'_, '_> {
                             item
                         }
                         None => {
-                            let path = ImportPath {
-                                import: self.meta.imports.next_key(),
-                                names: Vec::new(),
-                            };
+                            let path = ImportPath::import(self.meta.imports.next_key());
                             self.bind(
                                 &mut s.resources,
                                 types,
@@ -515,11 +532,8 @@ impl Inliner<'_, '_> {
                                 ComponentExternalKind::Module => {
                                     Item::Module(ModuleRef::Host(path))
                                 }
-                                // The host cannot supply a component yet
-                                // (the linker refuses the import by name),
-                                // but the component still compiles.
                                 ComponentExternalKind::Component => Item::Component(Closure {
-                                    index: None,
+                                    source: ComponentSource::Host(path),
                                     outer: None,
                                 }),
                                 ComponentExternalKind::Value => {
@@ -547,6 +561,67 @@ impl Inliner<'_, '_> {
             }
         }
         Ok(s.exports)
+    }
+
+    /// Instantiates the component the host gives for the import at `path`,
+    /// in component instance `parent`, with its imports bound to `args`.
+    /// The plan cannot see into it: its exports are paths into the
+    /// imported instance, of the types the import declares.
+    fn instantiate_imported(
+        &mut self,
+        path: &ImportPath,
+        args: &HashMap<String, Item>,
+        parent: ComponentInstanceIndex,
+    ) -> Result<Vec<(String, Item)>> {
+        let (imports, exports) = match self.import_type(path) {
+            Some(ImportType::Component { imports, exports }) => (imports, exports.clone()),
+            Some(ImportType::Other(what)) => return Err(unsupported(what)),
+            _ => unreachable!("validated: a component import has a component type"),
+        };
+        let handle =
+            |t: &InterfaceType| matches!(t, InterfaceType::Own(_) | InterfaceType::Borrow(_));
+        if imports.iter().chain(&exports).any(|(_, ty)| {
+            ty.any_func(&|f| {
+                f.param_types()
+                    .chain(&f.result)
+                    .any(|t| t.contains(&handle))
+            })
+        }) {
+            return Err(unsupported(
+                "resource handles passed to or from an imported component",
+            ));
+        }
+        let mut names: Vec<&String> = args.keys().collect();
+        names.sort();
+        let mut bound = Vec::new();
+        for name in names {
+            if let Some(arg) = component_arg(&args[name])? {
+                bound.push((name.clone(), arg));
+            }
+        }
+        let instance = self.meta.imported_instances.push(ImportedInstance {
+            component: path.clone(),
+            args: bound,
+            parent,
+            before: self.meta.initializers.len(),
+        });
+        let root = ImportPath {
+            root: PathRoot::Instance(instance),
+            names: Vec::new(),
+        };
+        Ok(exports
+            .iter()
+            .filter_map(|(name, ty)| {
+                let path = root.join(name);
+                let item = match ty {
+                    ImportType::Func(_) => Item::Func(Func::Import(path)),
+                    ImportType::Instance(_) => Item::Instance(Instance::Import(path)),
+                    ImportType::Type => Item::Type(None),
+                    _ => return None,
+                };
+                Some((name.clone(), item))
+            })
+            .collect())
     }
 
     /// Maps the resource types in the type `ty` of an import to those of
@@ -706,9 +781,19 @@ impl Inliner<'_, '_> {
         ModuleIndex::new(self.modules.len() + at)
     }
 
-    /// The type of the host import at `path`.
+    /// The type of the item at `path`: a host import, or an export of an
+    /// imported instance as its component's type declares it.
     fn import_type(&self, path: &ImportPath) -> Option<&ImportType> {
-        let mut ty = &self.meta.imports.get(path.import)?.1;
+        let mut ty = match path.root {
+            PathRoot::Import(import) => &self.meta.imports.get(import)?.1,
+            PathRoot::Instance(i) => {
+                let component = &self.meta.imported_instances.get(i)?.component;
+                let ImportType::Component { exports, .. } = self.import_type(component)? else {
+                    return None;
+                };
+                return exports_type(exports, &path.names);
+            }
+        };
         for name in &path.names {
             let ImportType::Instance(exports) = ty else {
                 return None;
@@ -929,8 +1014,7 @@ impl Inliner<'_, '_> {
                 };
                 let items: Vec<_> = (exports.iter())
                     .filter_map(|(export, ty)| {
-                        let mut inner = path.clone();
-                        inner.names.push(export.clone());
+                        let inner = path.join(export);
                         let item = match ty {
                             ImportType::Func(_) => Item::Func(Func::Import(inner)),
                             ImportType::Instance(_) => Item::Instance(Instance::Import(inner)),
@@ -946,6 +1030,55 @@ impl Inliner<'_, '_> {
             Item::Module(_) | Item::Component(_) => None,
             Item::Type(_) => None,
         })
+    }
+}
+
+/// What an imported component's import is bound to when `item` is passed
+/// for it; `None` for types, which carry nothing at run time.
+fn component_arg(item: &Item) -> Result<Option<ComponentArg>> {
+    Ok(Some(match item {
+        Item::Func(Func::Lifted(lifted)) => ComponentArg::Lifted(*lifted),
+        Item::Func(Func::Import(path)) | Item::Instance(Instance::Import(path)) => {
+            ComponentArg::Path(path.clone())
+        }
+        Item::Func(Func::Unsupported(what)) => return Err(unsupported(what)),
+        Item::Instance(Instance::Exports(items)) => {
+            let mut args = Vec::new();
+            for (name, item) in items.iter() {
+                if let Some(arg) = component_arg(item)? {
+                    args.push((name.clone(), arg));
+                }
+            }
+            ComponentArg::Instance(args)
+        }
+        Item::Type(None) => return Ok(None),
+        Item::Type(Some(_)) => {
+            return Err(unsupported(
+                "passing a resource type to an imported component",
+            ));
+        }
+        Item::Module(_) => {
+            return Err(unsupported(
+                "passing a core module to an imported component",
+            ));
+        }
+        Item::Component(_) => {
+            return Err(unsupported("passing a component to an imported component"));
+        }
+    }))
+}
+
+/// The type of the export at `names` among `exports`.
+fn exports_type<'t>(
+    exports: &'t [(String, ImportType)],
+    names: &[String],
+) -> Option<&'t ImportType> {
+    let (first, rest) = names.split_first()?;
+    let ty = &exports.iter().find(|(n, _)| n == first)?.1;
+    match (ty, rest) {
+        (ty, []) => Some(ty),
+        (ImportType::Instance(inner), rest) => exports_type(inner, rest),
+        _ => None,
     }
 }
 
@@ -970,12 +1103,17 @@ fn instance_export(instance: &Instance, name: &str, kind: ComponentExternalKind)
             .map(|(_, item)| item.clone())
             .expect("validated: the export exists"),
         Instance::Import(path) => {
-            let mut path = path.clone();
-            path.names.push(name.to_owned());
+            let path = path.join(name);
             match kind {
                 ComponentExternalKind::Func => Item::Func(Func::Import(path)),
                 ComponentExternalKind::Instance => Item::Instance(Instance::Import(path)),
                 ComponentExternalKind::Type => Item::Type(None),
+                ComponentExternalKind::Component if path.host_import().is_some() => {
+                    Item::Component(Closure {
+                        source: ComponentSource::Host(path),
+                        outer: None,
+                    })
+                }
                 other => {
                     return Err(unsupported(&format!(
                         "a {} exported by an imported instance",

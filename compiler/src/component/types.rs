@@ -10,9 +10,10 @@ use cmc_runtime::abi::ImportType;
 use cmc_runtime::component::types::{FuncType, InterfaceType, ResourceTypeId};
 use std::collections::HashMap;
 use wasmparser::PrimitiveValType;
+use wasmparser::collections::IndexMap;
 use wasmparser::component_types::{
     ComponentAnyTypeId, ComponentDefinedType, ComponentDefinedTypeId, ComponentEntityType,
-    ComponentFuncTypeId, ComponentValType, ResourceId,
+    ComponentFuncTypeId, ComponentItem, ComponentValType, ResourceId,
 };
 use wasmparser::types::Types;
 
@@ -174,7 +175,28 @@ impl<'t> TypeConverter<'t> {
                     exports: ty.exports.keys().cloned().collect(),
                 }
             }
-            ComponentEntityType::Component(_) => ImportType::Other("a component".into()),
+            ComponentEntityType::Component(id) => {
+                let ty = &self.types[*id];
+                let items = |items: &IndexMap<String, ComponentItem>| {
+                    (items.iter())
+                        .map(|(name, item)| {
+                            let name = self.renames.original(name).to_owned();
+                            Ok((name, self.entity(&item.ty)?))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                };
+                // Resource types in its type, which the plan cannot map,
+                // make it a component cmc cannot link, not one it cannot
+                // compile.
+                match (items(&ty.imports), items(&ty.exports)) {
+                    (Ok(imports), Ok(exports)) => ImportType::Component { imports, exports },
+                    (Err(CompileError::Unsupported(what)), _)
+                    | (_, Err(CompileError::Unsupported(what))) => {
+                        ImportType::Other(format!("a component whose type has {what}"))
+                    }
+                    (Err(other), _) | (_, Err(other)) => return Err(other),
+                }
+            }
             ComponentEntityType::Value(_) => ImportType::Other("a value".into()),
         })
     }

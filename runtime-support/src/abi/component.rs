@@ -17,8 +17,9 @@
 
 use super::interface::{FuncType, PtrType, ResourceTypeId, StringEncoding};
 use super::{
-    AdapterIndex, CodeRange, ComponentInstanceIndex, CoreInstanceIndex, LiftedIndex, LoweredIndex,
-    ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltinIndex, RootImportIndex, TransferIndex,
+    AdapterIndex, CodeRange, ComponentInstanceIndex, CoreInstanceIndex, ImportedInstanceIndex,
+    LiftedIndex, LoweredIndex, ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltinIndex,
+    RootImportIndex, TransferIndex,
 };
 use serde::{Deserialize, Serialize};
 
@@ -406,13 +407,81 @@ pub struct LiftedFunc {
     pub name: String,
 }
 
-/// A root import path: the import, then export names into nested instances.
+/// The path of an item from outside the plan: where it starts, then
+/// export names into nested instances.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ImportPath {
-    /// Index into [`ComponentMeta::imports`].
-    pub import: RootImportIndex,
+    /// Where it starts.
+    pub root: PathRoot,
     /// Export names, outermost first.
     pub names: Vec<String>,
+}
+
+/// Where an [`ImportPath`] starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PathRoot {
+    /// A root import, which the host defines: index into
+    /// [`ComponentMeta::imports`].
+    Import(RootImportIndex),
+    /// The exports of an instance of a component the host gave: index into
+    /// [`ComponentMeta::imported_instances`].
+    Instance(ImportedInstanceIndex),
+}
+
+impl ImportPath {
+    /// The root import `import` itself.
+    pub fn import(import: RootImportIndex) -> ImportPath {
+        ImportPath {
+            root: PathRoot::Import(import),
+            names: Vec::new(),
+        }
+    }
+
+    /// The path one export name further in.
+    pub fn join(&self, name: &str) -> ImportPath {
+        let mut path = self.clone();
+        path.names.push(name.to_owned());
+        path
+    }
+
+    /// The root import it starts at, if it starts at one.
+    pub fn host_import(&self) -> Option<RootImportIndex> {
+        match self.root {
+            PathRoot::Import(import) => Some(import),
+            PathRoot::Instance(_) => None,
+        }
+    }
+}
+
+/// An instantiation of a component the host gives for an import
+/// (`Linker::component`), which the plan cannot see into: the runtime
+/// instantiates it as a component instance of its own in the store, with
+/// imports bound to items of the plan, and calls between the two go
+/// through the runtime's canonical ABI, as host calls do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedInstance {
+    /// The import that names the component (a root import, or an export
+    /// of one).
+    pub component: ImportPath,
+    /// What each of its imports is bound to.
+    pub args: Vec<(String, ComponentArg)>,
+    /// The plan's component instance that instantiates it: calls from it
+    /// into the plan enter as calls from there do.
+    pub parent: ComponentInstanceIndex,
+    /// How many of the plan's core instances exist when it is instantiated
+    /// (it runs before [`ComponentMeta::initializers`]`[before]`).
+    pub before: usize,
+}
+
+/// What an import of an [`ImportedInstance`] is bound to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ComponentArg {
+    /// A host definition, or an export of an earlier imported instance.
+    Path(ImportPath),
+    /// A function the plan lifted.
+    Lifted(LiftedIndex),
+    /// An instance of these named items.
+    Instance(Vec<(String, ComponentArg)>),
 }
 
 /// A host import function lowered to a core function.
@@ -467,9 +536,32 @@ pub enum ImportType {
         /// The exports its type declares.
         exports: Vec<String>,
     },
-    /// Something cmc does not link yet (components, values); a description
-    /// for errors.
+    /// A component, which the host provides (through the linker's
+    /// `component`) and the plan instantiates.
+    Component {
+        /// The imports its type declares, which the plan binds: the
+        /// component given may import only these, of these types.
+        imports: Vec<(String, ImportType)>,
+        /// The exports its type declares: the component given must export
+        /// them, of these types.
+        exports: Vec<(String, ImportType)>,
+    },
+    /// Something cmc does not link yet (values, components with resource
+    /// types); a description for errors.
     Other(String),
+}
+
+impl ImportType {
+    /// Whether it is, or holds, a function whose type `matches` picks.
+    pub fn any_func(&self, matches: &impl Fn(&FuncType) -> bool) -> bool {
+        let any = |items: &[(String, ImportType)]| items.iter().any(|(_, t)| t.any_func(matches));
+        match self {
+            ImportType::Func(f) => matches(f),
+            ImportType::Instance(exports) => any(exports),
+            ImportType::Component { imports, exports } => any(imports) || any(exports),
+            _ => false,
+        }
+    }
 }
 
 /// An exported item.
@@ -509,6 +601,9 @@ pub struct ComponentMeta {
     pub parents: PrimaryMap<ComponentInstanceIndex, Option<ComponentInstanceIndex>>,
     /// Root exports.
     pub exports: Vec<(String, ExportItem)>,
+    /// Instances of components the host gives, in the order the plan
+    /// makes them.
+    pub imported_instances: PrimaryMap<ImportedInstanceIndex, ImportedInstance>,
 }
 
 impl ComponentMeta {

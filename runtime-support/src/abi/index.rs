@@ -70,6 +70,9 @@ indices! {
     ComponentInstanceIndex;
     /// A root import of a component.
     RootImportIndex;
+    /// An instance the plan makes of a component the host gives for an
+    /// import (`Linker::component`).
+    ImportedInstanceIndex;
     /// A host import lowered to a core function.
     LoweredIndex;
     /// A core function lifted to a component function.

@@ -161,19 +161,25 @@ impl InterfaceType {
 
     /// Whether a value of this type can hold a `borrow` handle.
     pub fn contains_borrow(&self) -> bool {
-        match self {
-            InterfaceType::Borrow(_) => true,
-            InterfaceType::List(t) | InterfaceType::Option(t) => t.contains_borrow(),
-            InterfaceType::Record(fields) => fields.iter().any(|(_, t)| t.contains_borrow()),
-            InterfaceType::Tuple(types) => types.iter().any(InterfaceType::contains_borrow),
-            InterfaceType::Variant(cases) => cases
-                .iter()
-                .any(|(_, t)| t.as_ref().is_some_and(InterfaceType::contains_borrow)),
-            InterfaceType::Result { ok, err } => [ok, err]
-                .into_iter()
-                .any(|t| t.as_deref().is_some_and(InterfaceType::contains_borrow)),
-            _ => false,
-        }
+        self.contains(&|t| matches!(t, InterfaceType::Borrow(_)))
+    }
+
+    /// Whether this type, or a type inside it, is one `matches` picks.
+    pub fn contains(&self, matches: &impl Fn(&InterfaceType) -> bool) -> bool {
+        let inner = |t: &InterfaceType| t.contains(matches);
+        matches(self)
+            || match self {
+                InterfaceType::List(t) | InterfaceType::Option(t) => inner(t),
+                InterfaceType::Record(fields) => fields.iter().any(|(_, t)| inner(t)),
+                InterfaceType::Tuple(types) => types.iter().any(inner),
+                InterfaceType::Variant(cases) => {
+                    cases.iter().any(|(_, t)| t.as_ref().is_some_and(inner))
+                }
+                InterfaceType::Result { ok, err } => [ok, err]
+                    .into_iter()
+                    .any(|t| t.as_deref().is_some_and(inner)),
+                _ => false,
+            }
     }
 
     /// The field types of the record this type despecializes to, in order,

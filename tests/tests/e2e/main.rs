@@ -7,6 +7,7 @@ mod component_values;
 mod components;
 mod cross_targets;
 mod fused_oracle;
+mod imported_components;
 mod intercept;
 mod limits;
 mod linking;

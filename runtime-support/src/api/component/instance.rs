@@ -5,13 +5,15 @@
 
 use super::adapters::{abi_trap_func, adapter_func, handle_func, transfer_func};
 use super::builtins::builtin_func;
+use super::imported::{check_component, instantiate_imported};
 use super::linker::{Definition, Linker};
 use super::lowered::lowered_func;
 use super::{Component, Func};
 use crate::abi::{
     AdapterIndex, ComponentInstanceIndex, CoreDef, CoreInstanceIndex, EntityRef, ExportItem,
-    FUSED_ADAPTER_EXPORT, GlobalType, ImportPath, ImportType, Initializer, LiftedIndex,
-    LoweredIndex, PrimaryMap, ResourceBuiltinIndex, ResourceDef, TrapKind, ValType,
+    FUSED_ADAPTER_EXPORT, GlobalType, ImportPath, ImportType, ImportedInstanceIndex, Initializer,
+    LiftedIndex, LoweredIndex, PathRoot, PrimaryMap, ResourceBuiltinIndex, ResourceDef, TrapKind,
+    ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
@@ -59,6 +61,9 @@ pub(crate) struct ComponentInstanceData {
     /// components in progress came from, for its lowering on the other
     /// side ([`Relay`](super::context::Relay)).
     pub relayed_strings: std::collections::VecDeque<crate::canon::StringSource>,
+    /// The store's component instance of each imported instance the plan
+    /// has made so far (see `imported`).
+    pub imported: PrimaryMap<ImportedInstanceIndex, usize>,
 }
 
 /// An instance of a component in a store.
@@ -115,8 +120,14 @@ impl Instance {
             fused_calls: Vec::new(),
             may_enter: PrimaryMap::from(may_enter),
             relayed_strings: std::collections::VecDeque::new(),
+            imported: PrimaryMap::new(),
         });
-        for init in &meta.initializers {
+        // Imported instances run between the core instantiations, in order.
+        let mut imported = meta.imported_instances.iter().peekable();
+        for (made, init) in meta.initializers.iter().enumerate() {
+            while let Some((i, _)) = imported.next_if(|(_, c)| c.before <= made) {
+                instantiate_imported(store, linker, index, i)?;
+            }
             let core = match init {
                 Initializer::Instantiate { module, imports } => {
                     let externs = imports
@@ -157,6 +168,9 @@ impl Instance {
                 }
             };
             store.inner.component_instances[index].core.push(core);
+        }
+        for (i, _) in imported {
+            instantiate_imported(store, linker, index, i)?;
         }
         Ok(Instance {
             store_id: store.inner.id,
@@ -295,6 +309,9 @@ fn check_import<'a, T: 'static>(
             Ok(())
         }
         (ImportType::Resource(_), Some(Definition::Resource(_))) | (ImportType::Type, _) => Ok(()),
+        (ImportType::Component { imports, exports }, Some(Definition::Component(given))) => {
+            check_component(&path.join("#"), given, imports, exports)
+        }
         (ImportType::Module { exports, .. }, Some(Definition::Module(module))) => {
             match exports
                 .iter()
@@ -319,6 +336,7 @@ fn check_import<'a, T: 'static>(
                 ImportType::Func(_) => "a function",
                 ImportType::Instance(_) => "an instance",
                 ImportType::Module { .. } => "a core module",
+                ImportType::Component { .. } => "a component",
                 _ => "a resource type",
             },
             def.kind()
@@ -343,10 +361,14 @@ pub(super) fn run_dtor(
     f.call(store, &[CoreVal::I32(rep as i32)], &mut [])
 }
 
-/// The import path of host resource `path` as linker names.
+/// `path` as linker names: the import's name, then the export names. A
+/// path into an imported instance starts with the path of its component.
 pub(super) fn import_names<'m>(component: &'m Component, path: &'m ImportPath) -> Vec<&'m str> {
-    let (name, _) = &component.meta().imports[path.import];
-    let mut names = vec![name.as_str()];
+    let meta = component.meta();
+    let mut names = match path.root {
+        PathRoot::Import(import) => vec![meta.imports[import].0.as_str()],
+        PathRoot::Instance(i) => import_names(component, &meta.imported_instances[i].component),
+    };
     names.extend(path.names.iter().map(String::as_str));
     names
 }

@@ -34,13 +34,26 @@ impl<T> Clone for HostFunc<T> {
 /// when a component drops the last (owning) handle of such a resource.
 pub(crate) type HostDtor<T> = Arc<dyn Fn(Caller<'_, T>, u32) -> Result<(), Error> + Send + Sync>;
 
-/// A definition: a function, a resource type, or an instance of named
-/// definitions.
+/// A definition: a function, a resource type, an instance of named
+/// definitions, a core module or a component.
 pub(crate) enum Definition<T> {
     Func(HostFunc<T>),
     Resource(HostDtor<T>),
     Instance(HashMap<String, Definition<T>>),
     Module(crate::api::Module),
+    Component(Component),
+}
+
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::Resource(dtor) => Definition::Resource(dtor.clone()),
+            Definition::Instance(defs) => Definition::Instance(defs.clone()),
+            Definition::Module(module) => Definition::Module(module.clone()),
+            Definition::Component(component) => Definition::Component(component.clone()),
+        }
+    }
 }
 
 impl<T> Definition<T> {
@@ -51,6 +64,7 @@ impl<T> Definition<T> {
             Definition::Resource(_) => "a resource type",
             Definition::Instance(_) => "an instance",
             Definition::Module(_) => "a core module",
+            Definition::Component(_) => "a component",
         }
     }
 }
@@ -78,6 +92,11 @@ impl<T: 'static> Linker<T> {
     /// An empty linker.
     pub fn new() -> Linker<T> {
         Linker::default()
+    }
+
+    /// A linker with these root definitions.
+    pub(super) fn with_root(root: HashMap<String, Definition<T>>) -> Linker<T> {
+        Linker { root }
     }
 
     /// Definitions at the root of the import namespace.
@@ -129,9 +148,10 @@ impl<T: 'static> Linker<T> {
         for name in rest {
             match def {
                 Definition::Instance(map) => def = map.get(*name)?,
-                Definition::Func(_) | Definition::Resource(_) | Definition::Module(_) => {
-                    return None;
-                }
+                Definition::Func(_)
+                | Definition::Resource(_)
+                | Definition::Module(_)
+                | Definition::Component(_) => return None,
             }
         }
         Some(def)
@@ -145,6 +165,18 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     pub fn module(&mut self, name: &str, module: &crate::api::Module) -> &mut Self {
         self.defs
             .insert(name.to_owned(), Definition::Module(module.clone()));
+        self
+    }
+
+    /// Defines component `name`, for a component that imports a component
+    /// and instantiates it. Each instantiation is a component instance of
+    /// its own in the store, with imports bound to what the importing
+    /// component passes; the component given may import only what the
+    /// import's type declares and must export all it declares, of the same
+    /// types.
+    pub fn component(&mut self, name: &str, component: &Component) -> &mut Self {
+        self.defs
+            .insert(name.to_owned(), Definition::Component(component.clone()));
         self
     }
 

@@ -1,8 +1,8 @@
 //! Loading compiled components.
 
 use crate::abi::{
-    ArtifactKind, ComponentMeta, CoreDef, EntityRef, ExportItem, HandleOp, Initializer,
-    ModuleIndex, PrimaryMap, ResourceDef,
+    ArtifactKind, ComponentArg, ComponentMeta, CoreDef, EntityRef, ExportItem, HandleOp,
+    ImportPath, Initializer, ModuleIndex, PathRoot, PrimaryMap, ResourceDef,
 };
 use crate::api::{ArtifactError, Engine, Error, Module};
 use crate::artifact::{ArtifactSource, CodeMap, Integrity, LoadedArtifact, check_header};
@@ -127,7 +127,7 @@ impl Component {
         let (first, rest) = path.split_first()?;
         let (import, _) = meta.imports.iter().find(|(_, (name, _))| name == first)?;
         let (id, _) = meta.resources.iter().find(|(_, r)| {
-            matches!(r, ResourceDef::Host(p) if p.import == import && p.names.iter().eq(rest.iter()))
+            matches!(r, ResourceDef::Host(p) if p.host_import() == Some(import) && p.names.iter().eq(rest.iter()))
         })?;
         Some(id)
     }
@@ -187,11 +187,18 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             }),
         }
     };
+    // Paths into the host's definitions, and into the instances of the
+    // components it gives, which only functions and instances come from.
+    let host_path_ok = |p: &ImportPath| p.host_import().is_some_and(|i| meta.imports.is_valid(i));
+    let path_ok = |p: &ImportPath| match p.root {
+        PathRoot::Import(i) => meta.imports.is_valid(i),
+        PathRoot::Instance(i) => meta.imported_instances.is_valid(i),
+    };
     let resources_ok = meta.resources.values().all(|r| match r {
         ResourceDef::Guest { dtor, instance } => {
             component_instance_ok(*instance) && dtor.as_ref().is_none_or(|d| def_ok(d, usize::MAX))
         }
-        ResourceDef::Host(path) => meta.imports.is_valid(path.import),
+        ResourceDef::Host(path) => host_path_ok(path),
     });
     let builtins_ok = (meta.builtins.values())
         .all(|b| meta.resources.is_valid(b.resource) && component_instance_ok(b.instance));
@@ -207,7 +214,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
                 .modules
                 .get(*module)
                 .is_some_and(|image| imports.len() == image.meta.imports.len()),
-            Initializer::InstantiateImported { import, .. } => meta.imports.is_valid(import.import),
+            Initializer::InstantiateImported { import, .. } => host_path_ok(import),
         };
         if !shape_ok || !init.import_defs().all(|d| def_ok(d, instances)) {
             return Err(corrupt());
@@ -231,7 +238,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
         (meta.transfers.values()).all(|t| t.realloc.as_ref().is_none_or(|d| def_ok(d, instances)));
     let lowered_ok = meta.lowered.values().all(|l| {
         options_ok(&l.options)
-            && meta.imports.is_valid(l.import.import)
+            && path_ok(&l.import)
             && component_instance_ok(l.instance)
             && types_ok(&l.ty)
     });
@@ -243,7 +250,27 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
     });
     let exports_ok = |items: &[(String, ExportItem)]| exports_in_range(items, meta);
     let adapters_ok = meta.adapters.values().all(|a| options_ok(&a.options));
-    if lowered_ok && transcoders_ok && lifted_ok && adapters_ok && exports_ok(&meta.exports) {
+    // An imported instance's arguments name earlier imported instances.
+    let imported_ok = meta.imported_instances.iter().all(|(i, imported)| {
+        host_path_ok(&imported.component)
+            && component_instance_ok(imported.parent)
+            && imported.before <= meta.initializers.len()
+            && args_in_range(
+                &imported.args,
+                &|p: &ImportPath| match p.root {
+                    PathRoot::Import(import) => meta.imports.is_valid(import),
+                    PathRoot::Instance(earlier) => earlier < i,
+                },
+                meta,
+            )
+    });
+    if lowered_ok
+        && transcoders_ok
+        && lifted_ok
+        && adapters_ok
+        && imported_ok
+        && exports_ok(&meta.exports)
+    {
         Ok(())
     } else {
         Err(corrupt())
@@ -258,18 +285,25 @@ fn exports_in_range(items: &[(String, ExportItem)], meta: &ComponentMeta) -> boo
     })
 }
 
+/// Whether every path of `args` is `path_ok` and every lifted function
+/// they name exists.
+fn args_in_range(
+    args: &[(String, ComponentArg)],
+    path_ok: &dyn Fn(&ImportPath) -> bool,
+    meta: &ComponentMeta,
+) -> bool {
+    args.iter().all(|(_, arg)| match arg {
+        ComponentArg::Path(path) => path_ok(path),
+        ComponentArg::Lifted(i) => meta.lifted.is_valid(*i),
+        ComponentArg::Instance(args) => args_in_range(args, path_ok, meta),
+    })
+}
+
 /// Whether every resource type `ty` names is below `count`.
 fn resources_in_range(ty: &InterfaceType, count: usize) -> bool {
-    let ok = |t: &InterfaceType| resources_in_range(t, count);
-    match ty {
-        InterfaceType::Own(r) | InterfaceType::Borrow(r) => r.index() < count,
-        InterfaceType::List(t) | InterfaceType::Option(t) => ok(t),
-        InterfaceType::Record(fields) => fields.iter().all(|(_, t)| ok(t)),
-        InterfaceType::Tuple(types) => types.iter().all(ok),
-        InterfaceType::Variant(cases) => cases.iter().filter_map(|(_, t)| t.as_ref()).all(ok),
-        InterfaceType::Result { ok: o, err } => o.iter().chain(err).all(|t| ok(t)),
-        _ => true,
-    }
+    !ty.contains(
+        &|t| matches!(t, InterfaceType::Own(r) | InterfaceType::Borrow(r) if r.index() >= count),
+    )
 }
 
 fn corrupt() -> ArtifactError {

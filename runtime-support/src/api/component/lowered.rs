@@ -3,7 +3,8 @@
 //! defines, and lower its results back.
 
 use super::context::{Cx, LowerSite, Options, finish_lowered_call};
-use super::instance::{check_may_leave, on_first_use, resolved_options};
+use super::imported::path_definition;
+use super::instance::{check_may_leave, import_names, on_first_use, resolved_options};
 use super::intercept::{Call, CallKind, intercepted};
 use super::linker::{Definition, HostFunc, Linker};
 use crate::abi::{LoweredIndex, ValType};
@@ -39,23 +40,15 @@ pub(super) fn lowered_func<T: 'static>(
         |store| {
             let component = store.inner.component_instances[instance].component.clone();
             let lowered = &component.meta().lowered[i];
-            let (import_name, ty) = &component.meta().imports[lowered.import.import];
-            let mut path = vec![import_name.as_str()];
-            path.extend(lowered.import.names.iter().map(String::as_str));
-            let host: HostFunc<T> = match linker.get(&path) {
-                Some(Definition::Func(f)) => f.clone(),
-                Some(other) => {
+            let path = import_names(&component, &lowered.import);
+            let host: HostFunc<T> = match path_definition(store, linker, instance, &lowered.import)?
+            {
+                Definition::Func(f) => f,
+                other => {
                     return Err(Error::Link(format!(
                         "import `{}` is defined as {}, not a function",
                         path.join("#"),
                         other.kind()
-                    )));
-                }
-                None => {
-                    let _ = ty;
-                    return Err(Error::Link(format!(
-                        "unknown import: `{}` has not been defined",
-                        path.join("#")
                     )));
                 }
             };

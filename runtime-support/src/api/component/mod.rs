@@ -20,6 +20,7 @@ mod adapters;
 mod builtins;
 mod context;
 mod func;
+mod imported;
 mod instance;
 mod intercept;
 mod linker;
