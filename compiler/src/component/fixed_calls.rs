@@ -15,8 +15,8 @@
 //! calls allow (a cycle leaves one of its calls through the import).
 
 use cmc_runtime::abi::{
-    ComponentMeta, CoreDef, DefinedFuncIndex, EntityIndex, EntityRef, EntityType,
-    FUSED_ADAPTER_EXPORT, FuncIndex, Initializer, ModuleIndex, ModuleMeta, PrimaryMap,
+    ComponentMeta, CoreDef, DefinedFuncIndex, EntityIndex, EntityRef, EntityType, FuncIndex,
+    Initializer, ModuleIndex, ModuleMeta, PrimaryMap,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -95,7 +95,7 @@ fn resolve(
 ) -> Option<ForeignFunc> {
     let (instance, name) = match def {
         CoreDef::Export { instance, name } => (*instance, name.as_str()),
-        CoreDef::Fused { instance, .. } => (*instance, FUSED_ADAPTER_EXPORT),
+        CoreDef::Fused { instance, name, .. } => (*instance, name.as_str()),
         _ => return None,
     };
     let Initializer::Instantiate { module, .. } = meta.initializers.get(instance.index())? else {

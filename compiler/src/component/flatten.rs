@@ -313,6 +313,7 @@ pub fn flatten(
         meta: ComponentMeta::default(),
         host_resources: HashMap::new(),
         fused: Vec::new(),
+        pending: Vec::new(),
         adapters_made: Vec::new(),
         reexports: Vec::new(),
         forwarder: None,
@@ -329,6 +330,7 @@ pub fn flatten(
         }
     }
     inliner.meta.exports = root_exports;
+    inliner.instantiate_adapters();
     inliner.instantiate_forwarder();
     Ok((inliner.meta, inliner.fused))
 }
@@ -341,6 +343,10 @@ struct Inliner<'p, 'a> {
     host_resources: HashMap<ImportPath, ResourceTypeId>,
     /// Fused adapter modules, in plan order after `modules`.
     fused: Vec<Vec<u8>>,
+    /// The adapters lowered since the last core instantiation: their
+    /// module (more than one only past the limit on memories) and the
+    /// core instance each will be, the plan's next ones.
+    pending: Vec<(CoreInstanceIndex, adapter::AdapterModule)>,
     /// The adapter of each lowering of a lifted function met so far.
     adapters_made: Vec<(AdapterKey, CoreDef)>,
     /// The root's re-exported imports: each lowering and its type, for the
@@ -711,9 +717,11 @@ impl Inliner<'_, '_> {
     /// adapter compiled with the component where the signature allows, or
     /// else the runtime's adapter.
     ///
-    /// The same lowering twice is one adapter; fused adapters of the same
-    /// shape (their imports are positional) share one module, compiled
-    /// once and instantiated for each.
+    /// The same lowering twice is one adapter. The fused adapters lowered
+    /// between two core instantiations (in a component, typically all
+    /// those its core instance imports) are one module, instantiated just
+    /// before the next core instance (see [`Self::initialize`]); equal
+    /// modules are compiled once.
     fn adapter(
         &mut self,
         lifted: LiftedIndex,
@@ -741,15 +749,45 @@ impl Inliner<'_, '_> {
         let entering: Vec<_> = (self.meta)
             .entering_set(callee.instance, Some(instance))
             .collect();
-        let fused = adapter::fuse(callee, &options, instance, &entering);
+        let next = self.next_instance();
+        if !self.pending.last().is_some_and(|(_, m)| m.has_room()) {
+            self.pending.push((next, Default::default()));
+        }
+        let (at, module) = self.pending.last_mut().expect("pushed if none");
+        let (at, name) = (*at, module.fuse(callee, &options, instance, &entering));
+        if module.is_empty() {
+            self.pending.pop();
+        }
         let adapter = self.meta.adapters.push(AdapterFunc {
             lifted,
             options,
             instance,
         });
-        let Some(fused) = fused else {
-            return CoreDef::Adapter(adapter);
-        };
+        match name {
+            Some(name) => CoreDef::Fused {
+                instance: at,
+                name,
+                adapter,
+            },
+            None => CoreDef::Adapter(adapter),
+        }
+    }
+
+    /// Adds the pending adapters' modules to the plan, as the core
+    /// instances their definitions name.
+    fn instantiate_adapters(&mut self) {
+        for (at, module) in std::mem::take(&mut self.pending) {
+            self.instantiate_adapter_module(at, module);
+        }
+    }
+
+    /// Adds adapter module `module` to the plan as core instance `at`.
+    fn instantiate_adapter_module(
+        &mut self,
+        at: CoreInstanceIndex,
+        module: adapter::AdapterModule,
+    ) {
+        let fused = module.finish();
         let imports = fused
             .imports
             .into_iter()
@@ -762,10 +800,15 @@ impl Inliner<'_, '_> {
             })
             .collect();
         let module = self.generated_module(fused.wasm);
-        CoreDef::Fused {
-            instance: self.initialize(Initializer::Instantiate { module, imports }),
-            adapter,
-        }
+        self.meta
+            .initializers
+            .push(Initializer::Instantiate { module, imports });
+        debug_assert_eq!(at.index(), self.meta.initializers.len() - 1);
+    }
+
+    /// The plan's next core instance, once pending adapters have theirs.
+    fn next_instance(&self) -> CoreInstanceIndex {
+        CoreInstanceIndex::new(self.meta.initializers.len() + self.pending.len())
     }
 
     /// The plan's module for `wasm`, a module the compiler generated: one
@@ -817,7 +860,7 @@ impl Inliner<'_, '_> {
             )));
         };
         let ty = ty.clone();
-        let next = CoreInstanceIndex::new(self.meta.initializers.len());
+        let next = self.next_instance();
         let shim = *self.forwarder.get_or_insert(next);
         let export = |name: &str| CoreDef::Export {
             instance: shim,
@@ -893,8 +936,10 @@ impl Inliner<'_, '_> {
         }
     }
 
-    /// Appends `init` to the plan: the core instance it creates.
+    /// Adds `init` to the plan (after the pending adapters, which it may
+    /// import) and returns the core instance it makes.
     fn initialize(&mut self, init: Initializer) -> CoreInstanceIndex {
+        self.instantiate_adapters();
         self.meta.initializers.push(init);
         CoreInstanceIndex::new(self.meta.initializers.len() - 1)
     }

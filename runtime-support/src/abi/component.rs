@@ -52,13 +52,15 @@ pub enum CoreDef {
     Adapter(AdapterIndex),
     /// The host half [`ComponentMeta::transfers`]`[i]` of a fused adapter.
     Transfer(TransferIndex),
-    /// A fused adapter: export [`FUSED_ADAPTER_EXPORT`] of core instance
-    /// `instance`. [`ComponentMeta::adapters`]`[adapter]` is the same call
-    /// made by the runtime, which a store that intercepts calls between
-    /// components uses instead (it sees the values).
+    /// A fused adapter: export `name` of core instance `instance`, an
+    /// adapter module. [`ComponentMeta::adapters`]`[adapter]` is the same
+    /// call made by the runtime, which a store that intercepts calls
+    /// between components uses instead (it sees the values).
     Fused {
         /// The adapter module's core instance.
         instance: CoreInstanceIndex,
+        /// The adapter's export name.
+        name: String,
         /// The runtime's adapter for the same call.
         adapter: AdapterIndex,
     },
@@ -148,9 +150,6 @@ pub enum AbiTrap {
     /// call in progress has entered (the value is ignored).
     CannotEnter,
 }
-
-/// The name a fused adapter module exports its function under.
-pub const FUSED_ADAPTER_EXPORT: &str = "adapter";
 
 /// A string or list that a fused adapter's host half checks or copies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -958,10 +958,12 @@ fn a_call_cannot_reenter_an_instance_that_is_running() {
     }
 }
 
-/// Lowering the same function twice makes one adapter, and adapters of the
-/// same shape share one compiled module, instantiated for each callee.
+/// Lowering the same function twice makes one adapter; the adapters a
+/// component's core instance imports are one module, instantiated once for
+/// it, and equal modules (here those of two instances of the caller) are
+/// compiled once.
 #[test]
-fn adapters_of_one_shape_share_a_module() {
+fn the_adapters_of_a_component_are_one_module() {
     use cmc_runtime::abi::Initializer;
     use cmc_runtime::{ArtifactInfo, ArtifactMeta, CompileSettings};
     let wat = r#"(component
@@ -990,7 +992,10 @@ fn adapters_of_one_shape_share_a_module() {
         (func (export "run") (param "x" u32) (result u32) (canon lift (core func $m "run"))))
       (instance $caller (instantiate $caller
         (with "f" (func $callee "f")) (with "g" (func $callee "g"))))
-      (export "run" (func $caller "run")))"#;
+      (instance $again (instantiate $caller
+        (with "f" (func $callee "f")) (with "g" (func $callee "g"))))
+      (export "run" (func $caller "run"))
+      (export "again" (func $again "run")))"#;
     let bytes = cmc_compiler::compile(wat.as_bytes(), &CompileSettings::default(), None).unwrap();
     let ArtifactMeta::Component(meta) = ArtifactInfo::read(&bytes).unwrap().meta else {
         panic!("a component artifact")
@@ -1004,13 +1009,15 @@ fn adapters_of_one_shape_share_a_module() {
             |init| matches!(init, Initializer::Instantiate { module, .. } if module.as_u32() == 2),
         )
         .count();
-    assert_eq!(adapter_instances, 2, "one instance for `f`, one for `g`");
-    assert_eq!(meta.adapter_counts(), (3, 0));
+    assert_eq!(adapter_instances, 2, "one instance for each caller");
+    assert_eq!(meta.adapter_counts(), (6, 0));
     let component = Component::new(&engine(), wat).unwrap();
     let mut store = Store::new(component.engine(), ());
     let instance = Linker::new().instantiate(&mut store, &component).unwrap();
-    assert_eq!(
-        call(&mut store, &instance, &["run"], &[Val::U32(3)]),
-        Val::U32(10)
-    );
+    for name in ["run", "again"] {
+        assert_eq!(
+            call(&mut store, &instance, &[name], &[Val::U32(3)]),
+            Val::U32(10)
+        );
+    }
 }

@@ -1,15 +1,11 @@
 //! A fused adapter's function under construction: its instructions, the
-//! locals it adds, and the functions it imports, added as the translation
-//! first calls them.
+//! locals it adds, and what it imports, added to its module's imports
+//! (shared by the module's adapters) as the translation first uses them.
 
 use super::Import;
 use cmc_runtime::abi::{AbiTrap, CanonOptions, ComponentInstanceIndex, CoreDef};
-use wasm_encoder::{Instruction, ValType};
-
-/// The caller's memory in the adapter.
-pub(super) const CALLER: u32 = 0;
-/// The callee's memory in the adapter.
-pub(super) const CALLEE: u32 = 1;
+use cmc_runtime::component::types::PtrType;
+use wasm_encoder::{Instruction, MemoryType, ValType};
 
 /// One side of the call as the adapter sees it.
 pub(super) struct Side<'a> {
@@ -17,10 +13,69 @@ pub(super) struct Side<'a> {
     pub options: &'a CanonOptions,
     /// Its component instance, whose handle table it uses.
     pub instance: ComponentInstanceIndex,
-    /// Its memory in the adapter: [`CALLER`] or [`CALLEE`].
+    /// Its memory in the module: the other side's too when both name one
+    /// memory.
     pub memory: u32,
     /// The global holding its `may_leave` flag.
     pub may_leave: u32,
+}
+
+/// What an adapter module imports, for all its adapters, each item once.
+/// Each kind has its own index space, in the order items are added.
+#[derive(Default)]
+pub(super) struct Imports {
+    pub funcs: Vec<ImportedFunc>,
+    /// The call counter (an `i64`) and `i32` flags, all mutable.
+    pub globals: Vec<Import>,
+    pub memories: Vec<(CoreDef, MemoryType)>,
+}
+
+impl Imports {
+    /// The function index of `import`, imported with this type the first
+    /// time it is asked for.
+    pub(super) fn func(&mut self, import: Import, params: &[ValType], results: &[ValType]) -> u32 {
+        let same =
+            |f: &ImportedFunc| f.import == import && f.params == params && f.results == results;
+        if let Some(at) = self.funcs.iter().position(same) {
+            return at as u32;
+        }
+        self.funcs.push(ImportedFunc {
+            import,
+            params: params.to_vec(),
+            results: results.to_vec(),
+        });
+        self.funcs.len() as u32 - 1
+    }
+
+    /// The global index of `import` (the call counter or a flag).
+    pub(super) fn global(&mut self, import: Import) -> u32 {
+        let at = match self.globals.iter().position(|g| *g == import) {
+            Some(at) => at,
+            None => {
+                self.globals.push(import);
+                self.globals.len() - 1
+            }
+        };
+        at as u32
+    }
+
+    /// The memory index of the memory a side with `options` names.
+    pub(super) fn memory(&mut self, options: &CanonOptions) -> u32 {
+        let def = (options.memory.clone()).expect("`fuse` checks both memories");
+        if let Some(at) = self.memories.iter().position(|(d, _)| *d == def) {
+            return at as u32;
+        }
+        let log2 = u32::from(options.page_size_log2);
+        let ty = MemoryType {
+            minimum: 0,
+            maximum: None,
+            memory64: options.ptr_type == PtrType::I64,
+            shared: false,
+            page_size_log2: (log2 != 16).then_some(log2),
+        };
+        self.memories.push((def, ty));
+        self.memories.len() as u32 - 1
+    }
 }
 
 impl Side<'_> {
@@ -44,8 +99,8 @@ pub(super) struct Code<'a> {
     first_local: u32,
     /// Types of the added locals.
     locals: Vec<ValType>,
-    /// The imported functions, in function-index order.
-    pub funcs: Vec<ImportedFunc>,
+    /// The module's imports.
+    pub imports: &'a mut Imports,
     pub caller: Side<'a>,
     pub callee: Side<'a>,
     /// Whether the two memories are distinct (not one, named twice).
@@ -55,14 +110,20 @@ pub(super) struct Code<'a> {
 }
 
 impl<'a> Code<'a> {
-    /// Code whose added locals start at `first_local`.
-    pub(super) fn new(first_local: u32, caller: Side<'a>, callee: Side<'a>) -> Code<'a> {
+    /// Code whose added locals start at `first_local`, importing into
+    /// `imports`.
+    pub(super) fn new(
+        first_local: u32,
+        imports: &'a mut Imports,
+        caller: Side<'a>,
+        callee: Side<'a>,
+    ) -> Code<'a> {
         let distinct = caller.options.memory != callee.options.memory;
         Code {
             instrs: Vec::new(),
             first_local,
             locals: Vec::new(),
-            funcs: Vec::new(),
+            imports,
             caller,
             callee,
             distinct,
@@ -88,20 +149,9 @@ impl<'a> Code<'a> {
         }
     }
 
-    /// The function index of `import`, imported with this type the first
-    /// time it is asked for.
+    /// The function index of `import` with this type.
     pub(super) fn func(&mut self, import: Import, params: &[ValType], results: &[ValType]) -> u32 {
-        let same =
-            |f: &ImportedFunc| f.import == import && f.params == params && f.results == results;
-        if let Some(at) = self.funcs.iter().position(same) {
-            return at as u32;
-        }
-        self.funcs.push(ImportedFunc {
-            import,
-            params: params.to_vec(),
-            results: results.to_vec(),
-        });
-        self.funcs.len() as u32 - 1
+        self.imports.func(import, params, results)
     }
 
     /// The function index of a core item of the plan with this type.
@@ -109,10 +159,9 @@ impl<'a> Code<'a> {
         self.func(Import::Def(def), params, results)
     }
 
-    /// The index the adapter function itself gets: after every import.
-    /// Only valid once the code is complete.
-    pub(super) fn adapter_index(&self) -> u32 {
-        self.funcs.len() as u32
+    /// The global index of a flag or counter of the plan.
+    pub(super) fn global(&mut self, import: Import) -> u32 {
+        self.imports.global(import)
     }
 
     pub(super) fn push(&mut self, i: Instruction<'static>) {
@@ -130,9 +179,9 @@ impl<'a> Code<'a> {
         types.iter().map(|&t| self.local(t)).collect()
     }
 
-    /// The added locals, for `Function::new`.
-    pub(super) fn added_locals(&self) -> Vec<(u32, ValType)> {
-        self.locals.iter().map(|&t| (1, t)).collect()
+    /// The finished function: its added locals and instructions.
+    pub(super) fn finish(self) -> (Vec<ValType>, Vec<Instruction<'static>>) {
+        (self.locals, self.instrs)
     }
 
     /// Calls the import raising `trap` with the value `value` pushes.

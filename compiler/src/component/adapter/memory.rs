@@ -1,6 +1,6 @@
 //! Strings, lists and spilled values in a fused adapter's memories. The
-//! adapter imports both memories (multi-memory): the caller's is memory 0,
-//! the callee's memory 1.
+//! adapter imports both memories (multi-memory), at the indices its
+//! [`Side`](super::code::Side)s name.
 //!
 //! The checks of lifting (length, alignment, bounds, utf8) and of
 //! `realloc`'s result (alignment, bounds) run in compiled code, utf8 as a
@@ -11,7 +11,7 @@
 //! strings and lists of plain values never leave compiled code.
 
 use super::Import;
-use super::code::{CALLER, Code};
+use super::code::{Code, Side};
 use cmc_runtime::abi::{Alloc, Block, Elements, MemoryTransfer, TransferOp};
 use cmc_runtime::component::MAX_STRING_BYTE_LENGTH;
 use cmc_runtime::component::types::PtrType;
@@ -27,19 +27,20 @@ impl Code<'_> {
         params: &[ValType],
         results: &[ValType],
     ) -> u32 {
-        let source = self.side_of(from);
-        let dest = match from {
-            CALLER => &self.callee,
-            _ => &self.caller,
+        // When both sides name one memory, either is the source: only the
+        // memories matter then, and the `realloc` is the side lowered into.
+        let (source, dest) = match from == self.caller.memory {
+            true => (&self.caller, &self.callee),
+            false => (&self.callee, &self.caller),
         };
-        let memory = |side: &super::code::Side| {
+        let memory = |side: &Side| {
             side.options
                 .memory
                 .clone()
                 .expect("`fuse` checks that both sides name a memory where one is used")
         };
         let realloc = match op {
-            TransferOp::Transcode { .. } => dest.options.realloc.clone(),
+            TransferOp::Transcode { .. } => self.to().options.realloc.clone(),
             _ => None,
         };
         let transfer = MemoryTransfer {
@@ -51,11 +52,11 @@ impl Code<'_> {
         self.func(Import::Transfer(transfer), params, results)
     }
 
-    /// The side whose memory is `memory`.
-    fn side_of(&self, memory: u32) -> &super::code::Side<'_> {
-        match memory {
-            CALLER => &self.caller,
-            _ => &self.callee,
+    /// The side whose memory is `memory` (either, when both name it).
+    fn side_of(&self, memory: u32) -> &Side<'_> {
+        match memory == self.caller.memory {
+            true => &self.caller,
+            false => &self.callee,
         }
     }
 

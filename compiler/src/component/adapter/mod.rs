@@ -4,10 +4,11 @@
 //! The spec runs such a call as `canon_lower` in the caller around
 //! `canon_lift` in the callee: lift the caller's flat arguments to
 //! component values, lower them into the callee, call, lift the callee's
-//! result, lower it back, then run the callee's `post-return`. [`fuse`]
-//! writes that as a small core module that imports the callee (and what
-//! else it needs) and exports the adapter; it is compiled like every other
-//! module of the component.
+//! result, lower it back, then run the callee's `post-return`.
+//! [`AdapterModule::fuse`] writes that as a function of a core module that
+//! imports the callee (and what else it needs) and exports the adapter;
+//! the adapters lowered at one point of the plan share one module, which
+//! is compiled like every other module of the component.
 //!
 //! Each argument, and the result, is translated by one recursive walk over
 //! its type ([`value`]) from where it lies on one side to where it goes on
@@ -15,7 +16,7 @@
 //! results (more than [`MAX_FLAT_PARAMS`] or [`MAX_FLAT_RESULTS`] core
 //! values) from memory to memory, through the callee's `realloc`ed block
 //! and the caller's return pointer. The adapter imports both memories
-//! ([`code::CALLER`], [`code::CALLEE`]) and copies strings and lists
+//! and copies strings and lists
 //! itself ([`memory`]); it calls the runtime to move handles, to transcode
 //! strings between encodings, and to raise the spec's errors. Each side's
 //! addresses have its memory's address type (`memory64` options).
@@ -25,13 +26,13 @@ mod memory;
 mod value;
 
 use cmc_runtime::abi::{
-    AbiTrap, Alloc, Block, CanonOptions, ComponentInstanceIndex, CoreDef, FUSED_ADAPTER_EXPORT,
-    HandleOp, LiftedFunc, MemoryTransfer,
+    AbiTrap, Alloc, Block, CanonOptions, ComponentInstanceIndex, CoreDef, HandleOp, LiftedFunc,
+    MemoryTransfer,
 };
 use cmc_runtime::component::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count};
 use cmc_runtime::component::layout::layout;
 use cmc_runtime::component::types::{InterfaceType, PtrType};
-use code::{CALLEE, CALLER, Code, Side};
+use code::{Code, Imports, Side};
 use value::{Loc, core_types, holds_pointers};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType,
@@ -46,11 +47,11 @@ pub enum Import {
     Def(CoreDef),
     /// A host half, from one memory to the other.
     Transfer(MemoryTransfer),
-    /// The store's count of calls between components, global 0.
+    /// The store's count of calls between components, an `i64` global.
     CallCounter,
 }
 
-/// A fused adapter: its module and what to instantiate it with.
+/// A finished adapter module and what to instantiate it with.
 pub struct Fused {
     /// The core module.
     pub wasm: Vec<u8>,
@@ -58,13 +59,26 @@ pub struct Fused {
     pub imports: Vec<Import>,
 }
 
-/// The globals the adapter imports: the call counter, the `may_leave`
-/// flags of the caller and the callee, then the `may_enter` flags of the
-/// instances the call enters.
-const CALLS: u32 = 0;
-const CALLER_MAY_LEAVE: u32 = 1;
-const CALLEE_MAY_LEAVE: u32 = 2;
-const FIRST_MAY_ENTER: u32 = 3;
+/// A fused adapter module under construction: the adapters lowered at one
+/// point of the plan, which share its imports.
+#[derive(Default)]
+pub struct AdapterModule {
+    imports: Imports,
+    adapters: Vec<Adapter>,
+}
+
+/// One adapter function of an [`AdapterModule`].
+struct Adapter {
+    params: Vec<ValType>,
+    results: Vec<ValType>,
+    locals: Vec<ValType>,
+    instrs: Vec<I<'static>>,
+}
+
+/// The name under which an adapter module exports its adapter `k`.
+fn export_name(k: usize) -> String {
+    format!("adapter-{k}")
+}
 
 /// The shape of a call: its types and where they lie.
 struct Shape<'a> {
@@ -134,56 +148,136 @@ impl<'a> Shape<'a> {
     }
 }
 
-/// The fused adapter for calls of `lifted` through a lowering with options
-/// `caller`, or `None` when the options lack a memory or `realloc` the
-/// values need (which validation rules out; the runtime's adapter then
-/// gives its error).
-///
-/// The caller is component instance `caller_instance`, whose handles move
-/// or are lent to the callee's; the call enters the component instances
-/// `entering` (see `ComponentMeta::entering_set`).
-pub fn fuse(
-    lifted: &LiftedFunc,
-    caller: &CanonOptions,
-    caller_instance: ComponentInstanceIndex,
-    entering: &[ComponentInstanceIndex],
-) -> Option<Fused> {
-    let callee = &lifted.options;
-    let shape = Shape::of(lifted);
-    if shape.uses_memory() {
-        // Validation requires these options where the values need them;
-        // without them the runtime's adapter gives its error.
-        let memories = caller.memory.is_some() && callee.memory.is_some();
-        let params_alloc = shape.spill_params || shape.params.iter().any(|t| holds_pointers(t));
-        let reallocs = (!params_alloc || callee.realloc.is_some())
-            && (!shape.result.is_some_and(holds_pointers) || caller.realloc.is_some());
-        if !(memories && reallocs) {
-            return None;
+impl AdapterModule {
+    /// Adds the fused adapter for calls of `lifted` through a lowering
+    /// with options `caller`, and returns the name the module exports it
+    /// under; `None` when the options lack a memory or `realloc` the values
+    /// need (which validation rules out; the runtime's adapter then gives
+    /// its error).
+    ///
+    /// The caller is component instance `caller_instance`, whose handles
+    /// move or are lent to the callee's; the call enters the component
+    /// instances `entering` (see `ComponentMeta::entering_set`).
+    pub fn fuse(
+        &mut self,
+        lifted: &LiftedFunc,
+        caller: &CanonOptions,
+        caller_instance: ComponentInstanceIndex,
+        entering: &[ComponentInstanceIndex],
+    ) -> Option<String> {
+        let callee = &lifted.options;
+        let shape = Shape::of(lifted);
+        if shape.uses_memory() {
+            // Validation requires these options where the values need them;
+            // without them the runtime's adapter gives its error.
+            let memories = caller.memory.is_some() && callee.memory.is_some();
+            let params_alloc = shape.spill_params || shape.params.iter().any(|t| holds_pointers(t));
+            let reallocs = (!params_alloc || callee.realloc.is_some())
+                && (!shape.result.is_some_and(holds_pointers) || caller.realloc.is_some());
+            if !(memories && reallocs) {
+                return None;
+            }
+        }
+        let imports = &mut self.imports;
+        let mut side = |options, instance| Side {
+            options,
+            instance,
+            // Values that lie in no memory touch none.
+            memory: match shape.uses_memory() {
+                true => imports.memory(options),
+                false => u32::MAX,
+            },
+            may_leave: imports.global(Import::Def(CoreDef::MayLeave(instance))),
+        };
+        let sides = (side(caller, caller_instance), side(callee, lifted.instance));
+        let (params, results) = shape.adapter_type(caller.ptr_type);
+        let mut code = Code::new(params.len() as u32, imports, sides.0, sides.1);
+        body(&mut code, &shape, lifted, entering);
+        let (locals, instrs) = code.finish();
+        self.adapters.push(Adapter {
+            params,
+            results,
+            locals,
+            instrs,
+        });
+        Some(export_name(self.adapters.len() - 1))
+    }
+
+    /// Whether it has no adapter.
+    pub fn is_empty(&self) -> bool {
+        self.adapters.is_empty()
+    }
+
+    /// Whether another adapter surely fits: its two memories stay within
+    /// the validator's limit on the memories of a module.
+    pub fn has_room(&self) -> bool {
+        /// wasmparser's `MAX_WASM_MEMORIES`.
+        const MAX_MEMORIES: usize = 100;
+        self.imports.memories.len() + 2 <= MAX_MEMORIES
+    }
+
+    /// The module: its imports (functions, then globals, then memories)
+    /// and its adapters, each exported under its name.
+    pub fn finish(self) -> Fused {
+        let mut types = TypeSection::new();
+        let mut section = ImportSection::new();
+        let mut imports = Vec::new();
+        let first = self.imports.funcs.len() as u32;
+        for (i, func) in self.imports.funcs.into_iter().enumerate() {
+            types
+                .ty()
+                .function(func.params.iter().copied(), func.results.iter().copied());
+            section.import("", &format!("f{i}"), EntityType::Function(i as u32));
+            imports.push(func.import);
+        }
+        for (i, global) in self.imports.globals.into_iter().enumerate() {
+            let val_type = match global {
+                Import::CallCounter => ValType::I64,
+                _ => ValType::I32,
+            };
+            let ty = GlobalType {
+                val_type,
+                mutable: true,
+                shared: false,
+            };
+            section.import("", &format!("g{i}"), EntityType::Global(ty));
+            imports.push(global);
+        }
+        for (i, (def, ty)) in self.imports.memories.into_iter().enumerate() {
+            section.import("", &format!("m{i}"), EntityType::Memory(ty));
+            imports.push(Import::Def(def));
+        }
+        let mut funcs = FunctionSection::new();
+        let mut exports = ExportSection::new();
+        let mut bodies = CodeSection::new();
+        let mut func_names = NameMap::new();
+        for (k, adapter) in self.adapters.into_iter().enumerate() {
+            let index = first + k as u32;
+            types.ty().function(adapter.params, adapter.results);
+            funcs.function(types.len() - 1);
+            exports.export(&export_name(k), ExportKind::Func, index);
+            let mut function = Function::new(adapter.locals.iter().map(|&t| (1, t)));
+            for i in &adapter.instrs {
+                function.instruction(i);
+            }
+            bodies.function(&function);
+            func_names.append(index, &format!("fused-adapter-{k}"));
+        }
+        let mut names = NameSection::new();
+        names.functions(&func_names);
+        let mut module = Module::new();
+        module
+            .section(&types)
+            .section(&section)
+            .section(&funcs)
+            .section(&exports)
+            .section(&bodies)
+            .section(&names);
+        Fused {
+            wasm: module.finish(),
+            imports,
         }
     }
-    let sides = (
-        Side {
-            options: caller,
-            instance: caller_instance,
-            memory: CALLER,
-            may_leave: CALLER_MAY_LEAVE,
-        },
-        Side {
-            options: callee,
-            instance: lifted.instance,
-            memory: CALLEE,
-            may_leave: CALLEE_MAY_LEAVE,
-        },
-    );
-    let (adapter_params, adapter_results) = shape.adapter_type(caller.ptr_type);
-    let mut code = Code::new(adapter_params.len() as u32, sides.0, sides.1);
-    body(&mut code, &shape, lifted, entering);
-    Some(assemble(
-        code,
-        &shape,
-        entering,
-        (adapter_params, adapter_results),
-    ))
 }
 
 /// The adapter's code: check the caller's `may_leave` and the entered
@@ -197,30 +291,33 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
     let n = shape.adapter_type(caller_ptr).0.len() as u32;
     // `canon_lower`: the caller may not call out while its `realloc` or
     // `post-return` runs.
-    code.push(I::GlobalGet(CALLER_MAY_LEAVE));
+    code.push(I::GlobalGet(code.caller.may_leave));
     code.push(I::I32Eqz);
     code.push(I::If(wasm_encoder::BlockType::Empty));
     code.trap(AbiTrap::CannotLeave, I::I32Const(0));
     code.push(I::End);
     // `func_inst`: `trap_if(not inst.may_enter_from(caller))`, then
     // `enter_from`.
-    let flags = FIRST_MAY_ENTER..FIRST_MAY_ENTER + entering.len() as u32;
-    for flag in flags.clone() {
+    let flags: Vec<u32> = (entering.iter())
+        .map(|&i| code.global(Import::Def(CoreDef::MayEnter(i))))
+        .collect();
+    for &flag in &flags {
         code.push(I::GlobalGet(flag));
         code.push(I::I32Eqz);
         code.push(I::If(wasm_encoder::BlockType::Empty));
         code.trap(AbiTrap::CannotEnter, I::I32Const(0));
         code.push(I::End);
     }
-    for flag in flags.clone() {
+    for &flag in &flags {
         code.push(I::I32Const(0));
         code.push(I::GlobalSet(flag));
     }
     // Count the call (for `cmc run --stats`).
-    code.push(I::GlobalGet(CALLS));
+    let calls = code.global(Import::CallCounter);
+    code.push(I::GlobalGet(calls));
     code.push(I::I64Const(1));
     code.push(I::I64Add);
-    code.push(I::GlobalSet(CALLS));
+    code.push(I::GlobalSet(calls));
     // The callee's borrow scope, before the borrows it receives.
     let (from, to) = (code.caller.instance, code.callee.instance);
     let borrows = shape.params.iter().any(|t| t.contains_borrow());
@@ -237,12 +334,12 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
         let (theirs, ours) = (layout(&tuple, caller_ptr), layout(&tuple, callee_ptr));
         memory::check_block(
             code,
-            CALLER,
+            code.caller.memory,
             0,
             (theirs.size, theirs.align),
             Block::Parameters,
         );
-        let addr = code.addr_type(CALLEE);
+        let addr = code.addr_type(code.callee.memory);
         let dst = code.local(addr);
         let one = code.local(addr);
         let (size, count) = match addr {
@@ -288,14 +385,14 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
             let retptr = n - 1;
             memory::check_block(
                 code,
-                CALLEE,
+                code.callee.memory,
                 raw[0],
                 (theirs.size, theirs.align),
                 Block::Results,
             );
             memory::check_block(
                 code,
-                CALLER,
+                code.caller.memory,
                 retptr,
                 (ours.size, ours.align),
                 Block::ReturnPointer,
@@ -325,7 +422,7 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
         for &local in &raw {
             code.push(I::LocalGet(local));
         }
-        code.without_leaving(CALLEE_MAY_LEAVE, I::Call(post_return));
+        code.without_leaving(code.callee.may_leave, I::Call(post_return));
     }
     // `leave_to`.
     for flag in flags {
@@ -338,90 +435,4 @@ fn body(code: &mut Code, shape: &Shape, lifted: &LiftedFunc, entering: &[Compone
         code.push(I::Call(end));
     }
     code.push(I::End);
-}
-
-/// The adapter module around `code`: its imports (the functions it calls,
-/// the globals, both memories when values lie in memory) and its export.
-fn assemble(
-    code: Code,
-    shape: &Shape,
-    entering: &[ComponentInstanceIndex],
-    (params, results): (Vec<ValType>, Vec<ValType>),
-) -> Fused {
-    let mut types = TypeSection::new();
-    let mut section = ImportSection::new();
-    let mut imports = Vec::new();
-    for (i, func) in code.funcs.iter().enumerate() {
-        types
-            .ty()
-            .function(func.params.iter().copied(), func.results.iter().copied());
-        section.import("", &i.to_string(), EntityType::Function(i as u32));
-        imports.push(func.import.clone());
-    }
-    let global = |mutable, val_type| {
-        EntityType::Global(GlobalType {
-            val_type,
-            mutable,
-            shared: false,
-        })
-    };
-    section.import("", "calls", global(true, ValType::I64));
-    imports.push(Import::CallCounter);
-    for (name, side) in [
-        ("caller-may-leave", &code.caller),
-        ("callee-may-leave", &code.callee),
-    ] {
-        section.import("", name, global(true, ValType::I32));
-        imports.push(Import::Def(CoreDef::MayLeave(side.instance)));
-    }
-    for (i, &instance) in entering.iter().enumerate() {
-        section.import("", &format!("may-enter-{i}"), global(true, ValType::I32));
-        imports.push(Import::Def(CoreDef::MayEnter(instance)));
-    }
-    if shape.uses_memory() {
-        for (name, side) in [
-            ("caller-memory", &code.caller),
-            ("callee-memory", &code.callee),
-        ] {
-            let log2 = side.page_log2();
-            let memory = wasm_encoder::MemoryType {
-                minimum: 0,
-                maximum: None,
-                memory64: side.options.ptr_type == PtrType::I64,
-                shared: false,
-                page_size_log2: (log2 != 16).then_some(log2),
-            };
-            section.import("", name, EntityType::Memory(memory));
-            let def = side.options.memory.clone();
-            imports.push(Import::Def(def.expect("`fuse` checks both memories")));
-        }
-    }
-    let adapter = code.adapter_index();
-    types.ty().function(params, results);
-    let mut funcs = FunctionSection::new();
-    funcs.function(types.len() - 1);
-    let mut exports = ExportSection::new();
-    exports.export(FUSED_ADAPTER_EXPORT, ExportKind::Func, adapter);
-    let mut function = Function::new(code.added_locals());
-    for i in &code.instrs {
-        function.instruction(i);
-    }
-    let mut bodies = CodeSection::new();
-    bodies.function(&function);
-    let mut names = NameSection::new();
-    let mut func_names = NameMap::new();
-    func_names.append(adapter, "fused-adapter");
-    names.functions(&func_names);
-    let mut module = Module::new();
-    module
-        .section(&types)
-        .section(&section)
-        .section(&funcs)
-        .section(&exports)
-        .section(&bodies)
-        .section(&names);
-    Fused {
-        wasm: module.finish(),
-        imports,
-    }
 }

@@ -11,9 +11,8 @@ use super::lowered::lowered_func;
 use super::{Component, Func};
 use crate::abi::{
     AdapterIndex, ComponentInstanceIndex, CoreDef, CoreInstanceIndex, EntityRef, ExportItem,
-    FUSED_ADAPTER_EXPORT, GlobalType, ImportPath, ImportType, ImportedInstanceIndex, Initializer,
-    LiftedIndex, LoweredIndex, PathRoot, PrimaryMap, ResourceBuiltinIndex, ResourceDef, TrapKind,
-    ValType,
+    GlobalType, ImportPath, ImportType, ImportedInstanceIndex, Initializer, LiftedIndex,
+    LoweredIndex, PathRoot, PrimaryMap, ResourceBuiltinIndex, ResourceDef, TrapKind, ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
@@ -500,9 +499,13 @@ pub(super) fn resolve_core(
         CoreDef::Adapter(i) => data.adapters[*i]
             .map(Extern::Func)
             .ok_or_else(|| Error::Link(format!("adapter {i} used before it was created"))),
-        CoreDef::Fused { instance: core, .. } => data.core[*core]
-            .get_export(store, FUSED_ADAPTER_EXPORT)
-            .ok_or_else(|| Error::Link(format!("core instance {core} is no fused adapter"))),
+        CoreDef::Fused {
+            instance: core,
+            name,
+            ..
+        } => data.core[*core]
+            .get_export(store, name)
+            .ok_or_else(|| Error::Link(format!("core instance {core} has no adapter `{name}`"))),
         CoreDef::Transfer(i) => Err(Error::Link(format!(
             "the host half {i} of a fused adapter is only ever an adapter's import"
         ))),

@@ -160,9 +160,9 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             CoreDef::Lowered(i) => meta.lowered.is_valid(*i),
             CoreDef::Builtin(i) => meta.builtins.is_valid(*i),
             CoreDef::Adapter(i) => adapter_ok(*i),
-            CoreDef::Fused { instance, adapter } => {
-                instance.index() < instances && adapter_ok(*adapter)
-            }
+            CoreDef::Fused {
+                instance, adapter, ..
+            } => instance.index() < instances && adapter_ok(*adapter),
             CoreDef::CallCounter | CoreDef::AbiTrap(_) => true,
             CoreDef::Handle(op) => match *op {
                 HandleOp::MoveOwn { ty, from, to } | HandleOp::Lend { ty, from, to } => {
