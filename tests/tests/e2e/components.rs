@@ -860,13 +860,7 @@ fn an_imported_core_module_is_instantiated_with_what_the_component_gives() {
         Val::U32(201)
     );
 
-    let link_error = |linker: &Linker<()>| {
-        let mut store = Store::new(&engine, ());
-        let err = linker
-            .instantiate(&mut store, &component)
-            .expect_err("refused");
-        err.to_string()
-    };
+    let link_error = |linker: &Linker<()>| super::link_error(linker, &component);
     let err = link_error(&Linker::new());
     assert!(err.contains("unknown import: `m`"), "{err}");
     let mut linker = Linker::new();

@@ -140,13 +140,7 @@ fn an_imported_component_is_instantiated_with_what_the_importer_gives() {
 fn a_component_that_does_not_fit_the_import_is_a_link_error() {
     let engine = engine();
     let importer = Component::new(&engine, IMPORTER).unwrap();
-    let link_error = |linker: &Linker<()>| {
-        let mut store = Store::new(&engine, ());
-        let err = linker
-            .instantiate(&mut store, &importer)
-            .expect_err("refused");
-        err.to_string()
-    };
+    let link_error = |linker: &Linker<()>| super::link_error(linker, &importer);
     let mut linker = Linker::new();
     linker
         .instance("host")
@@ -154,36 +148,32 @@ fn a_component_that_does_not_fit_the_import_is_a_link_error() {
     let err = link_error(&linker);
     assert!(err.contains("unknown import: `adder`"), "{err}");
 
-    let given = |wat: &str| Component::new(&engine, wat).unwrap();
-    let no_echo = given(&ADDER.replace(
-        r#"(func (export "echo") (param "s""#,
-        r#"(func (export "other") (param "s""#,
-    ));
-    let err = link_error(&linker_with(&no_echo));
-    assert!(
-        err.contains("the component given for `adder` has no export `echo`"),
-        "{err}"
-    );
-    let signed = given(&ADDER.replace(
-        r#"(export "add") (param "a" u32)"#,
-        r#"(export "add") (param "a" s32)"#,
-    ));
-    let err = link_error(&linker_with(&signed));
-    assert!(
-        err.contains("the component given for `adder` exports `add` of another type"),
-        "{err}"
-    );
-    let extra = given(&ADDER.replace(
-        r#"(import "offset" (func $offset (result u32)))"#,
-        r#"(import "offset" (func $offset (result u32)))
-           (import "extra" (func (result u32)))"#,
-    ));
-    let err = link_error(&linker_with(&extra));
-    assert!(
-        err.contains("imports `extra`, which the import's type does not declare"),
-        "{err}"
-    );
-    let mut linker = linker_with(&signed);
+    // Each a change to the component given, and the error it makes.
+    let misfits = [
+        (
+            r#"(func (export "echo") (param "s""#,
+            r#"(func (export "other") (param "s""#,
+            "the component given for `adder` has no export `echo`",
+        ),
+        (
+            r#"(export "add") (param "a" u32)"#,
+            r#"(export "add") (param "a" s32)"#,
+            "the component given for `adder` exports `add` of another type",
+        ),
+        (
+            r#"(import "offset" (func $offset (result u32)))"#,
+            r#"(import "offset" (func $offset (result u32)))
+               (import "extra" (func (result u32)))"#,
+            "imports `extra`, which the import's type does not declare",
+        ),
+    ];
+    for (from, to, expected) in misfits {
+        let given = Component::new(&engine, ADDER.replace(from, to)).unwrap();
+        let err = link_error(&linker_with(&given));
+        assert!(err.contains(expected), "{err}");
+    }
+    let adder = Component::new(&engine, ADDER).unwrap();
+    let mut linker = linker_with(&adder);
     linker.root().func_new("adder", |_, _, _| Ok(()));
     let err = link_error(&linker);
     assert!(

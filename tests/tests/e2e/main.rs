@@ -23,6 +23,18 @@ pub fn engine() -> Engine {
     cmc_compiler::engine(Config::default())
 }
 
+/// The error of instantiating `component` with `linker`, which must fail.
+pub fn link_error(
+    linker: &cmc_runtime::component::Linker<()>,
+    component: &cmc_runtime::component::Component,
+) -> String {
+    let mut store = Store::new(component.engine(), ());
+    match linker.instantiate(&mut store, component) {
+        Ok(_) => panic!("the linker is refused"),
+        Err(err) => err.to_string(),
+    }
+}
+
 /// Compiles and instantiates `wat` with no imports.
 pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
     let engine = engine();
