@@ -275,6 +275,29 @@ impl Func {
         Ok(())
     }
 
+    /// Calls the function with the raw values of a call the runtime makes
+    /// itself (`realloc`): `values` holds the parameters and receives the
+    /// `results` result(s). The counts are checked, the types are not (a
+    /// wrong one only gives wrong bits).
+    pub(crate) fn call_raw_values(
+        &self,
+        store: &mut StoreOpaque,
+        values: &mut [ValRaw],
+        results: usize,
+    ) -> Result<(), Error> {
+        let ty = self.ty_ref();
+        if values.len() != ty.params.len().max(ty.results.len()) || results != ty.results.len() {
+            return Err(Error::Usage(format!(
+                "the runtime passes {} core value(s) and expects {results}, the core function has type {ty}",
+                values.len()
+            )));
+        }
+        // SAFETY: the func ref belongs to this store (the caller's
+        // component instance's), and `values` has one slot per parameter
+        // and result of its type.
+        unsafe { store.call_raw(self.func_ref.as_ptr(), values) }
+    }
+
     /// Records that compiled code may call this host function through
     /// `trampoline` (an exit trampoline of a module that imports it), so the
     /// function can also be called through tables.

@@ -336,9 +336,18 @@ impl StoreOpaque {
 
     /// [`StoreOpaque::memory_bytes`], mutably.
     pub(crate) fn memory_bytes_mut(&mut self, index: usize) -> &mut [u8] {
-        match Arc::get_mut(&mut self.memories[index]) {
-            Some(memory) => memory.data_mut(),
-            None => &mut [],
+        // `Arc::get_mut` would say the same with a locked compare-exchange
+        // on every call, and the runtime asks for a component's memory
+        // several times per call into it.
+        let memory = &self.memories[index];
+        if Arc::strong_count(memory) == 1 {
+            // SAFETY: the store holds the only `Arc` of the memory (the
+            // runtime never makes a `Weak` one), so no other store or thread
+            // reaches its bytes, and the store is borrowed mutably for as
+            // long as the slice lives.
+            unsafe { memory.data_unshared_mut() }
+        } else {
+            &mut []
         }
     }
 

@@ -257,6 +257,18 @@ impl Memory {
         unsafe { std::slice::from_raw_parts(self.def.base, self.len()) }
     }
 
+    /// The accessible bytes, mutably, through a shared reference.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else may read or write the bytes while the slice lives.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn data_unshared_mut(&self) -> &mut [u8] {
+        // SAFETY: `length` bytes from `base` are mapped read-write, and the
+        // caller vouches that the slice is their only user.
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.len()) }
+    }
+
     /// The accessible bytes, mutably.
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: `length` bytes from `base` are mapped read-write and this

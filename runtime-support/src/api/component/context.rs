@@ -11,6 +11,7 @@ use crate::canon::{
     FuncType, HandleTable, Lends, LiftContext, LowerContext, PtrType, ResourceDefiner,
     ResourceTypeId, ResourceVal, ScopeId, StringEncoding, StringSource, return_pointer,
 };
+use crate::vm::ValRaw;
 
 /// Canonical options resolved to store items.
 #[derive(Clone, Copy)]
@@ -286,20 +287,17 @@ impl LowerContext for Cx<'_> {
             Error::Usage("the component needs a `realloc` option to receive this value".into())
         })?;
         let args = [old_ptr, old_size, u64::from(align), new_size];
-        let (args, mut out) = match self.options.ptr_type {
-            PtrType::I32 => (
-                args.map(|v| CoreVal::I32(v as u32 as i32)),
-                [CoreVal::I32(0)],
-            ),
-            PtrType::I64 => (args.map(|v| CoreVal::I64(v as i64)), [CoreVal::I64(0)]),
+        let ptr_type = self.options.ptr_type;
+        let mut values = match ptr_type {
+            PtrType::I32 => args.map(|v| ValRaw::from_u32(v as u32)),
+            PtrType::I64 => args.map(ValRaw::from_u64),
         };
         without_leaving(self.store, self.instance, self.table, |store| {
-            realloc.call(store, &args, &mut out)
+            realloc.call_raw_values(store, &mut values, 1)
         })?;
-        Ok(match out[0] {
-            CoreVal::I32(ptr) => u64::from(ptr as u32),
-            CoreVal::I64(ptr) => ptr as u64,
-            _ => 0,
+        Ok(match ptr_type {
+            PtrType::I32 => u64::from(values[0].get_u32()),
+            PtrType::I64 => values[0].get_u64(),
         })
     }
 

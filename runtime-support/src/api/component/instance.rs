@@ -20,6 +20,7 @@ use crate::api::{
     Trap, Val as CoreVal,
 };
 use crate::canon::{HandleTable, ResourceVal};
+use smallvec::SmallVec;
 
 /// A component instance's state in its store.
 pub(crate) struct ComponentInstanceData {
@@ -402,7 +403,7 @@ pub(super) fn entering<R>(
     // The flags, copied out of the store (the set is the nesting depth:
     // a few instances).
     let data = &store.component_instances[instance];
-    let mut set = EnteringFlags::default();
+    let mut set = SmallVec::<[Global; 2]>::new();
     for i in data.component.meta().entering_set(callee, caller) {
         match data.may_enter.get(i) {
             Some(&flag) if flag.get_i32(store) != 0 => set.push(flag),
@@ -436,29 +437,6 @@ pub(super) fn entering<R>(
         _ => set_all(store, 1),
     }
     result
-}
-
-/// The `may_enter` flags a call sets, held in place for the usual nesting
-/// depths.
-#[derive(Default)]
-struct EnteringFlags {
-    inline: [Option<Global>; 4],
-    more: Vec<Global>,
-}
-
-impl EnteringFlags {
-    #[inline]
-    fn push(&mut self, flag: Global) {
-        match self.inline.iter_mut().find(|f| f.is_none()) {
-            Some(slot) => *slot = Some(flag),
-            None => self.more.push(flag),
-        }
-    }
-
-    #[inline]
-    fn iter(&self) -> impl Iterator<Item = &Global> {
-        self.inline.iter().flatten().chain(&self.more)
-    }
 }
 
 /// Runs `f` with plan component instance `table`'s `may_leave` cleared, as
