@@ -68,6 +68,7 @@ impl Func {
 /// store's component instance `instance`, which enters the lifting
 /// instance and its ancestors: none may be running already (a host
 /// function called from inside one may not call back into it).
+#[inline(always)]
 pub(super) fn entered<R>(
     store: &mut StoreOpaque,
     instance: usize,
@@ -148,6 +149,7 @@ fn run_lifted(
 /// borrow scope, the core function runs, `lift` reads the result out of
 /// its core results, the scope closes and `post-return` runs. Dynamic and
 /// typed calls differ only in `lower` and `lift`.
+#[inline(always)]
 pub(super) fn run_lifted_with<R>(
     store: &mut StoreOpaque,
     instance: usize,

@@ -394,6 +394,7 @@ pub(super) fn check_may_leave(
 /// entered again while it runs (`enter_from`, `leave_to`). When a call
 /// from the host fails, every flag of the instance is set again (and the
 /// fused calls' borrow scopes dropped), so the store stays usable.
+#[inline(always)]
 pub(super) fn entering<R>(
     store: &mut StoreOpaque,
     instance: usize,
