@@ -252,23 +252,13 @@ impl Func {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<(), Error> {
-        let ty = self.ty_ref();
-        if params.len() != ty.params.len() || results.len() != ty.results.len() {
-            return Err(Error::Usage(format!(
-                "a canonical-ABI call passes {} core value(s) and expects {}, the core function has type {ty}",
-                params.len(),
-                results.len()
-            )));
-        }
         let mut values = [ValRaw::default(); crate::canon::MAX_FLAT_PARAMS];
         let values = &mut values[..params.len().max(results.len())];
         for (slot, param) in values.iter_mut().zip(params) {
             *slot = param.encode_raw(store)?;
         }
-        // SAFETY: the func ref belongs to this store (the component
-        // instance's), and `values` has one slot per parameter and result of
-        // its type.
-        unsafe { store.call_raw(self.func_ref.as_ptr(), values)? };
+        self.call_raw_values(store, values, params.len(), results.len())?;
+        let ty = self.ty_ref();
         for (result, (raw, &t)) in results.iter_mut().zip(values.iter().zip(ty.results.iter())) {
             *result = Val::from_raw(store, *raw, t);
         }
@@ -276,20 +266,24 @@ impl Func {
     }
 
     /// Calls the function with the raw values of a call the runtime makes
-    /// itself (`realloc`): `values` holds the parameters and receives the
-    /// `results` result(s). The counts are checked, the types are not (a
-    /// wrong one only gives wrong bits).
+    /// itself (a canonical-ABI call, `realloc`): `values` holds `params`
+    /// parameters and receives `results` results. The counts are checked
+    /// against the function's type, the types are not (a wrong one only
+    /// gives wrong bits).
     pub(crate) fn call_raw_values(
         &self,
         store: &mut StoreOpaque,
         values: &mut [ValRaw],
+        params: usize,
         results: usize,
     ) -> Result<(), Error> {
         let ty = self.ty_ref();
-        if values.len() != ty.params.len().max(ty.results.len()) || results != ty.results.len() {
+        if params != ty.params.len()
+            || results != ty.results.len()
+            || values.len() < params.max(results)
+        {
             return Err(Error::Usage(format!(
-                "the runtime passes {} core value(s) and expects {results}, the core function has type {ty}",
-                values.len()
+                "a canonical-ABI call passes {params} core value(s) and expects {results}, the core function has type {ty}"
             )));
         }
         // SAFETY: the func ref belongs to this store (the caller's

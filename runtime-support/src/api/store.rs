@@ -326,29 +326,12 @@ impl StoreOpaque {
     /// stores, whose threads may write them at any time (its bytes are
     /// reached through [`SharedMemory::data`](super::SharedMemory::data)).
     pub(crate) fn memory_bytes(&self, index: usize) -> &[u8] {
-        let memory = &self.memories[index];
-        if Arc::strong_count(memory) == 1 {
-            memory.data()
-        } else {
-            &[]
-        }
+        unshared_bytes(&self.memories[index])
     }
 
     /// [`StoreOpaque::memory_bytes`], mutably.
     pub(crate) fn memory_bytes_mut(&mut self, index: usize) -> &mut [u8] {
-        // `Arc::get_mut` would say the same with a locked compare-exchange
-        // on every call, and the runtime asks for a component's memory
-        // several times per call into it.
-        let memory = &self.memories[index];
-        if Arc::strong_count(memory) == 1 {
-            // SAFETY: the store holds the only `Arc` of the memory (the
-            // runtime never makes a `Weak` one), so no other store or thread
-            // reaches its bytes, and the store is borrowed mutably for as
-            // long as the slice lives.
-            unsafe { memory.data_unshared_mut() }
-        } else {
-            &mut []
-        }
+        unshared_bytes_mut(&mut self.memories[index])
     }
 
     /// An empty buffer for the core values of a component call; give it
@@ -423,6 +406,32 @@ impl StoreOpaque {
     pub(crate) fn new_externref(&mut self, payload: Box<dyn Any + Send + Sync>) -> u32 {
         self.externrefs.push(payload);
         self.externrefs.len() as u32
+    }
+}
+
+/// The bytes of a memory of a store, if the store holds its only handle (a
+/// memory shared between stores lends none).
+pub(crate) fn unshared_bytes(memory: &Arc<crate::vm::memory::Memory>) -> &[u8] {
+    match Arc::strong_count(memory) {
+        1 => memory.data(),
+        _ => &[],
+    }
+}
+
+/// [`unshared_bytes`], mutably.
+///
+/// `Arc::get_mut` would say the same with a locked compare-exchange on
+/// every call, and the runtime asks for a component's memory several times
+/// per call into it.
+pub(crate) fn unshared_bytes_mut(memory: &mut Arc<crate::vm::memory::Memory>) -> &mut [u8] {
+    if Arc::strong_count(memory) == 1 {
+        // SAFETY: the store holds the only `Arc` of the memory (the runtime
+        // never makes a `Weak` one), so no other store or thread reaches its
+        // bytes, and the `Arc` is borrowed mutably for as long as the slice
+        // lives.
+        unsafe { memory.data_unshared_mut() }
+    } else {
+        &mut []
     }
 }
 

@@ -268,13 +268,6 @@ impl Memory {
         // caller vouches that the slice is their only user.
         unsafe { std::slice::from_raw_parts_mut(self.def.base, self.len()) }
     }
-
-    /// The accessible bytes, mutably.
-    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
-        // SAFETY: `length` bytes from `base` are mapped read-write and this
-        // `&mut self` is the only handle to them here.
-        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.len()) }
-    }
 }
 
 impl Drop for Memory {
@@ -300,12 +293,14 @@ mod tests {
 
     #[test]
     fn grows_to_and_not_past_the_maximum() {
-        let mut m = Memory::new(ty(1, Some(3)), MAX_PAGES, true).unwrap();
+        let m = Memory::new(ty(1, Some(3)), MAX_PAGES, true).unwrap();
         assert_eq!(m.pages(), 1);
         assert_eq!(m.grow(2), Some(1));
         assert_eq!(m.grow(1), None);
         assert_eq!(m.pages(), 3);
-        m.data_mut()[3 * WASM_PAGE - 1] = 7;
+        // SAFETY: the test owns the memory; no other slice of it lives.
+        let bytes = unsafe { m.data_unshared_mut() };
+        bytes[3 * WASM_PAGE - 1] = 7;
         assert_eq!(m.data()[3 * WASM_PAGE - 1], 7);
     }
 
@@ -314,15 +309,17 @@ mod tests {
         // Small memories are wiped in place, larger ones by the kernel.
         for i in 0..2 * POOL_CAPACITY {
             let pages = if i % 2 == 0 { 1 } else { 6 };
-            let mut m = Memory::new(ty(pages, None), MAX_PAGES, true).unwrap();
+            let m = Memory::new(ty(pages, None), MAX_PAGES, true).unwrap();
             assert!(
                 m.data().iter().all(|&b| b == 0),
                 "fresh memory reads as zero"
             );
             assert_eq!(m.pages(), pages);
-            m.data_mut().fill(0xAB);
+            // SAFETY: the test owns the memory; no other slice of it lives.
+            unsafe { m.data_unshared_mut() }.fill(0xAB);
             assert_eq!(m.grow(1), Some(pages));
-            m.data_mut().fill(0xCD);
+            // SAFETY: as above.
+            unsafe { m.data_unshared_mut() }.fill(0xCD);
         }
     }
 }

@@ -10,7 +10,7 @@ use super::lowered::lowered_core_type;
 use crate::abi::{
     AbiTrap, AdapterFunc, AdapterIndex, Elements, HandleOp, ResourceDef, TransferIndex, TransferOp,
 };
-use crate::api::store::StoreOpaque;
+use crate::api::store::{StoreOpaque, unshared_bytes, unshared_bytes_mut};
 use crate::api::{
     AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Memory, Store, Trap, Val as CoreVal,
 };
@@ -255,13 +255,9 @@ fn copy_between(
         } else {
             (&high[0], &mut low[to.index])
         };
-        let source: &[u8] = match std::sync::Arc::strong_count(source) {
-            1 => source.data(),
-            _ => &[],
-        };
         Memories::Distinct {
-            from: source,
-            to: std::sync::Arc::get_mut(dest).map_or(&mut [], |m| m.data_mut()),
+            from: unshared_bytes(source),
+            to: unshared_bytes_mut(dest),
         }
     };
     transfer::copy_between(memories, elements, ptr, len, dst)

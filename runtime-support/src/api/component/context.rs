@@ -215,8 +215,9 @@ impl LiftContext for Cx<'_> {
     type Error = Error;
 
     fn memory(&self) -> &[u8] {
+        // The options were resolved in this store: no store check per access.
         match self.options.memory {
-            Some(m) => m.data(&*self.store),
+            Some(m) => self.store.memory_bytes(m.index),
             None => &[],
         }
     }
@@ -261,7 +262,7 @@ impl LowerContext for Cx<'_> {
 
     fn memory(&mut self) -> &mut [u8] {
         match self.options.memory {
-            Some(m) => m.data_mut(&mut *self.store),
+            Some(m) => self.store.memory_bytes_mut(m.index),
             None => &mut [],
         }
     }
@@ -293,7 +294,7 @@ impl LowerContext for Cx<'_> {
             PtrType::I64 => args.map(ValRaw::from_u64),
         };
         without_leaving(self.store, self.instance, self.table, |store| {
-            realloc.call_raw_values(store, &mut values, 1)
+            realloc.call_raw_values(store, &mut values, 4, 1)
         })?;
         Ok(match ptr_type {
             PtrType::I32 => u64::from(values[0].get_u32()),

@@ -149,6 +149,10 @@ fn run_lifted(
 /// borrow scope, the core function runs, `lift` reads the result out of
 /// its core results, the scope closes and `post-return` runs. Dynamic and
 /// typed calls differ only in `lower` and `lift`.
+///
+/// Always inlined, as are [`entered`] and `entering`: the call's `Result`
+/// would otherwise come back through memory at each of the three layers,
+/// and each reload stalls on store forwarding (benches/README.md).
 #[inline(always)]
 pub(super) fn run_lifted_with<R>(
     store: &mut StoreOpaque,
