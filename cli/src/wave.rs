@@ -584,6 +584,7 @@ mod tests {
                 .map(|(n, t)| (n.to_string(), t.clone()))
                 .collect(),
             result,
+            is_async: false,
         }
     }
 

@@ -31,15 +31,7 @@ const MUST_PASS: &[&str] = &["binary", "linking", "resources", "validation", "va
 /// support yet: (script, first skipped line, the feature). The directives
 /// before that line run (and must pass in a [`MUST_PASS`] folder); the
 /// rest count as skipped. Each line must begin a top-level form.
-const SKIP: &[(&str, usize, &str)] = &[
-    ("linking/tags.wast", 1, "exception tags"),
-    (
-        "values/post-return.wast",
-        1,
-        "async built-ins called from post-return",
-    ),
-    ("values/variants.wast", 83, "async `task.return`"),
-];
+const SKIP: &[(&str, usize, &str)] = &[("linking/tags.wast", 1, "exception tags")];
 
 /// Number of scripts in the snapshot of the suite (commit 6d28164, see its
 /// `SOURCE.md`), counted as skipped when the suite is missing.

@@ -31,10 +31,10 @@ use super::parse::{
 use super::types::{ResourceMap, TypeConverter};
 use crate::error::{CompileError, Result};
 use cmc_runtime::abi::{
-    AdapterFunc, CanonOptions, ComponentArg, ComponentInstanceIndex, ComponentMeta, CoreDef,
-    CoreInstanceIndex, EntityRef, ExportItem, ImportPath, ImportType, ImportedInstance,
-    Initializer, LiftedFunc, LiftedIndex, LoweredFunc, LoweredIndex, ModuleIndex, ModuleMeta,
-    PathRoot, PrimaryMap, ResourceBuiltin, ResourceDef, ResourceOp,
+    AdapterFunc, CanonBuiltin, CanonBuiltinOp, CanonOptions, ComponentArg, ComponentInstanceIndex,
+    ComponentMeta, CoreDef, CoreInstanceIndex, EntityRef, ExportItem, ImportPath, ImportType,
+    ImportedInstance, Initializer, LiftedFunc, LiftedIndex, LoweredFunc, LoweredIndex, ModuleIndex,
+    ModuleMeta, PathRoot, PrimaryMap, ResourceDef, ResourceOp,
 };
 use cmc_runtime::component::types::{InterfaceType, PtrType, ResourceTypeId, StringEncoding};
 use std::collections::HashMap;
@@ -402,6 +402,10 @@ impl Inliner<'_, '_> {
             exports: Vec::new(),
         };
         self.meta.parents.push(parent);
+        self.meta.tasked.push(body.defs.iter().any(|def| match def {
+            Def::Canon(canon) => keeps_tasks(canon),
+            _ => false,
+        }));
         for def in &body.defs {
             match def {
                 Def::CoreModule(m) => {
@@ -754,7 +758,16 @@ impl Inliner<'_, '_> {
             self.pending.push((next, Default::default()));
         }
         let (at, module) = self.pending.last_mut().expect("pushed if none");
-        let (at, name) = (*at, module.fuse(callee, &options, instance, &entering));
+        // Tasks and async calls are the runtime's (`ComponentMeta::tasked`).
+        let fusable = !self.meta.tasked[callee.instance]
+            && !options.is_async
+            && !callee.options.is_async
+            && !callee.ty.is_async;
+        let name = match fusable {
+            true => module.fuse(callee, &options, instance, &entering),
+            false => None,
+        };
+        let at = *at;
         if module.is_empty() {
             self.pending.pop();
         }
@@ -874,6 +887,8 @@ impl Inliner<'_, '_> {
             realloc: Some(export(REALLOC)),
             post_return: None,
             encoding: StringEncoding::Utf8,
+            is_async: false,
+            callback: None,
         };
         let lowered = self.meta.lowered.push(LoweredFunc {
             import: path.clone(),
@@ -944,14 +959,18 @@ impl Inliner<'_, '_> {
         CoreInstanceIndex::new(self.meta.initializers.len() - 1)
     }
 
-    /// Adds a resource built-in to the plan and its core function to `s`.
-    fn builtin(&mut self, s: &mut Scope, op: ResourceOp, resource: u32) {
-        let builtin = self.meta.builtins.push(ResourceBuiltin {
+    /// Adds built-in `op` to the plan and its core function to `s`; its
+    /// core type is the validator's type of the core function it defines.
+    fn builtin(&mut self, s: &mut Scope, types: &Types, op: CanonBuiltinOp) -> Result<()> {
+        let ty = types.as_ref().core_function_at(s.core_funcs.len() as u32);
+        let ty = crate::module::core_func_type(types, ty)?;
+        let builtin = self.meta.builtins.push(CanonBuiltin {
             op,
-            resource: s.resource_at(resource),
             instance: s.instance,
+            ty,
         });
         s.core_funcs.push(Core::Def(CoreDef::Builtin(builtin)));
+        Ok(())
     }
 
     fn canon(&mut self, s: &mut Scope, types: &Types, canon: &CanonicalFunction) -> Result<()> {
@@ -973,7 +992,13 @@ impl Inliner<'_, '_> {
                     })
                 })())?;
                 s.funcs.push(match lifted {
-                    Ok(lifted) => Func::Lifted(self.meta.lifted.push(lifted)),
+                    Ok(lifted) => {
+                        // Its calls may block: the runtime keeps their tasks.
+                        if lifted.ty.is_async {
+                            self.meta.tasked[s.instance] = true;
+                        }
+                        Func::Lifted(self.meta.lifted.push(lifted))
+                    }
                     Err(what) => Func::Unsupported(what),
                 });
             }
@@ -1002,25 +1027,95 @@ impl Inliner<'_, '_> {
                 });
             }
             CanonicalFunction::ResourceNew { resource } => {
-                self.builtin(s, ResourceOp::New, *resource)
+                self.resource_builtin(s, types, ResourceOp::New, *resource)?
             }
             CanonicalFunction::ResourceRep { resource } => {
-                self.builtin(s, ResourceOp::Rep, *resource)
+                self.resource_builtin(s, types, ResourceOp::Rep, *resource)?
             }
             CanonicalFunction::ResourceDrop { resource } => {
-                self.builtin(s, ResourceOp::Drop, *resource)
+                self.resource_builtin(s, types, ResourceOp::Drop, *resource)?
             }
-            // Every other built-in defines a core function of async or
-            // threads.
-            other => {
-                let name = format!("{other:?}");
-                let name = name.split([' ', '{', '(']).next().unwrap_or("?");
-                s.core_funcs.push(Core::Unsupported(
-                    format!("the canonical built-in `{name}` (async and threads)").into(),
-                ));
+            CanonicalFunction::ContextGet { slot, .. } => {
+                self.builtin(s, types, CanonBuiltinOp::ContextGet { slot: *slot })?
             }
+            CanonicalFunction::ContextSet { slot, .. } => {
+                self.builtin(s, types, CanonBuiltinOp::ContextSet { slot: *slot })?
+            }
+            CanonicalFunction::BackpressureInc => {
+                self.builtin(s, types, CanonBuiltinOp::BackpressureInc)?
+            }
+            CanonicalFunction::BackpressureDec => {
+                self.builtin(s, types, CanonBuiltinOp::BackpressureDec)?
+            }
+            CanonicalFunction::TaskReturn { result, options } => {
+                let op = deferred((|| {
+                    let converter = TypeConverter::new(types, &s.resources, renames);
+                    Ok(CanonBuiltinOp::TaskReturn {
+                        result: result
+                            .as_ref()
+                            .map(|t| converter.val_type_at(t))
+                            .transpose()?,
+                        options: canon_options(s, types, options)?,
+                    })
+                })())?;
+                match op {
+                    Ok(op) => self.builtin(s, types, op)?,
+                    Err(what) => s.core_funcs.push(Core::Unsupported(what)),
+                }
+            }
+            CanonicalFunction::WaitableSetNew => {
+                self.builtin(s, types, CanonBuiltinOp::WaitableSetNew)?
+            }
+            CanonicalFunction::WaitableSetWait { memory } => {
+                let memory = s.core_memories[*memory as usize].def()?;
+                self.builtin(s, types, CanonBuiltinOp::WaitableSetWait { memory })?
+            }
+            CanonicalFunction::WaitableSetPoll { memory } => {
+                let memory = s.core_memories[*memory as usize].def()?;
+                self.builtin(s, types, CanonBuiltinOp::WaitableSetPoll { memory })?
+            }
+            CanonicalFunction::WaitableSetDrop => {
+                self.builtin(s, types, CanonBuiltinOp::WaitableSetDrop)?
+            }
+            CanonicalFunction::WaitableJoin => {
+                self.builtin(s, types, CanonBuiltinOp::WaitableJoin)?
+            }
+            CanonicalFunction::SubtaskDrop => {
+                self.builtin(s, types, CanonBuiltinOp::SubtaskDrop)?
+            }
+            other => match not_yet_builtin(other) {
+                Some(name) => self.builtin(
+                    s,
+                    types,
+                    CanonBuiltinOp::NotYet {
+                        name: name.to_owned(),
+                    },
+                )?,
+                // Shared-everything threads, a proposal of its own.
+                None => {
+                    let name = format!("{other:?}");
+                    let name = name.split([' ', '{', '(']).next().unwrap_or("?");
+                    s.core_funcs.push(Core::Unsupported(
+                        format!("the canonical built-in `{name}` (shared-everything threads)")
+                            .into(),
+                    ));
+                }
+            },
         }
         Ok(())
+    }
+
+    /// Adds resource built-in `op` of the resource type at type index
+    /// `resource` (see [`Self::builtin`]).
+    fn resource_builtin(
+        &mut self,
+        s: &mut Scope,
+        types: &Types,
+        op: ResourceOp,
+        resource: u32,
+    ) -> Result<()> {
+        let resource = s.resource_at(resource);
+        self.builtin(s, types, CanonBuiltinOp::Resource { op, resource })
     }
 
     /// The export-tree entry of an instance of `items`, exported as `name`.
@@ -1180,6 +1275,8 @@ fn canon_options(s: &Scope, types: &Types, options: &[CanonicalOption]) -> Resul
         realloc: None,
         post_return: None,
         encoding: StringEncoding::Utf8,
+        is_async: false,
+        callback: None,
     };
     for option in options {
         match *option {
@@ -1198,13 +1295,66 @@ fn canon_options(s: &Scope, types: &Types, options: &[CanonicalOption]) -> Resul
             CanonicalOption::PostReturn(f) => {
                 out.post_return = Some(s.core_funcs[f as usize].def()?)
             }
-            CanonicalOption::Async | CanonicalOption::Callback(_) => {
-                return Err(unsupported("async lifting and lowering"));
-            }
+            CanonicalOption::Async => out.is_async = true,
+            CanonicalOption::Callback(f) => out.callback = Some(s.core_funcs[f as usize].def()?),
             CanonicalOption::CoreType(_) | CanonicalOption::Gc => {
                 return Err(unsupported("GC-based canonical options"));
             }
         }
     }
     Ok(out)
+}
+
+/// Whether `canon` makes its component instance keep tasks at run time
+/// (see `ComponentMeta::tasked`): a built-in that acts on the current task
+/// or thread, or an `async` lift.
+fn keeps_tasks(canon: &CanonicalFunction) -> bool {
+    match canon {
+        CanonicalFunction::Lift { options, .. } => {
+            options.iter().any(|o| matches!(o, CanonicalOption::Async))
+        }
+        CanonicalFunction::Lower { .. }
+        | CanonicalFunction::ResourceNew { .. }
+        | CanonicalFunction::ResourceRep { .. }
+        | CanonicalFunction::ResourceDrop { .. } => false,
+        _ => true,
+    }
+}
+
+/// The spec's name of a built-in of the asynchronous component model that
+/// cmc links but does not carry out yet (`CanonBuiltinOp::NotYet`); `None`
+/// for the built-ins of shared-everything threads, which stay refused.
+fn not_yet_builtin(canon: &CanonicalFunction) -> Option<&'static str> {
+    use CanonicalFunction as C;
+    Some(match canon {
+        C::TaskCancel => "task.cancel",
+        C::ThreadYield => "thread.yield",
+        C::SubtaskCancel { .. } => "subtask.cancel",
+        C::StreamNew { .. } => "stream.new",
+        C::StreamRead { .. } => "stream.read",
+        C::StreamWrite { .. } => "stream.write",
+        C::StreamCancelRead { .. } => "stream.cancel-read",
+        C::StreamCancelWrite { .. } => "stream.cancel-write",
+        C::StreamDropReadable { .. } => "stream.drop-readable",
+        C::StreamDropWritable { .. } => "stream.drop-writable",
+        C::FutureNew { .. } => "future.new",
+        C::FutureRead { .. } => "future.read",
+        C::FutureWrite { .. } => "future.write",
+        C::FutureCancelRead { .. } => "future.cancel-read",
+        C::FutureCancelWrite { .. } => "future.cancel-write",
+        C::FutureDropReadable { .. } => "future.drop-readable",
+        C::FutureDropWritable { .. } => "future.drop-writable",
+        C::ErrorContextNew { .. } => "error-context.new",
+        C::ErrorContextDebugMessage { .. } => "error-context.debug-message",
+        C::ErrorContextDrop => "error-context.drop",
+        C::ThreadIndex => "thread.index",
+        C::ThreadNewIndirect { .. } => "thread.new-indirect",
+        C::ThreadResumeLater => "thread.resume-later",
+        C::ThreadSuspend => "thread.suspend",
+        C::ThreadSuspendThenResume => "thread.suspend-then-resume",
+        C::ThreadYieldThenResume => "thread.yield-then-resume",
+        C::ThreadSuspendThenPromote => "thread.suspend-then-promote",
+        C::ThreadYieldThenPromote => "thread.yield-then-promote",
+        _ => return None,
+    })
 }

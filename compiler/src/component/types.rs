@@ -61,10 +61,8 @@ impl<'t> TypeConverter<'t> {
 
     fn func_type(&self, id: ComponentFuncTypeId) -> Result<FuncType> {
         let f = &self.types[id];
-        if f.async_ {
-            return Err(unsupported("async functions".into()));
-        }
         Ok(FuncType {
+            is_async: f.async_,
             params: f
                 .params
                 .iter()
@@ -72,6 +70,20 @@ impl<'t> TypeConverter<'t> {
                 .collect::<Result<_>>()?,
             result: f.result.as_ref().map(|t| self.val_type(t)).transpose()?,
         })
+    }
+
+    /// The interface type of a value type as the binary spells it (a
+    /// `task.return`'s result, say): a primitive or a type index.
+    pub fn val_type_at(&self, ty: &wasmparser::ComponentValType) -> Result<InterfaceType> {
+        match *ty {
+            wasmparser::ComponentValType::Primitive(p) => primitive(p),
+            wasmparser::ComponentValType::Type(index) => {
+                match self.types.as_ref().component_any_type_at(index) {
+                    ComponentAnyTypeId::Defined(id) => self.defined(id),
+                    _ => unreachable!("validated: a value type is a defined type"),
+                }
+            }
+        }
     }
 
     fn val_type(&self, ty: &ComponentValType) -> Result<InterfaceType> {

@@ -379,6 +379,15 @@ fn ref_type(r: wasmparser::RefType) -> Result<ValType> {
     }
 }
 
+/// The signature of core type `id` of the validator's `types`, a function
+/// type (the type of a canonical built-in, say).
+pub(crate) fn core_func_type(
+    types: &wasmparser::types::Types,
+    id: wasmparser::types::CoreTypeId,
+) -> Result<FuncType> {
+    func_type(types[id].unwrap_func())
+}
+
 fn func_type(ty: &wasmparser::FuncType) -> Result<FuncType> {
     Ok(FuncType {
         params: ty

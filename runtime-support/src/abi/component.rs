@@ -15,10 +15,10 @@
 //! time, as `CanonicalABI.md` requires, so lifted and lowered functions and
 //! resource built-ins record the component instance they belong to.
 
-use super::interface::{FuncType, PtrType, ResourceTypeId, StringEncoding};
+use super::interface::{FuncType, InterfaceType, PtrType, ResourceTypeId, StringEncoding};
 use super::{
-    AdapterIndex, CodeRange, ComponentInstanceIndex, CoreInstanceIndex, ImportedInstanceIndex,
-    LiftedIndex, LoweredIndex, ModuleIndex, ModuleMeta, PrimaryMap, ResourceBuiltinIndex,
+    AdapterIndex, CanonBuiltinIndex, CodeRange, ComponentInstanceIndex, CoreInstanceIndex,
+    ImportedInstanceIndex, LiftedIndex, LoweredIndex, ModuleIndex, ModuleMeta, PrimaryMap,
     RootImportIndex, TransferIndex,
 };
 use serde::{Deserialize, Serialize};
@@ -46,8 +46,8 @@ pub enum CoreDef {
     },
     /// The core function lowered from host import [`ComponentMeta::lowered`]`[i]`.
     Lowered(LoweredIndex),
-    /// The resource built-in [`ComponentMeta::builtins`]`[i]`.
-    Builtin(ResourceBuiltinIndex),
+    /// The canonical built-in [`ComponentMeta::builtins`]`[i]`.
+    Builtin(CanonBuiltinIndex),
     /// The call into another component [`ComponentMeta::adapters`]`[i]`.
     Adapter(AdapterIndex),
     /// The host half [`ComponentMeta::transfers`]`[i]` of a fused adapter.
@@ -296,7 +296,7 @@ pub struct MemoryTransfer {
     pub realloc: Option<CoreDef>,
 }
 
-/// Which `canon resource.*` built-in a [`ResourceBuiltin`] is.
+/// Which `canon resource.*` built-in a [`CanonBuiltinOp::Resource`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResourceOp {
     /// `resource.new`: `(rep: i32) -> (handle: i32)`.
@@ -308,15 +308,77 @@ pub enum ResourceOp {
     Drop,
 }
 
-/// A `canon resource.new/rep/drop` lowered to a core function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResourceBuiltin {
-    /// The operation.
-    pub op: ResourceOp,
-    /// The resource type it acts on.
-    pub resource: ResourceTypeId,
-    /// The component instance whose handle table it uses.
+/// What a canonical built-in ([`CanonBuiltin`]) does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CanonBuiltinOp {
+    /// `resource.new`, `resource.rep` or `resource.drop` of `resource`.
+    Resource {
+        /// The operation.
+        op: ResourceOp,
+        /// The resource type it acts on.
+        resource: ResourceTypeId,
+    },
+    /// `context.get` of slot `slot` of the current thread's storage.
+    ContextGet {
+        /// The slot (0 or 1).
+        slot: u32,
+    },
+    /// `context.set` of slot `slot`.
+    ContextSet {
+        /// The slot (0 or 1).
+        slot: u32,
+    },
+    /// `backpressure.inc`.
+    BackpressureInc,
+    /// `backpressure.dec`.
+    BackpressureDec,
+    /// `task.return`: resolves the current (async) task with a value of
+    /// `result`, lifted with `options`; both must be the task's own.
+    TaskReturn {
+        /// The result type it was defined with.
+        result: Option<InterfaceType>,
+        /// The options it was defined with.
+        options: CanonOptions,
+    },
+    /// `waitable-set.new`.
+    WaitableSetNew,
+    /// `waitable-set.wait`, storing the event's payload in `memory`.
+    WaitableSetWait {
+        /// The memory the payload is stored in.
+        memory: CoreDef,
+    },
+    /// `waitable-set.poll`, storing the event's payload in `memory`.
+    WaitableSetPoll {
+        /// The memory the payload is stored in.
+        memory: CoreDef,
+    },
+    /// `waitable-set.drop`.
+    WaitableSetDrop,
+    /// `waitable.join`.
+    WaitableJoin,
+    /// `subtask.drop`.
+    SubtaskDrop,
+    /// A built-in of the asynchronous component model that cmc does not
+    /// carry out yet, by the spec's name (`stream.read`, …). It makes the
+    /// check every one of them makes first, that the instance may leave,
+    /// and then fails with an error that names it (`docs/async-plan.md`).
+    NotYet {
+        /// The spec's name of the built-in.
+        name: String,
+    },
+}
+
+/// A canonical built-in other than lift and lower, lowered to a core
+/// function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CanonBuiltin {
+    /// What it does.
+    pub op: CanonBuiltinOp,
+    /// The component instance it acts for: whose handle table, flags and
+    /// current task it uses.
     pub instance: ComponentInstanceIndex,
+    /// Its core function type, as the validator gives it.
+    pub ty: crate::abi::FuncType,
 }
 
 /// A resource type: [`ComponentMeta::resources`]`[id]` for [`ResourceTypeId`] `id`.
@@ -387,6 +449,11 @@ pub struct CanonOptions {
     pub post_return: Option<CoreDef>,
     /// String encoding of the core side.
     pub encoding: StringEncoding,
+    /// The `async` option: an async lift or lower (`Concurrency.md`).
+    pub is_async: bool,
+    /// The `callback` option of an async lift: the function its event
+    /// loop calls (stackless); `None` for a stackful async lift.
+    pub callback: Option<CoreDef>,
 }
 
 /// A core function lifted to a component function.
@@ -587,8 +654,8 @@ pub struct ComponentMeta {
     pub lifted: PrimaryMap<LiftedIndex, LiftedFunc>,
     /// Resource types, by [`ResourceTypeId`].
     pub resources: PrimaryMap<ResourceTypeId, ResourceDef>,
-    /// Resource built-ins lowered to core functions.
-    pub builtins: PrimaryMap<ResourceBuiltinIndex, ResourceBuiltin>,
+    /// Canonical built-ins lowered to core functions.
+    pub builtins: PrimaryMap<CanonBuiltinIndex, CanonBuiltin>,
     /// Lifted functions lowered into other component instances, where the
     /// runtime does the adapting.
     pub adapters: PrimaryMap<AdapterIndex, AdapterFunc>,
@@ -598,6 +665,12 @@ pub struct ComponentMeta {
     /// each was instantiated in (`None` for the root), always an earlier
     /// one.
     pub parents: PrimaryMap<ComponentInstanceIndex, Option<ComponentInstanceIndex>>,
+    /// Whether each component instance has tasks the runtime must keep:
+    /// it defines a built-in that acts on the current task or thread, or
+    /// lifts a function `async`. Calls into such an instance go through
+    /// the runtime (never a fused adapter), which keeps its tasks; every
+    /// other call pays nothing for the asynchronous model.
+    pub tasked: PrimaryMap<ComponentInstanceIndex, bool>,
     /// Root exports.
     pub exports: Vec<(String, ExportItem)>,
     /// Instances of components the host gives, in the order the plan

@@ -77,8 +77,9 @@ indices! {
     LoweredIndex;
     /// A core function lifted to a component function.
     LiftedIndex;
-    /// A `canon resource.new/rep/drop` lowered to a core function.
-    ResourceBuiltinIndex;
+    /// A canonical built-in (`resource.new`, `task.return`, …) lowered to
+    /// a core function.
+    CanonBuiltinIndex;
     /// A call into another component instance that the runtime adapts.
     AdapterIndex;
     /// The host half of a fused adapter.

@@ -313,6 +313,9 @@ pub struct FuncType {
     pub params: Vec<(String, InterfaceType)>,
     /// The result, if any.
     pub result: Option<InterfaceType>,
+    /// An `async` function type: its callers may go on while it runs
+    /// (`Concurrency.md`).
+    pub is_async: bool,
 }
 
 impl FuncType {
@@ -426,7 +429,11 @@ impl From<FlatType> for ValType {
 /// WIT's spelling: `func(a: u32, b: string) -> string`.
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("func(")?;
+        f.write_str(if self.is_async {
+            "async func("
+        } else {
+            "func("
+        })?;
         for (i, (name, ty)) in self.params.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;

@@ -37,6 +37,10 @@ pub enum Error {
     /// The operating system refused a resource (address space, memory).
     #[error("{0}")]
     Resource(String),
+    /// The guest used a feature cmc does not carry out yet (a built-in of
+    /// the asynchronous component model); the message names it.
+    #[error("not supported yet: {0}")]
+    Unsupported(String),
 }
 
 impl Error {

@@ -16,13 +16,42 @@
 
 use super::context::{LiftContext, LowerContext};
 use super::error::CanonError;
-use super::flatten::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count_all};
+use super::flatten::{MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count_all};
 use super::lift::lift_flat_values;
 use super::lower::{SpillTo, lower_flat_values};
 use super::memory::{FlatReader, core_type_name};
 use super::types::{FuncType, InterfaceType, PtrType};
 use super::values::Val;
 use crate::vm::Val as CoreVal;
+
+/// How a `canon lower` passes values: synchronously, or `async` (at most
+/// [`MAX_FLAT_ASYNC_PARAMS`] flat parameters, the result always through the
+/// trailing return pointer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lowering {
+    /// A synchronous lower.
+    Sync,
+    /// An async lower.
+    Async,
+}
+
+impl Lowering {
+    /// The most core parameters passed flat (`max_flat_params`).
+    fn max_flat_params(self) -> usize {
+        match self {
+            Lowering::Sync => MAX_FLAT_PARAMS,
+            Lowering::Async => MAX_FLAT_ASYNC_PARAMS,
+        }
+    }
+
+    /// The most core results returned flat (`max_flat_results`).
+    fn max_flat_results(self) -> usize {
+        match self {
+            Lowering::Sync => MAX_FLAT_RESULTS,
+            Lowering::Async => 0,
+        }
+    }
+}
 
 fn arity(what: &'static str, expected: usize, found: usize) -> Result<(), CanonError> {
     if expected == found {
@@ -73,9 +102,9 @@ fn lifted_result_count(ft: &FuncType) -> usize {
 
 /// The number of core parameters of a lowered import of type `ft`: its
 /// arguments, plus the return pointer when its result spills.
-fn lowered_param_count(ft: &FuncType) -> usize {
-    let retptr = flat_count_all(ft.result_types()) > MAX_FLAT_RESULTS;
-    flat_or_pointer(ft.param_types(), MAX_FLAT_PARAMS) + usize::from(retptr)
+fn lowered_param_count(ft: &FuncType, lowering: Lowering) -> usize {
+    let retptr = flat_count_all(ft.result_types()) > lowering.max_flat_results();
+    flat_or_pointer(ft.param_types(), lowering.max_flat_params()) + usize::from(retptr)
 }
 
 /// Lifts the result of a lifted export from the core function's results:
@@ -111,11 +140,25 @@ pub fn lift_params<C: LiftContext>(
     ft: &FuncType,
     flat: &[CoreVal],
 ) -> Result<Vec<Val>, C::Error> {
-    arity("core arguments", lowered_param_count(ft), flat.len())?;
+    lift_params_as(cx, ft, flat, Lowering::Sync)
+}
+
+/// [`lift_params`] for a lower of kind `lowering`.
+pub fn lift_params_as<C: LiftContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    flat: &[CoreVal],
+    lowering: Lowering,
+) -> Result<Vec<Val>, C::Error> {
+    arity(
+        "core arguments",
+        lowered_param_count(ft, lowering),
+        flat.len(),
+    )?;
     let mut args = Vec::with_capacity(ft.params.len());
     lift_flat_values(
         cx,
-        MAX_FLAT_PARAMS,
+        lowering.max_flat_params(),
         &mut FlatReader::new(flat),
         ft.param_types(),
         "parameters",
@@ -132,7 +175,17 @@ pub fn return_pointer(
     flat_args: &[CoreVal],
     pt: PtrType,
 ) -> Result<Option<u64>, CanonError> {
-    if flat_count_all(ft.result_types()) <= MAX_FLAT_RESULTS {
+    return_pointer_as(ft, flat_args, pt, Lowering::Sync)
+}
+
+/// [`return_pointer`] for a lower of kind `lowering`.
+pub fn return_pointer_as(
+    ft: &FuncType,
+    flat_args: &[CoreVal],
+    pt: PtrType,
+    lowering: Lowering,
+) -> Result<Option<u64>, CanonError> {
+    if flat_count_all(ft.result_types()) <= lowering.max_flat_results() {
         return Ok(None);
     }
     match (pt, flat_args.last()) {
@@ -158,6 +211,18 @@ pub fn lower_results<C: LowerContext>(
     retptr: Option<u64>,
     out: &mut Vec<CoreVal>,
 ) -> Result<(), C::Error> {
+    lower_results_as(cx, ft, result, retptr, out, Lowering::Sync)
+}
+
+/// [`lower_results`] for a lower of kind `lowering`.
+pub fn lower_results_as<C: LowerContext>(
+    cx: &mut C,
+    ft: &FuncType,
+    result: Option<&Val>,
+    retptr: Option<u64>,
+    out: &mut Vec<CoreVal>,
+    lowering: Lowering,
+) -> Result<(), C::Error> {
     match (&ft.result, result) {
         (Some(ty), Some(v)) => v.matches_at(ty, "result")?,
         (None, None) => {}
@@ -167,11 +232,12 @@ pub fn lower_results<C: LowerContext>(
             usize::from(found.is_some()),
         )?,
     }
-    let spill = if flat_count_all(ft.result_types()) > MAX_FLAT_RESULTS {
+    let max_flat = lowering.max_flat_results();
+    let spill = if flat_count_all(ft.result_types()) > max_flat {
         SpillTo::Pointer(retptr.ok_or(CanonError::MissingReturnPointer)?)
     } else {
         SpillTo::Allocate
     };
     let values = result.into_iter().zip(ft.result_types());
-    lower_flat_values(cx, MAX_FLAT_RESULTS, values, spill, out)
+    lower_flat_values(cx, max_flat, values, spill, out)
 }

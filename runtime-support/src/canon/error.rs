@@ -240,6 +240,49 @@ pub enum CanonError {
     /// A flags type with more than 32 labels, which the spec no longer allows.
     #[error("flags type with {0} labels: at most 32 are allowed")]
     TooManyFlags(usize),
+    /// `backpressure.inc` past `2^16 - 1`, or `backpressure.dec` below 0.
+    #[error("backpressure counter {}", if *increment { "overflow" } else { "underflow" })]
+    Backpressure {
+        /// Whether it was an increment.
+        increment: bool,
+    },
+    /// `task.return` in a task of a synchronous lift.
+    #[error("task.return called from a synchronous task")]
+    TaskReturnFromSync,
+    /// `task.return` defined with another result type or other options
+    /// than the task's lift.
+    #[error("invalid task.return signature: its {0} differ from the lift's")]
+    TaskReturnMismatch(&'static str),
+    /// `task.return` of a task that already returned.
+    #[error("task.return called twice: the task already returned")]
+    TaskResolvedTwice,
+    /// An async lift's task ended without calling `task.return`.
+    #[error("async-lifted export failed to produce a result")]
+    TaskNeverReturned,
+    /// A callback returned a code other than `EXIT`, `YIELD` and `WAIT`.
+    #[error("unsupported callback code: {0}")]
+    UnsupportedCallbackCode(u32),
+    /// `waitable-set.drop` of a set that holds waitables or is waited on.
+    #[error("cannot drop waitable set with waiters")]
+    WaitableSetBusy,
+    /// `subtask.drop` before the subtask's return was delivered.
+    #[error("cannot drop a subtask which has not yet resolved")]
+    SubtaskUnresolved,
+    /// A synchronous task (or a start function) tried to block.
+    #[error("cannot block a synchronous task before returning")]
+    CannotBlockSync,
+    /// No task can make progress.
+    #[error("deadlock detected: event loop cannot make further progress")]
+    Deadlock,
+    /// A handle index that names another kind of entry than the one the
+    /// operation needs.
+    #[error("handle index {index} is not a {expected}")]
+    WrongHandleKind {
+        /// The index.
+        index: u32,
+        /// What the operation needs (`resource`, `waitable set`, …).
+        expected: &'static str,
+    },
 }
 
 impl CanonError {

@@ -26,7 +26,16 @@ pub enum FlatContext {
     Lift,
     /// The core function that a `canon lower` produces (the caller's import).
     Lower,
+    /// The core function that a `canon lower … async` produces: at most
+    /// [`MAX_FLAT_ASYNC_PARAMS`] flat parameters, the result always
+    /// through a trailing pointer, and an `i32` result (the subtask's
+    /// state and index).
+    LowerAsync,
 }
+
+/// The most core parameters an async lower passes flat
+/// (`MAX_FLAT_ASYNC_PARAMS`); more go through one pointer.
+pub const MAX_FLAT_ASYNC_PARAMS: usize = 4;
 
 /// A core function signature.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -42,13 +51,25 @@ pub struct CoreSignature {
 pub fn flatten_functype(ft: &FuncType, context: FlatContext, ptr: PtrType) -> CoreSignature {
     let mut params = flatten_types(ft.param_types(), ptr);
     let mut results = flatten_types(ft.result_types(), ptr);
+    if context == FlatContext::LowerAsync {
+        if params.len() > MAX_FLAT_ASYNC_PARAMS {
+            params = vec![ptr.flat()];
+        }
+        if !results.is_empty() {
+            params.push(ptr.flat());
+        }
+        return CoreSignature {
+            params,
+            results: vec![FlatType::I32],
+        };
+    }
     if params.len() > MAX_FLAT_PARAMS {
         params = vec![ptr.flat()];
     }
     if results.len() > MAX_FLAT_RESULTS {
         match context {
             FlatContext::Lift => results = vec![ptr.flat()],
-            FlatContext::Lower => {
+            FlatContext::Lower | FlatContext::LowerAsync => {
                 params.push(ptr.flat());
                 results = Vec::new();
             }
@@ -278,6 +299,7 @@ mod tests {
         let ft = FuncType {
             params: params(16, T::U32),
             result: Some(T::U32),
+            is_async: false,
         };
         for cx in [FlatContext::Lift, FlatContext::Lower] {
             let sig = flatten_functype(&ft, cx, PtrType::I32);
@@ -288,6 +310,7 @@ mod tests {
         let ft = FuncType {
             params: params(17, T::U32),
             result: None,
+            is_async: false,
         };
         let sig = flatten_functype(&ft, FlatContext::Lift, PtrType::I32);
         assert_eq!((sig.params, sig.results), (vec![I32], vec![]));
@@ -295,6 +318,7 @@ mod tests {
         let ft = FuncType {
             params: params(8, T::String),
             result: Some(T::String),
+            is_async: false,
         };
         let sig = flatten_functype(&ft, FlatContext::Lift, PtrType::I32);
         assert_eq!((sig.params.len(), sig.results), (16, vec![I32]));
@@ -304,6 +328,7 @@ mod tests {
         let ft = FuncType {
             params: params(9, T::String),
             result: Some(T::Tuple(vec![T::U8, T::U8])),
+            is_async: false,
         };
         let sig = flatten_functype(&ft, FlatContext::Lower, PtrType::I32);
         assert_eq!((sig.params, sig.results), (vec![I32, I32], vec![]));
@@ -329,6 +354,7 @@ mod tests {
         let ft = FuncType {
             params: params(9, T::String),
             result: Some(T::String),
+            is_async: false,
         };
         let sig = flatten_functype(&ft, FlatContext::Lower, ptr);
         assert_eq!((sig.params, sig.results), (vec![I64, I64], vec![]));
@@ -337,6 +363,7 @@ mod tests {
         let ft = FuncType {
             params: params(2, T::U32),
             result: Some(T::U32),
+            is_async: false,
         };
         let sig = flatten_functype(&ft, FlatContext::Lift, ptr);
         assert_eq!((sig.params, sig.results), (vec![I32, I32], vec![I32]));

@@ -15,6 +15,7 @@
 
 use super::error::{CanonError, ResourceDefiner};
 use super::types::ResourceTypeId;
+pub use super::waitables::{Subtask, SubtaskState, WaitableSet};
 
 /// A slot vector with a free list: the spec's `Table`, indices from 1.
 #[derive(Clone, Debug)]
@@ -189,11 +190,25 @@ impl Lends {
     }
 }
 
-/// The resource handles of one component instance, with the borrow scopes of
-/// its active calls.
+/// What one index of a component instance's handle table holds: the spec
+/// keeps resources and the waitables of the asynchronous model in one
+/// index space per instance, which wasm observes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A resource handle.
+    Resource(ResourceHandle),
+    /// A waitable set (`waitable-set.new`).
+    WaitableSet(WaitableSet),
+    /// A call this instance made with an async lower that had not returned
+    /// when the lower did.
+    Subtask(Subtask),
+}
+
+/// The resource handles and waitables of one component instance, with the
+/// borrow scopes of its active calls.
 #[derive(Clone, Debug, Default)]
 pub struct HandleTable {
-    handles: Table<ResourceHandle>,
+    handles: Table<Entry>,
     /// `num_borrows` of each active call.
     scopes: Table<u32>,
     /// Resource types the host defines (for error wording only).
@@ -231,29 +246,75 @@ impl HandleTable {
         }
     }
 
-    /// The handle at `index`.
+    /// The resource handle at `index`.
     pub fn get(&self, index: u32) -> Result<&ResourceHandle, CanonError> {
+        match self.handles.get(index)? {
+            Entry::Resource(h) => Ok(h),
+            _ => Err(CanonError::WrongHandleKind {
+                index,
+                expected: "resource",
+            }),
+        }
+    }
+
+    /// The resource handle at `index`, writable.
+    fn get_mut(&mut self, index: u32) -> Result<&mut ResourceHandle, CanonError> {
+        match self.handles.get_mut(index)? {
+            Entry::Resource(h) => Ok(h),
+            _ => Err(CanonError::WrongHandleKind {
+                index,
+                expected: "resource",
+            }),
+        }
+    }
+
+    /// Number of live resource handles.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are no live resource handles.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// Live resource handles with their indices.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &ResourceHandle)> {
+        self.handles.iter().filter_map(|(i, e)| match e {
+            Entry::Resource(h) => Some((i, h)),
+            _ => None,
+        })
+    }
+
+    /// Every entry at `index`, of any kind.
+    pub fn entry(&self, index: u32) -> Result<&Entry, CanonError> {
         self.handles.get(index)
     }
 
-    /// Number of live handles.
-    pub fn len(&self) -> usize {
-        self.handles.len()
+    /// Every entry at `index`, writable.
+    pub fn entry_mut(&mut self, index: u32) -> Result<&mut Entry, CanonError> {
+        self.handles.get_mut(index)
     }
 
-    /// Whether there are no live handles.
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
+    /// Adds `entry` at the next free index.
+    pub fn add(&mut self, entry: Entry) -> Result<u32, CanonError> {
+        self.handles.add(entry)
     }
 
-    /// Live handles with their indices.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &ResourceHandle)> {
-        self.handles.iter()
+    /// Removes the entry at `index` when `keep` does not refuse it (its
+    /// error is returned and the entry stays).
+    pub fn remove_if(
+        &mut self,
+        index: u32,
+        keep: impl FnOnce(&Entry) -> Result<(), CanonError>,
+    ) -> Result<Entry, CanonError> {
+        keep(self.handles.get(index)?)?;
+        self.handles.remove(index)
     }
 
     /// The handle at `index`, which must have type `ty`.
     fn typed(&self, index: u32, ty: ResourceTypeId) -> Result<&ResourceHandle, CanonError> {
-        let h = self.handles.get(index)?;
+        let h = self.get(index)?;
         if h.ty != ty {
             return Err(CanonError::WrongHandleType {
                 index,
@@ -266,13 +327,13 @@ impl HandleTable {
 
     /// A new owning handle for `rep` (`resource.new`, and `lower_own`).
     pub fn new_own(&mut self, ty: ResourceTypeId, rep: u32) -> Result<u32, CanonError> {
-        self.handles.add(ResourceHandle {
+        self.handles.add(Entry::Resource(ResourceHandle {
             ty,
             rep,
             own: true,
             borrow_scope: None,
             num_lends: 0,
-        })
+        }))
     }
 
     /// A new borrow handle for `rep`, lent to the call `scope`, which must
@@ -284,13 +345,13 @@ impl HandleTable {
         rep: u32,
         scope: ScopeId,
     ) -> Result<u32, CanonError> {
-        let index = self.handles.add(ResourceHandle {
+        let index = self.handles.add(Entry::Resource(ResourceHandle {
             ty,
             rep,
             own: false,
             borrow_scope: Some(scope),
             num_lends: 0,
-        })?;
+        }))?;
         match self.scopes.get_mut(scope.0) {
             Ok(num_borrows) => {
                 *num_borrows += 1;
@@ -319,7 +380,9 @@ impl HandleTable {
                 lends: h.num_lends,
             });
         }
-        let h = self.handles.remove(index)?;
+        let Entry::Resource(h) = self.handles.remove(index)? else {
+            unreachable!("`typed` found a resource at {index}")
+        };
         if h.own {
             return Ok(Dropped::Own { rep: h.rep });
         }
@@ -344,7 +407,15 @@ impl HandleTable {
         if !h.own {
             return Err(CanonError::NotOwned(index));
         }
-        Ok(self.handles.remove(index)?.rep)
+        Ok(self.take_own_unchecked(index))
+    }
+
+    /// Removes the resource handle at `index`, which the caller checked.
+    fn take_own_unchecked(&mut self, index: u32) -> u32 {
+        match self.handles.remove(index) {
+            Ok(Entry::Resource(h)) => h.rep,
+            _ => unreachable!("checked: a resource handle is at {index}"),
+        }
     }
 
     /// Lends the handle at `index` to an outgoing call (`lift_borrow`):
@@ -356,7 +427,7 @@ impl HandleTable {
         lends: &mut Lends,
     ) -> Result<u32, CanonError> {
         self.typed(index, ty)?;
-        let h = self.handles.get_mut(index)?;
+        let h = self.get_mut(index)?;
         h.num_lends += 1;
         lends.indices.push(index);
         Ok(h.rep)
@@ -366,7 +437,7 @@ impl HandleTable {
     pub fn end_lends(&mut self, lends: Lends) {
         for index in lends.indices {
             // A lent handle cannot be removed, so the entry is still there.
-            if let Ok(h) = self.handles.get_mut(index) {
+            if let Ok(h) = self.get_mut(index) {
                 h.num_lends = h.num_lends.saturating_sub(1);
             }
         }

@@ -37,6 +37,7 @@ pub mod string;
 pub(crate) mod transfer;
 pub mod typed;
 pub mod values;
+pub mod waitables;
 
 /// The interface types live with the contract (`abi`), since plans store them.
 pub use crate::abi::interface as types;
@@ -44,12 +45,15 @@ pub use crate::abi::interface as types;
 #[cfg(test)]
 mod tests;
 
-pub use call::{lift_params, lift_results, lower_params, lower_results, return_pointer};
+pub use call::{
+    Lowering, lift_params, lift_params_as, lift_results, lower_params, lower_results,
+    lower_results_as, return_pointer, return_pointer_as,
+};
 pub use context::{LiftContext, LowerContext};
 pub use error::{CanonError, ResourceDefiner};
 pub use flatten::{
-    CoreSignature, FlatContext, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flat_count, flatten_functype,
-    flatten_type, flatten_types,
+    CoreSignature, FlatContext, MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS,
+    flat_count, flatten_functype, flatten_type, flatten_types,
 };
 pub use handles::{Dropped, HandleTable, Lends, ResourceHandle, ScopeId, Table};
 pub use layout::{Layout, alignment, elem_size, layout};

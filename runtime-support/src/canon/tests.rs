@@ -687,6 +687,7 @@ fn ft(params: Vec<T>, result: Option<T>) -> FuncType {
             .map(|(i, t)| (format!("p{i}"), t))
             .collect(),
         result,
+        is_async: false,
     }
 }
 
@@ -1400,6 +1401,7 @@ fn host_value_errors() {
             ),
         ],
         result: Some(T::U32),
+        is_async: false,
     };
     let e = lower_params_vec(&mut cx, &f, &[s("a")]).unwrap_err();
     assert_eq!(
@@ -1469,6 +1471,7 @@ fn types_serialize() {
             ("a".into(), None),
             ("b".into(), Some(T::Char)),
         ])),
+        is_async: false,
     };
     let bytes = postcard::to_allocvec(&f).unwrap();
     let back: FuncType = postcard::from_bytes(&bytes).unwrap();

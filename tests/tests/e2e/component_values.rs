@@ -40,6 +40,7 @@ pub(super) fn component_wat(case: &Case, ptr: PtrType) -> String {
     let ty = FuncType {
         params: vec![("x".into(), case.ty.clone())],
         result: Some(case.ty.clone()),
+        is_async: false,
     };
     let lift = flatten_functype(&ty, FlatContext::Lift, ptr);
     let lower = flatten_functype(&ty, FlatContext::Lower, ptr);

@@ -2,7 +2,8 @@
 //! caller, call the lifted callee, lower back) and the host halves of fused
 //! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
 
-use super::context::{Cx, LowerSite, Options, Relay, finish_lowered_call, handle_table};
+use super::context::{Cx, Delivery, LowerSite, Options, Relay, finish_lowered_call, handle_table};
+use super::event_loop::call_async_lowered;
 use super::func::call_lifted;
 use super::instance::{check_may_leave, entering, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
@@ -16,7 +17,9 @@ use crate::api::{
 };
 use crate::canon::string::{lift_string, store_string_into_range};
 use crate::canon::transfer::{self, Memories, check_alloc, check_block, check_elements};
-use crate::canon::{CanonError, Lends, lift_params, lower_results};
+use crate::canon::{
+    CanonError, Lends, Lowering, lift_params_as, lower_results_as, return_pointer_as,
+};
 
 /// The core function for adapter `i`, created on first use: lifts the
 /// arguments out of the calling component instance, calls the lifted
@@ -40,10 +43,14 @@ pub(super) fn adapter_func<T: 'static>(
                 instance,
                 table: adapter.instance,
                 ty: component.meta().lifted[adapter.lifted].ty.clone(),
+                lowering: match adapter.options.is_async {
+                    true => Lowering::Async,
+                    false => Lowering::Sync,
+                },
             };
             let func = CoreFunc::new(
                 store,
-                lowered_core_type(&site.ty, adapter.options.ptr_type),
+                lowered_core_type(&site.ty, adapter.options.ptr_type, site.lowering),
                 move |mut caller: Caller<'_, T>, params: &[CoreVal], results: &mut [CoreVal]| {
                     let store = caller.as_store_mut();
                     check_may_leave(store, instance, adapter.instance)?;
@@ -288,17 +295,47 @@ fn adapt(
         .relayed_strings
         .clear();
     cx.strings = Relay::Keep;
-    let args = lift_params(&mut cx, func_ty, params)?;
+    let args = lift_params_as(&mut cx, func_ty, params, site.lowering)?;
     let lends = std::mem::take(&mut cx.lends);
     store.calls.component += 1;
-    let callee =
-        store.component_instances[instance].component.meta().lifted[adapter.lifted].instance;
-    let result = entering(store, instance, (callee, Some(table)), |store| {
-        call_lifted(store, instance, adapter.lifted, &args, CallKind::Component)
+    let lifted = &store.component_instances[instance].component.meta().lifted[adapter.lifted];
+    let (callee, callee_async) = (lifted.instance, lifted.options.is_async);
+    let mut lends = lends;
+    let called = entering(store, instance, (callee, Some(table)), |store| {
+        if !(callee_async && site.lowering == Lowering::Async) {
+            let kind = CallKind::Component;
+            let caller = Some((table, site.lowering));
+            return call_lifted(store, instance, adapter.lifted, &args, kind, caller).map(Ok);
+        }
+        // Both sides async: the callee may suspend, and the caller go on.
+        let caller = Delivery {
+            table,
+            subtask: 0,
+            options,
+            ty: func_ty.clone(),
+            retptr: return_pointer_as(func_ty, params, options.ptr_type(), site.lowering)?,
+        };
+        let strings = (Relay::Take, Relay::Keep);
+        call_async_lowered(
+            store,
+            instance,
+            adapter.lifted,
+            &args,
+            strings,
+            caller,
+            &mut lends,
+        )
     })?;
+    let result = match called {
+        Ok(result) => result,
+        Err(started) => {
+            results[0] = CoreVal::I32(started as i32);
+            return Ok(());
+        }
+    };
     let call = (params, results);
     finish_lowered_call(store, site, options, lends, call, |cx, retptr, flat| {
         cx.strings = Relay::Take;
-        lower_results(cx, func_ty, result.as_ref(), retptr, flat)
+        lower_results_as(cx, func_ty, result.as_ref(), retptr, flat, site.lowering)
     })
 }

@@ -1,12 +1,19 @@
-//! The resource built-ins (`resource.new`, `resource.rep`, `resource.drop`)
-//! as core functions over a component instance's handle table.
+//! The canonical built-ins other than lift and lower as core functions:
+//! the resource built-ins (`resource.new`, `resource.rep`,
+//! `resource.drop`) over a component instance's handle table, and those of
+//! the asynchronous component model (`super::tasks`).
 
-use super::context::handle_table;
-use super::instance::{check_may_leave, import_names, on_first_use, run_dtor};
+use super::context::{Options, handle_table};
+use super::event_loop::wait_or_poll;
+use super::instance::{check_may_leave, import_names, on_first_use, resolve_core, run_dtor};
 use super::linker::{Definition, HostDtor, Linker};
-use crate::abi::{CoreDef, ResourceBuiltinIndex, ResourceDef, ResourceOp, ValType};
-use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
-use crate::canon::Dropped;
+use super::tasks::{self, TaskReturn};
+use crate::abi::{
+    CanonBuiltinIndex, CanonBuiltinOp, ComponentInstanceIndex, CoreDef, ResourceDef, ResourceOp,
+    ResourceTypeId, ValType,
+};
+use crate::api::{AsStoreMut, Caller, Error, Extern, Func as CoreFunc, Store, Val as CoreVal};
+use crate::canon::{Dropped, PtrType, StringEncoding};
 
 /// What `resource.drop` runs for an owned resource.
 enum Destructor<T> {
@@ -16,12 +23,12 @@ enum Destructor<T> {
     Guest(Option<CoreDef>),
 }
 
-/// The core function for resource built-in `i`, created on first use.
+/// The core function for built-in `i`, created on first use.
 pub(super) fn builtin_func<T: 'static>(
     store: &mut Store<T>,
     linker: &Linker<T>,
     instance: usize,
-    i: ResourceBuiltinIndex,
+    i: CanonBuiltinIndex,
 ) -> Result<CoreFunc, Error> {
     on_first_use(
         store,
@@ -30,68 +37,173 @@ pub(super) fn builtin_func<T: 'static>(
         i,
         |store| {
             let component = store.inner.component_instances[instance].component.clone();
-            let builtin = component.meta().builtins[i];
-            let (ty, table) = (builtin.resource, builtin.instance);
-            let i32_ty = || crate::abi::FuncType::new([ValType::I32], [ValType::I32]);
-            let func = match builtin.op {
-                ResourceOp::New => {
-                    CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
+            let builtin = &component.meta().builtins[i];
+            let (table, core_ty) = (builtin.instance, builtin.ty.clone());
+            let func = match &builtin.op {
+                CanonBuiltinOp::Resource { op, resource } => {
+                    resource_func(store, linker, instance, table, *op, *resource)?
+                }
+                CanonBuiltinOp::ContextGet { slot } => {
+                    let slot = *slot;
+                    let wide = core_ty.results.first() == Some(&ValType::I64);
+                    CoreFunc::new(store, core_ty, move |mut caller, _, results| {
+                        let value =
+                            tasks::context_get(caller.as_store_mut(), instance, table, slot)?;
+                        results[0] = match wide {
+                            true => CoreVal::I64(value as i64),
+                            false => CoreVal::I32(value as i32),
+                        };
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::ContextSet { slot } => {
+                    let slot = *slot;
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let value = match params[0] {
+                            CoreVal::I64(v) => v as u64,
+                            ref v => u64::from(v.i32().unwrap_or_default() as u32),
+                        };
+                        tasks::context_set(caller.as_store_mut(), instance, table, slot, value)
+                    })
+                }
+                CanonBuiltinOp::BackpressureInc | CanonBuiltinOp::BackpressureDec => {
+                    let by = match builtin.op {
+                        CanonBuiltinOp::BackpressureInc => 1,
+                        _ => -1,
+                    };
+                    CoreFunc::new(store, core_ty, move |mut caller, _, _| {
+                        tasks::backpressure(caller.as_store_mut(), instance, table, by)
+                    })
+                }
+                CanonBuiltinOp::TaskReturn { result, options } => {
+                    let defined = TaskReturn::new(result.clone(), options.clone());
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        tasks::task_return(store, instance, table, &defined, params)
+                    })
+                }
+                CanonBuiltinOp::WaitableSetNew => {
+                    CoreFunc::new(store, core_ty, move |mut caller, _, results| {
                         let store = caller.as_store_mut();
                         check_may_leave(store, instance, table)?;
-                        let handle =
-                            handle_table(store, instance, table).new_own(ty, arg(params))?;
-                        results[0] = CoreVal::I32(handle as i32);
+                        let set = handle_table(store, instance, table).new_waitable_set()?;
+                        results[0] = CoreVal::I32(set as i32);
                         Ok(())
                     })
                 }
-                ResourceOp::Rep => {
-                    CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
-                        let store = caller.as_store_mut();
-                        let rep = handle_table(store, instance, table).rep(arg(params), ty)?;
-                        results[0] = CoreVal::I32(rep as i32);
-                        Ok(())
-                    })
-                }
-                ResourceOp::Drop => {
-                    let dtor = match &component.meta().resources[ty] {
-                        ResourceDef::Host(path) => {
-                            match linker.get(&import_names(&component, path)) {
-                                Some(Definition::Resource(dtor)) => Destructor::Host(dtor.clone()),
-                                _ => {
-                                    return Err(Error::Link(format!(
-                                        "unknown import: resource `{}` has not been defined",
-                                        import_names(&component, path).join("#")
-                                    )));
-                                }
-                            }
-                        }
-                        ResourceDef::Guest { dtor, .. } => Destructor::Guest(dtor.clone()),
+                CanonBuiltinOp::WaitableSetWait { memory }
+                | CanonBuiltinOp::WaitableSetPoll { memory } => {
+                    let block = matches!(builtin.op, CanonBuiltinOp::WaitableSetWait { .. });
+                    let Extern::Memory(memory) = resolve_core(&store.inner, instance, memory)?
+                    else {
+                        return Err(Error::Link("a built-in's memory is not a memory".into()));
                     };
-                    let drop_ty = crate::abi::FuncType::new([ValType::I32], []);
-                    CoreFunc::new(
-                        store,
-                        drop_ty,
-                        move |mut caller: Caller<'_, T>, params, _| {
-                            let store = caller.as_store_mut();
-                            check_may_leave(store, instance, table)?;
-                            let Dropped::Own { rep } =
-                                handle_table(store, instance, table).drop(arg(params), ty)?
-                            else {
-                                return Ok(());
-                            };
-                            match &dtor {
-                                Destructor::Host(dtor) => dtor(caller.reborrow(), rep),
-                                Destructor::Guest(dtor) => {
-                                    run_dtor(store, instance, dtor.as_ref(), rep)
-                                }
-                            }
-                        },
-                    )
+                    let memory =
+                        Options::new(Some(memory), None, StringEncoding::Utf8, PtrType::I32);
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        let at = (arg(params), arg(&params[1..]));
+                        let code = wait_or_poll(store, instance, table, at, memory, block)?;
+                        results[0] = CoreVal::I32(code as i32);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::WaitableSetDrop => {
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        check_may_leave(store, instance, table)?;
+                        Ok(handle_table(store, instance, table).drop_waitable_set(arg(params))?)
+                    })
+                }
+                CanonBuiltinOp::WaitableJoin => {
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        check_may_leave(store, instance, table)?;
+                        let (waitable, set) = (arg(params), arg(&params[1..]));
+                        Ok(handle_table(store, instance, table).join(waitable, set)?)
+                    })
+                }
+                CanonBuiltinOp::SubtaskDrop => {
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        check_may_leave(store, instance, table)?;
+                        Ok(handle_table(store, instance, table).drop_subtask(arg(params))?)
+                    })
+                }
+                CanonBuiltinOp::NotYet { name } => {
+                    let message = format!(
+                        "the canonical built-in `{name}` (the asynchronous component model)"
+                    );
+                    CoreFunc::new(store, core_ty, move |mut caller, _, _| {
+                        check_may_leave(caller.as_store_mut(), instance, table)?;
+                        Err(Error::Unsupported(message.clone()))
+                    })
                 }
             };
             Ok(func.internal(&mut store.inner))
         },
     )
+}
+
+/// The core function of resource built-in `op` of resource type `ty`,
+/// over the handle table of plan component instance `table`.
+fn resource_func<T: 'static>(
+    store: &mut Store<T>,
+    linker: &Linker<T>,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    op: ResourceOp,
+    ty: ResourceTypeId,
+) -> Result<CoreFunc, Error> {
+    let component = store.inner.component_instances[instance].component.clone();
+    let i32_ty = || crate::abi::FuncType::new([ValType::I32], [ValType::I32]);
+    Ok(match op {
+        ResourceOp::New => CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
+            let store = caller.as_store_mut();
+            check_may_leave(store, instance, table)?;
+            let handle = handle_table(store, instance, table).new_own(ty, arg(params))?;
+            results[0] = CoreVal::I32(handle as i32);
+            Ok(())
+        }),
+        ResourceOp::Rep => CoreFunc::new(store, i32_ty(), move |mut caller, params, results| {
+            let store = caller.as_store_mut();
+            let rep = handle_table(store, instance, table).rep(arg(params), ty)?;
+            results[0] = CoreVal::I32(rep as i32);
+            Ok(())
+        }),
+        ResourceOp::Drop => {
+            let dtor = match &component.meta().resources[ty] {
+                ResourceDef::Host(path) => match linker.get(&import_names(&component, path)) {
+                    Some(Definition::Resource(dtor)) => Destructor::Host(dtor.clone()),
+                    _ => {
+                        return Err(Error::Link(format!(
+                            "unknown import: resource `{}` has not been defined",
+                            import_names(&component, path).join("#")
+                        )));
+                    }
+                },
+                ResourceDef::Guest { dtor, .. } => Destructor::Guest(dtor.clone()),
+            };
+            let drop_ty = crate::abi::FuncType::new([ValType::I32], []);
+            CoreFunc::new(
+                store,
+                drop_ty,
+                move |mut caller: Caller<'_, T>, params, _| {
+                    let store = caller.as_store_mut();
+                    check_may_leave(store, instance, table)?;
+                    let Dropped::Own { rep } =
+                        handle_table(store, instance, table).drop(arg(params), ty)?
+                    else {
+                        return Ok(());
+                    };
+                    match &dtor {
+                        Destructor::Host(dtor) => dtor(caller.reborrow(), rep),
+                        Destructor::Guest(dtor) => run_dtor(store, instance, dtor.as_ref(), rep),
+                    }
+                },
+            )
+        }
+    })
 }
 
 /// The first (only) `i32` argument of a built-in, as the handle or

@@ -8,9 +8,13 @@ use crate::abi::{CanonOptions, ComponentInstanceIndex, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
 use crate::canon::{
-    FuncType, HandleTable, Lends, LiftContext, LowerContext, PtrType, ResourceDefiner,
-    ResourceTypeId, ResourceVal, ScopeId, StringEncoding, StringSource, return_pointer,
+    FuncType, HandleTable, Lends, LiftContext, LowerContext, Lowering, PtrType, ResourceDefiner,
+    ResourceTypeId, ResourceVal, ScopeId, StringEncoding, StringSource, return_pointer_as,
 };
+
+/// The subtask state `RETURNED` an async lower returns when the callee
+/// finished before the lower returned (`Subtask.State.RETURNED`).
+const SUBTASK_RETURNED: i32 = 2;
 use crate::vm::ValRaw;
 
 /// Canonical options resolved to store items.
@@ -19,6 +23,8 @@ pub(crate) struct Options {
     memory: Option<Memory>,
     realloc: Option<Func>,
     pub post_return: Option<Func>,
+    /// The `callback` of an async lift.
+    pub callback: Option<Func>,
     encoding: StringEncoding,
     ptr_type: PtrType,
 }
@@ -35,6 +41,7 @@ impl Options {
             memory,
             realloc,
             post_return: None,
+            callback: None,
             encoding,
             ptr_type,
         }
@@ -72,6 +79,7 @@ impl Options {
             memory,
             realloc: func(&options.realloc)?,
             post_return: func(&options.post_return)?,
+            callback: func(&options.callback)?,
             encoding: options.encoding,
             ptr_type: options.ptr_type,
         })
@@ -81,6 +89,34 @@ impl Options {
     pub fn ptr_type(&self) -> PtrType {
         self.ptr_type
     }
+
+    /// Whether these and `other` lift alike (`LiftOptions.equal`): the
+    /// same string encoding and the same memory (unless `any_memory`).
+    pub(super) fn same_lift_options(&self, other: &Options, any_memory: bool) -> bool {
+        self.encoding == other.encoding
+            && (any_memory || self.memory.map(|m| m.index) == other.memory.map(|m| m.index))
+    }
+
+    /// The memory, if any.
+    pub(super) fn memory(&self) -> Option<Memory> {
+        self.memory
+    }
+}
+
+/// Where the result of a call that an async lower started goes when the
+/// callee returns after the lower did: into the caller's memory, through
+/// the return pointer it passed, and the subtask reports it.
+pub(crate) struct Delivery {
+    /// The caller's plan component instance.
+    pub table: ComponentInstanceIndex,
+    /// The subtask's handle in the caller's table.
+    pub subtask: u32,
+    /// The caller's lower options.
+    pub options: Options,
+    /// The function's type.
+    pub ty: FuncType,
+    /// The return pointer the caller passed.
+    pub retptr: Option<u64>,
 }
 
 /// A lift or lower in progress, for the component instance `table` of the
@@ -172,6 +208,8 @@ pub(crate) struct LowerSite {
     pub instance: usize,
     pub table: ComponentInstanceIndex,
     pub ty: FuncType,
+    /// Whether the lower is `async`.
+    pub lowering: Lowering,
 }
 
 /// Finishes a call that wasm made through the `canon lower` at `site`:
@@ -189,13 +227,17 @@ pub(super) fn finish_lowered_call(
 ) -> Result<(), Error> {
     let (instance, table) = (site.instance, site.table);
     handle_table(store, instance, table).end_lends(lends);
-    let retptr = return_pointer(&site.ty, params, options.ptr_type())?;
+    let retptr = return_pointer_as(&site.ty, params, options.ptr_type(), site.lowering)?;
     let mut flat = store.take_flat_buf();
     lower(
         &mut Cx::new(store, instance, table, options),
         retptr,
         &mut flat,
     )?;
+    if site.lowering == Lowering::Async {
+        // The callee ran to its end: no subtask is left to wait for.
+        flat.push(CoreVal::I32(SUBTASK_RETURNED));
+    }
     results.copy_from_slice(&flat);
     store.put_flat_buf(flat);
     Ok(())

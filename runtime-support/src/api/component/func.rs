@@ -3,10 +3,10 @@
 use super::context::{Cx, Options, Relay, handle_table};
 use super::instance::{entering, resolve_core, without_leaving};
 use super::intercept::{Call, CallKind, intercepted};
-use crate::abi::{ComponentMeta, LiftedIndex};
+use crate::abi::{ComponentInstanceIndex, ComponentMeta, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Val as CoreVal};
-use crate::canon::{FuncType, InterfaceType, Val, lift_results, lower_params};
+use crate::canon::{FuncType, InterfaceType, Lowering, Val, lift_results, lower_params};
 
 /// An exported (lifted) function of a component instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +55,14 @@ impl Func {
             )));
         }
         let result = entered(store, self.instance, self.lifted, |store| {
-            call_lifted(store, self.instance, self.lifted, params, CallKind::Export)
+            call_lifted(
+                store,
+                self.instance,
+                self.lifted,
+                params,
+                CallKind::Export,
+                None,
+            )
         })?;
         if let (Some(slot), Some(result)) = (results.first_mut(), result) {
             *slot = result;
@@ -84,39 +91,82 @@ pub(super) fn entered<R>(
 /// into the callee inside a borrow scope, runs it, lifts the result, closes
 /// the scope and runs `post-return`.
 ///
-/// `kind` says who calls, for the store's interceptor.
+/// `kind` says who calls, for the store's interceptor, and `caller` which
+/// of the plan's component instances and through which kind of lower
+/// (`None` for the host). The caller waits for the result (an async lower
+/// of an async callee goes through `event_loop::call_async_lowered`
+/// instead).
 pub(super) fn call_lifted(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,
     params: &[Val],
     kind: CallKind,
+    caller: Option<(ComponentInstanceIndex, Lowering)>,
 ) -> Result<Option<Val>, Error> {
     // A call between components relays where its strings came from.
     let strings = match kind {
         CallKind::Component => (Relay::Take, Relay::Keep),
         CallKind::Export | CallKind::Import => (Relay::Host, Relay::Host),
     };
+    let is_async = (store.component_instances[instance].component.meta().lifted[index])
+        .options
+        .is_async;
+    let run = |store: &mut StoreOpaque| match is_async {
+        true => {
+            let caller = caller.map(|(table, _)| table);
+            super::event_loop::call_async_lifted(store, instance, index, params, strings, caller)
+        }
+        false => {
+            let lowering = caller.map_or(Lowering::Sync, |(_, lowering)| lowering);
+            run_lifted(store, instance, index, params, strings, lowering)
+        }
+    };
     if store.interceptor.is_none() {
-        return run_lifted(store, instance, index, params, strings);
+        return run(store);
     }
     let component = store.component_instances[instance].component.clone();
     let name = match component.meta().lifted[index].name.as_str() {
         "" => format!("(lifted function {index})"),
         name => name.to_owned(),
     };
-    intercepted(store, Call { kind, name: &name }, params, |store| {
-        run_lifted(store, instance, index, params, strings)
-    })
+    intercepted(store, Call { kind, name: &name }, params, run)
 }
 
 /// A lifted function's core function and options, resolved on its first
 /// call, and whether its calls need a borrow scope.
 #[derive(Clone, Copy)]
 pub(crate) struct ResolvedLift {
-    core: crate::api::Func,
-    options: Options,
-    scoped: bool,
+    pub core: crate::api::Func,
+    pub options: Options,
+    pub scoped: bool,
+}
+
+/// The core callee and options of lifted function `index` of the store's
+/// component instance `instance`, resolved on its first call.
+#[inline(always)]
+pub(super) fn resolve_lift(
+    store: &mut StoreOpaque,
+    instance: usize,
+    index: LiftedIndex,
+) -> Result<ResolvedLift, Error> {
+    if let Some(resolved) = store.component_instances[instance].lifted[index] {
+        return Ok(resolved);
+    }
+    let component = store.component_instances[instance].component.clone();
+    let lifted = &component.meta().lifted[index];
+    let Extern::Func(core) = resolve_core(store, instance, &lifted.core)? else {
+        return Err(Error::Link(
+            "a lifted function is not a core function".into(),
+        ));
+    };
+    let resolved = ResolvedLift {
+        core,
+        options: Options::resolve(store, instance, &lifted.options)?,
+        scoped: lifted.ty.param_types().any(InterfaceType::contains_borrow),
+    };
+    store.component_instances[instance].lifted[index] = Some(resolved);
+    Ok(resolved)
 }
 
 /// [`call_lifted`], unseen.
@@ -128,11 +178,13 @@ fn run_lifted(
     index: LiftedIndex,
     params: &[Val],
     (lower, lift): (Relay, Relay),
+    caller: Lowering,
 ) -> Result<Option<Val>, Error> {
     run_lifted_with(
         store,
         instance,
         index,
+        caller,
         |cx, ty, flat| {
             cx.strings = lower;
             lower_params(cx, ty, params, flat)
@@ -148,7 +200,8 @@ fn run_lifted(
 /// `instance`: `lower` writes the core arguments into the callee inside a
 /// borrow scope, the core function runs, `lift` reads the result out of
 /// its core results, the scope closes and `post-return` runs. Dynamic and
-/// typed calls differ only in `lower` and `lift`.
+/// typed calls differ only in `lower` and `lift`. `caller` is the kind of
+/// lower that called it (the host calls synchronously).
 ///
 /// Always inlined, as are [`entered`] and `entering`: the call's `Result`
 /// would otherwise come back through memory at each of the three layers,
@@ -158,6 +211,7 @@ pub(super) fn run_lifted_with<R>(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,
+    caller: Lowering,
     lower: impl FnOnce(&mut Cx<'_>, &FuncType, &mut Vec<CoreVal>) -> Result<(), Error>,
     lift: impl FnOnce(&mut Cx<'_>, &FuncType, &[CoreVal]) -> Result<R, Error>,
 ) -> Result<R, Error> {
@@ -168,29 +222,36 @@ pub(super) fn run_lifted_with<R>(
     // call does to the store. Cloning the `Component` instead would cost
     // two atomic operations a call.
     let lifted = unsafe { &(&*meta).lifted[index] };
+    // SAFETY: as above.
+    if unsafe { (&*meta).tasked[lifted.instance] } {
+        // A synchronous lift's result comes from its core results.
+        let strings = (Relay::Host, caller);
+        let (result, _) = super::tasks::with_task(store, instance, index, strings, |store| {
+            run_lifted_body(store, instance, index, lower, lift)
+        })?;
+        return Ok(result);
+    }
+    run_lifted_body(store, instance, index, lower, lift)
+}
+
+/// [`run_lifted_with`] without the task the instance may keep.
+#[inline(always)]
+fn run_lifted_body<R>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    index: LiftedIndex,
+    lower: impl FnOnce(&mut Cx<'_>, &FuncType, &mut Vec<CoreVal>) -> Result<(), Error>,
+    lift: impl FnOnce(&mut Cx<'_>, &FuncType, &[CoreVal]) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let meta: *const ComponentMeta = store.component_instances[instance].component.meta();
+    // SAFETY: as in `run_lifted_with`.
+    let lifted = unsafe { &(&*meta).lifted[index] };
     let ty = &lifted.ty;
-    let resolved = match store.component_instances[instance].lifted[index] {
-        Some(resolved) => resolved,
-        None => {
-            let Extern::Func(core) = resolve_core(store, instance, &lifted.core)? else {
-                return Err(Error::Link(
-                    "a lifted function is not a core function".into(),
-                ));
-            };
-            let resolved = ResolvedLift {
-                core,
-                options: Options::resolve(store, instance, &lifted.options)?,
-                scoped: ty.param_types().any(InterfaceType::contains_borrow),
-            };
-            store.component_instances[instance].lifted[index] = Some(resolved);
-            resolved
-        }
-    };
     let ResolvedLift {
         core,
         options,
         scoped,
-    } = resolved;
+    } = resolve_lift(store, instance, index)?;
     // The call's borrow scope: borrows lowered into it must be dropped
     // before it returns. Only `borrow` parameters lower into it.
     let scope = match scoped {

@@ -164,7 +164,7 @@ fn lifted_host_func<T: 'static>(
         move |mut caller: Caller<'_, T>, params: &[Val], results: &mut [Val]| {
             let store = caller.as_store_mut();
             let result = entering(store, index, (callee, Some(parent)), |store| {
-                call_lifted(store, index, lifted, params, CallKind::Export)
+                call_lifted(store, index, lifted, params, CallKind::Export, None)
             })?;
             if let (Some(slot), Some(result)) = (results.first_mut(), result) {
                 *slot = result;

@@ -10,9 +10,9 @@ use super::linker::{Definition, Linker};
 use super::lowered::lowered_func;
 use super::{Component, Func};
 use crate::abi::{
-    AdapterIndex, ComponentInstanceIndex, CoreDef, CoreInstanceIndex, EntityRef, ExportItem,
-    GlobalType, ImportPath, ImportType, ImportedInstanceIndex, Initializer, LiftedIndex,
-    LoweredIndex, PathRoot, PrimaryMap, ResourceBuiltinIndex, ResourceDef, TrapKind, ValType,
+    AdapterIndex, CanonBuiltinIndex, ComponentInstanceIndex, CoreDef, CoreInstanceIndex, EntityRef,
+    ExportItem, GlobalType, ImportPath, ImportType, ImportedInstanceIndex, Initializer,
+    LiftedIndex, LoweredIndex, PathRoot, PrimaryMap, ResourceDef, TrapKind, ValType,
 };
 use crate::api::store::StoreOpaque;
 use crate::api::{
@@ -29,8 +29,8 @@ pub(crate) struct ComponentInstanceData {
     pub core: PrimaryMap<CoreInstanceIndex, CoreInstance>,
     /// Core functions made for lowered host imports.
     pub lowered: PrimaryMap<LoweredIndex, Option<CoreFunc>>,
-    /// Core functions made for resource built-ins.
-    pub builtins: PrimaryMap<ResourceBuiltinIndex, Option<CoreFunc>>,
+    /// Core functions made for canonical built-ins.
+    pub builtins: PrimaryMap<CanonBuiltinIndex, Option<CoreFunc>>,
     /// Core functions made for calls into other component instances.
     pub adapters: PrimaryMap<AdapterIndex, Option<CoreFunc>>,
     /// The canonical options of each lowered import and adapter, resolved
@@ -64,6 +64,19 @@ pub(crate) struct ComponentInstanceData {
     /// The store's component instance of each imported instance the plan
     /// has made so far (see `imported`).
     pub imported: PrimaryMap<ImportedInstanceIndex, usize>,
+    /// The tasks in progress in the instances that keep them, innermost
+    /// last (`super::tasks`).
+    pub tasks: Vec<super::tasks::Task>,
+    /// The stackless tasks between two calls of their callbacks
+    /// (`super::event_loop`), by the number of the suspension that made
+    /// each (never reused: a task resumed is out of the map while its
+    /// callback runs, and may suspend others meanwhile).
+    pub suspended: std::collections::BTreeMap<u64, super::event_loop::Suspended>,
+    /// How many times a task of the instance was suspended.
+    pub suspensions: u64,
+    /// The backpressure count of each of the plan's component instances
+    /// (`backpressure.inc`, `backpressure.dec`).
+    pub backpressure: PrimaryMap<ComponentInstanceIndex, u32>,
 }
 
 /// An instance of a component in a store.
@@ -121,6 +134,10 @@ impl Instance {
             may_enter: PrimaryMap::from(may_enter),
             relayed_strings: std::collections::VecDeque::new(),
             imported: PrimaryMap::new(),
+            tasks: Vec::new(),
+            suspended: Default::default(),
+            suspensions: 0,
+            backpressure: PrimaryMap::from(vec![0; instances]),
         });
         // Imported instances run between the core instantiations, in order.
         let mut imported = meta.imported_instances.iter().peekable();
@@ -434,6 +451,8 @@ pub(super) fn entering<R>(
                 flag.set_i32(store, 1);
             }
             store.component_instances[instance].fused_calls.clear();
+            store.component_instances[instance].tasks.clear();
+            store.component_instances[instance].suspended.clear();
         }
         _ => set_all(store, 1),
     }

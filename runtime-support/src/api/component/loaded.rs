@@ -1,8 +1,8 @@
 //! Loading compiled components.
 
 use crate::abi::{
-    ArtifactKind, ComponentArg, ComponentMeta, CoreDef, EntityRef, ExportItem, HandleOp,
-    ImportPath, Initializer, ModuleIndex, PathRoot, PrimaryMap, ResourceDef,
+    ArtifactKind, CanonBuiltinOp, ComponentArg, ComponentMeta, CoreDef, EntityRef, ExportItem,
+    HandleOp, ImportPath, Initializer, ModuleIndex, PathRoot, PrimaryMap, ResourceDef,
 };
 use crate::api::{ArtifactError, Engine, Error, Module};
 use crate::artifact::{ArtifactSource, CodeMap, Integrity, LoadedArtifact, check_header};
@@ -200,11 +200,34 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
         }
         ResourceDef::Host(path) => host_path_ok(path),
     });
-    let builtins_ok = (meta.builtins.values())
-        .all(|b| meta.resources.is_valid(b.resource) && component_instance_ok(b.instance));
+    let builtins_ok = (meta.builtins.values()).all(|b| {
+        let op_ok = match &b.op {
+            CanonBuiltinOp::Resource { resource, .. } => meta.resources.is_valid(*resource),
+            CanonBuiltinOp::ContextGet { slot } | CanonBuiltinOp::ContextSet { slot } => *slot < 2,
+            CanonBuiltinOp::TaskReturn { result, options } => {
+                let options_ok = [&options.memory, &options.realloc]
+                    .into_iter()
+                    .flatten()
+                    .all(|d| def_ok(d, usize::MAX));
+                options_ok
+                    && (result.as_ref()).is_none_or(|t| resources_in_range(t, meta.resources.len()))
+            }
+            CanonBuiltinOp::WaitableSetWait { memory }
+            | CanonBuiltinOp::WaitableSetPoll { memory } => def_ok(memory, usize::MAX),
+            CanonBuiltinOp::BackpressureInc
+            | CanonBuiltinOp::BackpressureDec
+            | CanonBuiltinOp::WaitableSetNew
+            | CanonBuiltinOp::WaitableSetDrop
+            | CanonBuiltinOp::WaitableJoin
+            | CanonBuiltinOp::SubtaskDrop
+            | CanonBuiltinOp::NotYet { .. } => true,
+        };
+        op_ok && component_instance_ok(b.instance)
+    });
+    let tasked_ok = meta.tasked.len() == meta.parents.len();
     // Each instance's parent is an earlier one (the root has none).
     let parents_ok = (meta.parents.iter()).all(|(i, p)| p.is_none_or(|p| p.as_u32() < i.as_u32()));
-    if !resources_ok || !builtins_ok || !parents_ok {
+    if !resources_ok || !builtins_ok || !parents_ok || !tasked_ok {
         return Err(corrupt());
     }
     let mut instances = 0;
@@ -229,7 +252,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             .all(|t| resources_in_range(t, meta.resources.len()))
     };
     let options_ok = |o: &crate::abi::CanonOptions| {
-        [&o.memory, &o.realloc, &o.post_return]
+        [&o.memory, &o.realloc, &o.post_return, &o.callback]
             .into_iter()
             .flatten()
             .all(|d| def_ok(d, instances))

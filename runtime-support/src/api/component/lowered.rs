@@ -11,14 +11,23 @@ use crate::abi::{LoweredIndex, ValType};
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
 use crate::canon::typed::{LiftParams, LowerResults, lift_params_typed};
 use crate::canon::{
-    FlatContext, FlatType, FuncType, PtrType, Val, flatten_functype, lift_params, lower_results,
+    FlatContext, FlatType, FuncType, Lowering, PtrType, Val, flatten_functype, lift_params,
+    lower_results,
 };
 use std::marker::PhantomData;
 
 /// The core type of a `canon lower` of `ty` whose memory has pointers of
 /// type `ptr`.
-pub(super) fn lowered_core_type(ty: &crate::canon::FuncType, ptr: PtrType) -> crate::abi::FuncType {
-    let sig = flatten_functype(ty, FlatContext::Lower, ptr);
+pub(super) fn lowered_core_type(
+    ty: &crate::canon::FuncType,
+    ptr: PtrType,
+    lowering: Lowering,
+) -> crate::abi::FuncType {
+    let context = match lowering {
+        Lowering::Sync => FlatContext::Lower,
+        Lowering::Async => FlatContext::LowerAsync,
+    };
+    let sig = flatten_functype(ty, context, ptr);
     crate::abi::FuncType::new(
         sig.params.iter().map(|t| core_type(*t)),
         sig.results.iter().map(|t| core_type(*t)),
@@ -58,13 +67,19 @@ pub(super) fn lowered_func<T: 'static>(
                     .typecheck(&lowered.ty)
                     .map_err(|e| Error::Link(format!("import `{name}`: {e}")))?;
             }
+            if lowered.options.is_async {
+                return Err(Error::Unsupported(format!(
+                    "`canon lower async` of the host function `{name}`"
+                )));
+            }
             let site = LowerSite {
                 instance,
                 table: lowered.instance,
                 ty: lowered.ty.clone(),
+                lowering: Lowering::Sync,
             };
             let options = lowered.options.clone();
-            let core_ty = lowered_core_type(&site.ty, options.ptr_type);
+            let core_ty = lowered_core_type(&site.ty, options.ptr_type, site.lowering);
             let func = CoreFunc::new(
                 store,
                 core_ty,

@@ -19,6 +19,7 @@
 mod adapters;
 mod builtins;
 mod context;
+mod event_loop;
 mod func;
 mod imported;
 mod instance;
@@ -26,6 +27,7 @@ mod intercept;
 mod linker;
 mod loaded;
 mod lowered;
+mod tasks;
 mod typed;
 
 pub use func::Func;

@@ -11,8 +11,8 @@
 use super::func::{Func, call_lifted, entered, run_lifted_with};
 use super::intercept::CallKind;
 use crate::api::{AsStore, AsStoreMut, Error};
-use crate::canon::FuncType;
 use crate::canon::typed::{LiftResults, LowerParams, lower_params_typed};
+use crate::canon::{FuncType, Lowering};
 use std::marker::PhantomData;
 
 /// An export of a component instance whose type was checked against the
@@ -50,6 +50,15 @@ impl Func {
         let store = store.as_store();
         store.check(self.store_id)?;
         let ty = self.ty(store);
+        let lifted = &store.component_instances[self.instance]
+            .component
+            .meta()
+            .lifted;
+        if lifted[self.lifted].options.is_async {
+            return Err(Error::Unsupported(
+                "typed calls of async-lifted exports (call them with `Func::call`)".into(),
+            ));
+        }
         P::typecheck(&ty.params)
             .and_then(|()| R::typecheck(ty.result.as_ref()))
             .map_err(|e| signature_error(&ty, e))?;
@@ -71,7 +80,7 @@ impl<P: LowerParams, R: LiftResults> TypedFunc<P, R> {
             let ty = self.func.ty(&*store);
             let args = params.to_vals(&ty.params);
             let result = entered(store, instance, lifted, |store| {
-                call_lifted(store, instance, lifted, &args, CallKind::Export)
+                call_lifted(store, instance, lifted, &args, CallKind::Export, None)
             })?;
             return Ok(R::from_val(result, ty.result.as_ref())?);
         }
@@ -80,6 +89,7 @@ impl<P: LowerParams, R: LiftResults> TypedFunc<P, R> {
                 store,
                 instance,
                 lifted,
+                Lowering::Sync,
                 |cx, ty, flat| lower_params_typed(cx, ty, &params, flat),
                 |cx, ty, flat| R::lift(cx, ty.result.as_ref(), flat),
             )

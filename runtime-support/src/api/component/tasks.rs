@@ -1,0 +1,219 @@
+//! Tasks of the asynchronous component model (`Concurrency.md`,
+//! `CanonicalABI.md`): the spec's `Task` with its implicit thread's
+//! storage, kept for the calls into component instances that need them
+//! ([`ComponentMeta::tasked`](crate::abi::ComponentMeta)), and the
+//! built-ins that act on the current task or on an instance's
+//! backpressure. Async calls and the event loop are in `event_loop`.
+
+use super::context::{Cx, Delivery, Options, Relay, handle_table};
+use super::func::resolve_lift;
+use super::instance::check_may_leave;
+use crate::abi::{CanonOptions, ComponentInstanceIndex, LiftedIndex};
+use crate::api::store::StoreOpaque;
+use crate::api::{Error, Val as CoreVal};
+use crate::canon::waitables::SubtaskState;
+use crate::canon::{
+    CanonError, FuncType, InterfaceType, Lowering, Val, lift_params, lower_results_as,
+};
+
+/// A call running in a component instance that keeps tasks.
+pub(crate) struct Task {
+    /// The plan's component instance it runs in.
+    pub(super) instance: ComponentInstanceIndex,
+    /// The lifted function it runs.
+    pub(super) lifted: LiftedIndex,
+    /// The storage of its implicit thread (`context.get`, `context.set`).
+    pub(super) context: [u64; 2],
+    /// Whether `task.return` (or a synchronous lift's return) resolved it.
+    pub(super) resolved: bool,
+    /// The value it resolved with, until its caller takes it.
+    pub(super) result: Option<Val>,
+    /// How `task.return` treats where the result's strings come from.
+    pub(super) result_strings: Relay,
+    /// Whether its caller, below it on the native stack, is an async lower
+    /// that the spec lets go on when this task blocks: then it cannot block
+    /// at the bottom of the stack (`event_loop`). Cleared once the task is
+    /// suspended, when its caller did go on.
+    pub(super) caller_goes_on: bool,
+    /// Where its result goes when it returns after its caller went on.
+    pub(super) delivery: Option<Delivery>,
+}
+
+/// The largest backpressure count (`2^16 - 1`).
+const MAX_BACKPRESSURE: u32 = (1 << 16) - 1;
+
+/// Runs `call` as a new task of lifted function `lifted` of the store's
+/// component instance `instance`, and returns its result with the task as
+/// it ended. The task is gone afterwards, whether `call` failed or not.
+pub(super) fn with_task<R>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    lifted: LiftedIndex,
+    (result_strings, caller): (Relay, Lowering),
+    call: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
+) -> Result<(R, Task), Error> {
+    let data = &mut store.component_instances[instance];
+    let depth = data.tasks.len();
+    data.tasks.push(Task {
+        instance: data.component.meta().lifted[lifted].instance,
+        lifted,
+        context: [0; 2],
+        resolved: false,
+        result: None,
+        result_strings,
+        caller_goes_on: caller == Lowering::Async,
+        delivery: None,
+    });
+    let result = call(store);
+    let tasks = &mut store.component_instances[instance].tasks;
+    let task = tasks.drain(depth..).next();
+    let task = task.ok_or_else(|| Error::Usage("a task ended twice".into()))?;
+    Ok((result?, task))
+}
+
+/// The current task of plan component instance `table`, for built-in
+/// `what`: the innermost task of the store's component instance, which
+/// must run in `table` (calls into an instance that keeps tasks always
+/// make one; a core start function or a destructor runs outside any).
+pub(super) fn current_task<'s>(
+    store: &'s mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    what: &str,
+) -> Result<&'s mut Task, Error> {
+    match store.component_instances[instance].tasks.last_mut() {
+        Some(task) if task.instance == table => Ok(task),
+        _ => Err(Error::Unsupported(format!(
+            "`{what}` outside a call into its component instance (in a start function or a destructor)"
+        ))),
+    }
+}
+
+/// `context.get` of `slot` for plan component instance `table`.
+pub(super) fn context_get(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    slot: u32,
+) -> Result<u64, Error> {
+    let task = current_task(store, instance, table, "context.get")?;
+    Ok(task.context[slot as usize])
+}
+
+/// `context.set` of `slot` to `value`.
+pub(super) fn context_set(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    slot: u32,
+    value: u64,
+) -> Result<(), Error> {
+    let task = current_task(store, instance, table, "context.set")?;
+    task.context[slot as usize] = value;
+    Ok(())
+}
+
+/// `backpressure.inc` (`by` 1) and `backpressure.dec` (`by` -1): the
+/// count stays in `0..2^16`.
+pub(super) fn backpressure(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    by: i32,
+) -> Result<(), Error> {
+    let count = &mut store.component_instances[instance].backpressure[table];
+    match count.checked_add_signed(by) {
+        Some(next) if next <= MAX_BACKPRESSURE => {
+            *count = next;
+            Ok(())
+        }
+        _ => Err(CanonError::Backpressure { increment: by > 0 }.into()),
+    }
+}
+
+/// What a `task.return` was defined with.
+pub(super) struct TaskReturn {
+    /// A function type whose parameter is the result: its core
+    /// parameters are `task.return`'s.
+    pub params: FuncType,
+    /// Its options.
+    pub options: CanonOptions,
+}
+
+impl TaskReturn {
+    pub(super) fn new(result: Option<InterfaceType>, options: CanonOptions) -> TaskReturn {
+        TaskReturn {
+            params: FuncType {
+                params: result.into_iter().map(|t| (String::new(), t)).collect(),
+                result: None,
+                is_async: false,
+            },
+            options,
+        }
+    }
+}
+
+/// `task.return` with core arguments `flat`, for plan component instance
+/// `table`: resolves the current task, which must be an async lift's, of
+/// the same result type and options, not resolved yet, with the value
+/// lifted from `flat`.
+pub(super) fn task_return(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    defined: &TaskReturn,
+    flat: &[CoreVal],
+) -> Result<(), Error> {
+    check_may_leave(store, instance, table)?;
+    let task = current_task(store, instance, table, "task.return")?;
+    let (lifted, strings) = (task.lifted, task.result_strings);
+    let component = store.component_instances[instance].component.clone();
+    let lift = &component.meta().lifted[lifted];
+    if !lift.options.is_async {
+        return Err(CanonError::TaskReturnFromSync.into());
+    }
+    let result: Vec<_> = defined.params.param_types().cloned().collect();
+    if result.as_slice() != lift.ty.result_types() {
+        return Err(CanonError::TaskReturnMismatch("result type").into());
+    }
+    // `LiftOptions.equal`: the same string encoding and memory. A
+    // `task.return` without a memory reads none, and the reference scripts
+    // (`async/cross-abi-calls.wast`) pair one with lifts that have a memory
+    // for their parameters: only a memory it has must be the lift's.
+    let options = Options::resolve(store, instance, &defined.options)?;
+    let lift_options = resolve_lift(store, instance, lifted)?.options;
+    if !options.same_lift_options(&lift_options, defined.options.memory.is_none()) {
+        return Err(CanonError::TaskReturnMismatch("options").into());
+    }
+    let mut cx = Cx::new(store, instance, table, options);
+    cx.strings = strings;
+    let mut value = lift_params(&mut cx, &defined.params, flat)?;
+    let task = current_task(store, instance, table, "task.return")?;
+    if task.resolved {
+        return Err(CanonError::TaskResolvedTwice.into());
+    }
+    task.resolved = true;
+    match task.delivery.take() {
+        None => task.result = value.pop(),
+        // Its caller went on: the result goes into the caller's memory now
+        // and the subtask reports its return.
+        Some(delivery) => {
+            let mut cx = Cx::new(store, instance, delivery.table, delivery.options);
+            cx.strings = Relay::Take;
+            let (ty, retptr) = (&delivery.ty, delivery.retptr);
+            lower_results_as(
+                &mut cx,
+                ty,
+                value.first(),
+                retptr,
+                &mut Vec::new(),
+                Lowering::Async,
+            )?;
+            let subtask =
+                handle_table(store, instance, delivery.table).subtask(delivery.subtask)?;
+            subtask.state = SubtaskState::Returned;
+            subtask.pending_event = true;
+        }
+    }
+    Ok(())
+}

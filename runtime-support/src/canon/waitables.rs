@@ -1,0 +1,263 @@
+//! Waitables and waitable sets of the asynchronous component model
+//! (`Waitable`, `WaitableSet`, `Subtask` of `CanonicalABI.md`), as entries
+//! of an instance's [`HandleTable`]: what `waitable-set.*`, `waitable.join`
+//! and `subtask.drop` act on, and the events a wait delivers.
+//!
+//! Only subtasks are waitables so far; streams and futures join them when
+//! they are built.
+
+use super::error::CanonError;
+use super::handles::{Entry, HandleTable, Lends};
+
+/// A set of waitables of one instance (`WaitableSet`), by handle index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WaitableSet {
+    /// Its waitables, in the order they joined.
+    pub elems: Vec<u32>,
+    /// How many waits on it are in progress (blocked calls and callback
+    /// loops that returned `WAIT` on it).
+    pub num_waiting: u32,
+}
+
+/// The states of a subtask (`Subtask.State`), as wasm sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubtaskState {
+    /// The callee has not started yet.
+    Starting = 0,
+    /// The callee started and has not returned.
+    Started = 1,
+    /// The callee returned: its result is in the caller's memory.
+    Returned = 2,
+}
+
+/// A call an instance made with an async lower that had not returned when
+/// the lower did (`Subtask`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subtask {
+    /// Its state.
+    pub state: SubtaskState,
+    /// Whether its progress was not reported yet (`pending_event`).
+    pub pending_event: bool,
+    /// The set it joined, if any.
+    pub wset: Option<u32>,
+    /// The handles the caller lent to the call, ended when its return is
+    /// delivered; `None` once it was (`resolve_delivered`).
+    pub lends: Option<Lends>,
+}
+
+/// Event codes (`EventCode`).
+pub mod event {
+    /// No event.
+    pub const NONE: u32 = 0;
+    /// A subtask made progress.
+    pub const SUBTASK: u32 = 1;
+}
+
+/// An event: its code and two payload words (`EventTuple`).
+pub type Event = [u32; 3];
+
+impl HandleTable {
+    /// `waitable-set.new`.
+    pub fn new_waitable_set(&mut self) -> Result<u32, CanonError> {
+        self.add(Entry::WaitableSet(WaitableSet::default()))
+    }
+
+    /// The waitable set at `index`.
+    pub fn waitable_set(&mut self, index: u32) -> Result<&mut WaitableSet, CanonError> {
+        match self.entry_mut(index)? {
+            Entry::WaitableSet(set) => Ok(set),
+            _ => Err(CanonError::WrongHandleKind {
+                index,
+                expected: "waitable set",
+            }),
+        }
+    }
+
+    /// `waitable-set.drop`: only an empty set nobody waits on.
+    pub fn drop_waitable_set(&mut self, index: u32) -> Result<(), CanonError> {
+        self.remove_if(index, |entry| match entry {
+            Entry::WaitableSet(set) if set.elems.is_empty() && set.num_waiting == 0 => Ok(()),
+            Entry::WaitableSet(_) => Err(CanonError::WaitableSetBusy),
+            _ => Err(CanonError::WrongHandleKind {
+                index,
+                expected: "waitable set",
+            }),
+        })?;
+        Ok(())
+    }
+
+    /// The subtask at `index`.
+    pub fn subtask(&mut self, index: u32) -> Result<&mut Subtask, CanonError> {
+        match self.entry_mut(index)? {
+            Entry::Subtask(subtask) => Ok(subtask),
+            _ => Err(CanonError::WrongHandleKind {
+                index,
+                expected: "subtask",
+            }),
+        }
+    }
+
+    /// `subtask.drop`: only once its return was delivered; leaves its set.
+    pub fn drop_subtask(&mut self, index: u32) -> Result<(), CanonError> {
+        let entry = self.remove_if(index, |entry| match entry {
+            Entry::Subtask(s) if s.lends.is_none() => Ok(()),
+            Entry::Subtask(_) => Err(CanonError::SubtaskUnresolved),
+            _ => Err(CanonError::WrongHandleKind {
+                index,
+                expected: "subtask",
+            }),
+        })?;
+        if let Entry::Subtask(Subtask {
+            wset: Some(set), ..
+        }) = entry
+            && let Ok(set) = self.waitable_set(set)
+        {
+            set.elems.retain(|&w| w != index);
+        }
+        Ok(())
+    }
+
+    /// `waitable.join`: moves waitable `index` into set `set`, or out of
+    /// any set when `set` is 0.
+    pub fn join(&mut self, index: u32, set: u32) -> Result<(), CanonError> {
+        self.subtask(index)?;
+        if set != 0 {
+            self.waitable_set(set)?;
+        }
+        let old = std::mem::replace(&mut self.subtask(index)?.wset, (set != 0).then_some(set));
+        if let Some(old) = old {
+            self.waitable_set(old)?.elems.retain(|&w| w != index);
+        }
+        if set != 0 {
+            self.waitable_set(set)?.elems.push(index);
+        }
+        Ok(())
+    }
+
+    /// Whether set `set` holds a waitable with an event to deliver.
+    pub fn has_event(&self, set: u32) -> Result<bool, CanonError> {
+        let Entry::WaitableSet(set) = self.entry(set)? else {
+            return Err(CanonError::WrongHandleKind {
+                index: set,
+                expected: "waitable set",
+            });
+        };
+        Ok(set
+            .elems
+            .iter()
+            .any(|&w| matches!(self.entry(w), Ok(Entry::Subtask(s)) if s.pending_event)))
+    }
+
+    /// Takes the event of the first waitable of set `set` that has one
+    /// (`get_pending_event`); a subtask's event reads its state when
+    /// delivered, and delivering its return ends the caller's lends.
+    pub fn take_event(&mut self, set: u32) -> Result<Option<Event>, CanonError> {
+        let elems = self.waitable_set(set)?.elems.clone();
+        for w in elems {
+            let subtask = self.subtask(w)?;
+            if !subtask.pending_event {
+                continue;
+            }
+            subtask.pending_event = false;
+            let state = subtask.state;
+            if state == SubtaskState::Returned
+                && let Some(lends) = subtask.lends.take()
+            {
+                self.end_lends(lends);
+            }
+            return Ok(Some([event::SUBTASK, w, state as u32]));
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canon::types::ResourceTypeId;
+
+    fn subtask(table: &mut HandleTable) -> u32 {
+        table
+            .add(Entry::Subtask(Subtask {
+                state: SubtaskState::Started,
+                pending_event: false,
+                wset: None,
+                lends: Some(Lends::new()),
+            }))
+            .unwrap()
+    }
+
+    #[test]
+    fn waitables_share_the_index_space_of_resources() {
+        let mut t = HandleTable::new();
+        assert_eq!(t.new_own(ResourceTypeId::from_u32(1), 7), Ok(1));
+        assert_eq!(t.new_waitable_set(), Ok(2));
+        assert_eq!(subtask(&mut t), 3);
+        // Each operation names the kind it needs.
+        assert_eq!(
+            t.waitable_set(1),
+            Err(CanonError::WrongHandleKind {
+                index: 1,
+                expected: "waitable set"
+            })
+        );
+        assert!(matches!(
+            t.rep(2, ResourceTypeId::from_u32(1)),
+            Err(CanonError::WrongHandleKind { index: 2, .. })
+        ));
+        assert_eq!(t.len(), 1, "only resources count as resource handles");
+    }
+
+    #[test]
+    fn a_set_delivers_a_subtask_event_once_and_ends_its_lends() {
+        let mut t = HandleTable::new();
+        let set = t.new_waitable_set().unwrap();
+        let s = subtask(&mut t);
+        t.join(s, set).unwrap();
+        assert_eq!(t.has_event(set), Ok(false));
+        assert_eq!(t.take_event(set), Ok(None));
+        let sub = t.subtask(s).unwrap();
+        sub.state = SubtaskState::Returned;
+        sub.pending_event = true;
+        assert_eq!(t.has_event(set), Ok(true));
+        assert_eq!(t.take_event(set), Ok(Some([event::SUBTASK, s, 2])));
+        assert_eq!(t.take_event(set), Ok(None));
+        assert_eq!(
+            t.subtask(s).unwrap().lends,
+            None,
+            "its return was delivered"
+        );
+    }
+
+    #[test]
+    fn drops_refuse_busy_sets_and_unresolved_subtasks() {
+        let mut t = HandleTable::new();
+        let set = t.new_waitable_set().unwrap();
+        let s = subtask(&mut t);
+        t.join(s, set).unwrap();
+        assert_eq!(t.drop_waitable_set(set), Err(CanonError::WaitableSetBusy));
+        assert_eq!(t.drop_subtask(s), Err(CanonError::SubtaskUnresolved));
+        // Delivered, it may go, and leaves its set, which then may go too.
+        t.subtask(s).unwrap().lends = None;
+        assert_eq!(t.drop_subtask(s), Ok(()));
+        assert_eq!(t.drop_waitable_set(set), Ok(()));
+        assert_eq!(
+            t.drop_waitable_set(set),
+            Err(CanonError::UnknownHandle(set))
+        );
+    }
+
+    #[test]
+    fn joining_set_zero_leaves_the_set() {
+        let mut t = HandleTable::new();
+        let (a, b) = (t.new_waitable_set().unwrap(), t.new_waitable_set().unwrap());
+        let s = subtask(&mut t);
+        t.join(s, a).unwrap();
+        t.join(s, b).unwrap();
+        assert!(t.waitable_set(a).unwrap().elems.is_empty());
+        assert_eq!(t.waitable_set(b).unwrap().elems, [s]);
+        t.join(s, 0).unwrap();
+        assert!(t.waitable_set(b).unwrap().elems.is_empty());
+        assert_eq!(t.subtask(s).unwrap().wset, None);
+    }
+}
