@@ -8,7 +8,8 @@
 //! the scripts (or the parts of scripts, from a line on) in [`SKIP`], which
 //! need what cmc does not support yet. A folder of
 //! the suite (`validation/`, `values/`, …) is required to pass only when it
-//! is in [`MUST_PASS`]; the failures of the other folders are printed after
+//! is in [`MUST_PASS`] (or the script in [`MUST_PASS_SCRIPTS`]); the
+//! failures of the other folders are printed after
 //! the trials, with their counts, but do not fail `cargo test`. After all
 //! trials the directive totals are printed per folder and, as the last line,
 //! `N passed, M failed, K skipped`.
@@ -26,6 +27,17 @@ use std::sync::{Arc, Mutex};
 /// does not support the asynchronous component model yet. Add a folder
 /// here once all its scripts pass.
 const MUST_PASS: &[&str] = &["binary", "linking", "resources", "validation", "values"];
+
+/// Scripts of the other folders that pass in full and must keep passing
+/// (`async/` is built in parts, `docs/async-plan.md`).
+const MUST_PASS_SCRIPTS: &[&str] = &[
+    "async/cross-abi-calls.wast",
+    "async/deadlock.wast",
+    "async/drop-subtask.wast",
+    "async/drop-waitable-set.wast",
+    "async/validate-no-async-abi-for-sync-type.wast",
+    "async/validate-no-stream-char.wast",
+];
 
 /// Scripts whose directives from a line on need a feature cmc does not
 /// support yet: (script, first skipped line, the feature). The directives
@@ -133,7 +145,7 @@ fn main() {
             trials.push(Trial::test(name, || Ok(())).with_ignored_flag(true));
             continue;
         }
-        let must_pass = MUST_PASS.contains(&folder(&name));
+        let must_pass = MUST_PASS.contains(&folder(&name)) || MUST_PASS_SCRIPTS.contains(&&*name);
         trials.push(Trial::test(name.clone(), move || {
             let mut report = cmc_spec::run_script(&name, &source);
             // With calls intercepted, calls between components take the
