@@ -33,6 +33,7 @@ const MUST_PASS: &[&str] = &["binary", "linking", "resources", "validation", "va
 const MUST_PASS_SCRIPTS: &[&str] = &[
     "async/cross-abi-calls.wast",
     "async/deadlock.wast",
+    "async/dont-block-start.wast",
     "async/drop-subtask.wast",
     "async/drop-waitable-set.wast",
     "async/validate-no-async-abi-for-sync-type.wast",

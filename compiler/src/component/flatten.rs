@@ -1063,6 +1063,9 @@ impl Inliner<'_, '_> {
                     Err(what) => s.core_funcs.push(Core::Unsupported(what)),
                 }
             }
+            CanonicalFunction::ThreadYield => {
+                self.builtin(s, types, CanonBuiltinOp::ThreadYield)?
+            }
             CanonicalFunction::WaitableSetNew => {
                 self.builtin(s, types, CanonBuiltinOp::WaitableSetNew)?
             }
@@ -1089,6 +1092,7 @@ impl Inliner<'_, '_> {
                     types,
                     CanonBuiltinOp::NotYet {
                         name: name.to_owned(),
+                        blocks: blocks(other),
                     },
                 )?,
                 // Shared-everything threads, a proposal of its own.
@@ -1321,6 +1325,28 @@ fn keeps_tasks(canon: &CanonicalFunction) -> bool {
     }
 }
 
+/// Whether `canon` blocks its task when it cannot go on at once: the
+/// synchronous stream and future copies and cancellations, a synchronous
+/// `subtask.cancel`, and `thread.suspend`.
+fn blocks(canon: &CanonicalFunction) -> bool {
+    use CanonicalFunction as C;
+    let is_async =
+        |options: &[CanonicalOption]| options.iter().any(|o| matches!(o, CanonicalOption::Async));
+    match canon {
+        C::StreamRead { options, .. }
+        | C::StreamWrite { options, .. }
+        | C::FutureRead { options, .. }
+        | C::FutureWrite { options, .. } => !is_async(options),
+        C::StreamCancelRead { async_, .. }
+        | C::StreamCancelWrite { async_, .. }
+        | C::FutureCancelRead { async_, .. }
+        | C::FutureCancelWrite { async_, .. }
+        | C::SubtaskCancel { async_ } => !async_,
+        C::ThreadSuspend => true,
+        _ => false,
+    }
+}
+
 /// The spec's name of a built-in of the asynchronous component model that
 /// cmc links but does not carry out yet (`CanonBuiltinOp::NotYet`); `None`
 /// for the built-ins of shared-everything threads, which stay refused.
@@ -1328,7 +1354,6 @@ fn not_yet_builtin(canon: &CanonicalFunction) -> Option<&'static str> {
     use CanonicalFunction as C;
     Some(match canon {
         C::TaskCancel => "task.cancel",
-        C::ThreadYield => "thread.yield",
         C::SubtaskCancel { .. } => "subtask.cancel",
         C::StreamNew { .. } => "stream.new",
         C::StreamRead { .. } => "stream.read",

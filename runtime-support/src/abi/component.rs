@@ -340,6 +340,8 @@ pub enum CanonBuiltinOp {
         /// The options it was defined with.
         options: CanonOptions,
     },
+    /// `thread.yield`.
+    ThreadYield,
     /// `waitable-set.new`.
     WaitableSetNew,
     /// `waitable-set.wait`, storing the event's payload in `memory`.
@@ -365,6 +367,9 @@ pub enum CanonBuiltinOp {
     NotYet {
         /// The spec's name of the built-in.
         name: String,
+        /// Whether it would block its task (a synchronous copy, say): then
+        /// a task that cannot block traps first, as the spec says.
+        blocks: bool,
     },
 }
 

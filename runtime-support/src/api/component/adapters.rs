@@ -3,7 +3,7 @@
 //! adapters (`CoreDef::Transfer`), whose memory work is in `canon::transfer`.
 
 use super::context::{Cx, Delivery, LowerSite, Options, Relay, finish_lowered_call, handle_table};
-use super::event_loop::call_async_lowered;
+use super::event_loop::{call_async_lowered, may_block};
 use super::func::call_lifted;
 use super::instance::{check_may_leave, entering, on_first_use, resolve_core, resolved_options};
 use super::intercept::CallKind;
@@ -300,6 +300,11 @@ fn adapt(
     store.calls.component += 1;
     let lifted = &store.component_instances[instance].component.meta().lifted[adapter.lifted];
     let (callee, callee_async) = (lifted.instance, lifted.options.is_async);
+    // A synchronous call of an async function may block: only a task that
+    // may block makes it (checked before the callee runs).
+    if func_ty.is_async && site.lowering == Lowering::Sync {
+        may_block(store, instance, table)?;
+    }
     let mut lends = lends;
     let called = entering(store, instance, (callee, Some(table)), |store| {
         if !(callee_async && site.lowering == Lowering::Async) {

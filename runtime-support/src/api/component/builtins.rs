@@ -4,7 +4,7 @@
 //! the asynchronous component model (`super::tasks`).
 
 use super::context::{Options, handle_table};
-use super::event_loop::wait_or_poll;
+use super::event_loop::{may_block, thread_yield, wait_or_poll};
 use super::instance::{check_may_leave, import_names, on_first_use, resolve_core, run_dtor};
 use super::linker::{Definition, HostDtor, Linker};
 use super::tasks::{self, TaskReturn};
@@ -130,13 +130,28 @@ pub(super) fn builtin_func<T: 'static>(
                         Ok(handle_table(store, instance, table).drop_subtask(arg(params))?)
                     })
                 }
-                CanonBuiltinOp::NotYet { name } => {
+                CanonBuiltinOp::NotYet { name, blocks } => {
                     let message = format!(
                         "the canonical built-in `{name}` (the asynchronous component model)"
                     );
+                    let blocks = *blocks;
                     CoreFunc::new(store, core_ty, move |mut caller, _, _| {
-                        check_may_leave(caller.as_store_mut(), instance, table)?;
+                        let store = caller.as_store_mut();
+                        check_may_leave(store, instance, table)?;
+                        if blocks {
+                            may_block(store, instance, table)?;
+                        }
                         Err(Error::Unsupported(message.clone()))
+                    })
+                }
+                CanonBuiltinOp::ThreadYield => {
+                    CoreFunc::new(store, core_ty, move |mut caller, _, results| {
+                        let store = caller.as_store_mut();
+                        check_may_leave(store, instance, table)?;
+                        thread_yield(store, instance, table)?;
+                        // Not cancelled: cancellation is not built yet.
+                        results[0] = CoreVal::I32(0);
+                        Ok(())
                     })
                 }
             };

@@ -366,34 +366,68 @@ fn resume(store: &mut StoreOpaque, instance: usize, id: SuspendedId) -> Result<(
     Ok(())
 }
 
+/// The current task of plan component instance `table`, if it may block:
+/// a task of an async-typed function (a synchronous one, or code outside
+/// any task such as a start function, cannot block before it returns).
+fn blockable_task(
+    store: &StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+) -> Result<&Task, Error> {
+    let data = &store.component_instances[instance];
+    match data.tasks.last() {
+        Some(task)
+            if task.instance == table && data.component.meta().lifted[task.lifted].ty.is_async =>
+        {
+            Ok(task)
+        }
+        _ => Err(CanonError::CannotBlockSync.into()),
+    }
+}
+
+/// Traps unless the current task of plan component instance `table` may
+/// block (see [`blockable_task`]).
+pub(super) fn may_block(
+    store: &StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+) -> Result<(), Error> {
+    blockable_task(store, instance, table).map(|_| ())
+}
+
 /// Checks that the current task of plan component instance `table` may
-/// block in `what` at the bottom of the native stack: it must be a task of
-/// an async-typed function (a synchronous one, or code outside any task
-/// such as a start function, cannot block), and its caller must not be an
-/// async lower below it, which the spec would let go on meanwhile (that
-/// needs stack switching, not built yet).
+/// block in `what` at the bottom of the native stack: it may block, and
+/// its caller is not an async lower below it, which the spec would let go
+/// on meanwhile (that needs stack switching, not built yet).
 fn check_may_block(
     store: &StoreOpaque,
     instance: usize,
     table: ComponentInstanceIndex,
     what: &str,
 ) -> Result<(), Error> {
-    let data = &store.component_instances[instance];
-    match data.tasks.last() {
-        Some(task) if task.instance == table => {
-            if !data.component.meta().lifted[task.lifted].ty.is_async {
-                return Err(CanonError::CannotBlockSync.into());
-            }
-            if task.caller_goes_on {
-                return Err(Error::Unsupported(format!(
-                    "{what} blocking a task whose caller, an async lower, could go on \
-                     meanwhile (stack switching)"
-                )));
-            }
-            Ok(())
-        }
-        _ => Err(CanonError::CannotBlockSync.into()),
+    if blockable_task(store, instance, table)?.caller_goes_on {
+        return Err(Error::Unsupported(format!(
+            "{what} blocking a task whose caller, an async lower, could go on meanwhile \
+             (stack switching)"
+        )));
     }
+    Ok(())
+}
+
+/// `thread.yield` for plan component instance `table`: lets one other
+/// ready task run when the current task may block at the bottom of the
+/// stack. Otherwise it goes on at once, which the spec allows (a yield
+/// may complete without switching).
+pub(super) fn thread_yield(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+) -> Result<(), Error> {
+    let may_switch = blockable_task(store, instance, table).is_ok_and(|t| !t.caller_goes_on);
+    if may_switch && let Some(ready) = ready(store, instance)? {
+        resume(store, instance, ready)?;
+    }
+    Ok(())
 }
 
 /// `waitable-set.wait` (`block`) or `waitable-set.poll` on set `set` of

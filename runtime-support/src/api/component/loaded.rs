@@ -216,6 +216,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             | CanonBuiltinOp::WaitableSetPoll { memory } => def_ok(memory, usize::MAX),
             CanonBuiltinOp::BackpressureInc
             | CanonBuiltinOp::BackpressureDec
+            | CanonBuiltinOp::ThreadYield
             | CanonBuiltinOp::WaitableSetNew
             | CanonBuiltinOp::WaitableSetDrop
             | CanonBuiltinOp::WaitableJoin
