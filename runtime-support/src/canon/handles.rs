@@ -204,6 +204,11 @@ pub enum Entry {
     Subtask(Subtask),
 }
 
+/// The error of an entry at `index` that is not the `expected` kind.
+pub(super) fn wrong_kind(index: u32, expected: &'static str) -> CanonError {
+    CanonError::WrongHandleKind { index, expected }
+}
+
 /// The resource handles and waitables of one component instance, with the
 /// borrow scopes of its active calls.
 #[derive(Clone, Debug, Default)]
@@ -250,22 +255,27 @@ impl HandleTable {
     pub fn get(&self, index: u32) -> Result<&ResourceHandle, CanonError> {
         match self.handles.get(index)? {
             Entry::Resource(h) => Ok(h),
-            _ => Err(CanonError::WrongHandleKind {
-                index,
-                expected: "resource",
-            }),
+            _ => Err(wrong_kind(index, "resource")),
         }
     }
 
     /// The resource handle at `index`, writable.
     fn get_mut(&mut self, index: u32) -> Result<&mut ResourceHandle, CanonError> {
-        match self.handles.get_mut(index)? {
-            Entry::Resource(h) => Ok(h),
-            _ => Err(CanonError::WrongHandleKind {
-                index,
-                expected: "resource",
-            }),
-        }
+        self.entry_as(index, "resource", |e| match e {
+            Entry::Resource(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The entry at `index` as the kind `pick` takes out of it, named
+    /// `expected` in the error when it is another kind.
+    pub(super) fn entry_as<T>(
+        &mut self,
+        index: u32,
+        expected: &'static str,
+        pick: impl FnOnce(&mut Entry) -> Option<&mut T>,
+    ) -> Result<&mut T, CanonError> {
+        pick(self.handles.get_mut(index)?).ok_or(wrong_kind(index, expected))
     }
 
     /// Number of live resource handles.
@@ -289,11 +299,6 @@ impl HandleTable {
     /// Every entry at `index`, of any kind.
     pub fn entry(&self, index: u32) -> Result<&Entry, CanonError> {
         self.handles.get(index)
-    }
-
-    /// Every entry at `index`, writable.
-    pub fn entry_mut(&mut self, index: u32) -> Result<&mut Entry, CanonError> {
-        self.handles.get_mut(index)
     }
 
     /// Adds `entry` at the next free index.

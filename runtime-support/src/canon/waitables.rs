@@ -7,7 +7,7 @@
 //! they are built.
 
 use super::error::CanonError;
-use super::handles::{Entry, HandleTable, Lends};
+use super::handles::{Entry, HandleTable, Lends, wrong_kind};
 
 /// A set of waitables of one instance (`WaitableSet`), by handle index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -64,13 +64,10 @@ impl HandleTable {
 
     /// The waitable set at `index`.
     pub fn waitable_set(&mut self, index: u32) -> Result<&mut WaitableSet, CanonError> {
-        match self.entry_mut(index)? {
-            Entry::WaitableSet(set) => Ok(set),
-            _ => Err(CanonError::WrongHandleKind {
-                index,
-                expected: "waitable set",
-            }),
-        }
+        self.entry_as(index, "waitable set", |e| match e {
+            Entry::WaitableSet(set) => Some(set),
+            _ => None,
+        })
     }
 
     /// `waitable-set.drop`: only an empty set nobody waits on.
@@ -78,23 +75,17 @@ impl HandleTable {
         self.remove_if(index, |entry| match entry {
             Entry::WaitableSet(set) if set.elems.is_empty() && set.num_waiting == 0 => Ok(()),
             Entry::WaitableSet(_) => Err(CanonError::WaitableSetBusy),
-            _ => Err(CanonError::WrongHandleKind {
-                index,
-                expected: "waitable set",
-            }),
+            _ => Err(wrong_kind(index, "waitable set")),
         })?;
         Ok(())
     }
 
     /// The subtask at `index`.
     pub fn subtask(&mut self, index: u32) -> Result<&mut Subtask, CanonError> {
-        match self.entry_mut(index)? {
-            Entry::Subtask(subtask) => Ok(subtask),
-            _ => Err(CanonError::WrongHandleKind {
-                index,
-                expected: "subtask",
-            }),
-        }
+        self.entry_as(index, "subtask", |e| match e {
+            Entry::Subtask(subtask) => Some(subtask),
+            _ => None,
+        })
     }
 
     /// `subtask.drop`: only once its return was delivered; leaves its set.
@@ -102,10 +93,7 @@ impl HandleTable {
         let entry = self.remove_if(index, |entry| match entry {
             Entry::Subtask(s) if s.lends.is_none() => Ok(()),
             Entry::Subtask(_) => Err(CanonError::SubtaskUnresolved),
-            _ => Err(CanonError::WrongHandleKind {
-                index,
-                expected: "subtask",
-            }),
+            _ => Err(wrong_kind(index, "subtask")),
         })?;
         if let Entry::Subtask(Subtask {
             wset: Some(set), ..
@@ -137,10 +125,7 @@ impl HandleTable {
     /// Whether set `set` holds a waitable with an event to deliver.
     pub fn has_event(&self, set: u32) -> Result<bool, CanonError> {
         let Entry::WaitableSet(set) = self.entry(set)? else {
-            return Err(CanonError::WrongHandleKind {
-                index: set,
-                expected: "waitable set",
-            });
+            return Err(wrong_kind(set, "waitable set"));
         };
         Ok(set
             .elems

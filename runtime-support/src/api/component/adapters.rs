@@ -315,7 +315,6 @@ fn adapt(
         // Both sides async: the callee may suspend, and the caller go on.
         let caller = Delivery {
             table,
-            subtask: 0,
             options,
             ty: func_ty.clone(),
             retptr: return_pointer_as(func_ty, params, options.ptr_type(), site.lowering)?,

@@ -105,12 +105,10 @@ impl Options {
 
 /// Where the result of a call that an async lower started goes when the
 /// callee returns after the lower did: into the caller's memory, through
-/// the return pointer it passed, and the subtask reports it.
+/// the return pointer it passed (the subtask then reports it).
 pub(crate) struct Delivery {
     /// The caller's plan component instance.
     pub table: ComponentInstanceIndex,
-    /// The subtask's handle in the caller's table.
-    pub subtask: u32,
     /// The caller's lower options.
     pub options: Options,
     /// The function's type.

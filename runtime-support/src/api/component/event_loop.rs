@@ -11,8 +11,8 @@
 //! would let that caller go on) is refused: that needs stack switching
 //! (`docs/async-plan.md`).
 
-use super::context::{Cx, Delivery, Options, Relay, handle_table};
-use super::func::{ResolvedLift, resolve_lift};
+use super::context::{Delivery, Options, Relay, handle_table};
+use super::func::{call_context, resolve_lift};
 use super::instance::check_may_leave;
 use super::tasks::{Task, with_task};
 use crate::abi::{ComponentInstanceIndex, LiftedIndex};
@@ -132,7 +132,7 @@ pub(super) fn call_async_lowered(
             lends: Some(std::mem::take(lends)),
         }),
     )?;
-    suspended(store, instance, id)?.task.delivery = Some(Delivery { subtask, ..caller });
+    suspended(store, instance, id)?.task.delivery = Some((subtask, caller));
     Ok(Err(SubtaskState::Started as u32 | subtask << 4))
 }
 
@@ -149,20 +149,13 @@ fn start(
 ) -> Result<Outcome, Error> {
     let component = store.component_instances[instance].component.clone();
     let lifted = &component.meta().lifted[index];
-    let ResolvedLift {
-        core,
-        options,
-        scoped,
-    } = resolve_lift(store, instance, index)?;
+    let resolved = resolve_lift(store, instance, index)?;
+    let (core, options) = (resolved.core, resolved.options);
     let table = lifted.instance;
     let (first, mut task) = with_task(store, instance, index, (lift, caller), |store| {
-        let scope = match scoped {
-            true => Some(handle_table(store, instance, table).enter_call()?),
-            false => None,
-        };
         let mut flat = Vec::new();
-        let mut cx = Cx::new(store, instance, table, options);
-        cx.scope = scope;
+        let mut cx = call_context(store, instance, table, resolved)?;
+        let scope = cx.scope;
         cx.strings = lower;
         lower_params(&mut cx, &lifted.ty, params, &mut flat)?;
         let code = match options.callback {

@@ -3,7 +3,7 @@
 use super::context::{Cx, Options, Relay, handle_table};
 use super::instance::{entering, resolve_core, without_leaving};
 use super::intercept::{Call, CallKind, intercepted};
-use crate::abi::{ComponentInstanceIndex, ComponentMeta, LiftedIndex};
+use crate::abi::{ComponentInstanceIndex, ComponentMeta, LiftedFunc, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Val as CoreVal};
 use crate::canon::{FuncType, InterfaceType, Lowering, Val, lift_results, lower_params};
@@ -169,6 +169,26 @@ pub(super) fn resolve_lift(
     Ok(resolved)
 }
 
+/// A context for lowering the arguments of a call of a lifted function
+/// with `resolved` options into plan component instance `table`, with the
+/// call's borrow scope open when its parameters hold borrows (they must
+/// be dropped before it returns).
+#[inline(always)]
+pub(super) fn call_context(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    resolved: ResolvedLift,
+) -> Result<Cx<'_>, Error> {
+    let scope = match resolved.scoped {
+        true => Some(handle_table(store, instance, table).enter_call()?),
+        false => None,
+    };
+    let mut cx = Cx::new(store, instance, table, resolved.options);
+    cx.scope = scope;
+    Ok(cx)
+}
+
 /// [`call_lifted`], unseen.
 /// `strings` says how the lowering of the parameters and the lifting of
 /// the result treat where strings come from.
@@ -227,11 +247,11 @@ pub(super) fn run_lifted_with<R>(
         // A synchronous lift's result comes from its core results.
         let strings = (Relay::Host, caller);
         let (result, _) = super::tasks::with_task(store, instance, index, strings, |store| {
-            run_lifted_body(store, instance, index, lower, lift)
+            run_lifted_body(store, instance, (index, lifted), lower, lift)
         })?;
         return Ok(result);
     }
-    run_lifted_body(store, instance, index, lower, lift)
+    run_lifted_body(store, instance, (index, lifted), lower, lift)
 }
 
 /// [`run_lifted_with`] without the task the instance may keep.
@@ -239,28 +259,16 @@ pub(super) fn run_lifted_with<R>(
 fn run_lifted_body<R>(
     store: &mut StoreOpaque,
     instance: usize,
-    index: LiftedIndex,
+    (index, lifted): (LiftedIndex, &LiftedFunc),
     lower: impl FnOnce(&mut Cx<'_>, &FuncType, &mut Vec<CoreVal>) -> Result<(), Error>,
     lift: impl FnOnce(&mut Cx<'_>, &FuncType, &[CoreVal]) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let meta: *const ComponentMeta = store.component_instances[instance].component.meta();
-    // SAFETY: as in `run_lifted_with`.
-    let lifted = unsafe { &(&*meta).lifted[index] };
     let ty = &lifted.ty;
-    let ResolvedLift {
-        core,
-        options,
-        scoped,
-    } = resolve_lift(store, instance, index)?;
-    // The call's borrow scope: borrows lowered into it must be dropped
-    // before it returns. Only `borrow` parameters lower into it.
-    let scope = match scoped {
-        true => Some(handle_table(store, instance, lifted.instance).enter_call()?),
-        false => None,
-    };
+    let resolved = resolve_lift(store, instance, index)?;
+    let (core, options) = (resolved.core, resolved.options);
     let mut flat = store.take_flat_buf();
-    let mut cx = Cx::new(&mut *store, instance, lifted.instance, options);
-    cx.scope = scope;
+    let mut cx = call_context(store, instance, lifted.instance, resolved)?;
+    let scope = cx.scope;
     lower(&mut cx, ty, &mut flat)?;
     // A lifted function has at most one core result (MAX_FLAT_RESULTS).
     let mut results_buf = [CoreVal::I32(0)];

@@ -35,8 +35,9 @@ pub(crate) struct Task {
     /// at the bottom of the stack (`event_loop`). Cleared once the task is
     /// suspended, when its caller did go on.
     pub(super) caller_goes_on: bool,
-    /// Where its result goes when it returns after its caller went on.
-    pub(super) delivery: Option<Delivery>,
+    /// Where its result goes when it returns after its caller went on,
+    /// with the subtask's handle in the caller's table.
+    pub(super) delivery: Option<(u32, Delivery)>,
 }
 
 /// The largest backpressure count (`2^16 - 1`).
@@ -172,8 +173,7 @@ pub(super) fn task_return(
     if !lift.options.is_async {
         return Err(CanonError::TaskReturnFromSync.into());
     }
-    let result: Vec<_> = defined.params.param_types().cloned().collect();
-    if result.as_slice() != lift.ty.result_types() {
+    if !defined.params.param_types().eq(lift.ty.result_types()) {
         return Err(CanonError::TaskReturnMismatch("result type").into());
     }
     // `LiftOptions.equal`: the same string encoding and memory. A
@@ -197,7 +197,7 @@ pub(super) fn task_return(
         None => task.result = value.pop(),
         // Its caller went on: the result goes into the caller's memory now
         // and the subtask reports its return.
-        Some(delivery) => {
+        Some((subtask, delivery)) => {
             let mut cx = Cx::new(store, instance, delivery.table, delivery.options);
             cx.strings = Relay::Take;
             let (ty, retptr) = (&delivery.ty, delivery.retptr);
@@ -209,8 +209,7 @@ pub(super) fn task_return(
                 &mut Vec::new(),
                 Lowering::Async,
             )?;
-            let subtask =
-                handle_table(store, instance, delivery.table).subtask(delivery.subtask)?;
+            let subtask = handle_table(store, instance, delivery.table).subtask(subtask)?;
             subtask.state = SubtaskState::Returned;
             subtask.pending_event = true;
         }
