@@ -53,8 +53,12 @@ impl WasmType for WaveType {
             InterfaceType::Option(_) => WasmTypeKind::Option,
             InterfaceType::Result { .. } => WasmTypeKind::Result,
             InterfaceType::Flags(_) => WasmTypeKind::Flags,
-            // Handles have no text form: they name resources of a store.
-            InterfaceType::Own(_) | InterfaceType::Borrow(_) => WasmTypeKind::Unsupported,
+            // Handles have no text form: they name objects of a store.
+            InterfaceType::Own(_)
+            | InterfaceType::Borrow(_)
+            | InterfaceType::Stream(_)
+            | InterfaceType::Future(_)
+            | InterfaceType::ErrorContext => WasmTypeKind::Unsupported,
         }
     }
 
@@ -206,7 +210,9 @@ impl WasmValue for WaveVal {
             Val::Option(_) => WasmTypeKind::Option,
             Val::Result(_) => WasmTypeKind::Result,
             Val::Flags(_) => WasmTypeKind::Flags,
-            Val::Resource(_) => WasmTypeKind::Unsupported,
+            Val::Resource(_) | Val::Stream(_) | Val::Future(_) | Val::ErrorContext(_) => {
+                WasmTypeKind::Unsupported
+            }
         }
     }
 

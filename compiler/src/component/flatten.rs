@@ -762,7 +762,10 @@ impl Inliner<'_, '_> {
         let fusable = !self.meta.tasked[callee.instance]
             && !options.is_async
             && !callee.options.is_async
-            && !callee.ty.is_async;
+            && !callee.ty.is_async
+            // Streams, futures and error contexts move between the
+            // runtime's tables.
+            && !(callee.ty.param_types().chain(&callee.ty.result)).any(|t| t.contains_async_value());
         let name = match fusable {
             true => module.fuse(callee, &options, instance, &entering),
             false => None,
@@ -1086,6 +1089,13 @@ impl Inliner<'_, '_> {
             CanonicalFunction::SubtaskDrop => {
                 self.builtin(s, types, CanonBuiltinOp::SubtaskDrop)?
             }
+            other if copy_builtin(other).is_some() => {
+                let op = deferred(self.copy_op(s, types, other))?;
+                match op {
+                    Ok(op) => self.builtin(s, types, op)?,
+                    Err(what) => s.core_funcs.push(Core::Unsupported(what)),
+                }
+            }
             other => match not_yet_builtin(other) {
                 Some(name) => self.builtin(
                     s,
@@ -1107,6 +1117,62 @@ impl Inliner<'_, '_> {
             },
         }
         Ok(())
+    }
+
+    /// The plan item of stream, future or error-context built-in `canon`
+    /// (one [`copy_builtin`] knows).
+    fn copy_op(
+        &self,
+        s: &Scope,
+        types: &Types,
+        canon: &CanonicalFunction,
+    ) -> Result<CanonBuiltinOp> {
+        use CanonicalFunction as C;
+        let converter = TypeConverter::new(types, &s.resources, &self.parsed.renames);
+        let ty = |index: u32| converter.val_type_at(&wasmparser::ComponentValType::Type(index));
+        let (kind, index) =
+            copy_builtin(canon).expect("a stream, future or error-context built-in");
+        Ok(match (kind, canon) {
+            (CopyBuiltin::New, _) => CanonBuiltinOp::CopyNew { ty: ty(index)? },
+            (
+                CopyBuiltin::Read | CopyBuiltin::Write,
+                C::StreamRead { options, .. }
+                | C::StreamWrite { options, .. }
+                | C::FutureRead { options, .. }
+                | C::FutureWrite { options, .. },
+            ) => CanonBuiltinOp::Copy {
+                ty: ty(index)?,
+                write: kind == CopyBuiltin::Write,
+                options: canon_options(s, types, options)?,
+            },
+            (
+                CopyBuiltin::CancelRead | CopyBuiltin::CancelWrite,
+                C::StreamCancelRead { async_, .. }
+                | C::StreamCancelWrite { async_, .. }
+                | C::FutureCancelRead { async_, .. }
+                | C::FutureCancelWrite { async_, .. },
+            ) => CanonBuiltinOp::CancelCopy {
+                ty: ty(index)?,
+                write: kind == CopyBuiltin::CancelWrite,
+                is_async: *async_,
+            },
+            (CopyBuiltin::DropReadable | CopyBuiltin::DropWritable, _) => CanonBuiltinOp::DropEnd {
+                ty: ty(index)?,
+                writable: kind == CopyBuiltin::DropWritable,
+            },
+            (CopyBuiltin::ErrorContextNew, C::ErrorContextNew { options }) => {
+                CanonBuiltinOp::ErrorContextNew {
+                    options: canon_options(s, types, options)?,
+                }
+            }
+            (CopyBuiltin::ErrorContextDebugMessage, C::ErrorContextDebugMessage { options }) => {
+                CanonBuiltinOp::ErrorContextDebugMessage {
+                    options: canon_options(s, types, options)?,
+                }
+            }
+            (CopyBuiltin::ErrorContextDrop, _) => CanonBuiltinOp::ErrorContextDrop,
+            _ => unreachable!("copy_builtin pairs each built-in with its kind"),
+        })
     }
 
     /// Adds resource built-in `op` of the resource type at type index
@@ -1325,24 +1391,48 @@ fn keeps_tasks(canon: &CanonicalFunction) -> bool {
     }
 }
 
-/// Whether `canon` blocks its task when it cannot go on at once: the
-/// synchronous stream and future copies and cancellations, a synchronous
-/// `subtask.cancel`, and `thread.suspend`.
-fn blocks(canon: &CanonicalFunction) -> bool {
+/// The built-ins of streams, futures and error contexts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CopyBuiltin {
+    New,
+    Read,
+    Write,
+    CancelRead,
+    CancelWrite,
+    DropReadable,
+    DropWritable,
+    ErrorContextNew,
+    ErrorContextDebugMessage,
+    ErrorContextDrop,
+}
+
+/// Which stream, future or error-context built-in `canon` is, with the
+/// type index of its stream or future type (0 for error contexts).
+fn copy_builtin(canon: &CanonicalFunction) -> Option<(CopyBuiltin, u32)> {
     use CanonicalFunction as C;
-    let is_async =
-        |options: &[CanonicalOption]| options.iter().any(|o| matches!(o, CanonicalOption::Async));
+    use CopyBuiltin as B;
+    Some(match *canon {
+        C::StreamNew { ty } | C::FutureNew { ty } => (B::New, ty),
+        C::StreamRead { ty, .. } | C::FutureRead { ty, .. } => (B::Read, ty),
+        C::StreamWrite { ty, .. } | C::FutureWrite { ty, .. } => (B::Write, ty),
+        C::StreamCancelRead { ty, .. } | C::FutureCancelRead { ty, .. } => (B::CancelRead, ty),
+        C::StreamCancelWrite { ty, .. } | C::FutureCancelWrite { ty, .. } => (B::CancelWrite, ty),
+        C::StreamDropReadable { ty } | C::FutureDropReadable { ty } => (B::DropReadable, ty),
+        C::StreamDropWritable { ty } | C::FutureDropWritable { ty } => (B::DropWritable, ty),
+        C::ErrorContextNew { .. } => (B::ErrorContextNew, 0),
+        C::ErrorContextDebugMessage { .. } => (B::ErrorContextDebugMessage, 0),
+        C::ErrorContextDrop => (B::ErrorContextDrop, 0),
+        _ => return None,
+    })
+}
+
+/// Whether `canon`, one [`not_yet_builtin`] names, blocks its task when
+/// it cannot go on at once: a synchronous `subtask.cancel`, and
+/// `thread.suspend`.
+fn blocks(canon: &CanonicalFunction) -> bool {
     match canon {
-        C::StreamRead { options, .. }
-        | C::StreamWrite { options, .. }
-        | C::FutureRead { options, .. }
-        | C::FutureWrite { options, .. } => !is_async(options),
-        C::StreamCancelRead { async_, .. }
-        | C::StreamCancelWrite { async_, .. }
-        | C::FutureCancelRead { async_, .. }
-        | C::FutureCancelWrite { async_, .. }
-        | C::SubtaskCancel { async_ } => !async_,
-        C::ThreadSuspend => true,
+        CanonicalFunction::SubtaskCancel { async_ } => !async_,
+        CanonicalFunction::ThreadSuspend => true,
         _ => false,
     }
 }
@@ -1355,23 +1445,6 @@ fn not_yet_builtin(canon: &CanonicalFunction) -> Option<&'static str> {
     Some(match canon {
         C::TaskCancel => "task.cancel",
         C::SubtaskCancel { .. } => "subtask.cancel",
-        C::StreamNew { .. } => "stream.new",
-        C::StreamRead { .. } => "stream.read",
-        C::StreamWrite { .. } => "stream.write",
-        C::StreamCancelRead { .. } => "stream.cancel-read",
-        C::StreamCancelWrite { .. } => "stream.cancel-write",
-        C::StreamDropReadable { .. } => "stream.drop-readable",
-        C::StreamDropWritable { .. } => "stream.drop-writable",
-        C::FutureNew { .. } => "future.new",
-        C::FutureRead { .. } => "future.read",
-        C::FutureWrite { .. } => "future.write",
-        C::FutureCancelRead { .. } => "future.cancel-read",
-        C::FutureCancelWrite { .. } => "future.cancel-write",
-        C::FutureDropReadable { .. } => "future.drop-readable",
-        C::FutureDropWritable { .. } => "future.drop-writable",
-        C::ErrorContextNew { .. } => "error-context.new",
-        C::ErrorContextDebugMessage { .. } => "error-context.debug-message",
-        C::ErrorContextDrop => "error-context.drop",
         C::ThreadIndex => "thread.index",
         C::ThreadNewIndirect { .. } => "thread.new-indirect",
         C::ThreadResumeLater => "thread.resume-later",

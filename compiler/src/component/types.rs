@@ -148,7 +148,12 @@ impl<'t> TypeConverter<'t> {
             ComponentDefinedType::FixedLengthList { .. } => {
                 return Err(unsupported("fixed-length lists".into()));
             }
-            _ => return Err(unsupported("futures and streams (async)".into())),
+            ComponentDefinedType::Stream { ty: t, .. } => {
+                InterfaceType::Stream(t.as_ref().map(|t| self.boxed(t)).transpose()?)
+            }
+            ComponentDefinedType::Future { ty: t, .. } => {
+                InterfaceType::Future(t.as_ref().map(|t| self.boxed(t)).transpose()?)
+            }
         })
     }
 
@@ -229,8 +234,6 @@ fn primitive(p: PrimitiveValType) -> Result<InterfaceType> {
         PrimitiveValType::F64 => InterfaceType::F64,
         PrimitiveValType::Char => InterfaceType::Char,
         PrimitiveValType::String => InterfaceType::String,
-        PrimitiveValType::ErrorContext => {
-            return Err(unsupported("error-context values (async)".into()));
-        }
+        PrimitiveValType::ErrorContext => InterfaceType::ErrorContext,
     })
 }

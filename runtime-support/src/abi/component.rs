@@ -360,6 +360,51 @@ pub enum CanonBuiltinOp {
     WaitableJoin,
     /// `subtask.drop`.
     SubtaskDrop,
+    /// `stream.new` or `future.new` of `ty` (a stream or future type):
+    /// both ends, as `readable | writable << 32`.
+    CopyNew {
+        /// The stream or future type.
+        ty: InterfaceType,
+    },
+    /// `stream.read`/`write` or `future.read`/`write` of `ty`, with the
+    /// buffer in `options`' memory (`async` if the copy may return
+    /// `BLOCKED`).
+    Copy {
+        /// The stream or future type.
+        ty: InterfaceType,
+        /// Whether it writes (else it reads).
+        write: bool,
+        /// Its options.
+        options: CanonOptions,
+    },
+    /// `stream.cancel-read`/`write` or `future.cancel-read`/`write`.
+    CancelCopy {
+        /// The stream or future type.
+        ty: InterfaceType,
+        /// Whether it cancels a write (else a read).
+        write: bool,
+        /// Whether it is `async` (may return `BLOCKED`).
+        is_async: bool,
+    },
+    /// `stream.drop-readable`/`writable` or `future.drop-readable`/`writable`.
+    DropEnd {
+        /// The stream or future type.
+        ty: InterfaceType,
+        /// Whether it drops the writable end (else the readable one).
+        writable: bool,
+    },
+    /// `error-context.new`, reading the message with `options`.
+    ErrorContextNew {
+        /// Its options.
+        options: CanonOptions,
+    },
+    /// `error-context.debug-message`, writing the message with `options`.
+    ErrorContextDebugMessage {
+        /// Its options.
+        options: CanonOptions,
+    },
+    /// `error-context.drop`.
+    ErrorContextDrop,
     /// A built-in of the asynchronous component model that cmc does not
     /// carry out yet, by the spec's name (`stream.read`, …). It makes the
     /// check every one of them makes first, that the instance may leave,

@@ -72,6 +72,14 @@ pub enum InterfaceType {
     Own(ResourceTypeId),
     /// `borrow<R>`: a handle lent for the duration of a call.
     Borrow(ResourceTypeId),
+    /// `stream<T>`: the readable end of a stream of `T`s, or of values
+    /// without payload (`stream`) when `None`.
+    Stream(Option<Box<InterfaceType>>),
+    /// `future<T>`: the readable end of a future of one `T`, or of a
+    /// value without payload (`future`) when `None`.
+    Future(Option<Box<InterfaceType>>),
+    /// `error-context`: a handle to an error's debug message.
+    ErrorContext,
 }
 
 /// The case types of an enum of up to 256 cases: all `None`.
@@ -159,6 +167,18 @@ impl InterfaceType {
         })
     }
 
+    /// Whether a value of this type holds a stream, a future or an
+    /// error context: the runtime's adapter moves them between handle
+    /// tables, fused adapters do not.
+    pub fn contains_async_value(&self) -> bool {
+        self.contains(&|t| {
+            matches!(
+                t,
+                InterfaceType::Stream(_) | InterfaceType::Future(_) | InterfaceType::ErrorContext
+            )
+        })
+    }
+
     /// Whether a value of this type can hold a `borrow` handle.
     pub fn contains_borrow(&self) -> bool {
         self.contains(&|t| matches!(t, InterfaceType::Borrow(_)))
@@ -170,6 +190,9 @@ impl InterfaceType {
         matches(self)
             || match self {
                 InterfaceType::List(t) | InterfaceType::Option(t) => inner(t),
+                InterfaceType::Stream(t) | InterfaceType::Future(t) => {
+                    t.as_deref().is_some_and(inner)
+                }
                 InterfaceType::Record(fields) => fields.iter().any(|(_, t)| inner(t)),
                 InterfaceType::Tuple(types) => types.iter().any(inner),
                 InterfaceType::Variant(cases) => {
@@ -211,6 +234,9 @@ impl InterfaceType {
                 labels.len()
             )),
             InterfaceType::List(t) | InterfaceType::Option(t) => t.validate(),
+            InterfaceType::Stream(t) | InterfaceType::Future(t) => {
+                t.as_deref().map_or(Ok(()), InterfaceType::validate)
+            }
             InterfaceType::Record(fields) => fields.iter().try_for_each(|(_, t)| t.validate()),
             InterfaceType::Tuple(types) => types.iter().try_for_each(InterfaceType::validate),
             InterfaceType::Variant(cases) => cases
@@ -302,6 +328,11 @@ impl fmt::Display for InterfaceType {
             }
             InterfaceType::Own(r) => write!(f, "own<{r}>"),
             InterfaceType::Borrow(r) => write!(f, "borrow<{r}>"),
+            InterfaceType::Stream(None) => f.write_str("stream"),
+            InterfaceType::Stream(Some(t)) => write!(f, "stream<{t}>"),
+            InterfaceType::Future(None) => f.write_str("future"),
+            InterfaceType::Future(Some(t)) => write!(f, "future<{t}>"),
+            InterfaceType::ErrorContext => f.write_str("error-context"),
         }
     }
 }

@@ -9,8 +9,8 @@
 
 use super::error::CanonError;
 use super::string::StringSource;
-use super::types::{PtrType, ResourceTypeId, StringEncoding};
-use super::values::ResourceVal;
+use super::types::{InterfaceType, PtrType, ResourceTypeId, StringEncoding};
+use super::values::{ResourceVal, SharedVal, Val};
 
 /// Read access for lifting values out of a component instance.
 pub trait LiftContext {
@@ -38,6 +38,16 @@ pub trait LiftContext {
     /// the handle and lends it for the duration of the call (see
     /// [`HandleTable::lend`](super::HandleTable::lend)).
     fn lift_borrow(&mut self, ty: ResourceTypeId, index: u32) -> Result<ResourceVal, Self::Error>;
+
+    /// Lifts a `stream<T>` or `future<T>` (spec `lift_stream`,
+    /// `lift_future`: moves the readable end at `index` out of the
+    /// instance's table) or an `error-context` (`lift_error_context`: the
+    /// handle stays), of type `ty`. A context that cannot hold them (one
+    /// without a store) refuses them by name.
+    fn lift_shared(&mut self, ty: &InterfaceType, index: u32) -> Result<Val, Self::Error> {
+        let _ = index;
+        Err(CanonError::SharedValueUnsupported(ty.to_string()).into())
+    }
 
     /// Sees where each string lifted came from, in lifting order: a
     /// context that passes its values on to another component's lowering
@@ -86,6 +96,14 @@ pub trait LowerContext {
         ty: ResourceTypeId,
         resource: ResourceVal,
     ) -> Result<u32, Self::Error>;
+
+    /// Lowers a `stream<T>`, `future<T>` or `error-context` of type `ty`
+    /// (spec `lower_stream`, `lower_future`, `lower_error_context`): adds a
+    /// handle to it to the instance's table and returns its index.
+    fn lower_shared(&mut self, ty: &InterfaceType, value: SharedVal) -> Result<u32, Self::Error> {
+        let _ = value;
+        Err(CanonError::SharedValueUnsupported(ty.to_string()).into())
+    }
 
     /// Where the string `s` being lowered came from, in lowering order: a
     /// host string unless the context lowers what another component's

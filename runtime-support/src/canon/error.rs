@@ -274,6 +274,14 @@ pub enum CanonError {
     /// No task can make progress.
     #[error("deadlock detected: event loop cannot make further progress")]
     Deadlock,
+    /// A copy, cancellation, drop or lift of a stream or future end that
+    /// its state or type rules out ([`CopyTrap`]).
+    #[error("{0}")]
+    Copy(CopyTrap),
+    /// A stream, future or error context where the context has no store
+    /// to keep it in.
+    #[error("`{0}` values cannot be passed here: they need a component instance's store")]
+    SharedValueUnsupported(String),
     /// A handle index that names another kind of entry than the one the
     /// operation needs.
     #[error("handle index {index} is not a {expected}")]
@@ -282,6 +290,81 @@ pub enum CanonError {
         index: u32,
         /// What the operation needs (`resource`, `waitable set`, …).
         expected: &'static str,
+    },
+}
+
+/// Why an operation on a stream or future end traps: the `trap_if`s of
+/// `stream_copy`, `future_copy`, `cancel_copy`, `drop` and
+/// `lift_async_value`, worded as the reference scripts expect.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CopyTrap {
+    /// The end's stream or future has another type than the built-in's.
+    #[error("{0} type mismatch: the end was created with another type")]
+    TypeMismatch(&'static str),
+    /// A stream end whose other end was dropped.
+    #[error("cannot {} stream after being notified that the {} end dropped",
+        if *write { "write to" } else { "read from" },
+        if *write { "readable" } else { "writable" })]
+    StreamDone {
+        /// Whether it is the writable end.
+        write: bool,
+    },
+    /// A future end that is done.
+    #[error("{}", if *write {
+        "cannot write to future after previous write succeeded or readable end dropped"
+    } else {
+        "cannot read from future after previous read succeeded"
+    })]
+    FutureDone {
+        /// Whether it is the writable end.
+        write: bool,
+    },
+    /// A copy on an end that is copying already.
+    #[error("cannot have concurrent operations active on a future/stream")]
+    Busy,
+    /// A synchronous operation on an end in a waitable set.
+    #[error("waitable cannot be used synchronously while added to a waitable set")]
+    SyncInWaitableSet,
+    /// A cancellation with no copy to cancel.
+    #[error("there is no {0} copy in progress to cancel")]
+    NotCopying(&'static str),
+    /// A drop of an end that is copying.
+    #[error("cannot {} busy {noun}", if *write { "drop" } else { "remove" })]
+    DropBusy {
+        /// "stream" or "future".
+        noun: &'static str,
+        /// Whether it is the writable end.
+        write: bool,
+    },
+    /// A drop of a future's writable end before it wrote.
+    #[error("cannot drop future write end without first writing a value")]
+    FutureUnwritten,
+    /// A lift of a readable end that is done.
+    #[error("{}", if *future {
+        "cannot lift future after previous read succeeded"
+    } else {
+        "cannot lift stream after being notified that the writable end dropped"
+    })]
+    LiftDone {
+        /// Whether it is a future.
+        future: bool,
+    },
+    /// A lift of a readable end that is copying.
+    #[error("cannot remove busy {0}")]
+    LiftBusy(&'static str),
+    /// A lift of a readable end in a waitable set.
+    #[error("cannot lift {0} while it's in a waitable set")]
+    LiftInWaitableSet(&'static str),
+    /// Both ends in one instance, with elements that are not numbers.
+    #[error("cannot read from and write to intra-component {0}")]
+    IntraComponent(&'static str),
+    /// A buffer longer than `2^28 - 1` elements.
+    #[error("{noun} buffer of {len} elements: at most 2^28 - 1 are allowed")]
+    BufferTooLong {
+        /// "stream" or "future".
+        noun: &'static str,
+        /// Its length.
+        len: u32,
     },
 }
 

@@ -110,7 +110,10 @@ pub fn flatten_into(ty: &InterfaceType, ptr: PtrType, out: &mut Vec<FlatType>) {
         | InterfaceType::Char
         | InterfaceType::Flags(_)
         | InterfaceType::Own(_)
-        | InterfaceType::Borrow(_) => out.push(FlatType::I32),
+        | InterfaceType::Borrow(_)
+        | InterfaceType::Stream(_)
+        | InterfaceType::Future(_)
+        | InterfaceType::ErrorContext => out.push(FlatType::I32),
         InterfaceType::S64 | InterfaceType::U64 => out.push(FlatType::I64),
         InterfaceType::F32 => out.push(FlatType::F32),
         InterfaceType::F64 => out.push(FlatType::F64),

@@ -202,6 +202,10 @@ pub enum Entry {
     /// A call this instance made with an async lower that had not returned
     /// when the lower did.
     Subtask(Subtask),
+    /// An end of a stream or future.
+    CopyEnd(super::copies::CopyEnd),
+    /// An error context: its index in the store.
+    ErrorContext(u32),
 }
 
 /// The error of an entry at `index` that is not the `expected` kind.
@@ -213,7 +217,7 @@ pub(super) fn wrong_kind(index: u32, expected: &'static str) -> CanonError {
 /// borrow scopes of its active calls.
 #[derive(Clone, Debug, Default)]
 pub struct HandleTable {
-    handles: Table<Entry>,
+    pub(super) handles: Table<Entry>,
     /// `num_borrows` of each active call.
     scopes: Table<u32>,
     /// Resource types the host defines (for error wording only).
@@ -269,7 +273,7 @@ impl HandleTable {
 
     /// The entry at `index` as the kind `pick` takes out of it, named
     /// `expected` in the error when it is another kind.
-    pub(super) fn entry_as<T>(
+    pub fn entry_as<T>(
         &mut self,
         index: u32,
         expected: &'static str,
@@ -299,6 +303,11 @@ impl HandleTable {
     /// Every entry at `index`, of any kind.
     pub fn entry(&self, index: u32) -> Result<&Entry, CanonError> {
         self.handles.get(index)
+    }
+
+    /// Every entry at `index`, of any kind, writable.
+    pub fn entry_mut(&mut self, index: u32) -> Result<&mut Entry, CanonError> {
+        self.handles.get_mut(index)
     }
 
     /// Adds `entry` at the next free index.

@@ -50,7 +50,12 @@ pub fn layout(ty: &InterfaceType, ptr: PtrType) -> Layout {
             size: 2 * ptr.size(),
             align: ptr.size(),
         },
-        InterfaceType::Own(_) | InterfaceType::Borrow(_) => scalar(4),
+        // Handles: an index into the instance's handle table.
+        InterfaceType::Own(_)
+        | InterfaceType::Borrow(_)
+        | InterfaceType::Stream(_)
+        | InterfaceType::Future(_)
+        | InterfaceType::ErrorContext => scalar(4),
         InterfaceType::Flags(labels) => scalar(flags_size(labels.len())),
         InterfaceType::Record(fields) => record_layout(fields.iter().map(|(_, t)| t), ptr),
         InterfaceType::Tuple(types) => record_layout(types, ptr),

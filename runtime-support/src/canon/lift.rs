@@ -177,6 +177,10 @@ pub(crate) fn load_at<C: LiftContext>(
             let index = u32_at(mem, ptr)?;
             Val::Resource(cx.lift_borrow(*rt, index)?)
         }
+        T::Stream(_) | T::Future(_) | T::ErrorContext => {
+            let index = u32_at(mem, ptr)?;
+            cx.lift_shared(ty, index)?
+        }
     })
 }
 
@@ -336,6 +340,10 @@ pub(crate) fn lift_flat_from<C: LiftContext>(
         T::Borrow(rt) => {
             let index = vi.next_u32()?;
             Val::Resource(cx.lift_borrow(*rt, index)?)
+        }
+        T::Stream(_) | T::Future(_) | T::ErrorContext => {
+            let index = vi.next_u32()?;
+            cx.lift_shared(ty, index)?
         }
     })
 }

@@ -144,6 +144,12 @@ pub(crate) fn store_at<C: LowerContext>(
             let index = cx.lower_borrow(*rt, *r)?;
             bytes(&index.to_le_bytes(), cx)
         }
+        (T::Stream(_), Val::Stream(v))
+        | (T::Future(_), Val::Future(v))
+        | (T::ErrorContext, Val::ErrorContext(v)) => {
+            let index = cx.lower_shared(ty, *v)?;
+            bytes(&index.to_le_bytes(), cx)
+        }
         _ => Err(mismatch("value", ty, v.kind().to_string()).into()),
     }
 }
@@ -343,6 +349,9 @@ pub(crate) fn lower_flat_into<C: LowerContext>(
         (T::Flags(labels), Val::Flags(set)) => CoreVal::I32(pack_flags(ty, labels, set)? as i32),
         (T::Own(rt), Val::Resource(r)) => CoreVal::I32(cx.lower_own(*rt, *r)? as i32),
         (T::Borrow(rt), Val::Resource(r)) => CoreVal::I32(cx.lower_borrow(*rt, *r)? as i32),
+        (T::Stream(_), Val::Stream(v))
+        | (T::Future(_), Val::Future(v))
+        | (T::ErrorContext, Val::ErrorContext(v)) => CoreVal::I32(cx.lower_shared(ty, *v)? as i32),
         _ => return Err(mismatch("value", ty, v.kind().to_string()).into()),
     };
     out.push(flat);

@@ -26,6 +26,7 @@
 
 pub mod call;
 pub mod context;
+pub mod copies;
 pub mod error;
 pub mod flatten;
 pub mod handles;
@@ -60,4 +61,4 @@ pub use layout::{Layout, alignment, elem_size, layout};
 pub use string::{MAX_STRING_BYTE_LENGTH, StringSource};
 pub use typed::{ComponentType, Lift, Lower};
 pub use types::{FlatType, FuncType, InterfaceType, PtrType, ResourceTypeId, StringEncoding};
-pub use values::{ResourceVal, Val};
+pub use values::{ResourceVal, SharedVal, Val};

@@ -38,6 +38,13 @@ impl ResourceVal {
     }
 }
 
+/// A stream's readable end, a future's readable end or an error context
+/// on the host side of a call: the context's identifier for the object
+/// the two sides share (the store keeps streams, futures and error
+/// contexts; component instances hold handles to them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SharedVal(pub u32);
+
 /// A component value.
 ///
 /// Records and variants carry their labels so that values can be checked
@@ -95,6 +102,12 @@ pub enum Val {
     Flags(Vec<String>),
     /// `own` or `borrow`.
     Resource(ResourceVal),
+    /// `stream<T>`: the readable end.
+    Stream(SharedVal),
+    /// `future<T>`: the readable end.
+    Future(SharedVal),
+    /// `error-context`.
+    ErrorContext(SharedVal),
 }
 
 impl PartialEq for Val {
@@ -127,6 +140,9 @@ impl PartialEq for Val {
             (V::Result(a), V::Result(b)) => a == b,
             (V::Flags(a), V::Flags(b)) => a == b,
             (V::Resource(a), V::Resource(b)) => a == b,
+            (V::Stream(a), V::Stream(b))
+            | (V::Future(a), V::Future(b))
+            | (V::ErrorContext(a), V::ErrorContext(b)) => a == b,
             _ => false,
         }
     }
@@ -159,6 +175,9 @@ impl Val {
             Val::Flags(_) => "flags",
             Val::Resource(r) if r.own => "own handle",
             Val::Resource(_) => "borrow handle",
+            Val::Stream(_) => "stream",
+            Val::Future(_) => "future",
+            Val::ErrorContext(_) => "error-context",
         }
     }
 
@@ -268,6 +287,9 @@ impl Val {
                 r.own && (r.ty == *want || r.ty == ResourceTypeId::HOST)
             }
             (Val::Resource(r), T::Borrow(want)) => r.ty == *want || r.ty == ResourceTypeId::HOST,
+            (Val::Stream(_), T::Stream(_))
+            | (Val::Future(_), T::Future(_))
+            | (Val::ErrorContext(_), T::ErrorContext) => true,
             _ => false,
         };
         if ok {

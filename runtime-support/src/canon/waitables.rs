@@ -3,9 +3,10 @@
 //! of an instance's [`HandleTable`]: what `waitable-set.*`, `waitable.join`
 //! and `subtask.drop` act on, and the events a wait delivers.
 //!
-//! Only subtasks are waitables so far; streams and futures join them when
-//! they are built.
+//! The waitables are subtasks and the ends of streams and futures
+//! ([`CopyEnd`]).
 
+use super::copies::{CopyEnd, EndKind};
 use super::error::CanonError;
 use super::handles::{Entry, HandleTable, Lends, wrong_kind};
 
@@ -51,6 +52,14 @@ pub mod event {
     pub const NONE: u32 = 0;
     /// A subtask made progress.
     pub const SUBTASK: u32 = 1;
+    /// A read from a stream ended.
+    pub const STREAM_READ: u32 = 2;
+    /// A write to a stream ended.
+    pub const STREAM_WRITE: u32 = 3;
+    /// A read from a future ended.
+    pub const FUTURE_READ: u32 = 4;
+    /// A write to a future ended.
+    pub const FUTURE_WRITE: u32 = 5;
 }
 
 /// An event: its code and two payload words (`EventTuple`).
@@ -88,6 +97,38 @@ impl HandleTable {
         })
     }
 
+    /// The stream or future end of kind `kind` at `index`.
+    pub fn copy_end(&mut self, index: u32, kind: EndKind) -> Result<&mut CopyEnd, CanonError> {
+        let expected = match kind {
+            EndKind::StreamRead => "readable stream end",
+            EndKind::StreamWrite => "writable stream end",
+            EndKind::FutureRead => "readable future end",
+            EndKind::FutureWrite => "writable future end",
+        };
+        self.entry_as(index, expected, |e| match e {
+            Entry::CopyEnd(end) if end.kind == kind => Some(end),
+            _ => None,
+        })
+    }
+
+    /// The set waitable `index` joined, for any waitable.
+    fn wset_of(&mut self, index: u32) -> Result<&mut Option<u32>, CanonError> {
+        self.entry_as(index, "waitable", |e| match e {
+            Entry::Subtask(s) => Some(&mut s.wset),
+            Entry::CopyEnd(end) => Some(&mut end.wset),
+            _ => None,
+        })
+    }
+
+    /// Takes waitable `index` out of the set it joined, if any.
+    pub fn leave_set(&mut self, index: u32, set: Option<u32>) {
+        if let Some(set) = set
+            && let Ok(set) = self.waitable_set(set)
+        {
+            set.elems.retain(|&w| w != index);
+        }
+    }
+
     /// `subtask.drop`: only once its return was delivered; leaves its set.
     pub fn drop_subtask(&mut self, index: u32) -> Result<(), CanonError> {
         let entry = self.remove_if(index, |entry| match entry {
@@ -95,12 +136,8 @@ impl HandleTable {
             Entry::Subtask(_) => Err(CanonError::SubtaskUnresolved),
             _ => Err(wrong_kind(index, "subtask")),
         })?;
-        if let Entry::Subtask(Subtask {
-            wset: Some(set), ..
-        }) = entry
-            && let Ok(set) = self.waitable_set(set)
-        {
-            set.elems.retain(|&w| w != index);
+        if let Entry::Subtask(subtask) = entry {
+            self.leave_set(index, subtask.wset);
         }
         Ok(())
     }
@@ -108,11 +145,11 @@ impl HandleTable {
     /// `waitable.join`: moves waitable `index` into set `set`, or out of
     /// any set when `set` is 0.
     pub fn join(&mut self, index: u32, set: u32) -> Result<(), CanonError> {
-        self.subtask(index)?;
+        self.wset_of(index)?;
         if set != 0 {
             self.waitable_set(set)?;
         }
-        let old = std::mem::replace(&mut self.subtask(index)?.wset, (set != 0).then_some(set));
+        let old = std::mem::replace(self.wset_of(index)?, (set != 0).then_some(set));
         if let Some(old) = old {
             self.waitable_set(old)?.elems.retain(|&w| w != index);
         }
@@ -127,10 +164,11 @@ impl HandleTable {
         let Entry::WaitableSet(set) = self.entry(set)? else {
             return Err(wrong_kind(set, "waitable set"));
         };
-        Ok(set
-            .elems
-            .iter()
-            .any(|&w| matches!(self.entry(w), Ok(Entry::Subtask(s)) if s.pending_event)))
+        Ok(set.elems.iter().any(|&w| match self.entry(w) {
+            Ok(Entry::Subtask(s)) => s.pending_event,
+            Ok(Entry::CopyEnd(end)) => end.pending_event.is_some(),
+            _ => false,
+        }))
     }
 
     /// Takes the event of the first waitable of set `set` that has one
@@ -139,6 +177,12 @@ impl HandleTable {
     pub fn take_event(&mut self, set: u32) -> Result<Option<Event>, CanonError> {
         let elems = self.waitable_set(set)?.elems.clone();
         for w in elems {
+            if let Ok(Entry::CopyEnd(end)) = self.handles.get_mut(w) {
+                match end.take_event(w) {
+                    Some(event) => return Ok(Some(event)),
+                    None => continue,
+                }
+            }
             let subtask = self.subtask(w)?;
             if !subtask.pending_event {
                 continue;

@@ -4,6 +4,7 @@
 //! the asynchronous component model (`super::tasks`).
 
 use super::context::{Options, handle_table};
+use super::copies::{self, CopyOp};
 use super::event_loop::{may_block, thread_yield, wait_or_poll};
 use super::instance::{check_may_leave, import_names, on_first_use, resolve_core, run_dtor};
 use super::linker::{Definition, HostDtor, Linker};
@@ -130,6 +131,79 @@ pub(super) fn builtin_func<T: 'static>(
                         Ok(handle_table(store, instance, table).drop_subtask(arg(params))?)
                     })
                 }
+                CanonBuiltinOp::CopyNew { ty } => {
+                    let ty = ty.clone();
+                    CoreFunc::new(store, core_ty, move |mut caller, _, results| {
+                        let store = caller.as_store_mut();
+                        let ends = copies::copy_new(store, instance, table, &ty)?;
+                        results[0] = CoreVal::I64(ends as i64);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::Copy { ty, write, options } => {
+                    let op = CopyOp {
+                        ty: ty.clone(),
+                        write: *write,
+                        options: Options::resolve(&store.inner, instance, options)?,
+                        is_async: options.is_async,
+                    };
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        let index = arg(params);
+                        // A future's copy has no length parameter.
+                        let n = params.get(2).map_or(1, copies::u32_arg);
+                        let buffer = (ptr_arg(&params[1]), n);
+                        let code = copies::copy(store, instance, table, &op, index, buffer)?;
+                        results[0] = CoreVal::I32(code as i32);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::CancelCopy {
+                    ty,
+                    write,
+                    is_async,
+                } => {
+                    let (ty, write, is_async) = (ty.clone(), *write, *is_async);
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        let op = (&ty, write, is_async);
+                        let code = copies::cancel_copy(store, instance, table, op, arg(params))?;
+                        results[0] = CoreVal::I32(code as i32);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::DropEnd { ty, writable } => {
+                    let (ty, writable) = (ty.clone(), *writable);
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        copies::drop_end(store, instance, table, (&ty, writable), arg(params))
+                    })
+                }
+                CanonBuiltinOp::ErrorContextNew { options } => {
+                    let options = Options::resolve(&store.inner, instance, options)?;
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        let message = (ptr_arg(&params[0]), ptr_arg(&params[1]));
+                        let index =
+                            copies::error_context_new(store, instance, table, options, message)?;
+                        results[0] = CoreVal::I32(index as i32);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::ErrorContextDebugMessage { options } => {
+                    let options = Options::resolve(&store.inner, instance, options)?;
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        let at = (arg(params), ptr_arg(&params[1]));
+                        copies::error_context_debug_message(store, instance, table, options, at)
+                    })
+                }
+                CanonBuiltinOp::ErrorContextDrop => {
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        copies::error_context_drop(store, instance, table, arg(params))
+                    })
+                }
                 CanonBuiltinOp::NotYet { name, blocks } => {
                     let message = format!(
                         "the canonical built-in `{name}` (the asynchronous component model)"
@@ -225,4 +299,12 @@ fn resource_func<T: 'static>(
 /// representation it is.
 fn arg(params: &[CoreVal]) -> u32 {
     params[0].i32().unwrap_or_default() as u32
+}
+
+/// A pointer or length argument, of a 32- or 64-bit memory.
+fn ptr_arg(v: &CoreVal) -> u64 {
+    match *v {
+        CoreVal::I64(v) => v as u64,
+        ref v => u64::from(copies::u32_arg(v)),
+    }
 }

@@ -8,8 +8,9 @@ use crate::abi::{CanonOptions, ComponentInstanceIndex, ResourceDef};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Extern, Func, Memory, Val as CoreVal};
 use crate::canon::{
-    FuncType, HandleTable, Lends, LiftContext, LowerContext, Lowering, PtrType, ResourceDefiner,
-    ResourceTypeId, ResourceVal, ScopeId, StringEncoding, StringSource, return_pointer_as,
+    FuncType, HandleTable, InterfaceType, Lends, LiftContext, LowerContext, Lowering, PtrType,
+    ResourceDefiner, ResourceTypeId, ResourceVal, ScopeId, SharedVal, StringEncoding, StringSource,
+    Val, return_pointer_as,
 };
 
 /// The subtask state `RETURNED` an async lower returns when the callee
@@ -290,6 +291,10 @@ impl LiftContext for Cx<'_> {
         })
     }
 
+    fn lift_shared(&mut self, ty: &InterfaceType, index: u32) -> Result<Val, Error> {
+        super::copies::lift_shared(self.store, self.instance, self.table, ty, index)
+    }
+
     fn lifted_string(&mut self, source: StringSource) {
         if self.strings == Relay::Keep {
             self.relayed_strings().push_back(source);
@@ -364,6 +369,10 @@ impl LowerContext for Cx<'_> {
             Error::Usage("a borrow handle can only be passed as a parameter".into())
         })?;
         Ok(self.handles().new_borrow(ty, resource.handle, scope)?)
+    }
+
+    fn lower_shared(&mut self, ty: &InterfaceType, value: SharedVal) -> Result<u32, Error> {
+        super::copies::lower_shared(self.store, self.instance, self.table, ty, value)
     }
 
     fn string_source(&mut self, s: &str) -> StringSource {

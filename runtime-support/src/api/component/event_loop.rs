@@ -407,6 +407,20 @@ fn check_may_block(
     Ok(())
 }
 
+/// Blocks the current task of plan component instance `table` in `what`
+/// until `done`, running other tasks meanwhile: the task must be one that
+/// may block at the bottom of the native stack.
+pub(super) fn block_until(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    what: &str,
+    done: impl Fn(&StoreOpaque) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    check_may_block(store, instance, table, what)?;
+    run_until(store, instance, done)
+}
+
 /// `thread.yield` for plan component instance `table`: lets one other
 /// ready task run when the current task may block at the bottom of the
 /// stack. Otherwise it goes on at once, which the spec allows (a yield

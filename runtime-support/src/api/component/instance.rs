@@ -61,6 +61,8 @@ pub(crate) struct ComponentInstanceData {
     /// components in progress came from, for its lowering on the other
     /// side ([`Relay`](super::context::Relay)).
     pub relayed_strings: std::collections::VecDeque<crate::canon::StringSource>,
+    /// Its streams, futures and error contexts.
+    pub shared: super::copies::SharedObjects,
     /// The store's component instance of each imported instance the plan
     /// has made so far (see `imported`).
     pub imported: PrimaryMap<ImportedInstanceIndex, usize>,
@@ -133,6 +135,7 @@ impl Instance {
             fused_calls: Vec::new(),
             may_enter: PrimaryMap::from(may_enter),
             relayed_strings: std::collections::VecDeque::new(),
+            shared: Default::default(),
             imported: PrimaryMap::new(),
             tasks: Vec::new(),
             suspended: Default::default(),

@@ -200,18 +200,30 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
         }
         ResourceDef::Host(path) => host_path_ok(path),
     });
+    let options_ok = |options: &crate::abi::CanonOptions| {
+        [&options.memory, &options.realloc]
+            .into_iter()
+            .flatten()
+            .all(|d| def_ok(d, usize::MAX))
+    };
+    let copy_type_ok = |ty: &InterfaceType| {
+        matches!(ty, InterfaceType::Stream(_) | InterfaceType::Future(_))
+            && resources_in_range(ty, meta.resources.len())
+    };
     let builtins_ok = (meta.builtins.values()).all(|b| {
         let op_ok = match &b.op {
             CanonBuiltinOp::Resource { resource, .. } => meta.resources.is_valid(*resource),
             CanonBuiltinOp::ContextGet { slot } | CanonBuiltinOp::ContextSet { slot } => *slot < 2,
             CanonBuiltinOp::TaskReturn { result, options } => {
-                let options_ok = [&options.memory, &options.realloc]
-                    .into_iter()
-                    .flatten()
-                    .all(|d| def_ok(d, usize::MAX));
-                options_ok
+                options_ok(options)
                     && (result.as_ref()).is_none_or(|t| resources_in_range(t, meta.resources.len()))
             }
+            CanonBuiltinOp::CopyNew { ty }
+            | CanonBuiltinOp::CancelCopy { ty, .. }
+            | CanonBuiltinOp::DropEnd { ty, .. } => copy_type_ok(ty),
+            CanonBuiltinOp::Copy { ty, options, .. } => copy_type_ok(ty) && options_ok(options),
+            CanonBuiltinOp::ErrorContextNew { options }
+            | CanonBuiltinOp::ErrorContextDebugMessage { options } => options_ok(options),
             CanonBuiltinOp::WaitableSetWait { memory }
             | CanonBuiltinOp::WaitableSetPoll { memory } => def_ok(memory, usize::MAX),
             CanonBuiltinOp::BackpressureInc
@@ -221,6 +233,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             | CanonBuiltinOp::WaitableSetDrop
             | CanonBuiltinOp::WaitableJoin
             | CanonBuiltinOp::SubtaskDrop
+            | CanonBuiltinOp::ErrorContextDrop
             | CanonBuiltinOp::NotYet { .. } => true,
         };
         op_ok && component_instance_ok(b.instance)

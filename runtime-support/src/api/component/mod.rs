@@ -19,6 +19,7 @@
 mod adapters;
 mod builtins;
 mod context;
+mod copies;
 mod event_loop;
 mod func;
 mod imported;

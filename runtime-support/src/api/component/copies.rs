@@ -1,0 +1,697 @@
+//! Streams, futures and error contexts over a store: what the two ends of
+//! a stream or future share (`SharedStreamImpl`, `SharedFutureImpl` of
+//! `CanonicalABI.md`), the built-ins `stream.*`, `future.*` and
+//! `error-context.*`, and their lifting and lowering.
+//!
+//! The copies are the runtime's: a read and a write meet ("rendezvous")
+//! when the second of them starts, and the elements move from the
+//! writer's buffer into the reader's then, between the two instances'
+//! memories. An end's copy state and pending event are in its instance's
+//! table (`canon::copies`); the buffers and the pending side are here.
+
+use super::context::{Cx, Options, Relay, handle_table};
+use super::event_loop::{block_until, may_block};
+use super::instance::check_may_leave;
+use crate::abi::ComponentInstanceIndex;
+use crate::api::store::StoreOpaque;
+use crate::api::{Error, Val as CoreVal};
+use crate::canon::copies::{CopyEnd, CopyResult, CopyState, EndKind};
+use crate::canon::error::CopyTrap;
+use crate::canon::handles::{Entry, Table};
+use crate::canon::lift::load;
+use crate::canon::lower::store as store_val;
+use crate::canon::{CanonError, InterfaceType, SharedVal, Val, alignment, elem_size};
+
+/// What `stream.read`/`write` returns when the copy did not end at once.
+const BLOCKED: u32 = 0xffff_ffff;
+
+/// The largest buffer length (`Buffer.MAX_LENGTH`).
+const MAX_BUFFER_LENGTH: u32 = (1 << 28) - 1;
+
+/// A copy's buffer in guest memory (`BufferGuestImpl`); its progress is
+/// its end's.
+#[derive(Clone, Copy)]
+struct Buffer {
+    options: Options,
+    ptr: u64,
+    length: u32,
+}
+
+/// Where an end is: its plan component instance and handle index.
+type EndAt = (ComponentInstanceIndex, u32);
+
+/// A stream or future, shared by its two ends.
+pub(crate) struct Shared {
+    /// Its type (`stream<T>` or `future<T>`).
+    ty: InterfaceType,
+    /// Whether an end was dropped (`dropped`).
+    dropped: bool,
+    /// The end whose copy waits for the other end's, if any
+    /// (`pending_buffer`); it counts only while that end is copying.
+    pending: Option<EndAt>,
+    /// The buffers of the readable end's and the writable end's copies.
+    buffers: [Option<Buffer>; 2],
+    /// Ends not dropped yet.
+    live_ends: u8,
+    /// Whether an instance holds the readable end (not the host, not a
+    /// call in flight): it is lowered once per lift.
+    readable_held: bool,
+}
+
+impl Shared {
+    /// The element type, if any.
+    fn elem(&self) -> Option<&InterfaceType> {
+        match &self.ty {
+            InterfaceType::Stream(t) | InterfaceType::Future(t) => t.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// An error context (`ErrorContext`) and how many handles name it.
+pub(crate) struct ErrorContext {
+    message: String,
+    handles: u32,
+}
+
+/// The streams, futures and error contexts of a store's component
+/// instance.
+#[derive(Default)]
+pub(crate) struct SharedObjects {
+    copies: Table<Shared>,
+    error_contexts: Table<ErrorContext>,
+}
+
+fn shared(store: &mut StoreOpaque, instance: usize, id: u32) -> Result<&mut Shared, Error> {
+    Ok(store.component_instances[instance]
+        .shared
+        .copies
+        .get_mut(id)?)
+}
+
+/// The noun of a stream or future type.
+fn noun(ty: &InterfaceType) -> &'static str {
+    match ty {
+        InterfaceType::Future(_) => "future",
+        _ => "stream",
+    }
+}
+
+/// `stream.new` or `future.new` of `ty` in plan component instance
+/// `table`: `readable | writable << 32`.
+pub(super) fn copy_new(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    ty: &InterfaceType,
+) -> Result<u64, Error> {
+    check_may_leave(store, instance, table)?;
+    let future = matches!(ty, InterfaceType::Future(_));
+    let id = store.component_instances[instance]
+        .shared
+        .copies
+        .add(Shared {
+            ty: ty.clone(),
+            dropped: false,
+            pending: None,
+            buffers: [None; 2],
+            live_ends: 2,
+            readable_held: true,
+        })?;
+    let handles = handle_table(store, instance, table);
+    let ends = (|| {
+        let r = handles.add(Entry::CopyEnd(CopyEnd::new(
+            id,
+            EndKind::new(future, false),
+        )))?;
+        let w = handles.add(Entry::CopyEnd(CopyEnd::new(id, EndKind::new(future, true))))?;
+        Ok::<_, CanonError>((r, w))
+    })();
+    match ends {
+        Ok((r, w)) => Ok(u64::from(r) | u64::from(w) << 32),
+        Err(e) => {
+            let _ = store.component_instances[instance].shared.copies.remove(id);
+            Err(e.into())
+        }
+    }
+}
+
+/// The end of kind `kind` at `index` of `table`, checked against the
+/// built-in's type `ty` (`trap_if(e.shared.t != t)`).
+fn checked_end(
+    store: &mut StoreOpaque,
+    instance: usize,
+    (table, index): EndAt,
+    kind: EndKind,
+    ty: &InterfaceType,
+) -> Result<CopyEnd, Error> {
+    let end = handle_table(store, instance, table)
+        .copy_end(index, kind)?
+        .clone();
+    if shared(store, instance, end.shared)?.ty != *ty {
+        return Err(CanonError::Copy(CopyTrap::TypeMismatch(kind.noun())).into());
+    }
+    Ok(end)
+}
+
+/// The copy of `stream.read`/`write` or `future.read`/`write`: what the
+/// built-in's options and type say.
+pub(super) struct CopyOp {
+    pub ty: InterfaceType,
+    pub write: bool,
+    pub options: Options,
+    pub is_async: bool,
+}
+
+/// `stream.read`/`write` (`stream_copy`) and `future.read`/`write`
+/// (`future_copy`) of end `index` of `table`, with a buffer of `n`
+/// elements at `ptr` (one for a future): the event payload, or `BLOCKED`.
+pub(super) fn copy(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    op: &CopyOp,
+    index: u32,
+    (ptr, n): (u64, u32),
+) -> Result<u32, Error> {
+    check_may_leave(store, instance, table)?;
+    if !op.is_async {
+        may_block(store, instance, table)?;
+    }
+    let future = matches!(op.ty, InterfaceType::Future(_));
+    let kind = EndKind::new(future, op.write);
+    let end = checked_end(store, instance, (table, index), kind, &op.ty)?;
+    match end.state {
+        CopyState::Idle => {}
+        CopyState::Done if future => {
+            return Err(CanonError::Copy(CopyTrap::FutureDone { write: op.write }).into());
+        }
+        CopyState::Done => {
+            return Err(CanonError::Copy(CopyTrap::StreamDone { write: op.write }).into());
+        }
+        CopyState::Copying | CopyState::CancellingCopy => {
+            return Err(CanonError::Copy(CopyTrap::Busy).into());
+        }
+    }
+    if end.wset.is_some() && !op.is_async {
+        return Err(CanonError::Copy(CopyTrap::SyncInWaitableSet).into());
+    }
+    let n = if future { 1 } else { n };
+    let elem = shared(store, instance, end.shared)?.elem().cloned();
+    check_buffer(store, kind, elem.as_ref(), &op.options, (ptr, n))?;
+    let buffer = Buffer {
+        options: op.options,
+        ptr,
+        length: n,
+    };
+    shared(store, instance, end.shared)?.buffers[usize::from(op.write)] = Some(buffer);
+    let entry = handle_table(store, instance, table).copy_end(index, kind)?;
+    entry.state = CopyState::Copying;
+    entry.progress = 0;
+    rendezvous(store, instance, (table, index), kind, end.shared)?;
+    let has_event = |store: &StoreOpaque| match store.component_instances[instance].tables[table]
+        .entry(index)
+    {
+        Ok(Entry::CopyEnd(end)) => end.pending_event.is_some(),
+        _ => true,
+    };
+    if !has_event(store) {
+        if op.is_async {
+            return Ok(BLOCKED);
+        }
+        let what = format!(
+            "a synchronous `{}.{}`",
+            kind.noun(),
+            ["read", "write"][usize::from(op.write)]
+        );
+        set_sync_waiter(store, instance, (table, index), kind, true)?;
+        let blocked = block_until(store, instance, table, &what, |store| Ok(has_event(store)));
+        set_sync_waiter(store, instance, (table, index), kind, false)?;
+        blocked?;
+    }
+    take_event(store, instance, (table, index), kind)
+}
+
+fn set_sync_waiter(
+    store: &mut StoreOpaque,
+    instance: usize,
+    (table, index): EndAt,
+    kind: EndKind,
+    waits: bool,
+) -> Result<(), Error> {
+    handle_table(store, instance, table)
+        .copy_end(index, kind)?
+        .has_sync_waiter = waits;
+    Ok(())
+}
+
+/// The pending event's payload of the end at `at`.
+fn take_event(
+    store: &mut StoreOpaque,
+    instance: usize,
+    (table, index): EndAt,
+    kind: EndKind,
+) -> Result<u32, Error> {
+    let end = handle_table(store, instance, table).copy_end(index, kind)?;
+    let [_, _, payload] = end
+        .take_event(index)
+        .ok_or_else(|| Error::Usage("a copy ended without an event".into()))?;
+    Ok(payload)
+}
+
+/// The checks of `BufferGuestImpl`: the length, and for elements with a
+/// type, the alignment and bounds of a non-empty buffer.
+fn check_buffer(
+    store: &StoreOpaque,
+    kind: EndKind,
+    elem: Option<&InterfaceType>,
+    options: &Options,
+    (ptr, n): (u64, u32),
+) -> Result<(), Error> {
+    if n > MAX_BUFFER_LENGTH {
+        let noun = kind.noun();
+        return Err(CanonError::Copy(CopyTrap::BufferTooLong { noun, len: n }).into());
+    }
+    let Some(elem) = elem.filter(|_| n > 0) else {
+        return Ok(());
+    };
+    let pt = options.ptr_type();
+    let align = alignment(elem, pt);
+    if ptr % u64::from(align) != 0 {
+        let what = "stream or future buffer";
+        return Err(CanonError::UnalignedPointer { what, ptr, align }.into());
+    }
+    let len = u64::from(n) * u64::from(elem_size(elem, pt));
+    let memory_len = options
+        .memory()
+        .map_or(0, |m| store.memory_bytes(m.index).len());
+    if ptr
+        .checked_add(len)
+        .is_none_or(|end| end > memory_len as u64)
+    {
+        let what = "stream or future buffer";
+        return Err(CanonError::OutOfBounds {
+            what,
+            ptr,
+            len,
+            memory_len,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The end that waits for a copy of `shared`, if it is another end than
+/// `me` and still copying.
+fn pending_other(store: &StoreOpaque, instance: usize, id: u32, me: EndAt) -> Option<EndAt> {
+    let data = &store.component_instances[instance];
+    let at = data.shared.copies.get(id).ok()?.pending?;
+    let copying = matches!(data.tables[at.0].entry(at.1),
+        Ok(Entry::CopyEnd(end)) if end.shared == id && end.copying());
+    (copying && at != me).then_some(at)
+}
+
+/// Sets the pending event of the end at `at`.
+fn notify(store: &mut StoreOpaque, instance: usize, at: EndAt, result: CopyResult) {
+    if let Ok(Entry::CopyEnd(end)) = handle_table(store, instance, at.0).entry_mut(at.1) {
+        end.pending_event = Some(result);
+    }
+}
+
+/// Whether elements of `ty` may pass between two ends in one instance
+/// (`none_or_number_type`).
+fn none_or_number(ty: Option<&InterfaceType>) -> bool {
+    use InterfaceType as T;
+    matches!(
+        ty,
+        None | Some(
+            T::U8 | T::U16 | T::U32 | T::U64 | T::S8 | T::S16 | T::S32 | T::S64 | T::F32 | T::F64
+        )
+    )
+}
+
+/// The copy of end `me` (of kind `kind`) meets what `shared` has pending
+/// (`SharedStreamImpl.read`/`write`, `SharedFutureImpl.read`/`write`).
+fn rendezvous(
+    store: &mut StoreOpaque,
+    instance: usize,
+    me: EndAt,
+    kind: EndKind,
+    id: u32,
+) -> Result<(), Error> {
+    if shared(store, instance, id)?.dropped {
+        notify(store, instance, me, CopyResult::Dropped);
+        return Ok(());
+    }
+    let Some(other) = pending_other(store, instance, id, me) else {
+        shared(store, instance, id)?.pending = Some(me);
+        return Ok(());
+    };
+    let s = shared(store, instance, id)?;
+    let elem = s.elem().cloned();
+    if other.0 == me.0 && !none_or_number(elem.as_ref()) {
+        return Err(CanonError::Copy(CopyTrap::IntraComponent(kind.noun())).into());
+    }
+    let (Some(mine), Some(theirs)) = (
+        s.buffers[usize::from(kind.is_write())],
+        s.buffers[usize::from(!kind.is_write())],
+    ) else {
+        return Err(Error::Usage("a copy without its buffer".into()));
+    };
+    let progress = |store: &mut StoreOpaque, at: EndAt| match handle_table(store, instance, at.0)
+        .entry_mut(at.1)
+    {
+        Ok(Entry::CopyEnd(end)) => end.progress,
+        _ => 0,
+    };
+    let (my_progress, their_progress) = (progress(store, me), progress(store, other));
+    let (my_remain, their_remain) = (mine.length - my_progress, theirs.length - their_progress);
+    if their_remain > 0 {
+        if my_remain > 0 {
+            let n = my_remain.min(their_remain);
+            let (from, to) = match kind.is_write() {
+                true => ((me, mine, my_progress), (other, theirs, their_progress)),
+                false => ((other, theirs, their_progress), (me, mine, my_progress)),
+            };
+            transfer(store, instance, elem.as_ref(), from, to, n)?;
+            for at in [me, other] {
+                if let Ok(Entry::CopyEnd(end)) = handle_table(store, instance, at.0).entry_mut(at.1)
+                {
+                    end.progress += n;
+                }
+            }
+            if kind.is_future() {
+                shared(store, instance, id)?.pending = None;
+            }
+            notify(store, instance, other, CopyResult::Completed);
+        }
+        notify(store, instance, me, CopyResult::Completed);
+    } else if kind.is_write() && mine.length == 0 && theirs.length == 0 {
+        notify(store, instance, me, CopyResult::Completed);
+    } else {
+        notify(store, instance, other, CopyResult::Completed);
+        shared(store, instance, id)?.pending = Some(me);
+    }
+    Ok(())
+}
+
+/// Moves `n` elements of type `elem` from the writer's buffer (after its
+/// progress) to the reader's: bytes as they are for integers, else lifted
+/// from one memory and lowered into the other, handles moving between the
+/// two tables and strings and lists allocated by the reader's `realloc`.
+fn transfer(
+    store: &mut StoreOpaque,
+    instance: usize,
+    elem: Option<&InterfaceType>,
+    (from, src, src_done): (EndAt, Buffer, u32),
+    (to, dst, dst_done): (EndAt, Buffer, u32),
+    n: u32,
+) -> Result<(), Error> {
+    use InterfaceType as T;
+    let Some(elem) = elem else {
+        return Ok(());
+    };
+    let pt = src.options.ptr_type();
+    let size = u64::from(elem_size(elem, pt));
+    let src_ptr = src.ptr + u64::from(src_done) * size;
+    let dst_ptr =
+        dst.ptr + u64::from(dst_done) * u64::from(elem_size(elem, dst.options.ptr_type()));
+    if matches!(
+        elem,
+        T::U8 | T::U16 | T::U32 | T::U64 | T::S8 | T::S16 | T::S32 | T::S64
+    ) && let (Some(sm), Some(dm)) = (src.options.memory(), dst.options.memory())
+    {
+        let len = u64::from(n) * size;
+        let bytes =
+            crate::canon::memory::slice(store.memory_bytes(sm.index), src_ptr, len)?.to_vec();
+        crate::canon::memory::write(store.memory_bytes_mut(dm.index), dst_ptr, &bytes)?;
+        return Ok(());
+    }
+    let mut values = Vec::with_capacity(n as usize);
+    {
+        let mut cx = Cx::new(store, instance, from.0, src.options);
+        cx.strings = Relay::Keep;
+        for i in 0..u64::from(n) {
+            values.push(load(&mut cx, src_ptr + i * size, elem)?);
+        }
+    }
+    let mut cx = Cx::new(store, instance, to.0, dst.options);
+    cx.strings = Relay::Take;
+    let dst_size = u64::from(elem_size(elem, dst.options.ptr_type()));
+    for (i, v) in values.iter().enumerate() {
+        store_val(&mut cx, v, elem, dst_ptr + i as u64 * dst_size)?;
+    }
+    Ok(())
+}
+
+/// `stream.cancel-read`/`write` and `future.cancel-read`/`write`
+/// (`cancel_copy`) of end `index` of `table`: the payload of the copy's
+/// event.
+pub(super) fn cancel_copy(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    (ty, write, is_async): (&InterfaceType, bool, bool),
+    index: u32,
+) -> Result<u32, Error> {
+    check_may_leave(store, instance, table)?;
+    if !is_async {
+        may_block(store, instance, table)?;
+    }
+    let kind = EndKind::new(matches!(ty, InterfaceType::Future(_)), write);
+    let end = checked_end(store, instance, (table, index), kind, ty)?;
+    if end.state != CopyState::Copying || end.has_sync_waiter {
+        return Err(CanonError::Copy(CopyTrap::NotCopying(kind.noun())).into());
+    }
+    if end.wset.is_some() && !is_async {
+        return Err(CanonError::Copy(CopyTrap::SyncInWaitableSet).into());
+    }
+    let entry = handle_table(store, instance, table).copy_end(index, kind)?;
+    entry.state = CopyState::CancellingCopy;
+    // A copy that waits, or a stream copy that moved part of its buffer
+    // and still waits for more, ends at once as cancelled, with its
+    // progress (`SharedStreamImpl.cancel`; the reference scripts report
+    // `CANCELLED` for the partial copy, where `definitions.py` would
+    // deliver the `COMPLETED` of its partial move).
+    let partial = !kind.is_future() && entry.pending_event == Some(CopyResult::Completed);
+    if entry.pending_event.is_none() || partial {
+        entry.pending_event = Some(CopyResult::Cancelled);
+        let s = shared(store, instance, end.shared)?;
+        if s.pending == Some((table, index)) {
+            s.pending = None;
+        }
+    }
+    take_event(store, instance, (table, index), kind)
+}
+
+/// `stream.drop-readable`/`writable` and `future.drop-readable`/`writable`
+/// of end `index` of `table`.
+pub(super) fn drop_end(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    (ty, writable): (&InterfaceType, bool),
+    index: u32,
+) -> Result<(), Error> {
+    check_may_leave(store, instance, table)?;
+    let kind = EndKind::new(matches!(ty, InterfaceType::Future(_)), writable);
+    let end = checked_end(store, instance, (table, index), kind, ty)?;
+    if end.copying() {
+        let noun = kind.noun();
+        return Err(CanonError::Copy(CopyTrap::DropBusy {
+            noun,
+            write: writable,
+        })
+        .into());
+    }
+    if kind == EndKind::FutureWrite && end.state != CopyState::Done {
+        return Err(CanonError::Copy(CopyTrap::FutureUnwritten).into());
+    }
+    let handles = handle_table(store, instance, table);
+    handles.remove_if(index, |_| Ok(()))?;
+    handles.leave_set(index, end.wset);
+    drop_shared_end(store, instance, end.shared, (table, index))
+}
+
+/// One end of `shared` is gone (`SharedStreamImpl.drop`): a copy the
+/// other end has pending ends with `DROPPED`, and the shared state goes
+/// with its last end.
+fn drop_shared_end(
+    store: &mut StoreOpaque,
+    instance: usize,
+    id: u32,
+    me: EndAt,
+) -> Result<(), Error> {
+    let other = pending_other(store, instance, id, me);
+    let s = shared(store, instance, id)?;
+    s.live_ends -= 1;
+    let last = s.live_ends == 0;
+    if !s.dropped {
+        s.dropped = true;
+        s.pending = None;
+        if let Some(other) = other {
+            notify(store, instance, other, CopyResult::Dropped);
+        }
+    }
+    if last {
+        store.component_instances[instance]
+            .shared
+            .copies
+            .remove(id)?;
+    }
+    Ok(())
+}
+
+/// `lift_stream`, `lift_future` (the readable end at `index` leaves the
+/// table) and `lift_error_context` (the handle stays) of type `ty`.
+pub(super) fn lift_shared(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    ty: &InterfaceType,
+    index: u32,
+) -> Result<Val, Error> {
+    if *ty == InterfaceType::ErrorContext {
+        let id = error_context_at(store, instance, table, index)?;
+        return Ok(Val::ErrorContext(SharedVal(id)));
+    }
+    let future = matches!(ty, InterfaceType::Future(_));
+    let kind = EndKind::new(future, false);
+    let end = checked_end(store, instance, (table, index), kind, ty)?;
+    let noun = kind.noun();
+    match end.state {
+        CopyState::Idle => {}
+        CopyState::Done => return Err(CanonError::Copy(CopyTrap::LiftDone { future }).into()),
+        _ => return Err(CanonError::Copy(CopyTrap::LiftBusy(noun)).into()),
+    }
+    if end.wset.is_some() {
+        return Err(CanonError::Copy(CopyTrap::LiftInWaitableSet(noun)).into());
+    }
+    handle_table(store, instance, table).remove_if(index, |_| Ok(()))?;
+    shared(store, instance, end.shared)?.readable_held = false;
+    let v = SharedVal(end.shared);
+    Ok(if future {
+        Val::Future(v)
+    } else {
+        Val::Stream(v)
+    })
+}
+
+/// `lower_stream`, `lower_future` and `lower_error_context` of `value`,
+/// of type `ty`: a new handle in `table`.
+pub(super) fn lower_shared(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    ty: &InterfaceType,
+    value: SharedVal,
+) -> Result<u32, Error> {
+    if *ty == InterfaceType::ErrorContext {
+        let objects = &mut store.component_instances[instance].shared;
+        objects.error_contexts.get_mut(value.0)?.handles += 1;
+        return Ok(handle_table(store, instance, table).add(Entry::ErrorContext(value.0))?);
+    }
+    let s = shared(store, instance, value.0)?;
+    if s.ty != *ty || s.readable_held {
+        return Err(Error::Usage(format!(
+            "{} {} is not a readable end of type `{ty}` in flight",
+            noun(ty),
+            value.0
+        )));
+    }
+    s.readable_held = true;
+    let kind = EndKind::new(matches!(ty, InterfaceType::Future(_)), false);
+    Ok(handle_table(store, instance, table).add(Entry::CopyEnd(CopyEnd::new(value.0, kind)))?)
+}
+
+/// The error context handle `index` of `table` names.
+fn error_context_at(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    index: u32,
+) -> Result<u32, Error> {
+    Ok(
+        *handle_table(store, instance, table).entry_as(index, "error context", |e| match e {
+            Entry::ErrorContext(id) => Some(id),
+            _ => None,
+        })?,
+    )
+}
+
+/// `error-context.new` with the message of `tagged_code_units` at `ptr`.
+pub(super) fn error_context_new(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    options: Options,
+    (ptr, tagged_code_units): (u64, u64),
+) -> Result<u32, Error> {
+    check_may_leave(store, instance, table)?;
+    let message = {
+        let cx = Cx::new(store, instance, table, options);
+        use crate::canon::LiftContext;
+        let (encoding, pt) = (cx.string_encoding(), cx.ptr_type());
+        crate::canon::string::lift_string(cx.memory(), encoding, pt, ptr, tagged_code_units)?.0
+    };
+    let objects = &mut store.component_instances[instance].shared;
+    let id = objects.error_contexts.add(ErrorContext {
+        message,
+        handles: 1,
+    })?;
+    match handle_table(store, instance, table).add(Entry::ErrorContext(id)) {
+        Ok(index) => Ok(index),
+        Err(e) => {
+            let _ = store.component_instances[instance]
+                .shared
+                .error_contexts
+                .remove(id);
+            Err(e.into())
+        }
+    }
+}
+
+/// `error-context.debug-message`: the message, stored as a string at
+/// `ptr`.
+pub(super) fn error_context_debug_message(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    options: Options,
+    (index, ptr): (u32, u64),
+) -> Result<(), Error> {
+    check_may_leave(store, instance, table)?;
+    let id = error_context_at(store, instance, table, index)?;
+    let message = store.component_instances[instance]
+        .shared
+        .error_contexts
+        .get(id)?
+        .message
+        .clone();
+    let mut cx = Cx::new(store, instance, table, options);
+    store_val(&mut cx, &Val::String(message), &InterfaceType::String, ptr)
+}
+
+/// `error-context.drop`.
+pub(super) fn error_context_drop(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    index: u32,
+) -> Result<(), Error> {
+    check_may_leave(store, instance, table)?;
+    let id = error_context_at(store, instance, table, index)?;
+    handle_table(store, instance, table).remove_if(index, |_| Ok(()))?;
+    let contexts = &mut store.component_instances[instance].shared.error_contexts;
+    let context = contexts.get_mut(id)?;
+    context.handles -= 1;
+    if context.handles == 0 {
+        contexts.remove(id)?;
+    }
+    Ok(())
+}
+
+/// The `i32` core value of a pointer or length argument.
+pub(super) fn u32_arg(v: &CoreVal) -> u32 {
+    v.i32().unwrap_or_default() as u32
+}
