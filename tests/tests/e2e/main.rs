@@ -12,6 +12,7 @@ mod intercept;
 mod limits;
 mod linking;
 mod resources;
+mod streams;
 mod tables64;
 mod threads;
 mod traps;
