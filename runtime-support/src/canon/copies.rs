@@ -5,6 +5,7 @@
 //! pending side of a rendezvous) is the store's (`api::component::copies`),
 //! since the ends may sit in different instances' tables.
 
+use super::types::InterfaceType;
 use super::waitables::{Event, event};
 
 /// Which end of a stream or future an entry is; its event code is the one
@@ -31,6 +32,11 @@ impl EndKind {
             (true, false) => EndKind::FutureRead,
             (true, true) => EndKind::FutureWrite,
         }
+    }
+
+    /// The end of stream or future type `ty` that reads or writes.
+    pub fn of(ty: &InterfaceType, write: bool) -> EndKind {
+        EndKind::new(matches!(ty, InterfaceType::Future(_)), write)
     }
 
     /// Whether it is a future's end.

@@ -151,7 +151,7 @@ pub(super) fn builtin_func<T: 'static>(
                         let store = caller.as_store_mut();
                         let index = arg(params);
                         // A future's copy has no length parameter.
-                        let n = params.get(2).map_or(1, copies::u32_arg);
+                        let n = params.get(2).map_or(1, u32_of);
                         let buffer = (ptr_arg(&params[1]), n);
                         let code = copies::copy(store, instance, table, &op, index, buffer)?;
                         results[0] = CoreVal::I32(code as i32);
@@ -298,13 +298,18 @@ fn resource_func<T: 'static>(
 /// The first (only) `i32` argument of a built-in, as the handle or
 /// representation it is.
 fn arg(params: &[CoreVal]) -> u32 {
-    params[0].i32().unwrap_or_default() as u32
+    u32_of(&params[0])
+}
+
+/// An `i32` argument, as the unsigned handle, length or pointer it is.
+fn u32_of(v: &CoreVal) -> u32 {
+    v.i32().unwrap_or_default() as u32
 }
 
 /// A pointer or length argument, of a 32- or 64-bit memory.
 fn ptr_arg(v: &CoreVal) -> u64 {
     match *v {
         CoreVal::I64(v) => v as u64,
-        ref v => u64::from(copies::u32_arg(v)),
+        ref v => u64::from(u32_of(v)),
     }
 }

@@ -13,8 +13,8 @@ use super::context::{Cx, Options, Relay, handle_table};
 use super::event_loop::{block_until, may_block};
 use super::instance::check_may_leave;
 use crate::abi::ComponentInstanceIndex;
+use crate::api::Error;
 use crate::api::store::StoreOpaque;
-use crate::api::{Error, Val as CoreVal};
 use crate::canon::copies::{CopyEnd, CopyResult, CopyState, EndKind};
 use crate::canon::error::CopyTrap;
 use crate::canon::handles::{Entry, Table};
@@ -87,14 +87,6 @@ fn shared(store: &mut StoreOpaque, instance: usize, id: u32) -> Result<&mut Shar
         .shared
         .copies
         .get_mut(id)?)
-}
-
-/// The noun of a stream or future type.
-fn noun(ty: &InterfaceType) -> &'static str {
-    match ty {
-        InterfaceType::Future(_) => "future",
-        _ => "stream",
-    }
 }
 
 /// `stream.new` or `future.new` of `ty` in plan component instance
@@ -458,7 +450,7 @@ pub(super) fn cancel_copy(
     if !is_async {
         may_block(store, instance, table)?;
     }
-    let kind = EndKind::new(matches!(ty, InterfaceType::Future(_)), write);
+    let kind = EndKind::of(ty, write);
     let end = checked_end(store, instance, (table, index), kind, ty)?;
     if end.state != CopyState::Copying || end.has_sync_waiter {
         return Err(CanonError::Copy(CopyTrap::NotCopying(kind.noun())).into());
@@ -494,7 +486,7 @@ pub(super) fn drop_end(
     index: u32,
 ) -> Result<(), Error> {
     check_may_leave(store, instance, table)?;
-    let kind = EndKind::new(matches!(ty, InterfaceType::Future(_)), writable);
+    let kind = EndKind::of(ty, writable);
     let end = checked_end(store, instance, (table, index), kind, ty)?;
     if end.copying() {
         let noun = kind.noun();
@@ -591,16 +583,16 @@ pub(super) fn lower_shared(
         objects.error_contexts.get_mut(value.0)?.handles += 1;
         return Ok(handle_table(store, instance, table).add(Entry::ErrorContext(value.0))?);
     }
+    let kind = EndKind::of(ty, false);
     let s = shared(store, instance, value.0)?;
     if s.ty != *ty || s.readable_held {
         return Err(Error::Usage(format!(
             "{} {} is not a readable end of type `{ty}` in flight",
-            noun(ty),
+            kind.noun(),
             value.0
         )));
     }
     s.readable_held = true;
-    let kind = EndKind::new(matches!(ty, InterfaceType::Future(_)), false);
     Ok(handle_table(store, instance, table).add(Entry::CopyEnd(CopyEnd::new(value.0, kind)))?)
 }
 
@@ -689,9 +681,4 @@ pub(super) fn error_context_drop(
         contexts.remove(id)?;
     }
     Ok(())
-}
-
-/// The `i32` core value of a pointer or length argument.
-pub(super) fn u32_arg(v: &CoreVal) -> u32 {
-    v.i32().unwrap_or_default() as u32
 }
