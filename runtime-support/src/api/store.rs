@@ -111,6 +111,9 @@ pub struct StoreOpaque {
     pub(crate) call_counter: Option<super::Global>,
     /// Sees the calls that cross component boundaries, if set.
     pub(crate) interceptor: Option<Box<dyn super::component::Interceptor>>,
+    /// The fibers running now, innermost (the current stack) last: the way
+    /// back out of each (see `component::fiber`).
+    pub(crate) running_fibers: Vec<*const super::component::FiberYielder>,
     /// Core values of the current component call, kept between calls so
     /// that lowering allocates nothing (see [`StoreOpaque::take_flat_buf`]).
     flat_buf: Vec<super::Val>,
@@ -148,6 +151,7 @@ impl<T> Store<T> {
                 calls: CallCounts::default(),
                 call_counter: None,
                 interceptor: None,
+                running_fibers: Vec::new(),
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),

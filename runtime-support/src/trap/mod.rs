@@ -77,9 +77,16 @@ pub(crate) fn catch_traps(f: &mut dyn FnMut()) -> Result<(), Box<TrapRecord>> {
     }
 }
 
+/// Makes `buf` the jump buffer of the innermost active host→wasm call and
+/// returns the one it replaces: a fiber's calls into wasm are active only
+/// while it runs ([`crate::api::component`]'s fibers swap them).
+pub(crate) fn swap_catch(buf: *mut c_void) -> *mut c_void {
+    JMP_BUF.with(|slot| slot.replace(buf))
+}
+
 /// Bytes kept free above the end of a thread's stack for host functions and
 /// the trap handler, whatever `max_wasm_stack` says.
-const STACK_RESERVE: usize = 128 * 1024;
+pub(crate) const STACK_RESERVE: usize = 128 * 1024;
 
 /// The lowest address wasm may use on this thread's stack, or 0 if the
 /// stack's bounds are unknown.

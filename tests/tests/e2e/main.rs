@@ -6,6 +6,7 @@ mod component_typed;
 mod component_values;
 mod components;
 mod cross_targets;
+mod fibers;
 mod fused_oracle;
 mod imported_components;
 mod intercept;

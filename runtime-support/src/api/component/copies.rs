@@ -201,7 +201,8 @@ pub(super) fn copy(
     entry.state = CopyState::Copying;
     entry.progress = 0;
     rendezvous(store, instance, (table, index), kind, end.shared)?;
-    let has_event = |store: &StoreOpaque| match store.component_instances[instance].tables[table]
+    let has_event = move |store: &StoreOpaque| match store.component_instances[instance].tables
+        [table]
         .entry(index)
     {
         Ok(Entry::CopyEnd(end)) => end.pending_event.is_some(),
@@ -217,7 +218,9 @@ pub(super) fn copy(
             ["read", "write"][usize::from(op.write)]
         );
         set_sync_waiter(store, instance, (table, index), kind, true)?;
-        let blocked = block_until(store, instance, table, &what, |store| Ok(has_event(store)));
+        let blocked = block_until(store, instance, table, &what, move |store| {
+            Ok(has_event(store))
+        });
         set_sync_waiter(store, instance, (table, index), kind, false)?;
         blocked?;
     }

@@ -1,26 +1,35 @@
-//! Async calls and the event loop, for stackless (`callback`) tasks.
+//! Async calls and the event loop.
 //!
 //! An async lift with a `callback` keeps no native frame between its
 //! callback's calls, so cmc can leave it suspended in the store after it
 //! returns `YIELD` or `WAIT`, and call its callback again later. Its caller
 //! then goes on: an async lower gets a subtask, a synchronous caller (the
-//! host, a sync lower) runs the event loop until the task resolves. The
-//! waitable-set built-ins block the same way, "at the bottom": the loop
-//! runs on the native stack of the blocked call, which is why a blocked
-//! task whose caller is an async lower below it on the stack (the spec
-//! would let that caller go on) is refused: that needs stack switching
-//! (`docs/async-plan.md`).
+//! host, a sync lower) runs the event loop until the task resolves.
+//!
+//! The first part of an async lift (its core function's call) runs on a
+//! fiber of its own (`super::fiber`). A task that blocks in a nested frame
+//! (`waitable-set.wait`, a synchronous lower of an async function, a
+//! synchronous copy) suspends its fiber: an async lower then returns and
+//! its caller goes on, and a synchronous caller gets its result if the
+//! task resolved before it blocked, or else waits for it. The event loop
+//! resumes the fiber once what it waits for has happened. Code that runs
+//! on no fiber of an async lift's (a synchronous lift's task, called by
+//! the host or a synchronous lower) blocks "at the bottom", running the
+//! event loop on its own stack, since everything below it waits for it
+//! anyway; a synchronous lift called by an async lower cannot block yet:
+//! that is refused by name.
 
 use super::context::{Delivery, Options, Relay, handle_table};
+use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::func::{call_context, resolve_lift};
 use super::instance::check_may_leave;
-use super::tasks::{Task, with_task};
+use super::tasks::{Task, TaskCaller, with_task};
 use crate::abi::{ComponentInstanceIndex, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Func, Val as CoreVal};
 use crate::canon::handles::ScopeId;
 use crate::canon::waitables::{Event, Subtask, SubtaskState, event};
-use crate::canon::{CanonError, Lends, Lowering, Val, lower_params};
+use crate::canon::{CanonError, Lends, Val, lower_params};
 
 /// The callback codes (`CallbackCode`).
 mod callback_code {
@@ -45,20 +54,39 @@ pub(crate) struct Suspended {
     wait: Wait,
     /// The borrow scope of its call, closed when it exits.
     scope: Option<ScopeId>,
-    /// Whether a synchronous caller waits for its result (and takes the
-    /// record once it exited).
-    waited: bool,
-    /// Whether its callback returned `EXIT`.
-    exited: bool,
     /// When it was suspended last, in suspensions of its instance: of the
     /// tasks that yielded, the one suspended longest ago runs first, so
     /// none starves the others.
     since: u64,
 }
 
-/// A suspended task's key in its instance's map: the number of the
-/// suspension that first suspended it.
+/// A task blocked on a fiber of its own while its caller went on.
+pub(crate) struct Blocked {
+    /// The fiber, which holds the task.
+    fiber: Fiber<FirstPart>,
+    /// What it waits for.
+    until: Until,
+    /// When it blocked last, as [`Suspended::since`].
+    since: u64,
+}
+
+/// How the first part of an async call (the core function's call) ended:
+/// the callback code it returned, if it has a callback, the borrow scope
+/// of the call, and the task.
+type FirstPart = ((Option<u32>, Option<ScopeId>), Task);
+
+/// A suspended or blocked task's key in its instance's maps: the number of
+/// the suspension that first suspended it.
 type SuspendedId = u64;
+
+/// A task the event loop can run now.
+#[derive(Clone, Copy)]
+enum Ready {
+    /// A stackless task, whose callback it calls.
+    Callback(SuspendedId),
+    /// A blocked task, whose fiber it resumes.
+    Fiber(SuspendedId),
+}
 
 /// How the first part of an async call ended.
 enum Outcome {
@@ -80,29 +108,27 @@ pub(super) fn call_async_lifted(
     strings: (Relay, Relay),
     caller: Option<ComponentInstanceIndex>,
 ) -> Result<Option<Val>, Error> {
-    let id = match start(store, instance, index, params, strings, Lowering::Sync)? {
+    let id = match start(store, instance, index, params, strings)? {
         Outcome::Returned(result) => return Ok(result),
         Outcome::Started(id) => id,
     };
-    if let Some(caller) = caller {
-        check_may_block(
-            store,
-            instance,
-            caller,
-            "a synchronous lower of an async function",
-        )?;
+    let task = waiting_task(store, instance, id)?;
+    task.waited = true;
+    let task = task.id;
+    let resolved = move |store: &StoreOpaque| {
+        Ok(store.component_instances[instance]
+            .results
+            .contains_key(&task))
+    };
+    match caller {
+        Some(caller) => {
+            let what = "a synchronous lower of an async function";
+            block_until(store, instance, caller, what, resolved)?;
+        }
+        None => run_until(store, instance, resolved)?,
     }
-    suspended(store, instance, id)?.waited = true;
-    run_until(store, instance, |store| {
-        Ok(suspended_ref(store, instance, id)?.task.resolved)
-    })?;
-    let record = suspended(store, instance, id)?;
-    let result = record.task.result.take();
-    record.waited = false;
-    if record.exited {
-        store.component_instances[instance].suspended.remove(&id);
-    }
-    Ok(result)
+    let results = &mut store.component_instances[instance].results;
+    Ok(results.remove(&task).flatten())
 }
 
 /// An async lower's call of async-lifted function `index`: returns the
@@ -120,7 +146,7 @@ pub(super) fn call_async_lowered(
     caller: Delivery,
     lends: &mut Lends,
 ) -> Result<Result<Option<Val>, u32>, Error> {
-    let id = match start(store, instance, index, params, strings, Lowering::Async)? {
+    let id = match start(store, instance, index, params, strings)? {
         Outcome::Returned(result) => return Ok(Ok(result)),
         Outcome::Started(id) => id,
     };
@@ -132,47 +158,98 @@ pub(super) fn call_async_lowered(
             lends: Some(std::mem::take(lends)),
         }),
     )?;
-    suspended(store, instance, id)?.task.delivery = Some((subtask, caller));
+    waiting_task(store, instance, id)?.delivery = Some((subtask, caller));
     Ok(Err(SubtaskState::Started as u32 | subtask << 4))
 }
 
-/// The first part of a call of async-lifted function `index`: lowers the
-/// parameters and runs the core function; a stackless task whose code
-/// asks to yield or wait is then suspended.
+/// Starts a call of async-lifted function `index`, on a fiber of its own:
+/// if the task blocks, the fiber is kept aside, and the call counts as
+/// started unless the task resolved before it blocked.
 fn start(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,
     params: &[Val],
-    (lower, lift): (Relay, Relay),
-    caller: Lowering,
+    strings: (Relay, Relay),
 ) -> Result<Outcome, Error> {
+    let params = params.to_vec();
+    let mut fiber = Fiber::new(store, move |store| {
+        first_part(store, instance, index, &params, strings)
+    })?;
+    let until = match fiber.resume(store, instance)? {
+        Resumed::Done(first) => return after_first_part(store, instance, index, first),
+        Resumed::Blocked(until) => until,
+    };
+    let task = (fiber.tasks.first_mut())
+        .ok_or_else(|| Error::Usage("a fiber blocked outside its task".into()))?;
+    let (resolved, result) = (task.resolved, task.result.take());
+    let since = next_turn(store, instance);
+    let record = Blocked {
+        fiber,
+        until,
+        since,
+    };
+    store.component_instances[instance]
+        .blocked
+        .insert(since, record);
+    Ok(match resolved {
+        true => Outcome::Returned(result),
+        false => Outcome::Started(since),
+    })
+}
+
+/// The first part of a call of async-lifted function `index`: lowers the
+/// parameters and runs the core function, as a task.
+fn first_part(
+    store: &mut StoreOpaque,
+    instance: usize,
+    index: LiftedIndex,
+    params: &[Val],
+    (lower, lift): (Relay, Relay),
+) -> Result<FirstPart, Error> {
     let component = store.component_instances[instance].component.clone();
     let lifted = &component.meta().lifted[index];
     let resolved = resolve_lift(store, instance, index)?;
     let (core, options) = (resolved.core, resolved.options);
     let table = lifted.instance;
-    let (first, mut task) = with_task(store, instance, index, (lift, caller), |store| {
-        let mut flat = Vec::new();
-        let mut cx = call_context(store, instance, table, resolved)?;
-        let scope = cx.scope;
-        cx.strings = lower;
-        lower_params(&mut cx, &lifted.ty, params, &mut flat)?;
-        let code = match options.callback {
-            None => {
-                core.call_flat(&mut *store, &flat, &mut [])?;
-                None
-            }
-            Some(_) => {
-                let mut code = [CoreVal::I32(0)];
-                core.call_flat(&mut *store, &flat, &mut code)?;
-                Some(code[0].i32().unwrap_or_default() as u32)
-            }
-        };
-        Ok((code, scope))
-    })?;
-    let (code, scope) = first;
-    let Some(callback) = options.callback else {
+    with_task(
+        store,
+        instance,
+        index,
+        (lift, TaskCaller::OwnFiber),
+        |store| {
+            let mut flat = Vec::new();
+            let mut cx = call_context(store, instance, table, resolved)?;
+            let scope = cx.scope;
+            cx.strings = lower;
+            lower_params(&mut cx, &lifted.ty, params, &mut flat)?;
+            let code = match options.callback {
+                None => {
+                    core.call_flat(&mut *store, &flat, &mut [])?;
+                    None
+                }
+                Some(_) => {
+                    let mut code = [CoreVal::I32(0)];
+                    core.call_flat(&mut *store, &flat, &mut code)?;
+                    Some(code[0].i32().unwrap_or_default() as u32)
+                }
+            };
+            Ok((code, scope))
+        },
+    )
+}
+
+/// What follows the first part of a call of async-lifted function
+/// `index`: a stackful task has ended; a stackless one whose code asks to
+/// yield or wait is suspended.
+fn after_first_part(
+    store: &mut StoreOpaque,
+    instance: usize,
+    index: LiftedIndex,
+    ((code, scope), mut task): FirstPart,
+) -> Result<Outcome, Error> {
+    let table = task.instance;
+    let Some(callback) = resolve_lift(store, instance, index)?.options.callback else {
         // A stackful task ends with its core function.
         finish(store, instance, &task, scope)?;
         return Ok(Outcome::Returned(task.result));
@@ -187,7 +264,9 @@ fn start(
         }
         Some(wait) => wait,
     };
-    task.caller_goes_on = false;
+    // Its caller went on, or takes its result from the record: from now on
+    // its callbacks run from the event loop.
+    task.caller = TaskCaller::Waits;
     let resolved = task.resolved;
     let result = task.result.take();
     let record = Suspended {
@@ -195,8 +274,6 @@ fn start(
         callback,
         wait,
         scope,
-        waited: false,
-        exited: false,
         since: next_turn(store, instance),
     };
     let id = record.since;
@@ -256,24 +333,19 @@ fn finish(
     Ok(())
 }
 
-/// The suspended task `id`.
-fn suspended(
+/// The task of the suspended or blocked task `id`, whose caller waits for
+/// it.
+fn waiting_task(
     store: &mut StoreOpaque,
     instance: usize,
     id: SuspendedId,
-) -> Result<&mut Suspended, Error> {
-    (store.component_instances[instance].suspended.get_mut(&id))
-        .ok_or_else(|| Error::Usage(format!("suspended task {id} is gone")))
-}
-
-/// [`suspended`], read only.
-fn suspended_ref(
-    store: &StoreOpaque,
-    instance: usize,
-    id: SuspendedId,
-) -> Result<&Suspended, Error> {
-    (store.component_instances[instance].suspended.get(&id))
-        .ok_or_else(|| Error::Usage(format!("suspended task {id} is gone")))
+) -> Result<&mut Task, Error> {
+    let data = &mut store.component_instances[instance];
+    let task = match data.suspended.get_mut(&id) {
+        Some(record) => Some(&mut record.task),
+        None => (data.blocked.get_mut(&id)).and_then(|record| record.fiber.tasks.first_mut()),
+    };
+    task.ok_or_else(|| Error::Usage(format!("suspended task {id} is gone")))
 }
 
 /// Runs suspended tasks of the store's component instance `instance`,
@@ -286,31 +358,72 @@ fn run_until(
 ) -> Result<(), Error> {
     while !done(store)? {
         let ready = ready(store, instance)?.ok_or(CanonError::Deadlock)?;
-        resume(store, instance, ready)?;
+        run_ready(store, instance, ready)?;
     }
     Ok(())
 }
 
-/// A suspended task that can run: one whose set has an event, else one
-/// that yielded.
-fn ready(store: &mut StoreOpaque, instance: usize) -> Result<Option<SuspendedId>, Error> {
-    let data = &mut store.component_instances[instance];
-    let mut yielded: Option<(u64, SuspendedId)> = None;
-    for (&id, record) in data.suspended.iter().filter(|(_, r)| !r.exited) {
+/// A task that can run: a stackless one whose set has an event, else a
+/// blocked one whose condition holds, else the one that yielded longest
+/// ago.
+fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
+    let data = &store.component_instances[instance];
+    let mut yielded: Option<(u64, Ready)> = None;
+    let mut consider = |since: u64, ready: Ready| {
+        if yielded.is_none_or(|(earliest, _)| since < earliest) {
+            yielded = Some((since, ready));
+        }
+    };
+    for (&id, record) in &data.suspended {
         match record.wait {
-            Wait::Yield => {
-                if yielded.is_none_or(|(since, _)| record.since < since) {
-                    yielded = Some((record.since, id));
-                }
-            }
+            Wait::Yield => consider(record.since, Ready::Callback(id)),
             Wait::Set(set) => {
                 if data.tables[record.task.instance].has_event(set)? {
-                    return Ok(Some(id));
+                    return Ok(Some(Ready::Callback(id)));
                 }
             }
         }
     }
-    Ok(yielded.map(|(_, id)| id))
+    for (&id, record) in &data.blocked {
+        match &record.until {
+            Until::Yield => consider(record.since, Ready::Fiber(id)),
+            until => {
+                if until.holds(store)? {
+                    return Ok(Some(Ready::Fiber(id)));
+                }
+            }
+        }
+    }
+    Ok(yielded.map(|(_, ready)| ready))
+}
+
+/// Runs task `ready`.
+fn run_ready(store: &mut StoreOpaque, instance: usize, ready: Ready) -> Result<(), Error> {
+    match ready {
+        Ready::Callback(id) => resume(store, instance, id),
+        Ready::Fiber(id) => resume_fiber(store, instance, id),
+    }
+}
+
+/// Resumes the fiber of blocked task `id` until it blocks again or its
+/// first part ends.
+fn resume_fiber(store: &mut StoreOpaque, instance: usize, id: SuspendedId) -> Result<(), Error> {
+    let mut record = (store.component_instances[instance].blocked.remove(&id))
+        .ok_or_else(|| Error::Usage(format!("blocked task {id} is gone")))?;
+    match record.fiber.resume(store, instance)? {
+        Resumed::Blocked(until) => {
+            record.until = until;
+            record.since = next_turn(store, instance);
+            store.component_instances[instance]
+                .blocked
+                .insert(id, record);
+        }
+        Resumed::Done(first) => {
+            // Its caller went on long ago: a result is delivered already.
+            after_first_part(store, instance, first.1.lifted, first)?;
+        }
+    }
+    Ok(())
 }
 
 /// Calls the callback of suspended task `id` with its event, and keeps it
@@ -346,17 +459,21 @@ fn resume(store: &mut StoreOpaque, instance: usize, id: SuspendedId) -> Result<(
             record.since = next_turn(store, instance);
         }
         None => {
-            finish(store, instance, &record.task, record.scope)?;
-            if !record.waited {
-                return Ok(());
-            }
-            record.exited = true;
+            return finish(store, instance, &record.task, record.scope);
         }
     }
     store.component_instances[instance]
         .suspended
         .insert(id, record);
     Ok(())
+}
+
+/// How the current task blocks.
+enum Blocking {
+    /// By suspending the fiber it runs on.
+    OnFiber,
+    /// By running the event loop on its stack.
+    AtBottom,
 }
 
 /// The current task of plan component instance `table`, if it may block:
@@ -388,37 +505,54 @@ pub(super) fn may_block(
     blockable_task(store, instance, table).map(|_| ())
 }
 
-/// Checks that the current task of plan component instance `table` may
-/// block in `what` at the bottom of the native stack: it may block, and
-/// its caller is not an async lower below it, which the spec would let go
-/// on meanwhile (that needs stack switching, not built yet).
-fn check_may_block(
+/// How the current task of plan component instance `table` blocks in
+/// `what`: it must be one that may block, and the calls between it and
+/// the fiber it runs on (or the bottom of the stack) must all wait for
+/// it. One whose caller is an async lower on the same stack, which the
+/// spec would let go on meanwhile, is refused (it would need a fiber of
+/// its own).
+fn blocking(
     store: &StoreOpaque,
     instance: usize,
     table: ComponentInstanceIndex,
     what: &str,
-) -> Result<(), Error> {
-    if blockable_task(store, instance, table)?.caller_goes_on {
-        return Err(Error::Unsupported(format!(
-            "{what} blocking a task whose caller, an async lower, could go on meanwhile \
-             (stack switching)"
-        )));
+) -> Result<Blocking, Error> {
+    blockable_task(store, instance, table)?;
+    for task in store.component_instances[instance].tasks.iter().rev() {
+        match task.caller {
+            TaskCaller::Waits => {}
+            TaskCaller::OwnFiber => return Ok(Blocking::OnFiber),
+            TaskCaller::GoesOn => {
+                return Err(Error::Unsupported(format!(
+                    "{what} blocking a task whose caller, an async lower, could go on \
+                     meanwhile (a synchronous lift called asynchronously)"
+                )));
+            }
+        }
     }
-    Ok(())
+    Ok(Blocking::AtBottom)
 }
 
 /// Blocks the current task of plan component instance `table` in `what`
-/// until `done`, running other tasks meanwhile: the task must be one that
-/// may block at the bottom of the native stack.
+/// until `done`, letting other tasks run meanwhile.
 pub(super) fn block_until(
     store: &mut StoreOpaque,
     instance: usize,
     table: ComponentInstanceIndex,
     what: &str,
-    done: impl Fn(&StoreOpaque) -> Result<bool, Error>,
+    done: impl Fn(&StoreOpaque) -> Result<bool, Error> + Clone + 'static,
 ) -> Result<(), Error> {
-    check_may_block(store, instance, table, what)?;
-    run_until(store, instance, done)
+    match blocking(store, instance, table, what)? {
+        Blocking::AtBottom => run_until(store, instance, done),
+        Blocking::OnFiber => {
+            while !done(store)? {
+                if !block_fiber(store, Until::Holds(Box::new(done.clone()))) {
+                    return Err(Error::Usage(format!("{what} blocked off its fiber")));
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// `thread.yield` for plan component instance `table`: lets one other
@@ -430,9 +564,17 @@ pub(super) fn thread_yield(
     instance: usize,
     table: ComponentInstanceIndex,
 ) -> Result<(), Error> {
-    let may_switch = blockable_task(store, instance, table).is_ok_and(|t| !t.caller_goes_on);
-    if may_switch && let Some(ready) = ready(store, instance)? {
-        resume(store, instance, ready)?;
+    match blocking(store, instance, table, "`thread.yield`") {
+        Ok(Blocking::OnFiber) => {
+            block_fiber(store, Until::Yield);
+        }
+        Ok(Blocking::AtBottom) => {
+            if let Some(ready) = ready(store, instance)? {
+                run_ready(store, instance, ready)?;
+            }
+        }
+        // A task that cannot block goes on at once.
+        Err(_) => {}
     }
     Ok(())
 }
@@ -455,14 +597,14 @@ pub(super) fn wait_or_poll(
         "`waitable-set.poll`"
     };
     if block {
-        check_may_block(store, instance, table, what)?;
+        blocking(store, instance, table, what)?;
     }
     handle_table(store, instance, table).waitable_set(set)?;
     if block {
         handle_table(store, instance, table)
             .waitable_set(set)?
             .num_waiting += 1;
-        let waited = run_until(store, instance, |store| {
+        let waited = block_until(store, instance, table, what, move |store| {
             Ok(store.component_instances[instance].tables[table].has_event(set)?)
         });
         handle_table(store, instance, table)

@@ -3,6 +3,7 @@
 use super::context::{Cx, Options, Relay, handle_table};
 use super::instance::{entering, resolve_core, without_leaving};
 use super::intercept::{Call, CallKind, intercepted};
+use super::tasks::TaskCaller;
 use crate::abi::{ComponentInstanceIndex, ComponentMeta, LiftedFunc, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStore, AsStoreMut, Error, Extern, Val as CoreVal};
@@ -245,6 +246,10 @@ pub(super) fn run_lifted_with<R>(
     // SAFETY: as above.
     if unsafe { (&*meta).tasked[lifted.instance] } {
         // A synchronous lift's result comes from its core results.
+        let caller = match caller {
+            Lowering::Sync => TaskCaller::Waits,
+            Lowering::Async => TaskCaller::GoesOn,
+        };
         let strings = (Relay::Host, caller);
         let (result, _) = super::tasks::with_task(store, instance, index, strings, |store| {
             run_lifted_body(store, instance, (index, lifted), lower, lift)

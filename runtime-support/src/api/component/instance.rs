@@ -74,6 +74,14 @@ pub(crate) struct ComponentInstanceData {
     /// each (never reused: a task resumed is out of the map while its
     /// callback runs, and may suspend others meanwhile).
     pub suspended: std::collections::BTreeMap<u64, super::event_loop::Suspended>,
+    /// The tasks blocked on fibers of their own while their callers went
+    /// on (`super::fiber`), keyed as `suspended` is.
+    pub blocked: std::collections::BTreeMap<u64, super::event_loop::Blocked>,
+    /// The number the next task gets (`Task::id`).
+    pub next_task: u64,
+    /// The results of the tasks that resolved while a synchronous caller
+    /// waited for them, by task number, until the caller takes them.
+    pub results: std::collections::BTreeMap<u64, Option<crate::canon::Val>>,
     /// How many times a task of the instance was suspended.
     pub suspensions: u64,
     /// The backpressure count of each of the plan's component instances
@@ -139,6 +147,9 @@ impl Instance {
             imported: PrimaryMap::new(),
             tasks: Vec::new(),
             suspended: Default::default(),
+            blocked: Default::default(),
+            next_task: 0,
+            results: Default::default(),
             suspensions: 0,
             backpressure: PrimaryMap::from(vec![0; instances]),
         });
@@ -191,6 +202,14 @@ impl Instance {
         }
         for (i, _) in imported {
             instantiate_imported(store, linker, index, i)?;
+        }
+        // A lift of a function the runtime provides (`canon lift` of a
+        // `canon resource.new`, say) calls it with no core instance
+        // importing it: make it now.
+        for lifted in meta.lifted.values() {
+            if !matches!(lifted.core, CoreDef::Export { .. }) {
+                extern_for(store, linker, index, &lifted.core)?;
+            }
         }
         Ok(Instance {
             store_id: store.inner.id,
@@ -456,6 +475,8 @@ pub(super) fn entering<R>(
             store.component_instances[instance].fused_calls.clear();
             store.component_instances[instance].tasks.clear();
             store.component_instances[instance].suspended.clear();
+            store.component_instances[instance].blocked.clear();
+            store.component_instances[instance].results.clear();
         }
         _ => set_all(store, 1),
     }

@@ -21,6 +21,7 @@ mod builtins;
 mod context;
 mod copies;
 mod event_loop;
+mod fiber;
 mod func;
 mod imported;
 mod instance;
@@ -31,6 +32,7 @@ mod lowered;
 mod tasks;
 mod typed;
 
+pub(crate) use fiber::FiberYielder;
 pub use func::Func;
 pub(crate) use instance::ComponentInstanceData;
 pub use instance::Instance;

@@ -18,6 +18,9 @@ use crate::canon::{
 
 /// A call running in a component instance that keeps tasks.
 pub(crate) struct Task {
+    /// Its number in its instance, which finds it in the instance's task
+    /// stack when it ends (fibers take theirs off and put them back).
+    pub(super) id: u64,
     /// The plan's component instance it runs in.
     pub(super) instance: ComponentInstanceIndex,
     /// The lifted function it runs.
@@ -26,18 +29,35 @@ pub(crate) struct Task {
     pub(super) context: [u64; 2],
     /// Whether `task.return` (or a synchronous lift's return) resolved it.
     pub(super) resolved: bool,
+    /// Whether a synchronous caller waits for its result after it blocked:
+    /// the result then goes to the instance's `results` under its `id`.
+    pub(super) waited: bool,
+    /// How its caller waits for it.
+    pub(super) caller: TaskCaller,
     /// The value it resolved with, until its caller takes it.
     pub(super) result: Option<Val>,
     /// How `task.return` treats where the result's strings come from.
     pub(super) result_strings: Relay,
-    /// Whether its caller, below it on the native stack, is an async lower
-    /// that the spec lets go on when this task blocks: then it cannot block
-    /// at the bottom of the stack (`event_loop`). Cleared once the task is
-    /// suspended, when its caller did go on.
-    pub(super) caller_goes_on: bool,
     /// Where its result goes when it returns after its caller went on,
     /// with the subtask's handle in the caller's table.
     pub(super) delivery: Option<(u32, Delivery)>,
+}
+
+/// How the caller of a task waits for it, which says what the task does
+/// when it blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskCaller {
+    /// It waits (the host, a synchronous lower): the task may block at the
+    /// bottom of the native stack, running the event loop there.
+    Waits,
+    /// An async lower, which the spec lets go on meanwhile, below the task
+    /// on the same native stack: the task cannot block (that would need a
+    /// stack of its own).
+    GoesOn,
+    /// Whoever it is, the task runs on a fiber of its own (`super::fiber`),
+    /// as every async lift's does: blocking suspends the fiber, and its
+    /// caller goes on or waits as its lower says.
+    OwnFiber,
 }
 
 /// The largest backpressure count (`2^16 - 1`).
@@ -50,24 +70,27 @@ pub(super) fn with_task<R>(
     store: &mut StoreOpaque,
     instance: usize,
     lifted: LiftedIndex,
-    (result_strings, caller): (Relay, Lowering),
+    (result_strings, caller): (Relay, TaskCaller),
     call: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
 ) -> Result<(R, Task), Error> {
     let data = &mut store.component_instances[instance];
-    let depth = data.tasks.len();
+    let id = data.next_task;
+    data.next_task += 1;
     data.tasks.push(Task {
+        id,
         instance: data.component.meta().lifted[lifted].instance,
         lifted,
         context: [0; 2],
         resolved: false,
         result: None,
         result_strings,
-        caller_goes_on: caller == Lowering::Async,
+        waited: false,
+        caller,
         delivery: None,
     });
     let result = call(store);
     let tasks = &mut store.component_instances[instance].tasks;
-    let task = tasks.drain(depth..).next();
+    let task = (tasks.iter().rposition(|t| t.id == id)).and_then(|at| tasks.drain(at..).next());
     let task = task.ok_or_else(|| Error::Usage("a task ended twice".into()))?;
     Ok((result?, task))
 }
@@ -194,6 +217,12 @@ pub(super) fn task_return(
     }
     task.resolved = true;
     match task.delivery.take() {
+        None if task.waited => {
+            let id = task.id;
+            store.component_instances[instance]
+                .results
+                .insert(id, value.pop());
+        }
         None => task.result = value.pop(),
         // Its caller went on: the result goes into the caller's memory now
         // and the subtask reports its return.

@@ -1,0 +1,97 @@
+//! Async tasks on fibers of their own, seen from the host: a task that
+//! resolves and then blocks hands its result back and stays blocked, a
+//! store dropped with blocked tasks goes quietly, and a trap in a task
+//! resumed on its fiber is the call's error, with the store still usable.
+
+use super::engine;
+use cmc_runtime::Store;
+use cmc_runtime::component::{Component, Instance, Linker, Val};
+
+/// `park` resolves with 7 and then waits on a waitable set nothing will
+/// ever fill; `yield-then-trap` yields and traps when resumed; `add`
+/// is a plain function of the same instance.
+const TASKS: &str = r#"
+(component
+  (core module $Memory (memory (export "mem") 1))
+  (core instance $memory (instantiate $Memory))
+  (core module $M
+    (import "" "mem" (memory 1))
+    (import "" "task.return" (func $task.return (param i32)))
+    (import "" "waitable-set.new" (func $waitable-set.new (result i32)))
+    (import "" "waitable-set.wait" (func $waitable-set.wait (param i32 i32) (result i32)))
+    (import "" "thread.yield" (func $thread.yield (result i32)))
+    (func (export "park")
+      (call $task.return (i32.const 7))
+      (drop (call $waitable-set.wait (call $waitable-set.new) (i32.const 0)))
+      unreachable)
+    (func (export "yield-then-trap")
+      (drop (call $thread.yield))
+      unreachable)
+    (func (export "add") (param i32 i32) (result i32)
+      (i32.add (local.get 0) (local.get 1)))
+  )
+  (canon task.return (result u32) (core func $task.return))
+  (canon waitable-set.new (core func $waitable-set.new))
+  (canon waitable-set.wait (memory (core memory $memory "mem")) (core func $waitable-set.wait))
+  (canon thread.yield (core func $thread.yield))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "mem" (memory $memory "mem"))
+    (export "task.return" (func $task.return))
+    (export "waitable-set.new" (func $waitable-set.new))
+    (export "waitable-set.wait" (func $waitable-set.wait))
+    (export "thread.yield" (func $thread.yield))
+  ))))
+  (func (export "park") async (result u32) (canon lift (core func $m "park") async))
+  (func (export "yield-then-trap") async (canon lift (core func $m "yield-then-trap") async))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $m "add")))
+)
+"#;
+
+fn instance() -> (Store<()>, Instance) {
+    let component = Component::new(&engine(), TASKS).expect("component compiles");
+    let mut store = Store::new(component.engine(), ());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    (store, instance)
+}
+
+fn call(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    args: &[Val],
+    results: usize,
+) -> Result<Vec<Val>, cmc_runtime::Error> {
+    let func = instance.get_func(&*store, &[name]).expect("export exists");
+    let mut out = vec![Val::Bool(false); results];
+    func.call(&mut *store, args, &mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn a_task_that_blocks_after_resolving_returns_and_stays_blocked() {
+    let (mut store, instance) = instance();
+    for _ in 0..3 {
+        assert_eq!(
+            call(&mut store, &instance, "park", &[], 1).unwrap(),
+            [Val::U32(7)]
+        );
+    }
+    let sum = call(&mut store, &instance, "add", &[Val::U32(2), Val::U32(3)], 1).unwrap();
+    assert_eq!(sum, [Val::U32(5)]);
+    // The three blocked tasks' stacks go with the store.
+    drop(store);
+}
+
+#[test]
+fn a_trap_in_a_resumed_task_is_the_calls_error() {
+    let (mut store, instance) = instance();
+    let err = call(&mut store, &instance, "yield-then-trap", &[], 0).unwrap_err();
+    assert!(err.to_string().contains("unreachable"), "{err}");
+    let sum = call(&mut store, &instance, "add", &[Val::U32(1), Val::U32(1)], 1).unwrap();
+    assert_eq!(sum, [Val::U32(2)]);
+    assert_eq!(
+        call(&mut store, &instance, "park", &[], 1).unwrap(),
+        [Val::U32(7)]
+    );
+}
