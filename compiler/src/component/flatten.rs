@@ -1089,6 +1089,10 @@ impl Inliner<'_, '_> {
             CanonicalFunction::SubtaskDrop => {
                 self.builtin(s, types, CanonBuiltinOp::SubtaskDrop)?
             }
+            CanonicalFunction::SubtaskCancel { async_ } => {
+                let op = CanonBuiltinOp::SubtaskCancel { is_async: *async_ };
+                self.builtin(s, types, op)?
+            }
             other if copy_builtin(other).is_some() => {
                 let op = deferred(self.copy_op(s, types, other))?;
                 match op {
@@ -1427,14 +1431,9 @@ fn copy_builtin(canon: &CanonicalFunction) -> Option<(CopyBuiltin, u32)> {
 }
 
 /// Whether `canon`, one [`not_yet_builtin`] names, blocks its task when
-/// it cannot go on at once: a synchronous `subtask.cancel`, and
-/// `thread.suspend`.
+/// it cannot go on at once: `thread.suspend`.
 fn blocks(canon: &CanonicalFunction) -> bool {
-    match canon {
-        CanonicalFunction::SubtaskCancel { async_ } => !async_,
-        CanonicalFunction::ThreadSuspend => true,
-        _ => false,
-    }
+    matches!(canon, CanonicalFunction::ThreadSuspend)
 }
 
 /// The spec's name of a built-in of the asynchronous component model that
@@ -1444,7 +1443,6 @@ fn not_yet_builtin(canon: &CanonicalFunction) -> Option<&'static str> {
     use CanonicalFunction as C;
     Some(match canon {
         C::TaskCancel => "task.cancel",
-        C::SubtaskCancel { .. } => "subtask.cancel",
         C::ThreadIndex => "thread.index",
         C::ThreadNewIndirect { .. } => "thread.new-indirect",
         C::ThreadResumeLater => "thread.resume-later",

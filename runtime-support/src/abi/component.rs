@@ -360,6 +360,11 @@ pub enum CanonBuiltinOp {
     WaitableJoin,
     /// `subtask.drop`.
     SubtaskDrop,
+    /// `subtask.cancel` (`async` if it may return `BLOCKED`).
+    SubtaskCancel {
+        /// Whether it is `async`.
+        is_async: bool,
+    },
     /// `stream.new` or `future.new` of `ty` (a stream or future type):
     /// both ends, as `readable | writable << 32`.
     CopyNew {

@@ -268,6 +268,12 @@ pub enum CanonError {
     /// `subtask.drop` before the subtask's return was delivered.
     #[error("cannot drop a subtask which has not yet resolved")]
     SubtaskUnresolved,
+    /// `subtask.cancel` after the subtask's resolution was delivered.
+    #[error("cannot cancel a subtask whose resolution was already delivered")]
+    SubtaskResolveDelivered,
+    /// A second `subtask.cancel` of the same subtask.
+    #[error("cannot cancel a subtask twice")]
+    SubtaskCancelledTwice,
     /// A synchronous task (or a start function) tried to block.
     #[error("cannot block a synchronous task before returning")]
     CannotBlockSync,

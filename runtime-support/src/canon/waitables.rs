@@ -29,6 +29,8 @@ pub enum SubtaskState {
     Started = 1,
     /// The callee returned: its result is in the caller's memory.
     Returned = 2,
+    /// The call was cancelled before the callee started.
+    CancelledBeforeStarted = 3,
 }
 
 /// A call an instance made with an async lower that had not returned when
@@ -44,6 +46,26 @@ pub struct Subtask {
     /// The handles the caller lent to the call, ended when its return is
     /// delivered; `None` once it was (`resolve_delivered`).
     pub lends: Option<Lends>,
+    /// Whether `subtask.cancel` asked to cancel it.
+    pub cancellation_requested: bool,
+}
+
+impl Subtask {
+    /// A subtask in `state` holding `lends`.
+    pub fn new(state: SubtaskState, lends: Lends) -> Subtask {
+        Subtask {
+            state,
+            pending_event: false,
+            wset: None,
+            lends: Some(lends),
+            cancellation_requested: false,
+        }
+    }
+
+    /// Whether the call ended: it returned, or was cancelled.
+    pub fn resolved(&self) -> bool {
+        !matches!(self.state, SubtaskState::Starting | SubtaskState::Started)
+    }
 }
 
 /// Event codes (`EventCode`).
@@ -183,20 +205,28 @@ impl HandleTable {
                     None => continue,
                 }
             }
-            let subtask = self.subtask(w)?;
-            if !subtask.pending_event {
-                continue;
+            if let Some(event) = self.take_subtask_event(w)? {
+                return Ok(Some(event));
             }
-            subtask.pending_event = false;
-            let state = subtask.state;
-            if state == SubtaskState::Returned
-                && let Some(lends) = subtask.lends.take()
-            {
-                self.end_lends(lends);
-            }
-            return Ok(Some([event::SUBTASK, w, state as u32]));
         }
         Ok(None)
+    }
+
+    /// The pending event of subtask `index`, if it has one; delivering its
+    /// resolution ends the caller's lends.
+    pub fn take_subtask_event(&mut self, index: u32) -> Result<Option<Event>, CanonError> {
+        let subtask = self.subtask(index)?;
+        if !subtask.pending_event {
+            return Ok(None);
+        }
+        subtask.pending_event = false;
+        let state = subtask.state;
+        if subtask.resolved()
+            && let Some(lends) = subtask.lends.take()
+        {
+            self.end_lends(lends);
+        }
+        Ok(Some([event::SUBTASK, index, state as u32]))
     }
 }
 
@@ -207,12 +237,10 @@ mod tests {
 
     fn subtask(table: &mut HandleTable) -> u32 {
         table
-            .add(Entry::Subtask(Subtask {
-                state: SubtaskState::Started,
-                pending_event: false,
-                wset: None,
-                lends: Some(Lends::new()),
-            }))
+            .add(Entry::Subtask(Subtask::new(
+                SubtaskState::Started,
+                Lends::new(),
+            )))
             .unwrap()
     }
 

@@ -5,7 +5,7 @@
 
 use super::context::{Options, handle_table};
 use super::copies::{self, CopyOp};
-use super::event_loop::{may_block, thread_yield, wait_or_poll};
+use super::event_loop::{may_block, subtask_cancel, thread_yield, wait_or_poll};
 use super::instance::{check_may_leave, import_names, on_first_use, resolve_core, run_dtor};
 use super::linker::{Definition, HostDtor, Linker};
 use super::tasks::{self, TaskReturn};
@@ -129,6 +129,15 @@ pub(super) fn builtin_func<T: 'static>(
                         let store = caller.as_store_mut();
                         check_may_leave(store, instance, table)?;
                         Ok(handle_table(store, instance, table).drop_subtask(arg(params))?)
+                    })
+                }
+                CanonBuiltinOp::SubtaskCancel { is_async } => {
+                    let is_async = *is_async;
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        let code = subtask_cancel(store, instance, table, arg(params), is_async)?;
+                        results[0] = CoreVal::I32(code as i32);
+                        Ok(())
                     })
                 }
                 CanonBuiltinOp::CopyNew { ty } => {

@@ -23,7 +23,7 @@ use super::context::{Delivery, Options, Relay, handle_table};
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::func::{call_context, resolve_lift};
 use super::instance::check_may_leave;
-use super::tasks::{Task, TaskCaller, with_task};
+use super::tasks::{Task, TaskCaller, current_task, with_task};
 use crate::abi::{ComponentInstanceIndex, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Func, Val as CoreVal};
@@ -92,8 +92,9 @@ enum Ready {
 enum Outcome {
     /// The task resolved with this value (it may still run on, suspended).
     Returned(Option<Val>),
-    /// The task suspended before it resolved.
-    Started(SuspendedId),
+    /// The task suspended before it resolved, `Started` or, when it waits
+    /// to enter its instance, `Starting`.
+    Started(SuspendedId, SubtaskState),
 }
 
 /// Calls async-lifted function `index` for a caller that waits for it
@@ -110,7 +111,7 @@ pub(super) fn call_async_lifted(
 ) -> Result<Option<Val>, Error> {
     let id = match start(store, instance, index, params, strings)? {
         Outcome::Returned(result) => return Ok(result),
-        Outcome::Started(id) => id,
+        Outcome::Started(id, _) => id,
     };
     let task = waiting_task(store, instance, id)?;
     task.waited = true;
@@ -148,18 +149,14 @@ pub(super) fn call_async_lowered(
 ) -> Result<Result<Option<Val>, u32>, Error> {
     let id = match start(store, instance, index, params, strings)? {
         Outcome::Returned(result) => return Ok(Ok(result)),
-        Outcome::Started(id) => id,
+        Outcome::Started(id, state) => (id, state),
     };
+    let (id, state) = id;
     let subtask = handle_table(store, instance, caller.table).add(
-        crate::canon::handles::Entry::Subtask(Subtask {
-            state: SubtaskState::Started,
-            pending_event: false,
-            wset: None,
-            lends: Some(std::mem::take(lends)),
-        }),
+        crate::canon::handles::Entry::Subtask(Subtask::new(state, std::mem::take(lends))),
     )?;
     waiting_task(store, instance, id)?.delivery = Some((subtask, caller));
-    Ok(Err(SubtaskState::Started as u32 | subtask << 4))
+    Ok(Err(state as u32 | subtask << 4))
 }
 
 /// Starts a call of async-lifted function `index`, on a fiber of its own:
@@ -183,6 +180,10 @@ fn start(
     let task = (fiber.tasks.first_mut())
         .ok_or_else(|| Error::Usage("a fiber blocked outside its task".into()))?;
     let (resolved, result) = (task.resolved, task.result.take());
+    let state = match task.started {
+        true => SubtaskState::Started,
+        false => SubtaskState::Starting,
+    };
     let since = next_turn(store, instance);
     let record = Blocked {
         fiber,
@@ -194,7 +195,7 @@ fn start(
         .insert(since, record);
     Ok(match resolved {
         true => Outcome::Returned(result),
-        false => Outcome::Started(since),
+        false => Outcome::Started(since, state),
     })
 }
 
@@ -218,6 +219,7 @@ fn first_part(
         index,
         (lift, TaskCaller::OwnFiber),
         |store| {
+            wait_to_enter(store, instance, table)?;
             let mut flat = Vec::new();
             let mut cx = call_context(store, instance, table, resolved)?;
             let scope = cx.scope;
@@ -237,6 +239,51 @@ fn first_part(
             Ok((code, scope))
         },
     )
+}
+
+/// Waits, as a task not started yet, while plan component instance `table`
+/// has backpressure or other tasks wait to enter it
+/// (`enter_implicit_thread`); a subtask of a caller that went on meanwhile
+/// reports the start.
+fn wait_to_enter(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+) -> Result<(), Error> {
+    let backpressure =
+        move |store: &StoreOpaque| store.component_instances[instance].backpressure[table] > 0;
+    let data = &mut store.component_instances[instance];
+    if data.waiting_to_enter[table] == 0 && !backpressure(store) {
+        return Ok(());
+    }
+    let waiting = |store: &mut StoreOpaque, by: i32| {
+        let count = &mut store.component_instances[instance].waiting_to_enter[table];
+        *count = count.saturating_add_signed(by);
+    };
+    waiting(store, 1);
+    current_task(store, instance, table, "a call")?.started = false;
+    // The spec's `wait_until` suspends even when its condition holds: the
+    // tasks waiting before this one go first.
+    loop {
+        let until = Until::Holds(Box::new(move |store| Ok(!backpressure(store))));
+        if !block_fiber(store, until) {
+            waiting(store, -1);
+            return Err(Error::Usage("a task waited to enter off its fiber".into()));
+        }
+        if !backpressure(store) {
+            break;
+        }
+    }
+    waiting(store, -1);
+    let task = current_task(store, instance, table, "a call")?;
+    task.started = true;
+    if let Some((subtask, delivery)) = &task.delivery {
+        let (subtask, caller) = (*subtask, delivery.table);
+        let subtask = handle_table(store, instance, caller).subtask(subtask)?;
+        subtask.state = SubtaskState::Started;
+        subtask.pending_event = true;
+    }
+    Ok(())
 }
 
 /// What follows the first part of a call of async-lifted function
@@ -282,7 +329,7 @@ fn after_first_part(
         .insert(id, record);
     Ok(match resolved {
         true => Outcome::Returned(result),
-        false => Outcome::Started(id),
+        false => Outcome::Started(id, SubtaskState::Started),
     })
 }
 
@@ -577,6 +624,58 @@ pub(super) fn thread_yield(
         Err(_) => {}
     }
     Ok(())
+}
+
+/// `subtask.cancel` of subtask `index` of plan component instance `table`
+/// (`is_async` if it may return `BLOCKED`): returns the subtask's state
+/// once its resolution is delivered. A call still waiting to enter its
+/// instance is cancelled before it starts; cancelling a callee that
+/// started (`task.cancel` and the cancelled events) is not built yet.
+pub(super) fn subtask_cancel(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    index: u32,
+    is_async: bool,
+) -> Result<u32, Error> {
+    check_may_leave(store, instance, table)?;
+    if !is_async {
+        may_block(store, instance, table)?;
+    }
+    let subtask = handle_table(store, instance, table).subtask(index)?;
+    if subtask.lends.is_none() {
+        return Err(CanonError::SubtaskResolveDelivered.into());
+    }
+    if subtask.cancellation_requested {
+        return Err(CanonError::SubtaskCancelledTwice.into());
+    }
+    if subtask.wset.is_some() && !is_async {
+        return Err(CanonError::Copy(crate::canon::error::CopyTrap::SyncInWaitableSet).into());
+    }
+    if !subtask.resolved() {
+        subtask.cancellation_requested = true;
+        if subtask.state == SubtaskState::Started {
+            return Err(Error::Unsupported(
+                "`subtask.cancel` of a callee that started (task cancellation)".into(),
+            ));
+        }
+        // Still waiting to enter: the call goes, its fiber with it.
+        let data = &mut store.component_instances[instance];
+        let waiting = data.blocked.iter().find_map(|(&id, record)| {
+            let task = record.fiber.tasks.first()?;
+            let delivery = task.delivery.as_ref()?;
+            (delivery.0 == index && delivery.1.table == table).then_some((id, task.instance))
+        });
+        let (id, callee) =
+            waiting.ok_or_else(|| Error::Usage(format!("subtask {index} has no call waiting")))?;
+        data.blocked.remove(&id);
+        data.waiting_to_enter[callee] -= 1;
+        let subtask = handle_table(store, instance, table).subtask(index)?;
+        subtask.state = SubtaskState::CancelledBeforeStarted;
+        subtask.pending_event = true;
+    }
+    let event = handle_table(store, instance, table).take_subtask_event(index)?;
+    Ok(event.map_or(0, |[_, _, state]| state))
 }
 
 /// `waitable-set.wait` (`block`) or `waitable-set.poll` on set `set` of

@@ -77,6 +77,9 @@ pub(crate) struct ComponentInstanceData {
     /// The tasks blocked on fibers of their own while their callers went
     /// on (`super::fiber`), keyed as `suspended` is.
     pub blocked: std::collections::BTreeMap<u64, super::event_loop::Blocked>,
+    /// How many tasks wait to enter each of the plan's component instances
+    /// (the spec's `num_waiting_to_enter`).
+    pub waiting_to_enter: PrimaryMap<ComponentInstanceIndex, u32>,
     /// The number the next task gets (`Task::id`).
     pub next_task: u64,
     /// The results of the tasks that resolved while a synchronous caller
@@ -148,6 +151,7 @@ impl Instance {
             tasks: Vec::new(),
             suspended: Default::default(),
             blocked: Default::default(),
+            waiting_to_enter: PrimaryMap::from(vec![0; instances]),
             next_task: 0,
             results: Default::default(),
             suspensions: 0,
@@ -477,6 +481,8 @@ pub(super) fn entering<R>(
             store.component_instances[instance].suspended.clear();
             store.component_instances[instance].blocked.clear();
             store.component_instances[instance].results.clear();
+            let waiting = &mut store.component_instances[instance].waiting_to_enter;
+            waiting.values_mut().for_each(|count| *count = 0);
         }
         _ => set_all(store, 1),
     }

@@ -233,6 +233,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             | CanonBuiltinOp::WaitableSetDrop
             | CanonBuiltinOp::WaitableJoin
             | CanonBuiltinOp::SubtaskDrop
+            | CanonBuiltinOp::SubtaskCancel { .. }
             | CanonBuiltinOp::ErrorContextDrop
             | CanonBuiltinOp::NotYet { .. } => true,
         };

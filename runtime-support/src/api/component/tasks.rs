@@ -32,6 +32,9 @@ pub(crate) struct Task {
     /// Whether a synchronous caller waits for its result after it blocked:
     /// the result then goes to the instance's `results` under its `id`.
     pub(super) waited: bool,
+    /// Whether it entered its instance (false while it waits for
+    /// backpressure to end: its subtask is `STARTING`).
+    pub(super) started: bool,
     /// How its caller waits for it.
     pub(super) caller: TaskCaller,
     /// The value it resolved with, until its caller takes it.
@@ -85,6 +88,7 @@ pub(super) fn with_task<R>(
         result: None,
         result_strings,
         waited: false,
+        started: true,
         caller,
         delivery: None,
     });
