@@ -8,8 +8,8 @@ use cmc_runtime::Store;
 use cmc_runtime::component::{Component, Instance, Linker, Val};
 
 /// `park` resolves with 7 and then waits on a waitable set nothing will
-/// ever fill; `yield-then-trap` yields and traps when resumed; `add`
-/// is a plain function of the same instance.
+/// ever fill; `yield-then-trap` yields and traps when resumed; `overflow`
+/// recurses without end; `add` is a plain function of the same instance.
 const TASKS: &str = r#"
 (component
   (core module $Memory (memory (export "mem") 1))
@@ -29,6 +29,10 @@ const TASKS: &str = r#"
       unreachable)
     (func (export "add") (param i32 i32) (result i32)
       (i32.add (local.get 0) (local.get 1)))
+    (func $recurse (param i32) (result i32)
+      (i32.add (call $recurse (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+    (func (export "overflow")
+      (drop (call $recurse (i32.const 0))))
   )
   (canon task.return (result u32) (core func $task.return))
   (canon waitable-set.new (core func $waitable-set.new))
@@ -45,6 +49,7 @@ const TASKS: &str = r#"
   (func (export "yield-then-trap") async (canon lift (core func $m "yield-then-trap") async))
   (func (export "add") (param "a" u32) (param "b" u32) (result u32)
     (canon lift (core func $m "add")))
+  (func (export "overflow") async (canon lift (core func $m "overflow") async))
 )
 "#;
 
@@ -94,4 +99,13 @@ fn a_trap_in_a_resumed_task_is_the_calls_error() {
         call(&mut store, &instance, "park", &[], 1).unwrap(),
         [Val::U32(7)]
     );
+}
+
+#[test]
+fn a_task_that_exhausts_its_fibers_stack_traps() {
+    let (mut store, instance) = instance();
+    let err = call(&mut store, &instance, "overflow", &[], 0).unwrap_err();
+    assert!(err.to_string().contains("stack"), "{err}");
+    let sum = call(&mut store, &instance, "add", &[Val::U32(4), Val::U32(4)], 1).unwrap();
+    assert_eq!(sum, [Val::U32(8)]);
 }
