@@ -3,9 +3,9 @@
 //! store dropped with blocked tasks goes quietly, and a trap in a task
 //! resumed on its fiber is the call's error, with the store still usable.
 
-use super::engine;
+use super::instantiate_component;
 use cmc_runtime::Store;
-use cmc_runtime::component::{Component, Instance, Linker, Val};
+use cmc_runtime::component::{Instance, Val};
 
 /// `park` resolves with 7 and then waits on a waitable set nothing will
 /// ever fill; `yield-then-trap` yields and traps when resumed; `overflow`
@@ -54,10 +54,7 @@ const TASKS: &str = r#"
 "#;
 
 fn instance() -> (Store<()>, Instance) {
-    let component = Component::new(&engine(), TASKS).expect("component compiles");
-    let mut store = Store::new(component.engine(), ());
-    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
-    (store, instance)
+    instantiate_component(TASKS)
 }
 
 fn call(

@@ -48,6 +48,17 @@ pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
     (store, instance)
 }
 
+/// Compiles and instantiates the component `wat` with no imports.
+pub fn instantiate_component(wat: &str) -> (Store<()>, cmc_runtime::component::Instance) {
+    let component =
+        cmc_runtime::component::Component::new(&engine(), wat).expect("component compiles");
+    let mut store = Store::new(component.engine(), ());
+    let instance = cmc_runtime::component::Linker::new()
+        .instantiate(&mut store, &component)
+        .expect("component instantiates");
+    (store, instance)
+}
+
 /// Calls export `name` and returns its results.
 pub fn call(
     store: &mut Store<()>,

@@ -2,9 +2,9 @@
 //! from one export and passes into another, the copy that meets the write
 //! pending behind it, and the errors of misusing stream values.
 
-use super::engine;
+use super::instantiate_component;
 use cmc_runtime::Store;
-use cmc_runtime::component::{Component, Instance, Linker, SharedVal, Val};
+use cmc_runtime::component::{Instance, SharedVal, Val};
 
 /// `new` makes a stream of bytes whose write of `0x12345678` waits for a
 /// reader and returns the readable end; `take` reads four bytes from the
@@ -50,10 +50,7 @@ const STREAMS: &str = r#"
 "#;
 
 fn instance() -> (Store<()>, Instance) {
-    let component = Component::new(&engine(), STREAMS).expect("component compiles");
-    let mut store = Store::new(component.engine(), ());
-    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
-    (store, instance)
+    instantiate_component(STREAMS)
 }
 
 fn call(
