@@ -299,7 +299,7 @@ fn adapt(
     let lends = std::mem::take(&mut cx.lends);
     store.calls.component += 1;
     let lifted = &store.component_instances[instance].component.meta().lifted[adapter.lifted];
-    let (callee, callee_async) = (lifted.instance, lifted.options.is_async);
+    let (callee, callee_async) = (lifted.instance, lifted.ty.is_async);
     // A synchronous call of an async function may block: only a task that
     // may block makes it (checked before the callee runs).
     if func_ty.is_async && site.lowering == Lowering::Sync {

@@ -111,17 +111,14 @@ pub(super) fn call_lifted(
         CallKind::Export | CallKind::Import => (Relay::Host, Relay::Host),
     };
     let is_async = (store.component_instances[instance].component.meta().lifted[index])
-        .options
+        .ty
         .is_async;
     let run = |store: &mut StoreOpaque| match is_async {
         true => {
             let caller = caller.map(|(table, _)| table);
             super::event_loop::call_async_lifted(store, instance, index, params, strings, caller)
         }
-        false => {
-            let lowering = caller.map_or(Lowering::Sync, |(_, lowering)| lowering);
-            run_lifted(store, instance, index, params, strings, lowering)
-        }
+        false => run_lifted(store, instance, index, params, strings),
     };
     if store.interceptor.is_none() {
         return run(store);
@@ -199,13 +196,11 @@ fn run_lifted(
     index: LiftedIndex,
     params: &[Val],
     (lower, lift): (Relay, Relay),
-    caller: Lowering,
 ) -> Result<Option<Val>, Error> {
     run_lifted_with(
         store,
         instance,
         index,
-        caller,
         |cx, ty, flat| {
             cx.strings = lower;
             lower_params(cx, ty, params, flat)
@@ -221,8 +216,8 @@ fn run_lifted(
 /// `instance`: `lower` writes the core arguments into the callee inside a
 /// borrow scope, the core function runs, `lift` reads the result out of
 /// its core results, the scope closes and `post-return` runs. Dynamic and
-/// typed calls differ only in `lower` and `lift`. `caller` is the kind of
-/// lower that called it (the host calls synchronously).
+/// typed calls differ only in `lower` and `lift`. Only synchronous
+/// functions are called so (async ones go through `event_loop`).
 ///
 /// Always inlined, as are [`entered`] and `entering`: the call's `Result`
 /// would otherwise come back through memory at each of the three layers,
@@ -232,7 +227,6 @@ pub(super) fn run_lifted_with<R>(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,
-    caller: Lowering,
     lower: impl FnOnce(&mut Cx<'_>, &FuncType, &mut Vec<CoreVal>) -> Result<(), Error>,
     lift: impl FnOnce(&mut Cx<'_>, &FuncType, &[CoreVal]) -> Result<R, Error>,
 ) -> Result<R, Error> {
@@ -246,11 +240,9 @@ pub(super) fn run_lifted_with<R>(
     // SAFETY: as above.
     if unsafe { (&*meta).tasked[lifted.instance] } {
         // A synchronous lift's result comes from its core results.
-        let caller = match caller {
-            Lowering::Sync => TaskCaller::Waits,
-            Lowering::Async => TaskCaller::GoesOn,
-        };
-        let strings = (Relay::Host, caller);
+        // A synchronous function (an async one goes through
+        // `event_loop`): its task cannot block.
+        let strings = (Relay::Host, TaskCaller::Waits);
         let (result, _) = super::tasks::with_task(store, instance, index, strings, |store| {
             run_lifted_body(store, instance, (index, lifted), lower, lift)
         })?;

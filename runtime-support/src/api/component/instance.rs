@@ -77,6 +77,10 @@ pub(crate) struct ComponentInstanceData {
     /// The tasks blocked on fibers of their own while their callers went
     /// on (`super::fiber`), keyed as `suspended` is.
     pub blocked: std::collections::BTreeMap<u64, super::event_loop::Blocked>,
+    /// Whether a task holds the exclusive lock of each of the plan's
+    /// component instances (the spec's `exclusive_thread`): a callback or
+    /// synchronous lift of an async function, while its code runs.
+    pub exclusive: PrimaryMap<ComponentInstanceIndex, bool>,
     /// How many tasks wait to enter each of the plan's component instances
     /// (the spec's `num_waiting_to_enter`).
     pub waiting_to_enter: PrimaryMap<ComponentInstanceIndex, u32>,
@@ -152,6 +156,7 @@ impl Instance {
             suspended: Default::default(),
             blocked: Default::default(),
             waiting_to_enter: PrimaryMap::from(vec![0; instances]),
+            exclusive: PrimaryMap::from(vec![false; instances]),
             next_task: 0,
             results: Default::default(),
             suspensions: 0,
@@ -483,10 +488,31 @@ pub(super) fn entering<R>(
             store.component_instances[instance].results.clear();
             let waiting = &mut store.component_instances[instance].waiting_to_enter;
             waiting.values_mut().for_each(|count| *count = 0);
+            let exclusive = &mut store.component_instances[instance].exclusive;
+            exclusive.values_mut().for_each(|held| *held = false);
         }
         _ => set_all(store, 1),
     }
     result
+}
+
+/// Sets the `may_enter` flags of a call from `caller` into `callee` (its
+/// entering set) to `value`: a call that waits for an async callee that
+/// blocked lets others in while it waits, as the spec's call returns from
+/// `enter_from`/`leave_to` before its caller waits.
+pub(super) fn set_entered(
+    store: &mut StoreOpaque,
+    instance: usize,
+    (callee, caller): (ComponentInstanceIndex, Option<ComponentInstanceIndex>),
+    value: i32,
+) {
+    let data = &store.component_instances[instance];
+    let flags: SmallVec<[Global; 2]> = (data.component.meta().entering_set(callee, caller))
+        .filter_map(|i| data.may_enter.get(i).copied())
+        .collect();
+    for flag in flags {
+        flag.set_i32(store, value);
+    }
 }
 
 /// Runs `f` with plan component instance `table`'s `may_leave` cleared, as

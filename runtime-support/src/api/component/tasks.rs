@@ -35,6 +35,9 @@ pub(crate) struct Task {
     /// Whether it entered its instance (false while it waits for
     /// backpressure to end: its subtask is `STARTING`).
     pub(super) started: bool,
+    /// Whether it waits in a synchronous call of an async function (which
+    /// keeps its instance's exclusive lock; `event_loop`).
+    pub(super) waits_for_call: bool,
     /// How its caller waits for it.
     pub(super) caller: TaskCaller,
     /// The value it resolved with, until its caller takes it.
@@ -53,10 +56,6 @@ pub(super) enum TaskCaller {
     /// It waits (the host, a synchronous lower): the task may block at the
     /// bottom of the native stack, running the event loop there.
     Waits,
-    /// An async lower, which the spec lets go on meanwhile, below the task
-    /// on the same native stack: the task cannot block (that would need a
-    /// stack of its own).
-    GoesOn,
     /// Whoever it is, the task runs on a fiber of its own (`super::fiber`),
     /// as every async lift's does: blocking suspends the fiber, and its
     /// caller goes on or waits as its lower says.
@@ -89,6 +88,7 @@ pub(super) fn with_task<R>(
         result_strings,
         waited: false,
         started: true,
+        waits_for_call: false,
         caller,
         delivery: None,
     });
@@ -214,7 +214,20 @@ pub(super) fn task_return(
     }
     let mut cx = Cx::new(store, instance, table, options);
     cx.strings = strings;
-    let mut value = lift_params(&mut cx, &defined.params, flat)?;
+    let value = lift_params(&mut cx, &defined.params, flat)?;
+    resolve(store, instance, table, value.into_iter().next())
+}
+
+/// Resolves the current task of plan component instance `table` with
+/// `value` (`task.return`, or a synchronous lift's return): it goes to the
+/// caller that went on, the caller that waits after the task blocked, or
+/// stays with the task for the caller that gets it when the call returns.
+pub(super) fn resolve(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    value: Option<Val>,
+) -> Result<(), Error> {
     let task = current_task(store, instance, table, "task.return")?;
     if task.resolved {
         return Err(CanonError::TaskResolvedTwice.into());
@@ -225,9 +238,9 @@ pub(super) fn task_return(
             let id = task.id;
             store.component_instances[instance]
                 .results
-                .insert(id, value.pop());
+                .insert(id, value);
         }
-        None => task.result = value.pop(),
+        None => task.result = value,
         // Its caller went on: the result goes into the caller's memory now
         // and the subtask reports its return.
         Some((subtask, delivery)) => {
@@ -237,7 +250,7 @@ pub(super) fn task_return(
             lower_results_as(
                 &mut cx,
                 ty,
-                value.first(),
+                value.as_ref(),
                 retptr,
                 &mut Vec::new(),
                 Lowering::Async,

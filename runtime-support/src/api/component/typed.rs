@@ -11,8 +11,8 @@
 use super::func::{Func, call_lifted, entered, run_lifted_with};
 use super::intercept::CallKind;
 use crate::api::{AsStore, AsStoreMut, Error};
+use crate::canon::FuncType;
 use crate::canon::typed::{LiftResults, LowerParams, lower_params_typed};
-use crate::canon::{FuncType, Lowering};
 use std::marker::PhantomData;
 
 /// An export of a component instance whose type was checked against the
@@ -54,9 +54,9 @@ impl Func {
             .component
             .meta()
             .lifted;
-        if lifted[self.lifted].options.is_async {
+        if lifted[self.lifted].ty.is_async {
             return Err(Error::Unsupported(
-                "typed calls of async-lifted exports (call them with `Func::call`)".into(),
+                "typed calls of async functions (call them with `Func::call`)".into(),
             ));
         }
         P::typecheck(&ty.params)
@@ -89,7 +89,6 @@ impl<P: LowerParams, R: LiftResults> TypedFunc<P, R> {
                 store,
                 instance,
                 lifted,
-                Lowering::Sync,
                 |cx, ty, flat| lower_params_typed(cx, ty, &params, flat),
                 |cx, ty, flat| R::lift(cx, ty.result.as_ref(), flat),
             )
