@@ -32,7 +32,9 @@ const MUST_PASS: &[&str] = &["binary", "linking", "resources", "validation", "va
 /// (`async/` is built in parts, `docs/async-plan.md`).
 const MUST_PASS_SCRIPTS: &[&str] = &[
     "async/async-calls-sync.wast",
+    "async/big-interleaving-test.wast",
     "async/cancel-stream.wast",
+    "async/cancel-subtask.wast",
     "async/closed-stream.wast",
     "async/cross-abi-calls.wast",
     "async/cross-task-future.wast",

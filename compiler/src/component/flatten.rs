@@ -1089,6 +1089,7 @@ impl Inliner<'_, '_> {
             CanonicalFunction::SubtaskDrop => {
                 self.builtin(s, types, CanonBuiltinOp::SubtaskDrop)?
             }
+            CanonicalFunction::TaskCancel => self.builtin(s, types, CanonBuiltinOp::TaskCancel)?,
             CanonicalFunction::SubtaskCancel { async_ } => {
                 let op = CanonBuiltinOp::SubtaskCancel { is_async: *async_ };
                 self.builtin(s, types, op)?
@@ -1442,7 +1443,6 @@ fn blocks(canon: &CanonicalFunction) -> bool {
 fn not_yet_builtin(canon: &CanonicalFunction) -> Option<&'static str> {
     use CanonicalFunction as C;
     Some(match canon {
-        C::TaskCancel => "task.cancel",
         C::ThreadIndex => "thread.index",
         C::ThreadNewIndirect { .. } => "thread.new-indirect",
         C::ThreadResumeLater => "thread.resume-later",

@@ -360,6 +360,8 @@ pub enum CanonBuiltinOp {
     WaitableJoin,
     /// `subtask.drop`.
     SubtaskDrop,
+    /// `task.cancel`.
+    TaskCancel,
     /// `subtask.cancel` (`async` if it may return `BLOCKED`).
     SubtaskCancel {
         /// Whether it is `async`.

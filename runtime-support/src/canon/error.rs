@@ -253,6 +253,12 @@ pub enum CanonError {
     /// than the task's lift.
     #[error("invalid task.return signature: its {0} differ from the lift's")]
     TaskReturnMismatch(&'static str),
+    /// `task.cancel` of a task that was not asked to cancel (or resolved).
+    #[error("task.cancel called without a delivered cancellation request")]
+    TaskCancelNotDelivered,
+    /// `task.cancel` in a task of a synchronous lift.
+    #[error("task.cancel called from a synchronous task")]
+    TaskCancelFromSync,
     /// `task.return` of a task that already returned.
     #[error("task.return called twice: the task already returned")]
     TaskResolvedTwice,

@@ -31,6 +31,8 @@ pub enum SubtaskState {
     Returned = 2,
     /// The call was cancelled before the callee started.
     CancelledBeforeStarted = 3,
+    /// The callee was cancelled after it started, before it returned.
+    CancelledBeforeReturned = 4,
 }
 
 /// A call an instance made with an async lower that had not returned when
@@ -82,6 +84,8 @@ pub mod event {
     pub const FUTURE_READ: u32 = 4;
     /// A write to a future ended.
     pub const FUTURE_WRITE: u32 = 5;
+    /// The task's caller asked to cancel it.
+    pub const TASK_CANCELLED: u32 = 6;
 }
 
 /// An event: its code and two payload words (`EventTuple`).

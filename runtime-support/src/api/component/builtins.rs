@@ -83,6 +83,11 @@ pub(super) fn builtin_func<T: 'static>(
                         tasks::task_return(store, instance, table, &defined, params)
                     })
                 }
+                CanonBuiltinOp::TaskCancel => {
+                    CoreFunc::new(store, core_ty, move |mut caller, _, _| {
+                        tasks::task_cancel(caller.as_store_mut(), instance, table)
+                    })
+                }
                 CanonBuiltinOp::WaitableSetNew => {
                     CoreFunc::new(store, core_ty, move |mut caller, _, results| {
                         let store = caller.as_store_mut();

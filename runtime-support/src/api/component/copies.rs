@@ -23,7 +23,7 @@ use crate::canon::lower::store as store_val;
 use crate::canon::{CanonError, InterfaceType, SharedVal, Val, alignment, elem_size};
 
 /// What `stream.read`/`write` returns when the copy did not end at once.
-const BLOCKED: u32 = 0xffff_ffff;
+pub(super) const BLOCKED: u32 = 0xffff_ffff;
 
 /// The largest buffer length (`Buffer.MAX_LENGTH`).
 const MAX_BUFFER_LENGTH: u32 = (1 << 28) - 1;

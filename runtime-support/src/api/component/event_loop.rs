@@ -21,14 +21,15 @@
 
 use super::context::Cx;
 use super::context::{Delivery, Options, Relay, handle_table};
+use super::copies::BLOCKED;
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::func::{call_context, resolve_lift};
-use super::instance::{check_may_leave, set_entered, without_leaving};
-use super::tasks::{Task, TaskCaller, current_task, resolve, with_task};
+use super::instance::{check_may_leave, entering, may_enter_from, set_entered, without_leaving};
+use super::tasks::{Cancel, Task, TaskCaller, current_task, resolve, with_task};
 use crate::abi::{ComponentInstanceIndex, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Func, Val as CoreVal};
-use crate::canon::handles::ScopeId;
+use crate::canon::handles::{Entry, ScopeId};
 use crate::canon::waitables::{Event, Subtask, SubtaskState, event};
 use crate::canon::{CanonError, Lends, Val, lift_results, lower_params};
 
@@ -503,6 +504,9 @@ fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
     // A callback runs holding its instance's exclusive lock.
     let free = |record: &&Suspended| !data.exclusive[record.task.instance];
     for (&id, record) in data.suspended.iter().filter(|(_, r)| free(r)) {
+        if record.task.cancel == Cancel::Pending {
+            return Ok(Some(Ready::Callback(id)));
+        }
         match record.wait {
             Wait::Yield => consider(record.since, Ready::Callback(id)),
             Wait::Set(set) => {
@@ -565,12 +569,21 @@ fn resume(store: &mut StoreOpaque, instance: usize, id: SuspendedId) -> Result<(
     let mut record = (store.component_instances[instance].suspended.remove(&id))
         .ok_or_else(|| Error::Usage(format!("suspended task {id} is gone")))?;
     let table = record.task.instance;
+    if let Wait::Set(set) = record.wait {
+        handle_table(store, instance, table)
+            .waitable_set(set)?
+            .num_waiting -= 1;
+    }
+    // A callback's wait or yield may be cancelled: a pending request is
+    // delivered first.
     let event: Event = match record.wait {
+        _ if record.task.cancel == Cancel::Pending => {
+            record.task.cancel = Cancel::Delivered;
+            [event::TASK_CANCELLED, 0, 0]
+        }
         Wait::Yield => [event::NONE, 0, 0],
         Wait::Set(set) => {
-            let handles = handle_table(store, instance, table);
-            handles.waitable_set(set)?.num_waiting -= 1;
-            handles.take_event(set)?.unwrap_or([event::NONE, 0, 0])
+            (handle_table(store, instance, table).take_event(set)?).unwrap_or([event::NONE, 0, 0])
         }
     };
     let data = &mut store.component_instances[instance];
@@ -731,13 +744,22 @@ pub(super) fn subtask_cancel(
     if subtask.wset.is_some() && !is_async {
         return Err(CanonError::Copy(crate::canon::error::CopyTrap::SyncInWaitableSet).into());
     }
-    if !subtask.resolved() {
+    if subtask.state == SubtaskState::Started {
         subtask.cancellation_requested = true;
-        if subtask.state == SubtaskState::Started {
-            return Err(Error::Unsupported(
-                "`subtask.cancel` of a callee that started (task cancellation)".into(),
-            ));
+        request_cancellation(store, instance, table, index)?;
+        let resolved = move |store: &StoreOpaque| {
+            let handles = &store.component_instances[instance].tables[table];
+            Ok(matches!(handles.entry(index), Ok(Entry::Subtask(s)) if s.resolved()))
+        };
+        if !resolved(store)? {
+            if is_async {
+                return Ok(BLOCKED);
+            }
+            let what = "a synchronous `subtask.cancel`";
+            block_until(store, instance, table, what, resolved)?;
         }
+    } else if !subtask.resolved() {
+        subtask.cancellation_requested = true;
         // Still waiting to enter: the call goes, its fiber with it.
         let data = &mut store.component_instances[instance];
         let waiting = data.blocked.iter().find_map(|(&id, record)| {
@@ -755,6 +777,43 @@ pub(super) fn subtask_cancel(
     }
     let event = handle_table(store, instance, table).take_subtask_event(index)?;
     Ok(event.map_or(0, |[_, _, state]| state))
+}
+
+/// Asks the callee of subtask `index` of plan component instance `caller`,
+/// which started, to cancel (`request_cancellation`). A stackless task
+/// between its callback's calls gets `TASK_CANCELLED` at once, if its
+/// instance may be entered and its lock is free; otherwise, and for a task
+/// blocked on its fiber (whose waits cannot be cancelled), the request
+/// stays pending until its next callback.
+fn request_cancellation(
+    store: &mut StoreOpaque,
+    instance: usize,
+    caller: ComponentInstanceIndex,
+    index: u32,
+) -> Result<(), Error> {
+    let data = &mut store.component_instances[instance];
+    let owns = |task: &Task| {
+        (task.delivery.as_ref()).is_some_and(|(s, d)| *s == index && d.table == caller)
+    };
+    let stackless = data.suspended.iter_mut().find(|(_, r)| owns(&r.task));
+    if let Some((&id, record)) = stackless {
+        record.task.cancel = Cancel::Pending;
+        let callee = record.task.instance;
+        if !data.exclusive[callee] && may_enter_from(store, instance, (callee, Some(caller))) {
+            return entering(store, instance, (callee, Some(caller)), |store| {
+                resume(store, instance, id)
+            });
+        }
+        return Ok(());
+    }
+    let blocked = data.blocked.values_mut();
+    if let Some(task) = blocked
+        .filter_map(|r| r.fiber.tasks.first_mut())
+        .find(|t| owns(t))
+    {
+        task.cancel = Cancel::Pending;
+    }
+    Ok(())
 }
 
 /// `waitable-set.wait` (`block`) or `waitable-set.poll` on set `set` of

@@ -515,6 +515,21 @@ pub(super) fn set_entered(
     }
 }
 
+/// Whether a call from `caller` into `callee` may enter now (every flag of
+/// its entering set is set).
+pub(super) fn may_enter_from(
+    store: &StoreOpaque,
+    instance: usize,
+    (callee, caller): (ComponentInstanceIndex, Option<ComponentInstanceIndex>),
+) -> bool {
+    let data = &store.component_instances[instance];
+    (data.component.meta().entering_set(callee, caller)).all(|i| {
+        data.may_enter
+            .get(i)
+            .is_some_and(|flag| flag.get_i32(store) != 0)
+    })
+}
+
 /// Runs `f` with plan component instance `table`'s `may_leave` cleared, as
 /// the spec runs `realloc` and `post-return`.
 pub(super) fn without_leaving<R>(

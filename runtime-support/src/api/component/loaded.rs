@@ -234,6 +234,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             | CanonBuiltinOp::WaitableJoin
             | CanonBuiltinOp::SubtaskDrop
             | CanonBuiltinOp::SubtaskCancel { .. }
+            | CanonBuiltinOp::TaskCancel
             | CanonBuiltinOp::ErrorContextDrop
             | CanonBuiltinOp::NotYet { .. } => true,
         };

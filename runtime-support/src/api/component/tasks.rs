@@ -40,6 +40,8 @@ pub(crate) struct Task {
     pub(super) waits_for_call: bool,
     /// How its caller waits for it.
     pub(super) caller: TaskCaller,
+    /// Where its caller's request to cancel it stands.
+    pub(super) cancel: Cancel,
     /// The value it resolved with, until its caller takes it.
     pub(super) result: Option<Val>,
     /// How `task.return` treats where the result's strings come from.
@@ -60,6 +62,20 @@ pub(super) enum TaskCaller {
     /// as every async lift's does: blocking suspends the fiber, and its
     /// caller goes on or waits as its lower says.
     OwnFiber,
+}
+
+/// Where a caller's request to cancel a task stands (the spec's
+/// `PENDING_CANCEL` and `CANCEL_DELIVERED` task states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Cancel {
+    /// None was made.
+    None,
+    /// Made; delivered when the task next waits in a way that may be
+    /// cancelled (a callback's wait or yield).
+    Pending,
+    /// Delivered (`TASK_CANCELLED`): the task may resolve with
+    /// `task.cancel`.
+    Delivered,
 }
 
 /// The largest backpressure count (`2^16 - 1`).
@@ -89,6 +105,7 @@ pub(super) fn with_task<R>(
         waited: false,
         started: true,
         waits_for_call: false,
+        cancel: Cancel::None,
         caller,
         delivery: None,
     });
@@ -216,6 +233,45 @@ pub(super) fn task_return(
     cx.strings = strings;
     let value = lift_params(&mut cx, &defined.params, flat)?;
     resolve(store, instance, table, value.into_iter().next())
+}
+
+/// `task.cancel` for plan component instance `table`: resolves the current
+/// task, which must be an async lift's whose cancellation was delivered,
+/// without a value; its caller's subtask reports
+/// `CANCELLED_BEFORE_RETURNED`.
+pub(super) fn task_cancel(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+) -> Result<(), Error> {
+    check_may_leave(store, instance, table)?;
+    let task = current_task(store, instance, table, "task.cancel")?;
+    let lifted = task.lifted;
+    if !store.component_instances[instance].component.meta().lifted[lifted]
+        .options
+        .is_async
+    {
+        return Err(CanonError::TaskCancelFromSync.into());
+    }
+    let task = current_task(store, instance, table, "task.cancel")?;
+    if task.cancel != Cancel::Delivered || task.resolved {
+        return Err(CanonError::TaskCancelNotDelivered.into());
+    }
+    task.resolved = true;
+    let (id, waited) = (task.id, task.waited);
+    match task.delivery.take() {
+        Some((subtask, delivery)) => {
+            let subtask = handle_table(store, instance, delivery.table).subtask(subtask)?;
+            subtask.state = SubtaskState::CancelledBeforeReturned;
+            subtask.pending_event = true;
+        }
+        // Only an async caller can ask to cancel: a waiting one gets no value.
+        None if waited => {
+            store.component_instances[instance].results.insert(id, None);
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 /// Resolves the current task of plan component instance `table` with
