@@ -1090,6 +1090,27 @@ impl Inliner<'_, '_> {
                 self.builtin(s, types, CanonBuiltinOp::SubtaskDrop)?
             }
             CanonicalFunction::TaskCancel => self.builtin(s, types, CanonBuiltinOp::TaskCancel)?,
+            CanonicalFunction::ThreadIndex => {
+                self.builtin(s, types, CanonBuiltinOp::ThreadIndex)?
+            }
+            CanonicalFunction::ThreadNewIndirect { table_index, .. } => {
+                let table = s.core_tables[*table_index as usize].def()?;
+                self.builtin(s, types, CanonBuiltinOp::ThreadNewIndirect { table })?
+            }
+            CanonicalFunction::ThreadResumeLater => {
+                self.builtin(s, types, CanonBuiltinOp::ThreadResumeLater)?
+            }
+            CanonicalFunction::ThreadSuspend => {
+                self.builtin(s, types, CanonBuiltinOp::ThreadSuspend)?
+            }
+            CanonicalFunction::ThreadYieldThenResume => {
+                let op = CanonBuiltinOp::ThreadSwitch { yields: true };
+                self.builtin(s, types, op)?
+            }
+            CanonicalFunction::ThreadSuspendThenResume => {
+                let op = CanonBuiltinOp::ThreadSwitch { yields: false };
+                self.builtin(s, types, op)?
+            }
             CanonicalFunction::SubtaskCancel { async_ } => {
                 let op = CanonBuiltinOp::SubtaskCancel { is_async: *async_ };
                 self.builtin(s, types, op)?
@@ -1432,9 +1453,9 @@ fn copy_builtin(canon: &CanonicalFunction) -> Option<(CopyBuiltin, u32)> {
 }
 
 /// Whether `canon`, one [`not_yet_builtin`] names, blocks its task when
-/// it cannot go on at once: `thread.suspend`.
+/// it cannot go on at once: the promoting suspension.
 fn blocks(canon: &CanonicalFunction) -> bool {
-    matches!(canon, CanonicalFunction::ThreadSuspend)
+    matches!(canon, CanonicalFunction::ThreadSuspendThenPromote)
 }
 
 /// The spec's name of a built-in of the asynchronous component model that
@@ -1443,12 +1464,6 @@ fn blocks(canon: &CanonicalFunction) -> bool {
 fn not_yet_builtin(canon: &CanonicalFunction) -> Option<&'static str> {
     use CanonicalFunction as C;
     Some(match canon {
-        C::ThreadIndex => "thread.index",
-        C::ThreadNewIndirect { .. } => "thread.new-indirect",
-        C::ThreadResumeLater => "thread.resume-later",
-        C::ThreadSuspend => "thread.suspend",
-        C::ThreadSuspendThenResume => "thread.suspend-then-resume",
-        C::ThreadYieldThenResume => "thread.yield-then-resume",
         C::ThreadSuspendThenPromote => "thread.suspend-then-promote",
         C::ThreadYieldThenPromote => "thread.yield-then-promote",
         _ => return None,

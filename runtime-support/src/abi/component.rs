@@ -362,6 +362,22 @@ pub enum CanonBuiltinOp {
     SubtaskDrop,
     /// `task.cancel`.
     TaskCancel,
+    /// `thread.index`.
+    ThreadIndex,
+    /// `thread.new-indirect` with the start functions in `table`.
+    ThreadNewIndirect {
+        /// The core table of start functions.
+        table: CoreDef,
+    },
+    /// `thread.resume-later`.
+    ThreadResumeLater,
+    /// `thread.suspend`.
+    ThreadSuspend,
+    /// `thread.yield-then-resume` (`yields`) or `thread.suspend-then-resume`.
+    ThreadSwitch {
+        /// Whether the current thread stays ready (else it suspends).
+        yields: bool,
+    },
     /// `subtask.cancel` (`async` if it may return `BLOCKED`).
     SubtaskCancel {
         /// Whether it is `async`.

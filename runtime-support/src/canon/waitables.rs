@@ -172,6 +172,13 @@ impl HandleTable {
     /// any set when `set` is 0.
     pub fn join(&mut self, index: u32, set: u32) -> Result<(), CanonError> {
         self.wset_of(index)?;
+        // An end a synchronous copy waits on cannot join a set meanwhile.
+        if set != 0
+            && let Ok(Entry::CopyEnd(end)) = self.handles.get(index)
+            && end.has_sync_waiter
+        {
+            return Err(CanonError::Copy(super::error::CopyTrap::SyncInWaitableSet));
+        }
         if set != 0 {
             self.waitable_set(set)?;
         }

@@ -218,12 +218,12 @@ fn resources_with_64_bit_representations_are_refused_by_name() {
 #[test]
 fn async_built_ins_not_built_yet_fail_by_name_when_called() {
     let wat = r#"(component
-        (core func $index (canon thread.index))
+        (core func $promote (canon thread.yield-then-promote))
         (core module $m
-          (import "" "index" (func $index (result i32)))
-          (func (export "f") (drop (call $index))))
+          (import "" "promote" (func $promote (param i32) (result i32)))
+          (func (export "f") (drop (call $promote (i32.const 1)))))
         (core instance $i (instantiate $m
-          (with "" (instance (export "index" (func $index))))))
+          (with "" (instance (export "promote" (func $promote))))))
         (func (export "f") (canon lift (core func $i "f"))))"#;
     let engine = engine();
     let component = Component::new(&engine, wat).expect("an unused built-in is no obstacle");
@@ -233,7 +233,7 @@ fn async_built_ins_not_built_yet_fail_by_name_when_called() {
     let err = f.call(&mut store, &[], &mut []).unwrap_err();
     assert!(
         err.to_string()
-            .contains("not supported yet: the canonical built-in `thread.index`"),
+            .contains("not supported yet: the canonical built-in `thread.yield-then-promote`"),
         "{err}"
     );
 }

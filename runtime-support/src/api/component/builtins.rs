@@ -9,6 +9,7 @@ use super::event_loop::{may_block, subtask_cancel, thread_yield, wait_or_poll};
 use super::instance::{check_may_leave, import_names, on_first_use, resolve_core, run_dtor};
 use super::linker::{Definition, HostDtor, Linker};
 use super::tasks::{self, TaskReturn};
+use super::threads;
 use crate::abi::{
     CanonBuiltinIndex, CanonBuiltinOp, ComponentInstanceIndex, CoreDef, ResourceDef, ResourceOp,
     ResourceTypeId, ValType,
@@ -81,6 +82,47 @@ pub(super) fn builtin_func<T: 'static>(
                     CoreFunc::new(store, core_ty, move |mut caller, params, _| {
                         let store = caller.as_store_mut();
                         tasks::task_return(store, instance, table, &defined, params)
+                    })
+                }
+                CanonBuiltinOp::ThreadIndex => {
+                    CoreFunc::new(store, core_ty, move |mut caller, _, results| {
+                        let index = threads::thread_index(caller.as_store_mut(), instance, table)?;
+                        results[0] = CoreVal::I32(index as i32);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::ThreadNewIndirect { table: funcs } => {
+                    let funcs = funcs.clone();
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        let start = (arg(params), arg(&params[1..]));
+                        let index =
+                            threads::thread_new_indirect(store, instance, table, &funcs, start)?;
+                        results[0] = CoreVal::I32(index as i32);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::ThreadResumeLater => {
+                    CoreFunc::new(store, core_ty, move |mut caller, params, _| {
+                        let store = caller.as_store_mut();
+                        threads::thread_resume_later(store, instance, table, arg(params))
+                    })
+                }
+                CanonBuiltinOp::ThreadSuspend => {
+                    CoreFunc::new(store, core_ty, move |mut caller, _, results| {
+                        threads::thread_suspend(caller.as_store_mut(), instance, table)?;
+                        // Not cancelled: these suspensions cannot be.
+                        results[0] = CoreVal::I32(0);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::ThreadSwitch { yields } => {
+                    let yields = *yields;
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        threads::thread_switch(store, instance, table, arg(params), yields)?;
+                        results[0] = CoreVal::I32(0);
+                        Ok(())
                     })
                 }
                 CanonBuiltinOp::TaskCancel => {

@@ -26,6 +26,7 @@ use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::func::{call_context, resolve_lift};
 use super::instance::{check_may_leave, entering, may_enter_from, set_entered, without_leaving};
 use super::tasks::{Cancel, Task, TaskCaller, current_task, resolve, with_task};
+use super::threads::{end_threads, in_own_thread, ready_thread, run_thread};
 use crate::abi::{ComponentInstanceIndex, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Func, Val as CoreVal};
@@ -91,6 +92,8 @@ enum Ready {
     Callback(SuspendedId),
     /// A blocked task, whose fiber it resumes.
     Fiber(SuspendedId),
+    /// A thread of a fiber of its own (its number), with its task's.
+    Thread(u32, u64),
 }
 
 /// How the first part of an async call ended.
@@ -457,6 +460,7 @@ fn finish(
     if let Some(scope) = scope {
         handle_table(store, instance, task.instance).exit_call(scope)?;
     }
+    end_threads(store, instance, task.id);
     Ok(())
 }
 
@@ -527,6 +531,9 @@ fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
             }
         }
     }
+    if let Some((thread, task)) = ready_thread(store, instance)? {
+        return Ok(Some(Ready::Thread(thread, task)));
+    }
     Ok(yielded.map(|(_, ready)| ready))
 }
 
@@ -535,7 +542,65 @@ fn run_ready(store: &mut StoreOpaque, instance: usize, ready: Ready) -> Result<(
     match ready {
         Ready::Callback(id) => resume(store, instance, id),
         Ready::Fiber(id) => resume_fiber(store, instance, id),
+        Ready::Thread(thread, task) => with_task_current(store, instance, task, |store| {
+            run_thread(store, instance, thread, None)
+        })
+        .unwrap_or_else(|| {
+            // Its task is gone: so is the thread.
+            end_threads(store, instance, task);
+            Ok(())
+        }),
     }
+}
+
+/// Runs `f` with task `task` the current one, moved to the top of the
+/// instance's task stack from wherever it is (lower on the stack, in a
+/// stackless task's record, with a blocked fiber) and put back after;
+/// `None` when the task is gone.
+fn with_task_current(
+    store: &mut StoreOpaque,
+    instance: usize,
+    task: u64,
+    f: impl FnOnce(&mut StoreOpaque) -> Result<(), Error>,
+) -> Option<Result<(), Error>> {
+    let data = &mut store.component_instances[instance];
+    let pop = |store: &mut StoreOpaque| {
+        let tasks = &mut store.component_instances[instance].tasks;
+        let at = tasks.iter().rposition(|t| t.id == task)?;
+        Some(tasks.remove(at))
+    };
+    if let Some(at) = data.tasks.iter().position(|t| t.id == task) {
+        let moved = data.tasks.remove(at);
+        data.tasks.push(moved);
+        let ran = f(store);
+        if let Some(moved) = pop(store) {
+            let tasks = &mut store.component_instances[instance].tasks;
+            tasks.insert(at.min(tasks.len()), moved);
+        }
+        return Some(ran);
+    }
+    let stackless = data.suspended.iter().find(|(_, r)| r.task.id == task);
+    if let Some(id) = stackless.map(|(&id, _)| id) {
+        let mut record = data.suspended.remove(&id)?;
+        data.tasks.push(record.task);
+        let ran = f(store);
+        record.task = pop(store)?;
+        store.component_instances[instance]
+            .suspended
+            .insert(id, record);
+        return Some(ran);
+    }
+    let blocked = (data.blocked.iter())
+        .find_map(|(&id, r)| Some((id, r.fiber.tasks.iter().position(|t| t.id == task)?)));
+    let (id, at) = blocked?;
+    let mut record = data.blocked.remove(&id)?;
+    data.tasks.push(record.fiber.tasks.remove(at));
+    let ran = f(store);
+    record.fiber.tasks.insert(at, pop(store)?);
+    store.component_instances[instance]
+        .blocked
+        .insert(id, record);
+    Some(ran)
 }
 
 /// Resumes the fiber of blocked task `id` until it blocks again or its
@@ -664,12 +729,11 @@ fn blocking(
 ) -> Result<Blocking, Error> {
     blockable_task(store, instance, table)?;
     let tasks = &store.component_instances[instance].tasks;
-    Ok(
-        match tasks.iter().any(|t| t.caller == TaskCaller::OwnFiber) {
-            true => Blocking::OnFiber,
-            false => Blocking::AtBottom,
-        },
-    )
+    let on_fiber = tasks.iter().any(|t| t.caller == TaskCaller::OwnFiber);
+    Ok(match on_fiber || in_own_thread(store, instance) {
+        true => Blocking::OnFiber,
+        false => Blocking::AtBottom,
+    })
 }
 
 /// Blocks the current task of plan component instance `table` in `what`

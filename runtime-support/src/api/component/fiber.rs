@@ -35,6 +35,8 @@ pub(crate) enum Until {
     Yield,
     /// This condition.
     Holds(Condition),
+    /// Another thread's resume (`thread.*`): the event loop never runs it.
+    Suspended,
 }
 
 impl Until {
@@ -43,6 +45,7 @@ impl Until {
         match self {
             Until::Yield => Ok(true),
             Until::Holds(condition) => condition(store),
+            Until::Suspended => Ok(false),
         }
     }
 }

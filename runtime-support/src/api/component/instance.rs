@@ -84,6 +84,12 @@ pub(crate) struct ComponentInstanceData {
     /// How many tasks wait to enter each of the plan's component instances
     /// (the spec's `num_waiting_to_enter`).
     pub waiting_to_enter: PrimaryMap<ComponentInstanceIndex, u32>,
+    /// The threads of its tasks (`super::threads`), by number.
+    pub threads: std::collections::BTreeMap<u32, super::threads::Thread>,
+    /// The last thread number given.
+    pub next_thread: u32,
+    /// The threads of fibers of their own running now, innermost last.
+    pub running_threads: Vec<super::threads::RunningThread>,
     /// The number the next task gets (`Task::id`).
     pub next_task: u64,
     /// The results of the tasks that resolved while a synchronous caller
@@ -158,6 +164,9 @@ impl Instance {
             waiting_to_enter: PrimaryMap::from(vec![0; instances]),
             exclusive: PrimaryMap::from(vec![false; instances]),
             next_task: 0,
+            threads: Default::default(),
+            next_thread: 0,
+            running_threads: Vec::new(),
             results: Default::default(),
             suspensions: 0,
             backpressure: PrimaryMap::from(vec![0; instances]),
@@ -486,6 +495,8 @@ pub(super) fn entering<R>(
             store.component_instances[instance].suspended.clear();
             store.component_instances[instance].blocked.clear();
             store.component_instances[instance].results.clear();
+            store.component_instances[instance].threads.clear();
+            store.component_instances[instance].running_threads.clear();
             let waiting = &mut store.component_instances[instance].waiting_to_enter;
             waiting.values_mut().for_each(|count| *count = 0);
             let exclusive = &mut store.component_instances[instance].exclusive;

@@ -224,6 +224,7 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             CanonBuiltinOp::Copy { ty, options, .. } => copy_type_ok(ty) && options_ok(options),
             CanonBuiltinOp::ErrorContextNew { options }
             | CanonBuiltinOp::ErrorContextDebugMessage { options } => options_ok(options),
+            CanonBuiltinOp::ThreadNewIndirect { table } => def_ok(table, usize::MAX),
             CanonBuiltinOp::WaitableSetWait { memory }
             | CanonBuiltinOp::WaitableSetPoll { memory } => def_ok(memory, usize::MAX),
             CanonBuiltinOp::BackpressureInc
@@ -235,6 +236,10 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             | CanonBuiltinOp::SubtaskDrop
             | CanonBuiltinOp::SubtaskCancel { .. }
             | CanonBuiltinOp::TaskCancel
+            | CanonBuiltinOp::ThreadIndex
+            | CanonBuiltinOp::ThreadResumeLater
+            | CanonBuiltinOp::ThreadSuspend
+            | CanonBuiltinOp::ThreadSwitch { .. }
             | CanonBuiltinOp::ErrorContextDrop
             | CanonBuiltinOp::NotYet { .. } => true,
         };

@@ -30,6 +30,7 @@ mod linker;
 mod loaded;
 mod lowered;
 mod tasks;
+mod threads;
 mod typed;
 
 pub(crate) use fiber::FiberYielder;

@@ -42,6 +42,8 @@ pub(crate) struct Task {
     pub(super) caller: TaskCaller,
     /// Where its caller's request to cancel it stands.
     pub(super) cancel: Cancel,
+    /// The number of its implicit thread, once `thread.*` asked for it.
+    pub(super) thread: Option<u32>,
     /// The value it resolved with, until its caller takes it.
     pub(super) result: Option<Val>,
     /// How `task.return` treats where the result's strings come from.
@@ -106,6 +108,7 @@ pub(super) fn with_task<R>(
         started: true,
         waits_for_call: false,
         cancel: Cancel::None,
+        thread: None,
         caller,
         delivery: None,
     });
