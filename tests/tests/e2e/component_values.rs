@@ -339,8 +339,6 @@ const BAD_VALUES: &str = r#"(component
 fn invalid_values_from_a_component_trap_with_the_spec_wording() {
     let engine = engine();
     let component = Component::new(&engine, BAD_VALUES).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
     for (export, message) in [
         ("char", "invalid `char` bit pattern"),
         ("enum", "invalid variant discriminant"),
@@ -352,12 +350,22 @@ fn invalid_values_from_a_component_trap_with_the_spec_wording() {
         ("unaligned-list", "unaligned pointer"),
         ("unaligned-return", "unaligned pointer"),
     ] {
+        // Each trap poisons its instance: every case gets a fresh one.
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         let func = instance.get_func(&store, &[export]).unwrap();
         let mut out = [Val::Bool(false)];
         let err = func.call(&mut store, &[], &mut out).expect_err(export);
         assert!(
             err.to_string().contains(message),
             "{export}: `{err}` should say `{message}`"
+        );
+        let again = func.call(&mut store, &[], &mut out).expect_err(export);
+        assert!(
+            again
+                .to_string()
+                .contains("cannot enter component instance"),
+            "{again}"
         );
     }
 }

@@ -522,7 +522,10 @@ fn fused_adapters_check_and_copy_strings_and_lists() {
         Val::U32(5 * 1000 + el * 10 + 7)
     );
 
-    let mut fails = |name: &str| {
+    // A trap poisons the instance: each failing call gets a fresh one.
+    let fails = |name: &str| {
+        let mut store = Store::new(component.engine(), ());
+        let instance = Linker::new().instantiate(&mut store, &component).unwrap();
         let f = instance.get_func(&store, &["caller", name]).unwrap();
         f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err()
     };
@@ -542,9 +545,7 @@ fn fused_adapters_check_and_copy_strings_and_lists() {
         Val::U32(100_000 + 5 * 1000 + u32::from(b'h'))
     );
     for name in ["unaligned-list", "bad-retptr", "bad-result"] {
-        let f = instance.get_func(&store, &["caller", name]).unwrap();
-        let err = f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
-        assert_trap(&err, TrapKind::UnalignedPointer, name);
+        assert_trap(&fails(name), TrapKind::UnalignedPointer, name);
     }
 }
 
@@ -580,11 +581,14 @@ fn the_host_cannot_reenter_a_running_component() {
         err.to_string().contains("cannot enter component instance"),
         "{err}"
     );
-    // Once the call is over the instance can be entered again.
+    // The trap poisoned the instance.
     let inc = instance.get_func(&store, &["inc"]).unwrap();
     let mut out = [Val::U32(0)];
-    inc.call(&mut store, &[Val::U32(41)], &mut out).unwrap();
-    assert_eq!(out[0], Val::U32(42));
+    let err = inc.call(&mut store, &[Val::U32(41)], &mut out).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot enter component instance"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -609,18 +613,19 @@ fn realloc_and_post_return_cannot_call_out() {
       (func (export "quiet")
         (canon lift (core func $i "quiet") (post-return (core func $i "post-return")))))"#;
     let component = Component::new(&engine(), wat).unwrap();
-    let mut store = Store::new(component.engine(), ());
     let mut linker = Linker::new();
     linker.root().func_new("log", |_, _, _| Ok(()));
-    let instance = linker.instantiate(&mut store, &component).unwrap();
-    let run = |store: &mut Store<()>, name: &str, args: &[Val]| {
-        let f = instance.get_func(&*store, &[name]).unwrap();
-        f.call(&mut *store, args, &mut [])
+    // A trap poisons the instance: each call gets a fresh one.
+    let run = |name: &str, args: &[Val]| {
+        let mut store = Store::new(component.engine(), ());
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let f = instance.get_func(&store, &[name]).unwrap();
+        f.call(&mut store, args, &mut [])
     };
     // Calling out from the function itself is fine.
-    run(&mut store, "noisy", &[]).unwrap();
+    run("noisy", &[]).unwrap();
     for (name, args) in [("take", vec![Val::String("x".into())]), ("quiet", vec![])] {
-        let err = run(&mut store, name, &args).unwrap_err();
+        let err = run(name, &args).unwrap_err();
         assert_trap(&err, TrapKind::CannotLeaveComponent, name);
     }
 }
@@ -727,11 +732,12 @@ fn realloc_and_post_return_cannot_call_out_between_components() {
     let component = Component::new(&engine(), wat).unwrap();
     assert_eq!(component.adapter_counts(), (2, 0));
     for intercept in [false, true] {
-        let mut store = store_for(&component, intercept);
         let mut linker = Linker::new();
         linker.root().func_new("log", |_, _, _| Ok(()));
-        let instance = linker.instantiate(&mut store, &component).unwrap();
         for name in ["take", "quiet"] {
+            // A trap poisons the instance: each call gets a fresh one.
+            let mut store = store_for(&component, intercept);
+            let instance = linker.instantiate(&mut store, &component).unwrap();
             let f = instance.get_func(&store, &[name]).unwrap();
             let err = f.call(&mut store, &[], &mut []).unwrap_err();
             assert_trap(
@@ -943,15 +949,14 @@ fn a_call_cannot_reenter_an_instance_that_is_running() {
             let f = instance.get_func(&*store, &[name]).unwrap();
             f.call(store, &[], &mut [])
         };
-        for _ in 0..2 {
-            call(&mut store, "direct").unwrap();
-            let err = call(&mut store, "reenter").unwrap_err();
-            assert_trap(
-                &err,
-                TrapKind::CannotEnterComponent,
-                &format!("intercepted: {intercept}"),
-            );
-        }
+        call(&mut store, "direct").unwrap();
+        call(&mut store, "direct").unwrap();
+        let err = call(&mut store, "reenter").unwrap_err();
+        let context = format!("intercepted: {intercept}");
+        assert_trap(&err, TrapKind::CannotEnterComponent, &context);
+        // The trap poisoned the instances the call entered.
+        let err = call(&mut store, "direct").unwrap_err();
+        assert_trap(&err, TrapKind::CannotEnterComponent, &context);
     }
 }
 

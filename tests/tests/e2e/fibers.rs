@@ -1,7 +1,7 @@
 //! Async tasks on fibers of their own, seen from the host: a task that
 //! resolves and then blocks hands its result back and stays blocked, a
 //! store dropped with blocked tasks goes quietly, and a trap in a task
-//! resumed on its fiber is the call's error, with the store still usable.
+//! resumed on its fiber is the call's error and poisons the instance.
 
 use super::instantiate_component;
 use cmc_runtime::Store;
@@ -90,10 +90,22 @@ fn a_trap_in_a_resumed_task_is_the_calls_error() {
     let (mut store, instance) = instance();
     let err = call(&mut store, &instance, "yield-then-trap", &[], 0).unwrap_err();
     assert!(err.to_string().contains("unreachable"), "{err}");
-    let sum = call(&mut store, &instance, "add", &[Val::U32(1), Val::U32(1)], 1).unwrap();
+    assert_poisoned(&mut store, &instance);
+}
+
+/// Asserts that a trap poisoned `instance`, and that a new instance in the
+/// same store works.
+fn assert_poisoned(store: &mut Store<()>, instance: &Instance) {
+    let err = call(store, instance, "add", &[Val::U32(1), Val::U32(1)], 1).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot enter component instance"),
+        "{err}"
+    );
+    let (mut fresh, instance) = super::instantiate_component(TASKS);
+    let sum = call(&mut fresh, &instance, "add", &[Val::U32(1), Val::U32(1)], 1).unwrap();
     assert_eq!(sum, [Val::U32(2)]);
     assert_eq!(
-        call(&mut store, &instance, "park", &[], 1).unwrap(),
+        call(&mut fresh, &instance, "park", &[], 1).unwrap(),
         [Val::U32(7)]
     );
 }
@@ -103,6 +115,5 @@ fn a_task_that_exhausts_its_fibers_stack_traps() {
     let (mut store, instance) = instance();
     let err = call(&mut store, &instance, "overflow", &[], 0).unwrap_err();
     assert!(err.to_string().contains("stack"), "{err}");
-    let sum = call(&mut store, &instance, "add", &[Val::U32(4), Val::U32(4)], 1).unwrap();
-    assert_eq!(sum, [Val::U32(8)]);
+    assert_poisoned(&mut store, &instance);
 }

@@ -732,18 +732,23 @@ fn run(seed: u64, batches: usize, per_batch: usize, calls: usize) -> (usize, usi
             (2 * per_batch + 1, 0),
             "seed {seed} batch {batch}"
         );
-        let mut fused = Store::new(&engine, ());
-        let mut runtime = Store::new(&engine, ());
-        runtime.intercept_calls(Unseen);
-        let fused_instance = Linker::new().instantiate(&mut fused, &component).unwrap();
-        let runtime_instance = Linker::new().instantiate(&mut runtime, &component).unwrap();
+        // Both sides, fresh: a trap poisons the instances it entered.
+        let fresh = || {
+            let mut fused = Store::new(&engine, ());
+            let mut runtime = Store::new(&engine, ());
+            runtime.intercept_calls(Unseen);
+            let fused_instance = Linker::new().instantiate(&mut fused, &component).unwrap();
+            let runtime_instance = Linker::new().instantiate(&mut runtime, &component).unwrap();
+            (fused, fused_instance, runtime, runtime_instance)
+        };
+        let (mut fused, mut fused_instance, mut runtime, mut runtime_instance) = fresh();
         for (i, sig) in sigs.iter().enumerate() {
             let slots = sig.slots(ptrs.0);
             for name in [format!("f{i}"), format!("g{i}")] {
                 let path = ["caller", name.as_str()];
-                let a = fused_instance.get_func(&fused, &path).unwrap();
-                let b = runtime_instance.get_func(&runtime, &path).unwrap();
                 for _ in 0..calls {
+                    let a = fused_instance.get_func(&fused, &path).unwrap();
+                    let b = runtime_instance.get_func(&runtime, &path).unwrap();
                     let args = if name.starts_with('f') {
                         let bits = slots.iter().map(|&s| Val::U64(slot_bits(&mut rng, s)));
                         vec![Val::List(bits.collect())]
@@ -759,7 +764,10 @@ fn run(seed: u64, batches: usize, per_batch: usize, calls: usize) -> (usize, usi
                         "seed {seed} batch {batch} {name}: params {:?} result {}, args {args:?}",
                         sig.params, sig.result
                     );
-                    traps += usize::from(x.starts_with("error"));
+                    if x.starts_with("error") {
+                        traps += 1;
+                        (fused, fused_instance, runtime, runtime_instance) = fresh();
+                    }
                 }
             }
         }

@@ -338,6 +338,7 @@ impl LowerContext for Cx<'_> {
             PtrType::I32 => args.map(|v| ValRaw::from_u32(v as u32)),
             PtrType::I64 => args.map(ValRaw::from_u64),
         };
+        self.store.component_instances[self.instance].guest_ran = true;
         without_leaving(self.store, self.instance, self.table, |store| {
             realloc.call_raw_values(store, &mut values, 4, 1)
         })?;

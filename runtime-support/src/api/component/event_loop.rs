@@ -281,6 +281,7 @@ fn first_part(
             let scope = cx.scope;
             cx.strings = lower;
             lower_params(&mut cx, &lifted.ty, params, &mut flat)?;
+            store.component_instances[instance].guest_ran = true;
             if sync_lift {
                 // A synchronous lift of an async function: it resolves with
                 // its core results, then runs `post-return`, holding the

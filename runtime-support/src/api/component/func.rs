@@ -270,6 +270,7 @@ fn run_lifted_body<R>(
     // A lifted function has at most one core result (MAX_FLAT_RESULTS).
     let mut results_buf = [CoreVal::I32(0)];
     let core_results = &mut results_buf[..core.ty_ref().results.len().min(1)];
+    store.component_instances[instance].guest_ran = true;
     core.call_flat(&mut *store, &flat, core_results)?;
     store.put_flat_buf(flat);
     let result = lift(

@@ -90,6 +90,10 @@ pub(crate) struct ComponentInstanceData {
     pub next_thread: u32,
     /// The threads of fibers of their own running now, innermost last.
     pub running_threads: Vec<super::threads::RunningThread>,
+    /// Whether guest code ran in the host's call in progress (a `realloc`
+    /// or the lifted function's core function): a failure then poisons the
+    /// instances it entered (`entering`).
+    pub guest_ran: bool,
     /// The number the next task gets (`Task::id`).
     pub next_task: u64,
     /// The results of the tasks that resolved while a synchronous caller
@@ -164,6 +168,7 @@ impl Instance {
             waiting_to_enter: PrimaryMap::from(vec![0; instances]),
             exclusive: PrimaryMap::from(vec![false; instances]),
             next_task: 0,
+            guest_ran: false,
             threads: Default::default(),
             next_thread: 0,
             running_threads: Vec::new(),
@@ -449,8 +454,10 @@ pub(super) fn check_may_leave(
 /// `instance`: it traps unless every instance it enters may be entered
 /// (`trap_if(not inst.may_enter_from(caller))`), and keeps them from being
 /// entered again while it runs (`enter_from`, `leave_to`). When a call
-/// from the host fails, every flag of the instance is set again (and the
-/// fused calls' borrow scopes dropped), so the store stays usable.
+/// from the host traps, the instances it entered stay unenterable (the
+/// Explainer's "lockdown": a trap poisons them), and the fused calls'
+/// borrow scopes and the tasks in progress go; an error found before any
+/// guest code ran (in the host's arguments) poisons nothing.
 #[inline(always)]
 pub(super) fn entering<R>(
     store: &mut StoreOpaque,
@@ -474,21 +481,21 @@ pub(super) fn entering<R>(
         }
     };
     set_all(store, 0);
+    if caller.is_none() {
+        store.component_instances[instance].guest_ran = false;
+    }
     let result = call(store);
     match (&result, caller) {
         // A failed call from the host unwound every frame of the instance,
         // and with them the fused adapters that would have set their
-        // flags again: nothing runs inside it now.
+        // flags again: the instances it had entered stay unenterable (a
+        // trap poisons them, as the spec and the reference scripts say),
+        // and what their calls in progress kept goes.
         (Err(_), None) => {
-            let data = &store.component_instances[instance];
-            let flags: Vec<Global> = data
-                .may_enter
-                .values()
-                .chain(data.may_leave.values())
-                .copied()
-                .collect();
-            for flag in flags {
-                flag.set_i32(store, 1);
+            if !store.component_instances[instance].guest_ran {
+                // The host's own mistake (an argument of the wrong type,
+                // say), found before any guest code ran: nothing to poison.
+                set_all(store, 1);
             }
             store.component_instances[instance].fused_calls.clear();
             store.component_instances[instance].tasks.clear();
