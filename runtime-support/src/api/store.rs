@@ -114,6 +114,8 @@ pub struct StoreOpaque {
     /// The fibers running now, innermost (the current stack) last: the way
     /// back out of each (see `component::fiber`).
     pub(crate) running_fibers: Vec<*const super::component::FiberYielder>,
+    /// The stacks of ended fibers, for the next ones.
+    pub(crate) fiber_stacks: Vec<corosensei::stack::DefaultStack>,
     /// Core values of the current component call, kept between calls so
     /// that lowering allocates nothing (see [`StoreOpaque::take_flat_buf`]).
     flat_buf: Vec<super::Val>,
@@ -152,6 +154,7 @@ impl<T> Store<T> {
                 call_counter: None,
                 interceptor: None,
                 running_fibers: Vec::new(),
+                fiber_stacks: Vec::new(),
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),

@@ -1,6 +1,6 @@
 ;; Component directives and component values: right and wrong expectations.
 
-(component $adder
+(component definition $Adder
   (core module $m
     (func (export "add") (param i32 i32) (result i32)
       (i32.add (local.get 0) (local.get 1)))
@@ -21,6 +21,7 @@
   (func (export "half") (param "x" f32) (result f32)
     (canon lift (core func $i "half")))
   (func (export "trap") (canon lift (core func $i "trap"))))
+(component instance $adder $Adder)
 
 (assert_return (invoke "add" (u32.const 40) (u32.const 2)) (u32.const 42))
 (assert_return (invoke "add" (u32.const 40) (u32.const 2)) (u32.const 43))      ;; FAIL
@@ -31,9 +32,15 @@
 (assert_return (invoke "half" (f32.const 3)) (f32.const 1.5))
 (assert_return (invoke "half" (f32.const nan)) (f32.const nan:canonical))
 (invoke "add" (u32.const 1) (u32.const 1))
+;; A trap poisons the instance: each one gets a fresh instance, and the
+;; poisoned one refuses entry.
 (assert_trap (invoke "trap") "unreachable")
+(assert_trap (invoke "add" (u32.const 1) (u32.const 1)) "cannot enter component instance")
+(component instance $adder $Adder)
 (assert_trap (invoke "trap") "wasm trap: unreachable")
+(component instance $adder $Adder)
 (assert_trap (invoke "trap") "wasm trap: wasm `unreachable` instruction executed")
+(component instance $adder $Adder)
 (assert_trap (invoke "add" (u32.const 1) (u32.const 1)) "unreachable")         ;; FAIL
 (assert_return (invoke "add" (u32.const 1)) (u32.const 1))                      ;; FAIL
 (assert_return (invoke "add" (str.const "x") (u32.const 1)) (u32.const 1))      ;; FAIL

@@ -58,9 +58,15 @@ type Suspension = (Until, *mut StoreOpaque);
 /// The way back out of a running fiber.
 pub(crate) type FiberYielder = Yielder<*mut StoreOpaque, Suspension>;
 
+/// The stacks of ended fibers a store keeps for the next ones (mapping a
+/// stack and faulting its pages in again costs more than the switches of
+/// a short async call).
+const POOLED_STACKS: usize = 16;
+
 /// A fiber running the first part of a task, `R` its result.
 pub(crate) struct Fiber<R> {
-    body: Coroutine<*mut StoreOpaque, Suspension, Result<R, Error>, DefaultStack>,
+    /// Its coroutine, until it ends and its stack goes back to the store.
+    body: Option<Coroutine<*mut StoreOpaque, Suspension, Result<R, Error>, DefaultStack>>,
     /// The lowest address wasm may use on its stack.
     stack_limit: usize,
     /// Its yielder, once it started: it lives on the fiber's stack.
@@ -83,14 +89,20 @@ pub(crate) enum Resumed<R> {
 
 impl<R: 'static> Fiber<R> {
     /// A fiber that runs `body` when first resumed, with a stack for
-    /// `store`'s `max_wasm_stack` and the host's reserve above it.
+    /// `store`'s `max_wasm_stack` and the host's reserve above it (one an
+    /// ended fiber left, if the store keeps one).
     pub(super) fn new(
-        store: &StoreOpaque,
+        store: &mut StoreOpaque,
         body: impl FnOnce(&mut StoreOpaque) -> Result<R, Error> + 'static,
     ) -> Result<Fiber<R>, Error> {
-        let size = store.engine.config().max_wasm_stack + STACK_RESERVE;
-        let stack = DefaultStack::new(size)
-            .map_err(|e| Error::Resource(format!("a task's stack of {size} bytes: {e}")))?;
+        let stack = match store.fiber_stacks.pop() {
+            Some(stack) => stack,
+            None => {
+                let size = store.engine.config().max_wasm_stack + STACK_RESERVE;
+                DefaultStack::new(size)
+                    .map_err(|e| Error::Resource(format!("a task's stack of {size} bytes: {e}")))?
+            }
+        };
         let stack_limit = stack.limit().get() + STACK_RESERVE;
         let body = Coroutine::with_stack(stack, move |yielder: &FiberYielder, store| {
             // SAFETY: each resume passes the store it was called with and
@@ -100,7 +112,7 @@ impl<R: 'static> Fiber<R> {
             body(store)
         });
         Ok(Fiber {
-            body,
+            body: Some(body),
             stack_limit,
             yielder: std::ptr::null(),
             catch: std::ptr::null_mut(),
@@ -122,13 +134,23 @@ impl<R: 'static> Fiber<R> {
         data.fused_calls.append(&mut self.fused_calls);
         let outer_limit = std::mem::replace(&mut store.ctx.stack_limit, self.stack_limit);
         let outer_catch = swap_catch(self.catch);
+        let Some(body) = &mut self.body else {
+            return Err(Error::Usage("a fiber resumed after it ended".into()));
+        };
         store.running_fibers.push(self.yielder);
-        let resumed = self.body.resume(store as *mut StoreOpaque);
+        let resumed = body.resume(store as *mut StoreOpaque);
         self.yielder = store.running_fibers.pop().expect("pushed above");
         self.catch = swap_catch(outer_catch);
         store.ctx.stack_limit = outer_limit;
         match resumed {
-            CoroutineResult::Return(result) => result.map(Resumed::Done),
+            CoroutineResult::Return(result) => {
+                if let Some(body) = self.body.take()
+                    && store.fiber_stacks.len() < POOLED_STACKS
+                {
+                    store.fiber_stacks.push(body.into_stack());
+                }
+                result.map(Resumed::Done)
+            }
             CoroutineResult::Yield((until, _)) => {
                 let data = &mut store.component_instances[instance];
                 self.tasks = data.tasks.drain(bases.0..).collect();
@@ -141,13 +163,16 @@ impl<R: 'static> Fiber<R> {
 
 impl<R> Drop for Fiber<R> {
     fn drop(&mut self) {
-        if self.body.started() && !self.body.done() {
+        if let Some(body) = &mut self.body
+            && body.started()
+            && !body.done()
+        {
             // SAFETY: the frames on a suspended fiber's stack are the
             // runtime's and wasm's, which own nothing that must be dropped
             // for the store to stay sound (what they hold is leaked), and
             // nothing refers into the stack once the fiber is gone. They
             // cannot be unwound: compiled code has no unwind tables.
-            unsafe { self.body.force_reset() };
+            unsafe { body.force_reset() };
         }
     }
 }

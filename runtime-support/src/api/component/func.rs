@@ -243,9 +243,12 @@ pub(super) fn run_lifted_with<R>(
         // A synchronous function (an async one goes through
         // `event_loop`): its task cannot block.
         let strings = (Relay::Host, TaskCaller::Waits);
-        let (result, _) = super::tasks::with_task(store, instance, index, strings, |store| {
+        let (result, task) = super::tasks::with_task(store, instance, index, strings, |store| {
             run_lifted_body(store, instance, (index, lifted), lower, lift)
         })?;
+        if task.thread.is_some() {
+            super::threads::end_threads(store, instance, task.id);
+        }
         return Ok(result);
     }
     run_lifted_body(store, instance, (index, lifted), lower, lift)
