@@ -1,6 +1,8 @@
 //! Streams through the embedding API: a readable end the host received
 //! from one export and passes into another, the copy that meets the write
-//! pending behind it, and the errors of misusing stream values.
+//! pending behind it, and the errors of misusing stream values; and
+//! between two components: ten MiB in chunks, and a subtask cancelled
+//! while its read is in progress.
 
 use super::instantiate_component;
 use cmc_runtime::Store;
@@ -88,4 +90,42 @@ fn a_readable_end_is_lowered_once_and_forged_ones_are_refused() {
     // A future is not a stream.
     let wrong = call(&mut store, &instance, "take", &[Val::Future(SharedVal(1))]).unwrap_err();
     assert!(wrong.to_string().contains("stream"), "{wrong}");
+}
+
+/// Ten MiB through a `stream<u8>` between two components, in reads that
+/// split the writer's chunks (partial copies) and in reads of a whole
+/// chunk: every byte arrives, in order (their sum checks the pattern).
+#[test]
+fn ten_mebibytes_stream_between_two_components_in_chunks() {
+    let (mut store, instance) =
+        super::instantiate_component(include_str!("../../components/stream_chunks.wat"));
+    let chunks = 160u32;
+    let pattern: u64 = (0..65536u64).map(|k| k % 251).sum();
+    let expected = (u64::from(chunks) * 65536) << 32 | (u64::from(chunks) * pattern);
+    for size in [10_007u32, 65_536] {
+        let got = call(
+            &mut store,
+            &instance,
+            "run",
+            &[Val::U32(chunks), Val::U32(size)],
+        )
+        .unwrap();
+        assert_eq!(got, Val::U64(expected), "reads of {size} bytes");
+    }
+}
+
+/// A subtask cancelled while its stream read is in progress: it gets
+/// `TASK_CANCELLED`, cancels the read, and the caller's `subtask.cancel`
+/// reports `CANCELLED_BEFORE_RETURNED`; the caller's write then finds the
+/// stream dropped. The run can be repeated in the same instance.
+#[test]
+fn a_subtask_cancelled_mid_copy_cancels_its_read_and_resolves_cancelled() {
+    let (mut store, instance) =
+        super::instantiate_component(include_str!("../../components/cancel_mid_copy.wat"));
+    for _ in 0..3 {
+        assert_eq!(
+            call(&mut store, &instance, "run", &[]).unwrap(),
+            Val::U32(4)
+        );
+    }
 }
