@@ -585,7 +585,10 @@ fn with_task_current(
         let mut record = data.suspended.remove(&id)?;
         data.tasks.push(record.task);
         let ran = f(store);
-        record.task = pop(store)?;
+        let Some(task) = pop(store) else {
+            return Some(ran);
+        };
+        record.task = task;
         store.component_instances[instance]
             .suspended
             .insert(id, record);
@@ -597,7 +600,10 @@ fn with_task_current(
     let mut record = data.blocked.remove(&id)?;
     data.tasks.push(record.fiber.tasks.remove(at));
     let ran = f(store);
-    record.fiber.tasks.insert(at, pop(store)?);
+    let Some(task) = pop(store) else {
+        return Some(ran);
+    };
+    record.fiber.tasks.insert(at, task);
     store.component_instances[instance]
         .blocked
         .insert(id, record);
@@ -835,7 +841,7 @@ pub(super) fn subtask_cancel(
         let (id, callee) =
             waiting.ok_or_else(|| Error::Usage(format!("subtask {index} has no call waiting")))?;
         data.blocked.remove(&id);
-        data.waiting_to_enter[callee] -= 1;
+        data.waiting_to_enter[callee] = data.waiting_to_enter[callee].saturating_sub(1);
         let subtask = handle_table(store, instance, table).subtask(index)?;
         subtask.state = SubtaskState::CancelledBeforeStarted;
         subtask.pending_event = true;

@@ -128,20 +128,37 @@ impl<R: 'static> Fiber<R> {
         store: &mut StoreOpaque,
         instance: usize,
     ) -> Result<Resumed<R>, Error> {
+        let Some(body) = &mut self.body else {
+            return Err(Error::Usage("a fiber resumed after it ended".into()));
+        };
         let data = &mut store.component_instances[instance];
         let bases = (data.tasks.len(), data.fused_calls.len());
         data.tasks.append(&mut self.tasks);
         data.fused_calls.append(&mut self.fused_calls);
         let outer_limit = std::mem::replace(&mut store.ctx.stack_limit, self.stack_limit);
         let outer_catch = swap_catch(self.catch);
-        let Some(body) = &mut self.body else {
-            return Err(Error::Usage("a fiber resumed after it ended".into()));
-        };
         store.running_fibers.push(self.yielder);
-        let resumed = body.resume(store as *mut StoreOpaque);
-        self.yielder = store.running_fibers.pop().expect("pushed above");
+        let store_ptr = store as *mut StoreOpaque;
+        // A panic on the fiber comes out here: the caller's stack limit and
+        // trap catch are put back before it goes on unwinding.
+        let resumed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.resume(store_ptr)));
+        self.yielder = store.running_fibers.pop().unwrap_or(std::ptr::null());
         self.catch = swap_catch(outer_catch);
         store.ctx.stack_limit = outer_limit;
+        let take_back = |store: &mut StoreOpaque| {
+            let data = &mut store.component_instances[instance];
+            let tasks = data.tasks.drain(bases.0.min(data.tasks.len())..).collect();
+            let fused = (data
+                .fused_calls
+                .drain(bases.1.min(data.fused_calls.len())..))
+            .collect();
+            (tasks, fused)
+        };
+        let resumed = resumed.unwrap_or_else(|panic| {
+            take_back(store);
+            std::panic::resume_unwind(panic)
+        });
         match resumed {
             CoroutineResult::Return(result) => {
                 if let Some(body) = self.body.take()
@@ -152,9 +169,7 @@ impl<R: 'static> Fiber<R> {
                 result.map(Resumed::Done)
             }
             CoroutineResult::Yield((until, _)) => {
-                let data = &mut store.component_instances[instance];
-                self.tasks = data.tasks.drain(bases.0..).collect();
-                self.fused_calls = data.fused_calls.drain(bases.1..).collect();
+                (self.tasks, self.fused_calls) = take_back(store);
                 Ok(Resumed::Blocked(until))
             }
         }

@@ -491,12 +491,11 @@ pub(super) fn entering<R>(
         // flags again: the instances it had entered stay unenterable (a
         // trap poisons them, as the spec and the reference scripts say),
         // and what their calls in progress kept goes.
+        // The host's own mistake (an argument of the wrong type, say),
+        // found before any guest code ran: nothing to poison, and the
+        // tasks in progress go on.
+        (Err(_), None) if !store.component_instances[instance].guest_ran => set_all(store, 1),
         (Err(_), None) => {
-            if !store.component_instances[instance].guest_ran {
-                // The host's own mistake (an argument of the wrong type,
-                // say), found before any guest code ran: nothing to poison.
-                set_all(store, 1);
-            }
             store.component_instances[instance].fused_calls.clear();
             store.component_instances[instance].tasks.clear();
             store.component_instances[instance].suspended.clear();

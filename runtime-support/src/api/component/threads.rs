@@ -220,21 +220,15 @@ pub(super) fn thread_switch(
     check_may_leave(store, instance, table)?;
     let me = current_thread(store, instance, table, "a thread switch")?;
     let data = &mut store.component_instances[instance];
-    let resumer = data.running_threads.last().and_then(|r| r.resumer);
+    let running = data.running_threads.last().copied();
+    let resumer = running.filter(|r| r.thread == me).and_then(|r| r.resumer);
     let target = data.thread(table, other)?;
-    if !target.suspended() {
-        return Err(not_suspended(other));
-    }
-    if let ThreadState::Implicit { parked } = &mut target.state {
-        // Back to the thread that resumed this one, below on the stack.
-        if resumer != Some(other) {
-            return Err(Error::Unsupported(
-                "a switch to a thread further down the native stack than the one that \
-                 resumed the current thread"
-                    .into(),
-            ));
+    if resumer == Some(other) {
+        // Back to the thread that resumed this one, below on the stack
+        // (switched away from, so suspended for this purpose).
+        if let ThreadState::Implicit { parked } = &mut target.state {
+            *parked = false;
         }
-        *parked = false;
         let until = if yields {
             Until::Yield
         } else {
@@ -244,6 +238,16 @@ pub(super) fn thread_switch(
             return Err(Error::Usage("a thread switched off its fiber".into()));
         }
         return Ok(());
+    }
+    if !target.suspended() {
+        return Err(not_suspended(other));
+    }
+    if let ThreadState::Implicit { .. } = target.state {
+        return Err(Error::Unsupported(
+            "a switch to a thread further down the native stack than the one that \
+             resumed the current thread"
+                .into(),
+        ));
     }
     set_parked(store, instance, table, me, !yields);
     let ran = run_thread(store, instance, other, Some(me));
