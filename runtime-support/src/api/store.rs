@@ -123,6 +123,12 @@ pub struct StoreOpaque {
 
 // SAFETY: every raw pointer in the store points into allocations the store
 // owns; a store is used by one thread at a time (`&mut` for every call).
+// The stacks of its suspended fibers (the coroutines in its component
+// instances, which are not `Send` themselves) hold the runtime's and wasm's
+// frames of calls into this store, which refer to nothing but the store and
+// their own stack, so they move with it; a host function (`Send + Sync`)
+// that calls back into the store from a fiber leaves its frame there too,
+// which is sound as long as it keeps no thread-bound value across the call.
 unsafe impl Send for StoreOpaque {}
 
 /// A store with embedder data `T`. Everything created in it lives until it

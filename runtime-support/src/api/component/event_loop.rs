@@ -12,20 +12,18 @@
 //! synchronous copy) suspends its fiber: an async lower then returns and
 //! its caller goes on, and a synchronous caller gets its result if the
 //! task resolved before it blocked, or else waits for it. The event loop
-//! resumes the fiber once what it waits for has happened. Code that runs
-//! on no fiber of an async lift's (a synchronous lift's task, called by
-//! the host or a synchronous lower) blocks "at the bottom", running the
-//! event loop on its own stack, since everything below it waits for it
-//! anyway; a synchronous lift called by an async lower cannot block yet:
-//! that is refused by name.
+//! resumes the fiber once what it waits for has happened. A stackless
+//! task's callback, which the event loop calls on its own stack, blocks
+//! "at the bottom" instead, running the event loop there: everything below
+//! it waits for it anyway. The first part of every async function, however
+//! it is lifted, runs so; a synchronous function's task cannot block.
 
-use super::context::Cx;
 use super::context::{Delivery, Options, Relay, handle_table};
 use super::copies::BLOCKED;
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
-use super::func::{call_context, resolve_lift};
-use super::instance::{check_may_leave, entering, may_enter_from, set_entered, without_leaving};
-use super::tasks::{Cancel, Task, TaskCaller, current_task, resolve, with_task};
+use super::func::{call_context, resolve_lift, run_lifted_body};
+use super::instance::{check_may_leave, entering, may_enter_from, set_entered};
+use super::tasks::{Cancel, Resolution, Task, TaskCaller, current_task, resolve, with_task};
 use super::threads::{end_threads, in_own_thread, ready_thread, run_thread};
 use crate::abi::{ComponentInstanceIndex, LiftedIndex};
 use crate::api::store::StoreOpaque;
@@ -166,11 +164,10 @@ pub(super) fn call_async_lowered(
     caller: Delivery,
     lends: &mut Lends,
 ) -> Result<Result<Option<Val>, u32>, Error> {
-    let id = match start(store, instance, index, params, strings)? {
+    let (id, state) = match start(store, instance, index, params, strings)? {
         Outcome::Returned(result) => return Ok(Ok(result)),
         Outcome::Started(id, state) => (id, state),
     };
-    let (id, state) = id;
     let subtask = handle_table(store, instance, caller.table).add(
         crate::canon::handles::Entry::Subtask(Subtask::new(state, std::mem::take(lends))),
     )?;
@@ -276,31 +273,33 @@ fn first_part(
                 table,
                 sync_lift || options.callback.is_some(),
             )?;
+            if sync_lift {
+                // A synchronous lift of an async function: called as any
+                // synchronous lift is, it resolves with its result, holding
+                // the instance's exclusive lock throughout.
+                let value = run_lifted_body(
+                    store,
+                    instance,
+                    (index, lifted),
+                    |cx, ty, flat| {
+                        cx.strings = lower;
+                        lower_params(cx, ty, params, flat)
+                    },
+                    |cx, ty, flat| {
+                        cx.strings = lift;
+                        lift_results(cx, ty, flat)
+                    },
+                )?;
+                resolve(store, instance, table, Resolution::Value(value))?;
+                store.component_instances[instance].exclusive[table] = false;
+                return Ok((None, None));
+            }
             let mut flat = Vec::new();
             let mut cx = call_context(store, instance, table, resolved)?;
             let scope = cx.scope;
             cx.strings = lower;
             lower_params(&mut cx, &lifted.ty, params, &mut flat)?;
             store.component_instances[instance].guest_ran = true;
-            if sync_lift {
-                // A synchronous lift of an async function: it resolves with
-                // its core results, then runs `post-return`, holding the
-                // instance's exclusive lock throughout.
-                let mut results_buf = [CoreVal::I32(0)];
-                let core_results = &mut results_buf[..core.ty_ref().results.len().min(1)];
-                core.call_flat(&mut *store, &flat, core_results)?;
-                let mut cx = Cx::new(&mut *store, instance, table, options);
-                cx.strings = lift;
-                let value = lift_results(&mut cx, &lifted.ty, core_results)?;
-                resolve(store, instance, table, value)?;
-                if let Some(post_return) = options.post_return {
-                    without_leaving(store, instance, table, |store| {
-                        post_return.call(store, core_results, &mut [])
-                    })?;
-                }
-                store.component_instances[instance].exclusive[table] = false;
-                return Ok((None, scope));
-            }
             let code = match options.callback {
                 None => {
                     core.call_flat(&mut *store, &flat, &mut [])?;
@@ -792,8 +791,8 @@ pub(super) fn thread_yield(
 /// `subtask.cancel` of subtask `index` of plan component instance `table`
 /// (`is_async` if it may return `BLOCKED`): returns the subtask's state
 /// once its resolution is delivered. A call still waiting to enter its
-/// instance is cancelled before it starts; cancelling a callee that
-/// started (`task.cancel` and the cancelled events) is not built yet.
+/// instance is cancelled before it starts; a callee that started is asked
+/// to cancel ([`request_cancellation`]).
 pub(super) fn subtask_cancel(
     store: &mut StoreOpaque,
     instance: usize,
@@ -835,8 +834,8 @@ pub(super) fn subtask_cancel(
         let data = &mut store.component_instances[instance];
         let waiting = data.blocked.iter().find_map(|(&id, record)| {
             let task = record.fiber.tasks.first()?;
-            let delivery = task.delivery.as_ref()?;
-            (delivery.0 == index && delivery.1.table == table).then_some((id, task.instance))
+            task.delivers_to(table, index)
+                .then_some((id, task.instance))
         });
         let (id, callee) =
             waiting.ok_or_else(|| Error::Usage(format!("subtask {index} has no call waiting")))?;
@@ -863,9 +862,7 @@ fn request_cancellation(
     index: u32,
 ) -> Result<(), Error> {
     let data = &mut store.component_instances[instance];
-    let owns = |task: &Task| {
-        (task.delivery.as_ref()).is_some_and(|(s, d)| *s == index && d.table == caller)
-    };
+    let owns = |task: &Task| task.delivers_to(caller, index);
     let stackless = data.suspended.iter_mut().find(|(_, r)| owns(&r.task));
     if let Some((&id, record)) = stackless {
         record.task.cancel = Cancel::Pending;
@@ -905,7 +902,7 @@ pub(super) fn wait_or_poll(
         "`waitable-set.poll`"
     };
     if block {
-        blocking(store, instance, table)?;
+        may_block(store, instance, table)?;
     }
     handle_table(store, instance, table).waitable_set(set)?;
     if block {

@@ -1,12 +1,13 @@
-//! Native stacks of their own for tasks whose caller goes on when they
-//! block.
+//! Native stacks of their own for tasks, so that a task can block while
+//! its caller goes on.
 //!
-//! A task started by an async lower runs on a fiber: a `corosensei`
-//! coroutine with a stack of its own behind a guard page. When the task
-//! blocks in a nested frame (`waitable-set.wait`, a synchronous lower of
-//! an async function, a synchronous copy, `thread.yield`), the fiber
-//! suspends with its frames, wasm and host, kept on its stack, and the
-//! async lower returns to its caller, which goes on as the spec says. The
+//! The first part of every async function, and each thread
+//! `thread.new-indirect` makes, runs on a fiber: a `corosensei` coroutine
+//! with a stack of its own behind a guard page. When the code blocks in a
+//! nested frame (`waitable-set.wait`, a synchronous lower of an async
+//! function, a synchronous copy, `thread.yield`), the fiber suspends with
+//! its frames, wasm and host, kept on its stack, and whoever resumed it
+//! goes on (an async lower returns to its caller, as the spec says). The
 //! event loop resumes the fiber once what it waits for has happened.
 //!
 //! A fiber's frames reach the store through the pointer each resume
@@ -63,7 +64,7 @@ pub(crate) type FiberYielder = Yielder<*mut StoreOpaque, Suspension>;
 /// a short async call).
 const POOLED_STACKS: usize = 16;
 
-/// A fiber running the first part of a task, `R` its result.
+/// A fiber running the first part of a task, or a thread, `R` its result.
 pub(crate) struct Fiber<R> {
     /// Its coroutine, until it ends and its stack goes back to the store.
     body: Option<Coroutine<*mut StoreOpaque, Suspension, Result<R, Error>, DefaultStack>>,

@@ -239,9 +239,8 @@ pub(super) fn run_lifted_with<R>(
     let lifted = unsafe { &(&*meta).lifted[index] };
     // SAFETY: as above.
     if unsafe { (&*meta).tasked[lifted.instance] } {
-        // A synchronous lift's result comes from its core results.
-        // A synchronous function (an async one goes through
-        // `event_loop`): its task cannot block.
+        // A synchronous function (an async one goes through `event_loop`):
+        // its task cannot block, and its result comes from its core results.
         let strings = (Relay::Host, TaskCaller::Waits);
         let (result, task) = super::tasks::with_task(store, instance, index, strings, |store| {
             run_lifted_body(store, instance, (index, lifted), lower, lift)
@@ -254,9 +253,11 @@ pub(super) fn run_lifted_with<R>(
     run_lifted_body(store, instance, (index, lifted), lower, lift)
 }
 
-/// [`run_lifted_with`] without the task the instance may keep.
+/// [`run_lifted_with`] without the task the instance may keep (or with one
+/// its caller made: `event_loop`, for a synchronous lift of an async
+/// function).
 #[inline(always)]
-fn run_lifted_body<R>(
+pub(super) fn run_lifted_body<R>(
     store: &mut StoreOpaque,
     instance: usize,
     (index, lifted): (LiftedIndex, &LiftedFunc),

@@ -486,31 +486,38 @@ pub(super) fn entering<R>(
     }
     let result = call(store);
     match (&result, caller) {
-        // A failed call from the host unwound every frame of the instance,
-        // and with them the fused adapters that would have set their
-        // flags again: the instances it had entered stay unenterable (a
-        // trap poisons them, as the spec and the reference scripts say),
-        // and what their calls in progress kept goes.
         // The host's own mistake (an argument of the wrong type, say),
         // found before any guest code ran: nothing to poison, and the
         // tasks in progress go on.
         (Err(_), None) if !store.component_instances[instance].guest_ran => set_all(store, 1),
-        (Err(_), None) => {
-            store.component_instances[instance].fused_calls.clear();
-            store.component_instances[instance].tasks.clear();
-            store.component_instances[instance].suspended.clear();
-            store.component_instances[instance].blocked.clear();
-            store.component_instances[instance].results.clear();
-            store.component_instances[instance].threads.clear();
-            store.component_instances[instance].running_threads.clear();
-            let waiting = &mut store.component_instances[instance].waiting_to_enter;
-            waiting.values_mut().for_each(|count| *count = 0);
-            let exclusive = &mut store.component_instances[instance].exclusive;
-            exclusive.values_mut().for_each(|held| *held = false);
-        }
+        // A failed call from the host unwound every frame of the instance,
+        // and with them the fused adapters that would have set their
+        // flags again: the instances it had entered stay unenterable (a
+        // trap poisons them, as the spec and the reference scripts say).
+        (Err(_), None) => store.component_instances[instance].forget_calls(),
         _ => set_all(store, 1),
     }
     result
+}
+
+impl ComponentInstanceData {
+    /// Forgets every call in progress in the instance, after a failed call
+    /// from the host unwound them all: the fused calls' borrow scopes, the
+    /// tasks (their fibers and threads with them), their results and what
+    /// they held of the instances' locks.
+    fn forget_calls(&mut self) {
+        self.fused_calls.clear();
+        self.tasks.clear();
+        self.suspended.clear();
+        self.blocked.clear();
+        self.results.clear();
+        self.threads.clear();
+        self.running_threads.clear();
+        self.waiting_to_enter
+            .values_mut()
+            .for_each(|count| *count = 0);
+        self.exclusive.values_mut().for_each(|held| *held = false);
+    }
 }
 
 /// Sets the `may_enter` flags of a call from `caller` into `callee` (its

@@ -53,16 +53,18 @@ pub(crate) struct Task {
     pub(super) delivery: Option<(u32, Delivery)>,
 }
 
-/// How the caller of a task waits for it, which says what the task does
-/// when it blocks.
+/// Where a task's code runs, which says what the task does when it
+/// blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum TaskCaller {
-    /// It waits (the host, a synchronous lower): the task may block at the
-    /// bottom of the native stack, running the event loop there.
+    /// On the stack of whoever runs it, who waits for it: a synchronous
+    /// function's task (which cannot block), or a stackless task's
+    /// callback that the event loop calls, which blocks at the bottom of
+    /// the native stack by running the event loop there.
     Waits,
-    /// Whoever it is, the task runs on a fiber of its own (`super::fiber`),
-    /// as every async lift's does: blocking suspends the fiber, and its
-    /// caller goes on or waits as its lower says.
+    /// On a fiber of its own (`super::fiber`), as the first part of every
+    /// async function does: blocking suspends the fiber, and its caller
+    /// goes on or waits as its lower says.
     OwnFiber,
 }
 
@@ -78,6 +80,14 @@ pub(super) enum Cancel {
     /// Delivered (`TASK_CANCELLED`): the task may resolve with
     /// `task.cancel`.
     Delivered,
+}
+
+impl Task {
+    /// Whether its result goes to subtask `index` of plan component
+    /// instance `caller`.
+    pub(super) fn delivers_to(&self, caller: ComponentInstanceIndex, index: u32) -> bool {
+        (self.delivery.as_ref()).is_some_and(|(subtask, d)| *subtask == index && d.table == caller)
+    }
 }
 
 /// The largest backpressure count (`2^16 - 1`).
@@ -235,89 +245,89 @@ pub(super) fn task_return(
     let mut cx = Cx::new(store, instance, table, options);
     cx.strings = strings;
     let value = lift_params(&mut cx, &defined.params, flat)?;
-    resolve(store, instance, table, value.into_iter().next())
+    resolve(
+        store,
+        instance,
+        table,
+        Resolution::Value(value.into_iter().next()),
+    )
 }
 
 /// `task.cancel` for plan component instance `table`: resolves the current
 /// task, which must be an async lift's whose cancellation was delivered,
-/// without a value; its caller's subtask reports
-/// `CANCELLED_BEFORE_RETURNED`.
+/// without a value.
 pub(super) fn task_cancel(
     store: &mut StoreOpaque,
     instance: usize,
     table: ComponentInstanceIndex,
 ) -> Result<(), Error> {
     check_may_leave(store, instance, table)?;
+    let component = store.component_instances[instance].component.clone();
     let task = current_task(store, instance, table, "task.cancel")?;
-    let lifted = task.lifted;
-    if !store.component_instances[instance].component.meta().lifted[lifted]
-        .options
-        .is_async
-    {
+    if !component.meta().lifted[task.lifted].options.is_async {
         return Err(CanonError::TaskCancelFromSync.into());
     }
-    let task = current_task(store, instance, table, "task.cancel")?;
     if task.cancel != Cancel::Delivered || task.resolved {
         return Err(CanonError::TaskCancelNotDelivered.into());
     }
-    task.resolved = true;
-    let (id, waited) = (task.id, task.waited);
-    match task.delivery.take() {
-        Some((subtask, delivery)) => {
-            let subtask = handle_table(store, instance, delivery.table).subtask(subtask)?;
-            subtask.state = SubtaskState::CancelledBeforeReturned;
-            subtask.pending_event = true;
-        }
-        // Only an async caller can ask to cancel: a waiting one gets no value.
-        None if waited => {
-            store.component_instances[instance].results.insert(id, None);
-        }
-        None => {}
-    }
-    Ok(())
+    resolve(store, instance, table, Resolution::Cancelled)
 }
 
-/// Resolves the current task of plan component instance `table` with
-/// `value` (`task.return`, or a synchronous lift's return): it goes to the
-/// caller that went on, the caller that waits after the task blocked, or
-/// stays with the task for the caller that gets it when the call returns.
+/// How a task resolved.
+pub(super) enum Resolution {
+    /// With its result (`task.return`, or a synchronous lift's return).
+    Value(Option<Val>),
+    /// Without one (`task.cancel`).
+    Cancelled,
+}
+
+/// Resolves the current task of plan component instance `table`: the
+/// result goes to the caller that went on (whose subtask reports
+/// `RETURNED` or `CANCELLED_BEFORE_RETURNED`), to the caller that waits
+/// after the task blocked, or stays with the task for the caller that gets
+/// it when the call returns.
 pub(super) fn resolve(
     store: &mut StoreOpaque,
     instance: usize,
     table: ComponentInstanceIndex,
-    value: Option<Val>,
+    resolution: Resolution,
 ) -> Result<(), Error> {
     let task = current_task(store, instance, table, "task.return")?;
     if task.resolved {
         return Err(CanonError::TaskResolvedTwice.into());
     }
     task.resolved = true;
-    match task.delivery.take() {
-        None if task.waited => {
+    let Some((subtask, delivery)) = task.delivery.take() else {
+        // Only an async caller can ask to cancel: a waiting one gets no value.
+        let value = match resolution {
+            Resolution::Value(value) => value,
+            Resolution::Cancelled => None,
+        };
+        if task.waited {
             let id = task.id;
             store.component_instances[instance]
                 .results
                 .insert(id, value);
+        } else {
+            task.result = value;
         }
-        None => task.result = value,
-        // Its caller went on: the result goes into the caller's memory now
-        // and the subtask reports its return.
-        Some((subtask, delivery)) => {
+        return Ok(());
+    };
+    // Its caller went on: the result goes into the caller's memory now and
+    // the subtask reports the resolution.
+    let state = match resolution {
+        Resolution::Value(value) => {
             let mut cx = Cx::new(store, instance, delivery.table, delivery.options);
             cx.strings = Relay::Take;
             let (ty, retptr) = (&delivery.ty, delivery.retptr);
-            lower_results_as(
-                &mut cx,
-                ty,
-                value.as_ref(),
-                retptr,
-                &mut Vec::new(),
-                Lowering::Async,
-            )?;
-            let subtask = handle_table(store, instance, delivery.table).subtask(subtask)?;
-            subtask.state = SubtaskState::Returned;
-            subtask.pending_event = true;
+            let flat = &mut Vec::new();
+            lower_results_as(&mut cx, ty, value.as_ref(), retptr, flat, Lowering::Async)?;
+            SubtaskState::Returned
         }
-    }
+        Resolution::Cancelled => SubtaskState::CancelledBeforeReturned,
+    };
+    let subtask = handle_table(store, instance, delivery.table).subtask(subtask)?;
+    subtask.state = state;
+    subtask.pending_event = true;
     Ok(())
 }

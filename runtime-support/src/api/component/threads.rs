@@ -62,18 +62,13 @@ fn current_thread(
 ) -> Result<u32, Error> {
     let task = current_task(store, instance, table, what)?;
     let (task_id, implicit) = (task.id, task.thread);
-    let data = &mut store.component_instances[instance];
-    if let Some(running) = data.running_threads.last()
-        && data
-            .threads
-            .get(&running.thread)
-            .is_some_and(|t| t.task == task_id)
-    {
-        return Ok(running.thread);
+    if let Some(running) = own_running_thread(store, instance) {
+        return Ok(running);
     }
     if let Some(thread) = implicit {
         return Ok(thread);
     }
+    let data = &mut store.component_instances[instance];
     let thread = data.new_thread(Thread {
         table,
         task: task_id,
@@ -112,16 +107,19 @@ impl Thread {
     }
 }
 
+/// The innermost running thread of a fiber of its own, if it belongs to
+/// the current task (the code then runs in it).
+fn own_running_thread(store: &StoreOpaque, instance: usize) -> Option<u32> {
+    let data = &store.component_instances[instance];
+    let task = data.tasks.last()?;
+    let running = data.running_threads.last()?;
+    (data.threads.get(&running.thread)?.task == task.id).then_some(running.thread)
+}
+
 /// Whether the code runs in a thread of a fiber of its own that belongs to
 /// the current task, whose blocking then suspends that fiber.
 pub(super) fn in_own_thread(store: &StoreOpaque, instance: usize) -> bool {
-    let data = &store.component_instances[instance];
-    let Some(task) = data.tasks.last() else {
-        return false;
-    };
-    (data.running_threads.last())
-        .and_then(|running| data.threads.get(&running.thread))
-        .is_some_and(|thread| thread.task == task.id)
+    own_running_thread(store, instance).is_some()
 }
 
 /// `thread.index`.
