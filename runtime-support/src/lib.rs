@@ -40,7 +40,8 @@ mod vm;
 /// functions by interface name, instantiates and calls exports.
 pub mod component {
     pub use crate::api::component::{
-        Call, CallKind, Component, Func, Instance, Interceptor, Linker, LinkerInstance, TypedFunc,
+        Call, CallKind, Component, Func, HostFuture, HostReader, HostWriter, Instance, Interceptor,
+        Linker, LinkerInstance, TypedFunc,
     };
     pub use crate::canon::*;
     /// `#[derive(ComponentType)]` for records, variants, enums and flags

@@ -8,6 +8,8 @@ mod components;
 mod cross_targets;
 mod fibers;
 mod fused_oracle;
+mod host_async;
+mod host_copies;
 mod imported_components;
 mod intercept;
 mod limits;
@@ -57,6 +59,21 @@ pub fn instantiate_component(wat: &str) -> (Store<()>, cmc_runtime::component::I
         .instantiate(&mut store, &component)
         .expect("component instantiates");
     (store, instance)
+}
+
+/// Calls component export `name`, a function with one result, and returns
+/// that result.
+pub fn call_component<T>(
+    store: &mut Store<T>,
+    instance: &cmc_runtime::component::Instance,
+    name: &str,
+    args: &[cmc_runtime::component::Val],
+) -> Result<cmc_runtime::component::Val, cmc_runtime::Error> {
+    let func = instance.get_func(&*store, &[name]).expect("export exists");
+    let mut out = [cmc_runtime::component::Val::Bool(false)];
+    func.call(&mut *store, args, &mut out)?;
+    let [out] = out;
+    Ok(out)
 }
 
 /// Calls export `name` and returns its results.

@@ -21,6 +21,7 @@ use crate::canon::handles::{Entry, Table};
 use crate::canon::lift::load;
 use crate::canon::lower::store as store_val;
 use crate::canon::{CanonError, InterfaceType, SharedVal, Val, alignment, elem_size};
+use std::collections::VecDeque;
 
 /// What `stream.read`/`write` returns when the copy did not end at once.
 pub(super) const BLOCKED: u32 = 0xffff_ffff;
@@ -38,29 +39,43 @@ struct Buffer {
 }
 
 /// Where an end is: its plan component instance and handle index.
-type EndAt = (ComponentInstanceIndex, u32);
+pub(super) type EndAt = (ComponentInstanceIndex, u32);
 
 /// A stream or future, shared by its two ends.
 pub(crate) struct Shared {
     /// Its type (`stream<T>` or `future<T>`).
     ty: InterfaceType,
     /// Whether an end was dropped (`dropped`).
-    dropped: bool,
+    pub(super) dropped: bool,
     /// The end whose copy waits for the other end's, if any
     /// (`pending_buffer`); it counts only while that end is copying.
-    pending: Option<EndAt>,
+    pub(super) pending: Option<EndAt>,
     /// The buffers of the readable end's and the writable end's copies.
     buffers: [Option<Buffer>; 2],
     /// Ends not dropped yet.
-    live_ends: u8,
+    pub(super) live_ends: u8,
     /// Whether an instance holds the readable end (not the host, not a
     /// call in flight): it is lowered once per lift.
     readable_held: bool,
+    /// The end the host holds, if any (`super::host_copies`).
+    pub(super) host: HostEnd,
+}
+
+/// The end of a stream or future that the host holds.
+pub(super) enum HostEnd {
+    /// None: both ends are guests' (or in flight).
+    None,
+    /// The writable end of one the host made: what it wrote waits in
+    /// `queue` until the reader's copies take it; `closed` once the host
+    /// dropped its end.
+    Writer { queue: VecDeque<Val>, closed: bool },
+    /// The readable end: the host takes what the writer's copy offers.
+    Reader,
 }
 
 impl Shared {
     /// The element type, if any.
-    fn elem(&self) -> Option<&InterfaceType> {
+    pub(super) fn elem(&self) -> Option<&InterfaceType> {
         match &self.ty {
             InterfaceType::Stream(t) | InterfaceType::Future(t) => t.as_deref(),
             _ => None,
@@ -82,11 +97,64 @@ pub(crate) struct SharedObjects {
     error_contexts: Table<ErrorContext>,
 }
 
-fn shared(store: &mut StoreOpaque, instance: usize, id: u32) -> Result<&mut Shared, Error> {
+pub(super) fn shared(
+    store: &mut StoreOpaque,
+    instance: usize,
+    id: u32,
+) -> Result<&mut Shared, Error> {
     Ok(store.component_instances[instance]
         .shared
         .copies
         .get_mut(id)?)
+}
+
+/// A stream or future of type `ty` (checked to be one) with the host's
+/// end `host`, in the store's component instance `instance`: the other
+/// end is in flight, to be lowered into a guest.
+pub(super) fn host_new(
+    store: &mut StoreOpaque,
+    instance: usize,
+    ty: &InterfaceType,
+    host: HostEnd,
+) -> Result<u32, Error> {
+    let objects = &mut store.component_instances[instance].shared;
+    Ok(objects.copies.add(Shared {
+        ty: ty.clone(),
+        dropped: false,
+        pending: None,
+        buffers: [None; 2],
+        live_ends: 2,
+        readable_held: false,
+        host,
+    })?)
+}
+
+/// Makes the host the reader of stream or future `id`, whose readable end
+/// is in flight (lifted out of a guest, not lowered into another).
+pub(super) fn host_read(store: &mut StoreOpaque, instance: usize, id: u32) -> Result<(), Error> {
+    let s = shared(store, instance, id)?;
+    if s.readable_held || !matches!(s.host, HostEnd::None) {
+        return Err(Error::Usage(format!(
+            "stream or future {id} is not a readable end in the host's hands"
+        )));
+    }
+    s.host = HostEnd::Reader;
+    Ok(())
+}
+
+/// Whether the host's read of `id` can end now: the writer has a copy
+/// pending, or dropped its end.
+pub(super) fn host_may_read(store: &StoreOpaque, instance: usize, id: u32) -> bool {
+    let copies = &store.component_instances[instance].shared.copies;
+    let dropped = copies.get(id).map_or(true, |s| s.dropped);
+    dropped || pending_other(store, instance, id, None).is_some()
+}
+
+/// Removes stream or future `id`, whose last end is gone.
+pub(super) fn remove(store: &mut StoreOpaque, instance: usize, id: u32) -> Result<(), Error> {
+    let objects = &mut store.component_instances[instance].shared;
+    objects.copies.remove(id)?;
+    Ok(())
 }
 
 /// `stream.new` or `future.new` of `ty` in plan component instance
@@ -109,6 +177,7 @@ pub(super) fn copy_new(
             buffers: [None; 2],
             live_ends: 2,
             readable_held: true,
+            host: HostEnd::None,
         })?;
     let handles = handle_table(store, instance, table);
     let ends = (|| {
@@ -296,18 +365,23 @@ fn check_buffer(
     Ok(())
 }
 
-/// The end that waits for a copy of `shared`, if it is another end than
-/// `me` and still copying.
-fn pending_other(store: &StoreOpaque, instance: usize, id: u32, me: EndAt) -> Option<EndAt> {
+/// The guest's end that waits for a copy of `shared`, if it is another end
+/// than `me` (`None` for the host's) and still copying.
+pub(super) fn pending_other(
+    store: &StoreOpaque,
+    instance: usize,
+    id: u32,
+    me: Option<EndAt>,
+) -> Option<EndAt> {
     let data = &store.component_instances[instance];
     let at = data.shared.copies.get(id).ok()?.pending?;
     let copying = matches!(data.tables[at.0].entry(at.1),
         Ok(Entry::CopyEnd(end)) if end.shared == id && end.copying());
-    (copying && at != me).then_some(at)
+    (copying && Some(at) != me).then_some(at)
 }
 
 /// Sets the pending event of the end at `at`.
-fn notify(store: &mut StoreOpaque, instance: usize, at: EndAt, result: CopyResult) {
+pub(super) fn notify(store: &mut StoreOpaque, instance: usize, at: EndAt, result: CopyResult) {
     if let Ok(Entry::CopyEnd(end)) = handle_table(store, instance, at.0).entry_mut(at.1) {
         end.pending_event = Some(result);
     }
@@ -338,7 +412,10 @@ fn rendezvous(
         notify(store, instance, me, CopyResult::Dropped);
         return Ok(());
     }
-    let Some(other) = pending_other(store, instance, id, me) else {
+    if let HostEnd::Writer { .. } = shared(store, instance, id)?.host {
+        return deliver_from_host(store, instance, me, id);
+    }
+    let Some(other) = pending_other(store, instance, id, Some(me)) else {
         shared(store, instance, id)?.pending = Some(me);
         return Ok(());
     };
@@ -388,6 +465,99 @@ fn rendezvous(
         shared(store, instance, id)?.pending = Some(me);
     }
     Ok(())
+}
+
+/// The copy of the guest's readable end at `reader` takes what the host
+/// wrote to `id` (as many elements as its buffer has room for, the one
+/// value of a future), or the end of the stream once the host dropped its
+/// writable end and the queue is empty, or else waits for the host's next
+/// write.
+pub(super) fn deliver_from_host(
+    store: &mut StoreOpaque,
+    instance: usize,
+    reader: EndAt,
+    id: u32,
+) -> Result<(), Error> {
+    let progress = match handle_table(store, instance, reader.0).entry(reader.1) {
+        Ok(Entry::CopyEnd(end)) => end.progress,
+        _ => return Err(Error::Usage("a copy without its end".into())),
+    };
+    let s = shared(store, instance, id)?;
+    let (elem, buffer) = (s.elem().cloned(), s.buffers[0]);
+    let Some(buffer) = buffer else {
+        return Err(Error::Usage("a copy without its buffer".into()));
+    };
+    let HostEnd::Writer { queue, closed } = &mut s.host else {
+        return Ok(());
+    };
+    if queue.is_empty() {
+        let closed = *closed;
+        s.pending = if closed { None } else { Some(reader) };
+        if closed {
+            notify(store, instance, reader, CopyResult::Dropped);
+        }
+        return Ok(());
+    }
+    let n = (buffer.length - progress).min(queue.len() as u32);
+    let values: Vec<Val> = queue.drain(..n as usize).collect();
+    s.pending = None;
+    if let Some(elem) = &elem {
+        let size = u64::from(elem_size(elem, buffer.options.ptr_type()));
+        let at = buffer.ptr + u64::from(progress) * size;
+        let mut cx = Cx::new(store, instance, reader.0, buffer.options);
+        for (i, v) in values.iter().enumerate() {
+            store_val(&mut cx, v, elem, at + i as u64 * size)?;
+        }
+    }
+    if let Ok(Entry::CopyEnd(end)) = handle_table(store, instance, reader.0).entry_mut(reader.1) {
+        end.progress += n;
+    }
+    notify(store, instance, reader, CopyResult::Completed);
+    Ok(())
+}
+
+/// Takes up to `max` elements (the one value of a future) from the copy
+/// the guest's writable end of `id` has pending, for the host's readable
+/// end: `None` when no write is pending. The write completes with what was
+/// taken, as a guest reader's copy would end it.
+pub(super) fn take_for_host(
+    store: &mut StoreOpaque,
+    instance: usize,
+    id: u32,
+    max: u32,
+) -> Result<Option<Vec<Val>>, Error> {
+    let Some(writer) = pending_other(store, instance, id, None) else {
+        return Ok(None);
+    };
+    let progress = match handle_table(store, instance, writer.0).entry(writer.1) {
+        Ok(Entry::CopyEnd(end)) => end.progress,
+        _ => 0,
+    };
+    let s = shared(store, instance, id)?;
+    let (elem, future) = (s.elem().cloned(), matches!(s.ty, InterfaceType::Future(_)));
+    let Some(buffer) = s.buffers[1] else {
+        return Err(Error::Usage("a copy without its buffer".into()));
+    };
+    let n = (buffer.length - progress).min(if future { 1 } else { max });
+    let mut values = Vec::with_capacity(n as usize);
+    match &elem {
+        Some(elem) => {
+            let size = u64::from(elem_size(elem, buffer.options.ptr_type()));
+            let at = buffer.ptr + u64::from(progress) * size;
+            let mut cx = Cx::new(store, instance, writer.0, buffer.options);
+            for i in 0..u64::from(n) {
+                values.push(load(&mut cx, at + i * size, elem)?);
+            }
+        }
+        // Elements without a type are counted, not carried.
+        None => values.resize(n as usize, Val::Tuple(Vec::new())),
+    }
+    if let Ok(Entry::CopyEnd(end)) = handle_table(store, instance, writer.0).entry_mut(writer.1) {
+        end.progress += n;
+    }
+    shared(store, instance, id)?.pending = None;
+    notify(store, instance, writer, CopyResult::Completed);
+    Ok(Some(values))
 }
 
 /// Moves `n` elements of type `elem` from the writer's buffer (after its
@@ -505,17 +675,17 @@ pub(super) fn drop_end(
     let handles = handle_table(store, instance, table);
     handles.remove_if(index, |_| Ok(()))?;
     handles.leave_set(index, end.wset);
-    drop_shared_end(store, instance, end.shared, (table, index))
+    drop_shared_end(store, instance, end.shared, Some((table, index)))
 }
 
-/// One end of `shared` is gone (`SharedStreamImpl.drop`): a copy the
-/// other end has pending ends with `DROPPED`, and the shared state goes
-/// with its last end.
-fn drop_shared_end(
+/// One end of `shared` is gone (`SharedStreamImpl.drop`), a guest's at
+/// `me` or the host's (`None`): a copy the other end has pending ends with
+/// `DROPPED`, and the shared state goes with its last end.
+pub(super) fn drop_shared_end(
     store: &mut StoreOpaque,
     instance: usize,
     id: u32,
-    me: EndAt,
+    me: Option<EndAt>,
 ) -> Result<(), Error> {
     let other = pending_other(store, instance, id, me);
     let s = shared(store, instance, id)?;
@@ -588,7 +758,7 @@ pub(super) fn lower_shared(
     }
     let kind = EndKind::of(ty, false);
     let s = shared(store, instance, value.0)?;
-    if s.ty != *ty || s.readable_held {
+    if s.ty != *ty || s.readable_held || matches!(s.host, HostEnd::Reader) {
         return Err(Error::Usage(format!(
             "{} {} is not a readable end of type `{ty}` in flight",
             kind.noun(),

@@ -22,6 +22,7 @@ use super::context::{Delivery, Options, Relay, handle_table};
 use super::copies::BLOCKED;
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::func::{call_context, resolve_lift, run_lifted_body};
+use super::host_tasks;
 use super::instance::{check_may_leave, entering, may_enter_from, set_entered};
 use super::tasks::{Cancel, Resolution, Task, TaskCaller, current_task, resolve, with_task};
 use super::threads::{end_threads, in_own_thread, ready_thread, run_thread};
@@ -92,6 +93,9 @@ enum Ready {
     Fiber(SuspendedId),
     /// A thread of a fiber of its own (its number), with its task's.
     Thread(u32, u64),
+    /// An async host call whose future's waker fired (its number), which
+    /// it polls.
+    Host(u64),
 }
 
 /// How the first part of an async call ended.
@@ -481,23 +485,34 @@ fn waiting_task(
 
 /// Runs suspended tasks of the store's component instance `instance`,
 /// those with an event first, until `done`; traps when none can run
-/// before it is.
-fn run_until(
+/// before it is. When only async host calls can make progress, it parks
+/// the thread until one of their wakers fires.
+pub(super) fn run_until(
     store: &mut StoreOpaque,
     instance: usize,
     done: impl Fn(&StoreOpaque) -> Result<bool, Error>,
 ) -> Result<(), Error> {
     while !done(store)? {
-        let ready = ready(store, instance)?.ok_or(CanonError::Deadlock)?;
+        let ready = match ready(store, instance)? {
+            Some(ready) => ready,
+            None if host_tasks::pending(store, instance) => {
+                host_tasks::park_until_woken(store, instance);
+                continue;
+            }
+            None => return Err(CanonError::Deadlock.into()),
+        };
         run_ready(store, instance, ready)?;
     }
     Ok(())
 }
 
-/// A task that can run: a stackless one whose set has an event, else a
-/// blocked one whose condition holds, else the one that yielded longest
-/// ago.
+/// A task that can run: an async host call whose waker fired, else a
+/// stackless one whose set has an event, else a blocked one whose
+/// condition holds, else the one that yielded longest ago.
 fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
+    if let Some(id) = host_tasks::woken(store, instance) {
+        return Ok(Some(Ready::Host(id)));
+    }
     let data = &store.component_instances[instance];
     let mut yielded: Option<(u64, Ready)> = None;
     let mut consider = |since: u64, ready: Ready| {
@@ -542,6 +557,7 @@ fn run_ready(store: &mut StoreOpaque, instance: usize, ready: Ready) -> Result<(
     match ready {
         Ready::Callback(id) => resume(store, instance, id),
         Ready::Fiber(id) => resume_fiber(store, instance, id),
+        Ready::Host(id) => host_tasks::poll_again(store, instance, id),
         Ready::Thread(thread, task) => with_task_current(store, instance, task, |store| {
             run_thread(store, instance, thread, None)
         })
@@ -816,7 +832,9 @@ pub(super) fn subtask_cancel(
     }
     if subtask.state == SubtaskState::Started {
         subtask.cancellation_requested = true;
-        request_cancellation(store, instance, table, index)?;
+        if !host_tasks::cancel(store, instance, table, index)? {
+            request_cancellation(store, instance, table, index)?;
+        }
         let resolved = move |store: &StoreOpaque| {
             let handles = &store.component_instances[instance].tables[table];
             Ok(matches!(handles.entry(index), Ok(Entry::Subtask(s)) if s.resolved()))

@@ -99,6 +99,9 @@ pub(crate) struct ComponentInstanceData {
     /// The results of the tasks that resolved while a synchronous caller
     /// waited for them, by task number, until the caller takes them.
     pub results: std::collections::BTreeMap<u64, Option<crate::canon::Val>>,
+    /// The async host calls whose futures are not ready yet
+    /// (`host_tasks`).
+    pub host_tasks: Vec<super::host_tasks::HostTask>,
     /// How many times a task of the instance was suspended.
     pub suspensions: u64,
     /// The backpressure count of each of the plan's component instances
@@ -173,6 +176,7 @@ impl Instance {
             next_thread: 0,
             running_threads: Vec::new(),
             results: Default::default(),
+            host_tasks: Vec::new(),
             suspensions: 0,
             backpressure: PrimaryMap::from(vec![0; instances]),
         });
@@ -500,6 +504,31 @@ pub(super) fn entering<R>(
     result
 }
 
+/// Runs `run`, in which the host drives the event loop of the store's
+/// component instance `instance` outside any call into it (a read of a
+/// stream, say). It traps unless no call is in progress in the instance
+/// and no trap poisoned it; a failure poisons every component instance of
+/// it, as a failed call from the host poisons those it entered.
+pub(super) fn driving<R>(
+    store: &mut StoreOpaque,
+    instance: usize,
+    run: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let flags: SmallVec<[Global; 4]> = (store.component_instances[instance].may_enter)
+        .values()
+        .copied()
+        .collect();
+    if flags.iter().any(|flag| flag.get_i32(store) == 0) {
+        return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
+    }
+    let result = run(store);
+    if result.is_err() {
+        store.component_instances[instance].forget_calls();
+        flags.iter().for_each(|flag| flag.set_i32(store, 0));
+    }
+    result
+}
+
 impl ComponentInstanceData {
     /// Forgets every call in progress in the instance, after a failed call
     /// from the host unwound them all: the fused calls' borrow scopes, the
@@ -511,6 +540,7 @@ impl ComponentInstanceData {
         self.suspended.clear();
         self.blocked.clear();
         self.results.clear();
+        self.host_tasks.clear();
         self.threads.clear();
         self.running_threads.clear();
         self.waiting_to_enter

@@ -1,5 +1,6 @@
 //! Host definitions for component imports, grouped by interface name.
 
+use super::host_tasks::HostFuture;
 use super::lowered::{TypedHost, TypedHostFunc};
 use super::{Component, Instance};
 use crate::api::{Caller, Error, Store};
@@ -12,6 +13,11 @@ use std::sync::Arc;
 pub(crate) type DynamicHostFunc<T> =
     dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
 
+/// An async host function: component values in, the future of its result
+/// out.
+pub(crate) type AsyncHostFunc<T> =
+    dyn Fn(Caller<'_, T>, &[Val]) -> Result<HostFuture, Error> + Send + Sync;
+
 /// A host function of a component import.
 pub(crate) enum HostFunc<T> {
     /// Defined with [`LinkerInstance::func_new`].
@@ -19,6 +25,8 @@ pub(crate) enum HostFunc<T> {
     /// Defined with [`LinkerInstance::func_wrap`]: checked against the
     /// import's type when a component is instantiated.
     Typed(Arc<dyn TypedHostFunc<T>>),
+    /// Defined with [`LinkerInstance::func_new_async`].
+    Async(Arc<AsyncHostFunc<T>>),
 }
 
 impl<T> Clone for HostFunc<T> {
@@ -26,6 +34,7 @@ impl<T> Clone for HostFunc<T> {
         match self {
             HostFunc::Dynamic(f) => HostFunc::Dynamic(f.clone()),
             HostFunc::Typed(f) => HostFunc::Typed(f.clone()),
+            HostFunc::Async(f) => HostFunc::Async(f.clone()),
         }
     }
 }
@@ -189,6 +198,24 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> &mut Self {
         let func = HostFunc::Dynamic(Arc::new(func));
+        self.defs.insert(name.to_owned(), Definition::Func(func));
+        self
+    }
+
+    /// Defines async host function `name`: `func` receives the arguments
+    /// as component values, with the store, and returns the future of its
+    /// result, which runs without the store. The store's event loop polls
+    /// it: a component that lowers the import `async` goes on meanwhile
+    /// (its subtask reports the result; `subtask.cancel` drops the future),
+    /// and one that lowers it synchronously waits for it, letting its other
+    /// tasks run if its task may block. A future ready when first polled
+    /// costs no task at all.
+    pub fn func_new_async(
+        &mut self,
+        name: &str,
+        func: impl Fn(Caller<'_, T>, &[Val]) -> Result<HostFuture, Error> + Send + Sync + 'static,
+    ) -> &mut Self {
+        let func = HostFunc::Async(Arc::new(func));
         self.defs.insert(name.to_owned(), Definition::Func(func));
         self
     }

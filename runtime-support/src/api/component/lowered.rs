@@ -2,17 +2,22 @@
 //! the calling component instance, call the host function the linker
 //! defines, and lower its results back.
 
-use super::context::{Cx, LowerSite, Options, finish_lowered_call};
+use super::context::{Cx, Delivery, LowerSite, Options, finish_lowered_call, handle_table};
+use super::event_loop::{block_until, may_block};
+use super::host_tasks::{self, FirstPoll, Target};
 use super::imported::path_definition;
 use super::instance::{check_may_leave, import_names, on_first_use, resolved_options};
 use super::intercept::{Call, CallKind, intercepted};
-use super::linker::{Definition, HostFunc, Linker};
+use super::linker::{AsyncHostFunc, Definition, HostFunc, Linker};
 use crate::abi::{LoweredIndex, ValType};
+use crate::api::store::StoreOpaque;
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
+use crate::canon::handles::Entry;
 use crate::canon::typed::{LiftParams, LowerResults, lift_params_typed};
+use crate::canon::waitables::{Subtask, SubtaskState};
 use crate::canon::{
-    FlatContext, FlatType, FuncType, Lowering, PtrType, Val, flatten_functype, lift_params,
-    lower_results,
+    FlatContext, FlatType, FuncType, Lends, Lowering, PtrType, Val, flatten_functype,
+    lift_params_as, lower_results_as, return_pointer_as,
 };
 use std::marker::PhantomData;
 
@@ -67,16 +72,14 @@ pub(super) fn lowered_func<T: 'static>(
                     .typecheck(&lowered.ty)
                     .map_err(|e| Error::Link(format!("import `{name}`: {e}")))?;
             }
-            if lowered.options.is_async {
-                return Err(Error::Unsupported(format!(
-                    "`canon lower async` of the host function `{name}`"
-                )));
-            }
             let site = LowerSite {
                 instance,
                 table: lowered.instance,
                 ty: lowered.ty.clone(),
-                lowering: Lowering::Sync,
+                lowering: match lowered.options.is_async {
+                    true => Lowering::Async,
+                    false => Lowering::Sync,
+                },
             };
             let options = lowered.options.clone();
             let core_ty = lowered_core_type(&site.ty, options.ptr_type, site.lowering);
@@ -89,7 +92,9 @@ pub(super) fn lowered_func<T: 'static>(
                     let options =
                         resolved_options(store, instance, |d| &mut d.lowered_options, i, &options)?;
                     match &host {
-                        HostFunc::Typed(typed) if store.interceptor.is_none() => {
+                        HostFunc::Typed(typed)
+                            if store.interceptor.is_none() && site.lowering == Lowering::Sync =>
+                        {
                             typed.call(caller, &site, options, params, results)
                         }
                         _ => call_dynamic(caller, &site, &name, &host, options, params, results),
@@ -103,7 +108,8 @@ pub(super) fn lowered_func<T: 'static>(
 
 /// A call of a host import with component values: lifts the arguments,
 /// calls the host (through the store's interceptor, if any) and lowers the
-/// result.
+/// result, or, for an async lower of an async host function whose future
+/// is not ready, returns `STARTED` with a new subtask.
 fn call_dynamic<T: 'static>(
     mut caller: Caller<'_, T>,
     site: &LowerSite,
@@ -116,26 +122,122 @@ fn call_dynamic<T: 'static>(
     let (instance, table, ty) = (site.instance, site.table, &site.ty);
     let store = caller.as_store_mut();
     let mut cx = Cx::new(store, instance, table, options);
-    let args = lift_params(&mut cx, ty, params)?;
+    let args = lift_params_as(&mut cx, ty, params, site.lowering)?;
     // Borrows lifted for the call stay lent until the host returns.
-    let lends = std::mem::take(&mut cx.lends);
+    let mut lends = std::mem::take(&mut cx.lends);
     let call = Call {
         kind: CallKind::Import,
         name,
     };
-    let result = intercepted(&mut caller, call, &args, |caller| match host {
-        HostFunc::Dynamic(f) => {
-            let mut out: Vec<Val> = ty.result.iter().map(|_| Val::Bool(false)).collect();
-            f(caller.reborrow(), &args, &mut out)?;
-            Ok(out.pop())
+    let result = match host {
+        HostFunc::Async(f) => {
+            let call = (call, params);
+            match call_async(
+                &mut caller,
+                site,
+                call,
+                f.as_ref(),
+                &args,
+                options,
+                &mut lends,
+            )? {
+                Ok(result) => result,
+                Err(started) => {
+                    results[0] = CoreVal::I32(started as i32);
+                    return Ok(());
+                }
+            }
         }
-        HostFunc::Typed(f) => f.call_vals(caller.reborrow(), ty, &args),
-    })?;
+        HostFunc::Dynamic(_) | HostFunc::Typed(_) => {
+            intercepted(&mut caller, call, &args, |caller| match host {
+                HostFunc::Dynamic(f) => {
+                    let mut out: Vec<Val> = ty.result.iter().map(|_| Val::Bool(false)).collect();
+                    f(caller.reborrow(), &args, &mut out)?;
+                    Ok(out.pop())
+                }
+                HostFunc::Typed(f) => f.call_vals(caller.reborrow(), ty, &args),
+                HostFunc::Async(_) => unreachable!("async host functions are called above"),
+            })?
+        }
+    };
     let store = caller.as_store_mut();
     let call = (params, results);
     finish_lowered_call(store, site, options, lends, call, |cx, retptr, flat| {
-        lower_results(cx, ty, result.as_ref(), retptr, flat)
+        lower_results_as(cx, ty, result.as_ref(), retptr, flat, site.lowering)
     })
+}
+
+/// A call of async host function `f` (see `host_tasks`): its result once
+/// its future completed, or, for an async lower whose future is not ready
+/// at once, the lower's status (`STARTED` and the new subtask, which holds
+/// the call's `lends` from then on).
+fn call_async<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    site: &LowerSite,
+    (call, params): (Call<'_>, &[CoreVal]),
+    f: &AsyncHostFunc<T>,
+    args: &[Val],
+    options: Options,
+    lends: &mut Lends,
+) -> Result<Result<Option<Val>, u32>, Error> {
+    let (instance, table, ty) = (site.instance, site.table, &site.ty);
+    let store = caller.as_store_mut();
+    // A synchronous call of an async function may block: only a task that
+    // may block makes it (checked before the host runs), and it lets the
+    // task's others run meanwhile. A synchronous function's call never
+    // lets other guest code run: it waits on the thread.
+    let lets_others_run = ty.is_async && site.lowering == Lowering::Sync;
+    if lets_others_run {
+        may_block(store, instance, table)?;
+    }
+    if let Some(interceptor) = store.interceptor.as_mut() {
+        interceptor.before(call, args);
+    }
+    let future = f(caller.reborrow(), args);
+    let store = caller.as_store_mut();
+    let after = |store: &mut StoreOpaque, result: &Result<Option<Val>, Error>| {
+        if let Some(interceptor) = store.interceptor.as_mut() {
+            interceptor.after(call, result.as_ref().map(Option::as_ref));
+        }
+    };
+    let future = match future {
+        Ok(future) => future,
+        Err(e) => {
+            let e = Err(e);
+            after(store, &e);
+            return e.map(Ok);
+        }
+    };
+    if site.lowering == Lowering::Sync && !lets_others_run {
+        let result = host_tasks::block_on(future);
+        after(store, &result);
+        return result.map(Ok);
+    }
+    let pending = match host_tasks::first_poll(future) {
+        FirstPoll::Ready(result) => {
+            after(store, &result);
+            return result.map(Ok);
+        }
+        FirstPoll::Pending(pending) => pending,
+    };
+    if site.lowering == Lowering::Async {
+        let delivery = Delivery {
+            table,
+            options,
+            ty: ty.clone(),
+            retptr: return_pointer_as(ty, params, options.ptr_type(), site.lowering)?,
+        };
+        let entry = Entry::Subtask(Subtask::new(SubtaskState::Started, std::mem::take(lends)));
+        let subtask = handle_table(store, instance, table).add(entry)?;
+        let target = Target::Subtask(subtask, delivery);
+        host_tasks::keep(store, instance, pending, target, call.name);
+        return Ok(Err(SubtaskState::Started as u32 | subtask << 4));
+    }
+    let id = host_tasks::keep(store, instance, pending, Target::Waiter, call.name);
+    let what = "a synchronous call of an async host function";
+    let done = move |store: &StoreOpaque| Ok(host_tasks::has_result(store, instance, id));
+    block_until(store, instance, table, what, done)?;
+    Ok(Ok(host_tasks::take_result(store, instance, id)))
 }
 
 /// A host function with Rust parameter and result types, behind

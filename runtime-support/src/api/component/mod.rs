@@ -23,6 +23,8 @@ mod copies;
 mod event_loop;
 mod fiber;
 mod func;
+mod host_copies;
+mod host_tasks;
 mod imported;
 mod instance;
 mod intercept;
@@ -35,6 +37,8 @@ mod typed;
 
 pub(crate) use fiber::FiberYielder;
 pub use func::Func;
+pub use host_copies::{HostReader, HostWriter};
+pub use host_tasks::HostFuture;
 pub(crate) use instance::ComponentInstanceData;
 pub use instance::Instance;
 pub use intercept::{Call, CallKind, Interceptor};

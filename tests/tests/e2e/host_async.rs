@@ -1,0 +1,209 @@
+//! Async host functions (`LinkerInstance::func_new_async`) called from a
+//! component every way it can lower them (`tests/components/host_async.wat`):
+//! futures completed by another thread while the event loop parks, futures
+//! ready at once, a synchronous caller that waits on the thread, a task
+//! that blocks, a cancelled subtask whose future is dropped, a synchronous
+//! host function lowered `async`, and futures that fail.
+
+use super::engine;
+use cmc_runtime::component::{Component, HostFuture, Instance, Linker, Val};
+use cmc_runtime::{Error, Store};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// A reply that another thread sends later, and the waker to tell.
+#[derive(Default)]
+struct Slot {
+    value: Option<u32>,
+    waker: Option<Waker>,
+}
+
+/// The future of a reply that a thread sends after a short sleep.
+struct Reply(Arc<Mutex<Slot>>);
+
+impl Future for Reply {
+    type Output = Result<Option<Val>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.0.lock().unwrap();
+        match slot.value {
+            Some(value) => Poll::Ready(Ok(Some(Val::U32(value)))),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// `value`, sent by another thread in a millisecond.
+fn reply_later(value: u32) -> HostFuture {
+    let slot = Arc::new(Mutex::new(Slot::default()));
+    let sender = slot.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1));
+        let mut slot = sender.lock().unwrap();
+        slot.value = Some(value);
+        if let Some(waker) = slot.waker.take() {
+            waker.wake();
+        }
+    });
+    Box::pin(Reply(slot))
+}
+
+/// Sets its flag when dropped.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What the host saw: how many calls of `slow` started, and whether the
+/// future of `never` was dropped.
+#[derive(Clone, Default)]
+struct Seen {
+    slow_calls: Arc<AtomicUsize>,
+    never_dropped: Arc<AtomicBool>,
+}
+
+/// `slow(x)`: `x * 10`, sent by another thread, except that `slow(0)` is
+/// ready at once with 100, `slow(13)` fails and `slow(14)` returns a
+/// string. `never` never completes; `now(x)` is a synchronous `x + 5`.
+fn linker(seen: &Seen) -> Linker<()> {
+    let mut linker = Linker::new();
+    let slow = |seen: Seen| {
+        move |_: cmc_runtime::Caller<'_, ()>, args: &[Val]| -> Result<HostFuture, Error> {
+            seen.slow_calls.fetch_add(1, Ordering::SeqCst);
+            let [Val::U32(x)] = args else {
+                panic!("slow takes a u32, got {args:?}")
+            };
+            Ok(match *x {
+                0 => Box::pin(std::future::ready(Ok(Some(Val::U32(100))))),
+                13 => Box::pin(async { Err(Error::Host("thirteen".into())) }),
+                14 => Box::pin(std::future::ready(Ok(Some(Val::String("no".into()))))),
+                x => reply_later(x * 10),
+            })
+        }
+    };
+    let never = seen.never_dropped.clone();
+    let mut root = linker.root();
+    root.func_new_async("slow", slow(seen.clone()))
+        .func_new_async("slow-async", slow(seen.clone()))
+        .func_new_async("never", move |_, _| {
+            let flag = DropFlag(never.clone());
+            Ok(Box::pin(async move {
+                let _flag = flag;
+                std::future::pending::<()>().await;
+                Ok(None)
+            }))
+        })
+        .func_new("now", |_, args, results| {
+            let [Val::U32(x)] = args else {
+                panic!("now takes a u32, got {args:?}")
+            };
+            results[0] = Val::U32(x + 5);
+            Ok(())
+        });
+    linker
+}
+
+fn instance(seen: &Seen) -> (Store<()>, Instance) {
+    let wat = include_str!("../../components/host_async.wat");
+    let component = Component::new(&engine(), wat).expect("component compiles");
+    let mut store = Store::new(component.engine(), ());
+    let instance = linker(seen)
+        .instantiate(&mut store, &component)
+        .expect("component instantiates");
+    (store, instance)
+}
+
+fn call(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Val, Error> {
+    super::call_component(store, instance, name, args)
+}
+
+#[test]
+fn an_async_lower_waits_for_a_future_another_thread_completes() {
+    let seen = Seen::default();
+    let (mut store, instance) = instance(&seen);
+    for x in [3, 4, 5] {
+        let got = call(&mut store, &instance, "run-async", &[Val::U32(x)]).unwrap();
+        // It waited: the call returned `STARTED`.
+        assert_eq!(got, Val::U32(1000 + x * 10 + 1));
+    }
+    assert_eq!(seen.slow_calls.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn two_host_calls_in_flight_complete_in_any_order() {
+    let seen = Seen::default();
+    let (mut store, instance) = instance(&seen);
+    for _ in 0..20 {
+        let got = call(&mut store, &instance, "run-two", &[Val::U32(6)]).unwrap();
+        assert_eq!(got, Val::U32(60 + 70));
+    }
+    assert_eq!(seen.slow_calls.load(Ordering::SeqCst), 40);
+}
+
+#[test]
+fn a_future_ready_at_once_returns_without_a_subtask() {
+    let (mut store, instance) = instance(&Seen::default());
+    let got = call(&mut store, &instance, "run-async", &[Val::U32(0)]).unwrap();
+    assert_eq!(got, Val::U32(101));
+}
+
+#[test]
+fn a_synchronous_function_waits_for_the_future_on_the_thread() {
+    let (mut store, instance) = instance(&Seen::default());
+    for x in [0, 7] {
+        let got = call(&mut store, &instance, "run-sync", &[Val::U32(x)]).unwrap();
+        let expected = if x == 0 { 101 } else { x * 10 + 1 };
+        assert_eq!(got, Val::U32(expected));
+    }
+}
+
+#[test]
+fn an_async_task_blocks_in_a_synchronous_lower_of_an_async_host_function() {
+    let (mut store, instance) = instance(&Seen::default());
+    let got = call(&mut store, &instance, "run-blocking", &[Val::U32(9)]).unwrap();
+    assert_eq!(got, Val::U32(91));
+}
+
+#[test]
+fn cancelling_the_subtask_drops_the_future() {
+    let seen = Seen::default();
+    let (mut store, instance) = instance(&seen);
+    let got = call(&mut store, &instance, "cancel-never", &[]).unwrap();
+    // CANCELLED_BEFORE_RETURNED.
+    assert_eq!(got, Val::U32(4));
+    assert!(seen.never_dropped.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_synchronous_host_function_lowered_async_returns_at_once() {
+    let (mut store, instance) = instance(&Seen::default());
+    let got = call(&mut store, &instance, "now-async", &[Val::U32(2)]).unwrap();
+    assert_eq!(got, Val::U32(7));
+}
+
+#[test]
+fn a_failing_or_ill_typed_future_is_the_calls_error() {
+    for export in ["run-async", "run-sync", "run-blocking"] {
+        let (mut store, component) = instance(&Seen::default());
+        let err = call(&mut store, &component, export, &[Val::U32(13)]).unwrap_err();
+        assert_eq!(err.to_string(), "thirteen", "{export}");
+        let (mut store, component) = instance(&Seen::default());
+        let err = call(&mut store, &component, export, &[Val::U32(14)]).unwrap_err();
+        assert!(err.to_string().contains("string"), "{export}: {err}");
+    }
+}
