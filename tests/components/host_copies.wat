@@ -8,6 +8,9 @@
 ;; - `produce(n)` returns a `stream<u32>` and goes on writing 0..n to it
 ;;   in synchronous writes of up to 3 elements, then drops its end.
 ;; - `drop-it(s: stream<u32>)` drops `s` unread.
+;; - `idle()` returns a `stream<u32>` it never writes.
+;; - `start-sum(s: stream<u32>)` returns at once and goes on reading `s`
+;;   as `sum` does, leaving the sum where `last-sum()` finds it.
 ;; - `promise()` returns a `future<u32>` and then writes 42 to it
 ;;   synchronously.
 (component
@@ -53,7 +56,16 @@
     (import "" "return-stream" (func $return-stream (param i32)))
     (import "" "return-future" (func $return-future (param i32)))
 
+    (global $last-sum (mut i32) (i32.const 0))
+    (func (export "start-sum") (param $rx i32)
+      (call $return-u32 (i32.const 0))
+      (global.set $last-sum (call $sum (local.get $rx))))
+    (func (export "last-sum") (result i32) (global.get $last-sum))
     (func (export "sum") (param $rx i32)
+      (call $return-u32 (call $sum (local.get $rx))))
+
+    ;; Reads `rx` to its end and drops it; returns the sum.
+    (func $sum (param $rx i32) (result i32)
       (local $ret i32) (local $n i32) (local $sum i32)
       (block $end
         (loop $read
@@ -73,7 +85,7 @@
             (then unreachable))
           (br $read)))
       (call $stream.drop-readable (local.get $rx))
-      (call $return-u32 (local.get $sum)))
+      (local.get $sum))
 
     (func (export "await") (param $rx i32)
       (local $set i32)
@@ -117,6 +129,9 @@
       (call $stream.drop-readable (local.get $rx))
       (call $return-u32 (i32.const 0)))
 
+    (func (export "idle")
+      (call $return-stream (i32.wrap_i64 (call $stream.new))))
+
     (func (export "promise")
       (local $ends i64) (local $tx i32)
       (local.set $ends (call $future.new))
@@ -153,8 +168,13 @@
     (canon lift (core func $m "await") async))
   (func (export "produce") async (param "n" u32) (result $S)
     (canon lift (core func $m "produce") async))
+  (func (export "start-sum") async (param "s" $S) (result u32)
+    (canon lift (core func $m "start-sum") async))
+  (func (export "last-sum") (result u32) (canon lift (core func $m "last-sum")))
   (func (export "drop-it") async (param "s" $S) (result u32)
     (canon lift (core func $m "drop-it") async))
+  (func (export "idle") async (result $S)
+    (canon lift (core func $m "idle") async))
   (func (export "promise") async (result $F)
     (canon lift (core func $m "promise") async))
 )

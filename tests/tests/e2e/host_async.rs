@@ -73,8 +73,8 @@ struct Seen {
 }
 
 /// `slow(x)`: `x * 10`, sent by another thread, except that `slow(0)` is
-/// ready at once with 100, `slow(13)` fails and `slow(14)` returns a
-/// string. `never` never completes; `now(x)` is a synchronous `x + 5`.
+/// ready at once with 100, `slow(13)` fails at once, `slow(15)` fails
+/// after waiting and `slow(14)` returns a string. `never` never completes; `now(x)` is a synchronous `x + 5`.
 fn linker(seen: &Seen) -> Linker<()> {
     let mut linker = Linker::new();
     let slow = |seen: Seen| {
@@ -86,6 +86,10 @@ fn linker(seen: &Seen) -> Linker<()> {
             Ok(match *x {
                 0 => Box::pin(std::future::ready(Ok(Some(Val::U32(100))))),
                 13 => Box::pin(async { Err(Error::Host("thirteen".into())) }),
+                15 => Box::pin(async {
+                    reply_later(1).await?;
+                    Err(Error::Host("fifteen, late".into()))
+                }),
                 14 => Box::pin(std::future::ready(Ok(Some(Val::String("no".into()))))),
                 x => reply_later(x * 10),
             })
@@ -205,5 +209,64 @@ fn a_failing_or_ill_typed_future_is_the_calls_error() {
         let (mut store, component) = instance(&Seen::default());
         let err = call(&mut store, &component, export, &[Val::U32(14)]).unwrap_err();
         assert!(err.to_string().contains("string"), "{export}: {err}");
+        let (mut store, component) = instance(&Seen::default());
+        let err = call(&mut store, &component, export, &[Val::U32(15)]).unwrap_err();
+        assert_eq!(err.to_string(), "fifteen, late", "{export}");
+        // The failed call poisoned the instance.
+        let err = call(&mut store, &component, export, &[Val::U32(3)]).unwrap_err();
+        assert!(err.to_string().contains("cannot enter"), "{export}: {err}");
     }
+}
+
+/// Counts each call's `before` and `after` by callee.
+#[derive(Clone, Default)]
+struct Counter(Arc<Mutex<Vec<String>>>);
+
+impl cmc_runtime::component::Interceptor for Counter {
+    fn before(&mut self, call: cmc_runtime::component::Call<'_>, _: &[Val]) {
+        self.0.lock().unwrap().push(format!("before {}", call.name));
+    }
+
+    fn after(
+        &mut self,
+        call: cmc_runtime::component::Call<'_>,
+        result: Result<Option<&Val>, &Error>,
+    ) {
+        let outcome = match result {
+            Ok(v) => format!("{v:?}"),
+            Err(e) => e.to_string(),
+        };
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("after {} {outcome}", call.name));
+    }
+}
+
+#[test]
+fn an_interceptor_sees_async_host_calls_end_when_their_futures_do() {
+    let wat = include_str!("../../components/host_async.wat");
+    let component = Component::new(&engine(), wat).unwrap();
+    let mut store = Store::new(component.engine(), ());
+    let counter = Counter::default();
+    store.intercept_calls(counter.clone());
+    let instance = linker(&Seen::default())
+        .instantiate(&mut store, &component)
+        .unwrap();
+    call(&mut store, &instance, "run-async", &[Val::U32(2)]).unwrap();
+    call(&mut store, &instance, "cancel-never", &[]).unwrap();
+    let events = counter.0.lock().unwrap().clone();
+    assert_eq!(
+        events,
+        [
+            "before run-async",
+            "before slow-async",
+            "after slow-async Some(U32(20))",
+            "after run-async Some(U32(1021))",
+            "before cancel-never",
+            "before never",
+            "after never the call was cancelled",
+            "after cancel-never Some(U32(4))",
+        ]
+    );
 }

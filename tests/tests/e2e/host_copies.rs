@@ -110,6 +110,65 @@ fn the_host_reads_a_stream_its_writer_fills_after_returning() {
 }
 
 #[test]
+fn a_task_that_went_on_consumes_the_hosts_writes_when_the_host_runs_it() {
+    let (mut store, instance) = instance();
+    let ty = param_type(&store, &instance, "start-sum");
+    let (mut writer, stream) = instance.host_writer(&mut store, &ty).unwrap();
+    // The task returns at once and blocks in its first read.
+    call(&mut store, &instance, "start-sum", &[stream]).unwrap();
+    assert!(
+        !instance.run_pending(&mut store).unwrap(),
+        "nothing to run yet"
+    );
+    for chunk in [
+        vec![Val::U32(1), Val::U32(2)],
+        vec![Val::U32(3), Val::U32(4)],
+    ] {
+        writer.write(&mut store, chunk).unwrap();
+        assert!(
+            instance.run_pending(&mut store).unwrap(),
+            "the read completed"
+        );
+    }
+    assert_eq!(
+        call(&mut store, &instance, "last-sum", &[]).unwrap(),
+        Val::U32(0)
+    );
+    writer.close(&mut store).unwrap();
+    assert!(instance.run_pending(&mut store).unwrap());
+    assert_eq!(
+        call(&mut store, &instance, "last-sum", &[]).unwrap(),
+        Val::U32(10)
+    );
+}
+
+#[test]
+fn a_read_of_nothing_leaves_the_write_waiting() {
+    let (mut store, instance) = instance();
+    let stream = call(&mut store, &instance, "produce", &[Val::U32(5)]).unwrap();
+    let mut reader = instance.host_reader(&mut store, &stream).unwrap();
+    assert_eq!(reader.read(&mut store, 0).unwrap(), Some(Vec::new()));
+    let first = reader.read(&mut store, 5).unwrap().unwrap();
+    assert_eq!(first, [Val::U32(0), Val::U32(1), Val::U32(2)]);
+}
+
+#[test]
+fn a_read_that_nothing_can_serve_fails_without_poisoning() {
+    let (mut store, instance) = instance();
+    let stream = call(&mut store, &instance, "idle", &[]).unwrap();
+    let mut reader = instance.host_reader(&mut store, &stream).unwrap();
+    let err = reader.read(&mut store, 4).unwrap_err();
+    assert!(err.to_string().contains("must come from the host"), "{err}");
+    // The instance goes on.
+    let future = call(&mut store, &instance, "promise", &[]).unwrap();
+    let mut reader = instance.host_reader(&mut store, &future).unwrap();
+    assert_eq!(
+        reader.read(&mut store, 1).unwrap(),
+        Some(vec![Val::U32(42)])
+    );
+}
+
+#[test]
 fn the_host_reads_a_future_its_writer_resolves_after_returning() {
     let (mut store, instance) = instance();
     let future = call(&mut store, &instance, "promise", &[]).unwrap();

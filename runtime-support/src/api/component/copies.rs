@@ -129,11 +129,18 @@ pub(super) fn host_new(
     })?)
 }
 
-/// Makes the host the reader of stream or future `id`, whose readable end
-/// is in flight (lifted out of a guest, not lowered into another).
-pub(super) fn host_read(store: &mut StoreOpaque, instance: usize, id: u32) -> Result<(), Error> {
+/// Makes the host the reader of stream or future `id` (a future if
+/// `future`), whose readable end is in flight (lifted out of a guest, not
+/// lowered into another).
+pub(super) fn host_read(
+    store: &mut StoreOpaque,
+    instance: usize,
+    id: u32,
+    future: bool,
+) -> Result<(), Error> {
     let s = shared(store, instance, id)?;
-    if s.readable_held || !matches!(s.host, HostEnd::None) {
+    let kind_matches = matches!(s.ty, InterfaceType::Future(_)) == future;
+    if !kind_matches || s.readable_held || !matches!(s.host, HostEnd::None) {
         return Err(Error::Usage(format!(
             "stream or future {id} is not a readable end in the host's hands"
         )));
@@ -498,9 +505,11 @@ pub(super) fn deliver_from_host(
         }
         return Ok(());
     }
+    // The values leave the queue only once all are in the reader's
+    // memory: a failed store (its `realloc` trapped) leaves the copy
+    // waiting and the queue whole.
     let n = (buffer.length - progress).min(queue.len() as u32);
-    let values: Vec<Val> = queue.drain(..n as usize).collect();
-    s.pending = None;
+    let values: Vec<Val> = queue.iter().take(n as usize).cloned().collect();
     if let Some(elem) = &elem {
         let size = u64::from(elem_size(elem, buffer.options.ptr_type()));
         let at = buffer.ptr + u64::from(progress) * size;
@@ -509,6 +518,11 @@ pub(super) fn deliver_from_host(
             store_val(&mut cx, v, elem, at + i as u64 * size)?;
         }
     }
+    let s = shared(store, instance, id)?;
+    if let HostEnd::Writer { queue, .. } = &mut s.host {
+        queue.drain(..n as usize);
+    }
+    s.pending = None;
     if let Ok(Entry::CopyEnd(end)) = handle_table(store, instance, reader.0).entry_mut(reader.1) {
         end.progress += n;
     }
@@ -538,7 +552,12 @@ pub(super) fn take_for_host(
     let Some(buffer) = s.buffers[1] else {
         return Err(Error::Usage("a copy without its buffer".into()));
     };
-    let n = (buffer.length - progress).min(if future { 1 } else { max });
+    let remain = buffer.length - progress;
+    if remain > 0 && max == 0 && !future {
+        // A read of nothing ends at once and leaves the write waiting.
+        return Ok(Some(Vec::new()));
+    }
+    let n = remain.min(if future { 1 } else { max });
     let mut values = Vec::with_capacity(n as usize);
     match &elem {
         Some(elem) => {

@@ -421,7 +421,7 @@ fn after_first_part(
 }
 
 /// The next suspension's turn (see [`Suspended::since`]).
-fn next_turn(store: &mut StoreOpaque, instance: usize) -> u64 {
+pub(super) fn next_turn(store: &mut StoreOpaque, instance: usize) -> u64 {
     let turns = &mut store.component_instances[instance].suspensions;
     *turns += 1;
     *turns
@@ -506,13 +506,22 @@ pub(super) fn run_until(
     Ok(())
 }
 
-/// A task that can run: an async host call whose waker fired, else a
-/// stackless one whose set has an event, else a blocked one whose
-/// condition holds, else the one that yielded longest ago.
-fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
-    if let Some(id) = host_tasks::woken(store, instance) {
-        return Ok(Some(Ready::Host(id)));
+/// Runs every task of the store's component instance `instance` that can
+/// run, until none can without waiting (for a host future, say); returns
+/// whether any ran.
+pub(super) fn run_pending(store: &mut StoreOpaque, instance: usize) -> Result<bool, Error> {
+    let mut ran = false;
+    while let Some(ready) = ready(store, instance)? {
+        run_ready(store, instance, ready)?;
+        ran = true;
     }
+    Ok(ran)
+}
+
+/// A task that can run: a stackless one whose set has an event, else a
+/// blocked one whose condition holds, else, of the tasks that yielded and
+/// the async host calls whose waker fired, the one that waited longest.
+fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
     let data = &store.component_instances[instance];
     let mut yielded: Option<(u64, Ready)> = None;
     let mut consider = |since: u64, ready: Ready| {
@@ -548,6 +557,9 @@ fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
     }
     if let Some((thread, task)) = ready_thread(store, instance)? {
         return Ok(Some(Ready::Thread(thread, task)));
+    }
+    for (since, id) in host_tasks::woken(store, instance) {
+        consider(since, Ready::Host(id));
     }
     Ok(yielded.map(|(_, ready)| ready))
 }

@@ -13,11 +13,14 @@
 //!   until the writer writes or drops its end.
 //!
 //! Elements cross as component values ([`Val`]); an element of a stream
-//! or future without a type is the empty tuple.
+//! or future without a type is the empty tuple. A task that goes on after
+//! its call returned (consuming what the host writes, say) runs when the
+//! host calls into the instance, reads, or asks for it with
+//! [`Instance::run_pending`].
 
 use super::copies::{HostEnd, drop_shared_end, notify, pending_other, shared, take_for_host};
-use super::event_loop::run_until;
-use super::instance::driving;
+use super::event_loop::{run_pending, run_until};
+use super::instance::{driving, in_call_or_poisoned, poison};
 use super::{Instance, copies};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStoreMut, Error};
@@ -67,6 +70,18 @@ pub struct HostReader {
 }
 
 impl Instance {
+    /// Runs the instance's tasks that can run now (ones that went on after
+    /// their call returned, whose copies the host's writes or reads
+    /// completed, or whose host futures are ready), until none can without
+    /// waiting; returns whether any ran. Refused inside a call into the
+    /// instance; a trap poisons it, as a failed call from the host does.
+    pub fn run_pending(&self, mut store: impl AsStoreMut) -> Result<bool, Error> {
+        let store = store.as_store_mut();
+        store.check(self.store_id)?;
+        let instance = self.index;
+        driving(store, instance, |store| run_pending(store, instance))
+    }
+
     /// Makes a stream or future of type `ty` (`stream<T>`, `stream`,
     /// `future<T>` or `future`) in this instance: the host holds its
     /// writable end, and passes the readable end, the value returned, to
@@ -125,7 +140,7 @@ impl Instance {
             Val::Stream(SharedVal(id)) => (*id, false),
             other => return Err(Error::Usage(format!("{other:?} is not a stream or future"))),
         };
-        copies::host_read(store, self.index, id)?;
+        copies::host_read(store, self.index, id, future)?;
         let end = EndOf {
             store_id: self.store_id,
             instance: self.index,
@@ -168,7 +183,9 @@ impl HostWriter {
         queue.extend(values);
         self.written = true;
         if let Some(reader) = pending_other(store, end.instance, end.id, None) {
-            copies::deliver_from_host(store, end.instance, reader, end.id)?;
+            guarded(store, end.instance, |store| {
+                copies::deliver_from_host(store, end.instance, reader, end.id)
+            })?;
         }
         Ok(true)
     }
@@ -199,6 +216,28 @@ impl HostWriter {
     }
 }
 
+/// Runs `f`, which may run guest code (a `realloc`) of the store's
+/// component instance `instance` for the host: refused once a trap
+/// poisoned the instance, and a failure outside any call into it poisons
+/// it. Inside a call (a host function writes) the failure is the host
+/// function's to return, and the call's own failure then poisons.
+fn guarded(
+    store: &mut StoreOpaque,
+    instance: usize,
+    f: impl FnOnce(&mut StoreOpaque) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if store.component_instances[instance].poisoned {
+        let kind = crate::abi::TrapKind::CannotEnterComponent;
+        return Err(Error::Trap(crate::api::Trap::new(kind)));
+    }
+    let outside = !in_call_or_poisoned(store, instance);
+    let result = f(store);
+    if result.is_err() && outside {
+        poison(store, instance);
+    }
+    result
+}
+
 impl HostReader {
     /// Reads up to `max` elements (a future's one value), running the
     /// store's event loop until the writer writes or drops its end:
@@ -217,10 +256,15 @@ impl HostReader {
         }
         let (instance, id) = (end.instance, end.id);
         let ready = move |store: &StoreOpaque| Ok(copies::host_may_read(store, instance, id));
-        if !ready(store)? {
-            driving(store, instance, |store| run_until(store, instance, ready))?;
-        }
-        let taken = take_for_host(store, instance, id, max)?;
+        // Lifting the writer's elements runs no guest code but may find
+        // them invalid (a bad `char`, a stale handle): a trap, which
+        // poisons the instance as any trap outside a call does.
+        let taken = driving(store, instance, |store| {
+            if !ready(store)? {
+                run_until(store, instance, ready)?;
+            }
+            take_for_host(store, instance, id, max)
+        })?;
         self.done = taken.is_none() || end.future;
         Ok(taken)
     }

@@ -24,6 +24,7 @@
 //! [`LinkerInstance::func_new_async`]: super::LinkerInstance::func_new_async
 
 use super::context::{Cx, Delivery};
+use super::event_loop::next_turn;
 use super::intercept::{Call, CallKind};
 use crate::api::Error;
 use crate::api::store::StoreOpaque;
@@ -53,6 +54,10 @@ pub(crate) struct HostTask {
     /// The import's path, for the store's interceptor, which saw the call
     /// start and sees it end when the future completes.
     name: Arc<str>,
+    /// When it was polled last, in turns of the instance's suspensions:
+    /// woken host calls take turns with the tasks that yielded, so a future
+    /// that wakes itself at once starves no guest task.
+    since: u64,
 }
 
 /// Where a host task's result goes.
@@ -143,6 +148,7 @@ pub(super) fn keep(
     target: Target,
     name: &str,
 ) -> u64 {
+    let since = next_turn(store, instance);
     let data = &mut store.component_instances[instance];
     let id = data.next_task;
     data.next_task += 1;
@@ -152,18 +158,19 @@ pub(super) fn keep(
         wakeup,
         target,
         name: name.into(),
+        since,
     });
     id
 }
 
-/// The host task of the store's component instance `instance` whose waker
-/// fired, if any.
-pub(super) fn woken(store: &StoreOpaque, instance: usize) -> Option<u64> {
+/// The host tasks of the store's component instance `instance` whose
+/// wakers fired: (when each was polled last, its number).
+pub(super) fn woken(store: &StoreOpaque, instance: usize) -> impl Iterator<Item = (u64, u64)> {
     let tasks = &store.component_instances[instance].host_tasks;
     let woken = tasks
         .iter()
-        .find(|t| t.wakeup.woken.load(Ordering::Acquire));
-    woken.map(|t| t.id)
+        .filter(|t| t.wakeup.woken.load(Ordering::Acquire));
+    woken.map(|t| (t.since, t.id))
 }
 
 /// Whether the store's component instance `instance` has host tasks in
@@ -179,13 +186,14 @@ pub(super) fn park_until_woken(store: &StoreOpaque, instance: usize) {
     for task in &store.component_instances[instance].host_tasks {
         *task.wakeup.thread.lock().unwrap_or_else(|e| e.into_inner()) = current.clone();
     }
-    while woken(store, instance).is_none() {
+    while woken(store, instance).next().is_none() {
         std::thread::park();
     }
 }
 
 /// Polls host task `id` again, and delivers its result if it completed.
 pub(super) fn poll_again(store: &mut StoreOpaque, instance: usize, id: u64) -> Result<(), Error> {
+    let since = next_turn(store, instance);
     let tasks = &mut store.component_instances[instance].host_tasks;
     let Some(at) = tasks.iter().position(|t| t.id == id) else {
         return Ok(());
@@ -193,6 +201,7 @@ pub(super) fn poll_again(store: &mut StoreOpaque, instance: usize, id: u64) -> R
     let result = match poll(&mut tasks[at].future) {
         (Poll::Pending, wakeup) => {
             tasks[at].wakeup = wakeup;
+            tasks[at].since = since;
             return Ok(());
         }
         (Poll::Ready(result), _) => result,
@@ -239,7 +248,17 @@ pub(super) fn cancel(
     let Some(at) = data.host_tasks.iter().position(owns) else {
         return Ok(false);
     };
-    drop(data.host_tasks.remove(at));
+    let task = data.host_tasks.remove(at);
+    drop(task.future);
+    if let Some(interceptor) = store.interceptor.as_mut() {
+        let call = Call {
+            kind: CallKind::Import,
+            name: &task.name,
+        };
+        let cancelled = Error::Usage("the call was cancelled".into());
+        interceptor.after(call, Err(&cancelled));
+    }
+    let data = &mut store.component_instances[instance];
     let subtask = data.tables[caller].subtask(index)?;
     subtask.state = SubtaskState::CancelledBeforeReturned;
     subtask.pending_event = true;

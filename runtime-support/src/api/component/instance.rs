@@ -19,7 +19,7 @@ use crate::api::{
     AsStore, AsStoreMut, Error, Extern, Func as CoreFunc, Global, Instance as CoreInstance, Store,
     Trap, Val as CoreVal,
 };
-use crate::canon::{HandleTable, ResourceVal};
+use crate::canon::{CanonError, HandleTable, ResourceVal};
 use smallvec::SmallVec;
 
 /// A component instance's state in its store.
@@ -94,6 +94,10 @@ pub(crate) struct ComponentInstanceData {
     /// or the lifted function's core function): a failure then poisons the
     /// instances it entered (`entering`).
     pub guest_ran: bool,
+    /// Whether a trap poisoned the instance (the Explainer's lockdown):
+    /// its `may_enter` flags stay clear, and the host's streams and
+    /// futures refuse to touch it.
+    pub poisoned: bool,
     /// The number the next task gets (`Task::id`).
     pub next_task: u64,
     /// The results of the tasks that resolved while a synchronous caller
@@ -172,6 +176,7 @@ impl Instance {
             exclusive: PrimaryMap::from(vec![false; instances]),
             next_task: 0,
             guest_ran: false,
+            poisoned: false,
             threads: Default::default(),
             next_thread: 0,
             running_threads: Vec::new(),
@@ -498,7 +503,11 @@ pub(super) fn entering<R>(
         // and with them the fused adapters that would have set their
         // flags again: the instances it had entered stay unenterable (a
         // trap poisons them, as the spec and the reference scripts say).
-        (Err(_), None) => store.component_instances[instance].forget_calls(),
+        (Err(_), None) => {
+            let data = &mut store.component_instances[instance];
+            data.forget_calls();
+            data.poisoned = true;
+        }
         _ => set_all(store, 1),
     }
     result
@@ -507,26 +516,47 @@ pub(super) fn entering<R>(
 /// Runs `run`, in which the host drives the event loop of the store's
 /// component instance `instance` outside any call into it (a read of a
 /// stream, say). It traps unless no call is in progress in the instance
-/// and no trap poisoned it; a failure poisons every component instance of
-/// it, as a failed call from the host poisons those it entered.
+/// and no trap poisoned it. A failure poisons every component instance of
+/// it, as a failed call from the host poisons those it entered, except a
+/// loop that only stalled (nothing could run: the host may still make
+/// progress possible), which is an error of its own.
 pub(super) fn driving<R>(
     store: &mut StoreOpaque,
     instance: usize,
     run: impl FnOnce(&mut StoreOpaque) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let flags: SmallVec<[Global; 4]> = (store.component_instances[instance].may_enter)
-        .values()
-        .copied()
-        .collect();
-    if flags.iter().any(|flag| flag.get_i32(store) == 0) {
+    if in_call_or_poisoned(store, instance) {
         return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
     }
-    let result = run(store);
-    if result.is_err() {
-        store.component_instances[instance].forget_calls();
-        flags.iter().for_each(|flag| flag.set_i32(store, 0));
+    match run(store) {
+        Err(Error::Canon(CanonError::Deadlock)) => Err(Error::Usage(
+            "no task of the component instance can run: what it waits for must come from the host"
+                .into(),
+        )),
+        Err(e) => {
+            poison(store, instance);
+            Err(e)
+        }
+        ok => ok,
     }
-    result
+}
+
+/// Whether a call into the store's component instance `instance` is in
+/// progress (the host runs inside it), or a trap poisoned it: a
+/// `may_enter` flag is clear.
+pub(super) fn in_call_or_poisoned(store: &StoreOpaque, instance: usize) -> bool {
+    let data = &store.component_instances[instance];
+    data.poisoned || data.may_enter.values().any(|flag| flag.get_i32(store) == 0)
+}
+
+/// Poisons every component instance of the store's component instance
+/// `instance` after a trap outside any call into it.
+pub(super) fn poison(store: &mut StoreOpaque, instance: usize) {
+    let data = &mut store.component_instances[instance];
+    data.forget_calls();
+    data.poisoned = true;
+    let flags: SmallVec<[Global; 4]> = data.may_enter.values().copied().collect();
+    flags.iter().for_each(|flag| flag.set_i32(store, 0));
 }
 
 impl ComponentInstanceData {

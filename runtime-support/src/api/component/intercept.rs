@@ -35,7 +35,11 @@ pub struct Call<'a> {
 
 /// Sees every call that crosses a component boundary, before and after it
 /// runs. Calls nest: a host import or a call into another component comes
-/// between the `before` and `after` of the export that made it.
+/// between the `before` and `after` of the export that made it. The one
+/// exception is an async host function whose future was not ready at
+/// once: its `after` comes when the future completes (or, cancelled, with
+/// an error), which may be after its caller's, and two such calls in
+/// flight end in any order.
 pub trait Interceptor: Send {
     /// The call is about to run with these arguments.
     fn before(&mut self, call: Call<'_>, params: &[Val]);

@@ -190,6 +190,7 @@ fn call_async<T: 'static>(
     if lets_others_run {
         may_block(store, instance, table)?;
     }
+    let retptr = return_pointer_as(ty, params, options.ptr_type(), site.lowering)?;
     if let Some(interceptor) = store.interceptor.as_mut() {
         interceptor.before(call, args);
     }
@@ -225,10 +226,17 @@ fn call_async<T: 'static>(
             table,
             options,
             ty: ty.clone(),
-            retptr: return_pointer_as(ty, params, options.ptr_type(), site.lowering)?,
+            retptr,
         };
         let entry = Entry::Subtask(Subtask::new(SubtaskState::Started, std::mem::take(lends)));
-        let subtask = handle_table(store, instance, table).add(entry)?;
+        let subtask = match handle_table(store, instance, table).add(entry) {
+            Ok(subtask) => subtask,
+            Err(e) => {
+                let e = Err(e.into());
+                after(store, &e);
+                return e.map(Ok);
+            }
+        };
         let target = Target::Subtask(subtask, delivery);
         host_tasks::keep(store, instance, pending, target, call.name);
         return Ok(Err(SubtaskState::Started as u32 | subtask << 4));
@@ -236,7 +244,12 @@ fn call_async<T: 'static>(
     let id = host_tasks::keep(store, instance, pending, Target::Waiter, call.name);
     let what = "a synchronous call of an async host function";
     let done = move |store: &StoreOpaque| Ok(host_tasks::has_result(store, instance, id));
-    block_until(store, instance, table, what, done)?;
+    if let Err(e) = block_until(store, instance, table, what, done) {
+        // Its future never completed: the interceptor sees the call end.
+        let e = Err(e);
+        after(store, &e);
+        return e.map(Ok);
+    }
     Ok(Ok(host_tasks::take_result(store, instance, id)))
 }
 
