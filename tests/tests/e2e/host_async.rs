@@ -270,3 +270,45 @@ fn an_interceptor_sees_async_host_calls_end_when_their_futures_do() {
         ]
     );
 }
+
+/// The linker of [`linker`] with `slow` and `slow-async` defined with Rust
+/// types (`func_wrap_async`).
+fn typed_linker() -> Linker<()> {
+    let mut linker = linker(&Seen::default());
+    let slow = |_: cmc_runtime::Caller<'_, ()>, (x,): (u32,)| {
+        Ok(async move {
+            match reply_later(x * 10).await? {
+                Some(Val::U32(v)) => Ok((v,)),
+                other => panic!("reply_later sends a u32, got {other:?}"),
+            }
+        })
+    };
+    linker
+        .root()
+        .func_wrap_async("slow", slow)
+        .func_wrap_async("slow-async", slow);
+    linker
+}
+
+#[test]
+fn typed_async_host_functions_are_checked_once_and_called_without_vals() {
+    let wat = include_str!("../../components/host_async.wat");
+    let component = Component::new(&engine(), wat).unwrap();
+    let mut store = Store::new(component.engine(), ());
+    let instance = typed_linker().instantiate(&mut store, &component).unwrap();
+    for (export, expected) in [("run-async", 1031), ("run-sync", 31), ("run-blocking", 31)] {
+        let got = call(&mut store, &instance, export, &[Val::U32(3)]).unwrap();
+        assert_eq!(got, Val::U32(expected), "{export}");
+    }
+    // Rust types that do not fit the import's are a link error.
+    let mut linker = linker(&Seen::default());
+    let wrong =
+        |_: cmc_runtime::Caller<'_, ()>, (s,): (String,)| Ok(async move { Ok((s.len() as u32,)) });
+    linker.root().func_wrap_async("slow", wrong);
+    let mut store = Store::new(component.engine(), ());
+    let err = linker
+        .instantiate(&mut store, &component)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("import `slow`"), "{err}");
+}

@@ -4,19 +4,30 @@ use super::host_tasks::HostFuture;
 use super::lowered::{TypedHost, TypedHostFunc};
 use super::{Component, Instance};
 use crate::api::{Caller, Error, Store};
-use crate::canon::Val;
 use crate::canon::typed::{LiftParams, LowerResults};
+use crate::canon::{FuncType, Val};
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 /// A dynamic host function: component values in, results out.
 pub(crate) type DynamicHostFunc<T> =
     dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
 
-/// An async host function: component values in, the future of its result
-/// out.
-pub(crate) type AsyncHostFunc<T> =
-    dyn Fn(Caller<'_, T>, &[Val]) -> Result<HostFuture, Error> + Send + Sync;
+/// The call of an async host function: component values in (with the
+/// import's type), the future of its result out.
+pub(crate) type AsyncHostCall<T> =
+    dyn Fn(Caller<'_, T>, &FuncType, &[Val]) -> Result<HostFuture, Error> + Send + Sync;
+
+/// Checks a host function's Rust types against the import's type.
+pub(crate) type TypeCheck = fn(&FuncType) -> Result<(), String>;
+
+/// An async host function, and for one with Rust types the check of those
+/// types.
+pub(crate) struct AsyncHostFunc<T> {
+    pub call: Box<AsyncHostCall<T>>,
+    pub typecheck: Option<TypeCheck>,
+}
 
 /// A host function of a component import.
 pub(crate) enum HostFunc<T> {
@@ -215,6 +226,49 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         name: &str,
         func: impl Fn(Caller<'_, T>, &[Val]) -> Result<HostFuture, Error> + Send + Sync + 'static,
     ) -> &mut Self {
+        let func = AsyncHostFunc {
+            call: Box::new(move |caller, _, args| func(caller, args)),
+            typecheck: None,
+        };
+        let func = HostFunc::Async(Arc::new(func));
+        self.defs.insert(name.to_owned(), Definition::Func(func));
+        self
+    }
+
+    /// Defines async host function `name` with Rust types, as
+    /// [`func_new_async`](Self::func_new_async) with the types of
+    /// [`func_wrap`](Self::func_wrap): `func` receives the parameters as
+    /// a tuple and returns the future of `()` or `(R,)`. The types are
+    /// checked against the import's when a component importing it is
+    /// instantiated.
+    pub fn func_wrap_async<P, R, F>(
+        &mut self,
+        name: &str,
+        func: impl Fn(Caller<'_, T>, P) -> Result<F, Error> + Send + Sync + 'static,
+    ) -> &mut Self
+    where
+        P: LiftParams + 'static,
+        R: LowerResults + 'static,
+        F: Future<Output = Result<R, Error>> + Send + 'static,
+    {
+        let call = move |caller: Caller<'_, T>, ty: &FuncType, args: &[Val]| {
+            let args = P::from_vals(args.to_vec(), &ty.params)?;
+            let future = func(caller, args)?;
+            let result_ty = ty.result.clone();
+            Ok(Box::pin(async move {
+                let result = future.await?;
+                Ok(result.to_val(result_ty.as_ref()))
+            }) as HostFuture)
+        };
+        let typecheck = |ty: &FuncType| {
+            P::typecheck(&ty.params)
+                .and_then(|()| R::typecheck(ty.result.as_ref()))
+                .map_err(|e| format!("the function has type {ty}: {e}"))
+        };
+        let func = AsyncHostFunc {
+            call: Box::new(call),
+            typecheck: Some(typecheck),
+        };
         let func = HostFunc::Async(Arc::new(func));
         self.defs.insert(name.to_owned(), Definition::Func(func));
         self

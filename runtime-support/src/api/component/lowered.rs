@@ -67,11 +67,12 @@ pub(super) fn lowered_func<T: 'static>(
                 }
             };
             let name = path.join("#");
-            if let HostFunc::Typed(typed) = &host {
-                typed
-                    .typecheck(&lowered.ty)
-                    .map_err(|e| Error::Link(format!("import `{name}`: {e}")))?;
-            }
+            let typecheck = match &host {
+                HostFunc::Typed(typed) => typed.typecheck(&lowered.ty),
+                HostFunc::Async(f) => f.typecheck.map_or(Ok(()), |check| check(&lowered.ty)),
+                HostFunc::Dynamic(_) => Ok(()),
+            };
+            typecheck.map_err(|e| Error::Link(format!("import `{name}`: {e}")))?;
             let site = LowerSite {
                 instance,
                 table: lowered.instance,
@@ -194,7 +195,7 @@ fn call_async<T: 'static>(
     if let Some(interceptor) = store.interceptor.as_mut() {
         interceptor.before(call, args);
     }
-    let future = f(caller.reborrow(), args);
+    let future = (f.call)(caller.reborrow(), ty, args);
     let store = caller.as_store_mut();
     let after = |store: &mut StoreOpaque, result: &Result<Option<Val>, Error>| {
         if let Some(interceptor) = store.interceptor.as_mut() {
