@@ -160,6 +160,16 @@ fn two_host_calls_in_flight_complete_in_any_order() {
 }
 
 #[test]
+fn typed_calls_of_async_exports_run_through_the_event_loop() {
+    let (mut store, instance) = instance(&Seen::default());
+    let func = instance.get_func(&store, &["run-async"]).unwrap();
+    let typed = func.typed::<(u32,), (u32,)>(&store).unwrap();
+    assert_eq!(typed.call(&mut store, (8,)).unwrap(), (1081,));
+    let wrong = func.typed::<(u32,), (String,)>(&store).err().unwrap();
+    assert!(wrong.to_string().contains("has type"), "{wrong}");
+}
+
+#[test]
 fn a_future_ready_at_once_returns_without_a_subtask() {
     let (mut store, instance) = instance(&Seen::default());
     let got = call(&mut store, &instance, "run-async", &[Val::U32(0)]).unwrap();

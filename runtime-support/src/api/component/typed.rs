@@ -6,7 +6,9 @@
 //! when the handle is made or the component is instantiated; calls then
 //! lower and lift Rust values directly (`canon::typed`), without `Val`s.
 //! A store that intercepts calls sees typed calls too: they then take the
-//! dynamic path, converting to and from `Val`s.
+//! dynamic path, converting to and from `Val`s, as calls of async
+//! functions always do (they run through the event loop, whose tasks
+//! keep their values as `Val`s).
 
 use super::func::{Func, call_lifted, entered, run_lifted_with};
 use super::intercept::CallKind;
@@ -19,6 +21,8 @@ use std::marker::PhantomData;
 /// Rust parameter tuple `P` and result `R` (`()` or `(T,)`).
 pub struct TypedFunc<P, R> {
     func: Func,
+    /// Whether the function is async: its calls take the dynamic path.
+    is_async: bool,
     _marker: PhantomData<fn(P) -> R>,
 }
 
@@ -50,20 +54,12 @@ impl Func {
         let store = store.as_store();
         store.check(self.store_id)?;
         let ty = self.ty(store);
-        let lifted = &store.component_instances[self.instance]
-            .component
-            .meta()
-            .lifted;
-        if lifted[self.lifted].ty.is_async {
-            return Err(Error::Unsupported(
-                "typed calls of async functions (call them with `Func::call`)".into(),
-            ));
-        }
         P::typecheck(&ty.params)
             .and_then(|()| R::typecheck(ty.result.as_ref()))
             .map_err(|e| signature_error(&ty, e))?;
         Ok(TypedFunc {
             func: *self,
+            is_async: ty.is_async,
             _marker: PhantomData,
         })
     }
@@ -76,7 +72,7 @@ impl<P: LowerParams, R: LiftResults> TypedFunc<P, R> {
         let store = store.as_store_mut();
         store.check(self.func.store_id)?;
         let (instance, lifted) = (self.func.instance, self.func.lifted);
-        if store.interceptor.is_some() {
+        if store.interceptor.is_some() || self.is_async {
             let ty = self.func.ty(&*store);
             let args = params.to_vals(&ty.params);
             let result = entered(store, instance, lifted, |store| {
