@@ -11,12 +11,17 @@
 ;; - `idle()` returns a `stream<u32>` it never writes.
 ;; - `start-sum(s: stream<u32>)` returns at once and goes on reading `s`
 ;;   as `sum` does, leaving the sum where `last-sum()` finds it.
+;; - `sum-bytes(s: stream<u8>)` reads `s` in synchronous reads of 1000
+;;   bytes and returns the sum of the bytes.
+;; - `produce-bytes(n)` returns a `stream<u8>` and goes on writing n bytes
+;;   (byte k is k mod 251) in writes of up to 4096, then drops its end.
 ;; - `promise()` returns a `future<u32>` and then writes 42 to it
 ;;   synchronously.
 (component
   (import "ping" (func $ping))
   (type $S (stream u32))
   (type $F (future u32))
+  (type $B (stream u8))
   (core module $Memory (memory (export "mem") 1))
   (core instance $memory (instantiate $Memory))
   (core func $ping (canon lower (func $ping)))
@@ -25,6 +30,12 @@
   (core func $stream.write (canon stream.write $S (memory (core memory $memory "mem"))))
   (core func $stream.drop-readable (canon stream.drop-readable $S))
   (core func $stream.drop-writable (canon stream.drop-writable $S))
+  (core func $bytes.new (canon stream.new $B))
+  (core func $bytes.read (canon stream.read $B (memory (core memory $memory "mem"))))
+  (core func $bytes.write (canon stream.write $B (memory (core memory $memory "mem"))))
+  (core func $bytes.drop-readable (canon stream.drop-readable $B))
+  (core func $bytes.drop-writable (canon stream.drop-writable $B))
+  (core func $return-bytes (canon task.return (result $B)))
   (core func $future.new (canon future.new $F))
   (core func $future.read (canon future.read $F async (memory (core memory $memory "mem"))))
   (core func $future.write (canon future.write $F (memory (core memory $memory "mem"))))
@@ -44,6 +55,12 @@
     (import "" "stream.write" (func $stream.write (param i32 i32 i32) (result i32)))
     (import "" "stream.drop-readable" (func $stream.drop-readable (param i32)))
     (import "" "stream.drop-writable" (func $stream.drop-writable (param i32)))
+    (import "" "bytes.new" (func $bytes.new (result i64)))
+    (import "" "bytes.read" (func $bytes.read (param i32 i32 i32) (result i32)))
+    (import "" "bytes.write" (func $bytes.write (param i32 i32 i32) (result i32)))
+    (import "" "bytes.drop-readable" (func $bytes.drop-readable (param i32)))
+    (import "" "bytes.drop-writable" (func $bytes.drop-writable (param i32)))
+    (import "" "return-bytes" (func $return-bytes (param i32)))
     (import "" "future.new" (func $future.new (result i64)))
     (import "" "future.read" (func $future.read (param i32 i32) (result i32)))
     (import "" "future.write" (func $future.write (param i32 i32) (result i32)))
@@ -132,6 +149,51 @@
     (func (export "idle")
       (call $return-stream (i32.wrap_i64 (call $stream.new))))
 
+    (func (export "sum-bytes") (param $rx i32)
+      (local $ret i32) (local $n i32) (local $i i32) (local $sum i32)
+      (block $end
+        (loop $read
+          (local.set $ret (call $bytes.read (local.get $rx) (i32.const 4096) (i32.const 1000)))
+          (local.set $n (i32.shr_u (local.get $ret) (i32.const 4)))
+          (local.set $i (i32.const 0))
+          (block $summed
+            (loop $sum
+              (br_if $summed (i32.ge_u (local.get $i) (local.get $n)))
+              (local.set $sum (i32.add (local.get $sum)
+                (i32.load8_u (i32.add (i32.const 4096) (local.get $i)))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $sum)))
+          (br_if $end (i32.eq (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 1)))
+          (br $read)))
+      (call $bytes.drop-readable (local.get $rx))
+      (call $return-u32 (local.get $sum)))
+
+    (func (export "produce-bytes") (param $n i32)
+      (local $ends i64) (local $tx i32) (local $k i32) (local $len i32) (local $i i32)
+      (local $ret i32)
+      (local.set $ends (call $bytes.new))
+      (local.set $tx (i32.wrap_i64 (i64.shr_u (local.get $ends) (i64.const 32))))
+      (call $return-bytes (i32.wrap_i64 (local.get $ends)))
+      (block $done
+        (loop $write
+          (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+          (local.set $len (i32.sub (local.get $n) (local.get $k)))
+          (if (i32.gt_u (local.get $len) (i32.const 4096)) (then (local.set $len (i32.const 4096))))
+          (local.set $i (i32.const 0))
+          (block $filled
+            (loop $fill
+              (br_if $filled (i32.ge_u (local.get $i) (local.get $len)))
+              (i32.store8 (i32.add (i32.const 8192) (local.get $i))
+                (i32.rem_u (i32.add (local.get $k) (local.get $i)) (i32.const 251)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $fill)))
+          (local.set $ret (call $bytes.write (local.get $tx) (i32.const 8192) (local.get $len)))
+          (if (i32.ne (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 0))
+            (then unreachable))
+          (local.set $k (i32.add (local.get $k) (i32.shr_u (local.get $ret) (i32.const 4))))
+          (br $write)))
+      (call $bytes.drop-writable (local.get $tx)))
+
     (func (export "promise")
       (local $ends i64) (local $tx i32)
       (local.set $ends (call $future.new))
@@ -150,6 +212,12 @@
     (export "stream.write" (func $stream.write))
     (export "stream.drop-readable" (func $stream.drop-readable))
     (export "stream.drop-writable" (func $stream.drop-writable))
+    (export "bytes.new" (func $bytes.new))
+    (export "bytes.read" (func $bytes.read))
+    (export "bytes.write" (func $bytes.write))
+    (export "bytes.drop-readable" (func $bytes.drop-readable))
+    (export "bytes.drop-writable" (func $bytes.drop-writable))
+    (export "return-bytes" (func $return-bytes))
     (export "future.new" (func $future.new))
     (export "future.read" (func $future.read))
     (export "future.write" (func $future.write))
@@ -175,6 +243,10 @@
     (canon lift (core func $m "drop-it") async))
   (func (export "idle") async (result $S)
     (canon lift (core func $m "idle") async))
+  (func (export "sum-bytes") async (param "s" $B) (result u32)
+    (canon lift (core func $m "sum-bytes") async))
+  (func (export "produce-bytes") async (param "n" u32) (result $B)
+    (canon lift (core func $m "produce-bytes") async))
   (func (export "promise") async (result $F)
     (canon lift (core func $m "promise") async))
 )

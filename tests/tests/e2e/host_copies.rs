@@ -143,6 +143,51 @@ fn a_task_that_went_on_consumes_the_hosts_writes_when_the_host_runs_it() {
 }
 
 #[test]
+fn bytes_cross_a_stream_u8_both_ways_without_a_value_per_byte() {
+    let (mut store, instance) = instance();
+    let n = 1 << 20;
+    let pattern = |k: usize| (k % 251) as u8;
+    // The host writes 1 MiB in writes of 64 KiB; the component sums it.
+    let ty = param_type(&store, &instance, "sum-bytes");
+    let (mut writer, stream) = instance.host_writer(&mut store, &ty).unwrap();
+    let bytes: Vec<u8> = (0..n).map(pattern).collect();
+    for chunk in bytes.chunks(65536) {
+        assert!(writer.write_bytes(&mut store, chunk).unwrap());
+    }
+    writer.close(&mut store).unwrap();
+    let sum: u32 = bytes.iter().map(|&b| u32::from(b)).sum();
+    assert_eq!(
+        call(&mut store, &instance, "sum-bytes", &[stream]).unwrap(),
+        Val::U32(sum)
+    );
+    // The component writes 1 MiB; the host reads it in reads of 10,000.
+    let stream = call(
+        &mut store,
+        &instance,
+        "produce-bytes",
+        &[Val::U32(n as u32)],
+    )
+    .unwrap();
+    let mut reader = instance.host_reader(&mut store, &stream).unwrap();
+    let mut got = Vec::new();
+    while let Some(chunk) = reader.read_bytes(&mut store, 10_000).unwrap() {
+        got.extend(chunk);
+    }
+    assert_eq!(got, bytes);
+    // Values and bytes mix on a stream<u8>; other streams take values only.
+    let stream = call(&mut store, &instance, "produce-bytes", &[Val::U32(3)]).unwrap();
+    let mut reader = instance.host_reader(&mut store, &stream).unwrap();
+    assert_eq!(
+        reader.read(&mut store, 2).unwrap(),
+        Some(vec![Val::U8(0), Val::U8(1)])
+    );
+    let ty = param_type(&store, &instance, "sum");
+    let (mut writer, _) = instance.host_writer(&mut store, &ty).unwrap();
+    let err = writer.write_bytes(&mut store, b"x").unwrap_err();
+    assert!(err.to_string().contains("writes a stream<u8>"), "{err}");
+}
+
+#[test]
 fn a_read_of_nothing_leaves_the_write_waiting() {
     let (mut store, instance) = instance();
     let stream = call(&mut store, &instance, "produce", &[Val::U32(5)]).unwrap();

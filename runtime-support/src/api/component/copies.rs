@@ -41,6 +41,61 @@ struct Buffer {
 /// Where an end is: its plan component instance and handle index.
 pub(super) type EndAt = (ComponentInstanceIndex, u32);
 
+/// What the host wrote to a stream or future and its reader has not taken
+/// yet: the bytes of a `stream<u8>`, which a copy takes with one `memcpy`,
+/// else the values.
+pub(super) enum HostQueue {
+    Bytes(VecDeque<u8>),
+    Values(VecDeque<Val>),
+}
+
+impl HostQueue {
+    /// An empty queue for elements of type `elem`.
+    pub(super) fn for_elem(elem: Option<&InterfaceType>) -> HostQueue {
+        match elem {
+            Some(InterfaceType::U8) => HostQueue::Bytes(VecDeque::new()),
+            _ => HostQueue::Values(VecDeque::new()),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        match self {
+            HostQueue::Bytes(q) => q.len(),
+            HostQueue::Values(q) => q.len(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops the first `n` elements, which a copy took.
+    fn drop_front(&mut self, n: usize) {
+        match self {
+            HostQueue::Bytes(q) => drop(q.drain(..n)),
+            HostQueue::Values(q) => drop(q.drain(..n)),
+        }
+    }
+
+    /// Takes `values` (checked to be of the element type).
+    pub(super) fn extend(&mut self, values: Vec<Val>) {
+        match self {
+            HostQueue::Bytes(q) => q.extend(values.iter().filter_map(|v| match v {
+                Val::U8(b) => Some(*b),
+                _ => None,
+            })),
+            HostQueue::Values(q) => q.extend(values),
+        }
+    }
+}
+
+/// Elements the host took from a writer's copy: bytes for a `stream<u8>`,
+/// else values.
+pub(super) enum Taken {
+    Bytes(Vec<u8>),
+    Values(Vec<Val>),
+}
+
 /// A stream or future, shared by its two ends.
 pub(crate) struct Shared {
     /// Its type (`stream<T>` or `future<T>`).
@@ -68,7 +123,7 @@ pub(super) enum HostEnd {
     /// The writable end of one the host made: what it wrote waits in
     /// `queue` until the reader's copies take it; `closed` once the host
     /// dropped its end.
-    Writer { queue: VecDeque<Val>, closed: bool },
+    Writer { queue: HostQueue, closed: bool },
     /// The readable end: the host takes what the writer's copy offers.
     Reader,
 }
@@ -509,18 +564,30 @@ pub(super) fn deliver_from_host(
     // memory: a failed store (its `realloc` trapped) leaves the copy
     // waiting and the queue whole.
     let n = (buffer.length - progress).min(queue.len() as u32);
-    let values: Vec<Val> = queue.iter().take(n as usize).cloned().collect();
-    if let Some(elem) = &elem {
-        let size = u64::from(elem_size(elem, buffer.options.ptr_type()));
-        let at = buffer.ptr + u64::from(progress) * size;
-        let mut cx = Cx::new(store, instance, reader.0, buffer.options);
-        for (i, v) in values.iter().enumerate() {
-            store_val(&mut cx, v, elem, at + i as u64 * size)?;
+    match (queue, &elem) {
+        (HostQueue::Bytes(bytes), _) => {
+            let (at, n) = (buffer.ptr + u64::from(progress), n as usize);
+            let bytes = &bytes.make_contiguous()[..n];
+            let memory = buffer.options.memory().map(|m| m.index);
+            let memory = memory.ok_or_else(|| Error::Usage("a stream copy without memory".into()));
+            let bytes = bytes.to_vec();
+            crate::canon::memory::write(store.memory_bytes_mut(memory?), at, &bytes)?;
         }
+        (HostQueue::Values(values), Some(elem)) => {
+            let values: Vec<Val> = values.iter().take(n as usize).cloned().collect();
+            let size = u64::from(elem_size(elem, buffer.options.ptr_type()));
+            let at = buffer.ptr + u64::from(progress) * size;
+            let mut cx = Cx::new(store, instance, reader.0, buffer.options);
+            for (i, v) in values.iter().enumerate() {
+                store_val(&mut cx, v, elem, at + i as u64 * size)?;
+            }
+        }
+        // Elements without a type are counted, not carried.
+        (HostQueue::Values(_), None) => {}
     }
     let s = shared(store, instance, id)?;
     if let HostEnd::Writer { queue, .. } = &mut s.host {
-        queue.drain(..n as usize);
+        queue.drop_front(n as usize);
     }
     s.pending = None;
     if let Ok(Entry::CopyEnd(end)) = handle_table(store, instance, reader.0).entry_mut(reader.1) {
@@ -539,7 +606,7 @@ pub(super) fn take_for_host(
     instance: usize,
     id: u32,
     max: u32,
-) -> Result<Option<Vec<Val>>, Error> {
+) -> Result<Option<Taken>, Error> {
     let Some(writer) = pending_other(store, instance, id, None) else {
         return Ok(None);
     };
@@ -555,11 +622,19 @@ pub(super) fn take_for_host(
     let remain = buffer.length - progress;
     if remain > 0 && max == 0 && !future {
         // A read of nothing ends at once and leaves the write waiting.
-        return Ok(Some(Vec::new()));
+        return Ok(Some(Taken::Values(Vec::new())));
     }
     let n = remain.min(if future { 1 } else { max });
     let mut values = Vec::with_capacity(n as usize);
+    let mut bytes = None;
     match &elem {
+        Some(InterfaceType::U8) if !future => {
+            let memory = buffer.options.memory().map(|m| m.index);
+            let memory = memory.ok_or_else(|| Error::Usage("a stream copy without memory".into()));
+            let at = buffer.ptr + u64::from(progress);
+            let slice = crate::canon::memory::slice(store.memory_bytes(memory?), at, u64::from(n))?;
+            bytes = Some(slice.to_vec());
+        }
         Some(elem) => {
             let size = u64::from(elem_size(elem, buffer.options.ptr_type()));
             let at = buffer.ptr + u64::from(progress) * size;
@@ -576,7 +651,10 @@ pub(super) fn take_for_host(
     }
     shared(store, instance, id)?.pending = None;
     notify(store, instance, writer, CopyResult::Completed);
-    Ok(Some(values))
+    Ok(Some(match bytes {
+        Some(bytes) => Taken::Bytes(bytes),
+        None => Taken::Values(values),
+    }))
 }
 
 /// Moves `n` elements of type `elem` from the writer's buffer (after its

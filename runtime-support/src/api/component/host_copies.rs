@@ -18,7 +18,9 @@
 //! host calls into the instance, reads, or asks for it with
 //! [`Instance::run_pending`].
 
-use super::copies::{HostEnd, drop_shared_end, notify, pending_other, shared, take_for_host};
+use super::copies::{
+    HostEnd, HostQueue, Taken, drop_shared_end, notify, pending_other, shared, take_for_host,
+};
 use super::event_loop::{run_pending, run_until};
 use super::instance::{driving, in_call_or_poisoned, poison};
 use super::{Instance, copies};
@@ -26,7 +28,6 @@ use crate::api::store::StoreOpaque;
 use crate::api::{AsStoreMut, Error};
 use crate::canon::copies::CopyResult;
 use crate::canon::{InterfaceType, SharedVal, Val};
-use std::collections::VecDeque;
 
 /// Which stream or future of which component instance of a store an end
 /// belongs to.
@@ -102,8 +103,12 @@ impl Instance {
                 )));
             }
         };
+        let elem = match ty {
+            InterfaceType::Future(elem) | InterfaceType::Stream(elem) => elem.as_deref(),
+            _ => None,
+        };
         let writer = HostEnd::Writer {
-            queue: VecDeque::new(),
+            queue: HostQueue::for_elem(elem),
             closed: false,
         };
         let id = copies::host_new(store, self.index, ty, writer)?;
@@ -182,11 +187,29 @@ impl HostWriter {
         };
         queue.extend(values);
         self.written = true;
-        if let Some(reader) = pending_other(store, end.instance, end.id, None) {
-            guarded(store, end.instance, |store| {
-                copies::deliver_from_host(store, end.instance, reader, end.id)
-            })?;
+        deliver(store, end)?;
+        Ok(true)
+    }
+
+    /// Writes `bytes` to a `stream<u8>`, as [`write`](Self::write) does
+    /// with their values, without making a value of each byte: the
+    /// reader's copies take them with one `memcpy` each.
+    pub fn write_bytes(&mut self, mut store: impl AsStoreMut, bytes: &[u8]) -> Result<bool, Error> {
+        let end = self.end;
+        let store = end.check(&mut store)?;
+        let s = shared(store, end.instance, end.id)?;
+        if s.dropped {
+            return Ok(false);
         }
+        let HostEnd::Writer {
+            queue: HostQueue::Bytes(queue),
+            ..
+        } = &mut s.host
+        else {
+            return Err(Error::Usage("`write_bytes` writes a stream<u8>".into()));
+        };
+        queue.extend(bytes);
+        deliver(store, end)?;
         Ok(true)
     }
 
@@ -214,6 +237,16 @@ impl HostWriter {
         }
         Ok(())
     }
+}
+
+/// Hands what the host wrote to the reader's copy, if one waits.
+fn deliver(store: &mut StoreOpaque, end: EndOf) -> Result<(), Error> {
+    let Some(reader) = pending_other(store, end.instance, end.id, None) else {
+        return Ok(());
+    };
+    guarded(store, end.instance, |store| {
+        copies::deliver_from_host(store, end.instance, reader, end.id)
+    })
 }
 
 /// Runs `f`, which may run guest code (a `realloc`) of the store's
@@ -244,11 +277,30 @@ impl HostReader {
     /// `None` once it dropped it, and after a future's value was read.
     /// It must not be called from inside a call into the instance (a host
     /// function), and it fails when nothing could ever write ("deadlock").
-    pub fn read(
+    pub fn read(&mut self, store: impl AsStoreMut, max: u32) -> Result<Option<Vec<Val>>, Error> {
+        Ok(self.take(store, max)?.map(|taken| match taken {
+            Taken::Bytes(bytes) => bytes.into_iter().map(Val::U8).collect(),
+            Taken::Values(values) => values,
+        }))
+    }
+
+    /// Reads up to `max` bytes of a `stream<u8>`, as [`read`](Self::read)
+    /// does, with one `memcpy` from the writer's memory.
+    pub fn read_bytes(
         &mut self,
-        mut store: impl AsStoreMut,
+        store: impl AsStoreMut,
         max: u32,
-    ) -> Result<Option<Vec<Val>>, Error> {
+    ) -> Result<Option<Vec<u8>>, Error> {
+        match self.take(store, max)? {
+            Some(Taken::Bytes(bytes)) => Ok(Some(bytes)),
+            Some(Taken::Values(values)) if values.is_empty() => Ok(Some(Vec::new())),
+            Some(Taken::Values(_)) => Err(Error::Usage("`read_bytes` reads a stream<u8>".into())),
+            None => Ok(None),
+        }
+    }
+
+    /// What [`read`](Self::read) and [`read_bytes`](Self::read_bytes) take.
+    fn take(&mut self, mut store: impl AsStoreMut, max: u32) -> Result<Option<Taken>, Error> {
         let end = self.end;
         let store = end.check(&mut store)?;
         if self.done {
