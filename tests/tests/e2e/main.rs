@@ -1,6 +1,7 @@
 //! End-to-end tests of the compiler and runtime through the embedding API.
 
 mod artifacts;
+mod backpressure;
 mod bad_input;
 mod component_typed;
 mod component_values;
