@@ -15,6 +15,7 @@
 ;;   bytes and returns the sum of the bytes.
 ;; - `produce-bytes(n)` returns a `stream<u8>` and goes on writing n bytes
 ;;   (byte k is k mod 251) in writes of up to 4096, then drops its end.
+;; - `spin()` (a callback lift) returns 0 and then yields forever.
 ;; - `promise()` returns a `future<u32>` and then writes 42 to it
 ;;   synchronously.
 (component
@@ -194,6 +195,11 @@
           (br $write)))
       (call $bytes.drop-writable (local.get $tx)))
 
+    (func (export "spin") (result i32)
+      (call $return-u32 (i32.const 0))
+      (i32.const 1))
+    (func (export "spin-cb") (param i32 i32 i32) (result i32) (i32.const 1))
+
     (func (export "promise")
       (local $ends i64) (local $tx i32)
       (local.set $ends (call $future.new))
@@ -247,6 +253,8 @@
     (canon lift (core func $m "sum-bytes") async))
   (func (export "produce-bytes") async (param "n" u32) (result $B)
     (canon lift (core func $m "produce-bytes") async))
+  (func (export "spin") async (result u32)
+    (canon lift (core func $m "spin") async (callback (core func $m "spin-cb"))))
   (func (export "promise") async (result $F)
     (canon lift (core func $m "promise") async))
 )

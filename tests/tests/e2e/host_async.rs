@@ -301,7 +301,7 @@ fn typed_linker() -> Linker<()> {
 }
 
 #[test]
-fn typed_async_host_functions_are_checked_once_and_called_without_vals() {
+fn typed_async_host_functions_are_checked_at_instantiation_and_called() {
     let wat = include_str!("../../components/host_async.wat");
     let component = Component::new(&engine(), wat).unwrap();
     let mut store = Store::new(component.engine(), ());

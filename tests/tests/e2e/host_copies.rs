@@ -151,8 +151,13 @@ fn bytes_cross_a_stream_u8_both_ways_without_a_value_per_byte() {
     let ty = param_type(&store, &instance, "sum-bytes");
     let (mut writer, stream) = instance.host_writer(&mut store, &ty).unwrap();
     let bytes: Vec<u8> = (0..n).map(pattern).collect();
-    for chunk in bytes.chunks(65536) {
-        assert!(writer.write_bytes(&mut store, chunk).unwrap());
+    for (i, chunk) in bytes.chunks(65536).enumerate() {
+        // Bytes and values mix on the writer's side too.
+        let written = match i % 2 {
+            0 => writer.write_bytes(&mut store, chunk),
+            _ => writer.write(&mut store, chunk.iter().map(|&b| Val::U8(b)).collect()),
+        };
+        assert!(written.unwrap());
     }
     writer.close(&mut store).unwrap();
     let sum: u32 = bytes.iter().map(|&b| u32::from(b)).sum();
@@ -185,6 +190,35 @@ fn bytes_cross_a_stream_u8_both_ways_without_a_value_per_byte() {
     let (mut writer, _) = instance.host_writer(&mut store, &ty).unwrap();
     let err = writer.write_bytes(&mut store, b"x").unwrap_err();
     assert!(err.to_string().contains("writes a stream<u8>"), "{err}");
+    // Reading bytes of another stream is refused before anything is taken.
+    let stream = call(&mut store, &instance, "produce", &[Val::U32(6)]).unwrap();
+    let mut reader = instance.host_reader(&mut store, &stream).unwrap();
+    let err = reader.read_bytes(&mut store, 5).unwrap_err();
+    assert!(err.to_string().contains("reads a stream<u8>"), "{err}");
+    let first = reader.read(&mut store, 5).unwrap().unwrap();
+    assert_eq!(first, [Val::U32(0), Val::U32(1), Val::U32(2)]);
+}
+
+#[test]
+fn run_pending_returns_while_a_task_yields_forever() {
+    let (mut store, instance) = instance();
+    assert_eq!(
+        call(&mut store, &instance, "spin", &[]).unwrap(),
+        Val::U32(0)
+    );
+    for _ in 0..3 {
+        assert!(
+            instance.run_pending(&mut store).unwrap(),
+            "it ran the yielding task once"
+        );
+    }
+    // Calls go on around it.
+    let future = call(&mut store, &instance, "promise", &[]).unwrap();
+    let mut reader = instance.host_reader(&mut store, &future).unwrap();
+    assert_eq!(
+        reader.read(&mut store, 1).unwrap(),
+        Some(vec![Val::U32(42)])
+    );
 }
 
 #[test]
@@ -271,6 +305,15 @@ fn misuse_of_host_ends_is_refused_by_name() {
             .contains("not a readable end in the host's hands"),
         "{err}"
     );
+    // A stream's value named as a future is refused.
+    let stream = call(&mut store, &instance, "produce", &[Val::U32(1)]).unwrap();
+    let Val::Stream(id) = stream else {
+        panic!("produce returns a stream, got {stream:?}")
+    };
+    let err = instance
+        .host_reader(&mut store, &Val::Future(id))
+        .unwrap_err();
+    assert!(err.to_string().contains("not a readable end"), "{err}");
     // A stream the host reads cannot be passed on.
     let stream = call(&mut store, &instance, "produce", &[Val::U32(1)]).unwrap();
     let _reader = instance.host_reader(&mut store, &stream).unwrap();

@@ -50,10 +50,13 @@ pub(super) enum HostQueue {
 }
 
 impl HostQueue {
-    /// An empty queue for elements of type `elem`.
-    pub(super) fn for_elem(elem: Option<&InterfaceType>) -> HostQueue {
-        match elem {
-            Some(InterfaceType::U8) => HostQueue::Bytes(VecDeque::new()),
+    /// An empty queue for a stream or future of type `ty`: bytes for a
+    /// `stream<u8>`.
+    pub(super) fn for_type(ty: &InterfaceType) -> HostQueue {
+        match ty {
+            InterfaceType::Stream(Some(elem)) if **elem == InterfaceType::U8 => {
+                HostQueue::Bytes(VecDeque::new())
+            }
             _ => HostQueue::Values(VecDeque::new()),
         }
     }
@@ -565,6 +568,7 @@ pub(super) fn deliver_from_host(
     // waiting and the queue whole.
     let n = (buffer.length - progress).min(queue.len() as u32);
     match (queue, &elem) {
+        (HostQueue::Bytes(_), _) if n == 0 => {}
         (HostQueue::Bytes(bytes), _) => {
             let (at, n) = (buffer.ptr + u64::from(progress), n as usize);
             let bytes = &bytes.make_contiguous()[..n];
@@ -628,6 +632,7 @@ pub(super) fn take_for_host(
     let mut values = Vec::with_capacity(n as usize);
     let mut bytes = None;
     match &elem {
+        Some(InterfaceType::U8) if !future && n == 0 => bytes = Some(Vec::new()),
         Some(InterfaceType::U8) if !future => {
             let memory = buffer.options.memory().map(|m| m.index);
             let memory = memory.ok_or_else(|| Error::Usage("a stream copy without memory".into()));

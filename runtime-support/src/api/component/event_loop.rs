@@ -492,26 +492,44 @@ pub(super) fn run_until(
     instance: usize,
     done: impl Fn(&StoreOpaque) -> Result<bool, Error>,
 ) -> Result<(), Error> {
+    match run_until_stalled(store, instance, done)? {
+        true => Ok(()),
+        false => Err(CanonError::Deadlock.into()),
+    }
+}
+
+/// [`run_until`], but a loop that stalls (nothing can run, and no host
+/// future is pending) returns `false` instead of trapping: the host that
+/// runs it may still make progress possible. A deadlock inside a task it
+/// runs is still a trap.
+pub(super) fn run_until_stalled(
+    store: &mut StoreOpaque,
+    instance: usize,
+    done: impl Fn(&StoreOpaque) -> Result<bool, Error>,
+) -> Result<bool, Error> {
     while !done(store)? {
-        let ready = match ready(store, instance)? {
+        let ready = match ready(store, instance, u64::MAX)? {
             Some(ready) => ready,
             None if host_tasks::pending(store, instance) => {
                 host_tasks::park_until_woken(store, instance);
                 continue;
             }
-            None => return Err(CanonError::Deadlock.into()),
+            None => return Ok(false),
         };
         run_ready(store, instance, ready)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Runs every task of the store's component instance `instance` that can
-/// run, until none can without waiting (for a host future, say); returns
-/// whether any ran.
+/// run now, until none can without waiting (for a host future, say);
+/// returns whether any ran. A task that yields, or a host future that
+/// wakes itself, runs once: only those that yielded before the call are
+/// taken, so the call returns however often they yield.
 pub(super) fn run_pending(store: &mut StoreOpaque, instance: usize) -> Result<bool, Error> {
+    let before = store.component_instances[instance].suspensions + 1;
     let mut ran = false;
-    while let Some(ready) = ready(store, instance)? {
+    while let Some(ready) = ready(store, instance, before)? {
         run_ready(store, instance, ready)?;
         ran = true;
     }
@@ -521,11 +539,14 @@ pub(super) fn run_pending(store: &mut StoreOpaque, instance: usize) -> Result<bo
 /// A task that can run: a stackless one whose set has an event, else a
 /// blocked one whose condition holds, else, of the tasks that yielded and
 /// the async host calls whose waker fired, the one that waited longest.
-fn ready(store: &StoreOpaque, instance: usize) -> Result<Option<Ready>, Error> {
+///
+/// Of those that yielded (and the woken host calls), only the ones whose
+/// turn is before `before` are taken.
+fn ready(store: &StoreOpaque, instance: usize, before: u64) -> Result<Option<Ready>, Error> {
     let data = &store.component_instances[instance];
     let mut yielded: Option<(u64, Ready)> = None;
     let mut consider = |since: u64, ready: Ready| {
-        if yielded.is_none_or(|(earliest, _)| since < earliest) {
+        if since < before && yielded.is_none_or(|(earliest, _)| since < earliest) {
             yielded = Some((since, ready));
         }
     };
@@ -806,7 +827,7 @@ pub(super) fn thread_yield(
             block_fiber(store, Until::Yield);
         }
         Ok(Blocking::AtBottom) => {
-            if let Some(ready) = ready(store, instance)? {
+            if let Some(ready) = ready(store, instance, u64::MAX)? {
                 run_ready(store, instance, ready)?;
             }
         }

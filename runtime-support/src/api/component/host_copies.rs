@@ -21,7 +21,7 @@
 use super::copies::{
     HostEnd, HostQueue, Taken, drop_shared_end, notify, pending_other, shared, take_for_host,
 };
-use super::event_loop::{run_pending, run_until};
+use super::event_loop::{run_pending, run_until_stalled};
 use super::instance::{driving, in_call_or_poisoned, poison};
 use super::{Instance, copies};
 use crate::api::store::StoreOpaque;
@@ -103,12 +103,8 @@ impl Instance {
                 )));
             }
         };
-        let elem = match ty {
-            InterfaceType::Future(elem) | InterfaceType::Stream(elem) => elem.as_deref(),
-            _ => None,
-        };
         let writer = HostEnd::Writer {
-            queue: HostQueue::for_elem(elem),
+            queue: HostQueue::for_type(ty),
             closed: false,
         };
         let id = copies::host_new(store, self.index, ty, writer)?;
@@ -198,6 +194,9 @@ impl HostWriter {
         let end = self.end;
         let store = end.check(&mut store)?;
         let s = shared(store, end.instance, end.id)?;
+        if end.future {
+            return Err(Error::Usage("`write_bytes` writes a stream<u8>".into()));
+        }
         if s.dropped {
             return Ok(false);
         }
@@ -265,8 +264,13 @@ fn guarded(
     }
     let outside = !in_call_or_poisoned(store, instance);
     let result = f(store);
-    if result.is_err() && outside {
-        poison(store, instance);
+    match (&result, outside) {
+        (Ok(()), _) => {}
+        (Err(_), true) => poison(store, instance),
+        // Inside a call, its frames still run: the host's streams and
+        // futures refuse the instance from now on, and the call's own
+        // failure, if the host function returns the error, poisons it.
+        (Err(_), false) => store.component_instances[instance].poisoned = true,
     }
     result
 }
@@ -288,13 +292,18 @@ impl HostReader {
     /// does, with one `memcpy` from the writer's memory.
     pub fn read_bytes(
         &mut self,
-        store: impl AsStoreMut,
+        mut store: impl AsStoreMut,
         max: u32,
     ) -> Result<Option<Vec<u8>>, Error> {
+        let end = self.end;
+        let elem = shared(end.check(&mut store)?, end.instance, end.id)?.elem();
+        if end.future || !matches!(elem, Some(InterfaceType::U8)) {
+            return Err(Error::Usage("`read_bytes` reads a stream<u8>".into()));
+        }
         match self.take(store, max)? {
             Some(Taken::Bytes(bytes)) => Ok(Some(bytes)),
-            Some(Taken::Values(values)) if values.is_empty() => Ok(Some(Vec::new())),
-            Some(Taken::Values(_)) => Err(Error::Usage("`read_bytes` reads a stream<u8>".into())),
+            // A read of nothing.
+            Some(Taken::Values(_)) => Ok(Some(Vec::new())),
             None => Ok(None),
         }
     }
@@ -311,12 +320,20 @@ impl HostReader {
         // Lifting the writer's elements runs no guest code but may find
         // them invalid (a bad `char`, a stale handle): a trap, which
         // poisons the instance as any trap outside a call does.
+        // A loop that only stalls (what the writer waits for must come
+        // from the host) is the host's error and poisons nothing.
         let taken = driving(store, instance, |store| {
-            if !ready(store)? {
-                run_until(store, instance, ready)?;
+            if !run_until_stalled(store, instance, ready)? {
+                return Ok(Err(()));
             }
-            take_for_host(store, instance, id, max)
+            take_for_host(store, instance, id, max).map(Ok)
         })?;
+        let Ok(taken) = taken else {
+            return Err(Error::Usage(format!(
+                "no task of the component instance can run: what the {}'s writer waits for must come from the host",
+                end.noun()
+            )));
+        };
         self.done = taken.is_none() || end.future;
         Ok(taken)
     }

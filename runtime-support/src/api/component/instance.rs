@@ -19,7 +19,7 @@ use crate::api::{
     AsStore, AsStoreMut, Error, Extern, Func as CoreFunc, Global, Instance as CoreInstance, Store,
     Trap, Val as CoreVal,
 };
-use crate::canon::{CanonError, HandleTable, ResourceVal};
+use crate::canon::{HandleTable, ResourceVal};
 use smallvec::SmallVec;
 
 /// A component instance's state in its store.
@@ -98,6 +98,11 @@ pub(crate) struct ComponentInstanceData {
     /// its `may_enter` flags stay clear, and the host's streams and
     /// futures refuse to touch it.
     pub poisoned: bool,
+    /// How many of the host's calls into the instance, or drives of its
+    /// event loop, are in progress: while one is, the host's functions run
+    /// inside it (its `may_enter` flags may be set again while a call
+    /// waits for an async callee).
+    pub host_entries: u32,
     /// The number the next task gets (`Task::id`).
     pub next_task: u64,
     /// The results of the tasks that resolved while a synchronous caller
@@ -177,6 +182,7 @@ impl Instance {
             next_task: 0,
             guest_ran: false,
             poisoned: false,
+            host_entries: 0,
             threads: Default::default(),
             next_thread: 0,
             running_threads: Vec::new(),
@@ -491,9 +497,14 @@ pub(super) fn entering<R>(
     };
     set_all(store, 0);
     if caller.is_none() {
-        store.component_instances[instance].guest_ran = false;
+        let data = &mut store.component_instances[instance];
+        data.guest_ran = false;
+        data.host_entries += 1;
     }
     let result = call(store);
+    if caller.is_none() {
+        store.component_instances[instance].host_entries -= 1;
+    }
     match (&result, caller) {
         // The host's own mistake (an argument of the wrong type, say),
         // found before any guest code ran: nothing to poison, and the
@@ -517,9 +528,7 @@ pub(super) fn entering<R>(
 /// component instance `instance` outside any call into it (a read of a
 /// stream, say). It traps unless no call is in progress in the instance
 /// and no trap poisoned it. A failure poisons every component instance of
-/// it, as a failed call from the host poisons those it entered, except a
-/// loop that only stalled (nothing could run: the host may still make
-/// progress possible), which is an error of its own.
+/// it, as a failed call from the host poisons those it entered.
 pub(super) fn driving<R>(
     store: &mut StoreOpaque,
     instance: usize,
@@ -528,25 +537,23 @@ pub(super) fn driving<R>(
     if in_call_or_poisoned(store, instance) {
         return Err(Error::Trap(Trap::new(TrapKind::CannotEnterComponent)));
     }
-    match run(store) {
-        Err(Error::Canon(CanonError::Deadlock)) => Err(Error::Usage(
-            "no task of the component instance can run: what it waits for must come from the host"
-                .into(),
-        )),
-        Err(e) => {
-            poison(store, instance);
-            Err(e)
-        }
-        ok => ok,
+    store.component_instances[instance].host_entries += 1;
+    let result = run(store);
+    store.component_instances[instance].host_entries -= 1;
+    if result.is_err() {
+        poison(store, instance);
     }
+    result
 }
 
-/// Whether a call into the store's component instance `instance` is in
-/// progress (the host runs inside it), or a trap poisoned it: a
-/// `may_enter` flag is clear.
+/// Whether the host is inside a call into the store's component instance
+/// `instance` or drives its event loop (a host function runs within), or
+/// a trap poisoned it.
 pub(super) fn in_call_or_poisoned(store: &StoreOpaque, instance: usize) -> bool {
     let data = &store.component_instances[instance];
-    data.poisoned || data.may_enter.values().any(|flag| flag.get_i32(store) == 0)
+    data.poisoned
+        || data.host_entries > 0
+        || data.may_enter.values().any(|flag| flag.get_i32(store) == 0)
 }
 
 /// Poisons every component instance of the store's component instance
