@@ -175,7 +175,7 @@ pub(super) fn call_async_lowered(
     let subtask = handle_table(store, instance, caller.table).add(
         crate::canon::handles::Entry::Subtask(Subtask::new(state, std::mem::take(lends))),
     )?;
-    waiting_task(store, instance, id)?.delivery = Some((subtask, caller));
+    waiting_task(store, instance, id)?.delivery = Some(Box::new((subtask, caller)));
     Ok(Err(state as u32 | subtask << 4))
 }
 
@@ -362,7 +362,7 @@ fn wait_to_enter(
     store.component_instances[instance].exclusive[table] |= exclusive;
     let task = current_task(store, instance, table, "a call")?;
     task.started = true;
-    if let Some((subtask, delivery)) = &task.delivery {
+    if let Some((subtask, delivery)) = task.delivery.as_deref() {
         let (subtask, caller) = (*subtask, delivery.table);
         let subtask = handle_table(store, instance, caller).subtask(subtask)?;
         subtask.state = SubtaskState::Started;

@@ -49,8 +49,10 @@ pub(crate) struct Task {
     /// How `task.return` treats where the result's strings come from.
     pub(super) result_strings: Relay,
     /// Where its result goes when it returns after its caller went on,
-    /// with the subtask's handle in the caller's table.
-    pub(super) delivery: Option<(u32, Delivery)>,
+    /// with the subtask's handle in the caller's table. Boxed: tasks move
+    /// between the instance's stack, fibers and records several times a
+    /// call, and most calls never need one.
+    pub(super) delivery: Option<Box<(u32, Delivery)>>,
 }
 
 /// Where a task's code runs, which says what the task does when it
@@ -86,7 +88,8 @@ impl Task {
     /// Whether its result goes to subtask `index` of plan component
     /// instance `caller`.
     pub(super) fn delivers_to(&self, caller: ComponentInstanceIndex, index: u32) -> bool {
-        (self.delivery.as_ref()).is_some_and(|(subtask, d)| *subtask == index && d.table == caller)
+        (self.delivery.as_deref())
+            .is_some_and(|(subtask, d)| *subtask == index && d.table == caller)
     }
 }
 
@@ -297,7 +300,7 @@ pub(super) fn resolve(
         return Err(CanonError::TaskResolvedTwice.into());
     }
     task.resolved = true;
-    let Some((subtask, delivery)) = task.delivery.take() else {
+    let Some((subtask, delivery)) = task.delivery.take().map(|d| *d) else {
         // Only an async caller can ask to cancel: a waiting one gets no value.
         let value = match resolution {
             Resolution::Value(value) => value,
