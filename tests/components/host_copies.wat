@@ -15,6 +15,9 @@
 ;;   bytes and returns the sum of the bytes.
 ;; - `produce-bytes(n)` returns a `stream<u8>` and goes on writing n bytes
 ;;   (byte k is k mod 251) in writes of up to 4096, then drops its end.
+;; - `read-nothing(s: stream<u8>)` reads 0 bytes into a buffer past the end
+;;   of its memory (which a read of nothing may name) and returns what
+;;   `stream.read` returned.
 ;; - `spin()` (a callback lift) returns 0 and then yields forever.
 ;; - `promise()` returns a `future<u32>` and then writes 42 to it
 ;;   synchronously.
@@ -195,6 +198,9 @@
           (br $write)))
       (call $bytes.drop-writable (local.get $tx)))
 
+    (func (export "read-nothing") (param $rx i32)
+      (call $return-u32 (call $bytes.read (local.get $rx) (i32.const 0x20000) (i32.const 0))))
+
     (func (export "spin") (result i32)
       (call $return-u32 (i32.const 0))
       (i32.const 1))
@@ -253,6 +259,8 @@
     (canon lift (core func $m "sum-bytes") async))
   (func (export "produce-bytes") async (param "n" u32) (result $B)
     (canon lift (core func $m "produce-bytes") async))
+  (func (export "read-nothing") async (param "s" $B) (result u32)
+    (canon lift (core func $m "read-nothing") async))
   (func (export "spin") async (result u32)
     (canon lift (core func $m "spin") async (callback (core func $m "spin-cb"))))
   (func (export "promise") async (result $F)

@@ -200,6 +200,17 @@ fn bytes_cross_a_stream_u8_both_ways_without_a_value_per_byte() {
 }
 
 #[test]
+fn a_read_of_nothing_past_the_end_of_memory_completes() {
+    let (mut store, instance) = instance();
+    let ty = param_type(&store, &instance, "read-nothing");
+    let (mut writer, stream) = instance.host_writer(&mut store, &ty).unwrap();
+    writer.write_bytes(&mut store, b"queued").unwrap();
+    // COMPLETED (0) with nothing copied: the buffer is never touched.
+    let got = call(&mut store, &instance, "read-nothing", &[stream]).unwrap();
+    assert_eq!(got, Val::U32(0));
+}
+
+#[test]
 fn run_pending_returns_while_a_task_yields_forever() {
     let (mut store, instance) = instance();
     assert_eq!(
