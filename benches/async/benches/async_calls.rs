@@ -136,8 +136,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 struct Case {
     group: &'static str,
     export: &'static str,
-    args: [u32; 2],
-    arity: usize,
+    args: Vec<u32>,
     expected: u64,
     /// Calls per iteration, to report a time per call.
     per: u32,
@@ -154,61 +153,25 @@ fn cases() -> [Case; 6] {
     let chunk_sum: u64 = (0..65536u64).map(|k| k % 251).sum();
     let stream_result = (total << 32) | ((chunk_sum * u64::from(CHUNKS)) & 0xffff_ffff);
     let loop_sum = u64::from(LOOP_CALLS * (LOOP_CALLS + 1) / 2 + LOOP_CALLS);
+    let case = |group: usize, export, args: &[u32], expected| Case {
+        group: GROUPS[group].0,
+        export,
+        args: args.to_vec(),
+        expected,
+        per: 1,
+        fresh_instance: false,
+    };
     [
+        case(0, "direct", &[], 7),
+        case(1, "direct-cb", &[], 7),
+        case(2, "yield", &[], 7),
         Case {
-            group: GROUPS[0].0,
-            export: "direct",
-            args: [0; 2],
-            arity: 0,
-            expected: 7,
-            per: 1,
-            fresh_instance: false,
-        },
-        Case {
-            group: GROUPS[1].0,
-            export: "direct-cb",
-            args: [0; 2],
-            arity: 0,
-            expected: 7,
-            per: 1,
-            fresh_instance: false,
-        },
-        Case {
-            group: GROUPS[2].0,
-            export: "yield",
-            args: [0; 2],
-            arity: 0,
-            expected: 7,
-            per: 1,
-            fresh_instance: false,
-        },
-        Case {
-            group: GROUPS[3].0,
-            export: "loop",
-            args: [LOOP_CALLS, 0],
-            arity: 1,
-            expected: loop_sum,
             per: LOOP_CALLS,
             fresh_instance: true,
+            ..case(3, "loop", &[LOOP_CALLS], loop_sum)
         },
-        Case {
-            group: GROUPS[4].0,
-            export: "run",
-            args: [CHUNKS, 65536],
-            arity: 2,
-            expected: stream_result,
-            per: 1,
-            fresh_instance: false,
-        },
-        Case {
-            group: GROUPS[5].0,
-            export: "run",
-            args: [CHUNKS, 4096],
-            arity: 2,
-            expected: stream_result,
-            per: 1,
-            fresh_instance: false,
-        },
+        case(4, "run", &[CHUNKS, 65536], stream_result),
+        case(5, "run", &[CHUNKS, 4096], stream_result),
     ]
 }
 
@@ -224,10 +187,7 @@ fn cmc_instantiate(wat: &str, case: &Case) -> Result<Instantiate> {
     let engine = cmc_compiler::engine(cmc_runtime::Config::default());
     let component = Component::new(&engine, wat)?;
     let export = case.export;
-    let args: Vec<Val> = case.args[..case.arity]
-        .iter()
-        .map(|&a| Val::U32(a))
-        .collect();
+    let args: Vec<Val> = case.args.iter().map(|&a| Val::U32(a)).collect();
     let read = |out: &[Val; 1]| match out {
         [Val::U32(v)] => Ok(u64::from(*v)),
         [Val::U64(v)] => Ok(*v),
@@ -260,10 +220,7 @@ fn wasmtime_instantiate(wat: &str, case: &Case) -> Result<Instantiate> {
     let component = Component::new(&engine, wat)?;
     let linker = Linker::<()>::new(&engine);
     let export = case.export;
-    let args: Vec<Val> = case.args[..case.arity]
-        .iter()
-        .map(|&a| Val::U32(a))
-        .collect();
+    let args: Vec<Val> = case.args.iter().map(|&a| Val::U32(a)).collect();
     let read = |out: &[Val; 1]| match out {
         [Val::U32(v)] => Ok(u64::from(*v)),
         [Val::U64(v)] => Ok(*v),
