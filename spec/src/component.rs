@@ -182,9 +182,9 @@ fn describe(val: &Val) -> String {
             if r.own { "own" } else { "borrow" },
             r.handle
         ),
-        Val::Stream(v) => format!("(stream {})", v.0),
-        Val::Future(v) => format!("(future {})", v.0),
-        Val::ErrorContext(v) => format!("(error-context {})", v.0),
+        Val::Stream(v) => format!("(stream {})", v.id()),
+        Val::Future(v) => format!("(future {})", v.id()),
+        Val::ErrorContext(v) => format!("(error-context {})", v.id()),
     }
 }
 

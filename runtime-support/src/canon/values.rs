@@ -41,9 +41,42 @@ impl ResourceVal {
 /// A stream's readable end, a future's readable end or an error context
 /// on the host side of a call: the context's identifier for the object
 /// the two sides share (the store keeps streams, futures and error
-/// contexts; component instances hold handles to them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SharedVal(pub u32);
+/// contexts; component instances hold handles to them). Only the runtime
+/// makes one, naming its store and component instance, so a host can pass
+/// it on but not forge one or hand it to another instance.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SharedVal {
+    /// The store's identifier.
+    pub(crate) store: u64,
+    /// The store's component instance that keeps the object.
+    pub(crate) instance: usize,
+    /// The object's number there.
+    pub(crate) id: u32,
+}
+
+impl SharedVal {
+    /// Object `id` of the store's component instance `instance` of store
+    /// `store`.
+    pub(crate) fn new(store: u64, instance: usize, id: u32) -> SharedVal {
+        SharedVal {
+            store,
+            instance,
+            id,
+        }
+    }
+
+    /// Its number among its instance's streams and futures (or error
+    /// contexts), as printed.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+impl std::fmt::Debug for SharedVal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.id)
+    }
+}
 
 /// A component value.
 ///

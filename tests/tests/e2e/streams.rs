@@ -6,7 +6,7 @@
 
 use super::instantiate_component;
 use cmc_runtime::Store;
-use cmc_runtime::component::{Instance, SharedVal, Val};
+use cmc_runtime::component::{Component, Instance, Linker, Val};
 
 /// `new` makes a stream of bytes whose write of `0x12345678` waits for a
 /// reader and returns the readable end; `take` reads four bytes from the
@@ -77,7 +77,7 @@ fn a_readable_end_passed_through_the_host_reads_the_pending_write() {
 }
 
 #[test]
-fn a_readable_end_is_lowered_once_and_forged_ones_are_refused() {
+fn a_readable_end_is_lowered_once_and_only_into_its_own_instance() {
     let (mut store, instance) = instance();
     let stream = call(&mut store, &instance, "new", &[]).unwrap();
     call(&mut store, &instance, "take", std::slice::from_ref(&stream)).unwrap();
@@ -85,10 +85,21 @@ fn a_readable_end_is_lowered_once_and_forged_ones_are_refused() {
     // longer names an end in flight.
     let again = call(&mut store, &instance, "take", &[stream]).unwrap_err();
     assert!(again.to_string().contains("not a readable end"), "{again}");
-    let forged = call(&mut store, &instance, "take", &[Val::Stream(SharedVal(99))]).unwrap_err();
-    assert!(forged.to_string().contains("unknown"), "{forged}");
+    // A stream of another instance (of the same component, in the same
+    // store) is refused: a value names its instance.
+    let component = Component::new(store.engine(), STREAMS).unwrap();
+    let other = Linker::new().instantiate(&mut store, &component).unwrap();
+    let theirs = call(&mut store, &other, "new", &[]).unwrap();
+    let err = call(&mut store, &instance, "take", std::slice::from_ref(&theirs)).unwrap_err();
+    assert!(
+        err.to_string().contains("another component instance"),
+        "{err}"
+    );
     // A future is not a stream.
-    let wrong = call(&mut store, &instance, "take", &[Val::Future(SharedVal(1))]).unwrap_err();
+    let Val::Stream(shared) = call(&mut store, &instance, "new", &[]).unwrap() else {
+        panic!("`new` returns a stream")
+    };
+    let wrong = call(&mut store, &instance, "take", &[Val::Future(shared)]).unwrap_err();
     assert!(wrong.to_string().contains("stream"), "{wrong}");
 }
 

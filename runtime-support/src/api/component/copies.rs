@@ -820,7 +820,7 @@ pub(super) fn lift_shared(
 ) -> Result<Val, Error> {
     if *ty == InterfaceType::ErrorContext {
         let id = error_context_at(store, instance, table, index)?;
-        return Ok(Val::ErrorContext(SharedVal(id)));
+        return Ok(Val::ErrorContext(SharedVal::new(store.id, instance, id)));
     }
     let future = matches!(ty, InterfaceType::Future(_));
     let kind = EndKind::new(future, false);
@@ -836,7 +836,7 @@ pub(super) fn lift_shared(
     }
     handle_table(store, instance, table).remove_if(index, |_| Ok(()))?;
     shared(store, instance, end.shared)?.readable_held = false;
-    let v = SharedVal(end.shared);
+    let v = SharedVal::new(store.id, instance, end.shared);
     Ok(if future {
         Val::Future(v)
     } else {
@@ -853,22 +853,28 @@ pub(super) fn lower_shared(
     ty: &InterfaceType,
     value: SharedVal,
 ) -> Result<u32, Error> {
+    if (value.store, value.instance) != (store.id, instance) {
+        return Err(Error::Usage(format!(
+            "{value:?} belongs to another component instance"
+        )));
+    }
+    let value = value.id;
     if *ty == InterfaceType::ErrorContext {
         let objects = &mut store.component_instances[instance].shared;
-        objects.error_contexts.get_mut(value.0)?.handles += 1;
-        return Ok(handle_table(store, instance, table).add(Entry::ErrorContext(value.0))?);
+        objects.error_contexts.get_mut(value)?.handles += 1;
+        return Ok(handle_table(store, instance, table).add(Entry::ErrorContext(value))?);
     }
     let kind = EndKind::of(ty, false);
-    let s = shared(store, instance, value.0)?;
+    let s = shared(store, instance, value)?;
     if s.ty != *ty || s.readable_held || matches!(s.host, HostEnd::Reader) {
         return Err(Error::Usage(format!(
             "{} {} is not a readable end of type `{ty}` in flight",
             kind.noun(),
-            value.0
+            value
         )));
     }
     s.readable_held = true;
-    Ok(handle_table(store, instance, table).add(Entry::CopyEnd(CopyEnd::new(value.0, kind)))?)
+    Ok(handle_table(store, instance, table).add(Entry::CopyEnd(CopyEnd::new(value, kind)))?)
 }
 
 /// The error context handle `index` of `table` names.

@@ -114,9 +114,10 @@ impl Instance {
             id,
             future,
         };
+        let shared = SharedVal::new(self.store_id, self.index, id);
         let value = match future {
-            true => Val::Future(SharedVal(id)),
-            false => Val::Stream(SharedVal(id)),
+            true => Val::Future(shared),
+            false => Val::Stream(shared),
         };
         let writer = HostWriter {
             end,
@@ -136,11 +137,17 @@ impl Instance {
     ) -> Result<HostReader, Error> {
         let store = store.as_store_mut();
         store.check(self.store_id)?;
-        let (id, future) = match value {
-            Val::Future(SharedVal(id)) => (*id, true),
-            Val::Stream(SharedVal(id)) => (*id, false),
+        let (shared, future) = match value {
+            Val::Future(shared) => (shared, true),
+            Val::Stream(shared) => (shared, false),
             other => return Err(Error::Usage(format!("{other:?} is not a stream or future"))),
         };
+        if (shared.store, shared.instance) != (self.store_id, self.index) {
+            return Err(Error::Usage(format!(
+                "{shared:?} belongs to another component instance"
+            )));
+        }
+        let id = shared.id;
         copies::host_read(store, self.index, id, future)?;
         let end = EndOf {
             store_id: self.store_id,
