@@ -78,7 +78,8 @@ pub(super) fn builtin_func<T: 'static>(
                     })
                 }
                 CanonBuiltinOp::TaskReturn { result, options } => {
-                    let defined = TaskReturn::new(result.clone(), options.clone());
+                    let defined =
+                        TaskReturn::new(&store.inner, instance, result.clone(), options.clone())?;
                     CoreFunc::new(store, core_ty, move |mut caller, params, _| {
                         let store = caller.as_store_mut();
                         tasks::task_return(store, instance, table, &defined, params)

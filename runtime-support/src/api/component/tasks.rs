@@ -199,18 +199,27 @@ pub(super) struct TaskReturn {
     pub params: FuncType,
     /// Its options.
     pub options: CanonOptions,
+    /// The options resolved in the instance, once, when the built-in is
+    /// made (what they name is defined before it).
+    pub resolved: Options,
 }
 
 impl TaskReturn {
-    pub(super) fn new(result: Option<InterfaceType>, options: CanonOptions) -> TaskReturn {
-        TaskReturn {
+    pub(super) fn new(
+        store: &StoreOpaque,
+        instance: usize,
+        result: Option<InterfaceType>,
+        options: CanonOptions,
+    ) -> Result<TaskReturn, Error> {
+        Ok(TaskReturn {
             params: FuncType {
                 params: result.into_iter().map(|t| (String::new(), t)).collect(),
                 result: None,
                 is_async: false,
             },
+            resolved: Options::resolve(store, instance, &options)?,
             options,
-        }
+        })
     }
 }
 
@@ -240,7 +249,7 @@ pub(super) fn task_return(
     // `task.return` without a memory reads none, and the reference scripts
     // (`async/cross-abi-calls.wast`) pair one with lifts that have a memory
     // for their parameters: only a memory it has must be the lift's.
-    let options = Options::resolve(store, instance, &defined.options)?;
+    let options = defined.resolved;
     let lift_options = resolve_lift(store, instance, lifted)?.options;
     if !options.same_lift_options(&lift_options, defined.options.memory.is_none()) {
         return Err(CanonError::TaskReturnMismatch("options").into());
