@@ -265,6 +265,8 @@ fn an_interceptor_sees_async_host_calls_end_when_their_futures_do() {
         .unwrap();
     call(&mut store, &instance, "run-async", &[Val::U32(2)]).unwrap();
     call(&mut store, &instance, "cancel-never", &[]).unwrap();
+    // A synchronous caller that waits shows its call's end once.
+    call(&mut store, &instance, "run-blocking", &[Val::U32(2)]).unwrap();
     let events = counter.0.lock().unwrap().clone();
     assert_eq!(
         events,
@@ -277,6 +279,10 @@ fn an_interceptor_sees_async_host_calls_end_when_their_futures_do() {
             "before never",
             "after never the call was cancelled",
             "after cancel-never Some(U32(4))",
+            "before run-blocking",
+            "before slow-async",
+            "after slow-async Some(U32(20))",
+            "after run-blocking Some(U32(21))",
         ]
     );
 }

@@ -38,6 +38,15 @@ struct Buffer {
     length: u32,
 }
 
+impl Buffer {
+    /// The store's index of the memory the buffer is in, for the host's
+    /// byte copies (a `stream<u8>` copy always names a memory).
+    fn memory_index(&self) -> Result<usize, Error> {
+        let memory = self.options.memory().map(|m| m.index);
+        memory.ok_or_else(|| Error::Usage("a stream copy without memory".into()))
+    }
+}
+
 /// Where an end is: its plan component instance and handle index.
 pub(super) type EndAt = (ComponentInstanceIndex, u32);
 
@@ -572,10 +581,9 @@ pub(super) fn deliver_from_host(
         (HostQueue::Bytes(bytes), _) => {
             let (at, n) = (buffer.ptr + u64::from(progress), n as usize);
             let bytes = &bytes.make_contiguous()[..n];
-            let memory = buffer.options.memory().map(|m| m.index);
-            let memory = memory.ok_or_else(|| Error::Usage("a stream copy without memory".into()));
             let bytes = bytes.to_vec();
-            crate::canon::memory::write(store.memory_bytes_mut(memory?), at, &bytes)?;
+            let memory = buffer.memory_index()?;
+            crate::canon::memory::write(store.memory_bytes_mut(memory), at, &bytes)?;
         }
         (HostQueue::Values(values), Some(elem)) => {
             let values: Vec<Val> = values.iter().take(n as usize).cloned().collect();
@@ -634,10 +642,9 @@ pub(super) fn take_for_host(
     match &elem {
         Some(InterfaceType::U8) if !future && n == 0 => bytes = Some(Vec::new()),
         Some(InterfaceType::U8) if !future => {
-            let memory = buffer.options.memory().map(|m| m.index);
-            let memory = memory.ok_or_else(|| Error::Usage("a stream copy without memory".into()));
             let at = buffer.ptr + u64::from(progress);
-            let slice = crate::canon::memory::slice(store.memory_bytes(memory?), at, u64::from(n))?;
+            let memory = store.memory_bytes(buffer.memory_index()?);
+            let slice = crate::canon::memory::slice(memory, at, u64::from(n))?;
             bytes = Some(slice.to_vec());
         }
         Some(elem) => {

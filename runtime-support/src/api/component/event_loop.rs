@@ -21,17 +21,20 @@
 use super::context::{Delivery, Options, Relay, handle_table};
 use super::copies::BLOCKED;
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
-use super::func::{call_context, resolve_lift, run_lifted_body};
+use super::func::{call_context, resolve_lift, run_lifted};
 use super::host_tasks;
 use super::instance::{check_may_leave, entering, may_enter_from, set_entered};
-use super::tasks::{Cancel, Resolution, Task, TaskCaller, current_task, resolve, with_task};
+use super::tasks::{
+    Cancel, Resolution, Task, TaskCaller, current_task, has_waited_result, resolve,
+    take_waited_result, with_task,
+};
 use super::threads::{end_threads, in_own_thread, ready_thread, run_thread};
 use crate::abi::{ComponentInstanceIndex, LiftedIndex};
 use crate::api::store::StoreOpaque;
 use crate::api::{Error, Func, Val as CoreVal};
 use crate::canon::handles::{Entry, ScopeId};
 use crate::canon::waitables::{Event, Subtask, SubtaskState, event};
-use crate::canon::{CanonError, Lends, Val, lift_results, lower_params};
+use crate::canon::{CanonError, Lends, Val, lower_params};
 
 /// The callback codes (`CallbackCode`).
 mod callback_code {
@@ -126,11 +129,7 @@ pub(super) fn call_async_lifted(
     let task = waiting_task(store, instance, id)?;
     task.waited = true;
     let task = task.id;
-    let resolved = move |store: &StoreOpaque| {
-        Ok(store.component_instances[instance]
-            .results
-            .contains_key(&task))
-    };
+    let resolved = move |store: &StoreOpaque| Ok(has_waited_result(store, instance, task));
     let callee = store.component_instances[instance].component.meta().lifted[index].instance;
     set_entered(store, instance, (callee, caller), 1);
     let waits = |store: &mut StoreOpaque, value| {
@@ -149,8 +148,7 @@ pub(super) fn call_async_lifted(
     waits(store, false);
     set_entered(store, instance, (callee, caller), 0);
     waited?;
-    let results = &mut store.component_instances[instance].results;
-    Ok(results.remove(&task).flatten())
+    Ok(take_waited_result(store, instance, task))
 }
 
 /// An async lower's call of async-lifted function `index`: returns the
@@ -281,19 +279,7 @@ fn first_part(
                 // A synchronous lift of an async function: called as any
                 // synchronous lift is, it resolves with its result, holding
                 // the instance's exclusive lock throughout.
-                let value = run_lifted_body(
-                    store,
-                    instance,
-                    (index, lifted),
-                    |cx, ty, flat| {
-                        cx.strings = lower;
-                        lower_params(cx, ty, params, flat)
-                    },
-                    |cx, ty, flat| {
-                        cx.strings = lift;
-                        lift_results(cx, ty, flat)
-                    },
-                )?;
+                let value = run_lifted(store, instance, index, params, (lower, lift))?;
                 resolve(store, instance, table, Resolution::Value(value))?;
                 store.component_instances[instance].exclusive[table] = false;
                 return Ok((None, None));

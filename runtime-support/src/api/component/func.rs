@@ -190,7 +190,7 @@ pub(super) fn call_context(
 /// [`call_lifted`], unseen.
 /// `strings` says how the lowering of the parameters and the lifting of
 /// the result treat where strings come from.
-fn run_lifted(
+pub(super) fn run_lifted(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,

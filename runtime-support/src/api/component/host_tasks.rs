@@ -207,12 +207,9 @@ pub(super) fn poll_again(store: &mut StoreOpaque, instance: usize, id: u64) -> R
         (Poll::Ready(result), _) => result,
     };
     let task = tasks.remove(at);
-    if let Some(interceptor) = store.interceptor.as_mut() {
-        let call = Call {
-            kind: CallKind::Import,
-            name: &task.name,
-        };
-        interceptor.after(call, result.as_ref().map(Option::as_ref));
+    if let Target::Subtask(..) = task.target {
+        // A waiting caller shows its call's end itself.
+        report_end(store, &task.name, result.as_ref().map(Option::as_ref));
     }
     let value = result?;
     match task.target {
@@ -234,6 +231,18 @@ pub(super) fn poll_again(store: &mut StoreOpaque, instance: usize, id: u64) -> R
     Ok(())
 }
 
+/// Shows the store's interceptor, if any, the end of async host call
+/// `name` after its caller went on.
+fn report_end(store: &mut StoreOpaque, name: &str, result: Result<Option<&Val>, &Error>) {
+    if let Some(interceptor) = store.interceptor.as_mut() {
+        let call = Call {
+            kind: CallKind::Import,
+            name,
+        };
+        interceptor.after(call, result);
+    }
+}
+
 /// Cancels the host task whose result goes to subtask `index` of plan
 /// component instance `caller`, if there is one: its future is dropped,
 /// and the subtask reports `CANCELLED_BEFORE_RETURNED`.
@@ -250,31 +259,11 @@ pub(super) fn cancel(
     };
     let task = data.host_tasks.remove(at);
     drop(task.future);
-    if let Some(interceptor) = store.interceptor.as_mut() {
-        let call = Call {
-            kind: CallKind::Import,
-            name: &task.name,
-        };
-        let cancelled = Error::Usage("the call was cancelled".into());
-        interceptor.after(call, Err(&cancelled));
-    }
+    let cancelled = Error::Usage("the call was cancelled".into());
+    report_end(store, &task.name, Err(&cancelled));
     let data = &mut store.component_instances[instance];
     let subtask = data.tables[caller].subtask(index)?;
     subtask.state = SubtaskState::CancelledBeforeReturned;
     subtask.pending_event = true;
     Ok(true)
-}
-
-/// Whether the synchronous caller waiting for host task `id` has its
-/// result.
-pub(super) fn has_result(store: &StoreOpaque, instance: usize, id: u64) -> bool {
-    store.component_instances[instance]
-        .results
-        .contains_key(&id)
-}
-
-/// The result that host task `id` left for its waiting caller.
-pub(super) fn take_result(store: &mut StoreOpaque, instance: usize, id: u64) -> Option<Val> {
-    let results = &mut store.component_instances[instance].results;
-    results.remove(&id).flatten()
 }

@@ -9,6 +9,7 @@ use super::imported::path_definition;
 use super::instance::{check_may_leave, import_names, on_first_use, resolved_options};
 use super::intercept::{Call, CallKind, intercepted};
 use super::linker::{AsyncHostFunc, Definition, HostFunc, Linker};
+use super::tasks::{has_waited_result, take_waited_result};
 use crate::abi::{LoweredIndex, ValType};
 use crate::api::store::StoreOpaque;
 use crate::api::{AsStoreMut, Caller, Error, Func as CoreFunc, Store, Val as CoreVal};
@@ -195,63 +196,47 @@ fn call_async<T: 'static>(
     if let Some(interceptor) = store.interceptor.as_mut() {
         interceptor.before(call, args);
     }
-    let future = (f.call)(caller.reborrow(), ty, args);
+    let called = (|| {
+        let future = (f.call)(caller.reborrow(), ty, args)?;
+        let store = caller.as_store_mut();
+        if site.lowering == Lowering::Sync && !lets_others_run {
+            return host_tasks::block_on(future).map(Ok);
+        }
+        let pending = match host_tasks::first_poll(future) {
+            FirstPoll::Ready(result) => return result.map(Ok),
+            FirstPoll::Pending(pending) => pending,
+        };
+        if site.lowering == Lowering::Async {
+            let delivery = Delivery {
+                table,
+                options,
+                ty: ty.clone(),
+                retptr,
+            };
+            let lends = std::mem::take(lends);
+            let entry = Entry::Subtask(Subtask::new(SubtaskState::Started, lends));
+            let subtask = handle_table(store, instance, table).add(entry)?;
+            let target = Target::Subtask(subtask, delivery);
+            host_tasks::keep(store, instance, pending, target, call.name);
+            return Ok(Err(SubtaskState::Started as u32 | subtask << 4));
+        }
+        let id = host_tasks::keep(store, instance, pending, Target::Waiter, call.name);
+        let what = "a synchronous call of an async host function";
+        let done = move |store: &StoreOpaque| Ok(has_waited_result(store, instance, id));
+        block_until(store, instance, table, what, done)?;
+        Ok(Ok(take_waited_result(store, instance, id)))
+    })();
+    // The call ended here, unless its subtask goes on: the interceptor
+    // then sees it end when the future completes.
     let store = caller.as_store_mut();
-    let after = |store: &mut StoreOpaque, result: &Result<Option<Val>, Error>| {
-        if let Some(interceptor) = store.interceptor.as_mut() {
-            interceptor.after(call, result.as_ref().map(Option::as_ref));
+    if let Some(interceptor) = store.interceptor.as_mut() {
+        match &called {
+            Ok(Err(_started)) => {}
+            Ok(Ok(value)) => interceptor.after(call, Ok(value.as_ref())),
+            Err(e) => interceptor.after(call, Err(e)),
         }
-    };
-    let future = match future {
-        Ok(future) => future,
-        Err(e) => {
-            let e = Err(e);
-            after(store, &e);
-            return e.map(Ok);
-        }
-    };
-    if site.lowering == Lowering::Sync && !lets_others_run {
-        let result = host_tasks::block_on(future);
-        after(store, &result);
-        return result.map(Ok);
     }
-    let pending = match host_tasks::first_poll(future) {
-        FirstPoll::Ready(result) => {
-            after(store, &result);
-            return result.map(Ok);
-        }
-        FirstPoll::Pending(pending) => pending,
-    };
-    if site.lowering == Lowering::Async {
-        let delivery = Delivery {
-            table,
-            options,
-            ty: ty.clone(),
-            retptr,
-        };
-        let entry = Entry::Subtask(Subtask::new(SubtaskState::Started, std::mem::take(lends)));
-        let subtask = match handle_table(store, instance, table).add(entry) {
-            Ok(subtask) => subtask,
-            Err(e) => {
-                let e = Err(e.into());
-                after(store, &e);
-                return e.map(Ok);
-            }
-        };
-        let target = Target::Subtask(subtask, delivery);
-        host_tasks::keep(store, instance, pending, target, call.name);
-        return Ok(Err(SubtaskState::Started as u32 | subtask << 4));
-    }
-    let id = host_tasks::keep(store, instance, pending, Target::Waiter, call.name);
-    let what = "a synchronous call of an async host function";
-    let done = move |store: &StoreOpaque| Ok(host_tasks::has_result(store, instance, id));
-    if let Err(e) = block_until(store, instance, table, what, done) {
-        // Its future never completed: the interceptor sees the call end.
-        let e = Err(e);
-        after(store, &e);
-        return e.map(Ok);
-    }
-    Ok(Ok(host_tasks::take_result(store, instance, id)))
+    called
 }
 
 /// A host function with Rust parameter and result types, behind

@@ -343,3 +343,17 @@ pub(super) fn resolve(
     subtask.pending_event = true;
     Ok(())
 }
+
+/// Whether task (or host task) `id` of the store's component instance
+/// `instance`, which a synchronous caller waits for, left its result.
+pub(super) fn has_waited_result(store: &StoreOpaque, instance: usize, id: u64) -> bool {
+    store.component_instances[instance]
+        .results
+        .contains_key(&id)
+}
+
+/// The result that task (or host task) `id` left for its waiting caller.
+pub(super) fn take_waited_result(store: &mut StoreOpaque, instance: usize, id: u64) -> Option<Val> {
+    let results = &mut store.component_instances[instance].results;
+    results.remove(&id).flatten()
+}
