@@ -1,11 +1,12 @@
 //! The `cancel?` immediate of the canonical built-ins that can suspend.
 //!
-//! The current Binary.md encodes `cancel?` as `0x00` or `0x01`
-//! (cancellable); wasmparser 0.263 refuses `0x01`. [`normalize`] clears the
-//! flag so that the rest of the binary is parsed and validated as usual.
-//! The flag only changes what a suspended task does when cancelled, and
-//! every built-in that carries it belongs to async or threads, which cmc
-//! refuses by name wherever a component uses them (see docs/decisions.md).
+//! The Binary.md of the reference scripts' snapshot encodes `cancel?` as
+//! `0x00` or `0x01` (cancellable), and `binary/binary.wast` uses `0x01`;
+//! component-model#716 has since removed `cancellable` (the byte stays and
+//! must be `0x00`), and wasmparser 0.263 follows it. [`normalize`] clears
+//! the flag so that the rest of the binary is parsed and validated as
+//! usual: such a built-in then behaves as #716 says every one does, never
+//! cancellable (see docs/decisions.md).
 
 use std::borrow::Cow;
 use wasmparser::{BinaryReader, CanonicalFunction, Parser, Payload};
