@@ -57,11 +57,20 @@ impl StringSource {
     }
 
     /// Whether `s` can be the text lifted from this source: as long in
-    /// utf8, a test that costs nothing per character. (A text stored
-    /// against a source it did not come from would be stored wrongly, but
-    /// within the memory: every write is bounds-checked.)
+    /// utf8, and as many code units in the source's encoding (latin1 only
+    /// when every character fits). The storing functions size their
+    /// buffers from the code units, so a source that does not hold the
+    /// text is never used (the text is then stored as the host's).
     pub fn holds(&self, s: &str) -> bool {
         s.len() == self.text_len
+            && match self.simple {
+                Simple::Utf8 => self.code_units == s.len() as u64,
+                Simple::Utf16 => self.code_units == s.encode_utf16().count() as u64,
+                Simple::Latin1 => {
+                    s.chars().all(|c| u32::from(c) < 0x100)
+                        && self.code_units == s.chars().count() as u64
+                }
+            }
     }
 }
 

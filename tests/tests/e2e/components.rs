@@ -1023,3 +1023,20 @@ fn the_adapters_of_a_component_are_one_module() {
         );
     }
 }
+
+/// A component function's type read through another store is refused
+/// with a message that says so (as the core handles' accessors do), not
+/// an index out of bounds or another instance's type.
+#[test]
+#[should_panic(expected = "component function used with another store")]
+fn a_function_type_read_through_another_store_is_refused() {
+    let (store, instance) = super::instantiate_component(
+        r#"(component
+          (core module $m (func (export "f")))
+          (core instance $i (instantiate $m))
+          (func (export "f") (canon lift (core func $i "f"))))"#,
+    );
+    let f = instance.get_func(&store, &["f"]).unwrap();
+    let other = Store::new(&engine(), ());
+    let _ = f.ty(&other);
+}

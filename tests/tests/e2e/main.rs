@@ -15,6 +15,7 @@ mod imported_components;
 mod intercept;
 mod limits;
 mod linking;
+mod regressions;
 mod resources;
 mod streams;
 mod tables64;

@@ -147,11 +147,15 @@ pub(super) fn builtin_func<T: 'static>(
                     else {
                         return Err(Error::Link("a built-in's memory is not a memory".into()));
                     };
-                    let memory =
-                        Options::new(Some(memory), None, StringEncoding::Utf8, PtrType::I32);
+                    // The payload's pointer has the memory's address type.
+                    let ptr_type = match core_ty.params.get(1) {
+                        Some(ValType::I64) => PtrType::I64,
+                        _ => PtrType::I32,
+                    };
+                    let memory = Options::new(Some(memory), None, StringEncoding::Utf8, ptr_type);
                     CoreFunc::new(store, core_ty, move |mut caller, params, results| {
                         let store = caller.as_store_mut();
-                        let at = (arg(params), arg(&params[1..]));
+                        let at = (arg(params), ptr_arg(&params[1]));
                         let code = wait_or_poll(store, instance, table, at, memory, block)?;
                         results[0] = CoreVal::I32(code as i32);
                         Ok(())
@@ -204,14 +208,23 @@ pub(super) fn builtin_func<T: 'static>(
                         options: Options::resolve(&store.inner, instance, options)?,
                         is_async: options.is_async,
                     };
+                    // A stream's copy of a 64-bit memory returns an `i64`.
+                    let wide = core_ty.results.first() == Some(&ValType::I64);
                     CoreFunc::new(store, core_ty, move |mut caller, params, results| {
                         let store = caller.as_store_mut();
                         let index = arg(params);
-                        // A future's copy has no length parameter.
-                        let n = params.get(2).map_or(1, u32_of);
+                        // A future's copy has no length parameter. A length
+                        // beyond `u32` is beyond the largest buffer too, and
+                        // traps as one.
+                        let n = params
+                            .get(2)
+                            .map_or(1, |n| u32::try_from(ptr_arg(n)).unwrap_or(u32::MAX));
                         let buffer = (ptr_arg(&params[1]), n);
                         let code = copies::copy(store, instance, table, &op, index, buffer)?;
-                        results[0] = CoreVal::I32(code as i32);
+                        results[0] = match wide {
+                            true => CoreVal::I64(i64::from(code)),
+                            false => CoreVal::I32(code as i32),
+                        };
                         Ok(())
                     })
                 }

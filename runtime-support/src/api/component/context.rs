@@ -147,7 +147,10 @@ pub(super) struct Cx<'s> {
 /// no longer has: the lifting context keeps them, in order, in the
 /// instance's [`relayed_strings`](super::instance::ComponentInstanceData),
 /// and the lowering context takes them back in the same order (both walk
-/// the same type).
+/// the same type). When the lowering waits (a call waiting to enter its
+/// instance, a result its caller has yet to take), the sources wait with
+/// the values ([`RelayedStrings`]), so that another call's strings never
+/// take them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Relay {
     /// Strings come from, and go to, the host.
@@ -156,6 +159,27 @@ pub(super) enum Relay {
     Keep,
     /// Lowering what another component's lifting kept.
     Take,
+}
+
+/// The string sources a lifting for another component kept
+/// ([`Relay::Keep`]), taken out of the instance to wait with the values
+/// lifted.
+#[derive(Debug, Default)]
+pub(crate) struct RelayedStrings(std::collections::VecDeque<StringSource>);
+
+impl RelayedStrings {
+    /// The sources the lifting just done kept.
+    pub(super) fn take(store: &mut StoreOpaque, instance: usize) -> RelayedStrings {
+        RelayedStrings(std::mem::take(
+            &mut store.component_instances[instance].relayed_strings,
+        ))
+    }
+
+    /// Makes these the sources the next lowering for another component
+    /// takes, in place of whatever an earlier call left.
+    pub(super) fn restore(self, store: &mut StoreOpaque, instance: usize) {
+        store.component_instances[instance].relayed_strings = self.0;
+    }
 }
 
 impl<'s> Cx<'s> {

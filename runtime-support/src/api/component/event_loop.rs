@@ -18,7 +18,7 @@
 //! it waits for it anyway. The first part of every async function, however
 //! it is lifted, runs so; a synchronous function's task cannot block.
 
-use super::context::{Delivery, Options, Relay, handle_table};
+use super::context::{Delivery, Options, Relay, RelayedStrings, handle_table};
 use super::copies::BLOCKED;
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::func::{call_context, resolve_lift, run_lifted};
@@ -103,8 +103,9 @@ enum Ready {
 
 /// How the first part of an async call ended.
 enum Outcome {
-    /// The task resolved with this value (it may still run on, suspended).
-    Returned(Option<Val>),
+    /// The task resolved with this value (it may still run on, suspended),
+    /// and the sources of its strings.
+    Returned(Option<Val>, RelayedStrings),
     /// The task suspended before it resolved, `Started` or, when it waits
     /// to enter its instance, `Starting`.
     Started(SuspendedId, SubtaskState),
@@ -123,7 +124,10 @@ pub(super) fn call_async_lifted(
     caller: Option<ComponentInstanceIndex>,
 ) -> Result<Option<Val>, Error> {
     let id = match start(store, instance, index, params, strings)? {
-        Outcome::Returned(result) => return Ok(result),
+        Outcome::Returned(result, strings) => {
+            strings.restore(store, instance);
+            return Ok(result);
+        }
         Outcome::Started(id, _) => id,
     };
     let task = waiting_task(store, instance, id)?;
@@ -167,7 +171,10 @@ pub(super) fn call_async_lowered(
     lends: &mut Lends,
 ) -> Result<Result<Option<Val>, u32>, Error> {
     let (id, state) = match start(store, instance, index, params, strings)? {
-        Outcome::Returned(result) => return Ok(Ok(result)),
+        Outcome::Returned(result, strings) => {
+            strings.restore(store, instance);
+            return Ok(Ok(result));
+        }
         Outcome::Started(id, state) => (id, state),
     };
     let subtask = handle_table(store, instance, caller.table).add(
@@ -188,8 +195,14 @@ fn start(
     strings: (Relay, Relay),
 ) -> Result<Outcome, Error> {
     let params = params.to_vec();
+    // The sources of the parameters' strings wait with them: the task may
+    // wait to enter its instance, while other calls relay strings.
+    let relayed = match strings.0 {
+        Relay::Take => RelayedStrings::take(store, instance),
+        Relay::Host | Relay::Keep => RelayedStrings::default(),
+    };
     let mut fiber = Fiber::new(store, move |store| {
-        first_part(store, instance, index, &params, strings)
+        first_part(store, instance, index, (&params, relayed), strings)
     })?;
     let until = match fiber.resume(store, instance)? {
         Resumed::Done(first) => return after_first_part(store, instance, index, first),
@@ -198,6 +211,7 @@ fn start(
     let task = (fiber.tasks.first_mut())
         .ok_or_else(|| Error::Usage("a fiber blocked outside its task".into()))?;
     let (resolved, result) = (task.resolved, task.result.take());
+    let strings = std::mem::take(&mut task.result_sources);
     let state = match task.started {
         true => SubtaskState::Started,
         false => SubtaskState::Starting,
@@ -214,7 +228,7 @@ fn start(
         .blocked
         .insert(since, record);
     Ok(match resolved {
-        true => Outcome::Returned(result),
+        true => Outcome::Returned(result, strings),
         false => Outcome::Started(since, state),
     })
 }
@@ -254,7 +268,7 @@ fn first_part(
     store: &mut StoreOpaque,
     instance: usize,
     index: LiftedIndex,
-    params: &[Val],
+    (params, relayed): (&[Val], RelayedStrings),
     (lower, lift): (Relay, Relay),
 ) -> Result<FirstPart, Error> {
     let component = store.component_instances[instance].component.clone();
@@ -275,6 +289,7 @@ fn first_part(
                 table,
                 sync_lift || options.callback.is_some(),
             )?;
+            relayed.restore(store, instance);
             if sync_lift {
                 // A synchronous lift of an async function: called as any
                 // synchronous lift is, it resolves with its result, holding
@@ -370,7 +385,7 @@ fn after_first_part(
     let Some(callback) = resolve_lift(store, instance, index)?.options.callback else {
         // A stackful task ends with its core function.
         finish(store, instance, &task, scope)?;
-        return Ok(Outcome::Returned(task.result));
+        return Ok(Outcome::Returned(task.result, task.result_sources));
     };
     let Some(code) = code else {
         unreachable!("a callback lift's core function returns a code")
@@ -380,7 +395,7 @@ fn after_first_part(
     let wait = match code_wait(store, instance, table, code)? {
         None => {
             finish(store, instance, &task, scope)?;
-            return Ok(Outcome::Returned(task.result));
+            return Ok(Outcome::Returned(task.result, task.result_sources));
         }
         Some(wait) => wait,
     };
@@ -389,6 +404,7 @@ fn after_first_part(
     task.caller = TaskCaller::Waits;
     let resolved = task.resolved;
     let result = task.result.take();
+    let strings = std::mem::take(&mut task.result_sources);
     let record = Suspended {
         task,
         callback,
@@ -401,7 +417,7 @@ fn after_first_part(
         .suspended
         .insert(id, record);
     Ok(match resolved {
-        true => Outcome::Returned(result),
+        true => Outcome::Returned(result, strings),
         false => Outcome::Started(id, SubtaskState::Started),
     })
 }
@@ -928,7 +944,7 @@ pub(super) fn wait_or_poll(
     store: &mut StoreOpaque,
     instance: usize,
     table: ComponentInstanceIndex,
-    (set, ptr): (u32, u32),
+    (set, ptr): (u32, u64),
     memory: Options,
     block: bool,
 ) -> Result<u32, Error> {
@@ -961,13 +977,13 @@ pub(super) fn wait_or_poll(
         return Err(Error::Link(format!("`{what}` has no memory")));
     };
     if ptr % 4 != 0 {
-        let (what, ptr, align) = ("event payload", u64::from(ptr), 4);
+        let (what, align) = ("event payload", 4);
         return Err(CanonError::UnalignedPointer { what, ptr, align }.into());
     }
     let mut payload = [0; 8];
     payload[..4].copy_from_slice(&p1.to_le_bytes());
     payload[4..].copy_from_slice(&p2.to_le_bytes());
     let bytes = store.memory_bytes_mut(memory.index);
-    crate::canon::memory::write(bytes, u64::from(ptr), &payload)?;
+    crate::canon::memory::write(bytes, ptr, &payload)?;
     Ok(code)
 }

@@ -19,8 +19,14 @@ pub struct Func {
 
 impl Func {
     /// The function's component type.
+    ///
+    /// # Panics
+    ///
+    /// When `store` is not the store of the function's instance, as the
+    /// core handles' accessors do.
     pub fn ty(&self, store: impl AsStore) -> FuncType {
         let store = store.as_store();
+        (store.check(self.store_id)).expect("component function used with another store");
         store.component_instances[self.instance]
             .component
             .meta()

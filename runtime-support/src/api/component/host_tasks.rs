@@ -23,7 +23,7 @@
 //!
 //! [`LinkerInstance::func_new_async`]: super::LinkerInstance::func_new_async
 
-use super::context::{Cx, Delivery};
+use super::context::{Cx, Delivery, RelayedStrings};
 use super::event_loop::next_turn;
 use super::intercept::{Call, CallKind};
 use crate::api::Error;
@@ -215,7 +215,7 @@ pub(super) fn poll_again(store: &mut StoreOpaque, instance: usize, id: u64) -> R
     match task.target {
         Target::Waiter => {
             let results = &mut store.component_instances[instance].results;
-            results.insert(task.id, value);
+            results.insert(task.id, (value, RelayedStrings::default()));
         }
         Target::Subtask(subtask, delivery) => {
             let mut cx = Cx::new(store, instance, delivery.table, delivery.options);

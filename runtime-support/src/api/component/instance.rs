@@ -106,8 +106,12 @@ pub(crate) struct ComponentInstanceData {
     /// The number the next task gets (`Task::id`).
     pub next_task: u64,
     /// The results of the tasks that resolved while a synchronous caller
-    /// waited for them, by task number, until the caller takes them.
-    pub results: std::collections::BTreeMap<u64, Option<crate::canon::Val>>,
+    /// waited for them, with the sources of their strings, by task number,
+    /// until the caller takes them.
+    pub results: std::collections::BTreeMap<
+        u64,
+        (Option<crate::canon::Val>, super::context::RelayedStrings),
+    >,
     /// The async host calls whose futures are not ready yet
     /// (`host_tasks`).
     pub host_tasks: Vec<super::host_tasks::HostTask>,

@@ -5,7 +5,7 @@
 //! built-ins that act on the current task or on an instance's
 //! backpressure. Async calls and the event loop are in `event_loop`.
 
-use super::context::{Cx, Delivery, Options, Relay, handle_table};
+use super::context::{Cx, Delivery, Options, Relay, RelayedStrings, handle_table};
 use super::func::resolve_lift;
 use super::instance::check_may_leave;
 use crate::abi::{CanonOptions, ComponentInstanceIndex, LiftedIndex};
@@ -46,6 +46,8 @@ pub(crate) struct Task {
     pub(super) thread: Option<u32>,
     /// The value it resolved with, until its caller takes it.
     pub(super) result: Option<Val>,
+    /// The sources of that value's strings.
+    pub(super) result_sources: RelayedStrings,
     /// How `task.return` treats where the result's strings come from.
     pub(super) result_strings: Relay,
     /// Where its result goes when it returns after its caller went on,
@@ -116,6 +118,7 @@ pub(super) fn with_task<R>(
         context: [0; 2],
         resolved: false,
         result: None,
+        result_sources: RelayedStrings::default(),
         result_strings,
         waited: false,
         started: true,
@@ -315,13 +318,15 @@ pub(super) fn resolve(
             Resolution::Value(value) => value,
             Resolution::Cancelled => None,
         };
-        if task.waited {
-            let id = task.id;
-            store.component_instances[instance]
-                .results
-                .insert(id, value);
+        let (waited, id) = (task.waited, task.id);
+        // The sources of its strings, just lifted, wait with it.
+        let strings = RelayedStrings::take(store, instance);
+        if waited {
+            (store.component_instances[instance].results).insert(id, (value, strings));
         } else {
+            let task = current_task(store, instance, table, "task.return")?;
             task.result = value;
+            task.result_sources = strings;
         }
         return Ok(());
     };
@@ -352,8 +357,11 @@ pub(super) fn has_waited_result(store: &StoreOpaque, instance: usize, id: u64) -
         .contains_key(&id)
 }
 
-/// The result that task (or host task) `id` left for its waiting caller.
+/// The result that task (or host task) `id` left for its waiting caller,
+/// whose lowering takes the sources of its strings next.
 pub(super) fn take_waited_result(store: &mut StoreOpaque, instance: usize, id: u64) -> Option<Val> {
     let results = &mut store.component_instances[instance].results;
-    results.remove(&id).flatten()
+    let (value, strings) = results.remove(&id)?;
+    strings.restore(store, instance);
+    value
 }
