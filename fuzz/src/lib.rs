@@ -12,6 +12,9 @@
 //! * [`artifacts`]: an artifact of a generated module, damaged anywhere,
 //!   must be refused; with only its metadata changed and its checksum made
 //!   to match again, it must be refused or run, never panic.
+//! * [`wasi`]: a module calls WASI preview1 functions with arguments from
+//!   the bytes, in a fresh directory: errnos, traps or an exit, never a
+//!   panic, and nothing created outside the directory.
 //!
 //! The bytes come from [`seeds::bytes`], so a case is named by its seed and
 //! replays exactly: `cargo test` runs a few hundred of each, and
@@ -23,6 +26,7 @@ pub mod differential;
 pub mod inputs;
 pub mod seeds;
 pub mod smith;
+pub mod wasi;
 
 use std::fmt;
 
@@ -76,7 +80,7 @@ pub struct Target {
 }
 
 /// Every target.
-pub const TARGETS: [Target; 3] = [
+pub const TARGETS: [Target; 4] = [
     Target {
         name: "differential",
         run: differential::check,
@@ -88,6 +92,10 @@ pub const TARGETS: [Target; 3] = [
     Target {
         name: "artifacts",
         run: artifacts::check,
+    },
+    Target {
+        name: "wasi",
+        run: wasi::check,
     },
 ];
 

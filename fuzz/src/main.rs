@@ -12,7 +12,8 @@ use std::time::Instant;
 #[derive(Parser)]
 #[command(name = "cmc-fuzz")]
 struct Args {
-    /// Targets to run (differential, inputs, artifacts); all by default.
+    /// Targets to run (differential, inputs, artifacts, wasi); all by
+    /// default.
     targets: Vec<String>,
     /// Cases per target.
     #[arg(long, default_value_t = 10_000)]
@@ -52,7 +53,9 @@ fn main() -> ExitCode {
             match TARGETS.iter().find(|t| t.name == name) {
                 Some(t) => chosen.push(*t),
                 None => {
-                    eprintln!("unknown target `{name}` (known: differential, inputs, artifacts)");
+                    eprintln!(
+                        "unknown target `{name}` (known: differential, inputs, artifacts, wasi)"
+                    );
                     return ExitCode::FAILURE;
                 }
             }

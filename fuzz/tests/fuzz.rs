@@ -45,3 +45,8 @@ fn inputs() {
 fn artifacts() {
     run("artifacts");
 }
+
+#[test]
+fn wasi() {
+    run("wasi");
+}
