@@ -1111,6 +1111,14 @@ impl Inliner<'_, '_> {
                 let op = CanonBuiltinOp::ThreadSwitch { yields: false };
                 self.builtin(s, types, op)?
             }
+            CanonicalFunction::ThreadYieldThenPromote => {
+                let op = CanonBuiltinOp::ThreadPromote { yields: true };
+                self.builtin(s, types, op)?
+            }
+            CanonicalFunction::ThreadSuspendThenPromote => {
+                let op = CanonBuiltinOp::ThreadPromote { yields: false };
+                self.builtin(s, types, op)?
+            }
             CanonicalFunction::SubtaskCancel { async_ } => {
                 let op = CanonBuiltinOp::SubtaskCancel { is_async: *async_ };
                 self.builtin(s, types, op)?
@@ -1122,25 +1130,14 @@ impl Inliner<'_, '_> {
                     Err(what) => s.core_funcs.push(Core::Unsupported(what)),
                 }
             }
-            other => match not_yet_builtin(other) {
-                Some(name) => self.builtin(
-                    s,
-                    types,
-                    CanonBuiltinOp::NotYet {
-                        name: name.to_owned(),
-                        blocks: blocks(other),
-                    },
-                )?,
-                // Shared-everything threads, a proposal of its own.
-                None => {
-                    let name = format!("{other:?}");
-                    let name = name.split([' ', '{', '(']).next().unwrap_or("?");
-                    s.core_funcs.push(Core::Unsupported(
-                        format!("the canonical built-in `{name}` (shared-everything threads)")
-                            .into(),
-                    ));
-                }
-            },
+            // Shared-everything threads, a proposal of its own.
+            other => {
+                let name = format!("{other:?}");
+                let name = name.split([' ', '{', '(']).next().unwrap_or("?");
+                s.core_funcs.push(Core::Unsupported(
+                    format!("the canonical built-in `{name}` (shared-everything threads)").into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -1448,24 +1445,6 @@ fn copy_builtin(canon: &CanonicalFunction) -> Option<(CopyBuiltin, u32)> {
         C::ErrorContextNew { .. } => (B::ErrorContextNew, 0),
         C::ErrorContextDebugMessage { .. } => (B::ErrorContextDebugMessage, 0),
         C::ErrorContextDrop => (B::ErrorContextDrop, 0),
-        _ => return None,
-    })
-}
-
-/// Whether `canon`, one [`not_yet_builtin`] names, blocks its task when
-/// it cannot go on at once: the promoting suspension.
-fn blocks(canon: &CanonicalFunction) -> bool {
-    matches!(canon, CanonicalFunction::ThreadSuspendThenPromote)
-}
-
-/// The spec's name of a built-in of the asynchronous component model that
-/// cmc links but does not carry out yet (`CanonBuiltinOp::NotYet`); `None`
-/// for the built-ins of shared-everything threads, which stay refused.
-fn not_yet_builtin(canon: &CanonicalFunction) -> Option<&'static str> {
-    use CanonicalFunction as C;
-    Some(match canon {
-        C::ThreadSuspendThenPromote => "thread.suspend-then-promote",
-        C::ThreadYieldThenPromote => "thread.yield-then-promote",
         _ => return None,
     })
 }

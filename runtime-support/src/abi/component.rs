@@ -378,6 +378,12 @@ pub enum CanonBuiltinOp {
         /// Whether the current thread stays ready (else it suspends).
         yields: bool,
     },
+    /// `thread.yield-then-promote` (`yields`) or
+    /// `thread.suspend-then-promote`.
+    ThreadPromote {
+        /// Whether the current thread stays ready (else it suspends).
+        yields: bool,
+    },
     /// `subtask.cancel` (`async` if it may return `BLOCKED`).
     SubtaskCancel {
         /// Whether it is `async`.
@@ -428,17 +434,6 @@ pub enum CanonBuiltinOp {
     },
     /// `error-context.drop`.
     ErrorContextDrop,
-    /// A built-in of the asynchronous component model that cmc does not
-    /// carry out yet, by the spec's name (`stream.read`, …). It makes the
-    /// check every one of them makes first, that the instance may leave,
-    /// and then fails with an error that names it (`docs/async-plan.md`).
-    NotYet {
-        /// The spec's name of the built-in.
-        name: String,
-        /// Whether it would block its task (a synchronous copy, say): then
-        /// a task that cannot block traps first, as the spec says.
-        blocks: bool,
-    },
 }
 
 /// A canonical built-in other than lift and lower, lowered to a core

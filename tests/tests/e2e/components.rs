@@ -213,10 +213,9 @@ fn resources_with_64_bit_representations_are_refused_by_name() {
     assert!(err.to_string().contains("`i64` representation"), "{err}");
 }
 
-/// A built-in of the asynchronous model that cmc does not carry out yet
-/// links, and fails by name when called.
+/// A promote of a thread that does not exist fails, naming it.
 #[test]
-fn async_built_ins_not_built_yet_fail_by_name_when_called() {
+fn a_promote_of_an_unknown_thread_fails() {
     let wat = r#"(component
         (core func $promote (canon thread.yield-then-promote))
         (core module $m
@@ -226,16 +225,12 @@ fn async_built_ins_not_built_yet_fail_by_name_when_called() {
           (with "" (instance (export "promote" (func $promote))))))
         (func (export "f") (canon lift (core func $i "f"))))"#;
     let engine = engine();
-    let component = Component::new(&engine, wat).expect("an unused built-in is no obstacle");
+    let component = Component::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Linker::new().instantiate(&mut store, &component).unwrap();
     let f = instance.get_func(&store, &["f"]).unwrap();
     let err = f.call(&mut store, &[], &mut []).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("not supported yet: the canonical built-in `thread.yield-then-promote`"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("unknown thread 1"), "{err}");
 }
 
 /// A call from component `$d` into `$c`, whose `realloc` returns `ptr` for

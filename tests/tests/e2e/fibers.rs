@@ -117,3 +117,62 @@ fn a_task_that_exhausts_its_fibers_stack_traps() {
     assert!(err.to_string().contains("stack"), "{err}");
     assert_poisoned(&mut store, &instance);
 }
+
+/// `run` makes thread T (which sets `$g` to 1, yields, then sets it to 2)
+/// and promotes it three times with `thread.yield-then-promote`: while T
+/// is suspended (never resumed yet) the promote only yields, and T does
+/// not run; once `thread.resume-later` made it ready, the promote switches
+/// to it (to its yield), and once more (to its end). The result is the
+/// three values of `$g` seen after each promote, as decimal digits.
+const PROMOTE: &str = r#"
+(component
+  (core module $Table (table (export "t") 1 funcref))
+  (core instance $table (instantiate $Table))
+  (core module $M
+    (import "" "t" (table 1 funcref))
+    (import "" "task.return" (func $task.return (param i32)))
+    (import "" "new" (func $new (param i32 i32) (result i32)))
+    (import "" "resume-later" (func $resume-later (param i32)))
+    (import "" "yield" (func $yield (result i32)))
+    (import "" "promote" (func $promote (param i32) (result i32)))
+    (global $g (mut i32) (i32.const 0))
+    (func $t (param i32)
+      (global.set $g (i32.const 1))
+      (drop (call $yield))
+      (global.set $g (i32.const 2)))
+    (elem (table 0) (i32.const 0) func $t)
+    (func (export "run")
+      (local $t i32) (local $seen i32)
+      (local.set $t (call $new (i32.const 0) (i32.const 0)))
+      (drop (call $promote (local.get $t)))
+      (local.set $seen (global.get $g))
+      (call $resume-later (local.get $t))
+      (drop (call $promote (local.get $t)))
+      (local.set $seen (i32.add (i32.mul (local.get $seen) (i32.const 10)) (global.get $g)))
+      (drop (call $promote (local.get $t)))
+      (local.set $seen (i32.add (i32.mul (local.get $seen) (i32.const 10)) (global.get $g)))
+      (call $task.return (local.get $seen))))
+  (core type $start (func (param i32)))
+  (alias core export $table "t" (core table $t))
+  (core func $new (canon thread.new-indirect $start (core table $t)))
+  (canon task.return (result u32) (core func $task.return))
+  (canon thread.resume-later (core func $resume-later))
+  (canon thread.yield (core func $yield))
+  (canon thread.yield-then-promote (core func $promote))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "t" (table $t))
+    (export "task.return" (func $task.return))
+    (export "new" (func $new))
+    (export "resume-later" (func $resume-later))
+    (export "yield" (func $yield))
+    (export "promote" (func $promote))))))
+  (func (export "run") async (result u32) (canon lift (core func $m "run") async))
+)
+"#;
+
+#[test]
+fn a_promote_switches_to_a_ready_thread_and_only_yields_otherwise() {
+    let (mut store, instance) = instantiate_component(PROMOTE);
+    let out = call(&mut store, &instance, "run", &[], 1).unwrap();
+    assert_eq!(out, [Val::U32(12)]);
+}

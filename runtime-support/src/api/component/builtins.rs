@@ -5,7 +5,7 @@
 
 use super::context::{Options, handle_table};
 use super::copies::{self, CopyOp};
-use super::event_loop::{may_block, subtask_cancel, thread_yield, wait_or_poll};
+use super::event_loop::{subtask_cancel, thread_yield, wait_or_poll};
 use super::instance::{check_may_leave, import_names, on_first_use, resolve_core, run_dtor};
 use super::linker::{Definition, HostDtor, Linker};
 use super::tasks::{self, TaskReturn};
@@ -122,6 +122,15 @@ pub(super) fn builtin_func<T: 'static>(
                     CoreFunc::new(store, core_ty, move |mut caller, params, results| {
                         let store = caller.as_store_mut();
                         threads::thread_switch(store, instance, table, arg(params), yields)?;
+                        results[0] = CoreVal::I32(0);
+                        Ok(())
+                    })
+                }
+                CanonBuiltinOp::ThreadPromote { yields } => {
+                    let yields = *yields;
+                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
+                        let store = caller.as_store_mut();
+                        threads::thread_promote(store, instance, table, arg(params), yields)?;
                         results[0] = CoreVal::I32(0);
                         Ok(())
                     })
@@ -272,20 +281,6 @@ pub(super) fn builtin_func<T: 'static>(
                     CoreFunc::new(store, core_ty, move |mut caller, params, _| {
                         let store = caller.as_store_mut();
                         copies::error_context_drop(store, instance, table, arg(params))
-                    })
-                }
-                CanonBuiltinOp::NotYet { name, blocks } => {
-                    let message = format!(
-                        "the canonical built-in `{name}` (the asynchronous component model)"
-                    );
-                    let blocks = *blocks;
-                    CoreFunc::new(store, core_ty, move |mut caller, _, _| {
-                        let store = caller.as_store_mut();
-                        check_may_leave(store, instance, table)?;
-                        if blocks {
-                            may_block(store, instance, table)?;
-                        }
-                        Err(Error::Unsupported(message.clone()))
                     })
                 }
                 CanonBuiltinOp::ThreadYield => {

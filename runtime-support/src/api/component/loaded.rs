@@ -240,8 +240,8 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             | CanonBuiltinOp::ThreadResumeLater
             | CanonBuiltinOp::ThreadSuspend
             | CanonBuiltinOp::ThreadSwitch { .. }
-            | CanonBuiltinOp::ErrorContextDrop
-            | CanonBuiltinOp::NotYet { .. } => true,
+            | CanonBuiltinOp::ThreadPromote { .. }
+            | CanonBuiltinOp::ErrorContextDrop => true,
         };
         op_ok && component_instance_ok(b.instance)
     });

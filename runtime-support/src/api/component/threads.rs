@@ -12,7 +12,7 @@
 //! switch to a thread in any other place (one further down the stack) is
 //! refused by name.
 
-use super::event_loop::{block_until, may_block};
+use super::event_loop::{block_until, may_block, thread_yield};
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::instance::{check_may_leave, resolve_core};
 use super::tasks::current_task;
@@ -251,6 +251,46 @@ pub(super) fn thread_switch(
     let ran = run_thread(store, instance, other, Some(me));
     set_parked(store, instance, table, me, false);
     ran
+}
+
+/// `thread.yield-then-promote` (`yields`) or `thread.suspend-then-promote`
+/// of thread `other`: when it waits for something that has happened (a
+/// yield, say), it stops waiting and the current thread switches to it, as
+/// `thread.*-then-resume` does; otherwise the current thread only yields
+/// or suspends. Only a thread on a fiber of its own can be switched to
+/// here (an implicit one is further down the native stack), so one that
+/// is not falls back the same way.
+pub(super) fn thread_promote(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    other: u32,
+    yields: bool,
+) -> Result<(), Error> {
+    check_may_leave(store, instance, table)?;
+    let seen: &StoreOpaque = store;
+    let ready = match seen.component_instances[instance].threads.get(&other) {
+        Some(thread) if thread.table == table => match &thread.state {
+            ThreadState::Parked { until, .. } => {
+                !matches!(until, Until::Suspended) && until.holds(seen)?
+            }
+            ThreadState::Implicit { .. } | ThreadState::Running => false,
+        },
+        _ => return Err(Error::Usage(format!("unknown thread {other}"))),
+    };
+    if ready {
+        if let ThreadState::Parked { until, .. } = &mut store.component_instances[instance]
+            .thread(table, other)?
+            .state
+        {
+            *until = Until::Suspended;
+        }
+        return thread_switch(store, instance, table, other, yields);
+    }
+    match yields {
+        true => thread_yield(store, instance, table),
+        false => thread_suspend(store, instance, table),
+    }
 }
 
 /// Marks thread `index`, if it is an implicit one, parked or not.
