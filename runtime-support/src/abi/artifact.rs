@@ -76,7 +76,7 @@ pub const ARTIFACT_MAGIC: [u8; 8] = *b"\0cmc-art";
 
 /// Version of the artifact layout; bump on any change to the format, to the
 /// VM layout or to the builtins list.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 17;
+pub const ARTIFACT_FORMAT_VERSION: u32 = 18;
 
 /// The cmc version that writes and expects artifacts.
 pub const CMC_VERSION: &str = env!("CARGO_PKG_VERSION");
