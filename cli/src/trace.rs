@@ -1,10 +1,11 @@
 //! `cmc run --trace`: every call that crosses a component boundary, on
 //! stderr as it happens, with its arguments and result in WAVE and how long
-//! it took, indented by how deep it is.
+//! it took, indented by how deep it is, and every time an async task that
+//! had suspended goes on.
 
 use crate::wave::format_traced;
 use cmc_runtime::Error;
-use cmc_runtime::component::{Call, CallKind, Interceptor, Val};
+use cmc_runtime::component::{Call, CallKind, Interceptor, Resumption, Val};
 use std::io::Write;
 use std::time::Instant;
 
@@ -57,5 +58,33 @@ impl Interceptor for Tracer {
             kind(call.kind),
             call.name
         ));
+    }
+
+    fn resumed(&mut self, task: &str, how: Resumption) {
+        match how {
+            Resumption::Callback {
+                code,
+                index,
+                payload,
+            } => self.line(format_args!(
+                "↻ {task}: callback, event {} ({index}, {payload})",
+                event_name(code)
+            )),
+            Resumption::Fiber => self.line(format_args!("↻ {task}: resumed")),
+        }
+    }
+}
+
+/// The spec's name of event `code`.
+fn event_name(code: u32) -> &'static str {
+    match code {
+        0 => "none",
+        1 => "subtask",
+        2 => "stream-read",
+        3 => "stream-write",
+        4 => "future-read",
+        5 => "future-write",
+        6 => "task-cancelled",
+        _ => "unknown",
     }
 }

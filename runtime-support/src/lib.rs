@@ -41,7 +41,7 @@ mod vm;
 pub mod component {
     pub use crate::api::component::{
         Call, CallKind, Component, Func, HostFuture, HostReader, HostWriter, Instance, Interceptor,
-        Linker, LinkerInstance, TypedFunc,
+        Linker, LinkerInstance, Resumption, TypedFunc,
     };
     pub use crate::canon::*;
     /// `#[derive(ComponentType)]` for records, variants, enums and flags

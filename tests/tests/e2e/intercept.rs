@@ -3,7 +3,7 @@
 //! host calls and calls between components whether or not one is set.
 
 use super::engine;
-use cmc_runtime::component::{Call, Component, Interceptor, Linker, Val};
+use cmc_runtime::component::{Call, Component, Interceptor, Linker, Resumption, Val};
 use cmc_runtime::{Error, Store};
 use std::sync::{Arc, Mutex};
 
@@ -39,6 +39,13 @@ impl Interceptor for Recorder {
         let result = result.map_err(|e| e.to_string());
         let line = format!("after {:?} {} {result:?}", call.kind, call.name);
         self.0.lock().unwrap().push(line);
+    }
+
+    fn resumed(&mut self, task: &str, how: Resumption) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("resumed {task} {how:?}"));
     }
 }
 
@@ -137,4 +144,40 @@ fn stats_report_a_modules_memory_and_host_calls() {
     assert_eq!(stats.host_calls, 2);
     assert_eq!(stats.component_calls, 0);
     assert_eq!((stats.memories, stats.memory_bytes), (1, 3 * 65536));
+}
+
+/// An async export whose core function yields and whose callback then
+/// returns 5: the interceptor sees the callback's resumption, with its
+/// event (none, after a yield), between the call's `before` and `after`.
+#[test]
+fn an_interceptor_sees_a_suspended_task_resume() {
+    let wat = r#"(component
+      (core module $m
+        (import "" "task.return" (func $task.return (param i32)))
+        (func (export "tick") (result i32) (i32.const 1 (; YIELD ;)))
+        (func (export "cb") (param i32 i32 i32) (result i32)
+          (call $task.return (i32.const 5))
+          (i32.const 0 (; EXIT ;))))
+      (canon task.return (result u32) (core func $task.return))
+      (core instance $i (instantiate $m (with "" (instance
+        (export "task.return" (func $task.return))))))
+      (func (export "tick") async (result u32)
+        (canon lift (core func $i "tick") async (callback (core func $i "cb")))))"#;
+    let component = Component::new(&engine(), wat).unwrap();
+    let mut store = Store::new(component.engine(), ());
+    let recorder = Recorder::default();
+    store.intercept_calls(recorder.clone());
+    let instance = Linker::new().instantiate(&mut store, &component).unwrap();
+    let tick = instance.get_func(&store, &["tick"]).unwrap();
+    let mut out = [Val::Bool(false)];
+    tick.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out, [Val::U32(5)]);
+    assert_eq!(
+        *recorder.0.lock().unwrap(),
+        [
+            "before Export tick []",
+            "resumed tick Callback { code: 0, index: 0, payload: 0 }",
+            "after Export tick Ok(Some(U32(5)))",
+        ]
+    );
 }

@@ -24,6 +24,7 @@ use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::func::{call_context, resolve_lift, run_lifted};
 use super::host_tasks;
 use super::instance::{check_may_leave, entering, may_enter_from, set_entered};
+use super::intercept::{Resumption, report_resumed};
 use super::tasks::{
     Cancel, Resolution, Task, TaskCaller, current_task, has_waited_result, resolve,
     take_waited_result, with_task,
@@ -668,6 +669,9 @@ fn resume_fiber(store: &mut StoreOpaque, instance: usize, id: SuspendedId) -> Re
     if let Some(table) = record.relock.take() {
         store.component_instances[instance].exclusive[table] = true;
     }
+    if let Some(task) = record.fiber.tasks.first() {
+        report_resumed(store, instance, task.lifted, Resumption::Fiber);
+    }
     match record.fiber.resume(store, instance)? {
         Resumed::Blocked(until) => {
             record.until = until;
@@ -708,6 +712,13 @@ fn resume(store: &mut StoreOpaque, instance: usize, id: SuspendedId) -> Result<(
             (handle_table(store, instance, table).take_event(set)?).unwrap_or([event::NONE, 0, 0])
         }
     };
+    let [code, index, payload] = event;
+    let how = Resumption::Callback {
+        code,
+        index,
+        payload,
+    };
+    report_resumed(store, instance, record.task.lifted, how);
     let data = &mut store.component_instances[instance];
     data.tasks.push(record.task);
     data.exclusive[table] = true;

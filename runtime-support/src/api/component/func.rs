@@ -2,7 +2,7 @@
 
 use super::context::{Cx, Options, Relay, handle_table};
 use super::instance::{entering, resolve_core, without_leaving};
-use super::intercept::{Call, CallKind, intercepted};
+use super::intercept::{Call, CallKind, intercepted, lifted_name};
 use super::tasks::TaskCaller;
 use crate::abi::{ComponentInstanceIndex, ComponentMeta, LiftedFunc, LiftedIndex};
 use crate::api::store::StoreOpaque;
@@ -129,11 +129,8 @@ pub(super) fn call_lifted(
     if store.interceptor.is_none() {
         return run(store);
     }
-    let component = store.component_instances[instance].component.clone();
-    let name = match component.meta().lifted[index].name.as_str() {
-        "" => format!("(lifted function {index})"),
-        name => name.to_owned(),
-    };
+    let name = lifted_name(store, instance, index);
+
     intercepted(store, Call { kind, name: &name }, params, run)
 }
 

@@ -9,6 +9,8 @@
 //! adapters, which have the values in hand, so the interceptor must be set
 //! before the component is instantiated.
 
+use crate::abi::LiftedIndex;
+use crate::api::store::StoreOpaque;
 use crate::api::{AsStoreMut, Error, Store};
 use crate::canon::Val;
 
@@ -33,6 +35,25 @@ pub struct Call<'a> {
     pub name: &'a str,
 }
 
+/// How a suspended task goes on ([`Interceptor::resumed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resumption {
+    /// Its callback is called with an event: the spec's event code (0
+    /// none, 1 subtask, 2 stream read, 3 stream write, 4 future read, 5
+    /// future write, 6 task cancelled) and its two payloads.
+    Callback {
+        /// The event code.
+        code: u32,
+        /// The waitable's index (or 0).
+        index: u32,
+        /// The event's payload.
+        payload: u32,
+    },
+    /// It was blocked on its fiber (a stackful task, or a synchronous call
+    /// it made) and its fiber runs again.
+    Fiber,
+}
+
 /// Sees every call that crosses a component boundary, before and after it
 /// runs. Calls nest: a host import or a call into another component comes
 /// between the `before` and `after` of the export that made it. The one
@@ -46,6 +67,40 @@ pub trait Interceptor: Send {
     /// The call returned this result (`None` for a function without one),
     /// or failed.
     fn after(&mut self, call: Call<'_>, result: Result<Option<&Val>, &Error>);
+    /// The task of an async call to `task` (named as in its `before`) that
+    /// had suspended goes on, as `how` says. Resumptions come between the
+    /// `before` and `after` of the call that drives the event loop, or of
+    /// the call the task made. Nothing by default.
+    fn resumed(&mut self, task: &str, how: Resumption) {
+        let _ = (task, how);
+    }
+}
+
+/// The name a call of lifted function `index` of the store's component
+/// instance `instance` goes by in an interceptor's view.
+pub(super) fn lifted_name(store: &StoreOpaque, instance: usize, index: LiftedIndex) -> String {
+    let meta = store.component_instances[instance].component.meta();
+    match meta.lifted[index].name.as_str() {
+        "" => format!("(lifted function {index})"),
+        name => name.to_owned(),
+    }
+}
+
+/// Shows the store's interceptor, if there is one, that a task of lifted
+/// function `index` goes on.
+pub(super) fn report_resumed(
+    store: &mut StoreOpaque,
+    instance: usize,
+    index: LiftedIndex,
+    how: Resumption,
+) {
+    if store.interceptor.is_none() {
+        return;
+    }
+    let name = lifted_name(store, instance, index);
+    if let Some(interceptor) = store.interceptor.as_mut() {
+        interceptor.resumed(&name, how);
+    }
 }
 
 impl<T> Store<T> {

@@ -41,7 +41,7 @@ pub use host_copies::{HostReader, HostWriter};
 pub use host_tasks::HostFuture;
 pub(crate) use instance::ComponentInstanceData;
 pub use instance::Instance;
-pub use intercept::{Call, CallKind, Interceptor};
+pub use intercept::{Call, CallKind, Interceptor, Resumption};
 pub use linker::{Linker, LinkerInstance};
 pub use loaded::Component;
 pub use typed::TypedFunc;
