@@ -377,6 +377,8 @@ impl Scratch {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let root = std::env::temp_dir().join(format!("cmc-fuzz-wasi-{}-{n}", std::process::id()));
         let sandbox = root.join("sandbox");
+        // What an earlier process of the same id may have left goes.
+        let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&sandbox)?;
         Ok(Scratch { root, sandbox })
     }

@@ -609,7 +609,7 @@ fn run_ready(store: &mut StoreOpaque, instance: usize, ready: Ready) -> Result<(
 /// instance's task stack from wherever it is (lower on the stack, in a
 /// stackless task's record, with a blocked fiber) and put back after;
 /// `None` when the task is gone.
-fn with_task_current(
+pub(super) fn with_task_current(
     store: &mut StoreOpaque,
     instance: usize,
     task: u64,

@@ -12,7 +12,7 @@
 //! switch to a thread in any other place (one further down the stack) is
 //! refused by name.
 
-use super::event_loop::{block_until, may_block, thread_yield};
+use super::event_loop::{block_until, may_block, thread_yield, with_task_current};
 use super::fiber::{Fiber, Resumed, Until, block_fiber};
 use super::instance::{check_may_leave, resolve_core};
 use super::tasks::current_task;
@@ -247,10 +247,49 @@ pub(super) fn thread_switch(
                 .into(),
         ));
     }
+    let task = target.task;
     set_parked(store, instance, table, me, !yields);
-    let ran = run_thread(store, instance, other, Some(me));
+    // The thread runs as part of its own task, which may be another one
+    // of the instance's.
+    let current = store.component_instances[instance]
+        .tasks
+        .last()
+        .map(|t| t.id);
+    let ran = match current == Some(task) {
+        true => run_thread(store, instance, other, Some(me)),
+        false => with_task_current(store, instance, task, |store| {
+            run_thread(store, instance, other, Some(me))
+        })
+        .unwrap_or_else(|| Err(Error::Usage(format!("thread {other}'s task is gone")))),
+    };
+    // The switch nests on the native stack, so the other thread's first
+    // block comes back here: a thread that suspended itself for it stays
+    // suspended until another resumes it, as after `thread.suspend`.
+    let ran = match ran {
+        Ok(()) if is_parked(store, instance, me) => wait_until_resumed(store, instance, table, me),
+        ran => ran,
+    };
     set_parked(store, instance, table, me, false);
     ran
+}
+
+/// Whether thread `index` is an implicit thread, parked.
+fn is_parked(store: &StoreOpaque, instance: usize, index: u32) -> bool {
+    let thread = store.component_instances[instance].threads.get(&index);
+    thread.is_some_and(|t| matches!(t.state, ThreadState::Implicit { parked: true }))
+}
+
+/// Blocks the task of implicit thread `me`, parked, until another thread
+/// resumes it (a task that may not block traps first).
+fn wait_until_resumed(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    me: u32,
+) -> Result<(), Error> {
+    may_block(store, instance, table)?;
+    let resumed = move |store: &StoreOpaque| Ok(!is_parked(store, instance, me));
+    block_until(store, instance, table, "`thread.suspend`", resumed)
 }
 
 /// `thread.yield-then-promote` (`yields`) or `thread.suspend-then-promote`
@@ -356,11 +395,7 @@ pub(super) fn thread_suspend(
         return Ok(());
     };
     *parked = true;
-    let resumed = move |store: &StoreOpaque| {
-        let thread = store.component_instances[instance].threads.get(&me);
-        Ok(!thread.is_some_and(|t| matches!(t.state, ThreadState::Implicit { parked: true })))
-    };
-    block_until(store, instance, table, "`thread.suspend`", resumed)
+    wait_until_resumed(store, instance, table, me)
 }
 
 /// A parked thread of a fiber of its own that may run now, and its task.

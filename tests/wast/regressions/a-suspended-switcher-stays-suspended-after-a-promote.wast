@@ -1,0 +1,47 @@
+;; The implicit thread I suspend-then-resumes thread T. T calls
+;; thread.yield-then-promote on itself (not ready: a plain yield). Per spec I
+;; stays suspended: only T's later thread.resume-later(I) makes it ready,
+;; after T set $g to 1. So I must see $g == 1 (I once went on when T's
+;; yield came back to it on the native stack).
+(component
+  (core module $Table (table (export "t") 1 funcref))
+  (core instance $table (instantiate $Table))
+  (core module $M
+    (import "" "t" (table 1 funcref))
+    (import "" "task.return" (func $task.return (param i32)))
+    (import "" "new" (func $new (param i32 i32) (result i32)))
+    (import "" "resume-later" (func $resume-later (param i32)))
+    (import "" "switch" (func $switch (param i32) (result i32)))
+    (import "" "promote" (func $promote (param i32) (result i32)))
+    (import "" "index" (func $index (result i32)))
+    (global $i (mut i32) (i32.const 0))
+    (global $g (mut i32) (i32.const 0))
+    (func $body (param i32)
+      (drop (call $promote (call $index)))
+      (global.set $g (i32.const 1))
+      (call $resume-later (global.get $i)))
+    (elem (table 0) (i32.const 0) func $body)
+    (func (export "run") (local $t i32)
+      (global.set $i (call $index))
+      (local.set $t (call $new (i32.const 0) (i32.const 0)))
+      (drop (call $switch (local.get $t)))
+      (call $task.return (global.get $g))))
+  (core type $start (func (param i32)))
+  (alias core export $table "t" (core table $t))
+  (core func $new (canon thread.new-indirect $start (core table $t)))
+  (canon task.return (result u32) (core func $task.return))
+  (canon thread.resume-later (core func $resume-later))
+  (canon thread.suspend-then-resume (core func $switch))
+  (canon thread.yield-then-promote (core func $promote))
+  (canon thread.index (core func $index))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "t" (table $t))
+    (export "task.return" (func $task.return))
+    (export "new" (func $new))
+    (export "resume-later" (func $resume-later))
+    (export "switch" (func $switch))
+    (export "promote" (func $promote))
+    (export "index" (func $index))))))
+  (func (export "run") async (result u32) (canon lift (core func $m "run") async))
+)
+(assert_return (invoke "run") (u32.const 1))
