@@ -38,8 +38,10 @@ enum ThreadState {
     /// A thread `thread.new-indirect` made, not running: on its fiber,
     /// until `until` (`Until::Suspended` until another thread resumes it).
     Parked { fiber: Fiber<()>, until: Until },
-    /// A thread `thread.new-indirect` made, running (its fiber is out).
-    Running,
+    /// A thread `thread.new-indirect` made, running (its fiber is out);
+    /// `parked` while it switched away with `thread.suspend-then-resume`,
+    /// until another thread resumes it.
+    Running { parked: bool },
 }
 
 /// A running thread of a fiber of its own, and the thread that resumed it
@@ -102,7 +104,7 @@ impl Thread {
         match &self.state {
             ThreadState::Implicit { parked } => *parked,
             ThreadState::Parked { until, .. } => matches!(until, Until::Suspended),
-            ThreadState::Running => false,
+            ThreadState::Running { parked } => *parked,
         }
     }
 }
@@ -177,7 +179,7 @@ pub(super) fn run_thread(
         return Err(Error::Usage(format!("unknown thread {index}")));
     };
     let ThreadState::Parked { mut fiber, .. } =
-        std::mem::replace(&mut thread.state, ThreadState::Running)
+        std::mem::replace(&mut thread.state, ThreadState::Running { parked: false })
     else {
         return Err(Error::Usage(format!("thread {index} is not parked")));
     };
@@ -224,7 +226,9 @@ pub(super) fn thread_switch(
     if resumer == Some(other) {
         // Back to the thread that resumed this one, below on the stack
         // (switched away from, so suspended for this purpose).
-        if let ThreadState::Implicit { parked } = &mut target.state {
+        if let ThreadState::Implicit { parked } | ThreadState::Running { parked } =
+            &mut target.state
+        {
             *parked = false;
         }
         let until = if yields {
@@ -240,7 +244,7 @@ pub(super) fn thread_switch(
     if !target.suspended() {
         return Err(not_suspended(other));
     }
-    if let ThreadState::Implicit { .. } = target.state {
+    if let ThreadState::Implicit { .. } | ThreadState::Running { .. } = target.state {
         return Err(Error::Unsupported(
             "a switch to a thread further down the native stack than the one that \
              resumed the current thread"
@@ -266,17 +270,42 @@ pub(super) fn thread_switch(
     // block comes back here: a thread that suspended itself for it stays
     // suspended until another resumes it, as after `thread.suspend`.
     let ran = match ran {
-        Ok(()) if is_parked(store, instance, me) => wait_until_resumed(store, instance, table, me),
+        Ok(()) if is_parked(store, instance, me) => stay_suspended(store, instance, table, me),
         ran => ran,
     };
     set_parked(store, instance, table, me, false);
     ran
 }
 
-/// Whether thread `index` is an implicit thread, parked.
+/// Whether thread `index` is parked: an implicit thread, or a running
+/// one of a fiber of its own, that switched away.
 fn is_parked(store: &StoreOpaque, instance: usize, index: u32) -> bool {
     let thread = store.component_instances[instance].threads.get(&index);
-    thread.is_some_and(|t| matches!(t.state, ThreadState::Implicit { parked: true }))
+    thread.is_some_and(|t| {
+        matches!(
+            t.state,
+            ThreadState::Implicit { parked: true } | ThreadState::Running { parked: true }
+        )
+    })
+}
+
+/// Keeps thread `me`, parked, suspended until another thread resumes it:
+/// an implicit thread blocks its task, a thread of a fiber of its own
+/// suspends the fiber.
+fn stay_suspended(
+    store: &mut StoreOpaque,
+    instance: usize,
+    table: ComponentInstanceIndex,
+    me: u32,
+) -> Result<(), Error> {
+    let thread = store.component_instances[instance].thread(table, me)?;
+    if let ThreadState::Implicit { .. } = thread.state {
+        return wait_until_resumed(store, instance, table, me);
+    }
+    if !block_fiber(store, Until::Suspended) {
+        return Err(Error::Usage("a thread suspended off its fiber".into()));
+    }
+    Ok(())
 }
 
 /// Blocks the task of implicit thread `me`, parked, until another thread
@@ -313,7 +342,7 @@ pub(super) fn thread_promote(
             ThreadState::Parked { until, .. } => {
                 !matches!(until, Until::Suspended) && until.holds(seen)?
             }
-            ThreadState::Implicit { .. } | ThreadState::Running => false,
+            ThreadState::Implicit { .. } | ThreadState::Running { .. } => false,
         },
         _ => return Err(Error::Usage(format!("unknown thread {other}"))),
     };
@@ -341,7 +370,8 @@ fn set_parked(
     value: bool,
 ) {
     if let Ok(thread) = store.component_instances[instance].thread(table, index)
-        && let ThreadState::Implicit { parked } = &mut thread.state
+        && let ThreadState::Implicit { parked } | ThreadState::Running { parked } =
+            &mut thread.state
     {
         *parked = value;
     }
@@ -371,7 +401,7 @@ pub(super) fn thread_resume_later(
     match &mut thread.state {
         ThreadState::Implicit { parked } => *parked = false,
         ThreadState::Parked { until, .. } => *until = Until::Yield,
-        ThreadState::Running => {}
+        ThreadState::Running { parked } => *parked = false,
     }
     Ok(())
 }
