@@ -74,7 +74,8 @@ struct Seen {
 
 /// `slow(x)`: `x * 10`, sent by another thread, except that `slow(0)` is
 /// ready at once with 100, `slow(13)` fails at once, `slow(15)` fails
-/// after waiting and `slow(14)` returns a string. `never` never completes; `now(x)` is a synchronous `x + 5`.
+/// after waiting, `slow(14)` returns a string, `slow(16)` never completes
+/// (and drops its waker) and `slow(17)` panics after waiting. `never` never completes; `now(x)` is a synchronous `x + 5`.
 fn linker(seen: &Seen) -> Linker<()> {
     let mut linker = Linker::new();
     let slow = |seen: Seen| {
@@ -91,6 +92,11 @@ fn linker(seen: &Seen) -> Linker<()> {
                     Err(Error::Host("fifteen, late".into()))
                 }),
                 14 => Box::pin(std::future::ready(Ok(Some(Val::String("no".into()))))),
+                16 => Box::pin(std::future::pending()),
+                17 => Box::pin(async {
+                    reply_later(1).await?;
+                    panic!("seventeen")
+                }),
                 x => reply_later(x * 10),
             })
         }
@@ -327,4 +333,36 @@ fn typed_async_host_functions_are_checked_at_instantiation_and_called() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("import `slow`"), "{err}");
+}
+
+/// A wait for a future that can never complete (it kept no waker, as
+/// `std::future::pending` does) is a deadlock, not a hang: whether the
+/// guest waits on the thread (a synchronous lower) or in the event loop.
+#[test]
+fn a_wait_for_a_future_that_cannot_wake_is_a_deadlock() {
+    for export in ["run-sync", "run-async"] {
+        let (mut store, instance) = instance(&Seen::default());
+        let err = call(&mut store, &instance, export, &[Val::U32(16)]).unwrap_err();
+        assert!(err.to_string().contains("deadlock"), "{export}: {err}");
+    }
+}
+
+/// A future that panics when polled again goes on panicking into the host
+/// once, and the instance refuses every call after it (the future is
+/// never polled again).
+#[test]
+fn a_future_that_panics_later_poisons_the_instance() {
+    let (mut store, instance) = instance(&Seen::default());
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        call(&mut store, &instance, "run-async", &[Val::U32(17)])
+    }));
+    let panic = panicked.expect_err("the future's panic reaches the host");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"seventeen"));
+    for export in ["run-async", "run-sync"] {
+        let err = call(&mut store, &instance, export, &[Val::U32(2)]).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot enter component instance"),
+            "{export}: {err}"
+        );
+    }
 }

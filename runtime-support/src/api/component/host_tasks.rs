@@ -29,7 +29,7 @@ use super::intercept::{Call, CallKind};
 use crate::api::Error;
 use crate::api::store::StoreOpaque;
 use crate::canon::waitables::SubtaskState;
-use crate::canon::{Lowering, Val, lower_results_as};
+use crate::canon::{CanonError, Lowering, Val, lower_results_as};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +39,14 @@ use std::thread::Thread;
 
 /// What an async host function returns: the future of its result (`None`
 /// for a function without one).
+///
+/// The event loop parks the thread until the waker it gives the future
+/// fires. A future that returns `Pending` without keeping the waker (as
+/// `std::future::pending` does) can never be woken: a wait for it is a
+/// deadlock, the error the spec's `waitable-set.wait` gives when nothing
+/// can happen. A future that panics is never polled again: the panic goes
+/// on to the host, and the component instance refuses every call after it,
+/// as after a trap.
 pub type HostFuture = Pin<Box<dyn Future<Output = Result<Option<Val>, Error>> + Send + 'static>>;
 
 /// An async host call whose future was not ready yet.
@@ -111,9 +119,19 @@ pub(super) fn block_on(mut future: HostFuture) -> Result<Option<Val>, Error> {
             return result;
         }
         while !wakeup.woken.load(Ordering::Acquire) {
+            if !may_wake(&wakeup) {
+                return Err(CanonError::Deadlock.into());
+            }
             std::thread::park();
         }
     }
+}
+
+/// Whether a future that returned `Pending` with this waker can still be
+/// woken: it fired, or something beside the runtime keeps the waker (a
+/// future that dropped it, as `std::future::pending` does, never wakes).
+fn may_wake(wakeup: &Arc<Wakeup>) -> bool {
+    wakeup.woken.load(Ordering::Acquire) || Arc::strong_count(wakeup) > 1
 }
 
 /// How a host call's future did when first polled.
@@ -174,9 +192,11 @@ pub(super) fn woken(store: &StoreOpaque, instance: usize) -> impl Iterator<Item 
 }
 
 /// Whether the store's component instance `instance` has host tasks in
-/// progress.
+/// progress that can still wake (see [`may_wake`]): the others can never
+/// make progress, so waiting for them is a deadlock.
 pub(super) fn pending(store: &StoreOpaque, instance: usize) -> bool {
-    !store.component_instances[instance].host_tasks.is_empty()
+    let tasks = &store.component_instances[instance].host_tasks;
+    tasks.iter().any(|t| may_wake(&t.wakeup))
 }
 
 /// Parks the thread until the waker of one of the host tasks of the store's
@@ -198,7 +218,20 @@ pub(super) fn poll_again(store: &mut StoreOpaque, instance: usize, id: u64) -> R
     let Some(at) = tasks.iter().position(|t| t.id == id) else {
         return Ok(());
     };
-    let result = match poll(&mut tasks[at].future) {
+    // A future that panics is never polled again: it goes, the instance is
+    // poisoned (as when a host function panics in a call), and the panic
+    // goes on to the host.
+    let polled =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll(&mut tasks[at].future)));
+    let polled = match polled {
+        Ok(polled) => polled,
+        Err(panic) => {
+            tasks.remove(at);
+            super::instance::poison(store, instance);
+            std::panic::resume_unwind(panic);
+        }
+    };
+    let result = match polled {
         (Poll::Pending, wakeup) => {
             tasks[at].wakeup = wakeup;
             tasks[at].since = since;
