@@ -637,7 +637,9 @@ pub(super) fn take_for_host(
         return Ok(Some(Taken::Values(Vec::new())));
     }
     let n = remain.min(if future { 1 } else { max });
-    let mut values = Vec::with_capacity(n as usize);
+    // Room for the values only where values are made: a byte stream's
+    // read of up to 2^28 bytes reserves no `Val` per byte.
+    let mut values = Vec::new();
     let mut bytes = None;
     match &elem {
         Some(InterfaceType::U8) if !future && n == 0 => bytes = Some(Vec::new()),
@@ -651,6 +653,7 @@ pub(super) fn take_for_host(
             let size = u64::from(elem_size(elem, buffer.options.ptr_type()));
             let at = buffer.ptr + u64::from(progress) * size;
             let mut cx = Cx::new(store, instance, writer.0, buffer.options);
+            values.reserve(n as usize);
             for i in 0..u64::from(n) {
                 values.push(load(&mut cx, at + i * size, elem)?);
             }
