@@ -24,3 +24,19 @@ pub fn componentize(module: &[u8], adapt: bool) -> Result<Vec<u8>, String> {
         .and_then(|e| e.encode())
         .map_err(|e| format!("{e:#}"))
 }
+
+/// The `.wast` scripts in folder `dir` of this crate, sorted by name.
+///
+/// # Panics
+///
+/// When the folder cannot be listed: the scripts are part of the tests.
+pub fn wast_scripts(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wast"))
+        .collect();
+    scripts.sort();
+    scripts
+}

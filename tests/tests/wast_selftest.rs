@@ -7,14 +7,7 @@ use cmc_compiler::Silent;
 use std::path::{Path, PathBuf};
 
 fn selftest_scripts() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("wast/selftest");
-    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "wast"))
-        .collect();
-    scripts.sort();
-    scripts
+    cmc_tests::wast_scripts("wast/selftest")
 }
 
 /// The 1-based lines marked `;; FAIL`.

@@ -1103,20 +1103,18 @@ impl Inliner<'_, '_> {
             CanonicalFunction::ThreadSuspend => {
                 self.builtin(s, types, CanonBuiltinOp::ThreadSuspend)?
             }
-            CanonicalFunction::ThreadYieldThenResume => {
-                let op = CanonBuiltinOp::ThreadSwitch { yields: true };
-                self.builtin(s, types, op)?
-            }
-            CanonicalFunction::ThreadSuspendThenResume => {
-                let op = CanonBuiltinOp::ThreadSwitch { yields: false };
-                self.builtin(s, types, op)?
-            }
-            CanonicalFunction::ThreadYieldThenPromote => {
-                let op = CanonBuiltinOp::ThreadPromote { yields: true };
-                self.builtin(s, types, op)?
-            }
-            CanonicalFunction::ThreadSuspendThenPromote => {
-                let op = CanonBuiltinOp::ThreadPromote { yields: false };
+            CanonicalFunction::ThreadYieldThenResume
+            | CanonicalFunction::ThreadSuspendThenResume
+            | CanonicalFunction::ThreadYieldThenPromote
+            | CanonicalFunction::ThreadSuspendThenPromote => {
+                use CanonicalFunction as C;
+                let op = CanonBuiltinOp::ThreadSwitch {
+                    yields: matches!(canon, C::ThreadYieldThenResume | C::ThreadYieldThenPromote),
+                    promote: matches!(
+                        canon,
+                        C::ThreadYieldThenPromote | C::ThreadSuspendThenPromote
+                    ),
+                };
                 self.builtin(s, types, op)?
             }
             CanonicalFunction::SubtaskCancel { async_ } => {

@@ -373,16 +373,14 @@ pub enum CanonBuiltinOp {
     ThreadResumeLater,
     /// `thread.suspend`.
     ThreadSuspend,
-    /// `thread.yield-then-resume` (`yields`) or `thread.suspend-then-resume`.
+    /// `thread.{yield,suspend}-then-{resume,promote}`.
     ThreadSwitch {
-        /// Whether the current thread stays ready (else it suspends).
+        /// Whether the current thread stays ready (`yield`; else it
+        /// suspends).
         yields: bool,
-    },
-    /// `thread.yield-then-promote` (`yields`) or
-    /// `thread.suspend-then-promote`.
-    ThreadPromote {
-        /// Whether the current thread stays ready (else it suspends).
-        yields: bool,
+        /// Whether the other thread is only switched to if its wait is
+        /// over (`promote`; else it must be suspended).
+        promote: bool,
     },
     /// `subtask.cancel` (`async` if it may return `BLOCKED`).
     SubtaskCancel {

@@ -3,17 +3,10 @@
 //! calls between components fused and intercepted alike.
 
 use cmc_spec::ScriptOptions;
-use std::path::Path;
 
 #[test]
 fn regression_scripts_pass() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("wast/regressions");
-    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "wast"))
-        .collect();
-    scripts.sort();
+    let scripts = cmc_tests::wast_scripts("wast/regressions");
     assert!(scripts.len() >= 3, "regression scripts are missing");
     for path in scripts {
         let source = std::fs::read_to_string(&path).unwrap();

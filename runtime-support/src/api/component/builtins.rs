@@ -117,20 +117,16 @@ pub(super) fn builtin_func<T: 'static>(
                         Ok(())
                     })
                 }
-                CanonBuiltinOp::ThreadSwitch { yields } => {
-                    let yields = *yields;
+                CanonBuiltinOp::ThreadSwitch { yields, promote } => {
+                    let (yields, promote) = (*yields, *promote);
+                    let switch = match promote {
+                        true => threads::thread_promote,
+                        false => threads::thread_switch,
+                    };
                     CoreFunc::new(store, core_ty, move |mut caller, params, results| {
                         let store = caller.as_store_mut();
-                        threads::thread_switch(store, instance, table, arg(params), yields)?;
-                        results[0] = CoreVal::I32(0);
-                        Ok(())
-                    })
-                }
-                CanonBuiltinOp::ThreadPromote { yields } => {
-                    let yields = *yields;
-                    CoreFunc::new(store, core_ty, move |mut caller, params, results| {
-                        let store = caller.as_store_mut();
-                        threads::thread_promote(store, instance, table, arg(params), yields)?;
+                        switch(store, instance, table, arg(params), yields)?;
+                        // Not cancelled: `cancellable` is gone (#716).
                         results[0] = CoreVal::I32(0);
                         Ok(())
                     })

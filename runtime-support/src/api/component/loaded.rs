@@ -240,7 +240,6 @@ fn validate(meta: &ComponentMeta) -> Result<(), ArtifactError> {
             | CanonBuiltinOp::ThreadResumeLater
             | CanonBuiltinOp::ThreadSuspend
             | CanonBuiltinOp::ThreadSwitch { .. }
-            | CanonBuiltinOp::ThreadPromote { .. }
             | CanonBuiltinOp::ErrorContextDrop => true,
         };
         op_ok && component_instance_ok(b.instance)

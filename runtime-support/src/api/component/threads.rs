@@ -92,9 +92,14 @@ impl super::ComponentInstanceData {
     fn thread(&mut self, table: ComponentInstanceIndex, index: u32) -> Result<&mut Thread, Error> {
         match self.threads.get_mut(&index) {
             Some(thread) if thread.table == table => Ok(thread),
-            _ => Err(Error::Usage(format!("unknown thread {index}"))),
+            _ => Err(unknown_thread(index)),
         }
     }
+}
+
+/// The error of naming thread `index`, which the instance does not have.
+fn unknown_thread(index: u32) -> Error {
+    Error::Usage(format!("unknown thread {index}"))
 }
 
 impl Thread {
@@ -105,6 +110,24 @@ impl Thread {
             ThreadState::Implicit { parked } => *parked,
             ThreadState::Parked { until, .. } => matches!(until, Until::Suspended),
             ThreadState::Running { parked } => *parked,
+        }
+    }
+
+    /// Whether it is parked on its fiber and what it waits for has
+    /// happened, so that it may run now.
+    fn ready(&self, store: &StoreOpaque) -> Result<bool, Error> {
+        match &self.state {
+            ThreadState::Parked { until, .. } => until.holds(store),
+            ThreadState::Implicit { .. } | ThreadState::Running { .. } => Ok(false),
+        }
+    }
+
+    /// Marks it, if it is implicit or running, switched away from (parked)
+    /// or not.
+    fn set_parked(&mut self, value: bool) {
+        if let ThreadState::Implicit { parked } | ThreadState::Running { parked } = &mut self.state
+        {
+            *parked = value;
         }
     }
 }
@@ -176,7 +199,7 @@ pub(super) fn run_thread(
 ) -> Result<(), Error> {
     let data = &mut store.component_instances[instance];
     let Some(thread) = data.threads.get_mut(&index) else {
-        return Err(Error::Usage(format!("unknown thread {index}")));
+        return Err(unknown_thread(index));
     };
     let ThreadState::Parked { mut fiber, .. } =
         std::mem::replace(&mut thread.state, ThreadState::Running { parked: false })
@@ -226,11 +249,7 @@ pub(super) fn thread_switch(
     if resumer == Some(other) {
         // Back to the thread that resumed this one, below on the stack
         // (switched away from, so suspended for this purpose).
-        if let ThreadState::Implicit { parked } | ThreadState::Running { parked } =
-            &mut target.state
-        {
-            *parked = false;
-        }
+        target.set_parked(false);
         let until = if yields {
             Until::Yield
         } else {
@@ -255,38 +274,25 @@ pub(super) fn thread_switch(
     set_parked(store, instance, table, me, !yields);
     // The thread runs as part of its own task, which may be another one
     // of the instance's.
-    let current = store.component_instances[instance]
-        .tasks
-        .last()
-        .map(|t| t.id);
-    let ran = match current == Some(task) {
-        true => run_thread(store, instance, other, Some(me)),
-        false => with_task_current(store, instance, task, |store| {
-            run_thread(store, instance, other, Some(me))
-        })
-        .unwrap_or_else(|| Err(Error::Usage(format!("thread {other}'s task is gone")))),
-    };
+    let ran = with_task_current(store, instance, task, |store| {
+        run_thread(store, instance, other, Some(me))
+    })
+    .unwrap_or_else(|| Err(Error::Usage(format!("thread {other}'s task is gone"))));
     // The switch nests on the native stack, so the other thread's first
     // block comes back here: a thread that suspended itself for it stays
     // suspended until another resumes it, as after `thread.suspend`.
     let ran = match ran {
-        Ok(()) if is_parked(store, instance, me) => stay_suspended(store, instance, table, me),
+        Ok(()) if is_suspended(store, instance, me) => stay_suspended(store, instance, table, me),
         ran => ran,
     };
     set_parked(store, instance, table, me, false);
     ran
 }
 
-/// Whether thread `index` is parked: an implicit thread, or a running
-/// one of a fiber of its own, that switched away.
-fn is_parked(store: &StoreOpaque, instance: usize, index: u32) -> bool {
+/// Whether thread `index` is suspended (see [`Thread::suspended`]).
+fn is_suspended(store: &StoreOpaque, instance: usize, index: u32) -> bool {
     let thread = store.component_instances[instance].threads.get(&index);
-    thread.is_some_and(|t| {
-        matches!(
-            t.state,
-            ThreadState::Implicit { parked: true } | ThreadState::Running { parked: true }
-        )
-    })
+    thread.is_some_and(Thread::suspended)
 }
 
 /// Keeps thread `me`, parked, suspended until another thread resumes it:
@@ -317,7 +323,7 @@ fn wait_until_resumed(
     me: u32,
 ) -> Result<(), Error> {
     may_block(store, instance, table)?;
-    let resumed = move |store: &StoreOpaque| Ok(!is_parked(store, instance, me));
+    let resumed = move |store: &StoreOpaque| Ok(!is_suspended(store, instance, me));
     block_until(store, instance, table, "`thread.suspend`", resumed)
 }
 
@@ -338,13 +344,8 @@ pub(super) fn thread_promote(
     check_may_leave(store, instance, table)?;
     let seen: &StoreOpaque = store;
     let ready = match seen.component_instances[instance].threads.get(&other) {
-        Some(thread) if thread.table == table => match &thread.state {
-            ThreadState::Parked { until, .. } => {
-                !matches!(until, Until::Suspended) && until.holds(seen)?
-            }
-            ThreadState::Implicit { .. } | ThreadState::Running { .. } => false,
-        },
-        _ => return Err(Error::Usage(format!("unknown thread {other}"))),
+        Some(thread) if thread.table == table => thread.ready(seen)?,
+        _ => return Err(unknown_thread(other)),
     };
     if ready {
         if let ThreadState::Parked { until, .. } = &mut store.component_instances[instance]
@@ -361,7 +362,7 @@ pub(super) fn thread_promote(
     }
 }
 
-/// Marks thread `index`, if it is an implicit one, parked or not.
+/// Marks thread `index` (see [`Thread::set_parked`]).
 fn set_parked(
     store: &mut StoreOpaque,
     instance: usize,
@@ -369,11 +370,8 @@ fn set_parked(
     index: u32,
     value: bool,
 ) {
-    if let Ok(thread) = store.component_instances[instance].thread(table, index)
-        && let ThreadState::Implicit { parked } | ThreadState::Running { parked } =
-            &mut thread.state
-    {
-        *parked = value;
+    if let Ok(thread) = store.component_instances[instance].thread(table, index) {
+        thread.set_parked(value);
     }
 }
 
@@ -435,10 +433,7 @@ pub(super) fn ready_thread(
 ) -> Result<Option<(u32, u64)>, Error> {
     let data = &store.component_instances[instance];
     for (&index, thread) in &data.threads {
-        if let ThreadState::Parked { until, .. } = &thread.state
-            && !matches!(until, Until::Suspended)
-            && until.holds(store)?
-        {
+        if thread.ready(store)? {
             return Ok(Some((index, thread.task)));
         }
     }
